@@ -1,0 +1,57 @@
+/* The jobify command line: global state and the subcommand table.
+ * cmd/ stays thin: parse arguments, call lib/, print, map to exit codes. */
+#ifndef JOBIFY_CMD_H
+#define JOBIFY_CMD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "exitcode.h"
+
+struct conf;
+
+struct cli {
+	const char *prog;	/* "jobify", for messages */
+	const char *config;	/* -c FILE, or NULL */
+	int verbosity;		/* -v: +1, -q: -1 */
+};
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *summary;	/* one line for "jobify --help" */
+	const char *usage;	/* the synopsis and options, for "jobify CMD --help" */
+};
+
+extern const struct command commands[];
+
+int cmd_routes(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+
+/* Print CMD's usage to stdout (rc 0) or a hint to stderr (otherwise) and
+ * return RC. */
+int cmd_usage(const struct cli *cli, const char *cmd, int rc);
+
+/* Report a usage error for CMD ("jobify: CMD: MESSAGE" and a --help hint
+ * on stderr) and return JX_USAGE. */
+int cmd_usage_error(const struct cli *cli, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Print "jobify: MESSAGE" on stderr. */
+void cmd_error(const struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parse this command's options with getopt_long, handling the ones every
+ * command shares (-h/--help, -c/--config).  Returns the option character,
+ * -1 at the end of options, or '?' after a usage error was reported (the
+ * caller returns JX_USAGE).  Call with a zero-initialised *STATE. */
+enum { OPT_HELP = 'h', OPT_CONFIG = 'c' };
+int cmd_getopt(struct cli *cli, const char *cmd, int argc, char **argv,
+	       const char *shortopts, const struct option *longopts);
+
+/* Load the config for a command that needs the route table: resolves the
+ * path, parses, prints every diagnostic.  Returns NULL with *RC set on
+ * error (JX_CONFIG, JX_NOPERM, JX_NOINPUT). */
+struct conf *cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings);
+
+#endif

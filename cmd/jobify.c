@@ -1,0 +1,112 @@
+/* jobify: run named tasks on cron schedules and on demand.
+ * This file is the entry point: global options and the command table. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+const struct command commands[] = {
+	{ "check",  cmd_check,  "validate the config",
+	  "check [-c FILE]\n"
+	  "Validate the config. Errors exit 78; warnings (detached routers, ...)\n"
+	  "are printed and exit 0.\n" },
+	{ "routes", cmd_routes, "list the routes (tasks and their schedules)",
+	  "routes [--tree] [--all] [--json] [-c FILE]\n"
+	  "List every attached route: name, schedule, next run, command and the\n"
+	  "file:line that declares it.\n"
+	  "  --tree   draw the router hierarchy\n"
+	  "  --all    include the tasks of detached routers, marked as such\n"
+	  "  --json   one JSON array, as described in jobify(1)\n" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void
+usage_main(FILE *fp)
+{
+	fprintf(fp,
+		"Usage: jobify [-c FILE] [-v|-q] COMMAND [ARGS]\n"
+		"       jobify COMMAND --help\n"
+		"\n"
+		"Run named tasks on cron schedules and on demand.\n"
+		"\n"
+		"Commands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(fp, "  %-8s %s\n", c->name, c->summary);
+	fprintf(fp,
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE  config file (default: $JOBIFY_CONFIG, else\n"
+		"                     %s/jobify.conf for root,\n"
+		"                     $XDG_CONFIG_HOME/jobify/jobify.conf for others)\n"
+		"  -v, --verbose      say more\n"
+		"  -q, --quiet        say less\n"
+		"  -h, --help         this help\n"
+		"  -V, --version      print the version\n"
+		"\n"
+		"See jobify(1) and jobify.conf(5).\n", SYSCONFDIR);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config",  required_argument, NULL, 'c' },
+		{ "verbose", no_argument,       NULL, 'v' },
+		{ "quiet",   no_argument,       NULL, 'q' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ "version", no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cli = { .prog = "jobify" };
+	int c;
+
+	setlocale(LC_ALL, "");
+	opterr = 0;
+	/* "+": stop at the first non-option, the command name. */
+	while ((c = getopt_long(argc, argv, "+c:vqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli.config = optarg;
+			break;
+		case 'v':
+			cli.verbosity++;
+			break;
+		case 'q':
+			cli.verbosity--;
+			break;
+		case 'h':
+			usage_main(stdout);
+			return JX_OK;
+		case 'V':
+			printf("jobify %s\n", PACKAGE_VERSION);
+			return JX_OK;
+		default:
+			if (optopt && strchr("c", optopt))
+				fprintf(stderr, "jobify: option '-%c' needs an argument\n", optopt);
+			else if (optopt)
+				fprintf(stderr, "jobify: unknown option '-%c'\n", optopt);
+			else
+				fprintf(stderr, "jobify: unknown option '%s'\n", argv[optind - 1]);
+			fprintf(stderr, "Try 'jobify --help'.\n");
+			return JX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage_main(stderr);
+		return JX_USAGE;
+	}
+	for (const struct command *cmd = commands; cmd->name; cmd++) {
+		if (strcmp(cmd->name, argv[optind]) == 0) {
+			argv += optind;
+			argc -= optind;
+			optind = 0;	/* glibc: re-initialise getopt */
+			return cmd->fn(&cli, argc, argv);
+		}
+	}
+	fprintf(stderr, "jobify: unknown command '%s'\nTry 'jobify --help'.\n", argv[optind]);
+	return JX_USAGE;
+}

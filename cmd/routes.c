@@ -1,0 +1,3 @@
+#include "config.h"
+#include "cmd.h"
+int cmd_routes(struct cli *cli, int argc, char **argv) { (void)cli; (void)argc; (void)argv; return JX_SOFTWARE; }

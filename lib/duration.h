@@ -1,0 +1,18 @@
+/* Durations: "90" (seconds), "90s", "5m", "1h30m", "2d", "1w", "250ms". */
+#ifndef JOBIFY_DURATION_H
+#define JOBIFY_DURATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse S into milliseconds.  Returns 0, or -1 with *WHY set to a static
+ * message naming what is wrong (the caller adds file:line and the option). */
+int duration_parse(const char *s, int64_t *ms, const char **why);
+
+/* Format MS as the shortest duration string that parses back ("1h30m",
+ * "0s", "250ms") into BUF; returns BUF. */
+char *duration_format(int64_t ms, char *buf, size_t size);
+
+#define DURATION_BUFSZ 48
+
+#endif

@@ -1,0 +1,20 @@
+/* Exit statuses of the jobify command, as SPEC §5 promises them.
+ * They are sysexits(3) values; lib/ never exits, cmd/ maps results to these. */
+#ifndef JOBIFY_EXITCODE_H
+#define JOBIFY_EXITCODE_H
+
+#include <sysexits.h>
+
+enum {
+	JX_OK          = 0,            /* success */
+	JX_USAGE       = EX_USAGE,     /* 64: bad command line */
+	JX_DATAERR     = EX_DATAERR,   /* 65: bad value: cron, duration, time, id */
+	JX_NOINPUT     = EX_NOINPUT,   /* 66: unknown or detached route, unknown job */
+	JX_UNAVAILABLE = EX_UNAVAILABLE, /* 69: supervisor needed and not running */
+	JX_TEMPFAIL    = EX_TEMPFAIL,  /* 75: store busy or locked, retry */
+	JX_NOPERM      = EX_NOPERM,    /* 77: permission denied */
+	JX_CONFIG      = EX_CONFIG,    /* 78: config error */
+	JX_SOFTWARE    = EX_SOFTWARE,  /* 70: internal error (out of memory, a bug) */
+};
+
+#endif
