@@ -1,11 +1,17 @@
 /* Helpers shared by the subcommands: usage messages and option parsing. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "conf.h"
+#include "diag.h"
+#include "paths.h"
 
 int
 cmd_usage(const struct cli *cli, const char *name, int rc)
@@ -73,4 +79,41 @@ cmd_getopt(struct cli *cli, const char *cmd, int argc, char **argv,
 	if (c == OPT_CONFIG)
 		cli->config = optarg;
 	return c;
+}
+
+struct conf *
+cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings)
+{
+	enum paths_origin origin;
+	struct diag diag;
+	struct conf *conf;
+	bool noperm = false;
+	char *path = paths_config(cli->config, &origin);
+
+	if (path == NULL) {
+		cmd_error(cli, "cannot tell where the config is: %s (use -c FILE)",
+			  strerror(errno));
+		*rc = JX_CONFIG;
+		return NULL;
+	}
+	diag_init(&diag);
+	conf = conf_load(path, &diag, &noperm);
+	for (size_t i = 0; i < diag.n; i++) {
+		struct diag one = diag;
+
+		if (diag.v[i].level == DIAG_WARNING && (!print_warnings || cli->verbosity < 0))
+			continue;
+		one.v = &diag.v[i];
+		one.n = 1;
+		diag_print(&one, stderr, cli->prog);
+	}
+	if (conf == NULL) {
+		if (origin == PATHS_DEFAULT && access(path, F_OK) < 0 && errno == ENOENT)
+			fprintf(stderr, "%s: (no config there: give one with -c FILE or "
+				"$JOBIFY_CONFIG; see jobify.conf(5))\n", cli->prog);
+		*rc = noperm ? JX_NOPERM : JX_CONFIG;
+	}
+	diag_free(&diag);
+	free(path);
+	return conf;
 }

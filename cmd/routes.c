@@ -1,3 +1,312 @@
+/* jobify routes: the route table as a table, a tree or JSON. */
 #include "config.h"
+
+#include <langinfo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cmd.h"
-int cmd_routes(struct cli *cli, int argc, char **argv) { (void)cli; (void)argc; (void)argv; return JX_SOFTWARE; }
+#include "conf.h"
+#include "json.h"
+#include "route.h"
+#include "strv.h"
+#include "words.h"
+
+struct routes_opts {
+	bool tree, all, json;
+};
+
+/* The command as the user wrote it: the string form as is, the list form
+ * quoted back into one line. */
+static char *
+command_text(const struct task *t)
+{
+	return t->exec ? strdup(t->exec) : words_join(t->argv);
+}
+
+static char *
+source_text(const struct task *t)
+{
+	char *s;
+
+	if (asprintf(&s, "%s:%d", t->loc.file, t->loc.line) < 0)
+		return NULL;
+	return s;
+}
+
+/* ----- table ----- */
+
+enum { COL_NAME, COL_CRON, COL_NEXT, COL_CMD, COL_SOURCE, COL_STATE, NCOLS };
+
+static const char *const headers[NCOLS] = {
+	"ROUTE", "SCHEDULE", "NEXT RUN", "COMMAND", "SOURCE", "STATE",
+};
+
+static void
+print_row(const char *const *cell, const size_t *width, int ncols, bool aligned)
+{
+	for (int c = 0; c < ncols; c++) {
+		if (c + 1 == ncols)
+			printf("%s\n", cell[c]);
+		else if (aligned)
+			printf("%-*s  ", (int)width[c], cell[c]);
+		else
+			printf("%s\t", cell[c]);
+	}
+}
+
+static int
+print_table(const struct conf *conf, const struct routes_opts *o)
+{
+	const struct route_table *tb = &conf->routes;
+	size_t n = o->all ? tb->n : tb->nattached;
+	size_t width[NCOLS];
+	char *(*cells)[NCOLS] = calloc(n ? n : 1, sizeof *cells);
+	bool tty = isatty(STDOUT_FILENO);
+	int ncols = o->all ? NCOLS : NCOLS - 1;
+	int rc = JX_OK;
+
+	if (cells == NULL)
+		return JX_SOFTWARE;
+	for (int c = 0; c < NCOLS; c++)
+		width[c] = strlen(headers[c]);
+	for (size_t i = 0; i < n; i++) {
+		const struct route *r = &tb->v[i];
+
+		cells[i][COL_NAME] = strdup(r->name);
+		cells[i][COL_CRON] = strdup(r->task->cron ? r->task->cron : "-");
+		cells[i][COL_NEXT] = strdup("-");
+		cells[i][COL_CMD] = command_text(r->task);
+		cells[i][COL_SOURCE] = source_text(r->task);
+		cells[i][COL_STATE] = strdup(r->attached ? "attached" : "detached");
+		for (int c = 0; c < NCOLS; c++) {
+			if (cells[i][c] == NULL) {
+				rc = JX_SOFTWARE;
+				goto out;
+			}
+			if (strlen(cells[i][c]) > width[c])
+				width[c] = strlen(cells[i][c]);
+		}
+	}
+	/* On a terminal, aligned columns under a header; piped, one record a
+	 * line with tab-separated fields and no header, so that schedules and
+	 * commands with spaces stay one field each. */
+	if (tty)
+		print_row(headers, width, ncols, true);
+	for (size_t i = 0; i < n; i++)
+		print_row((const char *const *)cells[i], width, ncols, tty);
+out:
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < NCOLS; c++)
+			free(cells[i][c]);
+	free(cells);
+	return rc;
+}
+
+/* ----- JSON ----- */
+
+static int
+print_json(const struct conf *conf, const struct routes_opts *o)
+{
+	const struct route_table *tb = &conf->routes;
+	size_t n = o->all ? tb->n : tb->nattached;
+
+	putchar('[');
+	for (size_t i = 0; i < n; i++) {
+		const struct route *r = &tb->v[i];
+		char *src = source_text(r->task);
+
+		if (src == NULL)
+			return JX_SOFTWARE;
+		printf("%s\n{\"name\":", i ? "," : "");
+		json_string(stdout, r->name);
+		printf(",\"task\":");
+		json_string(stdout, r->task->name);
+		printf(",\"prefix\":");
+		json_string(stdout, r->prefix);
+		printf(",\"router\":");
+		json_string(stdout, r->router->id);
+		printf(",\"cron\":");
+		json_string(stdout, r->task->cron);
+		printf(",\"timezone\":");
+		json_string(stdout, r->timezone);
+		printf(",\"next_run\":null,\"exec\":");
+		json_strv(stdout, r->task->argv);
+		printf(",\"route_class\":");
+		json_string(stdout, r->route_class);
+		printf(",\"source\":");
+		json_string(stdout, src);
+		printf(",\"attached\":%s}", r->attached ? "true" : "false");
+		free(src);
+	}
+	printf("%s]\n", n ? "\n" : "");
+	return JX_OK;
+}
+
+/* ----- tree ----- */
+
+struct glyphs {
+	const char *branch, *last, *pipe, *space;
+};
+
+static const struct glyphs utf8_glyphs = { "├── ", "└── ", "│   ", "    " };
+static const struct glyphs ascii_glyphs = { "|-- ", "`-- ", "|   ", "    " };
+
+struct tree {
+	const struct conf *conf;
+	const struct glyphs *g;
+	char *indent;		/* the glyphs drawn so far for the ancestors */
+	size_t len, cap;
+};
+
+static int
+indent_push(struct tree *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->len + n + 1) * 2;
+		char *v = realloc(t->indent, cap);
+
+		if (v == NULL)
+			return -1;
+		t->indent = v;
+		t->cap = cap;
+	}
+	memcpy(t->indent + t->len, s, n + 1);
+	t->len += n;
+	return 0;
+}
+
+static int tree_router(struct tree *t, const struct router *r);
+
+static int
+tree_children(struct tree *t, const struct router *r)
+{
+	size_t total = r->ntasks + r->nchildren;
+
+	for (size_t i = 0; i < total; i++) {
+		bool last = i + 1 == total;
+		size_t saved = t->len;
+
+		printf("%s%s", t->indent, last ? t->g->last : t->g->branch);
+		if (i < r->ntasks) {
+			const struct task *task = r->tasks[i];
+			printf("%s", t->conf->routes.v[task->route].name);
+			if (task->cron)
+				printf("  [%s]", task->cron);
+			putchar('\n');
+			continue;
+		}
+		if (indent_push(t, last ? t->g->space : t->g->pipe) < 0)
+			return -1;
+		if (tree_router(t, r->children[i - r->ntasks]) < 0)
+			return -1;
+		t->len = saved;
+		t->indent[saved] = '\0';
+	}
+	return 0;
+}
+
+static int
+tree_router(struct tree *t, const struct router *r)
+{
+	printf("router %s", r->id);
+	if (strcmp(r->prefix, r->id) != 0)
+		printf(*r->prefix ? " (prefix %s)" : " (no prefix)", r->prefix);
+	if (r->has_lifespan)
+		printf(" +lifespan");
+	if (!r->attached && r->depth == 1)
+		printf("  (detached: not included anywhere)");
+	putchar('\n');
+	return tree_children(t, r);
+}
+
+static bool
+locale_is_utf8(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+static int
+print_tree(const struct conf *conf, const struct routes_opts *o)
+{
+	struct tree t = { .conf = conf, .g = locale_is_utf8() ? &utf8_glyphs : &ascii_glyphs };
+	int rc = 0;
+
+	if (indent_push(&t, "") < 0)
+		return JX_SOFTWARE;
+	printf("app (%s)\n", conf->path);
+	rc = tree_children(&t, conf->app);
+	for (size_t i = 0; rc == 0 && o->all && i < conf->nrouters; i++) {
+		const struct router *r = conf->routers[i];
+
+		if (r->depth != 1 || r->attached || r->parent)
+			continue;
+		t.len = 0;
+		t.indent[0] = '\0';
+		putchar('\n');
+		rc = tree_router(&t, r);
+	}
+	free(t.indent);
+	return rc < 0 ? JX_SOFTWARE : JX_OK;
+}
+
+int
+cmd_routes(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_TREE = 256, OPT_ALL, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "tree",   no_argument,       NULL, OPT_TREE },
+		{ "all",    no_argument,       NULL, OPT_ALL },
+		{ "json",   no_argument,       NULL, OPT_JSON },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "help",   no_argument,       NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct routes_opts o = { 0 };
+	struct conf *conf;
+	int c, rc = JX_OK;
+
+	while ((c = cmd_getopt(cli, "routes", argc, argv, "+c:h", longopts)) != -1) {
+		switch (c) {
+		case OPT_TREE:
+			o.tree = true;
+			break;
+		case OPT_ALL:
+			o.all = true;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_CONFIG:
+			break;
+		case OPT_HELP:
+			return cmd_usage(cli, "routes", JX_OK);
+		default:
+			return JX_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(cli, "routes", "unexpected argument '%s'", argv[optind]);
+	if (o.tree && o.json)
+		return cmd_usage_error(cli, "routes", "--tree and --json do not go together");
+	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+		return rc;
+	if (o.json)
+		rc = print_json(conf, &o);
+	else if (o.tree)
+		rc = print_tree(conf, &o);
+	else
+		rc = print_table(conf, &o);
+	conf_free(conf);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		cmd_error(cli, "routes: cannot write the output");
+		rc = JX_SOFTWARE;
+	}
+	return rc;
+}

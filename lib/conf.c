@@ -1,0 +1,1434 @@
+/* The config loader: jobify.conf through libconfuse into struct conf.
+ *
+ * The grammar, in short (jobify.conf(5) has it all):
+ *
+ *   timezone = "Europe/Berlin"          # app options ...
+ *   env = { "REGION=eu" }
+ *   include-router = { "reports" }      # attach top-level routers to the app
+ *   task "send_welcome_email" { exec = './bin/welcome' }
+ *   router "reports" {                  # a definition, detached until included
+ *     prefix = "reports"                # default: the id; "" for none
+ *     lifespan { startup = './bin/db-up'  shutdown = './bin/db-down' }
+ *     task "generate_weekly_report" { name = "weekly"  cron = "0 6 * * 1"
+ *                                     exec = './bin/weekly --all' }
+ *     router "exports" { ... }          # inline: defined and attached here
+ *   }
+ *   include("jobify.d/[a-z]?*.conf")    # relative to this file; globs
+ *
+ * How the pieces fit:
+ * - libconfuse cannot take a schema that contains itself (cfg_init copies
+ *   sub-schemas recursively and never ends), so the router schema is built
+ *   level by level, CONF_MAX_DEPTH deep, and nesting past it gets a message
+ *   of our own instead of libconfuse's "no such option 'router'".
+ * - Option values are checked by parse callbacks that record errors and
+ *   let the parse go on, so one run reports every bad value; libconfuse
+ *   itself stops at its first syntax error.  The callbacks also remember
+ *   the line of every value, for the cross-object checks after the parse.
+ * - libconfuse records a section's line at its closing brace; confscan
+ *   finds the opening line.
+ * - include() resolves against the including file and takes globs.  Each
+ *   included file is parsed with cfg_parse_fp() into the section that named
+ *   it, after that file is done: the lexer's own include stack would count
+ *   every file of a glob against its depth of 10.  So an included file's
+ *   tasks and routers come after those of the including section.
+ * - libconfuse's callbacks carry no user pointer, so the loader in progress
+ *   is a static: loading is not reentrant (nor is libconfuse's lexer).
+ */
+#include "config.h"
+
+#include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "confscan.h"
+#include "duration.h"
+#include "paths.h"
+#include "route.h"
+#include "strv.h"
+#include "words.h"
+
+/* Defaults of SPEC §3. */
+#define DEFAULT_MAX_PARALLEL	0
+#define DEFAULT_SHUTDOWN_GRACE	(30 * 1000)
+#define DEFAULT_HISTORY		1000
+#define DEFAULT_MAX_RUNS	0
+#define DEFAULT_MAX_FAILURES	10
+#define DEFAULT_RETRY		0
+#define DEFAULT_RETRY_DELAY	1000
+#define DEFAULT_TIMEOUT		(-1)
+#define DEFAULT_KILL_GRACE	(10 * 1000)
+#define DEFAULT_JITTER		0
+#define UNSET_INT		LONG_MIN	/* umask and nice: not given */
+
+#define SECTION_FLAGS	(CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES)
+
+/* ---------------------------------------------------------------------
+ * Where values were written: (option instance, value index) -> line.
+ */
+
+struct lineent {
+	const cfg_opt_t *opt;
+	unsigned idx;
+	const char *file;	/* interned in conf->files */
+	int line;
+	unsigned calls;		/* validate calls, to tell exec's two forms */
+};
+
+struct linemap {
+	struct lineent *v;
+	size_t cap, n;
+};
+
+struct scanned {
+	char *file;
+	struct confscan scan;
+};
+
+struct pending {
+	cfg_t *sec;		/* the section that said include() */
+	char *pattern;		/* resolved against the including file */
+	char *from;		/* the including file */
+	int line;
+	int depth;		/* of the including file */
+};
+
+struct loader {
+	struct diag *diag;
+	struct conf *conf;
+	struct linemap lines;
+	struct scanned *scans;
+	size_t nscans;
+	struct pending *pending;
+	size_t npending, cappending;
+	int depth;		/* include depth of the file being parsed */
+	bool check_owner;
+	bool noperm;
+	bool oom;
+	cfg_opt_t *schema[CONF_MAX_DEPTH + 1];	/* [0] app, [d] router at depth d */
+};
+
+static struct loader *L;	/* the load in progress */
+
+static size_t
+line_hash(const cfg_opt_t *opt, unsigned idx)
+{
+	uintptr_t h = (uintptr_t)opt;
+
+	h ^= h >> 17;
+	h *= UINT64_C(0x9e3779b97f4a7c15) & UINTPTR_MAX;
+	return (size_t)(h ^ (h >> 29) ^ idx * 2654435761u);
+}
+
+static struct lineent *
+line_slot(const cfg_opt_t *opt, unsigned idx, bool create)
+{
+	struct linemap *m = &L->lines;
+	size_t i;
+
+	if (create && (m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		struct lineent *v = calloc(cap, sizeof *v);
+
+		if (v == NULL) {
+			L->oom = true;
+			return NULL;
+		}
+		for (size_t j = 0; j < m->cap; j++) {
+			struct lineent *e = &m->v[j];
+
+			if (e->opt == NULL)
+				continue;
+			for (i = line_hash(e->opt, e->idx) & (cap - 1); v[i].opt; i = (i + 1) & (cap - 1))
+				;
+			v[i] = *e;
+		}
+		free(m->v);
+		m->v = v;
+		m->cap = cap;
+	}
+	if (m->cap == 0)
+		return NULL;
+	for (i = line_hash(opt, idx) & (m->cap - 1); m->v[i].opt; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].opt == opt && m->v[i].idx == idx)
+			return &m->v[i];
+	if (!create)
+		return NULL;
+	m->v[i].opt = opt;
+	m->v[i].idx = idx;
+	m->n++;
+	return &m->v[i];
+}
+
+static const char *intern_file(const char *path);
+
+static void
+line_record(cfg_t *cfg, const cfg_opt_t *opt)
+{
+	/* A list's new value is already counted in nvalues. */
+	unsigned idx = opt->nvalues ? opt->nvalues - 1 : 0;
+	struct lineent *e = line_slot(opt, idx, true);
+
+	if (e) {
+		e->line = cfg->line;
+		e->file = cfg->filename ? intern_file(cfg->filename) : NULL;
+	}
+}
+
+/* Where option NAME of section SEC was written, value IDX; the section's
+ * own place when it was not written (a default). */
+static struct srcloc
+where(cfg_t *sec, const char *name, unsigned idx)
+{
+	cfg_opt_t *opt = cfg_getopt(sec, name);
+	struct lineent *e = opt ? line_slot(opt, idx, false) : NULL;
+	struct srcloc l = { NULL, 0 };
+
+	if (e && e->file) {
+		l.file = e->file;
+		l.line = e->line;
+	} else if (sec->filename) {
+		l.file = intern_file(sec->filename);
+	}
+	return l;
+}
+
+/* ---------------------------------------------------------------------
+ * Diagnostics.
+ */
+
+static void __attribute__((format(printf, 4, 5)))
+report(enum diag_level level, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(L->diag, level, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* An error about the value being parsed in CFG, at its current line. */
+static void __attribute__((format(printf, 2, 3)))
+value_error(cfg_t *cfg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vadd(L->diag, DIAG_ERROR, cfg->filename, cfg->line, fmt, ap);
+	va_end(ap);
+}
+
+static void
+error_hook(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		L->oom = true;
+		L->diag->nerrors++;
+		return;
+	}
+	/* Past the deepest router level the schema has no "router" option. */
+	if (strcmp(msg, "no such option 'router'") == 0 && cfg->name &&
+	    strcmp(cfg->name, "router") == 0)
+		report(DIAG_ERROR, cfg->filename, cfg->line,
+		       "router: routers nest at most %d levels deep", CONF_MAX_DEPTH);
+	else
+		report(DIAG_ERROR, cfg->filename, cfg->line, "%s", msg);
+	free(msg);
+}
+
+/* ---------------------------------------------------------------------
+ * Value checks, run by libconfuse as each value is read.
+ */
+
+static bool
+is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+bool
+route_name_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!is_name_char(s[n]))
+			return false;
+	return n >= 1 && n <= ROUTE_NAME_MAX;
+}
+
+static void
+check_name(cfg_t *cfg, const char *what, const char *value, bool empty_ok)
+{
+	if (empty_ok && *value == '\0')
+		return;
+	if (!route_name_valid(value))
+		value_error(cfg, "%s: '%s' is not a valid name "
+			    "(1-%d characters of A-Z a-z 0-9 _ -)", what, value, ROUTE_NAME_MAX);
+}
+
+static void
+check_command(cfg_t *cfg, const char *what, const char *value)
+{
+	char **argv;
+	enum words_error e = words_split(value, &argv);
+
+	if (e != WORDS_OK)
+		value_error(cfg, "%s: %s", what, words_strerror(e));
+	strv_free(argv);
+}
+
+static void
+check_env(cfg_t *cfg, const char *what, const char *value)
+{
+	const char *eq = strchr(value, '=');
+	const char *p = value;
+
+	if (eq == NULL || eq == value) {
+		value_error(cfg, "%s: '%s' is not KEY=VALUE", what, value);
+		return;
+	}
+	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_'))
+		goto bad;
+	for (; p < eq; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			goto bad;
+	if (strncmp(value, "JOBIFY_", 7) == 0)
+		value_error(cfg, "%s: %.*s: JOBIFY_ variables are set by jobify itself",
+			    what, (int)(eq - value), value);
+	return;
+bad:
+	value_error(cfg, "%s: '%.*s' is not a valid variable name "
+		    "(letters, digits and _, not starting with a digit)",
+		    what, (int)(eq - value), value);
+}
+
+static const char *const misfire_names[] = {
+	[MISFIRE_ONCE] = "once", [MISFIRE_ALL] = "all",
+	[MISFIRE_SKIP] = "skip", [MISFIRE_GRACE] = "grace",
+};
+static const char *const overlap_names[] = {
+	[OVERLAP_SKIP] = "skip", [OVERLAP_QUEUE] = "queue",
+	[OVERLAP_PARALLEL] = "parallel",
+};
+static const char *const output_names[] = {
+	[OUTPUT_LOG] = "log", [OUTPUT_INHERIT] = "inherit", [OUTPUT_NULL] = "null",
+};
+
+const char *conf_misfire_name(enum misfire_policy m) { return misfire_names[m]; }
+const char *conf_overlap_name(enum overlap_policy o) { return overlap_names[o]; }
+const char *conf_output_name(enum output_mode o) { return output_names[o]; }
+
+static int
+enum_lookup(const char *const *names, size_t n, const char *value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], value) == 0)
+			return (int)i;
+	return -1;
+}
+
+#define ENUM_LOOKUP(names, v) enum_lookup(names, sizeof names / sizeof names[0], v)
+
+/* misfire: once | all | skip | grace DURATION */
+static int
+misfire_parse(const char *value, enum misfire_policy *m, int64_t *grace, const char **why)
+{
+	int i;
+
+	if (strncmp(value, "grace", 5) == 0 && (value[5] == ' ' || value[5] == '\t')) {
+		const char *d = value + 5;
+
+		while (*d == ' ' || *d == '\t')
+			d++;
+		*m = MISFIRE_GRACE;
+		return duration_parse(d, grace, why);
+	}
+	i = ENUM_LOOKUP(misfire_names, value);
+	if (i < 0 || i == MISFIRE_GRACE) {
+		*why = "expected once, all, skip or grace DURATION";
+		return -1;
+	}
+	*m = (enum misfire_policy)i;
+	*grace = 0;
+	return 0;
+}
+
+/* Strings: check by option name, remember the line. */
+static int
+str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	const char *n = opt->name;
+	const char *why;
+
+	line_record(cfg, opt);
+	*(const char **)result = value;
+	if (strcmp(n, "name") == 0) {
+		check_name(cfg, "name", value, false);
+	} else if (strcmp(n, "prefix") == 0) {
+		check_name(cfg, "prefix", value, true);
+	} else if (strcmp(n, "include-router") == 0) {
+		check_name(cfg, "include-router", value, false);
+	} else if (strcmp(n, "env") == 0) {
+		check_env(cfg, n, value);
+	} else if (strcmp(n, "middleware") == 0 || strcmp(n, "outer-middleware") == 0 ||
+		   strcmp(n, "on-failure") == 0 || strcmp(n, "on-timeout") == 0 ||
+		   strcmp(n, "startup") == 0 || strcmp(n, "shutdown") == 0 ||
+		   strcmp(n, "run") == 0) {
+		check_command(cfg, n, value);
+	} else if (strcmp(n, "route-class") == 0) {
+		if (strcmp(value, "exec") != 0 && strcmp(value, "shell") != 0)
+			check_command(cfg, n, value);
+	} else if (strcmp(n, "exec") == 0) {
+		/* The string form is split later; the list form is taken as is.
+		 * Either way an empty command is no command. */
+		if (*value == '\0')
+			value_error(cfg, "exec: the command is empty");
+	} else if (strcmp(n, "misfire") == 0) {
+		enum misfire_policy m;
+		int64_t g;
+
+		if (misfire_parse(value, &m, &g, &why) < 0)
+			value_error(cfg, "misfire: '%s': %s", value, why);
+	} else if (strcmp(n, "overlap") == 0) {
+		if (ENUM_LOOKUP(overlap_names, value) < 0)
+			value_error(cfg, "overlap: '%s': expected skip, queue or parallel", value);
+	} else if (strcmp(n, "output") == 0) {
+		if (ENUM_LOOKUP(output_names, value) < 0)
+			value_error(cfg, "output: '%s': expected log, inherit or null", value);
+	} else if (strcmp(n, "timezone") == 0 || strcmp(n, "cron") == 0 ||
+		   strcmp(n, "start-date") == 0 || strcmp(n, "workdir") == 0 ||
+		   strcmp(n, "user") == 0 || strcmp(n, "group") == 0 ||
+		   strcmp(n, "state-dir") == 0 || strcmp(n, "socket") == 0) {
+		if (*value == '\0')
+			value_error(cfg, "%s: the value is empty", n);
+	}
+	return 0;
+}
+
+/* exec's validate callback: libconfuse calls it once for the string form
+ * (exec = "a b") and once per value plus once at the closing brace for
+ * the list form (exec = {"a", "b"}), which is how the two are told apart. */
+static int
+exec_validate(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct lineent *e = line_slot(opt, UINT_MAX, true);
+
+	(void)cfg;
+	if (e)
+		e->calls++;
+	return 0;
+}
+
+static bool
+exec_is_list(cfg_t *sec)
+{
+	cfg_opt_t *opt = cfg_getopt(sec, "exec");
+	struct lineent *e = opt ? line_slot(opt, UINT_MAX, false) : NULL;
+
+	return e && e->calls > opt->nvalues;
+}
+
+/* Durations into milliseconds. */
+static int
+duration_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int64_t ms = 0;
+	const char *why;
+
+	line_record(cfg, opt);
+	if (duration_parse(value, &ms, &why) < 0)
+		value_error(cfg, "%s: '%s': %s", opt->name, value, why);
+	*(long *)result = (long)ms;
+	return 0;
+}
+
+/* Counts: whole numbers >= 0 (nice: -20..19; umask: octal 0-0777). */
+static int
+int_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	const char *n = opt->name;
+	long long lo = 0, hi = INT_MAX;
+	int base = 10;
+	long long v;
+	char *end;
+
+	line_record(cfg, opt);
+	if (strcmp(n, "nice") == 0) {
+		lo = -20;
+		hi = 19;
+	} else if (strcmp(n, "umask") == 0) {
+		base = 8;
+		hi = 0777;
+	}
+	errno = 0;
+	v = strtoll(value, &end, base);
+	if (*value == '\0' || *end != '\0' || errno == ERANGE || v < lo || v > hi ||
+	    (base == 10 && strchr(value, '+'))) {
+		if (base == 8)
+			value_error(cfg, "%s: '%s' is not an octal mode from 0 to 0777", n, value);
+		else
+			value_error(cfg, "%s: '%s' is not a whole number from %lld to %lld",
+				    n, value, lo, hi);
+		v = 0;
+	}
+	*(long *)result = (long)v;
+	return 0;
+}
+
+/* include("FILE") or include("GLOB"): queue it for after this file. */
+static int
+include_fn(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
+{
+	struct pending *p;
+	char *pattern;
+
+	(void)opt;
+	if (argc != 1) {
+		value_error(cfg, "include: takes one file name or pattern");
+		return 0;
+	}
+	if (*argv[0] == '\0') {
+		value_error(cfg, "include: the file name is empty");
+		return 0;
+	}
+	if (L->depth >= CONF_MAX_INCLUDE_DEPTH) {
+		value_error(cfg, "include: includes nest at most %d deep (is there a cycle?)",
+			    CONF_MAX_INCLUDE_DEPTH);
+		return 0;
+	}
+	if (L->npending == L->cappending) {
+		size_t cap = L->cappending ? 2 * L->cappending : 8;
+		struct pending *v = reallocarray(L->pending, cap, sizeof *v);
+
+		if (v == NULL)
+			goto oom;
+		L->pending = v;
+		L->cappending = cap;
+	}
+	if ((pattern = paths_resolve(cfg->filename, argv[0])) == NULL)
+		goto oom;
+	p = &L->pending[L->npending];
+	p->sec = cfg;
+	p->pattern = pattern;
+	p->from = strdup(cfg->filename);
+	p->line = cfg->line;
+	p->depth = L->depth + 1;
+	if (p->from == NULL) {
+		free(pattern);
+		goto oom;
+	}
+	L->npending++;
+	return 0;
+oom:
+	L->oom = true;
+	value_error(cfg, "include: out of memory");
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * The schema.
+ */
+
+static cfg_opt_t lifespan_opts[] = {
+	CFG_STR_CB("startup",  NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("shutdown", NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("run",      NULL, CFGF_NONE, str_cb),
+	CFG_END()
+};
+
+static cfg_opt_t task_opts[] = {
+	CFG_STR_CB("name",           NULL, CFGF_NONE, str_cb),
+	CFG_STR_LIST_CB("exec",      NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("cron",           NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("timezone",       NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("start-date",     NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("misfire",        "once", CFGF_NONE, str_cb),
+	CFG_INT_CB("max-runs",       DEFAULT_MAX_RUNS, CFGF_NONE, int_cb),
+	CFG_INT_CB("max-failures",   DEFAULT_MAX_FAILURES, CFGF_NONE, int_cb),
+	CFG_INT_CB("retry",          DEFAULT_RETRY, CFGF_NONE, int_cb),
+	CFG_INT_CB("retry-delay",    DEFAULT_RETRY_DELAY, CFGF_NONE, duration_cb),
+	CFG_INT_CB("timeout",        DEFAULT_TIMEOUT, CFGF_NONE, duration_cb),
+	CFG_INT_CB("kill-grace",     DEFAULT_KILL_GRACE, CFGF_NONE, duration_cb),
+	CFG_STR_CB("overlap",        "skip", CFGF_NONE, str_cb),
+	CFG_INT_CB("jitter",         DEFAULT_JITTER, CFGF_NONE, duration_cb),
+	CFG_BOOL("durable",          cfg_true, CFGF_NONE),
+	CFG_STR_LIST_CB("env",       NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("workdir",        NULL, CFGF_NONE, str_cb),
+	CFG_INT_CB("umask",          UNSET_INT, CFGF_NONE, int_cb),
+	CFG_INT_CB("nice",           UNSET_INT, CFGF_NONE, int_cb),
+	CFG_STR_CB("user",           NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("group",          NULL, CFGF_NONE, str_cb),
+	CFG_STR_LIST_CB("middleware", NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("on-failure",     NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("on-timeout",     NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("output",         "log", CFGF_NONE, str_cb),
+	CFG_END()
+};
+
+/* What routers and the app share; "router" comes last so that the level
+ * builder can point it at the next level (or drop it at the deepest). */
+#define ROUTER_COMMON_OPTS \
+	CFG_STR_LIST_CB("env",              NULL, CFGF_NONE, str_cb), \
+	CFG_SEC("lifespan",                 lifespan_opts, CFGF_NONE), \
+	CFG_STR_LIST_CB("middleware",       NULL, CFGF_NONE, str_cb), \
+	CFG_STR_LIST_CB("outer-middleware", NULL, CFGF_NONE, str_cb), \
+	CFG_STR_CB("on-failure",            NULL, CFGF_NONE, str_cb), \
+	CFG_STR_CB("on-timeout",            NULL, CFGF_NONE, str_cb), \
+	CFG_STR_CB("route-class",           NULL, CFGF_NONE, str_cb), \
+	CFG_STR_LIST_CB("include-router",   NULL, CFGF_NONE, str_cb), \
+	CFG_SEC("task",                     task_opts, SECTION_FLAGS), \
+	CFG_FUNC("include",                 include_fn)
+
+static const cfg_opt_t router_template[] = {
+	CFG_STR_CB("prefix", NULL, CFGF_NONE, str_cb),
+	ROUTER_COMMON_OPTS,
+	CFG_SEC("router", NULL, SECTION_FLAGS),
+	CFG_END()
+};
+
+static const cfg_opt_t app_template[] = {
+	CFG_STR_CB("timezone",        NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("state-dir",       NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("socket",          NULL, CFGF_NONE, str_cb),
+	CFG_INT_CB("max-parallel",    DEFAULT_MAX_PARALLEL, CFGF_NONE, int_cb),
+	CFG_INT_CB("shutdown-grace",  DEFAULT_SHUTDOWN_GRACE, CFGF_NONE, duration_cb),
+	CFG_INT_CB("history",         DEFAULT_HISTORY, CFGF_NONE, int_cb),
+	ROUTER_COMMON_OPTS,
+	CFG_SEC("router", NULL, SECTION_FLAGS),
+	CFG_END()
+};
+
+static cfg_opt_t *
+level_build(const cfg_opt_t *tmpl, size_t n, cfg_opt_t *next)
+{
+	cfg_opt_t *opts = calloc(n, sizeof *opts);
+
+	if (opts == NULL)
+		return NULL;
+	memcpy(opts, tmpl, n * sizeof *opts);
+	/* The entry before CFG_END() is "router". */
+	if (next) {
+		opts[n - 2].subopts = next;
+	} else {
+		opts[n - 2] = opts[n - 1];	/* the deepest level has none */
+	}
+	return opts;
+}
+
+static void
+schema_free(void)
+{
+	for (int d = 0; d <= CONF_MAX_DEPTH; d++) {
+		free(L->schema[d]);
+		L->schema[d] = NULL;
+	}
+}
+
+static int
+schema_build(void)
+{
+	cfg_opt_t *next = NULL;
+	size_t nr = sizeof router_template / sizeof router_template[0];
+	size_t na = sizeof app_template / sizeof app_template[0];
+
+	for (int d = CONF_MAX_DEPTH; d >= 1; d--) {
+		if ((L->schema[d] = level_build(router_template, nr, next)) == NULL)
+			return -1;
+		next = L->schema[d];
+	}
+	if ((L->schema[0] = level_build(app_template, na, next)) == NULL)
+		return -1;
+	/* exec's validate callback tells its string form from its list form. */
+	for (cfg_opt_t *o = task_opts; o->name; o++)
+		if (strcmp(o->name, "exec") == 0)
+			o->validcb = exec_validate;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Reading files.
+ */
+
+static const struct confscan *
+scan_of(const char *file)
+{
+	for (size_t i = 0; i < L->nscans; i++)
+		if (strcmp(L->scans[i].file, file) == 0)
+			return &L->scans[i].scan;
+	return NULL;
+}
+
+/* The path of section CHILD of PARENT from the top of CHILD's file, for
+ * confscan: PARENT's own path when both come from one file, else CHILD is
+ * at the top of a file that PARENT included. */
+static char *
+child_path(cfg_t *parent, const char *parent_path, cfg_t *child)
+{
+	bool same = parent->filename && child->filename &&
+		    strcmp(parent->filename, child->filename) == 0;
+
+	return confscan_path(same ? parent_path : "", child->name, cfg_title(child));
+}
+
+/* The line section SEC (at PATH in its file) opens on. */
+static int
+section_line(cfg_t *sec, const char *path)
+{
+	return sec->filename ? confscan_line(scan_of(sec->filename), path) : 0;
+}
+
+static const char *
+intern_file(const char *path)
+{
+	struct conf *c = L->conf;
+
+	for (size_t i = 0; c->files && c->files[i]; i++)
+		if (strcmp(c->files[i], path) == 0)
+			return c->files[i];
+	if (strv_push(&c->files, path) < 0)
+		return NULL;
+	return c->files[strv_len(c->files) - 1];
+}
+
+/* Read PATH whole, applying the ownership rule; FROM:FROM_LINE is the
+ * include() that named it, if any. */
+static char *
+file_read(const char *path, const char *from, int from_line, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (fd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			L->noperm = true;
+		if (from)
+			report(DIAG_ERROR, from, from_line, "include: %s: %s", path, strerror(errno));
+		else
+			report(DIAG_ERROR, path, 0, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0)
+		goto fail_errno_fd;
+	if (!S_ISREG(st.st_mode)) {
+		report(DIAG_ERROR, from, from_line, "%s%s: not a regular file",
+		       from ? "include: " : "", path);
+		goto fail;
+	}
+	/* As cron does with crontabs: root runs only what root wrote. */
+	if (L->check_owner && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+		report(DIAG_ERROR, path, 0, "refusing to read it as root: it is %s "
+		       "(it must be owned by root and writable by no one else)",
+		       st.st_uid != 0 ? "not owned by root" : "writable by group or others");
+		goto fail;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 8192;
+			char *b = realloc(buf, ncap + 1);
+
+			if (b == NULL)
+				goto fail_errno_fd;
+			buf = b;
+			cap = ncap;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail_errno_fd;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+
+fail_errno_fd:
+	report(DIAG_ERROR, path, 0, "%s", strerror(errno));
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* Parse BUF (LEN bytes, from file PATH) into section SEC. */
+static int
+parse_into(cfg_t *sec, const char *path, const char *buf, size_t len)
+{
+	char *saved_name = sec->filename;
+	int saved_line = sec->line;
+	struct scanned *s;
+	FILE *fp;
+	int rc;
+
+	s = reallocarray(L->scans, L->nscans + 1, sizeof *s);
+	if (s == NULL)
+		return -1;
+	L->scans = s;
+	s = &L->scans[L->nscans];
+	if ((s->file = strdup(path)) == NULL)
+		return -1;
+	if (confscan_buf(&s->scan, buf, len) < 0) {
+		free(s->file);
+		return -1;
+	}
+	L->nscans++;
+
+	/* fmemopen() refuses an empty buffer on old glibc; nothing to parse. */
+	if (len == 0)
+		return 0;
+	if ((fp = fmemopen((void *)buf, len, "r")) == NULL)
+		return -1;
+	if ((sec->filename = strdup(path)) == NULL) {
+		sec->filename = saved_name;
+		fclose(fp);
+		return -1;
+	}
+	rc = cfg_parse_fp(sec, fp);
+	fclose(fp);
+	free(sec->filename);
+	sec->filename = saved_name;
+	sec->line = saved_line;
+	return rc == CFG_SUCCESS ? 0 : 1;
+}
+
+static int
+parse_file(cfg_t *sec, const char *path, const char *from, int from_line, int depth)
+{
+	size_t len;
+	char *buf;
+	int rc;
+
+	if (intern_file(path) == NULL)
+		return -1;
+	if ((buf = file_read(path, from, from_line, &len)) == NULL)
+		return 1;
+	L->depth = depth;
+	rc = parse_into(sec, path, buf, len);
+	free(buf);
+	return rc;
+}
+
+static bool
+has_glob_chars(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Parse the queued includes, and the ones they queue, in order. */
+static int
+includes_run(void)
+{
+	for (size_t i = 0; i < L->npending; i++) {
+		struct pending p = L->pending[i];
+		glob_t g;
+		int rc;
+
+		if (!has_glob_chars(p.pattern)) {
+			rc = parse_file(p.sec, p.pattern, p.from, p.line, p.depth);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		rc = glob(p.pattern, GLOB_ERR, NULL, &g);
+		if (rc == GLOB_NOMATCH)
+			continue;	/* an empty jobify.d is fine */
+		if (rc != 0) {
+			report(DIAG_ERROR, p.from, p.line, "include: %s: %s", p.pattern,
+			       rc == GLOB_NOSPACE ? "out of memory" : "cannot read the directory");
+			return 1;
+		}
+		/* glob() sorts; a glob's files are read in that order. */
+		for (size_t j = 0; j < g.gl_pathc; j++) {
+			struct stat st;
+
+			/* A directory matched by the pattern is skipped, as
+			 * run-parts and systemd do with their .d dirs. */
+			if (stat(g.gl_pathv[j], &st) == 0 && S_ISDIR(st.st_mode))
+				continue;
+			rc = parse_file(p.sec, g.gl_pathv[j], p.from, p.line, p.depth);
+			if (rc != 0) {
+				globfree(&g);
+				return rc;
+			}
+		}
+		globfree(&g);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Read-out: the cfg_t tree into struct router / struct task.
+ */
+
+static char *
+dup_opt(cfg_t *sec, const char *name)
+{
+	const char *s = cfg_getstr(sec, name);
+
+	return s ? strdup(s) : NULL;
+}
+
+static char **
+dup_list(cfg_t *sec, const char *name)
+{
+	char **v = calloc(1, sizeof *v);
+	unsigned n = cfg_size(sec, name);
+
+	if (v == NULL)
+		return NULL;
+	for (unsigned i = 0; i < n; i++)
+		if (strv_push(&v, cfg_getnstr(sec, name, i)) < 0) {
+			strv_free(v);
+			return NULL;
+		}
+	return v;
+}
+
+static struct srcloc
+loc_of(cfg_t *sec, const char *opt)
+{
+	return where(sec, opt, 0);
+}
+
+static void
+task_free(struct task *t)
+{
+	if (t == NULL)
+		return;
+	free(t->title);
+	free(t->name);
+	free(t->exec);
+	strv_free(t->argv);
+	free(t->cron);
+	free(t->timezone);
+	free(t->start_date);
+	strv_free(t->env);
+	free(t->workdir);
+	free(t->user);
+	free(t->group);
+	strv_free(t->middleware);
+	free(t->on_failure);
+	free(t->on_timeout);
+	free(t);
+}
+
+static struct task *
+task_read(cfg_t *sec, struct router *r, const char *path)
+{
+	struct task *t = calloc(1, sizeof *t);
+	const char *title = cfg_title(sec);
+	const char *why;
+	long v;
+
+	if (t == NULL)
+		return NULL;
+	t->router = r;
+	t->loc.file = intern_file(sec->filename);
+	t->loc.line = section_line(sec, path);
+	if ((t->title = strdup(title)) == NULL)
+		goto oom;
+	t->name = dup_opt(sec, "name");
+	if (t->name == NULL) {
+		if ((t->name = strdup(title)) == NULL)
+			goto oom;
+		if (!route_name_valid(title))
+			report(DIAG_ERROR, t->loc.file, t->loc.line,
+			       "task '%s': not a valid name (1-%d characters of "
+			       "A-Z a-z 0-9 _ -); rename it or set name = \"...\"",
+			       title, ROUTE_NAME_MAX);
+	}
+
+	t->exec_loc = loc_of(sec, "exec");
+	if (cfg_size(sec, "exec") == 0) {
+		report(DIAG_ERROR, t->loc.file, t->loc.line, "task '%s': exec is required", title);
+	} else if (exec_is_list(sec)) {
+		if ((t->argv = dup_list(sec, "exec")) == NULL)
+			goto oom;
+	} else {
+		enum words_error e;
+
+		if ((t->exec = strdup(cfg_getnstr(sec, "exec", 0))) == NULL)
+			goto oom;
+		e = words_split(t->exec, &t->argv);
+		if (e == WORDS_NOMEM)
+			goto oom;
+		if (e != WORDS_OK && *t->exec)
+			report(DIAG_ERROR, t->exec_loc.file, t->exec_loc.line,
+			       "task '%s': exec: %s", title, words_strerror(e));
+	}
+
+	t->cron = dup_opt(sec, "cron");
+	t->cron_loc = loc_of(sec, "cron");
+	t->timezone = dup_opt(sec, "timezone");
+	t->timezone_loc = loc_of(sec, "timezone");
+	t->start_date = dup_opt(sec, "start-date");
+	t->start_date_loc = loc_of(sec, "start-date");
+	if (misfire_parse(cfg_getstr(sec, "misfire"), &t->misfire, &t->misfire_grace_ms, &why) < 0)
+		t->misfire = MISFIRE_ONCE;	/* reported by str_cb */
+	t->max_runs = cfg_getint(sec, "max-runs");
+	t->max_failures = cfg_getint(sec, "max-failures");
+	t->retry = cfg_getint(sec, "retry");
+	t->retry_delay_ms = cfg_getint(sec, "retry-delay");
+	t->timeout_ms = cfg_getint(sec, "timeout");
+	t->kill_grace_ms = cfg_getint(sec, "kill-grace");
+	v = ENUM_LOOKUP(overlap_names, cfg_getstr(sec, "overlap"));
+	t->overlap = v < 0 ? OVERLAP_SKIP : (enum overlap_policy)v;
+	t->jitter_ms = cfg_getint(sec, "jitter");
+	t->durable = cfg_getbool(sec, "durable");
+	t->env = dup_list(sec, "env");
+	t->workdir = dup_opt(sec, "workdir");
+	v = cfg_getint(sec, "umask");
+	t->umask = v == UNSET_INT ? -1 : (int)v;
+	v = cfg_getint(sec, "nice");
+	t->nice_set = v != UNSET_INT;
+	t->nice = t->nice_set ? (int)v : 0;
+	t->user = dup_opt(sec, "user");
+	t->group = dup_opt(sec, "group");
+	t->middleware = dup_list(sec, "middleware");
+	t->on_failure = dup_opt(sec, "on-failure");
+	t->on_timeout = dup_opt(sec, "on-timeout");
+	v = ENUM_LOOKUP(output_names, cfg_getstr(sec, "output"));
+	t->output = v < 0 ? OUTPUT_LOG : (enum output_mode)v;
+	if (t->env == NULL || t->middleware == NULL)
+		goto oom;
+	return t;
+oom:
+	task_free(t);
+	return NULL;
+}
+
+static void
+router_free(struct router *r)
+{
+	if (r == NULL)
+		return;
+	free(r->id);
+	free(r->prefix);
+	strv_free(r->env);
+	free(r->lifespan.startup);
+	free(r->lifespan.shutdown);
+	free(r->lifespan.run);
+	strv_free(r->middleware);
+	strv_free(r->outer_middleware);
+	free(r->on_failure);
+	free(r->on_timeout);
+	free(r->route_class);
+	strv_free(r->include_router);
+	free(r->include_loc);
+	for (size_t i = 0; i < r->ntasks; i++)
+		task_free(r->tasks[i]);
+	free(r->tasks);
+	free(r->children);
+	free(r);
+}
+
+static int
+router_add_child(struct router *parent, struct router *child)
+{
+	struct router **v = reallocarray(parent->children, parent->nchildren + 1, sizeof *v);
+
+	if (v == NULL)
+		return -1;
+	v[parent->nchildren++] = child;
+	parent->children = v;
+	child->parent = parent;
+	return 0;
+}
+
+static int
+conf_add_router(struct conf *c, struct router *r)
+{
+	struct router **v = reallocarray(c->routers, c->nrouters + 1, sizeof *v);
+
+	if (v == NULL)
+		return -1;
+	v[c->nrouters++] = r;
+	c->routers = v;
+	return 0;
+}
+
+/* Read router (or app, at depth 0) section SEC and everything inside. */
+static struct router *
+router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
+{
+	struct router *r = calloc(1, sizeof *r);
+	char *cpath;
+	unsigned n;
+
+	if (r == NULL)
+		return NULL;
+	r->depth = depth;
+	r->defined_in = defined_in;
+	r->loc.file = intern_file(sec->filename);
+	r->loc.line = depth ? section_line(sec, path) : 0;
+	if (depth > 0) {
+		const char *prefix = cfg_getstr(sec, "prefix");
+
+		if ((r->id = strdup(cfg_title(sec))) == NULL)
+			goto oom;
+		if (!route_name_valid(r->id))
+			report(DIAG_ERROR, r->loc.file, r->loc.line,
+			       "router '%s': not a valid id (1-%d characters of A-Z a-z 0-9 _ -)",
+			       r->id, ROUTE_NAME_MAX);
+		/* The prefix defaults to the id; "" means none. */
+		if ((r->prefix = strdup(prefix ? prefix : r->id)) == NULL)
+			goto oom;
+	} else if ((r->prefix = strdup("")) == NULL) {
+		goto oom;
+	}
+
+	r->env = dup_list(sec, "env");
+	r->middleware = dup_list(sec, "middleware");
+	r->outer_middleware = dup_list(sec, "outer-middleware");
+	r->include_router = dup_list(sec, "include-router");
+	if (!r->env || !r->middleware || !r->outer_middleware || !r->include_router)
+		goto oom;
+	r->on_failure = dup_opt(sec, "on-failure");
+	r->on_timeout = dup_opt(sec, "on-timeout");
+	r->route_class = dup_opt(sec, "route-class");
+
+	n = cfg_size(sec, "include-router");
+	if ((r->include_loc = calloc(n + 1, sizeof *r->include_loc)) == NULL)
+		goto oom;
+	for (unsigned i = 0; i < n; i++)
+		r->include_loc[i] = where(sec, "include-router", i);
+
+	/* lifespan is a single section: libconfuse makes an empty one when
+	 * the file has none, so "given" means "has a command". */
+	if (cfg_size(sec, "lifespan") > 0) {
+		cfg_t *ls = cfg_getsec(sec, "lifespan");
+
+		r->lifespan.startup = dup_opt(ls, "startup");
+		r->lifespan.shutdown = dup_opt(ls, "shutdown");
+		r->lifespan.run = dup_opt(ls, "run");
+		r->has_lifespan = r->lifespan.startup || r->lifespan.shutdown || r->lifespan.run;
+	}
+	if (r->has_lifespan) {
+		cfg_t *ls = cfg_getsec(sec, "lifespan");
+
+		r->lifespan.loc.file = intern_file(ls->filename ? ls->filename : sec->filename);
+		if ((cpath = child_path(sec, path, ls)) == NULL)
+			goto oom;
+		r->lifespan.loc.line = section_line(ls, cpath);
+		free(cpath);
+		if (r->lifespan.run && (r->lifespan.startup || r->lifespan.shutdown))
+			report(DIAG_ERROR, r->lifespan.loc.file, r->lifespan.loc.line,
+			       "lifespan: run is the long-lived form of startup and shutdown; "
+			       "use either run, or startup and shutdown");
+	}
+
+	n = cfg_size(sec, "task");
+	if (n && (r->tasks = calloc(n, sizeof *r->tasks)) == NULL)
+		goto oom;
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *ts = cfg_getnsec(sec, "task", i);
+
+		if ((cpath = child_path(sec, path, ts)) == NULL)
+			goto oom;
+		r->tasks[i] = task_read(ts, r, cpath);
+		free(cpath);
+		if (r->tasks[i] == NULL)
+			goto oom;
+		r->ntasks++;
+	}
+
+	if (depth > 0 && conf_add_router(L->conf, r) < 0)
+		goto oom;
+	/* Inline routers: defined and attached here. */
+	n = depth < CONF_MAX_DEPTH ? cfg_size(sec, "router") : 0;
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *rs = cfg_getnsec(sec, "router", i);
+		struct router *child;
+
+		if ((cpath = child_path(sec, path, rs)) == NULL) {
+			if (depth == 0)
+				router_free(r);
+			return NULL;
+		}
+		child = router_read(rs, depth + 1, r, cpath);
+		free(cpath);
+		if (child == NULL) {
+			/* A router is owned by conf->routers once added; the app is not. */
+			if (depth == 0)
+				router_free(r);
+			return NULL;
+		}
+		if (depth > 0 && router_add_child(r, child) < 0)
+			return NULL;
+	}
+	return r;
+oom:
+	router_free(r);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Attachment: include-router edges, once each, no cycles.
+ */
+
+struct router *
+conf_router_find(const struct conf *c, const char *id)
+{
+	for (size_t i = 0; i < c->nrouters; i++)
+		if (c->routers[i]->depth == 1 && strcmp(c->routers[i]->id, id) == 0)
+			return c->routers[i];
+	return NULL;
+}
+
+static const char *
+router_label(const struct router *r, char *buf, size_t size)
+{
+	if (r->depth == 0)
+		snprintf(buf, size, "the app");
+	else
+		snprintf(buf, size, "router '%s'", r->id);
+	return buf;
+}
+
+static void
+mark_attached(struct router *r)
+{
+	r->attached = true;
+	for (size_t i = 0; i < r->nchildren; i++)
+		if (!r->children[i]->attached)
+			mark_attached(r->children[i]);
+}
+
+static int
+attach_all(struct conf *c)
+{
+	size_t nall = c->nrouters + 1;
+	struct router **all = calloc(nall, sizeof *all);
+	char a[ROUTE_NAME_MAX + 16], b[ROUTE_NAME_MAX + 16];
+
+	if (all == NULL)
+		return -1;
+	all[0] = c->app;
+	memcpy(all + 1, c->routers, c->nrouters * sizeof *all);
+
+	for (size_t i = 0; i < nall; i++) {
+		struct router *r = all[i];
+
+		for (size_t k = 0; r->include_router[k]; k++) {
+			const char *id = r->include_router[k];
+			struct srcloc at = r->include_loc[k];
+			struct router *t = conf_router_find(c, id);
+			struct router *up;
+
+			if (t == NULL) {
+				for (size_t j = 0; j < c->nrouters; j++) {
+					struct router *x = c->routers[j];
+
+					if (strcmp(x->id, id) == 0) {
+						t = x;
+						break;
+					}
+				}
+				if (t)
+					report(DIAG_ERROR, at.file, at.line,
+					       "include-router: router '%s' is defined inline in %s "
+					       "(%s:%d) and attached there; only top-level routers "
+					       "can be included", id,
+					       router_label(t->defined_in, a, sizeof a),
+					       t->loc.file, t->loc.line);
+				else
+					report(DIAG_ERROR, at.file, at.line,
+					       "include-router: no router '%s' is defined", id);
+				continue;
+			}
+			if (t->parent) {
+				struct router *p = t->parent;
+				size_t w;
+
+				/* Find where the first attachment was made. */
+				for (w = 0; p->include_router[w]; w++)
+					if (strcmp(p->include_router[w], id) == 0)
+						break;
+				report(DIAG_ERROR, at.file, at.line,
+				       "include-router: router '%s' is already attached to %s "
+				       "at %s:%d; a router can be attached once", id,
+				       router_label(p, a, sizeof a),
+				       p->include_loc[w].file, p->include_loc[w].line);
+				continue;
+			}
+			/* Attaching T under R is a cycle if T is R or above R. */
+			for (up = r; up && up != t; up = up->parent)
+				;
+			if (up == t) {
+				report(DIAG_ERROR, at.file, at.line,
+				       "include-router: attaching router '%s' to %s makes a cycle "
+				       "(%s is %s)", id, router_label(r, a, sizeof a),
+				       router_label(t, b, sizeof b),
+				       t == r ? "this router itself" : "one of its parents");
+				continue;
+			}
+			if (router_add_child(r, t) < 0) {
+				free(all);
+				return -1;
+			}
+		}
+	}
+	free(all);
+
+	/* Every edge was refused above if it closed a cycle (a router has
+	 * one parent, so T above R is the only way to make one): the tree
+	 * below the app is a tree, and routers outside it are detached. */
+	mark_attached(c->app);
+	for (size_t i = 0; i < c->nrouters; i++) {
+		struct router *r = c->routers[i];
+
+		if (!r->attached && r->depth == 1 && r->parent == NULL)
+			report(DIAG_WARNING, r->loc.file, r->loc.line,
+			       "router '%s' is not attached: its tasks will not run; "
+			       "add include-router = { \"%s\" } to the app or to a router",
+			       r->id, r->id);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Entry points.
+ */
+
+static void
+app_read_options(struct conf *c, cfg_t *cfg)
+{
+	c->timezone = dup_opt(cfg, "timezone");
+	c->timezone_loc = loc_of(cfg, "timezone");
+	c->state_dir = dup_opt(cfg, "state-dir");
+	c->socket = dup_opt(cfg, "socket");
+	c->max_parallel = cfg_getint(cfg, "max-parallel");
+	c->shutdown_grace_ms = cfg_getint(cfg, "shutdown-grace");
+	c->history = cfg_getint(cfg, "history");
+}
+
+static void
+loader_free(struct loader *l)
+{
+	for (size_t i = 0; i < l->nscans; i++) {
+		free(l->scans[i].file);
+		confscan_free(&l->scans[i].scan);
+	}
+	free(l->scans);
+	for (size_t i = 0; i < l->npending; i++) {
+		free(l->pending[i].pattern);
+		free(l->pending[i].from);
+	}
+	free(l->pending);
+	free(l->lines.v);
+	schema_free();
+}
+
+/* Load from PATH, or from BUF named PATH when BUF is not NULL. */
+static struct conf *
+load(const char *path, const char *buf, struct diag *diag, bool *noperm)
+{
+	struct loader loader = { .diag = diag, .check_owner = geteuid() == 0 };
+	struct conf *c = calloc(1, sizeof *c);
+	cfg_t *cfg = NULL;
+	size_t errors_before = diag->nerrors;
+	int rc;
+
+	if (noperm)
+		*noperm = false;
+	if (c == NULL)
+		return NULL;
+	L = &loader;
+	loader.conf = c;
+	if ((c->path = strdup(path)) == NULL || schema_build() < 0)
+		goto oom;
+	if ((cfg = cfg_init(loader.schema[0], CFGF_NONE)) == NULL)
+		goto oom;
+	cfg_set_error_function(cfg, error_hook);
+	if ((cfg->filename = strdup(path)) == NULL)
+		goto oom;
+
+	if (buf) {
+		if (intern_file(path) == NULL)
+			goto oom;
+		rc = parse_into(cfg, path, buf, strlen(buf));
+	} else {
+		rc = parse_file(cfg, path, NULL, 0, 0);
+	}
+	if (rc == 0)
+		rc = includes_run();
+	if (rc < 0 || loader.oom)
+		goto oom;
+	if (rc > 0 || diag->nerrors > errors_before)
+		goto fail;
+
+	app_read_options(c, cfg);
+	if ((c->app = router_read(cfg, 0, NULL, "")) == NULL)
+		goto oom;
+	if (attach_all(c) < 0)
+		goto oom;
+	if (route_table_build(&c->routes, c, diag) < 0 && diag->nerrors == errors_before)
+		goto oom;
+	if (diag->nerrors > errors_before)
+		goto fail;
+	cfg_free(cfg);
+	loader_free(&loader);
+	L = NULL;
+	return c;
+
+oom:
+	report(DIAG_ERROR, path, 0, "out of memory while reading the config");
+fail:
+	if (noperm)
+		*noperm = loader.noperm;
+	if (cfg)
+		cfg_free(cfg);
+	loader_free(&loader);
+	conf_free(c);
+	L = NULL;
+	return NULL;
+}
+
+struct conf *
+conf_load(const char *path, struct diag *diag, bool *noperm)
+{
+	return load(path, NULL, diag, noperm);
+}
+
+struct conf *
+conf_load_buf(const char *name, const char *buf, struct diag *diag)
+{
+	return load(name, buf, diag, NULL);
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	route_table_free(&c->routes);
+	for (size_t i = 0; i < c->nrouters; i++)
+		router_free(c->routers[i]);
+	free(c->routers);
+	router_free(c->app);
+	free(c->timezone);
+	free(c->state_dir);
+	free(c->socket);
+	free(c->path);
+	strv_free(c->files);
+	free(c);
+}

@@ -1,0 +1,161 @@
+/* The config: jobify.conf read with libconfuse into our own structs.
+ *
+ * conf_load() parses the file and everything it includes, type-checks
+ * every option and reports every error with FILE:LINE; the route table
+ * (route.h) is then built from the result.  A struct conf is immutable
+ * once loaded and owns all its memory. */
+#ifndef JOBIFY_CONF_H
+#define JOBIFY_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "route.h"
+
+/* The deepest router nesting the schema accepts (SPEC asks for 16). */
+#define CONF_MAX_DEPTH 16
+/* The deepest include() chain. */
+#define CONF_MAX_INCLUDE_DEPTH 10
+
+struct srcloc {
+	const char *file;	/* owned by the struct conf (conf->files) */
+	int line;
+};
+
+enum misfire_policy {
+	MISFIRE_ONCE,		/* run one of the missed fires */
+	MISFIRE_ALL,		/* run each missed fire */
+	MISFIRE_SKIP,		/* run none */
+	MISFIRE_GRACE,		/* run one if the latest is within misfire_grace_ms */
+};
+
+enum overlap_policy {
+	OVERLAP_SKIP,		/* a fire while the previous run runs is skipped */
+	OVERLAP_QUEUE,		/* ... waits for it */
+	OVERLAP_PARALLEL,	/* ... runs beside it */
+};
+
+enum output_mode {
+	OUTPUT_LOG,		/* captured per run under state-dir */
+	OUTPUT_INHERIT,		/* streamed to the supervisor's log, tagged */
+	OUTPUT_NULL,		/* discarded */
+};
+
+struct lifespan {
+	char *startup;		/* command lines, NULL when unset */
+	char *shutdown;
+	char *run;		/* the long-lived context-manager form */
+	struct srcloc loc;	/* the lifespan section */
+};
+
+struct router;
+
+struct task {
+	char *title;		/* section title */
+	char *name;		/* route-name part: name = "..." or the title */
+	struct srcloc loc;	/* the task section's opening line */
+	struct router *router;	/* the router declaring it (the app's root too) */
+
+	char *exec;		/* the command as written (string form), or NULL */
+	char **argv;		/* exec split into words, or the list as given */
+	struct srcloc exec_loc;
+
+	char *cron;		/* stored as written; validated by the time engine */
+	struct srcloc cron_loc;
+	char *timezone;
+	struct srcloc timezone_loc;
+	char *start_date;
+	struct srcloc start_date_loc;
+
+	enum misfire_policy misfire;
+	int64_t misfire_grace_ms;
+	long max_runs;		/* 0: no limit */
+	long max_failures;
+	long retry;
+	int64_t retry_delay_ms;
+	int64_t timeout_ms;	/* -1: none */
+	int64_t kill_grace_ms;
+	enum overlap_policy overlap;
+	int64_t jitter_ms;
+	bool durable;
+
+	char **env;		/* KEY=VALUE */
+	char *workdir;
+	int umask;		/* -1: inherit */
+	bool nice_set;
+	int nice;
+	char *user, *group;
+	char **middleware;
+	char *on_failure, *on_timeout;
+	enum output_mode output;
+
+	size_t route;		/* its index in conf->routes, set by route.c */
+};
+
+struct router {
+	char *id;		/* section title; NULL for the app */
+	char *prefix;		/* this router's own prefix ("" for none) */
+	struct srcloc loc;
+	int depth;		/* 0 for the app, 1 for top-level definitions */
+	struct router *defined_in; /* the router whose body holds the definition */
+
+	char **env;
+	struct lifespan lifespan;
+	bool has_lifespan;
+	char **middleware, **outer_middleware;
+	char *on_failure, *on_timeout;
+	char *route_class;	/* NULL: inherit (from the app) */
+
+	char **include_router;	/* ids to attach here */
+	struct srcloc *include_loc; /* where each was named */
+
+	struct task **tasks;	/* declared directly here, in order */
+	size_t ntasks;
+
+	/* Attachment, set by the loader once every router is known. */
+	struct router *parent;	/* NULL for the app and detached routers */
+	struct router **children; /* inline sub-routers, then include-router ones */
+	size_t nchildren;
+	bool attached;		/* reachable from the app */
+};
+
+struct conf {
+	char *path;		/* the main file */
+	char **files;		/* every file read, main first (owns the strings) */
+
+	char *timezone;
+	struct srcloc timezone_loc;
+	char *state_dir;
+	char *socket;
+	long max_parallel;
+	int64_t shutdown_grace_ms;
+	long history;
+
+	struct router *app;	/* the app: the root of the tree */
+	struct router **routers; /* every router definition, in file order */
+	size_t nrouters;
+
+	struct route_table routes; /* built from the above */
+};
+
+/* Load PATH.  Returns a conf, or NULL with the errors in DIAG (warnings
+ * are added in both cases).  *NOPERM is set when the failure was a
+ * permission problem (so the caller may exit 77). */
+struct conf *conf_load(const char *path, struct diag *diag, bool *noperm);
+
+/* Load from a string, named NAME in messages; include() resolves against
+ * NAME's directory.  For tests. */
+struct conf *conf_load_buf(const char *name, const char *buf, struct diag *diag);
+
+void conf_free(struct conf *conf);
+
+/* The router with this id among the definitions, or NULL. */
+struct router *conf_router_find(const struct conf *conf, const char *id);
+
+const char *conf_misfire_name(enum misfire_policy m);
+const char *conf_overlap_name(enum overlap_policy o);
+const char *conf_output_name(enum output_mode o);
+
+#endif

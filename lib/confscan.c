@@ -1,0 +1,271 @@
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "confscan.h"
+
+enum tok {
+	TOK_END,	/* end of input */
+	TOK_WORD,	/* a quoted or unquoted string */
+	TOK_OPEN,	/* { */
+	TOK_CLOSE,	/* } */
+	TOK_EQ,		/* = += , */
+	TOK_OTHER,	/* ( ) and what libconfuse skips */
+};
+
+struct lexer {
+	const char *p, *end;
+	int line;
+	char *text;	/* the last word, unescaped enough to compare titles */
+	size_t len;
+};
+
+static bool
+word_char(const char *p, const char *end)
+{
+	/* libconfuse's unquoted strings: anything but blanks and the
+	 * punctuation below; a slash only when it does not start a comment. */
+	if (strchr(" #\"'\t\n\r={}()+,", *p))
+		return false;
+	if (*p == '/' && p + 1 < end && (p[1] == '/' || p[1] == '*'))
+		return false;
+	return true;
+}
+
+static void
+put(struct lexer *lx, char c)
+{
+	lx->text[lx->len++] = c;
+}
+
+static enum tok
+lex(struct lexer *lx)
+{
+	const char *p = lx->p, *end = lx->end;
+
+	lx->len = 0;
+	for (;;) {
+		if (p >= end) {
+			lx->p = p;
+			return TOK_END;
+		}
+		if (*p == '\n') {
+			lx->line++;
+			p++;
+		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
+			p++;
+		} else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
+			while (p < end && *p != '\n')
+				p++;
+		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
+			for (p += 2; p < end && !(*p == '*' && p + 1 < end && p[1] == '/'); p++)
+				if (*p == '\n')
+					lx->line++;
+			p = p < end ? p + 2 : end;
+		} else {
+			break;
+		}
+	}
+	switch (*p) {
+	case '{':
+		lx->p = p + 1;
+		return TOK_OPEN;
+	case '}':
+		lx->p = p + 1;
+		return TOK_CLOSE;
+	case '(': case ')':
+		lx->p = p + 1;
+		return TOK_OTHER;
+	case '=': case ',':
+		lx->p = p + 1;
+		return TOK_EQ;
+	case '+':
+		lx->p = p + (p + 1 < end && p[1] == '=' ? 2 : 1);
+		return TOK_EQ;
+	case '"': case '\'': {
+		char q = *p++;
+
+		while (p < end && *p != q) {
+			if (*p == '\n')
+				lx->line++;
+			if (*p == '\\' && p + 1 < end) {
+				if (p[1] == '\n')
+					lx->line++;
+				else
+					put(lx, p[1]);
+				p += 2;
+				continue;
+			}
+			put(lx, *p++);
+		}
+		lx->p = p < end ? p + 1 : end;
+		lx->text[lx->len] = '\0';
+		return TOK_WORD;
+	}
+	default:
+		while (p < end && word_char(p, end))
+			put(lx, *p++);
+		if (lx->len == 0)	/* a character libconfuse eats */
+			p++;
+		lx->p = p;
+		lx->text[lx->len] = '\0';
+		return lx->len ? TOK_WORD : TOK_OTHER;
+	}
+}
+
+struct frame {
+	ssize_t sec;	/* index in cs->v, or -1 for a list's braces */
+};
+
+char *
+confscan_path(const char *parent, const char *keyword, const char *title)
+{
+	char *p;
+
+	if (asprintf(&p, "%s%s%s:%s", parent ? parent : "", parent && *parent ? "/" : "",
+		     keyword, title ? title : "") < 0)
+		return NULL;
+	return p;
+}
+
+static int
+add(struct confscan *cs, const char *parent, const char *keyword, const char *title,
+    int line)
+{
+	struct confscan_sec *s;
+
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? 2 * cs->cap : 16;
+		struct confscan_sec *v = reallocarray(cs->v, cap, sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		cs->v = v;
+		cs->cap = cap;
+	}
+	s = &cs->v[cs->n];
+	if ((s->path = confscan_path(parent, keyword, title)) == NULL)
+		return -1;
+	s->line = line;
+	cs->n++;
+	return 0;
+}
+
+static int
+by_path(const void *a, const void *b)
+{
+	const struct confscan_sec *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+int
+confscan_buf(struct confscan *cs, const char *buf, size_t len)
+{
+	struct lexer lx = { .p = buf, .end = buf + len, .line = 1 };
+	/* The last three tokens, to recognise KEYWORD [TITLE] {. */
+	enum tok t1 = TOK_OTHER, t2 = TOK_OTHER, t3 = TOK_OTHER;
+	char *w1 = NULL, *w2 = NULL;
+	int l1 = 0, l2 = 0;
+	struct frame *stack = NULL;
+	size_t depth = 0, cap = 0;
+	int rc = -1;
+
+	memset(cs, 0, sizeof *cs);
+	if ((lx.text = malloc(len + 1)) == NULL)
+		return -1;
+	for (;;) {
+		enum tok t = lex(&lx);
+
+		if (t == TOK_END)
+			break;
+		if (t == TOK_OPEN) {
+			ssize_t sec = -1;
+
+			if (depth == cap) {
+				size_t ncap = cap ? 2 * cap : 16;
+				struct frame *s = reallocarray(stack, ncap, sizeof *s);
+
+				if (s == NULL)
+					goto out;
+				stack = s;
+				cap = ncap;
+			}
+			/* The innermost enclosing section, not a list's brace. */
+			const char *parent = "";
+
+			for (size_t k = depth; k-- > 0;)
+				if (stack[k].sec >= 0) {
+					parent = cs->v[stack[k].sec].path;
+					break;
+				}
+			/* KEYWORD TITLE { or KEYWORD {, but not OPTION = { (a list). */
+			if (t1 == TOK_WORD && t2 == TOK_WORD && t3 != TOK_EQ) {
+				if (add(cs, parent, w2, w1, l2) < 0)
+					goto out;
+				sec = (ssize_t)cs->n - 1;
+			} else if (t1 == TOK_WORD && t2 != TOK_EQ) {
+				if (add(cs, parent, w1, NULL, l1) < 0)
+					goto out;
+				sec = (ssize_t)cs->n - 1;
+			}
+			stack[depth++].sec = sec;
+		} else if (t == TOK_CLOSE && depth > 0) {
+			depth--;
+		}
+		free(w2);
+		w2 = w1;
+		l2 = l1;
+		w1 = NULL;
+		if (t == TOK_WORD) {
+			if ((w1 = strdup(lx.text)) == NULL)
+				goto out;
+			l1 = lx.line;
+		}
+		t3 = t2;
+		t2 = t1;
+		t1 = t;
+	}
+	/* Sorted by path for confscan_line()'s binary search. */
+	qsort(cs->v, cs->n, sizeof *cs->v, by_path);
+	rc = 0;
+out:
+	free(w1);
+	free(w2);
+	free(stack);
+	free(lx.text);
+	if (rc < 0)
+		confscan_free(cs);
+	return rc;
+}
+
+void
+confscan_free(struct confscan *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		free(cs->v[i].path);
+	free(cs->v);
+	memset(cs, 0, sizeof *cs);
+}
+
+int
+confscan_line(const struct confscan *cs, const char *path)
+{
+	size_t lo = 0, hi = cs ? cs->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(cs->v[mid].path, path);
+
+		if (c == 0)
+			return cs->v[mid].line;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* Where jobify's files are: the config file, by SPEC §3's order. */
+#ifndef JOBIFY_PATHS_H
+#define JOBIFY_PATHS_H
+
+/* Which rule chose the config path. */
+enum paths_origin {
+	PATHS_OPTION,	/* -c FILE */
+	PATHS_ENV,	/* $JOBIFY_CONFIG */
+	PATHS_DEFAULT,	/* SYSCONFDIR/jobify.conf (root) or the XDG path */
+};
+
+/* The config file to read: CLI_PATH if given, else $JOBIFY_CONFIG if set
+ * and non-empty, else SYSCONFDIR/jobify.conf when running as root, else
+ * $XDG_CONFIG_HOME/jobify/jobify.conf ($HOME/.config when unset or not
+ * absolute).  Returns a malloc'd path, or NULL with errno set (ENOMEM;
+ * ENOENT when no home directory can be found). */
+char *paths_config(const char *cli_path, enum paths_origin *origin);
+
+/* The directory part of PATH ("." when none), malloc'd. */
+char *paths_dirname(const char *path);
+
+/* PATH resolved against the directory of BASE_FILE when relative;
+ * a copy of PATH when absolute.  malloc'd. */
+char *paths_resolve(const char *base_file, const char *path);
+
+#endif

@@ -1,0 +1,247 @@
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "route.h"
+#include "strv.h"
+
+static size_t
+name_hash(const char *s)
+{
+	/* FNV-1a */
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(1099511628211);
+	}
+	return (size_t)h;
+}
+
+/* The routers from the outermost (below the app) down to R. */
+static size_t
+router_path(struct router *r, struct router **path, size_t max)
+{
+	size_t n = 0;
+
+	for (struct router *x = r; x && x->depth > 0 && n < max; x = x->parent)
+		path[n++] = x;
+	/* reverse: outermost first */
+	for (size_t i = 0; i < n / 2; i++) {
+		struct router *t = path[i];
+
+		path[i] = path[n - 1 - i];
+		path[n - 1 - i] = t;
+	}
+	return n;
+}
+
+static int
+route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached,
+	   struct router *detached_root, size_t maxdepth)
+{
+	struct router **path = calloc(maxdepth + 1, sizeof *path);
+	size_t n, len = 0;
+	char *prefix;
+
+	if (path == NULL)
+		return -1;
+	n = router_path(t->router, path, maxdepth + 1);
+	rt->task = t;
+	rt->router = t->router;
+	rt->attached = attached;
+	rt->detached_root = detached_root;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(path[i]->prefix) + 1;
+	if ((prefix = calloc(len + 1, 1)) == NULL)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		if (*path[i]->prefix == '\0')
+			continue;
+		if (*prefix)
+			strcat(prefix, ".");
+		strcat(prefix, path[i]->prefix);
+	}
+	rt->prefix = prefix;
+	if (*prefix) {
+		if (asprintf(&rt->name, "%s:%s", prefix, t->name) < 0)
+			rt->name = NULL;
+	} else {
+		rt->name = strdup(t->name);
+	}
+	if (rt->name == NULL)
+		goto oom;
+
+	/* Outermost first: the app, the routers down to the task's, the task. */
+	rt->middleware = strv_dup(c->app->middleware);
+	rt->outer_middleware = strv_dup(c->app->outer_middleware);
+	rt->env = strv_dup(c->app->env);
+	if (!rt->middleware || !rt->outer_middleware || !rt->env)
+		goto oom;
+	for (size_t i = 0; i < n; i++)
+		if (strv_extend(&rt->middleware, path[i]->middleware) < 0 ||
+		    strv_extend(&rt->outer_middleware, path[i]->outer_middleware) < 0 ||
+		    strv_extend(&rt->env, path[i]->env) < 0)
+			goto oom;
+	if (strv_extend(&rt->middleware, t->middleware) < 0 ||
+	    strv_extend(&rt->env, t->env) < 0)
+		goto oom;
+
+	/* The nearest handler wins: task, its router, the enclosing ones, app. */
+	rt->on_failure = t->on_failure;
+	rt->on_timeout = t->on_timeout;
+	for (size_t i = n; i-- > 0;) {
+		if (!rt->on_failure)
+			rt->on_failure = path[i]->on_failure;
+		if (!rt->on_timeout)
+			rt->on_timeout = path[i]->on_timeout;
+	}
+	if (!rt->on_failure)
+		rt->on_failure = c->app->on_failure;
+	if (!rt->on_timeout)
+		rt->on_timeout = c->app->on_timeout;
+
+	/* route-class: the declaring router's, else the app's, else exec. */
+	rt->route_class = t->router->route_class ? t->router->route_class :
+			  c->app->route_class ? c->app->route_class : "exec";
+	rt->timezone = t->timezone ? t->timezone : c->timezone;
+	free(path);
+	return 0;
+oom:
+	free(path);
+	return -1;
+}
+
+static int
+table_push(struct route_table *tb, size_t *cap)
+{
+	if (tb->n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 64;
+		struct route *v = reallocarray(tb->v, ncap, sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		tb->v = v;
+		*cap = ncap;
+	}
+	memset(&tb->v[tb->n], 0, sizeof tb->v[tb->n]);
+	tb->n++;
+	return 0;
+}
+
+/* Depth-first: a router's tasks, then its children in attachment order. */
+static int
+walk(struct route_table *tb, size_t *cap, const struct conf *c, struct router *r,
+     bool attached, struct router *root, size_t maxdepth)
+{
+	for (size_t i = 0; i < r->ntasks; i++) {
+		if (table_push(tb, cap) < 0)
+			return -1;
+		if (route_fill(&tb->v[tb->n - 1], c, r->tasks[i], attached, root, maxdepth) < 0)
+			return -1;
+		r->tasks[i]->route = tb->n - 1;
+	}
+	for (size_t i = 0; i < r->nchildren; i++)
+		if (walk(tb, cap, c, r->children[i], attached, root, maxdepth) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+index_build(struct route_table *tb, struct diag *diag)
+{
+	size_t cap = 16;
+	int rc = 0;
+
+	while (cap < tb->nattached * 2)
+		cap *= 2;
+	if ((tb->index = malloc(cap * sizeof *tb->index)) == NULL)
+		return -1;
+	tb->index_cap = cap;
+	for (size_t i = 0; i < cap; i++)
+		tb->index[i] = SIZE_MAX;
+	for (size_t i = 0; i < tb->nattached; i++) {
+		const struct route *r = &tb->v[i];
+		size_t h = name_hash(r->name) & (cap - 1);
+
+		for (; tb->index[h] != SIZE_MAX; h = (h + 1) & (cap - 1)) {
+			const struct route *o = &tb->v[tb->index[h]];
+
+			if (strcmp(o->name, r->name) == 0)
+				break;
+		}
+		if (tb->index[h] != SIZE_MAX) {
+			const struct route *o = &tb->v[tb->index[h]];
+
+			diag_add(diag, DIAG_ERROR, r->task->loc.file, r->task->loc.line,
+				 "task '%s': route '%s' is already defined at %s:%d",
+				 r->task->title, r->name, o->task->loc.file, o->task->loc.line);
+			rc = -1;
+			continue;
+		}
+		tb->index[h] = i;
+	}
+	return rc;
+}
+
+int
+route_table_build(struct route_table *tb, const struct conf *c, struct diag *diag)
+{
+	size_t cap = 0;
+	size_t errors = diag->nerrors;
+
+	memset(tb, 0, sizeof *tb);
+	if (walk(tb, &cap, c, c->app, true, NULL, c->nrouters) < 0)
+		goto oom;
+	tb->nattached = tb->n;
+	for (size_t i = 0; i < c->nrouters; i++) {
+		struct router *r = c->routers[i];
+
+		if (r->depth == 1 && !r->attached && r->parent == NULL &&
+		    walk(tb, &cap, c, r, false, r, c->nrouters) < 0)
+			goto oom;
+	}
+	if (index_build(tb, diag) < 0 && diag->nerrors == errors)
+		goto oom;
+	return diag->nerrors == errors ? 0 : -1;
+oom:
+	route_table_free(tb);
+	return -1;
+}
+
+void
+route_table_free(struct route_table *tb)
+{
+	for (size_t i = 0; i < tb->n; i++) {
+		struct route *r = &tb->v[i];
+
+		free(r->name);
+		free(r->prefix);
+		strv_free(r->middleware);
+		strv_free(r->outer_middleware);
+		strv_free(r->env);
+	}
+	free(tb->v);
+	free(tb->index);
+	memset(tb, 0, sizeof *tb);
+}
+
+const struct route *
+route_find(const struct route_table *tb, const char *name)
+{
+	if (tb->index_cap) {
+		size_t h = name_hash(name) & (tb->index_cap - 1);
+
+		for (; tb->index[h] != SIZE_MAX; h = (h + 1) & (tb->index_cap - 1))
+			if (strcmp(tb->v[tb->index[h]].name, name) == 0)
+				return &tb->v[tb->index[h]];
+	}
+	for (size_t i = tb->nattached; i < tb->n; i++)
+		if (strcmp(tb->v[i].name, name) == 0)
+			return &tb->v[i];
+	return NULL;
+}
