@@ -112,6 +112,8 @@ struct loader {
 	bool check_owner;
 	bool noperm;
 	bool oom;
+	int maxdepth;		/* router levels in the schema */
+	bool too_shallow;	/* the file nests deeper than maxdepth */
 	cfg_opt_t *schema[CONF_MAX_DEPTH + 1];	/* [0] app, [d] router at depth d */
 };
 
@@ -235,9 +237,14 @@ error_hook(cfg_t *cfg, const char *fmt, va_list ap)
 		L->diag->nerrors++;
 		return;
 	}
-	/* Past the deepest router level the schema has no "router" option. */
+	/* Past the deepest router level the schema has no "router" option:
+	 * either the schema was built shallower than the limit (load again
+	 * with all the levels) or the file nests too deep. */
 	if (strcmp(msg, "no such option 'router'") == 0 && cfg->name &&
-	    strcmp(cfg->name, "router") == 0)
+	    strcmp(cfg->name, "router") == 0 && L->maxdepth < CONF_MAX_DEPTH)
+		L->too_shallow = true;
+	else if (strcmp(msg, "no such option 'router'") == 0 && cfg->name &&
+		 strcmp(cfg->name, "router") == 0)
 		report(DIAG_ERROR, cfg->filename, cfg->line,
 		       "router: routers nest at most %d levels deep", CONF_MAX_DEPTH);
 	else
@@ -636,14 +643,20 @@ schema_free(void)
 	}
 }
 
+/* The schema with MAXDEPTH router levels.  libconfuse copies the whole
+ * schema below a section into every instance of it, so each level costs
+ * memory and time in every router: the loader builds only as many levels
+ * as the file seems to need and loads again with all of them when an
+ * included file nests deeper (see load()). */
 static int
-schema_build(void)
+schema_build(int maxdepth)
 {
 	cfg_opt_t *next = NULL;
 	size_t nr = sizeof router_template / sizeof router_template[0];
 	size_t na = sizeof app_template / sizeof app_template[0];
 
-	for (int d = CONF_MAX_DEPTH; d >= 1; d--) {
+	L->maxdepth = maxdepth;
+	for (int d = maxdepth; d >= 1; d--) {
 		if ((L->schema[d] = level_build(router_template, nr, next)) == NULL)
 			return -1;
 		next = L->schema[d];
@@ -1214,16 +1227,52 @@ mark_attached(struct router *r)
 }
 
 static int
+by_id(const void *a, const void *b)
+{
+	const struct router *x = *(struct router *const *)a, *y = *(struct router *const *)b;
+
+	return strcmp(x->id, y->id);
+}
+
+/* The top-level definition ID among TOP (N of them, sorted by id). */
+static struct router *
+top_find(struct router **top, size_t n, const char *id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(top[mid]->id, id);
+
+		if (cmp == 0)
+			return top[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int
 attach_all(struct conf *c)
 {
-	size_t nall = c->nrouters + 1;
+	size_t nall = c->nrouters + 1, ntop = 0;
 	struct router **all = calloc(nall, sizeof *all);
+	struct router **top = calloc(nall, sizeof *top);
 	char a[ROUTE_NAME_MAX + 16], b[ROUTE_NAME_MAX + 16];
 
-	if (all == NULL)
+	if (all == NULL || top == NULL) {
+		free(all);
+		free(top);
 		return -1;
+	}
 	all[0] = c->app;
 	memcpy(all + 1, c->routers, c->nrouters * sizeof *all);
+	for (size_t i = 0; i < c->nrouters; i++)
+		if (c->routers[i]->depth == 1)
+			top[ntop++] = c->routers[i];
+	qsort(top, ntop, sizeof *top, by_id);
 
 	for (size_t i = 0; i < nall; i++) {
 		struct router *r = all[i];
@@ -1231,7 +1280,7 @@ attach_all(struct conf *c)
 		for (size_t k = 0; r->include_router[k]; k++) {
 			const char *id = r->include_router[k];
 			struct srcloc at = r->include_loc[k];
-			struct router *t = conf_router_find(c, id);
+			struct router *t = top_find(top, ntop, id);
 			struct router *up;
 
 			if (t == NULL) {
@@ -1283,11 +1332,13 @@ attach_all(struct conf *c)
 			}
 			if (router_add_child(r, t) < 0) {
 				free(all);
+				free(top);
 				return -1;
 			}
 		}
 	}
 	free(all);
+	free(top);
 
 	/* Every edge was refused above if it closed a cycle (a router has
 	 * one parent, so T above R is the only way to make one): the tree
@@ -1338,23 +1389,62 @@ loader_free(struct loader *l)
 	schema_free();
 }
 
-/* Load from PATH, or from BUF named PATH when BUF is not NULL. */
+/* How deep routers nest in the main file (at least 1), from its text. */
+static int
+depth_guess(const char *path, const char *buf)
+{
+	struct confscan cs;
+	char *text = NULL;
+	size_t len = 0;
+	int depth = 1;
+
+	if (buf == NULL) {
+		FILE *fp = fopen(path, "re");
+
+		if (fp == NULL)
+			return depth;
+		/* A quiet read: the real one reports errors and checks owners. */
+		if (getdelim(&text, &len, '\0', fp) < 0) {
+			fclose(fp);
+			free(text);
+			return depth;
+		}
+		fclose(fp);
+		buf = text;
+	}
+	if (confscan_buf(&cs, buf, strlen(buf)) == 0) {
+		for (size_t i = 0; i < cs.n; i++) {
+			int d = 0;
+
+			for (const char *p = cs.v[i].path; (p = strstr(p, "router:")); p += 7)
+				if (p == cs.v[i].path || p[-1] == '/')
+					d++;
+			if (d > depth)
+				depth = d;
+		}
+		confscan_free(&cs);
+	}
+	free(text);
+	return depth < CONF_MAX_DEPTH ? depth : CONF_MAX_DEPTH;
+}
+
+/* One load with a schema MAXDEPTH routers deep. */
 static struct conf *
-load(const char *path, const char *buf, struct diag *diag, bool *noperm)
+load_once(const char *path, const char *buf, int maxdepth, struct diag *diag,
+	  bool *noperm, bool *too_shallow)
 {
 	struct loader loader = { .diag = diag, .check_owner = geteuid() == 0 };
 	struct conf *c = calloc(1, sizeof *c);
 	cfg_t *cfg = NULL;
-	size_t errors_before = diag->nerrors;
 	int rc;
 
-	if (noperm)
-		*noperm = false;
+	*noperm = false;
+	*too_shallow = false;
 	if (c == NULL)
 		return NULL;
 	L = &loader;
 	loader.conf = c;
-	if ((c->path = strdup(path)) == NULL || schema_build() < 0)
+	if ((c->path = strdup(path)) == NULL || schema_build(maxdepth) < 0)
 		goto oom;
 	if ((cfg = cfg_init(loader.schema[0], CFGF_NONE)) == NULL)
 		goto oom;
@@ -1371,9 +1461,13 @@ load(const char *path, const char *buf, struct diag *diag, bool *noperm)
 	}
 	if (rc == 0)
 		rc = includes_run();
+	if (loader.too_shallow) {
+		*too_shallow = true;
+		goto fail;
+	}
 	if (rc < 0 || loader.oom)
 		goto oom;
-	if (rc > 0 || diag->nerrors > errors_before)
+	if (rc > 0 || diag->nerrors > 0)
 		goto fail;
 
 	app_read_options(c, cfg);
@@ -1381,9 +1475,9 @@ load(const char *path, const char *buf, struct diag *diag, bool *noperm)
 		goto oom;
 	if (attach_all(c) < 0)
 		goto oom;
-	if (route_table_build(&c->routes, c, diag) < 0 && diag->nerrors == errors_before)
+	if (route_table_build(&c->routes, c, diag) < 0 && diag->nerrors == 0)
 		goto oom;
-	if (diag->nerrors > errors_before)
+	if (diag->nerrors > 0)
 		goto fail;
 	cfg_free(cfg);
 	loader_free(&loader);
@@ -1393,14 +1487,36 @@ load(const char *path, const char *buf, struct diag *diag, bool *noperm)
 oom:
 	report(DIAG_ERROR, path, 0, "out of memory while reading the config");
 fail:
-	if (noperm)
-		*noperm = loader.noperm;
+	*noperm = loader.noperm;
 	if (cfg)
 		cfg_free(cfg);
 	loader_free(&loader);
 	conf_free(c);
 	L = NULL;
 	return NULL;
+}
+
+/* Load from PATH, or from BUF named PATH when BUF is not NULL. */
+static struct conf *
+load(const char *path, const char *buf, struct diag *diag, bool *noperm)
+{
+	int depth = depth_guess(path, buf);
+	bool perm = false, again = false;
+	struct conf *c;
+	struct diag d;
+
+	for (;;) {
+		diag_init(&d);
+		c = load_once(path, buf, depth, &d, &perm, &again);
+		if (!again || depth == CONF_MAX_DEPTH)
+			break;
+		diag_free(&d);
+		depth = CONF_MAX_DEPTH;
+	}
+	diag_move(diag, &d);
+	if (noperm)
+		*noperm = perm;
+	return c;
 }
 
 struct conf *

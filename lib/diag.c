@@ -77,3 +77,19 @@ diag_print(const struct diag *d, FILE *fp, const char *prog)
 		fprintf(fp, "%s%s\n", e->level == DIAG_WARNING ? "warning: " : "", e->msg);
 	}
 }
+
+void
+diag_move(struct diag *dst, struct diag *src)
+{
+	size_t errors = 0;
+
+	for (size_t i = 0; i < src->n; i++) {
+		struct diag_entry *e = &src->v[i];
+
+		errors += e->level == DIAG_ERROR;
+		diag_add(dst, e->level, e->file, e->line, "%s", e->msg);
+	}
+	/* Errors whose message was lost to allocation failure still count. */
+	dst->nerrors += src->nerrors - errors;
+	diag_free(src);
+}

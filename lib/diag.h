@@ -36,6 +36,9 @@ void diag_add(struct diag *d, enum diag_level level, const char *file,
 void diag_vadd(struct diag *d, enum diag_level level, const char *file,
 	       int line, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
+/* Append SRC's entries to DST, leaving SRC empty. */
+void diag_move(struct diag *dst, struct diag *src);
+
 /* Print every entry in order: "PROG: FILE:LINE: [warning: ]MSG". */
 void diag_print(const struct diag *d, FILE *fp, const char *prog);
 
