@@ -1268,10 +1268,11 @@ attach_all(struct conf *c)
 		return -1;
 	}
 	all[0] = c->app;
-	memcpy(all + 1, c->routers, c->nrouters * sizeof *all);
-	for (size_t i = 0; i < c->nrouters; i++)
+	for (size_t i = 0; i < c->nrouters; i++) {
+		all[i + 1] = c->routers[i];
 		if (c->routers[i]->depth == 1)
 			top[ntop++] = c->routers[i];
+	}
 	qsort(top, ntop, sizeof *top, by_id);
 
 	for (size_t i = 0; i < nall; i++) {

@@ -230,7 +230,8 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 		t1 = t;
 	}
 	/* Sorted by path for confscan_line()'s binary search. */
-	qsort(cs->v, cs->n, sizeof *cs->v, by_path);
+	if (cs->n > 1)
+		qsort(cs->v, cs->n, sizeof *cs->v, by_path);
 	rc = 0;
 out:
 	free(w1);
