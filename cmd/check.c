@@ -14,6 +14,7 @@ cmd_check(struct cli *cli, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "help",   no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,      NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conf *conf;

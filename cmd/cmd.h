@@ -42,10 +42,11 @@ void cmd_error(const struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Parse this command's options with getopt_long, handling the ones every
- * command shares (-h/--help, -c/--config).  Returns the option character,
+ * command shares (-h/--help, -c/--config; --version prints the version
+ * and exits 0 here).  Returns the option character,
  * -1 at the end of options, or '?' after a usage error was reported (the
  * caller returns JX_USAGE).  Call with a zero-initialised *STATE. */
-enum { OPT_HELP = 'h', OPT_CONFIG = 'c' };
+enum { OPT_HELP = 'h', OPT_CONFIG = 'c', OPT_VERSION = 'V' };
 int cmd_getopt(struct cli *cli, const char *cmd, int argc, char **argv,
 	       const char *shortopts, const struct option *longopts);
 

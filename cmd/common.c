@@ -78,6 +78,10 @@ cmd_getopt(struct cli *cli, const char *cmd, int argc, char **argv,
 	}
 	if (c == OPT_CONFIG)
 		cli->config = optarg;
+	if (c == OPT_VERSION) {
+		printf("jobify %s\n", PACKAGE_VERSION);
+		exit(fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE);
+	}
 	return c;
 }
 

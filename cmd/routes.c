@@ -266,6 +266,7 @@ cmd_routes(struct cli *cli, int argc, char **argv)
 		{ "json",   no_argument,       NULL, OPT_JSON },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "help",   no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,      NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct routes_opts o = { 0 };

@@ -903,13 +903,14 @@ dup_opt(cfg_t *sec, const char *name)
 static char **
 dup_list(cfg_t *sec, const char *name)
 {
-	char **v = calloc(1, sizeof *v);
 	unsigned n = cfg_size(sec, name);
+	char **v = calloc(n + 1, sizeof *v);
 
 	if (v == NULL)
 		return NULL;
+	/* Sized at once: include-router lists can be long. */
 	for (unsigned i = 0; i < n; i++)
-		if (strv_push(&v, cfg_getnstr(sec, name, i)) < 0) {
+		if ((v[i] = strdup(cfg_getnstr(sec, name, i))) == NULL) {
 			strv_free(v);
 			return NULL;
 		}
