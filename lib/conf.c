@@ -985,9 +985,12 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 		e = words_split(t->exec, &t->argv);
 		if (e == WORDS_NOMEM)
 			goto oom;
-		if (e != WORDS_OK && *t->exec)
-			report(DIAG_ERROR, t->exec_loc.file, t->exec_loc.line,
-			       "task '%s': exec: %s", title, words_strerror(e));
+		t->exec_error = e;
+		/* Unsplittable: kept whole for shell and handler route classes. */
+		if (e != WORDS_OK && (t->argv = calloc(2, sizeof *t->argv)) != NULL)
+			t->argv[0] = strdup(t->exec);
+		if (t->argv == NULL || t->argv[0] == NULL)
+			goto oom;
 	}
 
 	t->cron = dup_opt(sec, "cron");

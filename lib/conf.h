@@ -60,6 +60,9 @@ struct task {
 
 	char *exec;		/* the command as written (string form), or NULL */
 	char **argv;		/* exec split into words, or the list as given */
+	int exec_error;		/* enum words_error of the split: reported by
+				 * route.c only where the route class is exec,
+				 * as sh(1) and handlers take the string whole */
 	struct srcloc exec_loc;
 
 	char *cron;		/* stored as written; validated by the time engine */

@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "route.h"
 #include "strv.h"
+#include "words.h"
 
 static size_t
 name_hash(const char *s)
@@ -164,6 +165,18 @@ index_build(struct route_table *tb, struct diag *diag)
 	tb->index_cap = cap;
 	for (size_t i = 0; i < cap; i++)
 		tb->index[i] = SIZE_MAX;
+	for (size_t i = 0; i < tb->n; i++) {
+		const struct route *r = &tb->v[i];
+
+		/* sh(1) and handlers get the exec string whole; only the exec
+		 * class splits it, so only there is a bad split an error. */
+		if (r->task->exec_error != WORDS_OK && strcmp(r->route_class, "exec") == 0) {
+			diag_add(diag, DIAG_ERROR, r->task->exec_loc.file, r->task->exec_loc.line,
+				 "task '%s': exec: %s", r->task->title,
+				 words_strerror((enum words_error)r->task->exec_error));
+			rc = -1;
+		}
+	}
 	for (size_t i = 0; i < tb->nattached; i++) {
 		const struct route *r = &tb->v[i];
 		size_t h = name_hash(r->name) & (cap - 1);
