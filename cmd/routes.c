@@ -240,7 +240,7 @@ print_tree(const struct conf *conf, const struct routes_opts *o)
 
 	if (indent_push(&t, "") < 0)
 		return JX_SOFTWARE;
-	printf("app (%s)\n", conf->path);
+	printf("app (%s)%s\n", conf->path, conf->app->has_lifespan ? " +lifespan" : "");
 	rc = tree_children(&t, conf->app);
 	for (size_t i = 0; rc == 0 && o->all && i < conf->nrouters; i++) {
 		const struct router *r = conf->routers[i];

@@ -24,8 +24,8 @@
  *   let the parse go on, so one run reports every bad value; libconfuse
  *   itself stops at its first syntax error.  The callbacks also remember
  *   the line of every value, for the cross-object checks after the parse.
- * - libconfuse records a section's line at its closing brace; confscan
- *   finds the opening line.
+ * - libconfuse keeps no usable line for a section, nor whether a list
+ *   option was written as a list; confscan reads the text for both.
  * - include() resolves against the including file and takes globs.  Each
  *   included file is parsed with cfg_parse_fp() into the section that named
  *   it, after that file is done: the lexer's own include stack would count
@@ -79,7 +79,6 @@ struct lineent {
 	unsigned idx;
 	const char *file;	/* interned in conf->files */
 	int line;
-	unsigned calls;		/* validate calls, to tell exec's two forms */
 };
 
 struct linemap {
@@ -424,29 +423,6 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
-/* exec's validate callback: libconfuse calls it once for the string form
- * (exec = "a b") and once per value plus once at the closing brace for
- * the list form (exec = {"a", "b"}), which is how the two are told apart. */
-static int
-exec_validate(cfg_t *cfg, cfg_opt_t *opt)
-{
-	struct lineent *e = line_slot(opt, UINT_MAX, true);
-
-	(void)cfg;
-	if (e)
-		e->calls++;
-	return 0;
-}
-
-static bool
-exec_is_list(cfg_t *sec)
-{
-	cfg_opt_t *opt = cfg_getopt(sec, "exec");
-	struct lineent *e = opt ? line_slot(opt, UINT_MAX, false) : NULL;
-
-	return e && e->calls > opt->nvalues;
-}
-
 /* Durations into milliseconds. */
 static int
 duration_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -663,10 +639,6 @@ schema_build(int maxdepth)
 	}
 	if ((L->schema[0] = level_build(app_template, na, next)) == NULL)
 		return -1;
-	/* exec's validate callback tells its string form from its list form. */
-	for (cfg_opt_t *o = task_opts; o->name; o++)
-		if (strcmp(o->name, "exec") == 0)
-			o->validcb = exec_validate;
 	return 0;
 }
 
@@ -846,6 +818,22 @@ has_glob_chars(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+static int glob_errno;
+static char *glob_epath;
+
+/* A directory of the pattern that does not exist matches nothing, as the
+ * shell has it; any other error stops the glob and is reported. */
+static int
+glob_error(const char *epath, int eerrno)
+{
+	if (eerrno == ENOENT || eerrno == ENOTDIR)
+		return 0;
+	glob_errno = eerrno;
+	free(glob_epath);
+	glob_epath = strdup(epath);
+	return 1;
+}
+
 /* Parse the queued includes, and the ones they queue, in order. */
 static int
 includes_run(void)
@@ -861,12 +849,22 @@ includes_run(void)
 				return rc;
 			continue;
 		}
-		rc = glob(p.pattern, GLOB_ERR, NULL, &g);
-		if (rc == GLOB_NOMATCH)
-			continue;	/* an empty jobify.d is fine */
+		glob_errno = 0;
+		glob_epath = NULL;
+		rc = glob(p.pattern, 0, glob_error, &g);
+		if (rc == GLOB_NOMATCH) {
+			globfree(&g);
+			continue;	/* an empty or absent jobify.d is fine */
+		}
 		if (rc != 0) {
-			report(DIAG_ERROR, p.from, p.line, "include: %s: %s", p.pattern,
-			       rc == GLOB_NOSPACE ? "out of memory" : "cannot read the directory");
+			report(DIAG_ERROR, p.from, p.line, "include: %s: %s%s%s", p.pattern,
+			       glob_epath ? glob_epath : "", glob_epath ? ": " : "",
+			       rc == GLOB_NOSPACE ? "out of memory" :
+			       glob_errno ? strerror(glob_errno) : "cannot read the directory");
+			if (glob_errno == EACCES)
+				L->noperm = true;
+			free(glob_epath);
+			globfree(&g);
 			return 1;
 		}
 		/* glob() sorts; a glob's files are read in that order. */
@@ -974,7 +972,9 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 	t->exec_loc = loc_of(sec, "exec");
 	if (cfg_size(sec, "exec") == 0) {
 		report(DIAG_ERROR, t->loc.file, t->loc.line, "task '%s': exec is required", title);
-	} else if (exec_is_list(sec)) {
+	} else if (confscan_option_form(scan_of(sec->filename), path, "exec") == 1) {
+		/* The list form is argv as given; libconfuse keeps no trace of
+		 * which form was written, the scanner does. */
 		if ((t->argv = dup_list(sec, "exec")) == NULL)
 			goto oom;
 	} else {

@@ -133,7 +133,7 @@ confscan_path(const char *parent, const char *keyword, const char *title)
 
 static int
 add(struct confscan *cs, const char *parent, const char *keyword, const char *title,
-    int line)
+    int line, bool list)
 {
 	struct confscan_sec *s;
 
@@ -150,6 +150,8 @@ add(struct confscan *cs, const char *parent, const char *keyword, const char *ti
 	if ((s->path = confscan_path(parent, keyword, title)) == NULL)
 		return -1;
 	s->line = line;
+	s->seq = (int)cs->n;
+	s->list = list;
 	cs->n++;
 	return 0;
 }
@@ -158,8 +160,9 @@ static int
 by_path(const void *a, const void *b)
 {
 	const struct confscan_sec *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
 
-	return strcmp(x->path, y->path);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 int
@@ -169,6 +172,7 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 	/* The last three tokens, to recognise KEYWORD [TITLE] {. */
 	enum tok t1 = TOK_OTHER, t2 = TOK_OTHER, t3 = TOK_OTHER;
 	char *w1 = NULL, *w2 = NULL;
+	bool eq_is_append = false;	/* the last TOK_EQ was += */
 	int l1 = 0, l2 = 0;
 	struct frame *stack = NULL;
 	size_t depth = 0, cap = 0;
@@ -182,6 +186,20 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 
 		if (t == TOK_END)
 			break;
+		/* OPTION = VALUE or OPTION = { (or +=), outside a list's braces. */
+		if ((t == TOK_WORD || t == TOK_OPEN) && t1 == TOK_EQ && t2 == TOK_WORD &&
+		    (depth == 0 || stack[depth - 1].sec >= 0)) {
+			const char *parent = depth ? cs->v[stack[depth - 1].sec].path : "";
+			char *key;
+
+			if (asprintf(&key, "=%s", w2) < 0)
+				goto out;
+			if (add(cs, parent, key, NULL, l2, t == TOK_OPEN || eq_is_append) < 0) {
+				free(key);
+				goto out;
+			}
+			free(key);
+		}
 		if (t == TOK_OPEN) {
 			ssize_t sec = -1;
 
@@ -204,11 +222,11 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 				}
 			/* KEYWORD TITLE { or KEYWORD {, but not OPTION = { (a list). */
 			if (t1 == TOK_WORD && t2 == TOK_WORD && t3 != TOK_EQ) {
-				if (add(cs, parent, w2, w1, l2) < 0)
+				if (add(cs, parent, w2, w1, l2, false) < 0)
 					goto out;
 				sec = (ssize_t)cs->n - 1;
 			} else if (t1 == TOK_WORD && t2 != TOK_EQ) {
-				if (add(cs, parent, w1, NULL, l1) < 0)
+				if (add(cs, parent, w1, NULL, l1, false) < 0)
 					goto out;
 				sec = (ssize_t)cs->n - 1;
 			}
@@ -225,6 +243,8 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 				goto out;
 			l1 = lx.line;
 		}
+		if (t == TOK_EQ)
+			eq_is_append = lx.p[-1] == '=' && lx.p - 2 >= buf && lx.p[-2] == '+';
 		t3 = t2;
 		t2 = t1;
 		t1 = t;
@@ -252,21 +272,44 @@ confscan_free(struct confscan *cs)
 	memset(cs, 0, sizeof *cs);
 }
 
-int
-confscan_line(const struct confscan *cs, const char *path)
+/* The index of the last entry at PATH, or -1. */
+static ssize_t
+find_last(const struct confscan *cs, const char *path)
 {
 	size_t lo = 0, hi = cs ? cs->n : 0;
 
+	/* The first entry not below PATH ... */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(cs->v[mid].path, path);
 
-		if (c == 0)
-			return cs->v[mid].line;
-		if (c < 0)
+		if (strcmp(cs->v[mid].path, path) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return 0;
+	/* ... and the one before it, if it is PATH. */
+	if (lo > 0 && strcmp(cs->v[lo - 1].path, path) == 0)
+		return (ssize_t)lo - 1;
+	return -1;
+}
+
+int
+confscan_line(const struct confscan *cs, const char *path)
+{
+	ssize_t i = find_last(cs, path);
+
+	return i < 0 ? 0 : cs->v[i].line;
+}
+
+int
+confscan_option_form(const struct confscan *cs, const char *section_path, const char *opt)
+{
+	char *path;
+	ssize_t i;
+
+	if (asprintf(&path, "%s%s=%s:", section_path, *section_path ? "/" : "", opt) < 0)
+		return -1;
+	i = find_last(cs, path);
+	free(path);
+	return i < 0 ? -1 : cs->v[i].list;
 }

@@ -10,11 +10,15 @@
 #ifndef JOBIFY_CONFSCAN_H
 #define JOBIFY_CONFSCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct confscan_sec {
-	char *path;		/* "router:reports/task:weekly"; "lifespan:" untitled */
-	int line;		/* line of the keyword */
+	char *path;		/* "router:reports/task:weekly"; "lifespan:" untitled;
+				 * an option assignment: "task:weekly/=exec" */
+	int line;		/* line of the keyword or option name */
+	int seq;		/* order in the file: the last assignment wins */
+	bool list;		/* an option given as { ... } (or with +=) */
 };
 
 struct confscan {
@@ -30,6 +34,11 @@ void confscan_free(struct confscan *cs);
 
 /* The line of the section at PATH, or 0 when the scan does not know it. */
 int confscan_line(const struct confscan *cs, const char *path);
+
+/* How option OPT of the section at SECTION_PATH was last written: 1 as a
+ * list ({ ... } or +=), 0 as a single value, -1 when not written. */
+int confscan_option_form(const struct confscan *cs, const char *section_path,
+			 const char *opt);
 
 /* PARENT_PATH extended by KEYWORD:TITLE (TITLE may be NULL), malloc'd. */
 char *confscan_path(const char *parent_path, const char *keyword, const char *title);

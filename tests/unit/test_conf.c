@@ -107,7 +107,8 @@ test_values(void)
 		"  output = inherit\n"
 		"}\n"
 		"task \"list\" { exec = { 'one word' } }\n"
-		"task \"list2\" { exec = { 'a', 'b c' } }\n");
+		"task \"list2\" { exec = { 'a', 'b c', } }\n"
+		"task \"twice\" {\n exec = 'true'\n exec = 'echo a b'\n}\n");
 	struct task *t = c ? task_named(c->app, "renamed") : NULL;
 	struct task *l = c ? task_named(c->app, "list") : NULL;
 	struct task *l2 = c ? task_named(c->app, "list2") : NULL;
@@ -155,7 +156,13 @@ test_values(void)
 	ok(l->exec == NULL && strv_len(l->argv) == 1 && strcmp(l->argv[0], "one word") == 0,
 	   "a one-element exec list is argv as given, not split");
 	ok(l2->exec == NULL && strv_len(l2->argv) == 2 && strcmp(l2->argv[1], "b c") == 0,
-	   "an exec list is argv as given");
+	   "an exec list is argv as given, a trailing comma too");
+	{
+		struct task *tw = task_named(c->app, "twice");
+
+		ok(tw && tw->exec && strv_len(tw->argv) == 3,
+		   "exec given twice as a string: the last, split");
+	}
 	conf_free(c);
 }
 

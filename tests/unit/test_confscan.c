@@ -43,7 +43,13 @@ main(void)
 	is_int(confscan_line(&cs, "router:reports/task:y"), 0, "nothing from a // comment");
 	is_int(confscan_line(&cs, "router:reports/router:z"), 0, "nothing from a /* */ comment");
 	is_int(confscan_line(&cs, "router:reports/env:"), 0, "a list's braces are no section");
-	is_int(cs.n, 7, "seven sections in all");
+	{
+		size_t nsec = 0;
+
+		for (size_t i = 0; i < cs.n; i++)
+			nsec += strchr(cs.v[i].path, '=') == NULL;
+		is_int(nsec, 7, "seven sections in all");
+	}
 
 	scan("task \"a\\\"b\" { }\nrouter \"x\" { include(\"y\") task \"c\" {} }\n");
 	is_int(confscan_line(&cs, "task:a\"b"), 1, "escaped quote in a title");
@@ -51,6 +57,19 @@ main(void)
 
 	scan("router \"unclosed\" {\n task \"t\" {\n");
 	is_int(confscan_line(&cs, "router:unclosed/task:t"), 2, "unclosed sections are still found");
+
+	scan("exec = 'top'\n"
+	     "task \"a\" { exec = {\"echo hi\", \"c\",} }\n"
+	     "task \"b\" {\n exec = { 'x' }\n exec = \"echo a b\"\n}\n"
+	     "task \"c\" { exec = 'x'\n exec += 'y' env = { 'A=1', 'B=2' } }\n");
+	is_int(confscan_option_form(&cs, "", "exec"), 0, "a single value at the top");
+	is_int(confscan_option_form(&cs, "task:a", "exec"), 1, "a list with a trailing comma");
+	is_int(confscan_option_form(&cs, "task:b", "exec"), 0, "the last assignment wins");
+	is_int(confscan_option_form(&cs, "task:c", "exec"), 1, "+= appends to a list");
+	is_int(confscan_option_form(&cs, "task:c", "env"), 1, "env list");
+	is_int(confscan_option_form(&cs, "task:c", "A"), -1, "list values are no options");
+	is_int(confscan_option_form(&cs, "task:a", "cron"), -1, "an option not written");
+	is_int(confscan_line(&cs, "task:b/=exec:"), 5, "an option's line is its last assignment's");
 
 	p = confscan_path("", "router", "a");
 	is_str(p, "router:a", "path at the top");
