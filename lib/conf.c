@@ -1058,28 +1058,25 @@ router_free(struct router *r)
 	free(r);
 }
 
+/* Append R to the array *V of *N routers. */
 static int
-router_add_child(struct router *parent, struct router *child)
+routers_push(struct router ***v, size_t *n, struct router *r)
 {
-	struct router **v = reallocarray(parent->children, parent->nchildren + 1, sizeof *v);
+	struct router **nv = reallocarray(*v, *n + 1, sizeof *nv);
 
-	if (v == NULL)
+	if (nv == NULL)
 		return -1;
-	v[parent->nchildren++] = child;
-	parent->children = v;
-	child->parent = parent;
+	nv[(*n)++] = r;
+	*v = nv;
 	return 0;
 }
 
 static int
-conf_add_router(struct conf *c, struct router *r)
+router_add_child(struct router *parent, struct router *child)
 {
-	struct router **v = reallocarray(c->routers, c->nrouters + 1, sizeof *v);
-
-	if (v == NULL)
+	if (routers_push(&parent->children, &parent->nchildren, child) < 0)
 		return -1;
-	v[c->nrouters++] = r;
-	c->routers = v;
+	child->parent = parent;
 	return 0;
 }
 
@@ -1168,7 +1165,7 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 		r->ntasks++;
 	}
 
-	if (depth > 0 && conf_add_router(L->conf, r) < 0)
+	if (depth > 0 && routers_push(&L->conf->routers, &L->conf->nrouters, r) < 0)
 		goto oom;
 	/* Inline routers: defined and attached here. */
 	n = depth < CONF_MAX_DEPTH ? cfg_size(sec, "router") : 0;
