@@ -1,0 +1,423 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Shared between the parent and the vfork child, which runs in the
+ * parent's memory until it execs or exits. */
+struct child {
+	const struct spawn_opts *o;
+	const char *path;	/* resolved argv[0] */
+	int fd[3];		/* sources for 0, 1, 2 */
+	volatile int err;	/* errno of the failed step, 0 when none */
+	const char *volatile stage; /* its name, for the message */
+};
+
+void
+spawn_opts_init(struct spawn_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->umask = -1;
+	o->stdin_fd = o->stdout_fd = o->stderr_fd = -1;
+}
+
+int
+spawn_devnull(void)
+{
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	return fd;
+}
+
+static void __attribute__((noreturn))
+child_fail(struct child *c, const char *stage)
+{
+	c->err = errno;
+	c->stage = stage;
+	_exit(127);
+}
+
+/* The vfork child.  Only system calls: no allocation, no stdio, no
+ * locks, nothing that touches the parent's state but C's two fields. */
+static void __attribute__((noreturn))
+child_run(struct child *c)
+{
+	const struct spawn_opts *o = c->o;
+	sigset_t none;
+	struct sigaction dfl;
+
+	if (setpgid(0, 0) < 0)
+		child_fail(c, "setpgid");
+
+	/* A source below 3 could be overwritten by an earlier dup2 (a caller
+	 * passing its own stdout as a job's stderr, say): move those out of
+	 * the way first.  dup2 onto 0-2 clears close-on-exec on the copy. */
+	for (int i = 0; i < 3; i++)
+		if (c->fd[i] < 3 && (c->fd[i] = fcntl(c->fd[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			child_fail(c, "dup");
+	for (int i = 0; i < 3; i++)
+		if (dup2(c->fd[i], i) < 0)
+			child_fail(c, "dup2");
+	/* Everything jobify opens is O_CLOEXEC; this also covers descriptors
+	 * inherited from whoever started the supervisor, or opened by a
+	 * library without the flag.  Old kernels lack it: no worse than
+	 * before. */
+#ifdef SYS_close_range
+	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+#endif
+
+	if (o->nice_set && setpriority(PRIO_PROCESS, 0, o->nice) < 0)
+		child_fail(c, "nice");
+	if (o->umask >= 0)
+		umask((mode_t)o->umask);
+	if (o->ids && o->ids->change) {
+		/* Raw system calls: glibc's wrappers would try to change the
+		 * ids of every thread of the (shared-memory) parent. */
+		if (syscall(SYS_setgroups, o->ids->ngroups, o->ids->groups) < 0)
+			child_fail(c, "setgroups");
+		if (syscall(SYS_setresgid, o->ids->gid, o->ids->gid, o->ids->gid) < 0)
+			child_fail(c, "setgid");
+		if (syscall(SYS_setresuid, o->ids->uid, o->ids->uid, o->ids->uid) < 0)
+			child_fail(c, "setuid");
+	}
+	if (o->workdir && chdir(o->workdir) < 0)
+		child_fail(c, "chdir");
+
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &dfl, NULL); /* EINVAL for libc's own */
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		child_fail(c, "sigprocmask");
+
+	execve(c->path, o->argv, o->envp);
+	child_fail(c, NULL);
+}
+
+static const char *
+env_path(char *const *envp)
+{
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (strncmp(envp[i], "PATH=", 5) == 0)
+			return envp[i] + 5;
+	return NULL;
+}
+
+char *
+spawn_path_find(const char *word, const char *path, struct jerr *err)
+{
+	int found_errno = ENOENT;
+	char *cand, *cwd;
+	struct stat st;
+
+	if (*word == '\0') {
+		jerr_set(err, "spawn: the command is empty");
+		errno = ENOENT;
+		return NULL;
+	}
+	if (strchr(word, '/')) {
+		/* The child will chdir to its workdir first. */
+		if (*word == '/')
+			cand = strdup(word);
+		else if ((cwd = getcwd(NULL, 0)) == NULL)
+			cand = NULL;
+		else {
+			if (asprintf(&cand, "%s/%s", cwd, word) < 0)
+				cand = NULL;
+			free(cwd);
+		}
+		if (cand == NULL)
+			jerr_set(err, "spawn: %s: %s", word, strerror(errno));
+		return cand;
+	}
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, ":");
+
+		if (len > 0 && *p == '/') {
+			if (asprintf(&cand, "%.*s/%s", (int)len, p, word) < 0) {
+				jerr_set(err, "spawn: %s: out of memory", word);
+				errno = ENOMEM;
+				return NULL;
+			}
+			if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+				if (faccessat(AT_FDCWD, cand, X_OK, AT_EACCESS) == 0)
+					return cand;
+				found_errno = EACCES;
+			}
+			free(cand);
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	if (found_errno == EACCES)
+		jerr_set(err, "spawn: %s: %s (in PATH %s)", word, strerror(EACCES), path);
+	else
+		jerr_set(err, "spawn: %s: command not found in PATH %s", word, path);
+	errno = found_errno;
+	return NULL;
+}
+
+int
+spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
+{
+	struct child c = { .o = o, .err = 0, .stage = NULL };
+	const int want[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
+	sigset_t all, old;
+	char *path;
+	pid_t p;
+	int saved;
+
+	*pid = -1;
+	if (o->argv == NULL || o->argv[0] == NULL) {
+		jerr_set(err, "spawn: no command");
+		errno = EINVAL;
+		return -1;
+	}
+	for (int i = 0; i < 3; i++) {
+		c.fd[i] = want[i] >= 0 ? want[i] : spawn_devnull();
+		if (c.fd[i] < 0) {
+			jerr_set(err, "spawn: /dev/null: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if ((path = spawn_path_find(o->argv[0], env_path(o->envp), err)) == NULL)
+		return -1;
+	c.path = path;
+
+	/* With every signal blocked, none of the supervisor's handlers can
+	 * run in the child, which shares its memory until execve. */
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, &old) < 0) {
+		jerr_set(err, "spawn: sigprocmask: %s", strerror(errno));
+		free(path);
+		return -1;
+	}
+	p = vfork();
+	if (p == 0)
+		child_run(&c);
+	saved = errno;
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (p < 0) {
+		jerr_set(err, "spawn: %s: vfork: %s", o->argv[0], strerror(saved));
+		free(path);
+		errno = saved;
+		return -1;
+	}
+	if (c.err != 0) {
+		int status;
+
+		saved = c.err;
+		(void)spawn_wait(p, &status);
+		if (c.stage == NULL)
+			jerr_set(err, "spawn: %s: %s%s", o->argv[0], strerror(saved),
+				 saved == ENOEXEC ? " (a script without a #! line?)" : "");
+		else if (strcmp(c.stage, "chdir") == 0)
+			jerr_set(err, "spawn: %s: chdir %s: %s", o->argv[0], o->workdir,
+				 strerror(saved));
+		else if (strcmp(c.stage, "nice") == 0)
+			jerr_set(err, "spawn: %s: nice %d: %s", o->argv[0], o->nice,
+				 strerror(saved));
+		else if (strcmp(c.stage, "setuid") == 0 || strcmp(c.stage, "setgid") == 0 ||
+			 strcmp(c.stage, "setgroups") == 0)
+			jerr_set(err, "spawn: %s: %s %s: %s", o->argv[0], c.stage,
+				 o->ids->name ? o->ids->name : "", strerror(saved));
+		else
+			jerr_set(err, "spawn: %s: %s: %s", o->argv[0], c.stage, strerror(saved));
+		free(path);
+		errno = saved;
+		return -1;
+	}
+	free(path);
+	*pid = p;
+	return 0;
+}
+
+static int
+id_parse(const char *s, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+int
+spawn_ids_resolve(const char *user, const char *group, struct spawn_ids *ids,
+		  struct jerr *err)
+{
+	struct passwd *pw;
+	unsigned long n;
+	uid_t euid = geteuid();
+	gid_t egid = getegid();
+
+	memset(ids, 0, sizeof *ids);
+	ids->uid = euid;
+	ids->gid = egid;
+	errno = 0;
+	if (user)
+		pw = id_parse(user, &n) == 0 ? getpwuid((uid_t)n) : getpwnam(user);
+	else
+		pw = getpwuid(euid);
+	if (user && pw == NULL) {
+		if (errno)
+			jerr_set(err, "user '%s': %s", user, strerror(errno));
+		else
+			jerr_set(err, "user '%s': no such user", user);
+		return -1;
+	}
+	if (pw) {
+		if ((ids->name = strdup(pw->pw_name)) == NULL ||
+		    (ids->home = strdup(pw->pw_dir)) == NULL ||
+		    (ids->shell = strdup(*pw->pw_shell ? pw->pw_shell : "/bin/sh")) == NULL)
+			goto oom;
+		if (user) {
+			ids->uid = pw->pw_uid;
+			ids->gid = pw->pw_gid;
+		}
+	}
+	if (group) {
+		struct group *gr;
+
+		errno = 0;
+		gr = id_parse(group, &n) == 0 ? getgrgid((gid_t)n) : getgrnam(group);
+		if (gr == NULL) {
+			if (errno)
+				jerr_set(err, "group '%s': %s", group, strerror(errno));
+			else
+				jerr_set(err, "group '%s': no such group", group);
+			goto fail;
+		}
+		ids->gid = gr->gr_gid;
+	}
+	if (!user && !group)
+		return 0;
+	if (ids->uid == euid && ids->gid == egid && !(euid == 0 && user))
+		return 0;
+	if (euid != 0) {
+		jerr_set(err, "%s%s%s%s: running a job as another user or group needs "
+			 "a supervisor running as root",
+			 user ? "user '" : "", user ? user : "", user ? "'" : "",
+			 group ? (user ? ", group" : "group") : "");
+		goto fail;
+	}
+	ids->change = true;
+	if (user && pw) {
+		/* getgrouplist says how many groups there are when the array is
+		 * too small; the count can grow between calls, hence the loop. */
+		int ng = 16;
+
+		for (;;) {
+			gid_t *g = reallocarray(ids->groups, (size_t)ng, sizeof *g);
+			int want = ng;
+
+			if (g == NULL)
+				goto oom;
+			ids->groups = g;
+			if (getgrouplist(pw->pw_name, ids->gid, g, &want) >= 0) {
+				ids->ngroups = (size_t)want;
+				break;
+			}
+			if (want <= ng)
+				want = ng * 2;
+			ng = want;
+		}
+	} else {
+		/* A group alone: that group, none of root's. */
+		if ((ids->groups = malloc(sizeof *ids->groups)) == NULL)
+			goto oom;
+		ids->groups[0] = ids->gid;
+		ids->ngroups = 1;
+	}
+	return 0;
+oom:
+	jerr_set(err, "user: out of memory");
+fail:
+	spawn_ids_free(ids);
+	return -1;
+}
+
+void
+spawn_ids_free(struct spawn_ids *ids)
+{
+	free(ids->groups);
+	free(ids->name);
+	free(ids->home);
+	free(ids->shell);
+	memset(ids, 0, sizeof *ids);
+}
+
+int
+spawn_kill_group(pid_t pgid, int sig)
+{
+	if (pgid <= 1) {
+		/* kill(-1) or kill(0) would hit far more than one job. */
+		errno = EINVAL;
+		return -1;
+	}
+	return kill(-pgid, sig);
+}
+
+int
+spawn_reap(pid_t *pid, int *status)
+{
+	pid_t p;
+
+	do
+		p = waitpid(-1, status, WNOHANG);
+	while (p < 0 && errno == EINTR);
+	if (p < 0)
+		return -1;
+	if (p == 0)
+		return 0;
+	*pid = p;
+	return 1;
+}
+
+int
+spawn_wait(pid_t pid, int *status)
+{
+	pid_t p;
+
+	do
+		p = waitpid(pid, status, 0);
+	while (p < 0 && errno == EINTR);
+	return p < 0 ? -1 : 0;
+}
+
+int
+spawn_status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
