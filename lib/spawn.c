@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,15 @@ struct child {
 	int fd[3];		/* sources for 0, 1, 2 */
 	volatile int err;	/* errno of the failed step, 0 when none */
 	const char *volatile stage; /* its name, for the message */
+};
+
+/* struct sigaction as the kernel's rt_sigaction takes it (x86-64 and the
+ * other architectures with sa_restorer; the default action needs none). */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
 };
 
 void
@@ -64,7 +74,7 @@ child_run(struct child *c)
 {
 	const struct spawn_opts *o = c->o;
 	sigset_t none;
-	struct sigaction dfl;
+	struct kernel_sigaction dfl;
 
 	if (setpgid(0, 0) < 0)
 		child_fail(c, "setpgid");
@@ -103,11 +113,13 @@ child_run(struct child *c)
 	if (o->workdir && chdir(o->workdir) < 0)
 		child_fail(c, "chdir");
 
+	/* The raw call: glibc's sigaction refuses its own two real-time
+	 * signals, which an ignoring parent (make, a shell) passes on. */
 	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
+	dfl.handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &dfl, NULL); /* EINVAL for libc's own */
+			(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		child_fail(c, "sigprocmask");
