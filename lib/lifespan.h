@@ -1,0 +1,129 @@
+/* Lifespan hooks of the app and the routers (SPEC §6): their order, their
+ * processes, and the KEY=VALUE state they hand to the tasks below them.
+ *
+ * Two forms, one per router (the loader refuses a mix):
+ *   startup/shutdown  startup runs to completion before anything fires; its
+ *                     stdout is the state (jobenv_parse: KEY=VALUE lines,
+ *                     blank lines and # comments; anything else fails the
+ *                     startup, quoting the line).  A non-zero exit fails it
+ *                     too, with the last LIFESPAN_ERR_TAIL bytes of its
+ *                     stderr in the message.  shutdown runs at stop with
+ *                     that state in its environment.
+ *   run               one long-lived process: its KEY=VALUE lines up to
+ *                     the first blank line, or EOF on its stdout, are the
+ *                     state; it keeps running until stop, when its process
+ *                     group gets SIGTERM (SIGKILL after the grace).
+ * Hooks run with jobenv_hook_env(): the env and state of the routers above
+ * them, their router's env, JOBIFY_ROUTER and JOBIFY_PREFIX; a shutdown
+ * hook also gets its own router's state.  stdin is /dev/null; each hook is
+ * in its own process group like a job.
+ *
+ * Everything here blocks (the loop runs startups before it fires and
+ * shutdowns after it stops firing), waiting in poll(2) on the hook's
+ * stdout and stderr pipes and on a pidfd, never sleeping: a hook that
+ * writes megabytes to stderr cannot deadlock, and a startup hook that
+ * leaves a daemon holding its stdout is done when it exits.  A startup
+ * hook has no time limit; stopping gives the run process and each
+ * shutdown hook ctx->grace_ms before SIGKILL.
+ *
+ * Reaping: hooks are waited for by pid.  A run-form process lives while
+ * the loop runs: when the loop's spawn_reap() returns its pid, the loop
+ * must mark it (lifespan_set_exited) and log it; lifespan_stop() then does
+ * not wait for it again.  A run process that exits right after closing its
+ * stdout may be taken as started (EOF and its exit race); that is the same
+ * case, seen a moment later. */
+#ifndef JOBIFY_LIFESPAN_H
+#define JOBIFY_LIFESPAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "jerr.h"
+#include "jobenv.h"
+
+struct conf;
+struct router;
+
+/* How much of a failing hook's stderr goes into the error message. */
+#define LIFESPAN_ERR_TAIL 4096
+/* The most stdout a hook may produce as state. */
+#define LIFESPAN_OUT_MAX (1024 * 1024)
+
+struct lifespan_ctx {
+	const struct conf *conf;
+	char *const *base;	/* the base environment (jobenv_base) */
+	const char *workdir;	/* hooks' working directory; NULL: the supervisor's */
+	int64_t grace_ms;	/* at stop, before SIGKILL; -1: wait forever */
+};
+
+/* One router whose lifespan was started. */
+struct lifespan_proc {
+	const struct router *router;
+	char **state;		/* KEY=VALUE; an empty vector when none */
+	pid_t run_pid;		/* run form: the process (and its pgid); else -1 */
+	int run_out;		/* run form: its stdout after the state and its */
+	int run_err;		/* stderr, O_NONBLOCK | O_CLOEXEC, for the loop
+				 * to drain and log (or close); else -1 */
+};
+
+/* The started lifespans, in start order. */
+struct lifespan_set {
+	struct lifespan_proc *v;
+	size_t n;
+};
+
+/* The routers whose lifespans start, in order, into *OUT (malloc'd, the
+ * routers stay the conf's): the app, then every attached router, parent
+ * before child, in config order (each router's inline sub-routers, then
+ * its include-router ones); only those with a lifespan.  Stop in reverse.
+ * Returns 0 or -1 (out of memory). */
+int lifespan_order(const struct conf *c, const struct router ***out, size_t *n);
+
+/* Start router R's lifespan with the state of SET (the routers above it,
+ * already started) and append it to SET.  Returns 0, or -1 with ERR set:
+ * "router 'db': startup /etc/jobify/bin/db-up: exit status 1: <stderr>";
+ * on failure nothing of R is left running. */
+int lifespan_start(const struct lifespan_ctx *ctx, struct lifespan_set *set,
+		   const struct router *r, struct jerr *err);
+
+/* Start every lifespan in lifespan_order().  When one fails, those already
+ * started are stopped in reverse and -1 is returned with the failure in
+ * ERR (SET is then empty). */
+int lifespan_start_all(const struct lifespan_ctx *ctx, struct lifespan_set *set,
+		       struct jerr *err);
+
+/* Stop the last started lifespan of SET and remove it: SIGTERM to a run
+ * process's group (SIGKILL after the grace) and wait for it, then the
+ * shutdown hook with the router's state.  Returns 0, or -1 with ERR set
+ * when the shutdown hook failed or had to be killed (it is stopped and
+ * removed all the same). */
+int lifespan_stop(const struct lifespan_ctx *ctx, struct lifespan_set *set,
+		  struct jerr *err);
+
+/* Stop all, last started first.  Every one is stopped; -1 with the first
+ * error when any failed. */
+int lifespan_stop_all(const struct lifespan_ctx *ctx, struct lifespan_set *set,
+		      struct jerr *err);
+
+/* The run process PID exited and was reaped by the loop: forget it.
+ * Returns the router it belonged to, or NULL when PID is no lifespan's. */
+const struct router *lifespan_set_exited(struct lifespan_set *set, pid_t pid);
+
+/* A jobenv_state_fn over a struct lifespan_set (ARG). */
+char *const *lifespan_state(void *arg, const struct router *r);
+
+/* Free SET without stopping anything (closes run_out/run_err). */
+void lifespan_set_free(struct lifespan_set *set);
+
+/* Run command line ARGV with ENVP to completion, as a hook: stdout kept
+ * (up to LIFESPAN_OUT_MAX) in *OUT, *OUTLEN; the tail of stderr in
+ * *ERRTAIL (NUL-terminated, trailing newlines dropped); *STATUS its wait
+ * status.  TIMEOUT_MS (-1: none) gets it SIGKILLed (as a group) and -1
+ * returned with ETIMEDOUT.  Returns 0 or -1 with ERR set. */
+int lifespan_hook_run(char *const *argv, char *const *envp, const char *workdir,
+		      int64_t timeout_ms, char **out, size_t *outlen,
+		      char **errtail, int *status, struct jerr *err);
+
+#endif
