@@ -629,7 +629,10 @@ lifespan_stop(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 		strv_free(envp);
 	}
 	strv_free(p->state);
-	set->n--;
+	if (--set->n == 0) {
+		free(set->v);
+		set->v = NULL;
+	}
 	return rc;
 }
 

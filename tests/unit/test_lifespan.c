@@ -301,14 +301,14 @@ test_run(void)
 	conf_free(c);
 
 	/* The loop reaped it: lifespan_stop must not wait for it again. */
-	c = load("lifespan { run = '/bin/sh -c \"echo A=1; echo; read x; exit 0\"' }\n");
+	c = load("lifespan { run = '/bin/sh -c \"echo A=1; echo; exec sleep 1000\"' }\n");
 	ctx.conf = c;
-	ok(c && lifespan_start_all(&ctx, &set, &err) == 0, "a run hook waiting on stdin (EOF)");
+	ok(c && lifespan_start_all(&ctx, &set, &err) == 0, "a run hook");
 	if (set.n) {
 		int status;
 
 		pid = set.v[0].run_pid;
-		ok(spawn_wait(pid, &status) == 0 && lifespan_set_exited(&set, pid) == set.v[0].router,
+		ok(kill(pid, SIGKILL) == 0 && spawn_wait(pid, &status) == 0 && lifespan_set_exited(&set, pid) == set.v[0].router,
 		   "reaped by the loop, marked exited");
 		ok(lifespan_set_exited(&set, 12345678) == NULL, "an unknown pid is no lifespan's");
 		ok(lifespan_stop_all(&ctx, &set, &err) == 0, "stop after its exit");
