@@ -667,11 +667,15 @@ child_path(cfg_t *parent, const char *parent_path, cfg_t *child)
 	return confscan_path(same ? parent_path : "", child->name, cfg_title(child));
 }
 
-/* The line section SEC (at PATH in its file) opens on. */
+/* The line section SEC (at PATH in its file) opens on.  A single
+ * (non-MULTI) section such as lifespan is made by libconfuse before any
+ * file is read and has no file of its own: FALLBACK names it. */
 static int
-section_line(cfg_t *sec, const char *path)
+section_line(cfg_t *sec, const char *path, const char *fallback)
 {
-	return sec->filename ? confscan_line(scan_of(sec->filename), path) : 0;
+	const char *file = sec->filename ? sec->filename : fallback;
+
+	return file ? confscan_line(scan_of(file), path) : 0;
 }
 
 static const char *
@@ -955,7 +959,7 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 		return NULL;
 	t->router = r;
 	t->loc.file = intern_file(sec->filename);
-	t->loc.line = section_line(sec, path);
+	t->loc.line = section_line(sec, path, NULL);
 	if ((t->title = strdup(title)) == NULL)
 		goto oom;
 	t->name = dup_opt(sec, "name");
@@ -1093,7 +1097,7 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 	r->depth = depth;
 	r->defined_in = defined_in;
 	r->loc.file = intern_file(sec->filename);
-	r->loc.line = depth ? section_line(sec, path) : 0;
+	r->loc.line = depth ? section_line(sec, path, NULL) : 0;
 	if (depth > 0) {
 		const char *prefix = cfg_getstr(sec, "prefix");
 
@@ -1140,9 +1144,9 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 		cfg_t *ls = cfg_getsec(sec, "lifespan");
 
 		r->lifespan.loc.file = intern_file(ls->filename ? ls->filename : sec->filename);
-		if ((cpath = child_path(sec, path, ls)) == NULL)
+		if ((cpath = confscan_path(path, "lifespan", NULL)) == NULL)
 			goto oom;
-		r->lifespan.loc.line = section_line(ls, cpath);
+		r->lifespan.loc.line = section_line(ls, cpath, sec->filename);
 		free(cpath);
 		if (r->lifespan.run && (r->lifespan.startup || r->lifespan.shutdown))
 			report(DIAG_ERROR, r->lifespan.loc.file, r->lifespan.loc.line,

@@ -2,6 +2,7 @@
 # Debian packages and point at the jobify binary under test.
 # shellcheck shell=bash
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
