@@ -27,6 +27,7 @@ extern const struct command commands[];
 
 int cmd_routes(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_next(struct cli *cli, int argc, char **argv);
 
 /* Print CMD's usage to stdout (rc 0) or a hint to stderr (otherwise) and
  * return RC. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "tz.h"
 
 const struct command commands[] = {
 	{ "check",  cmd_check,  "validate the config",
@@ -21,6 +22,15 @@ const struct command commands[] = {
 	  "  --tree   draw the router hierarchy\n"
 	  "  --all    include the tasks of detached routers, marked as such\n"
 	  "  --json   one JSON array, as described in jobify(1)\n" },
+	{ "next",   cmd_next,   "print the next fire times of a cron expression or route",
+	  "next EXPR|ROUTE [-n N] [--tz ZONE] [--from TIME] [--json] [-c FILE]\n"
+	  "Print the next N fire times strictly after --from (default: now), one\n"
+	  "ISO-8601 time with its offset a line.  EXPR is a cron expression (quote\n"
+	  "it); a word without spaces is a route of the config.\n"
+	  "  -n N         how many times (1-100000, default 1)\n"
+	  "  --tz ZONE    the IANA zone (default: the route's, else the system's)\n"
+	  "  --from TIME  2026-11-25T03:00[:00][Z|+hh:mm], 03:00, @EPOCH\n"
+	  "  --json       one JSON array of strings\n" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -103,8 +113,12 @@ main(int argc, char **argv)
 		if (strcmp(cmd->name, argv[optind]) == 0) {
 			argv += optind;
 			argc -= optind;
+			int rc;
+
 			optind = 0;	/* glibc: re-initialise getopt */
-			return cmd->fn(&cli, argc, argv);
+			rc = cmd->fn(&cli, argc, argv);
+			tz_cache_clear();
+			return rc;
 		}
 	}
 	fprintf(stderr, "jobify: unknown command '%s'\nTry 'jobify --help'.\n", argv[optind]);

@@ -12,6 +12,8 @@
 #include "json.h"
 #include "route.h"
 #include "strv.h"
+#include "timefmt.h"
+#include "tz.h"
 #include "words.h"
 
 struct routes_opts {
@@ -34,6 +36,22 @@ source_text(const struct task *t)
 	if (asprintf(&s, "%s:%d", t->loc.file, t->loc.line) < 0)
 		return NULL;
 	return s;
+}
+
+/* The route's next fire time after NOW as an ISO string, or NULL when it
+ * has none (no cron, @reboot, or never). */
+static char *
+next_run(const struct route *r, int64_t now)
+{
+	char buf[TIMEFMT_BUFSZ];
+	const struct tz *tz;
+	const char *why;
+	int64_t t;
+
+	if (!r->task->cron || (tz = tz_get(r->timezone, &why)) == NULL ||
+	    cron_next(&r->task->sched, tz, now, &t) < 0)
+		return NULL;
+	return strdup(timefmt_iso(t, tz, buf, sizeof buf));
 }
 
 /* ----- table ----- */
@@ -66,6 +84,7 @@ print_table(const struct conf *conf, const struct routes_opts *o)
 	char *(*cells)[NCOLS] = calloc(n ? n : 1, sizeof *cells);
 	bool tty = isatty(STDOUT_FILENO);
 	int ncols = o->all ? NCOLS : NCOLS - 1;
+	int64_t now = timefmt_now();
 	int rc = JX_OK;
 
 	if (cells == NULL)
@@ -77,7 +96,9 @@ print_table(const struct conf *conf, const struct routes_opts *o)
 
 		cells[i][COL_NAME] = strdup(r->name);
 		cells[i][COL_CRON] = strdup(r->task->cron ? r->task->cron : "-");
-		cells[i][COL_NEXT] = strdup("-");
+		cells[i][COL_NEXT] = next_run(r, now);
+		if (cells[i][COL_NEXT] == NULL)
+			cells[i][COL_NEXT] = strdup("-");
 		cells[i][COL_CMD] = command_text(r->task);
 		cells[i][COL_SOURCE] = source_text(r->task);
 		cells[i][COL_STATE] = strdup(r->attached ? "attached" : "detached");
@@ -112,11 +133,13 @@ print_json(const struct conf *conf, const struct routes_opts *o)
 {
 	const struct route_table *tb = &conf->routes;
 	size_t n = o->all ? tb->n : tb->nattached;
+	int64_t now = timefmt_now();
 
 	putchar('[');
 	for (size_t i = 0; i < n; i++) {
 		const struct route *r = &tb->v[i];
 		char *src = source_text(r->task);
+		char *next = next_run(r, now);
 
 		if (src == NULL)
 			return JX_SOFTWARE;
@@ -132,7 +155,10 @@ print_json(const struct conf *conf, const struct routes_opts *o)
 		json_string(stdout, r->task->cron);
 		printf(",\"timezone\":");
 		json_string(stdout, r->timezone);
-		printf(",\"next_run\":null,\"exec\":");
+		printf(",\"next_run\":");
+		json_string(stdout, next);
+		free(next);
+		printf(",\"exec\":");
 		json_strv(stdout, r->task->argv);
 		printf(",\"route_class\":");
 		json_string(stdout, r->route_class);
@@ -305,6 +331,7 @@ cmd_routes(struct cli *cli, int argc, char **argv)
 	else
 		rc = print_table(conf, &o);
 	conf_free(conf);
+	tz_cache_clear();
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		cmd_error(cli, "routes: cannot write the output");
 		rc = JX_SOFTWARE;

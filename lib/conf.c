@@ -53,6 +53,7 @@
 #include "paths.h"
 #include "route.h"
 #include "strv.h"
+#include "tz.h"
 #include "words.h"
 
 /* Defaults of SPEC §3. */
@@ -999,8 +1000,22 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 
 	t->cron = dup_opt(sec, "cron");
 	t->cron_loc = loc_of(sec, "cron");
+	if (t->cron && *t->cron) {
+		struct cron_error ce;
+		int64_t next;
+
+		if (cron_parse(t->cron, &t->sched, &ce) < 0)
+			report(DIAG_ERROR, t->cron_loc.file, t->cron_loc.line, "cron: %s", ce.msg);
+		else if (t->sched.kind == CRON_FIELDS &&
+			 cron_next(&t->sched, tz_get("UTC", &why), 0, &next) < 0)
+			report(DIAG_WARNING, t->cron_loc.file, t->cron_loc.line,
+			       "cron: '%s' never fires (before 2100)", t->cron);
+	}
 	t->timezone = dup_opt(sec, "timezone");
 	t->timezone_loc = loc_of(sec, "timezone");
+	if (t->timezone && *t->timezone && tz_get(t->timezone, &why) == NULL)
+		report(DIAG_ERROR, t->timezone_loc.file, t->timezone_loc.line,
+		       "timezone: '%s': %s", t->timezone, why);
 	t->start_date = dup_opt(sec, "start-date");
 	t->start_date_loc = loc_of(sec, "start-date");
 	if (misfire_parse(cfg_getstr(sec, "misfire"), &t->misfire, &t->misfire_grace_ms, &why) < 0)
@@ -1369,8 +1384,13 @@ attach_all(struct conf *c)
 static void
 app_read_options(struct conf *c, cfg_t *cfg)
 {
+	const char *why;
+
 	c->timezone = dup_opt(cfg, "timezone");
 	c->timezone_loc = loc_of(cfg, "timezone");
+	if (c->timezone && *c->timezone && tz_get(c->timezone, &why) == NULL)
+		report(DIAG_ERROR, c->timezone_loc.file, c->timezone_loc.line,
+		       "timezone: '%s': %s", c->timezone, why);
 	c->state_dir = dup_opt(cfg, "state-dir");
 	c->socket = dup_opt(cfg, "socket");
 	c->max_parallel = cfg_getint(cfg, "max-parallel");

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cron.h"
 #include "diag.h"
 #include "route.h"
 
@@ -65,7 +66,8 @@ struct task {
 				 * as sh(1) and handlers take the string whole */
 	struct srcloc exec_loc;
 
-	char *cron;		/* stored as written; validated by the time engine */
+	char *cron;		/* as written, or NULL */
+	struct cron sched;	/* parsed, when cron is set */
 	struct srcloc cron_loc;
 	char *timezone;
 	struct srcloc timezone_loc;

@@ -15,7 +15,7 @@ setup() {
 reports:generate_daily_report
 reports:weekly
 analytics.users:track_logins"
-	assert_line --index 1 "$(printf 'reports:generate_daily_report\t0 6 * * *\t-\t./bin/report %s\t%s:11' "'daily report'" "$seed")"
+	assert_line --index 1 --regexp "^reports:generate_daily_report	0 6 \\* \\* \\*	[0-9]{4}-[0-9]{2}-[0-9]{2}T06:00:00[+-][0-9]{2}:[0-9]{2}	\\./bin/report 'daily report'	.*/seed\\.conf:11\$"
 }
 
 @test "a detached router's task shows only with --all, marked" {
@@ -42,6 +42,7 @@ w = routes[2]
 assert w["task"] == "weekly" and w["prefix"] == "reports" and w["router"] == "reports"
 assert w["exec"] == ["./bin/report", "weekly"] and w["cron"] == "0 6 * * 1"
 assert routes[1]["exec"] == ["./bin/report", "daily report"]
+assert routes[2]["next_run"].endswith(":00") and "T06:00:00" in routes[2]["next_run"]
 t = routes[3]
 assert t["prefix"] == "analytics.users" and t["router"] == "users" and t["cron"] is None
 assert routes[0]["prefix"] == "" and routes[4]["attached"] is False and routes[0]["attached"] is True

@@ -1,0 +1,153 @@
+/* jobify next: the next fire times of a cron expression or a route. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "conf.h"
+#include "cron.h"
+#include "json.h"
+#include "route.h"
+#include "timefmt.h"
+#include "tz.h"
+
+/* An expression has fields or starts with @; anything else is a route. */
+static bool
+is_expression(const char *s)
+{
+	return *s == '@' || strpbrk(s, " \t") != NULL;
+}
+
+int
+cmd_next(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_TZ = 256, OPT_FROM, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "tz",      required_argument, NULL, OPT_TZ },
+		{ "from",    required_argument, NULL, OPT_FROM },
+		{ "json",    no_argument,       NULL, OPT_JSON },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *zone = NULL, *from = NULL, *why, *what;
+	struct conf *conf = NULL;
+	const struct tz *tz;
+	struct cron c;
+	struct cron_error ce;
+	bool json = false;
+	long n = 1;
+	int64_t t;
+	int opt, rc = JX_OK;
+	char *end;
+
+	while ((opt = cmd_getopt(cli, "next", argc, argv, "c:hn:", longopts)) != -1) {
+		switch (opt) {
+		case 'n':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno || n < 1 || n > 100000)
+				return cmd_usage_error(cli, "next", "-n: '%s' is not a count from 1 to 100000",
+						       optarg);
+			break;
+		case OPT_TZ:
+			zone = optarg;
+			break;
+		case OPT_FROM:
+			from = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_CONFIG:
+			break;
+		case OPT_HELP:
+			return cmd_usage(cli, "next", JX_OK);
+		default:
+			return JX_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return optind == argc ? cmd_usage_error(cli, "next", "a cron expression or a route is needed")
+				      : cmd_usage_error(cli, "next", "unexpected argument '%s' (quote "
+							"the expression: jobify next '*/5 * * * *')", argv[optind + 1]);
+	what = argv[optind];
+
+	if (is_expression(what)) {
+		if (cron_parse(what, &c, &ce) < 0) {
+			cmd_error(cli, "next: cron: %s", ce.msg);
+			return JX_DATAERR;
+		}
+	} else {
+		const struct route *r;
+
+		if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+			return rc;
+		if ((r = route_find(&conf->routes, what)) == NULL) {
+			cmd_error(cli, "next: no route '%s' (see jobify routes)", what);
+			rc = JX_NOINPUT;
+			goto out;
+		}
+		if (!r->task->cron) {
+			cmd_error(cli, "next: route '%s' has no cron schedule", what);
+			rc = JX_DATAERR;
+			goto out;
+		}
+		c = r->task->sched;
+		if (!zone)
+			zone = r->timezone;
+	}
+	if ((tz = tz_get(zone, &why)) == NULL) {
+		cmd_error(cli, "next: --tz: '%s': %s", zone, why);
+		rc = JX_DATAERR;
+		goto out;
+	}
+	t = timefmt_now();
+	if (from && timefmt_parse(from, tz, t, &t, &why) < 0) {
+		cmd_error(cli, "next: --from: '%s': %s", from, why);
+		rc = JX_DATAERR;
+		goto out;
+	}
+	if (c.kind == CRON_REBOOT) {
+		cmd_error(cli, "next: @reboot has no fire time: it runs once when the supervisor starts");
+		rc = JX_DATAERR;
+		goto out;
+	}
+	if (json)
+		putchar('[');
+	for (long i = 0; i < n; i++) {
+		char buf[TIMEFMT_BUFSZ];
+
+		if (cron_next(&c, tz, t, &t) < 0) {
+			if (i == 0) {
+				if (json)
+					printf("]\n");
+				cmd_error(cli, "next: the schedule never fires (before 2100)");
+				rc = JX_DATAERR;
+				goto out;
+			}
+			break;
+		}
+		timefmt_iso(t, tz, buf, sizeof buf);
+		if (json) {
+			printf("%s", i ? "," : "");
+			json_string(stdout, buf);
+		} else {
+			printf("%s\n", buf);
+		}
+	}
+	if (json)
+		printf("]\n");
+	if (fflush(stdout) == EOF) {
+		cmd_error(cli, "next: cannot write the output");
+		rc = JX_SOFTWARE;
+	}
+out:
+	conf_free(conf);
+	tz_cache_clear();
+	return rc;
+}

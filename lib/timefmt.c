@@ -1,0 +1,143 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "timefmt.h"
+
+int64_t
+timefmt_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec;
+}
+
+/* Exactly N digits at *P into *V. */
+static bool
+digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return false;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return true;
+}
+
+/* hh:mm[:ss] at *P. */
+static bool
+clock_part(const char **p, int *h, int *m, int *s)
+{
+	*s = 0;
+	if (!digits(p, 2, h) || **p != ':')
+		return false;
+	(*p)++;
+	if (!digits(p, 2, m))
+		return false;
+	if (**p == ':') {
+		(*p)++;
+		if (!digits(p, 2, s))
+			return false;
+	}
+	return *h <= 23 && *m <= 59 && *s <= 59;
+}
+
+int
+timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
+	      const char **why)
+{
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+
+	*why = "expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, "
+	       "03:00 or @1764039600";
+	if (*p == '@') {
+		long long v;
+		char *end;
+
+		if (!isdigit((unsigned char)p[1]) && p[1] != '-')
+			return -1;
+		v = strtoll(p + 1, &end, 10);
+		if (*end != '\0')
+			return -1;
+		*out = v;
+		return 0;
+	}
+	if (strlen(p) >= 5 && p[2] == ':') {
+		int64_t days, wall, t;
+		int32_t off = tz_offset(tz, now);
+
+		if (!clock_part(&p, &h, &mi, &sec) || *p != '\0')
+			return -1;
+		/* Today's date in TZ, then tomorrow's if that is not after NOW. */
+		days = (now + off) >= 0 ? (now + off) / 86400 : (now + off - 86399) / 86400;
+		for (int i = 0; i < 3; i++) {
+			wall = (days + i) * 86400 + h * 3600 + mi * 60 + sec;
+			t = tz_from_local(tz, wall);
+			if (t > now) {
+				*out = t;
+				return 0;
+			}
+		}
+		return -1;
+	}
+	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
+	    !digits(&p, 2, &d))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > civil_month_days(y, mo)) {
+		*why = "no such date";
+		return -1;
+	}
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if (!clock_part(&p, &h, &mi, &sec))
+			return -1;
+	}
+	{
+		int64_t wall = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+
+		if (*p == '\0') {
+			*out = tz_from_local(tz, wall);
+			return 0;
+		}
+		if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+			*out = wall;
+			return 0;
+		}
+		if (*p == '+' || *p == '-') {
+			int sign = *p++ == '-' ? -1 : 1, oh, om;
+
+			if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) ||
+			    *p != '\0' || oh > 23 || om > 59)
+				return -1;
+			*out = wall - sign * (oh * 3600 + om * 60);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+char *
+timefmt_iso(int64_t t, const struct tz *tz, char *buf, size_t size)
+{
+	int32_t off = tz_offset(tz, t), a = off < 0 ? -off : off;
+	int64_t wall = t + off;
+	int64_t days = wall >= 0 ? wall / 86400 : (wall - 86399) / 86400, y;
+	int64_t sod = wall - days * 86400;
+	int m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (long long)y, m, d,
+		 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
+		 off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
+	return buf;
+}

@@ -1,0 +1,24 @@
+/* Times written by users and printed for them (SPEC §4). */
+#ifndef JOBIFY_TIMEFMT_H
+#define JOBIFY_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tz.h"
+
+/* Parse S: "2026-11-25T03:00", "2026-11-25 03:00:00", either with "Z" or
+ * "+hh:mm"/"-hh:mm"; "2026-11-25" (midnight); "03:00" or "03:00:30" (the
+ * next such time strictly after NOW); "@EPOCH".  Without an offset the
+ * time is local to TZ.  Returns 0, or -1 with *WHY a static message. */
+int timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
+		  const char **why);
+
+/* T as "2026-11-25T03:00:00+01:00" in TZ, into BUF. */
+char *timefmt_iso(int64_t t, const struct tz *tz, char *buf, size_t size);
+#define TIMEFMT_BUFSZ 40
+
+/* The current time, from CLOCK_REALTIME (time() is coarse). */
+int64_t timefmt_now(void);
+
+#endif

@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# jobify next: fire times of expressions and routes, and its errors.
+
+setup() {
+	load helpers
+	cd "$BATS_TEST_TMPDIR"
+}
+
+@test "next: the next N times with their offset, from --from, in --tz" {
+	run --separate-stderr "$JOBIFY" next '30 2 * * *' -n 3 --tz Europe/Berlin --from 2026-03-28T12:00
+	assert_success
+	assert_output "2026-03-29T03:00:00+02:00
+2026-03-30T02:30:00+02:00
+2026-03-31T02:30:00+02:00"
+	run --separate-stderr "$JOBIFY" next '@hourly' --tz UTC --from @0 --json -n 2
+	assert_success
+	assert_output '["1970-01-01T01:00:00+00:00","1970-01-01T02:00:00+00:00"]'
+}
+
+@test "next: one time by default, strictly after now" {
+	run --separate-stderr "$JOBIFY" next '* * * * * *' --tz UTC
+	assert_success
+	[ "${#lines[@]}" -eq 1 ]
+	now=$(date -u +%s)
+	t=$(date -u -d "${output%+00:00}Z" +%s)
+	[ "$t" -gt $((now - 2)) ] && [ "$t" -le $((now + 2)) ]
+}
+
+@test "next ROUTE uses the route's schedule and zone" {
+	conf j.conf <<-'EOF'
+	timezone = 'America/New_York'
+	include-router = { 'reports' }
+	router "reports" {
+	  task "weekly" { exec = 'x' cron = '0 6 * * mon' }
+	  task "paris" { exec = 'x' cron = '0 6 * * *' timezone = 'Europe/Paris' }
+	  task "manual" { exec = 'x' }
+	}
+	EOF
+	run --separate-stderr "$JOBIFY" -c j.conf next reports:weekly --from 2026-11-25T00:00Z
+	assert_success
+	assert_output "2026-11-30T06:00:00-05:00"
+	run --separate-stderr "$JOBIFY" -c j.conf next reports:paris --from 2026-11-25T00:00Z
+	assert_output "2026-11-25T06:00:00+01:00"
+	run --separate-stderr "$JOBIFY" -c j.conf next reports:manual
+	assert_failure 65
+	[ "$stderr" = "jobify: next: route 'reports:manual' has no cron schedule" ]
+	run --separate-stderr "$JOBIFY" -c j.conf next reports:nope
+	assert_failure 66
+	[ "$stderr" = "jobify: next: no route 'reports:nope' (see jobify routes)" ]
+}
+
+@test "next: bad expression, zone, time: 65 with the reason" {
+	run --separate-stderr "$JOBIFY" next '0 25 * * *'
+	assert_failure 65
+	[ "$stderr" = "jobify: next: cron: field 2 (hour): 25 is out of range 0-23" ]
+	run --separate-stderr "$JOBIFY" next '0 0 * * *' --tz Mars/Base
+	assert_failure 65
+	[ "$stderr" = "jobify: next: --tz: 'Mars/Base': unknown time zone (see /usr/share/zoneinfo)" ]
+	run --separate-stderr "$JOBIFY" next '0 0 * * *' --from soon
+	assert_failure 65
+	[ "$stderr" = "jobify: next: --from: 'soon': expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, 03:00 or @1764039600" ]
+	run --separate-stderr "$JOBIFY" next '0 0 30 2 *'
+	assert_failure 65
+	[ "$stderr" = "jobify: next: the schedule never fires (before 2100)" ]
+	run --separate-stderr "$JOBIFY" next '@reboot'
+	assert_failure 65
+	[ "$stderr" = "jobify: next: @reboot has no fire time: it runs once when the supervisor starts" ]
+}
+
+@test "next: usage errors exit 64" {
+	run --separate-stderr "$JOBIFY" next
+	assert_failure 64
+	run --separate-stderr "$JOBIFY" next 0 0 '*' '*' '*'
+	assert_failure 64
+	[[ "$stderr" == "jobify: next: unexpected argument '0' (quote the expression"* ]]
+	run --separate-stderr "$JOBIFY" next '* * * * *' -n 0
+	assert_failure 64
+	[[ "$stderr" == "jobify: next: -n: '0' is not a count from 1 to 100000"* ]]
+}
+
+@test "check validates cron and timezone with FILE:LINE" {
+	conf j.conf <<-'EOF'
+	timezone = 'Nowhere/Land'
+	task "a" {
+	  exec = 'x'
+	  cron = '0 25 * * *'
+	  timezone = 'Europe/Nowhere'
+	}
+	task "b" {
+	  exec = 'x'
+	  cron = '0 0 30 2 *'
+	}
+	EOF
+	run --separate-stderr "$JOBIFY" -c j.conf check
+	assert_failure 78
+	[ "$stderr" = "jobify: j.conf:1: timezone: 'Nowhere/Land': unknown time zone (see /usr/share/zoneinfo)
+jobify: j.conf:4: cron: field 2 (hour): 25 is out of range 0-23
+jobify: j.conf:5: timezone: 'Europe/Nowhere': unknown time zone (see /usr/share/zoneinfo)
+jobify: j.conf:9: warning: cron: '0 0 30 2 *' never fires (before 2100)" ]
+}
