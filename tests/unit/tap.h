@@ -40,6 +40,25 @@ tap_ok(int cond, const char *fmt, ...)
 		printf("#   got: '%s'\n#   expected: '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 } while (0)
 
+/* The strings of V joined by "|", compared with WANT. */
+static inline void
+is_list(char *const *v, const char *want, const char *what)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; v && v[i]; i++)
+		len += strlen(v[i]) + 1;
+	s = calloc(len, 1);
+	for (size_t i = 0; s && v && v[i]; i++) {
+		if (i)
+			strcat(s, "|");
+		strcat(s, v[i]);
+	}
+	is_str(s, want, "%s", what);
+	free(s);
+}
+
 static inline int
 done_testing(void)
 {

@@ -25,32 +25,6 @@ load(const char *name, const char *text)
 	return c;
 }
 
-static char *
-joined(char *const *v)
-{
-	size_t len = 1;
-	char *s;
-
-	for (size_t i = 0; v && v[i]; i++)
-		len += strlen(v[i]) + 1;
-	s = calloc(len, 1);
-	for (size_t i = 0; v && v[i]; i++) {
-		if (i)
-			strcat(s, "|");
-		strcat(s, v[i]);
-	}
-	return s;
-}
-
-static void
-is_list(char *const *v, const char *want, const char *what)
-{
-	char *s = joined(v);
-
-	is_str(s, want, "%s", what);
-	free(s);
-}
-
 static const char *
 env_val(char *const *env, const char *key)
 {

@@ -58,32 +58,6 @@ slurp_file(const char *path)
 	return buf;
 }
 
-static char *
-joined(char *const *v)
-{
-	size_t len = 1;
-	char *s;
-
-	for (size_t i = 0; v && v[i]; i++)
-		len += strlen(v[i]) + 1;
-	s = calloc(len, 1);
-	for (size_t i = 0; v && v[i]; i++) {
-		if (i)
-			strcat(s, "|");
-		strcat(s, v[i]);
-	}
-	return s;
-}
-
-static void
-is_list(char *const *v, const char *want, const char *what)
-{
-	char *s = joined(v);
-
-	is_str(s, want, "%s", what);
-	free(s);
-}
-
 static void
 test_order(void)
 {

@@ -16,32 +16,6 @@ load(const char *text)
 	return conf_load_buf("r.conf", text, &diag);
 }
 
-static char *
-joined(char **v)
-{
-	size_t len = 1;
-	char *s;
-
-	for (size_t i = 0; v && v[i]; i++)
-		len += strlen(v[i]) + 1;
-	s = calloc(len, 1);
-	for (size_t i = 0; v && v[i]; i++) {
-		if (i)
-			strcat(s, "|");
-		strcat(s, v[i]);
-	}
-	return s;
-}
-
-static void
-is_list(char **v, const char *want, const char *what)
-{
-	char *s = joined(v);
-
-	is_str(s, want, "%s", what);
-	free(s);
-}
-
 static void
 test_seed(void)
 {
