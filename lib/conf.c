@@ -53,6 +53,7 @@
 #include "paths.h"
 #include "route.h"
 #include "strv.h"
+#include "timefmt.h"
 #include "tz.h"
 #include "words.h"
 
@@ -1018,6 +1019,18 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 		       "timezone: '%s': %s", t->timezone, why);
 	t->start_date = dup_opt(sec, "start-date");
 	t->start_date_loc = loc_of(sec, "start-date");
+	if (t->start_date && *t->start_date) {
+		/* Without an offset, in the task's zone, else the app's. */
+		const char *zone = t->timezone ? t->timezone : L->conf->timezone;
+		const struct tz *tz = tz_get(zone, &why);
+
+		/* A bad zone is reported on its own; still check the syntax. */
+		if (tz == NULL)
+			tz = tz_get("UTC", &why);
+		if (tz && timefmt_parse(t->start_date, tz, timefmt_now(), &t->start_at, &why) < 0)
+			report(DIAG_ERROR, t->start_date_loc.file, t->start_date_loc.line,
+			       "start-date: '%s': %s", t->start_date, why);
+	}
 	if (misfire_parse(cfg_getstr(sec, "misfire"), &t->misfire, &t->misfire_grace_ms, &why) < 0)
 		t->misfire = MISFIRE_ONCE;	/* reported by str_cb */
 	t->max_runs = cfg_getint(sec, "max-runs");

@@ -72,6 +72,7 @@ struct task {
 	char *timezone;
 	struct srcloc timezone_loc;
 	char *start_date;
+	int64_t start_at;	/* start-date as an instant; 0 when unset */
 	struct srcloc start_date_loc;
 
 	enum misfire_policy misfire;

@@ -89,6 +89,7 @@ setup() {
 	task "b" {
 	  exec = 'x'
 	  cron = '0 0 30 2 *'
+	  start-date = 'next week'
 	}
 	EOF
 	run --separate-stderr "$JOBIFY" -c j.conf check
@@ -96,5 +97,6 @@ setup() {
 	[ "$stderr" = "jobify: j.conf:1: timezone: 'Nowhere/Land': unknown time zone (see /usr/share/zoneinfo)
 jobify: j.conf:4: cron: field 2 (hour): 25 is out of range 0-23
 jobify: j.conf:5: timezone: 'Europe/Nowhere': unknown time zone (see /usr/share/zoneinfo)
-jobify: j.conf:9: warning: cron: '0 0 30 2 *' never fires (before 2100)" ]
+jobify: j.conf:9: warning: cron: '0 0 30 2 *' never fires (before 2100)
+jobify: j.conf:10: start-date: 'next week': expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, 03:00 or @1764039600" ]
 }

@@ -85,6 +85,7 @@ test_values(void)
 		"  exec = 'nice -n 5 \"my tool\" --x'\n"
 		"  cron = \"*/5 * * * *\"\n"			/* 9 */
 		"  timezone = 'UTC'\n"
+		"  start-date = '2026-11-25T03:00'\n"
 		"  misfire = 'grace 90s'\n"
 		"  max-runs = 3\n"
 		"  max-failures = 2\n"
@@ -131,6 +132,7 @@ test_values(void)
 	is_str(t->cron, "*/5 * * * *", "cron stored");
 	is_int(t->cron_loc.line, 9, "cron's line remembered");
 	is_str(t->timezone, "UTC", "task timezone");
+	is_int(t->start_at, 1795575600, "start-date read in the task's zone");
 	is_int(t->misfire, MISFIRE_GRACE, "misfire grace");
 	is_int(t->misfire_grace_ms, 90000, "grace 90s");
 	is_int(t->max_runs, 3, "max-runs");
