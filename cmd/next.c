@@ -148,6 +148,5 @@ cmd_next(struct cli *cli, int argc, char **argv)
 	}
 out:
 	conf_free(conf);
-	tz_cache_clear();
 	return rc;
 }

@@ -331,7 +331,6 @@ cmd_routes(struct cli *cli, int argc, char **argv)
 	else
 		rc = print_table(conf, &o);
 	conf_free(conf);
-	tz_cache_clear();
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		cmd_error(cli, "routes: cannot write the output");
 		rc = JX_SOFTWARE;

@@ -120,7 +120,6 @@ item(struct fctx *x, const char *s)
 {
 	int lo = fields[x->f].lo, hi = fields[x->f].hi, a, b, step = 1;
 	const char *p = s;
-	bool range = false;
 
 	if (x->f == F_DOW)
 		hi = 6;		/* 7 is read as 0 below */
@@ -148,7 +147,6 @@ item(struct fctx *x, const char *s)
 		a = lo;
 		b = hi;
 		p++;
-		range = true;
 	} else {
 		if (value(x, &p, &a) < 0)
 			return -1;
@@ -191,10 +189,8 @@ item(struct fctx *x, const char *s)
 				return -1;
 			if (b < a)
 				return ferr(x, "range %d-%d goes backwards", a, b);
-			range = true;
 		} else if (*p == '/') {
 			b = hi;		/* a/n: from a to the end, every n */
-			range = true;
 		}
 	}
 	if (*p == '/') {
@@ -207,7 +203,6 @@ item(struct fctx *x, const char *s)
 	}
 	if (*p != '\0')
 		return ferr(x, "'%s' is not understood (unexpected '%c')", s, *p);
-	(void)range;
 	for (int v = a; v <= b; v += step)
 		set(x, x->f == F_DOW ? v % 7 : v);
 	return 0;
