@@ -28,6 +28,16 @@ extern const struct command commands[];
 int cmd_routes(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_next(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_exec(struct cli *cli, int argc, char **argv);
+int cmd_reload(struct cli *cli, int argc, char **argv);
+
+struct route;
+/* The attached route NAME for command CMD, or NULL after printing why
+ * (unknown, or detached: which router, where, and the include-router to
+ * add), with *RC = 66. */
+const struct route *cmd_find_route(const struct cli *cli, const char *cmd,
+				   const struct conf *conf, const char *name, int *rc);
 
 /* Print CMD's usage to stdout (rc 0) or a hint to stderr (otherwise) and
  * return RC. */

@@ -31,6 +31,23 @@ const struct command commands[] = {
 	  "  --tz ZONE    the IANA zone (default: the route's, else the system's)\n"
 	  "  --from TIME  2026-11-25T03:00[:00][Z|+hh:mm], 03:00, @EPOCH\n"
 	  "  --json       one JSON array of strings\n" },
+	{ "run",    cmd_run,    "the supervisor: fire the tasks on their schedules",
+	  "run [--log-format logfmt|json] [--syslog] [-c FILE]\n"
+	  "Run the supervisor in the foreground until SIGTERM or SIGINT: start the\n"
+	  "lifespans, fire every cron task, stop them in reverse.  One line per\n"
+	  "event on stderr.  SIGHUP (or jobify reload) re-reads the config.\n"
+	  "  --log-format F  logfmt (default) or json\n"
+	  "  --syslog        log to syslog(3) instead of stderr\n"
+	  "  -v / -q         also debug events / only warnings and errors\n" },
+	{ "exec",   cmd_exec,   "run a task once in the foreground, in its full context",
+	  "exec ROUTE [-c FILE] [-- ARG...]\n"
+	  "Run ROUTE now in the foreground: the lifespans on its path around it,\n"
+	  "its middleware, env and route class; ARGs are appended to its command.\n"
+	  "The exit status is the task's (128+N for signal N, 124 for a timeout).\n" },
+	{ "reload", cmd_reload, "make the running supervisor re-read the config",
+	  "reload [-c FILE]\n"
+	  "Check the config, then signal the supervisor of its state directory\n"
+	  "(SIGHUP).  Exits 69 when no supervisor runs.\n" },
 	{ NULL, NULL, NULL, NULL },
 };
 

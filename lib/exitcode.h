@@ -15,6 +15,9 @@ enum {
 	JX_NOPERM      = EX_NOPERM,    /* 77: permission denied */
 	JX_CONFIG      = EX_CONFIG,    /* 78: config error */
 	JX_SOFTWARE    = EX_SOFTWARE,  /* 70: internal error (out of memory, a bug) */
+	JX_OSERR       = EX_OSERR,     /* 71: a system call the supervisor needs failed */
+	JX_CANTCREAT   = EX_CANTCREAT, /* 73: the state directory cannot be made or locked */
+	JX_STARTUP     = 1,            /* a lifespan startup hook failed */
 };
 
 #endif

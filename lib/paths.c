@@ -87,3 +87,26 @@ paths_resolve(const char *base_file, const char *path)
 	free(dir);
 	return out;
 }
+
+char *
+paths_state_dir(const char *conf_value, const char *config_file)
+{
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home;
+	char *path;
+
+	if (conf_value)
+		return paths_resolve(config_file, conf_value);
+	if (geteuid() == 0)
+		return strdup(LOCALSTATEDIR "/lib/jobify");
+	if (xdg && xdg[0] == '/') {
+		if (asprintf(&path, "%s/jobify", xdg) < 0)
+			return NULL;
+		return path;
+	}
+	if ((home = home_dir()) == NULL)
+		return NULL;
+	if (asprintf(&path, "%s/.local/state/jobify", home) < 0)
+		return NULL;
+	return path;
+}

@@ -95,16 +95,28 @@ route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached
 	/* The nearest handler wins: task, its router, the enclosing ones, app. */
 	rt->on_failure = t->on_failure;
 	rt->on_timeout = t->on_timeout;
+	if (rt->on_failure)
+		rt->on_failure_file = t->loc.file;
+	if (rt->on_timeout)
+		rt->on_timeout_file = t->loc.file;
 	for (size_t i = n; i-- > 0;) {
-		if (!rt->on_failure)
+		if (!rt->on_failure && path[i]->on_failure) {
 			rt->on_failure = path[i]->on_failure;
-		if (!rt->on_timeout)
+			rt->on_failure_file = path[i]->loc.file;
+		}
+		if (!rt->on_timeout && path[i]->on_timeout) {
 			rt->on_timeout = path[i]->on_timeout;
+			rt->on_timeout_file = path[i]->loc.file;
+		}
 	}
-	if (!rt->on_failure)
+	if (!rt->on_failure && c->app->on_failure) {
 		rt->on_failure = c->app->on_failure;
-	if (!rt->on_timeout)
+		rt->on_failure_file = c->app->loc.file;
+	}
+	if (!rt->on_timeout && c->app->on_timeout) {
 		rt->on_timeout = c->app->on_timeout;
+		rt->on_timeout_file = c->app->loc.file;
+	}
 
 	/* route-class: the declaring router's, else the app's, else exec. */
 	rt->route_class = t->router->route_class ? t->router->route_class :

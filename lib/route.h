@@ -27,6 +27,8 @@ struct route {
 	char **env;		/* app, routers, task; later entries win */
 	const char *on_failure;	/* nearest of task, routers, app; or NULL */
 	const char *on_timeout;
+	const char *on_failure_file; /* the file declaring each: relative */
+	const char *on_timeout_file; /* command paths resolve against it */
 	const char *route_class; /* "exec", "shell" or a handler command */
 	const char *timezone;	/* task's, else app's, else NULL (system) */
 };

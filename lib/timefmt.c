@@ -19,6 +19,16 @@ timefmt_now(void)
 	return (int64_t)ts.tv_sec;
 }
 
+int64_t
+timefmt_now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Exactly N digits at *P into *V. */
 static bool
 digits(const char **p, int n, int *v)
@@ -126,8 +136,25 @@ timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 	return -1;
 }
 
+static char *timefmt_iso_frac(int64_t t, int ms, const struct tz *tz, char *buf,
+			      size_t size);
+
 char *
 timefmt_iso(int64_t t, const struct tz *tz, char *buf, size_t size)
+{
+	return timefmt_iso_frac(t, -1, tz, buf, size);
+}
+
+char *
+timefmt_iso_ms(int64_t ms, const struct tz *tz, char *buf, size_t size)
+{
+	int64_t t = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+
+	return timefmt_iso_frac(t, (int)(ms - t * 1000), tz, buf, size);
+}
+
+static char *
+timefmt_iso_frac(int64_t t, int ms, const struct tz *tz, char *buf, size_t size)
 {
 	int32_t off = tz_offset(tz, t), a = off < 0 ? -off : off;
 	int64_t wall = t + off;
@@ -135,9 +162,13 @@ timefmt_iso(int64_t t, const struct tz *tz, char *buf, size_t size)
 	int64_t sod = wall - days * 86400;
 	int m, d;
 
+	char frac[16] = "";
+
 	civil_from_days(days, &y, &m, &d);
-	snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (long long)y, m, d,
-		 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
+	if (ms >= 0)
+		snprintf(frac, sizeof frac, ".%03d", ms);
+	snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d%s%c%02d:%02d", (long long)y, m, d,
+		 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), frac,
 		 off < 0 ? '-' : '+', (int)(a / 3600), (int)(a / 60 % 60));
 	return buf;
 }

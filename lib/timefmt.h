@@ -16,9 +16,13 @@ int timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 
 /* T as "2026-11-25T03:00:00+01:00" in TZ, into BUF. */
 char *timefmt_iso(int64_t t, const struct tz *tz, char *buf, size_t size);
+/* MS (milliseconds since the epoch) as "2026-11-25T03:00:00.123+01:00". */
+char *timefmt_iso_ms(int64_t ms, const struct tz *tz, char *buf, size_t size);
 #define TIMEFMT_BUFSZ 40
 
 /* The current time, from CLOCK_REALTIME (time() is coarse). */
 int64_t timefmt_now(void);
+/* The same in milliseconds. */
+int64_t timefmt_now_ms(void);
 
 #endif

@@ -1,0 +1,269 @@
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "jlog.h"
+#include "timefmt.h"
+#include "tz.h"
+
+static enum jlog_format log_fmt = JLOG_LOGFMT;
+static int log_fd = 2;
+static enum jlog_level log_min = JLOG_INFO;
+static int syslog_open;
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+void
+jlog_setup(enum jlog_format fmt, int fd, enum jlog_level min)
+{
+	log_fmt = fmt;
+	log_fd = fd;
+	log_min = min;
+	if (fmt == JLOG_SYSLOG && !syslog_open) {
+		openlog("jobify", LOG_PID, LOG_DAEMON);
+		syslog_open = 1;
+	}
+}
+
+int
+jlog_format_parse(const char *s, enum jlog_format *out)
+{
+	if (strcmp(s, "logfmt") == 0)
+		*out = JLOG_LOGFMT;
+	else if (strcmp(s, "json") == 0)
+		*out = JLOG_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+/* Room for LEN more bytes (the final newline is always kept room for). */
+static int
+room(struct jlog_line *l, size_t len)
+{
+	/* Kept free: "}\n" and " truncated=true". */
+	if (l->truncated || l->len + len + 24 > sizeof l->buf) {
+		l->truncated = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static void
+put(struct jlog_line *l, const char *s, size_t len)
+{
+	if (!room(l, len))
+		return;
+	memcpy(l->buf + l->len, s, len);
+	l->len += len;
+}
+
+static void
+puts_(struct jlog_line *l, const char *s)
+{
+	put(l, s, strlen(s));
+}
+
+static int
+needs_quotes(const char *v, size_t len)
+{
+	if (len == 0)
+		return 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c <= ' ' || c == '=' || c == '"' || c == '\\' || c == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+/* V escaped for a quoted logfmt or JSON string. */
+static void
+put_escaped(struct jlog_line *l, const char *v, size_t len, int json)
+{
+	char esc[8];
+
+	for (size_t i = 0; i < len && !l->truncated; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		switch (c) {
+		case '"':  put(l, "\\\"", 2); break;
+		case '\\': put(l, "\\\\", 2); break;
+		case '\n': put(l, "\\n", 2); break;
+		case '\t': put(l, "\\t", 2); break;
+		case '\r': put(l, "\\r", 2); break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				snprintf(esc, sizeof esc, json ? "\\u%04x" : "\\x%02x", c);
+				puts_(l, esc);
+			} else {
+				put(l, (const char *)&v[i], 1);
+			}
+		}
+	}
+}
+
+static void
+put_key(struct jlog_line *l, const char *key)
+{
+	if (log_fmt == JLOG_JSON) {
+		put(l, ",\"", 2);
+		puts_(l, key);
+		put(l, "\":", 2);
+	} else {
+		if (l->len > 0)
+			put(l, " ", 1);
+		puts_(l, key);
+		put(l, "=", 1);
+	}
+}
+
+/* A field that did not fit whole is dropped whole. */
+static void
+field_end(struct jlog_line *l, size_t start)
+{
+	if (l->truncated)
+		l->len = start;
+}
+
+static void
+strn_field(struct jlog_line *l, const char *key, const char *val, size_t len)
+{
+	put_key(l, key);
+	if (val == NULL) {
+		puts_(l, log_fmt == JLOG_JSON ? "null" : "\"\"");
+		return;
+	}
+	if (log_fmt != JLOG_JSON && !needs_quotes(val, len)) {
+		put(l, val, len);
+		return;
+	}
+	put(l, "\"", 1);
+	put_escaped(l, val, len, log_fmt == JLOG_JSON);
+	put(l, "\"", 1);
+}
+
+void
+jlog_strn(struct jlog_line *l, const char *key, const char *val, size_t len)
+{
+	size_t start = l->len;
+
+	if (l->skip)
+		return;
+	strn_field(l, key, val, len);
+	field_end(l, start);
+}
+
+void
+jlog_str(struct jlog_line *l, const char *key, const char *val)
+{
+	jlog_strn(l, key, val, val ? strlen(val) : 0);
+}
+
+void
+jlog_int(struct jlog_line *l, const char *key, int64_t val)
+{
+	char b[24];
+
+	size_t start = l->len;
+
+	if (l->skip)
+		return;
+	put_key(l, key);
+	snprintf(b, sizeof b, "%" PRId64, val);
+	puts_(l, b);
+	field_end(l, start);
+}
+
+void
+jlog_ms(struct jlog_line *l, const char *key, int64_t ms)
+{
+	char b[32];
+
+	size_t start = l->len;
+
+	if (l->skip)
+		return;
+	put_key(l, key);
+	snprintf(b, sizeof b, "%s%" PRId64 ".%03d", ms < 0 ? "-" : "",
+		 (ms < 0 ? -ms : ms) / 1000, (int)((ms < 0 ? -ms : ms) % 1000));
+	puts_(l, b);
+	field_end(l, start);
+}
+
+void
+jlog_begin(struct jlog_line *l, enum jlog_level level, const char *event)
+{
+	char t[TIMEFMT_BUFSZ];
+
+	l->len = 0;
+	l->level = level;
+	l->truncated = 0;
+	l->skip = level < log_min;
+	if (l->skip)
+		return;
+	if (log_fmt == JLOG_SYSLOG) {
+		puts_(l, "event=");
+		puts_(l, event);
+		return;
+	}
+	timefmt_iso_ms(timefmt_now_ms(), tz_get(NULL, NULL), t, sizeof t);
+	if (log_fmt == JLOG_JSON) {
+		puts_(l, "{\"time\":\"");
+		puts_(l, t);
+		puts_(l, "\"");
+	} else {
+		puts_(l, "time=");
+		puts_(l, t);
+	}
+	jlog_str(l, "level", level_names[level]);
+	jlog_str(l, "event", event);
+}
+
+void
+jlog_end(struct jlog_line *l)
+{
+	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
+
+	if (l->skip)
+		return;
+	if (l->truncated) {
+		/* The room kept free in room() takes this. */
+		static const char mark[] = " truncated=true", jmark[] = ",\"truncated\":true";
+		const char *m = log_fmt == JLOG_JSON ? jmark : mark;
+
+		memcpy(l->buf + l->len, m, strlen(m));
+		l->len += strlen(m);
+	}
+	if (log_fmt == JLOG_SYSLOG) {
+		syslog(prio[l->level], "%.*s", (int)l->len, l->buf);
+		return;
+	}
+	if (log_fmt == JLOG_JSON)
+		l->buf[l->len++] = '}';
+	l->buf[l->len++] = '\n';
+	for (size_t off = 0; off < l->len;) {
+		ssize_t w = write(log_fd, l->buf + off, l->len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;	/* nowhere left to say it */
+		off += (size_t)w;
+	}
+}
+
+void
+jlog_msg(enum jlog_level level, const char *event, const char *key, const char *msg)
+{
+	struct jlog_line l;
+
+	jlog_begin(&l, level, event);
+	jlog_str(&l, key, msg);
+	jlog_end(&l);
+}

@@ -1,0 +1,1746 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libutil.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "cron.h"
+#include "exitcode.h"
+#include "jlog.h"
+#include "jobenv.h"
+#include "lifespan.h"
+#include "notify.h"
+#include "outlog.h"
+#include "paths.h"
+#include "route.h"
+#include "spawn.h"
+#include "statedir.h"
+#include "strv.h"
+#include "sup.h"
+#include "theap.h"
+#include "timefmt.h"
+#include "words.h"
+
+extern char **environ;
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define NS_PER_MS INT64_C(1000000)
+#define NS_PER_S INT64_C(1000000000)
+
+/* Fires of one overlap = queue route waiting for the previous run. */
+#define QUEUE_MAX 64
+/* The pid table's buckets (chained). */
+#define PID_BUCKETS 1024
+
+enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE };
+enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT };
+
+/* What epoll_event.data.ptr points to. */
+struct watch {
+	enum watch_kind kind;
+};
+
+/* A line-splitting reader of one output pipe (output = inherit, and the
+ * run-form lifespan processes). */
+struct outpipe {
+	struct watch w;
+	int fd;
+	int stream;		/* 1 stdout, 2 stderr */
+	size_t len;
+	char buf[2048];
+};
+
+/* What lives across reloads, per route name. */
+struct track {
+	struct track *next;
+	char *name;
+	unsigned busy;		/* runs in flight and retries waiting */
+	struct pend *qhead, *qtail; /* overlap = queue: fires waiting */
+	unsigned nq;
+	struct outlog log;	/* output = log: the route's log directory */
+};
+
+struct gen;
+
+/* A route of one config generation. */
+struct rstate {
+	struct timer fire;	/* TK_FIRE on the realtime heap */
+	struct gen *gen;
+	const struct route *route;
+	struct track *track;
+	const struct tz *tz;
+	int64_t next_cron;	/* the cron time the timer is for (s) */
+	bool ids_done;
+	int ids_rc;
+	struct spawn_ids ids;
+	char **base;		/* the base environment for other ids */
+	char *workdir;		/* resolved */
+};
+
+/* One loaded config: the routes and what runs still refer to it. */
+struct gen {
+	struct conf *conf;
+	unsigned refs;
+	struct rstate *rs;	/* one per attached route */
+	size_t n;
+};
+
+/* A run waiting to start: a queued fire, a retry, or one waiting for a
+ * max-parallel slot. */
+struct pend {
+	struct timer t;		/* TK_RETRY on the monotonic heap */
+	struct pend *next;
+	struct gen *gen;	/* a reference */
+	struct rstate *rs;
+	unsigned attempt;
+	int64_t scheduled;	/* the cron time it is for (s) */
+	const char *trigger;
+	bool busy;		/* counted in track->busy already (a retry) */
+};
+
+struct run {
+	struct timer timeout;	/* TK_TIMEOUT, monotonic */
+	struct timer kill;	/* TK_KILL, monotonic */
+	struct run *next, *prev, *hnext;
+	struct gen *gen;	/* a reference */
+	struct rstate *rs;
+	pid_t pid;
+	bool handler;		/* a failure handler, not a job */
+	bool timed_out, term_sent;
+	unsigned attempt;
+	int64_t scheduled;
+	const char *trigger;
+	int64_t start_ms, start_mono_ms;
+	struct outpipe *out[2];	/* output = inherit */
+	char *log_path;		/* output = log */
+};
+
+struct sup {
+	struct gen *cur, *gen0;	/* gen0: the lifespans' config */
+	char *state_dir;
+	struct pidfh *lock;
+	char **base;
+	struct lifespan_set ls;
+	struct lifespan_ctx lctx;
+	struct outpipe **lsout;	/* run-form lifespans' pipes being read */
+	size_t nlsout;
+
+	int ep, sfd, tfd_real, tfd_mono;
+	struct watch w_signal, w_real, w_mono;
+	struct theap real, mono;
+	int64_t real_armed, mono_armed; /* what each timerfd is set to; -1: unknown */
+
+	struct track *tracks;
+	struct run *runs;	/* every live run */
+	struct run *pids[PID_BUCKETS];
+	size_t nruns;		/* jobs running (not handlers) */
+	size_t nhandlers;
+	struct pend *slot_head, *slot_tail; /* waiting for max-parallel */
+	size_t npend;		/* retries waiting */
+
+	bool stopping, terminating;
+	struct timer grace;	/* TK_GRACE */
+	int status;
+};
+
+/* ---- small helpers ---- */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void
+log_error(const char *event, const char *route, const char *msg)
+{
+	struct jlog_line l;
+
+	jlog_begin(&l, JLOG_ERROR, event);
+	if (route)
+		jlog_str(&l, "route", route);
+	jlog_str(&l, "error", msg);
+	jlog_end(&l);
+}
+
+static void
+iso(int64_t t, const struct tz *tz, char *buf)
+{
+	timefmt_iso(t, tz ? tz : tz_get(NULL, NULL), buf, TIMEFMT_BUFSZ);
+}
+
+/* ---- generations and tracks ---- */
+
+static struct track *
+track_get(struct sup *s, const char *name)
+{
+	struct track *t;
+
+	for (t = s->tracks; t; t = t->next)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	if ((t = calloc(1, sizeof *t)) == NULL || (t->name = strdup(name)) == NULL) {
+		free(t);
+		return NULL;
+	}
+	outlog_init(&t->log, s->state_dir, name);
+	t->next = s->tracks;
+	s->tracks = t;
+	return t;
+}
+
+static void
+gen_free(struct gen *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		spawn_ids_free(&g->rs[i].ids);
+		strv_free(g->rs[i].base);
+		free(g->rs[i].workdir);
+	}
+	free(g->rs);
+	conf_free(g->conf);
+	free(g);
+}
+
+static struct gen *
+gen_ref(struct gen *g)
+{
+	g->refs++;
+	return g;
+}
+
+static void
+gen_unref(struct gen *g)
+{
+	if (g && --g->refs == 0)
+		gen_free(g);
+}
+
+/* Routers are the same across configs when their id chains are. */
+static bool
+router_same(const struct router *a, const struct router *b)
+{
+	for (; a && b; a = a->parent, b = b->parent) {
+		if ((a->id == NULL) != (b->id == NULL))
+			return false;
+		if (a->id && strcmp(a->id, b->id) != 0)
+			return false;
+	}
+	return a == NULL && b == NULL;
+}
+
+/* Lifespan state for a router of any generation: the started lifespans
+ * belong to the first config, so they are matched by id chain. */
+static char *const *
+state_of(void *arg, const struct router *r)
+{
+	struct sup *s = arg;
+
+	for (size_t i = 0; i < s->ls.n; i++)
+		if (s->ls.v[i].router == r || router_same(s->ls.v[i].router, r))
+			return s->ls.v[i].state;
+	return NULL;
+}
+
+static struct gen *
+gen_new(struct sup *s, struct conf *conf)
+{
+	struct gen *g = calloc(1, sizeof *g);
+	size_t n = conf->routes.nattached;
+
+	if (g == NULL || (n && (g->rs = calloc(n, sizeof *g->rs)) == NULL)) {
+		free(g);
+		return NULL;
+	}
+	g->conf = conf;
+	g->refs = 1;
+	g->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct rstate *rs = &g->rs[i];
+		const struct route *r = &conf->routes.v[i];
+
+		timer_init(&rs->fire, TK_FIRE);
+		rs->gen = g;
+		rs->route = r;
+		if ((rs->track = track_get(s, r->name)) == NULL)
+			goto fail;
+		rs->tz = tz_get(r->timezone, NULL);
+		if (r->task->workdir &&
+		    (rs->workdir = paths_resolve(r->task->loc.file, r->task->workdir)) == NULL)
+			goto fail;
+	}
+	return g;
+fail:
+	g->conf = NULL;		/* the caller's still */
+	gen_free(g);
+	return NULL;
+}
+
+/* ---- planning fires ---- */
+
+static bool
+has_calendar(const struct rstate *rs)
+{
+	const struct task *t = rs->route->task;
+
+	return t->cron && t->sched.kind != CRON_REBOOT;
+}
+
+/* Arm RS for its first cron time strictly after AFTER (s). */
+static void
+plan(struct sup *s, struct rstate *rs, int64_t after)
+{
+	const struct task *t = rs->route->task;
+	int64_t next, at;
+
+	if (!has_calendar(rs) || s->stopping)
+		return;
+	if (t->start_at && after < t->start_at - 1)
+		after = t->start_at - 1;
+	if (cron_next(&t->sched, rs->tz, after, &next) < 0) {
+		theap_disarm(&s->real, &rs->fire);
+		return;
+	}
+	at = next * NS_PER_S;
+	if (t->jitter_ms > 0)
+		at += (int64_t)arc4random_uniform(t->jitter_ms > UINT32_MAX ? UINT32_MAX
+						  : (uint32_t)t->jitter_ms) * NS_PER_MS;
+	rs->next_cron = next;
+	if (theap_arm(&s->real, &rs->fire, at) < 0)
+		log_error("plan", rs->route->name, strerror(errno));
+}
+
+static void
+plan_all(struct sup *s, int64_t after)
+{
+	for (size_t i = 0; i < s->cur->n; i++)
+		plan(s, &s->cur->rs[i], after);
+}
+
+/* ---- the pid table ---- */
+
+static size_t
+pid_bucket(pid_t pid)
+{
+	return (size_t)pid % PID_BUCKETS;
+}
+
+static void
+run_link(struct sup *s, struct run *r)
+{
+	size_t b = pid_bucket(r->pid);
+
+	r->hnext = s->pids[b];
+	s->pids[b] = r;
+	r->prev = NULL;
+	r->next = s->runs;
+	if (s->runs)
+		s->runs->prev = r;
+	s->runs = r;
+}
+
+static void
+run_unlink(struct sup *s, struct run *r)
+{
+	struct run **pp = &s->pids[pid_bucket(r->pid)];
+
+	while (*pp && *pp != r)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = r->hnext;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		s->runs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+}
+
+static struct run *
+run_find(struct sup *s, pid_t pid)
+{
+	for (struct run *r = s->pids[pid_bucket(pid)]; r; r = r->hnext)
+		if (r->pid == pid)
+			return r;
+	return NULL;
+}
+
+/* ---- output pipes ---- */
+
+static struct outpipe *
+outpipe_new(int fd, int stream)
+{
+	struct outpipe *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	p->w.kind = W_RUNOUT;
+	p->fd = fd;
+	p->stream = stream;
+	return p;
+}
+
+static void
+emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line,
+	  size_t len)
+{
+	struct jlog_line l;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	jlog_begin(&l, JLOG_INFO, "output");
+	jlog_str(&l, key, who);
+	if (pid > 0)
+		jlog_int(&l, "pid", pid);
+	jlog_str(&l, "stream", stream == 1 ? "stdout" : "stderr");
+	jlog_strn(&l, "line", line, len);
+	jlog_end(&l);
+}
+
+/* Read what P has; log each complete line (and a line too long for the
+ * buffer in pieces).  At EOF (or FLUSH) the partial line too.  Returns 1
+ * at EOF or error, 0 otherwise. */
+static int
+outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush)
+{
+	int eof = 0;
+
+	for (;;) {
+		ssize_t n = read(p->fd, p->buf + p->len, sizeof p->buf - p->len);
+		size_t start = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			eof = 1;
+			break;
+		}
+		p->len += (size_t)n;
+		for (size_t i = 0; i < p->len; i++)
+			if (p->buf[i] == '\n') {
+				emit_line(key, who, pid, p->stream, p->buf + start, i - start);
+				start = i + 1;
+			}
+		if (start == 0 && p->len == sizeof p->buf) {
+			emit_line(key, who, pid, p->stream, p->buf, p->len);
+			start = p->len;
+		}
+		memmove(p->buf, p->buf + start, p->len - start);
+		p->len -= start;
+	}
+	if ((eof || flush) && p->len > 0) {
+		emit_line(key, who, pid, p->stream, p->buf, p->len);
+		p->len = 0;
+	}
+	return eof;
+}
+
+static void
+outpipe_close(struct outpipe **pp)
+{
+	struct outpipe *p = *pp;
+
+	if (p == NULL)
+		return;
+	close_fd(&p->fd);	/* also leaves the epoll set */
+	free(p);
+	*pp = NULL;
+}
+
+/* ---- starting runs ---- */
+
+static void run_finish(struct sup *s, struct run *r, int status, int code_override);
+static void request(struct sup *s, struct pend *p);
+
+static struct pend *
+pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger)
+{
+	struct pend *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	timer_init(&p->t, TK_RETRY);
+	p->gen = gen_ref(rs->gen);
+	p->rs = rs;
+	p->attempt = attempt;
+	p->scheduled = scheduled;
+	p->trigger = trigger;
+	return p;
+}
+
+static void
+pend_free(struct pend *p)
+{
+	gen_unref(p->gen);
+	free(p);
+}
+
+/* Who the route runs as, resolved once per generation. */
+static int
+route_ids(struct rstate *rs, struct jerr *err)
+{
+	const struct task *t = rs->route->task;
+
+	if (!rs->ids_done) {
+		rs->ids_done = true;
+		rs->ids_rc = spawn_ids_resolve(t->user, t->group, &rs->ids, err);
+		if (rs->ids_rc == 0 && rs->ids.change) {
+			struct jobenv_id id = { rs->ids.name, rs->ids.home, rs->ids.shell,
+						rs->ids.uid == 0 };
+			if (jobenv_base(environ, &id, &rs->base, err) < 0)
+				rs->ids_rc = -1;
+		}
+		return rs->ids_rc;
+	}
+	if (rs->ids_rc < 0)
+		jerr_set(err, "user/group of the task could not be resolved (see the first error)");
+	return rs->ids_rc;
+}
+
+static int
+make_pipe(int fds[2], struct jerr *err)
+{
+	if (pipe2(fds, O_CLOEXEC) < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
+		jerr_set(err, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &p->w };
+
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, p->fd, &ev) < 0) {
+		jerr_set(err, "epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The job's environment; for a handler, with the outcome added. */
+static int
+run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
+{
+	struct rstate *rs = r->rs;
+	struct jobenv_state st = { state_of, s };
+	char when[TIMEFMT_BUFSZ] = "";
+	struct jobenv_job job = {
+		.id = rs->route->name,
+		.trigger = r->trigger,
+		.scheduled_at = when,
+		.attempt = r->attempt,
+	};
+
+	if (r->scheduled)
+		iso(r->scheduled, rs->tz, when);
+	return jobenv_env(rs->gen->conf, rs->route, rs->base ? rs->base : s->base, &st,
+			  &job, envp, err);
+}
+
+/* Output descriptors for R's process, by the task's output mode. */
+static int
+run_output(struct sup *s, struct run *r, int *out, int *errfd, bool append, struct jerr *err)
+{
+	enum output_mode mode = r->rs->route->task->output;
+	int fds[2][2] = { { -1, -1 }, { -1, -1 } };
+
+	*out = *errfd = -1;
+	if (mode == OUTPUT_NULL)
+		return 0;
+	if (mode == OUTPUT_LOG) {
+		int fd;
+
+		if (r->log_path == NULL &&
+		    (r->log_path = outlog_new_path(&r->rs->track->log, r->start_ms, r->attempt,
+						   err)) == NULL)
+			return -1;
+		fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
+			  (append ? O_APPEND : O_TRUNC), 0600);
+		if (fd < 0) {
+			jerr_set(err, "log %s: %s", r->log_path, strerror(errno));
+			return -1;
+		}
+		*out = *errfd = fd;
+		return 0;
+	}
+	for (int i = 0; i < 2; i++)
+		if (make_pipe(fds[i], err) < 0 ||
+		    (r->out[i] = outpipe_new(fds[i][0], i + 1)) == NULL) {
+			if (!err->set)
+				jerr_set(err, "out of memory");
+			goto fail;
+		} else {
+			fds[i][0] = -1;
+			if (watch_pipe(s, r->out[i], err) < 0)
+				goto fail;
+		}
+	*out = fds[0][1];
+	*errfd = fds[1][1];
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		close_fd(&fds[i][0]);
+		close_fd(&fds[i][1]);
+		outpipe_close(&r->out[i]);
+	}
+	return -1;
+}
+
+static void
+close_outputs(int out, int errfd)
+{
+	if (out >= 0)
+		close(out);
+	if (errfd >= 0 && errfd != out)
+		close(errfd);
+}
+
+static void
+log_start(const struct run *r, const char *event)
+{
+	struct jlog_line l;
+	char when[TIMEFMT_BUFSZ];
+
+	jlog_begin(&l, JLOG_INFO, event);
+	jlog_str(&l, "route", r->rs->route->name);
+	jlog_int(&l, "pid", r->pid);
+	if (!r->handler) {
+		jlog_str(&l, "trigger", r->trigger);
+		jlog_int(&l, "attempt", r->attempt);
+		if (r->scheduled) {
+			iso(r->scheduled, r->rs->tz, when);
+			jlog_str(&l, "scheduled_at", when);
+		}
+	}
+	if (r->log_path)
+		jlog_str(&l, "log", r->log_path);
+	jlog_end(&l);
+}
+
+static struct run *
+run_new(struct sup *s, struct rstate *rs)
+{
+	struct run *r = calloc(1, sizeof *r);
+
+	(void)s;
+	if (r == NULL)
+		return NULL;
+	timer_init(&r->timeout, TK_TIMEOUT);
+	timer_init(&r->kill, TK_KILL);
+	r->gen = gen_ref(rs->gen);
+	r->rs = rs;
+	r->pid = -1;
+	r->start_ms = timefmt_now_ms();
+	r->start_mono_ms = mono_ms();
+	return r;
+}
+
+static void
+run_free(struct run *r)
+{
+	outpipe_close(&r->out[0]);
+	outpipe_close(&r->out[1]);
+	gen_unref(r->gen);
+	free(r->log_path);
+	free(r);
+}
+
+/* Start the process of R (argv and envp built), link it in.  On failure
+ * the error is logged and R finished as a failure without a process. */
+static void
+run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err,
+	  bool append)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	struct spawn_opts o;
+	int out = -1, errfd = -1, code = 0;
+
+	if (argv && envp && run_output(s, r, &out, &errfd, append, err) == 0) {
+		spawn_opts_init(&o);
+		o.argv = argv;
+		o.envp = envp;
+		o.workdir = rs->workdir;
+		o.umask = t->umask;
+		o.nice_set = t->nice_set;
+		o.nice = t->nice;
+		o.ids = &rs->ids;
+		o.stdout_fd = out;
+		o.stderr_fd = errfd;
+		if (spawn_start(&o, &r->pid, err) < 0)
+			code = errno == ENOENT ? 127 : 126;
+		close_outputs(out, errfd);
+	} else {
+		code = 126;
+	}
+	strv_free(argv);
+	strv_free(envp);
+	if (r->pid < 0) {
+		log_error(r->handler ? "handler-error" : "spawn-error", rs->route->name,
+			  jerr_msg(err));
+		run_link(s, r);	/* run_finish unlinks it */
+		run_finish(s, r, -1, code ? code : 126);
+		return;
+	}
+	run_link(s, r);
+	log_start(r, r->handler ? "handler" : "start");
+	if (!r->handler && t->timeout_ms >= 0 &&
+	    theap_arm(&s->mono, &r->timeout, r->start_mono_ms + t->timeout_ms) < 0)
+		log_error("timeout", rs->route->name, strerror(errno));
+}
+
+/* Start a job now: P is consumed. */
+static void
+start_job(struct sup *s, struct pend *p)
+{
+	struct rstate *rs = p->rs;
+	struct jerr err = JERR_INIT;
+	char **argv = NULL, **envp = NULL;
+	struct run *r = run_new(s, rs);
+
+	if (r == NULL) {
+		log_error("start", rs->route->name, "out of memory");
+		if (p->busy)
+			rs->track->busy--;
+		pend_free(p);
+		return;
+	}
+	r->attempt = p->attempt;
+	r->scheduled = p->scheduled;
+	r->trigger = p->trigger;
+	if (!p->busy)
+		rs->track->busy++;
+	s->nruns++;
+	pend_free(p);
+
+	if (route_ids(rs, &err) == 0 &&
+	    jobenv_argv(rs->gen->conf, rs->route, NULL, &argv, &err) == 0)
+		(void)run_env(s, r, &envp, &err);
+	run_spawn(s, r, argv, envp, &err, false);
+	jerr_free(&err);
+}
+
+static int __attribute__((format(printf, 2, 3)))
+env_putf(char ***envp, const char *fmt, ...)
+{
+	va_list ap;
+	char *kv;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&kv, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	return strv_push_take(envp, kv);
+}
+
+/* The failure handler of job JOB, which ended with STATUS ("failed" or
+ * "timeout"), its exit CODE (-1: none) and SIG (0: none). */
+static void
+start_handler(struct sup *s, struct run *job, const char *status, int code, int sig)
+{
+	const struct route *route = job->rs->route;
+	const char *cmd = route->on_failure, *file = route->on_failure_file;
+	struct jerr err = JERR_INIT;
+	char **argv = NULL, **envp = NULL;
+	struct run *r;
+	char *abs;
+
+	if (strcmp(status, "timeout") == 0 && route->on_timeout) {
+		cmd = route->on_timeout;
+		file = route->on_timeout_file;
+	}
+	if (cmd == NULL)
+		return;
+	if (s->stopping) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_WARN, "handler-skipped");
+		jlog_str(&l, "route", route->name);
+		jlog_str(&l, "reason", "stopping");
+		jlog_end(&l);
+		return;
+	}
+	if ((r = run_new(s, job->rs)) == NULL) {
+		log_error("handler-error", route->name, "out of memory");
+		return;
+	}
+	r->handler = true;
+	r->attempt = job->attempt;
+	r->scheduled = job->scheduled;
+	r->trigger = job->trigger;
+	s->nhandlers++;
+	if (job->log_path && (r->log_path = strdup(job->log_path)) == NULL)
+		jerr_set(&err, "out of memory");
+	else if (words_split(cmd, &argv) != WORDS_OK)
+		jerr_set(&err, "handler '%s' does not split into words", cmd);
+	else if ((abs = jobenv_resolve(file, argv[0])) == NULL)
+		jerr_set(&err, "out of memory");
+	else {
+		free(argv[0]);
+		argv[0] = abs;
+	}
+	if (!err.set && run_env(s, r, &envp, &err) == 0 &&
+	    (env_putf(&envp, "JOBIFY_STATUS=%s", status) < 0 ||
+	     (code >= 0 && sig == 0 ? env_putf(&envp, "JOBIFY_EXIT_CODE=%d", code)
+				    : env_putf(&envp, "JOBIFY_EXIT_CODE=")) < 0 ||
+	     (sig > 0 ? env_putf(&envp, "JOBIFY_SIGNAL=%d", sig)
+		      : env_putf(&envp, "JOBIFY_SIGNAL=")) < 0 ||
+	     env_putf(&envp, "JOBIFY_LOG=%s", job->log_path ? job->log_path : "") < 0))
+		jerr_set(&err, "out of memory");
+	if (err.set) {
+		strv_free(argv);
+		strv_free(envp);
+		argv = envp = NULL;
+	}
+	run_spawn(s, r, argv, envp, &err, true);
+	jerr_free(&err);
+}
+
+/* Start P now, or when a max-parallel slot frees. */
+static void
+request(struct sup *s, struct pend *p)
+{
+	long max = s->cur->conf->max_parallel;
+
+	if (s->stopping) {
+		if (p->busy)
+			p->rs->track->busy--;
+		pend_free(p);
+		return;
+	}
+	if (max > 0 && s->nruns >= (size_t)max) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_INFO, "wait");
+		jlog_str(&l, "route", p->rs->route->name);
+		jlog_str(&l, "reason", "max-parallel");
+		jlog_end(&l);
+		if (!p->busy) {
+			p->busy = true;	/* a queued fire holds the route busy */
+			p->rs->track->busy++;
+		}
+		p->next = NULL;
+		if (s->slot_tail)
+			s->slot_tail->next = p;
+		else
+			s->slot_head = p;
+		s->slot_tail = p;
+		return;
+	}
+	start_job(s, p);
+}
+
+/* Start what waited for a slot, while slots are free. */
+static void
+fill_slots(struct sup *s)
+{
+	long max = s->cur->conf->max_parallel;
+
+	while (s->slot_head && (max <= 0 || s->nruns < (size_t)max)) {
+		struct pend *p = s->slot_head;
+
+		if ((s->slot_head = p->next) == NULL)
+			s->slot_tail = NULL;
+		start_job(s, p);
+	}
+}
+
+/* A cron fire of RS for cron time WHEN (s). */
+static void
+fire(struct sup *s, struct rstate *rs, int64_t when)
+{
+	const struct task *t = rs->route->task;
+	struct track *tr = rs->track;
+	struct pend *p;
+
+	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL) {
+		struct jlog_line l;
+		bool queue = t->overlap == OVERLAP_QUEUE && tr->nq < QUEUE_MAX;
+
+		jlog_begin(&l, queue ? JLOG_INFO : JLOG_WARN, queue ? "queue" : "skip");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "reason", t->overlap == OVERLAP_QUEUE ? "queue-full" : "overlap");
+		if (queue)
+			jlog_int(&l, "queued", tr->nq + 1);
+		jlog_end(&l);
+		if (!queue)
+			return;
+		if ((p = pend_new(rs, 1, when, "cron")) == NULL) {
+			log_error("queue", rs->route->name, "out of memory");
+			return;
+		}
+		if (tr->qtail)
+			tr->qtail->next = p;
+		else
+			tr->qhead = p;
+		tr->qtail = p;
+		tr->nq++;
+		return;
+	}
+	if ((p = pend_new(rs, 1, when, "cron")) == NULL) {
+		log_error("fire", rs->route->name, "out of memory");
+		return;
+	}
+	request(s, p);
+}
+
+/* The route is free again: start its next queued fire. */
+static void
+dequeue(struct sup *s, struct track *tr)
+{
+	struct pend *p = tr->qhead;
+
+	if (p == NULL || tr->busy > 0)
+		return;
+	if ((tr->qhead = p->next) == NULL)
+		tr->qtail = NULL;
+	tr->nq--;
+	p->next = NULL;
+	request(s, p);
+}
+
+static const char *
+signame(int sig)
+{
+	const char *n = sigabbrev_np(sig);
+
+	return n ? n : "?";
+}
+
+/* R's process ended with wait STATUS; or never started, when STATUS is -1
+ * and CODE says why (126, 127). */
+static void
+run_finish(struct sup *s, struct run *r, int status, int code)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	struct track *tr = rs->track;
+	int sig = 0;
+	const char *outcome;
+	struct jlog_line l;
+
+	if (status != -1) {
+		code = spawn_status_code(status);
+		if (WIFSIGNALED(status))
+			sig = WTERMSIG(status);
+	}
+	outcome = r->timed_out ? "timeout" : code == 0 ? "success" : "failed";
+	run_unlink(s, r);
+	theap_disarm(&s->mono, &r->timeout);
+	theap_disarm(&s->mono, &r->kill);
+	if (r->timed_out && r->pid > 0)
+		/* What the job left behind in its group goes with it. */
+		(void)spawn_kill_group(r->pid, SIGKILL);
+	for (int i = 0; i < 2; i++)
+		if (r->out[i]) {
+			(void)outpipe_read(r->out[i], "route", rs->route->name, r->pid, true);
+			outpipe_close(&r->out[i]);
+		}
+
+	jlog_begin(&l, outcome[0] == 's' ? JLOG_INFO : JLOG_WARN,
+		   r->handler ? "handler-exit" : "exit");
+	jlog_str(&l, "route", rs->route->name);
+	if (r->pid > 0)
+		jlog_int(&l, "pid", r->pid);
+	jlog_str(&l, "status", outcome);
+	if (sig)
+		jlog_str(&l, "signal", signame(sig));
+	else
+		jlog_int(&l, "exit_code", code);
+	if (!r->handler)
+		jlog_int(&l, "attempt", r->attempt);
+	jlog_ms(&l, "duration", mono_ms() - r->start_mono_ms);
+	if (r->log_path && !r->handler)
+		jlog_str(&l, "log", r->log_path);
+	jlog_end(&l);
+
+	if (r->handler) {
+		s->nhandlers--;
+		run_free(r);
+		return;
+	}
+	s->nruns--;
+	tr->busy--;
+	if (outcome[0] != 's') {
+		if ((long)r->attempt <= t->retry && !s->stopping) {
+			struct pend *p = pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
+			int64_t delay = t->retry_delay_ms;
+
+			for (unsigned i = 1; i < r->attempt && delay < INT64_MAX / 2; i++)
+				delay *= 2;
+			if (p && theap_arm(&s->mono, &p->t, mono_ms() + delay) == 0) {
+				p->busy = true;
+				tr->busy++;
+				s->npend++;
+				jlog_begin(&l, JLOG_INFO, "retry");
+				jlog_str(&l, "route", rs->route->name);
+				jlog_int(&l, "attempt", r->attempt + 1);
+				jlog_ms(&l, "delay", delay);
+				jlog_end(&l);
+			} else {
+				log_error("retry", rs->route->name, "out of memory");
+				if (p)
+					pend_free(p);
+			}
+		} else {
+			start_handler(s, r, outcome, sig ? -1 : code, sig);
+		}
+	}
+	if (r->log_path) {
+		struct jerr err = JERR_INIT;
+
+		if (outlog_prune(&tr->log, rs->gen->conf->history, &err) < 0)
+			log_error("log-prune", rs->route->name, jerr_msg(&err));
+		jerr_free(&err);
+	}
+	run_free(r);
+	dequeue(s, tr);
+	fill_slots(s);
+}
+
+/* ---- timers ---- */
+
+static void
+terminate_all(struct sup *s)
+{
+	int64_t now = mono_ms();
+
+	s->terminating = true;
+	for (struct run *r = s->runs; r; r = r->next) {
+		if (r->term_sent)
+			continue;
+		r->term_sent = true;
+		if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
+			log_error("kill", r->rs->route->name, strerror(errno));
+		(void)theap_arm(&s->mono, &r->kill, now + r->rs->route->task->kill_grace_ms);
+	}
+}
+
+static void
+on_mono_timer(struct sup *s, struct timer *t)
+{
+	struct jlog_line l;
+	struct run *r;
+	struct pend *p;
+
+	switch (t->kind) {
+	case TK_TIMEOUT:
+		r = container_of(t, struct run, timeout);
+		r->timed_out = true;
+		jlog_begin(&l, JLOG_WARN, "timeout");
+		jlog_str(&l, "route", r->rs->route->name);
+		jlog_int(&l, "pid", r->pid);
+		jlog_ms(&l, "after", r->rs->route->task->timeout_ms);
+		jlog_end(&l);
+		if (!r->term_sent) {
+			r->term_sent = true;
+			if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
+				log_error("kill", r->rs->route->name, strerror(errno));
+			(void)theap_arm(&s->mono, &r->kill,
+					mono_ms() + r->rs->route->task->kill_grace_ms);
+		}
+		break;
+	case TK_KILL:
+		r = container_of(t, struct run, kill);
+		jlog_begin(&l, JLOG_WARN, "kill");
+		jlog_str(&l, "route", r->rs->route->name);
+		jlog_int(&l, "pid", r->pid);
+		jlog_end(&l);
+		if (spawn_kill_group(r->pid, SIGKILL) < 0 && errno != ESRCH)
+			log_error("kill", r->rs->route->name, strerror(errno));
+		break;
+	case TK_RETRY:
+		p = container_of(t, struct pend, t);
+		s->npend--;
+		request(s, p);
+		break;
+	case TK_GRACE:
+		jlog_begin(&l, JLOG_WARN, "grace-over");
+		jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
+		jlog_end(&l);
+		terminate_all(s);
+		break;
+	}
+}
+
+/* Set FD to fire at AT (ns, or ms on the monotonic one) when it changed. */
+static void
+arm_fd(int fd, int64_t at, int64_t *armed, int64_t unit_ns, int flags)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	if (at == *armed)
+		return;
+	if (at > 0) {
+		int64_t ns = at * unit_ns;
+
+		its.it_value.tv_sec = ns / NS_PER_S;
+		its.it_value.tv_nsec = ns % NS_PER_S;
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+	}
+	if (timerfd_settime(fd, at > 0 ? TFD_TIMER_ABSTIME | flags : 0, &its, NULL) < 0) {
+		log_error("timerfd", NULL, strerror(errno));
+		*armed = -1;
+		return;
+	}
+	*armed = at;
+}
+
+static void
+arm_timers(struct sup *s)
+{
+	struct timer *t = theap_top(&s->real);
+
+	arm_fd(s->tfd_real, t ? t->at : 0, &s->real_armed, 1, TFD_TIMER_CANCEL_ON_SET);
+	t = theap_top(&s->mono);
+	arm_fd(s->tfd_mono, t ? t->at : 0, &s->mono_armed, NS_PER_MS, 0);
+}
+
+static void
+on_real(struct sup *s)
+{
+	uint64_t ticks;
+	struct timer *t;
+	int64_t now;
+
+	if (read(s->tfd_real, &ticks, sizeof ticks) < 0) {
+		if (errno == ECANCELED) {
+			struct jlog_line l;
+
+			/* The clock was set: every deadline is re-planned from now. */
+			jlog_begin(&l, JLOG_WARN, "clock-change");
+			jlog_end(&l);
+			s->real_armed = -1;
+			plan_all(s, timefmt_now());
+		} else if (errno != EAGAIN && errno != EINTR) {
+			log_error("timerfd", NULL, strerror(errno));
+		}
+	}
+	now = real_ns();
+	while ((t = theap_pop_due(&s->real, now)) != NULL) {
+		struct rstate *rs = container_of(t, struct rstate, fire);
+		int64_t when = rs->next_cron;
+		int64_t after = now / NS_PER_S - 1;
+
+		/* The next fire first: the run may take the rest of this turn. */
+		plan(s, rs, when > after ? when : after);
+		fire(s, rs, when);
+	}
+}
+
+static void
+on_mono(struct sup *s)
+{
+	uint64_t ticks;
+	struct timer *t;
+
+	if (read(s->tfd_mono, &ticks, sizeof ticks) < 0 && errno != EAGAIN && errno != EINTR)
+		log_error("timerfd", NULL, strerror(errno));
+	while ((t = theap_pop_due(&s->mono, mono_ms())) != NULL)
+		on_mono_timer(s, t);
+}
+
+/* ---- lifespans ---- */
+
+static const char *
+router_label(const struct router *r)
+{
+	return r->id ? r->id : "(app)";
+}
+
+static void
+watch_lifespan_pipes(struct sup *s, struct lifespan_proc *lp)
+{
+	int *fds[2] = { &lp->run_out, &lp->run_err };
+	struct jerr err = JERR_INIT;
+
+	for (int i = 0; i < 2; i++) {
+		struct outpipe *p, **v;
+
+		if (*fds[i] < 0)
+			continue;
+		if ((p = outpipe_new(*fds[i], i + 1)) == NULL ||
+		    (v = reallocarray(s->lsout, s->nlsout + 1, sizeof *v)) == NULL) {
+			free(p);
+			log_error("lifespan", NULL, "out of memory");
+			continue;
+		}
+		/* The set keeps the descriptor; the pipe reader borrows it
+		 * until EOF, when the set's copy is closed too. */
+		p->w.kind = W_LIFEOUT;
+		s->lsout = v;
+		s->lsout[s->nlsout++] = p;
+		if (watch_pipe(s, p, &err) < 0)
+			log_error("lifespan", router_label(lp->router), jerr_msg(&err));
+	}
+	jerr_free(&err);
+}
+
+static struct lifespan_proc *
+lifespan_of_fd(struct sup *s, int fd)
+{
+	for (size_t i = 0; i < s->ls.n; i++)
+		if (s->ls.v[i].run_out == fd || s->ls.v[i].run_err == fd)
+			return &s->ls.v[i];
+	return NULL;
+}
+
+static void
+on_lifespan_out(struct sup *s, struct outpipe *p)
+{
+	struct lifespan_proc *lp = lifespan_of_fd(s, p->fd);
+	const char *who = lp ? router_label(lp->router) : "?";
+
+	if (outpipe_read(p, "router", who, lp ? lp->run_pid : -1, false)) {
+		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, p->fd, NULL);
+		if (lp) {
+			if (lp->run_out == p->fd)
+				lp->run_out = -1;
+			else
+				lp->run_err = -1;
+		}
+		close_fd(&p->fd);
+	}
+}
+
+/* Forget the pipe readers before lifespan_stop takes the pipes back. */
+static void
+unwatch_lifespan_pipes(struct sup *s)
+{
+	for (size_t i = 0; i < s->nlsout; i++) {
+		if (s->lsout[i]->fd >= 0)
+			(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lsout[i]->fd, NULL);
+		free(s->lsout[i]);
+	}
+	free(s->lsout);
+	s->lsout = NULL;
+	s->nlsout = 0;
+}
+
+/* Start every lifespan in order, logging each; on a failure stop the
+ * started ones in reverse.  0 or -1. */
+static int
+lifespans_start(struct sup *s)
+{
+	const struct router **order;
+	struct jerr err = JERR_INIT;
+	size_t n;
+
+	if (lifespan_order(s->gen0->conf, &order, &n) < 0) {
+		log_error("lifespan", NULL, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct jlog_line l;
+
+		if (lifespan_start(&s->lctx, &s->ls, order[i], &err) < 0) {
+			jlog_begin(&l, JLOG_ERROR, "lifespan-failed");
+			jlog_str(&l, "router", router_label(order[i]));
+			jlog_str(&l, "error", jerr_msg(&err));
+			jlog_end(&l);
+			jerr_free(&err);
+			while (s->ls.n > 0) {
+				const struct router *r = s->ls.v[s->ls.n - 1].router;
+
+				if (lifespan_stop(&s->lctx, &s->ls, &err) < 0)
+					log_error("lifespan-stop", NULL, jerr_msg(&err));
+				jerr_free(&err);
+				jlog_begin(&l, JLOG_INFO, "lifespan-stopped");
+				jlog_str(&l, "router", router_label(r));
+				jlog_end(&l);
+			}
+			free(order);
+			return -1;
+		}
+		jlog_begin(&l, JLOG_INFO, "lifespan-started");
+		jlog_str(&l, "router", router_label(order[i]));
+		jlog_int(&l, "state", (int64_t)strv_len(s->ls.v[s->ls.n - 1].state));
+		if (s->ls.v[s->ls.n - 1].run_pid > 0)
+			jlog_int(&l, "pid", s->ls.v[s->ls.n - 1].run_pid);
+		jlog_end(&l);
+	}
+	free(order);
+	for (size_t i = 0; i < s->ls.n; i++)
+		watch_lifespan_pipes(s, &s->ls.v[i]);
+	return 0;
+}
+
+static int
+lifespans_stop(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	int rc = 0;
+
+	unwatch_lifespan_pipes(s);
+	while (s->ls.n > 0) {
+		const struct router *r = s->ls.v[s->ls.n - 1].router;
+		struct jlog_line l;
+
+		if (lifespan_stop(&s->lctx, &s->ls, &err) < 0) {
+			jlog_begin(&l, JLOG_ERROR, "lifespan-stop-failed");
+			jlog_str(&l, "router", router_label(r));
+			jlog_str(&l, "error", jerr_msg(&err));
+			jlog_end(&l);
+			rc = -1;
+		} else {
+			jlog_begin(&l, JLOG_INFO, "lifespan-stopped");
+			jlog_str(&l, "router", router_label(r));
+			jlog_end(&l);
+		}
+		jerr_free(&err);
+	}
+	return rc;
+}
+
+/* ---- signals: children, stop, reload ---- */
+
+static void
+reap(struct sup *s)
+{
+	pid_t pid;
+	int status, rc;
+
+	while ((rc = spawn_reap(&pid, &status)) == 1) {
+		struct run *r = run_find(s, pid);
+		const struct router *lr;
+
+		if (r) {
+			run_finish(s, r, status, 0);
+		} else if ((lr = lifespan_set_exited(&s->ls, pid)) != NULL) {
+			struct jlog_line l;
+
+			jlog_begin(&l, JLOG_WARN, "lifespan-exited");
+			jlog_str(&l, "router", router_label(lr));
+			jlog_int(&l, "pid", pid);
+			jlog_int(&l, "exit_code", spawn_status_code(status));
+			jlog_end(&l);
+		}
+	}
+	if (rc < 0 && errno != ECHILD)
+		log_error("wait", NULL, strerror(errno));
+}
+
+static void
+begin_stop(struct sup *s, int sig)
+{
+	struct jlog_line l;
+
+	if (s->stopping) {
+		/* A second signal: no more grace. */
+		if (!s->terminating) {
+			jlog_begin(&l, JLOG_WARN, "stop-now");
+			jlog_str(&l, "signal", signame(sig));
+			jlog_end(&l);
+			theap_disarm(&s->mono, &s->grace);
+			terminate_all(s);
+		}
+		return;
+	}
+	s->stopping = true;
+	(void)notify_send("STOPPING=1");
+	jlog_begin(&l, JLOG_INFO, "stopping");
+	jlog_str(&l, "signal", signame(sig));
+	jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
+	jlog_end(&l);
+
+	/* No new fires: planned ones, queued ones and retries are dropped. */
+	while (theap_top(&s->real))
+		theap_disarm(&s->real, theap_top(&s->real));
+	for (struct track *tr = s->tracks; tr; tr = tr->next)
+		while (tr->qhead) {
+			struct pend *p = tr->qhead;
+
+			tr->qhead = p->next;
+			pend_free(p);
+		}
+	for (struct track *tr = s->tracks; tr; tr = tr->next) {
+		tr->qtail = NULL;
+		tr->nq = 0;
+	}
+	while (s->slot_head) {
+		struct pend *p = s->slot_head;
+
+		s->slot_head = p->next;
+		pend_free(p);
+	}
+	s->slot_tail = NULL;
+	for (size_t i = s->mono.n; i-- > 0;) {
+		struct timer *t = s->mono.v[i];
+
+		if (t->kind == TK_RETRY) {
+			theap_disarm(&s->mono, t);
+			pend_free(container_of(t, struct pend, t));
+			s->npend--;
+		}
+	}
+	if (s->nruns + s->nhandlers > 0)
+		(void)theap_arm(&s->mono, &s->grace,
+				mono_ms() + s->cur->conf->shutdown_grace_ms);
+}
+
+static void
+reload(struct sup *s, const char *why)
+{
+	struct diag diag;
+	bool noperm = false;
+	struct conf *conf;
+	struct gen *g, *old = s->cur;
+	struct jlog_line l;
+	size_t changed = 0, added = 0;
+
+	diag_init(&diag);
+	conf = conf_load(old->conf->path, &diag, &noperm);
+	for (size_t i = 0; i < diag.n; i++) {
+		jlog_begin(&l, diag.v[i].level == DIAG_ERROR ? JLOG_ERROR : JLOG_WARN,
+			   "config");
+		if (diag.v[i].file)
+			jlog_str(&l, "file", diag.v[i].file);
+		if (diag.v[i].line)
+			jlog_int(&l, "line", diag.v[i].line);
+		jlog_str(&l, "message", diag.v[i].msg);
+		jlog_end(&l);
+	}
+	diag_free(&diag);
+	if (conf == NULL) {
+		jlog_begin(&l, JLOG_ERROR, "reload-failed");
+		jlog_str(&l, "config", old->conf->path);
+		jlog_str(&l, "error", "the config has errors; the running one is kept");
+		jlog_end(&l);
+		return;
+	}
+	if ((g = gen_new(s, conf)) == NULL) {
+		conf_free(conf);
+		log_error("reload-failed", NULL, "out of memory");
+		return;
+	}
+	/* A route whose schedule is unchanged keeps its planned fire. */
+	for (size_t i = 0; i < g->n; i++) {
+		struct rstate *rs = &g->rs[i];
+		const struct route *o = route_find(&old->conf->routes, rs->route->name);
+		struct rstate *ors = o && o->attached ? &old->rs[o - old->conf->routes.v] : NULL;
+		const struct task *nt = rs->route->task;
+
+		if (ors == NULL) {
+			added++;
+			plan(s, rs, timefmt_now());
+			continue;
+		}
+		if (ors->fire.idx != SIZE_MAX && nt->cron && ors->route->task->cron &&
+		    strcmp(nt->cron, ors->route->task->cron) == 0 && rs->tz == ors->tz &&
+		    nt->jitter_ms == ors->route->task->jitter_ms &&
+		    nt->start_at == ors->route->task->start_at) {
+			rs->next_cron = ors->next_cron;
+			(void)theap_arm(&s->real, &rs->fire, ors->fire.at);
+		} else {
+			if ((nt->cron == NULL) != (ors->route->task->cron == NULL) ||
+			    (nt->cron && strcmp(nt->cron, ors->route->task->cron) != 0))
+				changed++;
+			plan(s, rs, timefmt_now());
+		}
+	}
+	for (size_t i = 0; i < old->n; i++)
+		theap_disarm(&s->real, &old->rs[i].fire);
+	/* A lifespan that is new in this config starts at the next start. */
+	for (size_t i = 0; i < conf->nrouters; i++) {
+		const struct router *r = conf->routers[i];
+		bool started = false;
+
+		if (!r->has_lifespan || !r->attached)
+			continue;
+		for (size_t j = 0; j < s->ls.n && !started; j++)
+			started = router_same(s->ls.v[j].router, r);
+		if (!started) {
+			jlog_begin(&l, JLOG_WARN, "lifespan-not-started");
+			jlog_str(&l, "router", router_label(r));
+			jlog_str(&l, "reason", "lifespans start with the supervisor: restart it");
+			jlog_end(&l);
+		}
+	}
+	s->cur = g;
+	jlog_begin(&l, JLOG_INFO, "reloaded");
+	jlog_str(&l, "by", why);
+	jlog_int(&l, "routes", (int64_t)g->n);
+	jlog_int(&l, "added", (int64_t)added);
+	jlog_int(&l, "removed", (int64_t)(old->n + added - g->n));
+	jlog_int(&l, "rescheduled", (int64_t)changed);
+	jlog_end(&l);
+	gen_unref(old);
+}
+
+static void
+on_signal(struct sup *s)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	while ((n = read(s->sfd, &si, sizeof si)) == (ssize_t)sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(s);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			begin_stop(s, (int)si.ssi_signo);
+			break;
+		case SIGHUP:
+			if (!s->stopping)
+				reload(s, "SIGHUP");
+			break;
+		}
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		log_error("signalfd", NULL, strerror(errno));
+}
+
+/* ---- the loop ---- */
+
+static int
+add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+
+	w->kind = kind;
+	return epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int
+setup_fds(struct sup *s)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+		log_error("start", NULL, strerror(errno));
+		return -1;
+	}
+	/* A write to a closed pipe or socket is an error, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    (s->tfd_real = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
+	    (s->tfd_mono = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
+	    add_watch(s, s->sfd, &s->w_signal, W_SIGNAL) < 0 ||
+	    add_watch(s, s->tfd_real, &s->w_real, W_REAL) < 0 ||
+	    add_watch(s, s->tfd_mono, &s->w_mono, W_MONO) < 0) {
+		log_error("start", NULL, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+dispatch(struct sup *s, struct watch *w)
+{
+	struct outpipe *p;
+	struct run *r;
+
+	switch (w->kind) {
+	case W_SIGNAL:
+		on_signal(s);
+		break;
+	case W_REAL:
+		on_real(s);
+		break;
+	case W_MONO:
+		on_mono(s);
+		break;
+	case W_RUNOUT:
+		p = container_of(w, struct outpipe, w);
+		/* Find the run for its name: the pipe is one of its two. */
+		for (r = s->runs; r; r = r->next)
+			if (r->out[0] == p || r->out[1] == p)
+				break;
+		if (r && outpipe_read(p, "route", r->rs->route->name, r->pid, false))
+			outpipe_close(&r->out[p->stream - 1]);
+		break;
+	case W_LIFEOUT:
+		on_lifespan_out(s, container_of(w, struct outpipe, w));
+		break;
+	}
+}
+
+static void
+loop(struct sup *s)
+{
+	struct epoll_event ev[64];
+
+	while (!s->stopping || s->nruns + s->nhandlers > 0) {
+		int n;
+
+		arm_timers(s);
+		n = epoll_wait(s->ep, ev, 64, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait", NULL, strerror(errno));
+			s->status = JX_SOFTWARE;
+			break;
+		}
+		/* The signal first: a child that exited must be reaped before
+		 * its pipes' EOF is taken for anything else. */
+		for (int i = 0; i < n; i++)
+			dispatch(s, ev[i].data.ptr);
+	}
+}
+
+static void
+log_ready(struct sup *s)
+{
+	struct jlog_line l;
+	size_t cron = 0;
+
+	for (size_t i = 0; i < s->cur->n; i++)
+		cron += has_calendar(&s->cur->rs[i]);
+	jlog_begin(&l, JLOG_INFO, "ready");
+	jlog_int(&l, "pid", getpid());
+	jlog_str(&l, "config", s->cur->conf->path);
+	jlog_str(&l, "state_dir", s->state_dir);
+	jlog_int(&l, "routes", (int64_t)s->cur->n);
+	jlog_int(&l, "scheduled", (int64_t)cron);
+	jlog_end(&l);
+}
+
+static void
+sup_free(struct sup *s)
+{
+	while (s->tracks) {
+		struct track *t = s->tracks;
+
+		s->tracks = t->next;
+		free(t->name);
+		free(t);
+	}
+	theap_free(&s->real);
+	theap_free(&s->mono);
+	if (s->cur != s->gen0)
+		gen_unref(s->cur);
+	gen_unref(s->gen0);
+	unwatch_lifespan_pipes(s);
+	lifespan_set_free(&s->ls);
+	strv_free(s->base);
+	close_fd(&s->ep);
+	close_fd(&s->sfd);
+	close_fd(&s->tfd_real);
+	close_fd(&s->tfd_mono);
+	statedir_unlock(s->lock);
+	free(s->state_dir);
+}
+
+int
+sup_run(struct conf *conf)
+{
+	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1,
+			 .real_armed = -1, .mono_armed = -1 };
+	struct jerr err = JERR_INIT;
+	pid_t other;
+
+	theap_init(&s.real);
+	theap_init(&s.mono);
+	timer_init(&s.grace, TK_GRACE);
+	if ((s.state_dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
+		log_error("start", NULL, "cannot tell where the state directory is: "
+			  "set state-dir in the config");
+		conf_free(conf);
+		return JX_CONFIG;
+	}
+	if (statedir_make(s.state_dir, &err) < 0) {
+		log_error("start", NULL, jerr_msg(&err));
+		s.status = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_CANTCREAT;
+		goto out_conf;
+	}
+	if ((s.lock = statedir_lock(s.state_dir, &other, &err)) == NULL) {
+		log_error("start", NULL, jerr_msg(&err));
+		s.status = other ? JX_TEMPFAIL : JX_CANTCREAT;
+		goto out_conf;
+	}
+	if (jobenv_base(environ, NULL, &s.base, &err) < 0 ||
+	    (s.gen0 = s.cur = gen_new(&s, conf)) == NULL) {
+		log_error("start", NULL, err.set ? jerr_msg(&err) : "out of memory");
+		s.status = JX_SOFTWARE;
+		goto out_conf;
+	}
+	gen_ref(s.gen0);	/* the lifespans' config lives to the end */
+	conf = NULL;
+	if (setup_fds(&s) < 0) {
+		s.status = JX_OSERR;
+		goto out;
+	}
+	s.lctx.conf = s.gen0->conf;
+	s.lctx.base = s.base;
+	s.lctx.workdir = NULL;
+	s.lctx.grace_ms = s.gen0->conf->shutdown_grace_ms;
+	if (lifespans_start(&s) < 0) {
+		s.status = JX_STARTUP;
+		goto out;
+	}
+	plan_all(&s, timefmt_now());
+	log_ready(&s);
+	(void)notify_send("READY=1");
+	/* @reboot: once per supervisor start, now that the lifespans run. */
+	for (size_t i = 0; i < s.cur->n; i++) {
+		const struct task *t = s.cur->rs[i].route->task;
+
+		if (t->cron && t->sched.kind == CRON_REBOOT)
+			fire(&s, &s.cur->rs[i], 0);
+	}
+	loop(&s);
+	if (lifespans_stop(&s) < 0 && s.status == 0)
+		s.status = JX_SOFTWARE;
+	jlog_msg(JLOG_INFO, "stopped", "status", s.status == 0 ? "ok" : "error");
+out:
+	sup_free(&s);
+	jerr_free(&err);
+	return s.status;
+out_conf:
+	conf_free(conf);
+	statedir_unlock(s.lock);
+	free(s.state_dir);
+	jerr_free(&err);
+	return s.status;
+}

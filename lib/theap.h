@@ -1,0 +1,40 @@
+/* Deadlines: a binary min-heap of timers embedded in their owners.
+ *
+ * A timer is armed at an instant (any clock; each heap is one clock) and
+ * knows its own place in the heap, so re-arming and disarming are
+ * O(log n).  Timers due at the same instant come out in the order they
+ * were armed, so tasks due together start in config order. */
+#ifndef JOBIFY_THEAP_H
+#define JOBIFY_THEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct timer {
+	int64_t at;		/* the deadline */
+	uint64_t seq;		/* arming order, for ties */
+	size_t idx;		/* place in the heap; SIZE_MAX when disarmed */
+	int kind;		/* the owner's: what to do when it fires */
+};
+
+struct theap {
+	struct timer **v;
+	size_t n, cap;
+	uint64_t seq;
+};
+
+void timer_init(struct timer *t, int kind);
+static inline bool timer_armed(const struct timer *t) { return t->idx != SIZE_MAX; }
+
+void theap_init(struct theap *h);
+void theap_free(struct theap *h);	/* the timers are their owners' */
+/* Arm T at AT (re-arm when armed).  0, or -1 with errno ENOMEM. */
+int theap_arm(struct theap *h, struct timer *t, int64_t at);
+void theap_disarm(struct theap *h, struct timer *t);
+/* The earliest timer, or NULL. */
+static inline struct timer *theap_top(const struct theap *h) { return h->n ? h->v[0] : NULL; }
+/* Remove and return the earliest timer due at or before NOW, or NULL. */
+struct timer *theap_pop_due(struct theap *h, int64_t now);
+
+#endif
