@@ -98,7 +98,7 @@ paths_state_dir(const char *conf_value, const char *config_file)
 	if (conf_value)
 		return paths_resolve(config_file, conf_value);
 	if (geteuid() == 0)
-		return strdup(LOCALSTATEDIR "/lib/jobify");
+		return strdup("/var/lib/jobify");
 	if (xdg && xdg[0] == '/') {
 		if (asprintf(&path, "%s/jobify", xdg) < 0)
 			return NULL;

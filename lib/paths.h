@@ -24,8 +24,8 @@ char *paths_dirname(const char *path);
 char *paths_resolve(const char *base_file, const char *path);
 
 /* The state directory: CONF_VALUE (state-dir = ..., resolved against the
- * directory of CONFIG_FILE when relative) if set, else LOCALSTATEDIR/lib/jobify
- * for root, else $XDG_STATE_HOME/jobify ($HOME/.local/state/jobify).
+ * directory of CONFIG_FILE when relative) if set, else /var/lib/jobify
+ * for root (as SPEC §3 says, whatever the configured prefix), else $XDG_STATE_HOME/jobify ($HOME/.local/state/jobify).
  * malloc'd, or NULL with errno set. */
 char *paths_state_dir(const char *conf_value, const char *config_file);
 
