@@ -1658,8 +1658,8 @@ sup_free(struct sup *s)
 	}
 	theap_free(&s->real);
 	theap_free(&s->mono);
-	if (s->cur != s->gen0)
-		gen_unref(s->cur);
+	/* One reference as the current config, one as the lifespans'. */
+	gen_unref(s->cur);
 	gen_unref(s->gen0);
 	unwatch_lifespan_pipes(s);
 	lifespan_set_free(&s->ls);
