@@ -487,6 +487,7 @@ outpipe_close(struct outpipe **pp)
 /* ---- starting runs ---- */
 
 static void run_finish(struct sup *s, struct run *r, int status, int code_override);
+static void reap(struct sup *s);
 static void request(struct sup *s, struct pend *p);
 
 static struct pend *
@@ -894,6 +895,10 @@ fire(struct sup *s, struct rstate *rs, int64_t when)
 	struct track *tr = rs->track;
 	struct pend *p;
 
+	/* In a burst the previous run may have exited unseen: its SIGCHLD
+	 * waits behind the fires of this turn.  Reap before calling it busy. */
+	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL)
+		reap(s);
 	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL) {
 		struct jlog_line l;
 		bool queue = t->overlap == OVERLAP_QUEUE && tr->nq < QUEUE_MAX;
