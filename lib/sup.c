@@ -60,6 +60,8 @@ struct outpipe {
 	struct watch w;
 	int fd;
 	int stream;		/* 1 stdout, 2 stderr */
+	struct run *run;	/* whose output it is; NULL for a lifespan's */
+	struct outpipe *dead;	/* closed, to be freed after this turn */
 	size_t len;
 	char buf[2048];
 };
@@ -137,6 +139,8 @@ struct sup {
 	struct lifespan_set ls;
 	struct lifespan_ctx lctx;
 	struct outpipe **lsout;	/* run-form lifespans' pipes being read */
+	struct outpipe *dead;	/* closed this turn: an event of the same
+				 * epoll_wait may still point at them */
 	size_t nlsout;
 
 	int ep, sfd, tfd_real, tfd_mono;
@@ -473,15 +477,28 @@ outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, boo
 }
 
 static void
-outpipe_close(struct outpipe **pp)
+outpipe_close(struct sup *s, struct outpipe **pp)
 {
 	struct outpipe *p = *pp;
 
 	if (p == NULL)
 		return;
 	close_fd(&p->fd);	/* also leaves the epoll set */
-	free(p);
+	p->run = NULL;
+	p->dead = s->dead;
+	s->dead = p;
 	*pp = NULL;
+}
+
+static void
+bury_dead(struct sup *s)
+{
+	while (s->dead) {
+		struct outpipe *p = s->dead;
+
+		s->dead = p->dead;
+		free(p);
+	}
 }
 
 /* ---- starting runs ---- */
@@ -611,6 +628,7 @@ run_output(struct sup *s, struct run *r, int *out, int *errfd, bool append, stru
 			goto fail;
 		} else {
 			fds[i][0] = -1;
+			r->out[i]->run = r;
 			if (watch_pipe(s, r->out[i], err) < 0)
 				goto fail;
 		}
@@ -621,7 +639,7 @@ fail:
 	for (int i = 0; i < 2; i++) {
 		close_fd(&fds[i][0]);
 		close_fd(&fds[i][1]);
-		outpipe_close(&r->out[i]);
+		outpipe_close(s, &r->out[i]);
 	}
 	return -1;
 }
@@ -676,10 +694,10 @@ run_new(struct sup *s, struct rstate *rs)
 }
 
 static void
-run_free(struct run *r)
+run_free(struct sup *s, struct run *r)
 {
-	outpipe_close(&r->out[0]);
-	outpipe_close(&r->out[1]);
+	outpipe_close(s, &r->out[0]);
+	outpipe_close(s, &r->out[1]);
 	gen_unref(r->gen);
 	free(r->log_path);
 	free(r);
@@ -980,7 +998,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	for (int i = 0; i < 2; i++)
 		if (r->out[i]) {
 			(void)outpipe_read(r->out[i], "route", rs->route->name, r->pid, true);
-			outpipe_close(&r->out[i]);
+			outpipe_close(s, &r->out[i]);
 		}
 
 	jlog_begin(&l, outcome[0] == 's' ? JLOG_INFO : JLOG_WARN,
@@ -1002,7 +1020,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 
 	if (r->handler) {
 		s->nhandlers--;
-		run_free(r);
+		run_free(s, r);
 		return;
 	}
 	s->nruns--;
@@ -1039,7 +1057,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			log_error("log-prune", rs->route->name, jerr_msg(&err));
 		jerr_free(&err);
 	}
-	run_free(r);
+	run_free(s, r);
 	dequeue(s, tr);
 	fill_slots(s);
 }
@@ -1597,12 +1615,9 @@ dispatch(struct sup *s, struct watch *w)
 		break;
 	case W_RUNOUT:
 		p = container_of(w, struct outpipe, w);
-		/* Find the run for its name: the pipe is one of its two. */
-		for (r = s->runs; r; r = r->next)
-			if (r->out[0] == p || r->out[1] == p)
-				break;
-		if (r && outpipe_read(p, "route", r->rs->route->name, r->pid, false))
-			outpipe_close(&r->out[p->stream - 1]);
+		if ((r = p->run) != NULL &&
+		    outpipe_read(p, "route", r->rs->route->name, r->pid, false))
+			outpipe_close(s, &r->out[p->stream - 1]);
 		break;
 	case W_LIFEOUT:
 		on_lifespan_out(s, container_of(w, struct outpipe, w));
@@ -1631,6 +1646,7 @@ loop(struct sup *s)
 		 * its pipes' EOF is taken for anything else. */
 		for (int i = 0; i < n; i++)
 			dispatch(s, ev[i].data.ptr);
+		bury_dead(s);
 	}
 }
 
@@ -1667,6 +1683,7 @@ sup_free(struct sup *s)
 	gen_unref(s->cur);
 	gen_unref(s->gen0);
 	unwatch_lifespan_pipes(s);
+	bury_dead(s);
 	lifespan_set_free(&s->ls);
 	strv_free(s->base);
 	close_fd(&s->ep);
