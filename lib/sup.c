@@ -483,7 +483,12 @@ outpipe_close(struct sup *s, struct outpipe **pp)
 
 	if (p == NULL)
 		return;
-	close_fd(&p->fd);	/* also leaves the epoll set */
+	/* Closing is not enough to leave the epoll set: a child forked but
+	 * not yet exec'd may still hold the pipe, and the registration goes
+	 * with the last descriptor of the open file, not with ours. */
+	if (p->fd >= 0)
+		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, p->fd, NULL);
+	close_fd(&p->fd);
 	p->run = NULL;
 	p->dead = s->dead;
 	s->dead = p;
