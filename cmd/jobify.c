@@ -38,7 +38,8 @@ const struct command commands[] = {
 	  "event on stderr.  SIGHUP (or jobify reload) re-reads the config.\n"
 	  "  --log-format F  logfmt (default) or json\n"
 	  "  --syslog        log to syslog(3) instead of stderr\n"
-	  "  -v / -q         also debug events / only warnings and errors\n" },
+	  "The global -v (jobify -v run) adds debug events (each planned fire);\n"
+	  "-q logs only warnings and errors.\n" },
 	{ "exec",   cmd_exec,   "run a task once in the foreground, in its full context",
 	  "exec ROUTE [-c FILE] [-- ARG...]\n"
 	  "Run ROUTE now in the foreground: the lifespans on its path around it,\n"

@@ -171,7 +171,7 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 	held = statedir_holder(dir, &pid, &err);
 	if (held < 0) {
 		cmd_error(cli, "reload: %s", jerr_msg(&err));
-		rc = JX_TEMPFAIL;
+		rc = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_TEMPFAIL;
 	} else if (held == 0) {
 		cmd_error(cli, "reload: no supervisor is running on %s", dir);
 		rc = JX_UNAVAILABLE;

@@ -50,7 +50,7 @@ static int
 wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *timed_out)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int64_t deadline = timeout_ms >= 0 ? mono_ms() + timeout_ms : -1;
+	int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : -1;
 	bool killed = false;
 	int status;
 

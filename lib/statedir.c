@@ -112,9 +112,12 @@ statedir_holder(const char *dir, pid_t *pid, struct jerr *err)
 		return -1;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
+		int e = errno;
+
+		if (e == ENOENT)
 			return 0;
-		jerr_set(err, "%s: %s", path, strerror(errno));
+		jerr_set(err, "%s: %s", path, strerror(e));
+		errno = e;	/* for the caller's exit status */
 		return -1;
 	}
 	/* A shared lock is refused only while the supervisor holds its own. */

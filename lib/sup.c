@@ -345,8 +345,22 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 		at += (int64_t)arc4random_uniform(t->jitter_ms > UINT32_MAX ? UINT32_MAX
 						  : (uint32_t)t->jitter_ms) * NS_PER_MS;
 	rs->next_cron = next;
-	if (theap_arm(&s->real, &rs->fire, at) < 0)
+	if (theap_arm(&s->real, &rs->fire, at) < 0) {
 		log_error("plan", rs->route->name, strerror(errno));
+	} else {
+		struct jlog_line l;
+		char when[TIMEFMT_BUFSZ];
+
+		jlog_begin(&l, JLOG_DEBUG, "planned");
+		if (!l.skip) {
+			jlog_str(&l, "route", rs->route->name);
+			iso(next, rs->tz, when);
+			jlog_str(&l, "next_run", when);
+			if (at != next * NS_PER_S)
+				jlog_ms(&l, "jitter", (at - next * NS_PER_S) / NS_PER_MS);
+			jlog_end(&l);
+		}
+	}
 }
 
 static void
@@ -747,7 +761,7 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 	}
 	run_link(s, r);
 	log_start(r, r->handler ? "handler" : "start");
-	if (!r->handler && t->timeout_ms >= 0 &&
+	if (!r->handler && t->timeout_ms > 0 &&
 	    theap_arm(&s->mono, &r->timeout, r->start_mono_ms + t->timeout_ms) < 0)
 		log_error("timeout", rs->route->name, strerror(errno));
 }
@@ -928,7 +942,7 @@ fire(struct sup *s, struct rstate *rs, int64_t when)
 
 		jlog_begin(&l, queue ? JLOG_INFO : JLOG_WARN, queue ? "queue" : "skip");
 		jlog_str(&l, "route", rs->route->name);
-		jlog_str(&l, "reason", t->overlap == OVERLAP_QUEUE ? "queue-full" : "overlap");
+		jlog_str(&l, "reason", t->overlap == OVERLAP_QUEUE && !queue ? "queue-full" : "overlap");
 		if (queue)
 			jlog_int(&l, "queued", tr->nq + 1);
 		jlog_end(&l);
@@ -1502,8 +1516,7 @@ reload(struct sup *s, const char *why)
 			rs->next_cron = ors->next_cron;
 			(void)theap_arm(&s->real, &rs->fire, ors->fire.at);
 		} else {
-			if ((nt->cron == NULL) != (ors->route->task->cron == NULL) ||
-			    (nt->cron && strcmp(nt->cron, ors->route->task->cron) != 0))
+			if (nt->cron || ors->route->task->cron)
 				changed++;
 			plan(s, rs, timefmt_now());
 		}
@@ -1721,6 +1734,19 @@ sup_run(struct conf *conf)
 		s.status = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_CANTCREAT;
 		goto out_conf;
 	}
+	{
+		/* Absolute from here: log paths and JOBIFY_LOG must not depend
+		 * on the working directory of whoever reads them. */
+		char *abs = realpath(s.state_dir, NULL);
+
+		if (abs == NULL) {
+			log_error("start", NULL, strerror(errno));
+			s.status = JX_CANTCREAT;
+			goto out_conf;
+		}
+		free(s.state_dir);
+		s.state_dir = abs;
+	}
 	if ((s.lock = statedir_lock(s.state_dir, &other, &err)) == NULL) {
 		log_error("start", NULL, jerr_msg(&err));
 		s.status = other ? JX_TEMPFAIL : JX_CANTCREAT;
@@ -1753,12 +1779,13 @@ sup_run(struct conf *conf)
 	for (size_t i = 0; i < s.cur->n; i++) {
 		const struct task *t = s.cur->rs[i].route->task;
 
-		if (t->cron && t->sched.kind == CRON_REBOOT)
+		if (t->cron && t->sched.kind == CRON_REBOOT &&
+		    (t->start_at == 0 || t->start_at <= timefmt_now()))
 			fire(&s, &s.cur->rs[i], 0);
 	}
 	loop(&s);
-	if (lifespans_stop(&s) < 0 && s.status == 0)
-		s.status = JX_SOFTWARE;
+	/* A failing shutdown hook is logged; the stop itself went as asked. */
+	(void)lifespans_stop(&s);
 	jlog_msg(JLOG_INFO, "stopped", "status", s.status == 0 ? "ok" : "error");
 out:
 	sup_free(&s);

@@ -454,7 +454,7 @@ EOF
 }
 
 @test "--log-format json writes one JSON object a line" {
-	script noisy 'printf "quote\" back\\\\ tab\t bell\a end\n"'
+	script noisy 'printf "quote\" back\\\\ tab\t bell\a bad\377 end\n"'
 	conf j.conf <<EOF
 state-dir = "state"
 task "t" { exec = "./noisy" cron = "@reboot" output = "inherit" }
@@ -469,7 +469,8 @@ print(" ".join(e["event"] for e in events))
 print([e["line"] for e in events if e["event"] == "output"][0])' "$SUP_LOG"
 	assert_success
 	assert_line --index 0 "ready start output exit stopping stopped"
-	assert_line --index 1 $'quote" back\\ tab\t bell\a end'
+	# Control characters escaped, a byte that is not UTF-8 replaced.
+	assert_line --index 1 $'quote" back\\ tab\t bell\a bad\uFFFD end'
 }
 
 @test "sd_notify: READY=1 once firing, STOPPING=1 at stop" {
@@ -549,4 +550,27 @@ EOF
 	[ "$SUP_STATUS" -eq 0 ]
 	[ "$fds1" -eq "$fds0" ]
 	[ "$children" -eq 0 ]
+}
+
+@test "-v logs each planned fire; -q only warnings and errors" {
+	conf j.conf <<EOF
+state-dir = "state"
+task "t" { exec = "true" cron = "0 0 1 1 *" jitter = 2s }
+task "f" { exec = "false" cron = "@reboot" output = "null" }
+EOF
+	SUP_LOG=$(T sup.log)
+	"$JOBIFY" -v -c "$(T j.conf)" run 2>"$SUP_LOG" 3>&- &
+	SUP_PID=$!
+	wait_for 'event=ready'
+	sup_stop
+	assert_equal "$SUP_STATUS" 0
+	run cat "$SUP_LOG"
+	assert_line --regexp 'level=debug event=planned route=t next_run=[0-9]{4}-01-01T00:00:00[+-][0-9:]+ jitter=[01]\.[0-9]{3}$'
+	"$JOBIFY" -q -c "$(T j.conf)" run 2>"$(T quiet.log)" 3>&- &
+	SUP_PID=$!
+	wait_for 'event=exit route=f' 20 "$(T quiet.log)"
+	sup_stop
+	run cat "$(T quiet.log)"
+	assert_line --regexp 'level=warn event=exit route=f '
+	refute_line --partial 'level=info'
 }
