@@ -1,0 +1,108 @@
+/* Log lines: logfmt quoting, JSON escaping, levels, truncation. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jlog.h"
+#include "tap.h"
+
+static char out[3 * JLOG_LINE_MAX];
+
+/* Everything written to the pipe so far, without the time field. */
+static const char *
+drain(int fd)
+{
+	ssize_t n = read(fd, out, sizeof out - 1);
+	char *sp;
+
+	out[n > 0 ? n : 0] = '\0';
+	if (strncmp(out, "time=", 5) == 0 && (sp = strchr(out, ' ')) != NULL)
+		return sp + 1;
+	if (strncmp(out, "{\"time\":\"", 9) == 0 && (sp = strchr(out + 9, '"')) != NULL)
+		return sp + 2;
+	return out;
+}
+
+int
+main(void)
+{
+	struct jlog_line l;
+	int p[2];
+	char *big;
+
+	if (pipe(p) < 0)
+		return 1;
+	jlog_setup(JLOG_LOGFMT, p[1], JLOG_INFO);
+
+	jlog_begin(&l, JLOG_INFO, "exit");
+	jlog_str(&l, "route", "reports:weekly");
+	jlog_int(&l, "exit_code", -3);
+	jlog_ms(&l, "duration", 1250);
+	jlog_ms(&l, "small", 5);
+	jlog_end(&l);
+	is_str(drain(p[0]), "level=info event=exit route=reports:weekly exit_code=-3 "
+	       "duration=1.250 small=0.005\n", "logfmt: plain values bare, ms as seconds");
+
+	jlog_begin(&l, JLOG_WARN, "output");
+	jlog_str(&l, "a", "two words");
+	jlog_str(&l, "b", "k=v");
+	jlog_str(&l, "c", "say \"hi\"\\");
+	jlog_str(&l, "d", "");
+	jlog_str(&l, "e", "line\nbreak\ttab\x01");
+	jlog_str(&l, "f", NULL);
+	jlog_end(&l);
+	is_str(drain(p[0]), "level=warn event=output a=\"two words\" b=\"k=v\" "
+	       "c=\"say \\\"hi\\\"\\\\\" d=\"\" e=\"line\\nbreak\\ttab\\x01\" f=\"\"\n",
+	       "logfmt: quoted when needed, control characters escaped");
+
+	jlog_begin(&l, JLOG_DEBUG, "planned");
+	jlog_str(&l, "route", "x");
+	jlog_end(&l);
+	jlog_begin(&l, JLOG_ERROR, "e");
+	jlog_end(&l);
+	is_str(drain(p[0]), "level=error event=e\n", "below the least level nothing is written");
+
+	big = malloc(JLOG_LINE_MAX * 2);
+	memset(big, 'x', JLOG_LINE_MAX * 2 - 1);
+	big[JLOG_LINE_MAX * 2 - 1] = '\0';
+	jlog_begin(&l, JLOG_INFO, "output");
+	jlog_str(&l, "route", "r");
+	jlog_str(&l, "line", big);
+	jlog_str(&l, "after", "y");
+	jlog_end(&l);
+	is_str(drain(p[0]), "level=info event=output route=r truncated=true\n",
+	       "a value too long is dropped whole, and the line says so");
+	free(big);
+
+	jlog_setup(JLOG_JSON, p[1], JLOG_DEBUG);
+	jlog_begin(&l, JLOG_DEBUG, "output");
+	jlog_str(&l, "line", "q\" b\\ t\t \x7f \xc3\xa9 \xff\xfe end");
+	jlog_int(&l, "pid", 42);
+	jlog_str(&l, "none", NULL);
+	jlog_end(&l);
+	is_str(drain(p[0]), "\"level\":\"debug\",\"event\":\"output\","
+	       "\"line\":\"q\\\" b\\\\ t\\t \\u007f \xc3\xa9 \\ufffd\\ufffd end\","
+	       "\"pid\":42,\"none\":null}\n",
+	       "json: escaped, valid UTF-8 kept, invalid bytes replaced");
+
+	jlog_setup(JLOG_JSON, p[1], JLOG_INFO);
+	jlog_begin(&l, JLOG_INFO, "ready");
+	jlog_end(&l);
+	drain(p[0]);
+	ok(strncmp(out, "{\"time\":\"", 9) == 0 && strlen(out) > 30 &&
+	   out[strlen(out) - 1] == '\n' && strchr(out, '\n') == out + strlen(out) - 1,
+	   "json: an object with the time first, one line");
+	{
+		enum jlog_format f;
+
+		ok(jlog_format_parse("json", &f) == 0 && f == JLOG_JSON, "format json");
+		ok(jlog_format_parse("logfmt", &f) == 0 && f == JLOG_LOGFMT, "format logfmt");
+		ok(jlog_format_parse("xml", &f) < 0, "format xml refused");
+	}
+	close(p[0]);
+	close(p[1]);
+	return done_testing();
+}
