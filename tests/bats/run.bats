@@ -574,3 +574,23 @@ EOF
 	assert_line --regexp 'level=warn event=exit route=f '
 	refute_line --partial 'level=info'
 }
+
+@test "a step of the clock wakes the supervisor, which re-plans and keeps firing" {
+	# Setting the clock to the time it already shows is a step as far as
+	# TFD_TIMER_CANCEL_ON_SET is concerned, and harmless to the machine.
+	if ! date -s "@$(date +%s.%N)" >/dev/null 2>&1; then
+		skip "cannot set the clock here (needs CAP_SYS_TIME)"
+	fi
+	conf j.conf <<EOF
+state-dir = "state"
+task "t" { exec = "true" cron = "* * * * * *" output = "null" }
+EOF
+	sup_start j.conf
+	wait_for 'event=exit route=t'
+	date -s "@$(date +%s.%N)" >/dev/null
+	wait_for 'event=clock-change'
+	n=$(grep -c 'event=exit route=t' "$SUP_LOG")
+	wait_count 'event=exit route=t' $((n + 2)) 10
+	sup_stop
+	assert_equal "$SUP_STATUS" 0
+}
