@@ -1,0 +1,613 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "strv.h"
+#include "words.h"
+
+/* How long a writer waits for another's transaction. */
+#define BUSY_TIMEOUT_MS 5000
+
+struct store {
+	sqlite3 *db;
+	char *path;
+};
+
+/* Each step takes the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE jobs ("
+	"  id TEXT PRIMARY KEY,"
+	"  route TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  trigger TEXT NOT NULL,"
+	"  cron TEXT,"
+	"  run_at INTEGER NOT NULL,"
+	"  args TEXT NOT NULL DEFAULT '',"
+	"  env TEXT NOT NULL DEFAULT '',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  exit_code INTEGER,"
+	"  signal INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  started_at INTEGER,"
+	"  finished_at INTEGER,"
+	"  log TEXT);"
+	"CREATE INDEX jobs_due ON jobs(status, run_at);"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  job_id TEXT NOT NULL,"
+	"  route TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  exit_code INTEGER,"
+	"  signal INTEGER,"
+	"  log TEXT);"
+	"CREATE INDEX runs_route ON runs(route, id);"
+	"CREATE TABLE counters ("
+	"  route TEXT PRIMARY KEY,"
+	"  runs INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  last_fire INTEGER);",
+};
+
+static int
+fail(struct store *st, struct jerr *err, const char *what)
+{
+	int code = st && st->db ? sqlite3_errcode(st->db) : SQLITE_ERROR;
+
+	jerr_set(err, "%s: %s: %s", st && st->path ? st->path : "store", what,
+		 st && st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	errno = code == SQLITE_BUSY || code == SQLITE_LOCKED ? EBUSY :
+		code == SQLITE_PERM || code == SQLITE_READONLY || code == SQLITE_CANTOPEN ?
+		EACCES : EIO;
+	return -1;
+}
+
+static int
+exec_sql(struct store *st, const char *sql, struct jerr *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sqlite3_free(msg);
+		return fail(st, err, sql);
+	}
+	return 0;
+}
+
+static int
+user_version(struct store *st, int *v, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return fail(st, err, "user_version");
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return fail(st, err, "user_version");
+	}
+	*v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int
+migrate(struct store *st, struct jerr *err)
+{
+	const int latest = (int)(sizeof migrations / sizeof migrations[0]);
+	int v = 0;
+
+	/* IMMEDIATE: two processes opening a new store migrate one at a time. */
+	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (user_version(st, &v, err) < 0)
+		goto rollback;
+	if (v > latest) {
+		jerr_set(err, "%s: schema version %d is newer than this jobify's (%d): "
+			 "use a newer jobify", st->path, v, latest);
+		errno = EPROTO;
+		goto rollback;
+	}
+	for (; v < latest; v++) {
+		char pragma[40];
+
+		if (exec_sql(st, migrations[v], err) < 0)
+			goto rollback;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+		if (exec_sql(st, pragma, err) < 0)
+			goto rollback;
+	}
+	return exec_sql(st, "COMMIT", err);
+rollback:
+	{
+		int e = errno;
+
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		errno = e;
+	}
+	return -1;
+}
+
+int
+store_open(const char *dir, struct store **out, struct jerr *err)
+{
+	struct store *st = calloc(1, sizeof *st);
+
+	*out = NULL;
+	if (st == NULL || asprintf(&st->path, "%s/" STORE_FILE, dir) < 0) {
+		free(st);
+		jerr_set(err, "store: out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		fail(st, err, "open");
+		goto out;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (exec_sql(st, "PRAGMA journal_mode = WAL", err) < 0 ||
+	    exec_sql(st, "PRAGMA synchronous = FULL", err) < 0 ||
+	    exec_sql(st, "PRAGMA foreign_keys = ON", err) < 0 ||
+	    migrate(st, err) < 0)
+		goto out;
+	*out = st;
+	return 0;
+out:
+	{
+		int e = errno;
+
+		store_close(st);
+		errno = e;
+	}
+	return -1;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+void
+store_new_id(int64_t now_ms, char buf[STORE_ID_LEN + 1])
+{
+	static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
+	uint32_t r = arc4random();
+	uint64_t t = (uint64_t)now_ms;
+
+	for (int i = 8; i >= 0; i--, t >>= 5)
+		buf[i] = b32[t & 31];
+	for (int i = 9; i < STORE_ID_LEN; i++, r >>= 5)
+		buf[i] = b32[r & 31];
+	buf[STORE_ID_LEN] = '\0';
+}
+
+bool
+store_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > STORE_ID_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_.:-", *s)))
+			return false;
+	return true;
+}
+
+void
+store_job_free(struct store_job *j)
+{
+	free(j->id);
+	free(j->route);
+	free(j->status);
+	free(j->trigger);
+	free(j->cron);
+	strv_free(j->args);
+	strv_free(j->env);
+	free(j->log);
+	memset(j, 0, sizeof *j);
+}
+
+void
+store_job_list_free(struct store_job *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_job_free(&v[i]);
+	free(v);
+}
+
+/* A vector kept as one string: "" for none. */
+static char *
+join(char *const *v)
+{
+	return v && v[0] ? words_join(v) : strdup("");
+}
+
+static char **
+split(const unsigned char *s)
+{
+	char **v = NULL;
+
+	if (s == NULL || *s == '\0' || words_split((const char *)s, &v) != WORDS_OK)
+		return calloc(1, sizeof(char *));
+	return v;
+}
+
+static char *
+col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+#define JOB_COLUMNS "id, route, status, trigger, cron, run_at, args, env, attempts, " \
+	"exit_code, signal, created_at, started_at, finished_at, log"
+
+static int
+row_job(sqlite3_stmt *s, struct store_job *j)
+{
+	memset(j, 0, sizeof *j);
+	j->id = col_str(s, 0);
+	j->route = col_str(s, 1);
+	j->status = col_str(s, 2);
+	j->trigger = col_str(s, 3);
+	j->cron = col_str(s, 4);
+	j->run_at = sqlite3_column_int64(s, 5);
+	j->args = split(sqlite3_column_text(s, 6));
+	j->env = split(sqlite3_column_text(s, 7));
+	j->attempts = (long)sqlite3_column_int64(s, 8);
+	j->has_exit = sqlite3_column_type(s, 9) != SQLITE_NULL;
+	j->exit_code = sqlite3_column_int(s, 9);
+	j->signal = sqlite3_column_int(s, 10);
+	j->created_at = sqlite3_column_int64(s, 11);
+	j->started_at = sqlite3_column_int64(s, 12);
+	j->finished_at = sqlite3_column_int64(s, 13);
+	j->log = col_str(s, 14);
+	if (!j->id || !j->route || !j->status || !j->trigger || !j->args || !j->env) {
+		store_job_free(j);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prepare(struct store *st, const char *sql, sqlite3_stmt **s, struct jerr *err)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+		return fail(st, err, "prepare");
+	return 0;
+}
+
+/* Step S to completion (a write).  0 or -1. */
+static int
+run_write(struct store *st, sqlite3_stmt *s, struct jerr *err, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE) {
+		fail(st, err, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int
+store_job_add(struct store *st, const struct store_job *j, bool replace, struct jerr *err)
+{
+	sqlite3_stmt *s;
+	char *args = join(j->args), *env = join(j->env);
+	int rc = -1;
+
+	if (args == NULL || env == NULL) {
+		jerr_set(err, "store: out of memory");
+		goto out;
+	}
+	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
+		goto out;
+	if (prepare(st, "SELECT status FROM jobs WHERE id = ?", &s, err) < 0)
+		goto rollback;
+	sqlite3_bind_text(s, 1, j->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(s, 0);
+		bool running = status && strcmp(status, "running") == 0;
+
+		if (!replace || running) {
+			jerr_set(err, "job '%s' exists%s", j->id,
+				 running ? " and is running" : " (use --replace)");
+			sqlite3_finalize(s);
+			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			errno = running ? EBUSY : EEXIST;
+			goto out;
+		}
+	}
+	sqlite3_finalize(s);
+	if (prepare(st, "INSERT OR REPLACE INTO jobs (id, route, status, trigger, cron, "
+		    "run_at, args, env, attempts, created_at) VALUES (?,?,?,?,?,?,?,?,0,?)",
+		    &s, err) < 0)
+		goto rollback;
+	sqlite3_bind_text(s, 1, j->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, j->route, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, j->status ? j->status : "scheduled", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, j->trigger, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 5, j->cron);
+	sqlite3_bind_int64(s, 6, j->run_at);
+	sqlite3_bind_text(s, 7, args, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, env, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, j->created_at);
+	if (run_write(st, s, err, "insert") < 0)
+		goto rollback;
+	rc = exec_sql(st, "COMMIT", err);
+	goto out;
+rollback:
+	{
+		int e = errno;
+
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		errno = e;
+	}
+out:
+	free(args);
+	free(env);
+	return rc;
+}
+
+/* Rows of S into *V. */
+static int
+collect(struct store *st, sqlite3_stmt *s, struct store_job **v, size_t *n, struct jerr *err)
+{
+	size_t cap = 0;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct store_job *nv = reallocarray(*v, ncap, sizeof *nv);
+
+			if (nv == NULL)
+				goto oom;
+			*v = nv;
+			cap = ncap;
+		}
+		if (row_job(s, &(*v)[*n]) < 0)
+			goto oom;
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE) {
+		fail(st, err, "select");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	return 0;
+oom:
+	jerr_set(err, "store: out of memory");
+fail:
+	sqlite3_finalize(s);
+	store_job_list_free(*v, *n);
+	*v = NULL;
+	*n = 0;
+	return -1;
+}
+
+int
+store_job_get(struct store *st, const char *id, struct store_job *out, struct jerr *err)
+{
+	struct store_job *v;
+	sqlite3_stmt *s;
+	size_t n;
+
+	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?", &s, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (collect(st, s, &v, &n, err) < 0)
+		return -1;
+	if (n == 0) {
+		free(v);
+		return 0;
+	}
+	*out = v[0];
+	free(v);
+	return 1;
+}
+
+int
+store_job_list(struct store *st, const char *route, const char *status, bool all,
+	       struct store_job **v, size_t *n, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE "
+		    "(?1 IS NULL OR route = ?1) AND (?2 IS NULL OR status = ?2) AND "
+		    "(?3 OR status IN ('scheduled', 'running')) ORDER BY id", &s, err) < 0)
+		return -1;
+	bind_text_or_null(s, 1, route);
+	bind_text_or_null(s, 2, status);
+	sqlite3_bind_int(s, 3, all || status);
+	return collect(st, s, v, n, err);
+}
+
+int
+store_job_cancel(struct store *st, const char *id, char **status, struct jerr *err)
+{
+	sqlite3_stmt *s;
+	struct store_job j;
+	int found;
+
+	*status = NULL;
+	if (prepare(st, "UPDATE jobs SET status = 'cancelled' "
+		    "WHERE id = ? AND status = 'scheduled'", &s, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (run_write(st, s, err, "cancel") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 1)
+		return 1;
+	if ((found = store_job_get(st, id, &j, err)) < 0)
+		return -1;
+	if (found) {
+		*status = j.status;
+		j.status = NULL;
+		store_job_free(&j);
+	}
+	return 0;
+}
+
+int
+store_jobs_due(struct store *st, int64_t upto, size_t max, struct store_job **v,
+	       size_t *n, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE status = 'scheduled' "
+		    "AND run_at <= ? ORDER BY run_at, id LIMIT ?", &s, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, upto);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	return collect(st, s, v, n, err);
+}
+
+int
+store_next_due(struct store *st, int64_t *at, struct jerr *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*at = INT64_MAX;
+	if (prepare(st, "SELECT min(run_at) FROM jobs WHERE status = 'scheduled'", &s, err) < 0)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*at = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return fail(st, err, "select");
+	return 0;
+}
+
+int
+store_job_started(struct store *st, const char *id, long attempt, int64_t now,
+		  const char *log, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "UPDATE jobs SET status = 'running', attempts = ?, started_at = ?, "
+		    "log = ? WHERE id = ? AND status = 'scheduled'", &s, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, attempt);
+	sqlite3_bind_int64(s, 2, now);
+	bind_text_or_null(s, 3, log);
+	sqlite3_bind_text(s, 4, id, -1, SQLITE_STATIC);
+	if (run_write(st, s, err, "start") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1;
+}
+
+int
+store_job_finished(struct store *st, const char *id, const char *route, long attempt,
+		   int64_t started, int64_t now, const char *status, int exit_code,
+		   int signal, const char *log, long keep, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (prepare(st, "UPDATE jobs SET status = ?, exit_code = ?, signal = ?, "
+		    "finished_at = ?, log = ? WHERE id = ?", &s, err) < 0)
+		goto rollback;
+	sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, exit_code);
+	sqlite3_bind_int(s, 3, signal);
+	sqlite3_bind_int64(s, 4, now);
+	bind_text_or_null(s, 5, log);
+	sqlite3_bind_text(s, 6, id, -1, SQLITE_STATIC);
+	if (run_write(st, s, err, "finish") < 0)
+		goto rollback;
+	if (prepare(st, "INSERT INTO runs (job_id, route, attempt, started_at, finished_at, "
+		    "status, exit_code, signal, log) VALUES (?,?,?,?,?,?,?,?,?)", &s, err) < 0)
+		goto rollback;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, route, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, attempt);
+	sqlite3_bind_int64(s, 4, started);
+	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_text(s, 6, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 7, exit_code);
+	sqlite3_bind_int(s, 8, signal);
+	bind_text_or_null(s, 9, log);
+	if (run_write(st, s, err, "history") < 0)
+		goto rollback;
+	if (keep >= 0) {
+		if (prepare(st, "DELETE FROM runs WHERE route = ?1 AND id <= "
+			    "(SELECT id FROM runs WHERE route = ?1 ORDER BY id DESC "
+			    "LIMIT 1 OFFSET ?2)", &s, err) < 0)
+			goto rollback;
+		sqlite3_bind_text(s, 1, route, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, keep);
+		if (run_write(st, s, err, "prune") < 0)
+			goto rollback;
+	}
+	return exec_sql(st, "COMMIT", err);
+rollback:
+	{
+		int e = errno;
+
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		errno = e;
+	}
+	return -1;
+}
+
+int
+store_job_reschedule(struct store *st, const char *id, int64_t run_at, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "UPDATE jobs SET status = 'scheduled', run_at = ? WHERE id = ?",
+		    &s, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, run_at);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	return run_write(st, s, err, "reschedule");
+}
+
+int
+store_jobs_running(struct store *st, struct store_job **v, size_t *n, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE status = 'running' "
+		    "ORDER BY id", &s, err) < 0)
+		return -1;
+	return collect(st, s, v, n, err);
+}

@@ -1,0 +1,107 @@
+/* The job store (SPEC §7): SQLite in WAL mode at STATE_DIR/jobify.db.
+ *
+ * Both the CLI and the supervisor open it: every write is one short
+ * transaction, with a busy timeout, and synchronous=FULL so that a job a
+ * user scheduled is on disk when `schedule` prints its id.  The schema is
+ * versioned with PRAGMA user_version and migrated forward on open, in one
+ * transaction per step; a database from a newer jobify is refused rather
+ * than misread.
+ *
+ * Times are milliseconds since the epoch.  A job's args and env are kept
+ * as one string each, joined the way words_split() splits them back. */
+#ifndef JOBIFY_STORE_H
+#define JOBIFY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jerr.h"
+
+#define STORE_FILE "jobify.db"
+#define STORE_VERSION 1
+/* A job id: 13 characters of Crockford base32, the first 9 the creation
+ * time in ms (so ids sort by creation), the last 4 random. */
+#define STORE_ID_LEN 13
+/* Ids given with --id: [A-Za-z0-9_.:-], 1-64 characters. */
+#define STORE_ID_MAX 64
+
+struct store;
+
+struct store_job {
+	char *id;
+	char *route;
+	char *status;		/* scheduled running success failed timeout cancelled ... */
+	char *trigger;		/* now at in cron */
+	char *cron;		/* a dynamic cron job's expression, or NULL */
+	int64_t run_at;		/* when it (next) runs */
+	char **args;		/* appended to the command; never NULL */
+	char **env;		/* KEY=VALUE; never NULL */
+	long attempts;
+	bool has_exit;		/* exit_code/signal are set */
+	int exit_code;		/* 128+N for a signal */
+	int signal;		/* 0: none */
+	int64_t created_at, started_at, finished_at; /* 0: not yet */
+	char *log;		/* the last run's log file, or NULL */
+};
+
+void store_job_free(struct store_job *j);
+
+/* Open (creating and migrating) DIR/jobify.db.  -1 with ERR set; errno
+ * EBUSY when it stayed locked past the busy timeout (exit 75), EACCES
+ * when it cannot be read (77). */
+int store_open(const char *dir, struct store **out, struct jerr *err);
+void store_close(struct store *st);
+
+/* A new id for a job created at NOW_MS, into BUF. */
+void store_new_id(int64_t now_ms, char buf[STORE_ID_LEN + 1]);
+/* Whether S may be given as an id. */
+bool store_id_valid(const char *s);
+
+/* Add J.  With REPLACE an existing job of that id that is not running is
+ * replaced; otherwise an existing id is -1 with errno EEXIST (a running
+ * one: EBUSY). */
+int store_job_add(struct store *st, const struct store_job *j, bool replace,
+		  struct jerr *err);
+
+/* Job ID into *OUT: 1, 0 when there is none, -1 on error. */
+int store_job_get(struct store *st, const char *id, struct store_job *out,
+		  struct jerr *err);
+
+/* Jobs in id order into *V (*N of them): scheduled and running ones, or
+ * all with ALL; only ROUTE's and only STATUS's when not NULL. */
+int store_job_list(struct store *st, const char *route, const char *status, bool all,
+		   struct store_job **v, size_t *n, struct jerr *err);
+void store_job_list_free(struct store_job *v, size_t n);
+
+/* Cancel job ID if it is scheduled: 1, 0 when it is not (then *STATUS,
+ * malloc'd, says what it is, NULL when there is no such job), -1. */
+int store_job_cancel(struct store *st, const char *id, char **status, struct jerr *err);
+
+/* The supervisor's side. */
+
+/* Scheduled one-off jobs due at or before UPTO (ms), oldest first, at most
+ * MAX of them. */
+int store_jobs_due(struct store *st, int64_t upto, size_t max, struct store_job **v,
+		   size_t *n, struct jerr *err);
+/* The earliest run_at of a scheduled job, or INT64_MAX. */
+int store_next_due(struct store *st, int64_t *at, struct jerr *err);
+
+/* Job ID starts attempt ATTEMPT at NOW: status running.  1, 0 when it was
+ * no longer scheduled (cancelled meanwhile), -1. */
+int store_job_started(struct store *st, const char *id, long attempt, int64_t now,
+		      const char *log, struct jerr *err);
+/* Job ID ended: STATUS, exit code and signal, at NOW; and a row of run
+ * history for ROUTE, pruned to KEEP rows per route. */
+int store_job_finished(struct store *st, const char *id, const char *route,
+		       long attempt, int64_t started, int64_t now, const char *status,
+		       int exit_code, int signal, const char *log, long keep,
+		       struct jerr *err);
+/* Job ID goes back to scheduled, to run at RUN_AT (a retry). */
+int store_job_reschedule(struct store *st, const char *id, int64_t run_at,
+			 struct jerr *err);
+/* Jobs found running at start (the supervisor died under them): into *V. */
+int store_jobs_running(struct store *st, struct store_job **v, size_t *n,
+		       struct jerr *err);
+
+#endif

@@ -1,0 +1,226 @@
+/* The job store: schema, jobs round trip, ids, the supervisor's updates,
+ * history pruning, concurrent writers. */
+#include "config.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "strv.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/test_store.XXXXXX";
+
+static int
+pragma_version(void)
+{
+	char path[256];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int v = -1;
+
+	snprintf(path, sizeof path, "%s/" STORE_FILE, dir);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+set_version(int v)
+{
+	char path[256], sql[64];
+	sqlite3 *db;
+
+	snprintf(path, sizeof path, "%s/" STORE_FILE, dir);
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+}
+
+static struct store_job
+job(const char *id, const char *route, int64_t run_at)
+{
+	struct store_job j = { 0 };
+
+	j.id = (char *)id;
+	j.route = (char *)route;
+	j.trigger = "at";
+	j.run_at = run_at;
+	j.created_at = 1000;
+	return j;
+}
+
+int
+main(void)
+{
+	struct jerr err = JERR_INIT;
+	struct store *st;
+	struct store_job j, got, *v;
+	char *args[] = { "two words", "it's", "line\nbreak", "", NULL };
+	char *env[] = { "K=v w", NULL };
+	char id1[STORE_ID_LEN + 1], id2[STORE_ID_LEN + 1], *status;
+	size_t n;
+	int64_t at;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+
+	ok(store_open(dir, &st, &err) == 0, "a new store is created: %s", jerr_msg(&err));
+	is_int(pragma_version(), STORE_VERSION, "at the latest schema version");
+	store_close(st);
+	ok(store_open(dir, &st, &err) == 0, "and opened again");
+	store_close(st);
+	set_version(STORE_VERSION + 1);
+	ok(store_open(dir, &st, &err) < 0 && errno == EPROTO &&
+	   strstr(jerr_msg(&err), "newer than this jobify's"), "a newer schema is refused: %s",
+	   jerr_msg(&err));
+	set_version(STORE_VERSION);
+	ok(store_open(dir, &st, &err) == 0, "open");
+
+	store_new_id(1764000000000, id1);
+	store_new_id(1764000000001, id2);
+	ok(strlen(id1) == STORE_ID_LEN && strcmp(id1, id2) < 0, "ids sort by creation: %s < %s",
+	   id1, id2);
+	ok(store_id_valid(id1) && store_id_valid("reports:weekly") && !store_id_valid("") &&
+	   !store_id_valid("a b") && !store_id_valid("a/b"), "id validity");
+
+	j = job("j1", "reports:weekly", 5000);
+	j.args = args;
+	j.env = env;
+	ok(store_job_add(st, &j, false, &err) == 0, "add a job");
+	ok(store_job_get(st, "j1", &got, &err) == 1, "get it back");
+	is_str(got.status, "scheduled", "scheduled by default");
+	is_str(got.route, "reports:weekly", "route");
+	is_int(got.run_at, 5000, "run_at");
+	is_list(got.args, "two words|it's|line\nbreak|", "args round trip, quotes and all");
+	is_list(got.env, "K=v w", "env round trip");
+	ok(!got.has_exit && got.started_at == 0 && got.cron == NULL, "no exit, not started");
+	store_job_free(&got);
+	ok(store_job_get(st, "nope", &got, &err) == 0, "an unknown id is 0");
+
+	j = job("j1", "other", 6000);
+	ok(store_job_add(st, &j, false, &err) < 0 && errno == EEXIST, "a duplicate id: EEXIST (%s)",
+	   jerr_msg(&err));
+	ok(store_job_add(st, &j, true, &err) == 0, "--replace replaces it");
+	ok(store_job_get(st, "j1", &got, &err) == 1 && strcmp(got.route, "other") == 0 &&
+	   strv_len(got.args) == 0, "replaced, args gone");
+	store_job_free(&got);
+
+	j = job("j2", "r", 3000);
+	store_job_add(st, &j, false, &err);
+	j = job("j3", "r", 9000);
+	store_job_add(st, &j, false, &err);
+	ok(store_next_due(st, &at, &err) == 0 && at == 3000, "the next due is the earliest");
+	ok(store_jobs_due(st, 6000, 10, &v, &n, &err) == 0 && n == 2 &&
+	   strcmp(v[0].id, "j2") == 0 && strcmp(v[1].id, "j1") == 0, "due by run_at");
+	store_job_list_free(v, n);
+	ok(store_jobs_due(st, 6000, 1, &v, &n, &err) == 0 && n == 1, "at most MAX");
+	store_job_list_free(v, n);
+
+	is_int(store_job_cancel(st, "j3", &status, &err), 1, "cancel a scheduled job");
+	is_int(store_job_cancel(st, "j3", &status, &err), 0, "not twice");
+	is_str(status, "cancelled", "its status says why");
+	free(status);
+	is_int(store_job_cancel(st, "zz", &status, &err), 0, "an unknown job");
+	ok(status == NULL, "has no status");
+
+	is_int(store_job_started(st, "j2", 1, 3001, "/x.log", &err), 1, "started");
+	is_int(store_job_started(st, "j3", 1, 3001, NULL, &err), 0, "a cancelled job does not start");
+	ok(store_job_add(st, &(struct store_job){ .id = "j2", .route = "r", .trigger = "at" },
+			 true, &err) < 0 && errno == EBUSY, "a running job cannot be replaced");
+	ok(store_jobs_running(st, &v, &n, &err) == 0 && n == 1 && strcmp(v[0].id, "j2") == 0,
+	   "running jobs are listed for crash recovery");
+	store_job_list_free(v, n);
+	for (int i = 0; i < 5; i++)
+		store_job_finished(st, "j2", "r", i + 1, 3001, 3100 + i, "failed", 3, 0, NULL, 3, &err);
+	ok(store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "failed") == 0 &&
+	   got.has_exit && got.exit_code == 3 && got.finished_at == 3104 && got.attempts == 1,
+	   "finished: status, exit code, time");
+	store_job_free(&got);
+	{
+		char path[256];
+		sqlite3 *db;
+		sqlite3_stmt *s;
+		int rows = -1, first = -1;
+
+		snprintf(path, sizeof path, "%s/" STORE_FILE, dir);
+		sqlite3_open(path, &db);
+		sqlite3_prepare_v2(db, "SELECT count(*), min(attempt) FROM runs WHERE route = 'r'",
+				   -1, &s, NULL);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			rows = sqlite3_column_int(s, 0);
+			first = sqlite3_column_int(s, 1);
+		}
+		sqlite3_finalize(s);
+		sqlite3_close(db);
+		is_int(rows, 3, "history pruned to the newest 3 runs of the route");
+		is_int(first, 3, "the oldest went");
+	}
+	ok(store_job_reschedule(st, "j2", 7000, &err) == 0 &&
+	   store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "scheduled") == 0 &&
+	   got.run_at == 7000, "rescheduled for a retry");
+	store_job_free(&got);
+
+	ok(store_job_list(st, NULL, NULL, false, &v, &n, &err) == 0 && n == 2, "jobs: scheduled and running (%zu)", n);
+	store_job_list_free(v, n);
+	ok(store_job_list(st, NULL, NULL, true, &v, &n, &err) == 0 && n == 3, "--all adds the ended");
+	store_job_list_free(v, n);
+	ok(store_job_list(st, "r", "cancelled", false, &v, &n, &err) == 0 && n == 1 &&
+	   strcmp(v[0].id, "j3") == 0, "by route and status");
+	store_job_list_free(v, n);
+	store_close(st);
+
+	/* Four processes adding 50 jobs each at once: none lost. */
+	for (int p = 0; p < 4; p++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct store *cs;
+			int bad = 0;
+
+			if (store_open(dir, &cs, NULL) < 0)
+				_exit(1);
+			for (int i = 0; i < 50; i++) {
+				char cid[32];
+				struct store_job cj = job(cid, "c", 1);
+
+				snprintf(cid, sizeof cid, "c%d-%d", p, i);
+				bad |= store_job_add(cs, &cj, false, NULL) < 0;
+			}
+			store_close(cs);
+			_exit(bad);
+		}
+	}
+	{
+		int status_, good = 1;
+
+		for (int p = 0; p < 4; p++)
+			if (wait(&status_) < 0 || !WIFEXITED(status_) || WEXITSTATUS(status_) != 0)
+				good = 0;
+		ok(good, "four concurrent writers all succeed");
+	}
+	ok(store_open(dir, &st, &err) == 0 &&
+	   store_job_list(st, "c", NULL, true, &v, &n, &err) == 0 && n == 200, "200 jobs written");
+	store_job_list_free(v, n);
+	store_close(st);
+	jerr_free(&err);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return done_testing();
+}
