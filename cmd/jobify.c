@@ -45,6 +45,32 @@ const struct command commands[] = {
 	  "Run ROUTE now in the foreground: the lifespans on its path around it,\n"
 	  "its middleware, env and route class; ARGs are appended to its command.\n"
 	  "The exit status is the task's (128+N for signal N, 124 for a timeout).\n" },
+	{ "schedule", cmd_schedule, "add a durable one-off job",
+	  "schedule ROUTE [--now|--in DUR|--at TIME] [--id ID] [--replace] [--env K=V]...\n"
+	  "         [-c FILE] [-- ARG...]\n"
+	  "Write a job for ROUTE to the store and print its id.  It runs at once\n"
+	  "(--now, the default), after DUR, or at TIME, when a supervisor runs;\n"
+	  "ARGs are appended to the task's command.  The route's outer middleware\n"
+	  "runs first and may refuse the job (exit 65) or add to its environment.\n"
+	  "  --id ID      the job's id (default: a new one); --replace an existing one\n"
+	  "  --env K=V    an environment variable for the job (repeatable)\n" },
+	{ "jobs",   cmd_jobs,   "list scheduled and running jobs",
+	  "jobs [--all] [--route R] [--status S] [--json] [-c FILE]\n"
+	  "List the jobs of the store that are scheduled or running.\n"
+	  "  --all        ended ones too\n"
+	  "  --route R    only R's;  --status S  only those with status S\n"
+	  "  --json       one JSON array, as described in jobify(1)\n" },
+	{ "status", cmd_status, "show one job",
+	  "status ID [--json] [-c FILE]\n"
+	  "Show job ID: status, trigger, times, attempts, exit code, log.\n" },
+	{ "wait",   cmd_wait,   "wait for jobs to end",
+	  "wait ID... [--timeout DUR] [-c FILE]\n"
+	  "Block until the jobs end; exit with the status of the last one (its exit\n"
+	  "code, 124 for a timeout, 1 when cancelled or lost).  69 when no\n"
+	  "supervisor runs, 75 when --timeout passes first.\n" },
+	{ "cancel", cmd_cancel, "cancel scheduled jobs",
+	  "cancel ID... [-c FILE]\n"
+	  "Cancel scheduled jobs.  A running or ended job is not changed (exit 65).\n" },
 	{ "reload", cmd_reload, "make the running supervisor re-read the config",
 	  "reload [-c FILE]\n"
 	  "Check the config, then signal the supervisor of its state directory\n"

@@ -611,3 +611,16 @@ store_jobs_running(struct store *st, struct store_job **v, size_t *n, struct jer
 		return -1;
 	return collect(st, s, v, n, err);
 }
+
+int
+store_job_release(struct store *st, const char *id, long attempts, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "UPDATE jobs SET status = 'scheduled', attempts = ?, started_at = NULL "
+		    "WHERE id = ? AND status = 'running'", &s, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, attempts);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	return run_write(st, s, err, "release");
+}

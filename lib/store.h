@@ -100,6 +100,9 @@ int store_job_finished(struct store *st, const char *id, const char *route,
 /* Job ID goes back to scheduled, to run at RUN_AT (a retry). */
 int store_job_reschedule(struct store *st, const char *id, int64_t run_at,
 			 struct jerr *err);
+/* Job ID was claimed (started) but never ran: back to scheduled with
+ * ATTEMPTS as they were. */
+int store_job_release(struct store *st, const char *id, long attempts, struct jerr *err);
 /* Jobs found running at start (the supervisor died under them): into *V. */
 int store_jobs_running(struct store *st, struct store_job **v, size_t *n,
 		       struct jerr *err);

@@ -29,6 +29,7 @@
 #include "route.h"
 #include "spawn.h"
 #include "statedir.h"
+#include "store.h"
 #include "strv.h"
 #include "sup.h"
 #include "theap.h"
@@ -46,7 +47,7 @@ extern char **environ;
 /* The pid table's buckets (chained). */
 #define PID_BUCKETS 1024
 
-enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE };
+enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE };
 enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT };
 
 /* What epoll_event.data.ptr points to. */
@@ -112,6 +113,7 @@ struct pend {
 	int64_t scheduled;	/* the cron time it is for (s) */
 	const char *trigger;
 	bool busy;		/* counted in track->busy already (a retry) */
+	struct store_job *job;	/* a job of the store, owned; NULL for cron */
 };
 
 struct run {
@@ -129,6 +131,7 @@ struct run {
 	int64_t start_ms, start_mono_ms;
 	struct outpipe *out[2];	/* output = inherit */
 	char *log_path;		/* output = log */
+	struct store_job *job;	/* a job of the store, owned; NULL for cron */
 };
 
 struct sup {
@@ -158,6 +161,8 @@ struct sup {
 
 	bool stopping, terminating;
 	struct timer grace;	/* TK_GRACE */
+	struct store *store;
+	struct timer store_due;	/* TK_STORE, realtime: the next one-off job */
 	int status;
 };
 
@@ -523,6 +528,8 @@ bury_dead(struct sup *s)
 /* ---- starting runs ---- */
 
 static void run_finish(struct sup *s, struct run *r, int status, int code_override);
+static void store_rearm(struct sup *s);
+static void pickup(struct sup *s);
 static void reap(struct sup *s);
 static void request(struct sup *s, struct pend *p);
 
@@ -543,8 +550,18 @@ pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *tri
 }
 
 static void
+job_free(struct store_job *j)
+{
+	if (j) {
+		store_job_free(j);
+		free(j);
+	}
+}
+
+static void
 pend_free(struct pend *p)
 {
+	job_free(p->job);
 	gen_unref(p->gen);
 	free(p);
 }
@@ -601,13 +618,18 @@ run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
 	struct jobenv_state st = { state_of, s };
 	char when[TIMEFMT_BUFSZ] = "";
 	struct jobenv_job job = {
-		.id = rs->route->name,
+		.id = r->job ? r->job->id : rs->route->name,
 		.trigger = r->trigger,
 		.scheduled_at = when,
 		.attempt = r->attempt,
+		.args = r->job ? r->job->args : NULL,
+		.env = r->job ? r->job->env : NULL,
 	};
 
-	if (r->scheduled)
+	if (r->job)
+		timefmt_iso_ms(r->job->run_at, rs->tz ? rs->tz : tz_get(NULL, NULL), when,
+			       sizeof when);
+	else if (r->scheduled)
 		iso(r->scheduled, rs->tz, when);
 	return jobenv_env(rs->gen->conf, rs->route, rs->base ? rs->base : s->base, &st,
 			  &job, envp, err);
@@ -680,6 +702,8 @@ log_start(const struct run *r, const char *event)
 
 	jlog_begin(&l, JLOG_INFO, event);
 	jlog_str(&l, "route", r->rs->route->name);
+	if (r->job)
+		jlog_str(&l, "job", r->job->id);
 	jlog_int(&l, "pid", r->pid);
 	if (!r->handler) {
 		jlog_str(&l, "trigger", r->trigger);
@@ -717,6 +741,7 @@ run_free(struct sup *s, struct run *r)
 {
 	outpipe_close(s, &r->out[0]);
 	outpipe_close(s, &r->out[1]);
+	job_free(r->job);
 	gen_unref(r->gen);
 	free(r->log_path);
 	free(r);
@@ -785,13 +810,16 @@ start_job(struct sup *s, struct pend *p)
 	r->attempt = p->attempt;
 	r->scheduled = p->scheduled;
 	r->trigger = p->trigger;
+	r->job = p->job;
+	p->job = NULL;
 	if (!p->busy)
 		rs->track->busy++;
 	s->nruns++;
 	pend_free(p);
 
 	if (route_ids(rs, &err) == 0 &&
-	    jobenv_argv(rs->gen->conf, rs->route, NULL, &argv, &err) == 0)
+	    jobenv_argv(rs->gen->conf, rs->route, r->job ? r->job->args : NULL, &argv,
+			&err) == 0)
 		(void)run_env(s, r, &envp, &err);
 	run_spawn(s, r, argv, envp, &err, false);
 	jerr_free(&err);
@@ -1023,6 +1051,8 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	jlog_begin(&l, outcome[0] == 's' ? JLOG_INFO : JLOG_WARN,
 		   r->handler ? "handler-exit" : "exit");
 	jlog_str(&l, "route", rs->route->name);
+	if (r->job)
+		jlog_str(&l, "job", r->job->id);
 	if (r->pid > 0)
 		jlog_int(&l, "pid", r->pid);
 	jlog_str(&l, "status", outcome);
@@ -1044,7 +1074,35 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	}
 	s->nruns--;
 	tr->busy--;
-	if (outcome[0] != 's') {
+	if (r->job) {
+		/* A job of the store: each attempt is a row of history; a retry
+		 * goes back to the store, due after the delay, so that it
+		 * survives a restart too. */
+		struct store_job *j = r->job;
+		bool retry = outcome[0] != 's' && (long)r->attempt <= t->retry && !s->stopping;
+		struct jerr err = JERR_INIT;
+		int64_t now = timefmt_now_ms(), delay = t->retry_delay_ms;
+
+		for (unsigned i = 1; i < r->attempt && delay < INT64_MAX / 2; i++)
+			delay *= 2;
+		if (store_job_finished(s->store, j->id, j->route, r->attempt, r->start_ms, now,
+				       outcome, code, sig, r->log_path,
+				       rs->gen->conf->history, &err) < 0 ||
+		    (retry && store_job_reschedule(s->store, j->id, now + delay, &err) < 0))
+			log_error("store", rs->route->name, jerr_msg(&err));
+		jerr_free(&err);
+		if (retry) {
+			jlog_begin(&l, JLOG_INFO, "retry");
+			jlog_str(&l, "route", rs->route->name);
+			jlog_str(&l, "job", j->id);
+			jlog_int(&l, "attempt", r->attempt + 1);
+			jlog_ms(&l, "delay", delay);
+			jlog_end(&l);
+			store_rearm(s);
+		} else if (outcome[0] != 's') {
+			start_handler(s, r, outcome, sig ? -1 : code, sig);
+		}
+	} else if (outcome[0] != 's') {
 		if ((long)r->attempt <= t->retry && !s->stopping) {
 			struct pend *p = pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
 			int64_t delay = t->retry_delay_ms;
@@ -1079,6 +1137,134 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	run_free(s, r);
 	dequeue(s, tr);
 	fill_slots(s);
+}
+
+/* ---- jobs of the store ---- */
+
+/* Arm the store timer at the next scheduled job. */
+static void
+store_rearm(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	int64_t at;
+
+	if (s->store == NULL || s->stopping)
+		return;
+	if (store_next_due(s->store, &at, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		return;
+	}
+	if (at == INT64_MAX)
+		theap_disarm(&s->real, &s->store_due);
+	else if (!timer_armed(&s->store_due) || s->store_due.at != at * NS_PER_MS)
+		(void)theap_arm(&s->real, &s->store_due, at < 1 ? 1 : at * NS_PER_MS);
+}
+
+/* The attached route a job of the store names, in the current config. */
+static struct rstate *
+job_route(struct sup *s, const char *name)
+{
+	const struct route *r = route_find(&s->cur->conf->routes, name);
+
+	if (r == NULL || !r->attached)
+		return NULL;
+	return &s->cur->rs[r - s->cur->conf->routes.v];
+}
+
+/* Start every job of the store that is due. */
+static void
+pickup(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	struct store_job *v;
+	size_t n;
+
+	if (s->store == NULL || s->stopping)
+		return;
+	do {
+		int64_t now = timefmt_now_ms();
+
+		if (store_jobs_due(s->store, now, 256, &v, &n, &err) < 0) {
+			log_error("store", NULL, jerr_msg(&err));
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct store_job *j = &v[i];
+			struct rstate *rs = job_route(s, j->route);
+			struct pend *p;
+			int rc;
+
+			if (rs == NULL) {
+				struct jlog_line l;
+
+				jlog_begin(&l, JLOG_ERROR, "job-failed");
+				jlog_str(&l, "job", j->id);
+				jlog_str(&l, "route", j->route);
+				jlog_str(&l, "error", "the route is not in the config (any more)");
+				jlog_end(&l);
+				(void)store_job_finished(s->store, j->id, j->route, j->attempts + 1,
+							 now, now, "failed", 127, 0, NULL,
+							 s->cur->conf->history, &err);
+				continue;
+			}
+			rc = store_job_started(s->store, j->id, j->attempts + 1, now, NULL, &err);
+			if (rc < 0)
+				log_error("store", j->route, jerr_msg(&err));
+			if (rc != 1)
+				continue;	/* cancelled meanwhile */
+			if ((p = pend_new(rs, (unsigned)j->attempts + 1, 0, NULL)) == NULL ||
+			    (p->job = malloc(sizeof *p->job)) == NULL) {
+				log_error("pickup", j->route, "out of memory");
+				if (p)
+					pend_free(p);
+				continue;
+			}
+			*p->job = *j;
+			memset(j, 0, sizeof *j);
+			p->trigger = p->job->trigger;
+			request(s, p);
+		}
+		store_job_list_free(v, n);
+	} while (n == 256);
+	jerr_free(&err);
+	store_rearm(s);
+}
+
+/* Jobs the store says are running were running when a supervisor died:
+ * each is a failed attempt (lost), retried when it has retries left. */
+static void
+recover(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	struct store_job *v;
+	size_t n;
+
+	if (store_jobs_running(s->store, &v, &n, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct rstate *rs = job_route(s, v[i].route);
+		bool retry = rs && v[i].attempts <= rs->route->task->retry;
+		int64_t now = timefmt_now_ms();
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_WARN, "lost");
+		jlog_str(&l, "job", v[i].id);
+		jlog_str(&l, "route", v[i].route);
+		jlog_int(&l, "attempt", v[i].attempts);
+		jlog_str(&l, "retry", retry ? "yes" : "no");
+		jlog_end(&l);
+		if (store_job_finished(s->store, v[i].id, v[i].route, v[i].attempts,
+				       v[i].started_at, now, "failed", -1, 0, v[i].log,
+				       s->cur->conf->history, &err) < 0 ||
+		    (retry && store_job_reschedule(s->store, v[i].id, now, &err) < 0))
+			log_error("store", v[i].route, jerr_msg(&err));
+	}
+	store_job_list_free(v, n);
+	jerr_free(&err);
 }
 
 /* ---- timers ---- */
@@ -1202,6 +1388,10 @@ on_real(struct sup *s)
 	}
 	now = real_ns();
 	while ((t = theap_pop_due(&s->real, now)) != NULL) {
+		if (t->kind == TK_STORE) {
+			pickup(s);
+			continue;
+		}
 		struct rstate *rs = container_of(t, struct rstate, fire);
 		int64_t when = rs->next_cron;
 		int64_t after = now / NS_PER_S - 1;
@@ -1443,8 +1633,14 @@ begin_stop(struct sup *s, int sig)
 	}
 	while (s->slot_head) {
 		struct pend *p = s->slot_head;
+		struct jerr err = JERR_INIT;
 
 		s->slot_head = p->next;
+		/* A job of the store that never got a slot runs at the next start. */
+		if (p->job && store_job_release(s->store, p->job->id, (long)p->attempt - 1,
+						&err) < 0)
+			log_error("store", p->job->route, jerr_msg(&err));
+		jerr_free(&err);
 		pend_free(p);
 	}
 	s->slot_tail = NULL;
@@ -1569,6 +1765,10 @@ on_signal(struct sup *s)
 			if (!s->stopping)
 				reload(s, "SIGHUP");
 			break;
+		case SIGUSR1:
+			/* jobify schedule: a job was added to the store. */
+			pickup(s);
+			break;
 		}
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -1596,6 +1796,7 @@ setup_fds(struct sup *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
 		log_error("start", NULL, strerror(errno));
 		return -1;
@@ -1697,6 +1898,7 @@ sup_free(struct sup *s)
 	}
 	theap_free(&s->real);
 	theap_free(&s->mono);
+	store_close(s->store);
 	/* One reference as the current config, one as the lifespans'. */
 	gen_unref(s->cur);
 	gen_unref(s->gen0);
@@ -1720,9 +1922,18 @@ sup_run(struct conf *conf)
 	struct jerr err = JERR_INIT;
 	pid_t other;
 
+	sigset_t early;
+
+	/* Before the lock makes us findable: `jobify schedule` signals the
+	 * holder (SIGUSR1), which must not kill a supervisor still starting. */
+	sigemptyset(&early);
+	sigaddset(&early, SIGUSR1);
+	sigaddset(&early, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &early, NULL);
 	theap_init(&s.real);
 	theap_init(&s.mono);
 	timer_init(&s.grace, TK_GRACE);
+	timer_init(&s.store_due, TK_STORE);
 	if ((s.state_dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
 		log_error("start", NULL, "cannot tell where the state directory is: "
 			  "set state-dir in the config");
@@ -1760,6 +1971,12 @@ sup_run(struct conf *conf)
 	}
 	gen_ref(s.gen0);	/* the lifespans' config lives to the end */
 	conf = NULL;
+	if (store_open(s.state_dir, &s.store, &err) < 0) {
+		log_error("start", NULL, jerr_msg(&err));
+		s.status = errno == EBUSY ? JX_TEMPFAIL : errno == EACCES ? JX_NOPERM : JX_CANTCREAT;
+		goto out;
+	}
+	recover(&s);
 	if (setup_fds(&s) < 0) {
 		s.status = JX_OSERR;
 		goto out;
@@ -1773,6 +1990,7 @@ sup_run(struct conf *conf)
 		goto out;
 	}
 	plan_all(&s, timefmt_now());
+	store_rearm(&s);
 	log_ready(&s);
 	(void)notify_send("READY=1");
 	/* @reboot: once per supervisor start, now that the lifespans run. */

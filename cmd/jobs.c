@@ -1,0 +1,700 @@
+/* jobify schedule, jobs, status, cancel, wait: the job store from the shell. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "conf.h"
+#include "duration.h"
+#include "json.h"
+#include "jobenv.h"
+#include "lifespan.h"
+#include "paths.h"
+#include "route.h"
+#include "spawn.h"
+#include "statedir.h"
+#include "store.h"
+#include "strv.h"
+#include "timefmt.h"
+#include "tz.h"
+#include "words.h"
+
+extern char **environ;
+
+static const struct option common_longopts[] = {
+	{ "config",  required_argument, NULL, OPT_CONFIG },
+	{ "help",    no_argument,       NULL, OPT_HELP },
+	{ "version", no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The state directory of CONF, created, and its store opened. */
+static struct store *
+open_store(const struct cli *cli, const char *cmd, const struct conf *conf, char **dirp,
+	   int *rc)
+{
+	struct jerr err = JERR_INIT;
+	struct store *st = NULL;
+	char *dir = paths_state_dir(conf->state_dir, conf->path);
+
+	*rc = JX_OK;
+	if (dir == NULL) {
+		cmd_error(cli, "%s: cannot tell where the state directory is: %s", cmd,
+			  strerror(errno));
+		*rc = JX_CONFIG;
+		return NULL;
+	}
+	if (statedir_make(dir, &err) < 0) {
+		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
+		*rc = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_CANTCREAT;
+	} else if (store_open(dir, &st, &err) < 0) {
+		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
+		*rc = errno == EBUSY ? JX_TEMPFAIL : errno == EACCES ? JX_NOPERM : JX_CANTCREAT;
+	}
+	jerr_free(&err);
+	if (st && dirp)
+		*dirp = dir;
+	else
+		free(dir);
+	return st;
+}
+
+/* Tell a running supervisor of DIR that the store has a new job. */
+static void
+wake(const char *dir)
+{
+	pid_t pid;
+
+	if (statedir_holder(dir, &pid, NULL) == 1)
+		(void)kill(pid, SIGUSR1);
+}
+
+static const char *
+when(int64_t ms, const struct tz *tz, char *buf)
+{
+	if (ms == 0)
+		return NULL;
+	return timefmt_iso(ms >= 0 ? ms / 1000 : (ms - 999) / 1000, tz, buf, TIMEFMT_BUFSZ);
+}
+
+/* ---- schedule ---- */
+
+/* Run the outer middleware of R (app first) for job J: each may refuse
+ * it (its stderr is printed, 65) or add KEY=VALUE lines to its env. */
+static int
+gate(const struct cli *cli, const struct conf *c, const struct route *r,
+     struct store_job *j, const struct tz *tz)
+{
+	const struct router *chain[CONF_MAX_DEPTH + 2];
+	struct jerr err = JERR_INIT;
+	char **base = NULL, at[TIMEFMT_BUFSZ];
+	size_t n = 0;
+	int rc = JX_OK;
+
+	for (const struct router *x = r->task->router; x && n < CONF_MAX_DEPTH + 1; x = x->parent)
+		chain[n++] = x;
+	if (n == 0 || chain[n - 1] != c->app)
+		chain[n++] = c->app;
+	if (jobenv_base(environ, NULL, &base, &err) < 0)
+		goto oom;
+	when(j->run_at, tz, at);
+	while (n-- > 0) {
+		const struct router *x = chain[n];
+
+		for (size_t i = 0; x->outer_middleware && x->outer_middleware[i]; i++) {
+			const char *cmd = x->outer_middleware[i];
+			char **argv = NULL, **envp = NULL, *out = NULL, *tail = NULL, **add = NULL;
+			char *prefix = jobenv_prefix(r->task->router), *abs;
+			size_t outlen;
+			int status;
+
+			if (words_split(cmd, &argv) != WORDS_OK ||
+			    (abs = jobenv_resolve(x->loc.file, argv[0])) == NULL) {
+				cmd_error(cli, "schedule: outer-middleware '%s' does not split into words", cmd);
+				strv_free(argv);
+				free(prefix);
+				rc = JX_CONFIG;
+				goto out;
+			}
+			free(argv[0]);
+			argv[0] = abs;
+			/* The job's own env (layer 5), then jobify's variables. */
+			envp = strv_dup(base);
+			if (envp == NULL || strv_extend(&envp, j->env) < 0) {
+				strv_free(argv);
+				strv_free(envp);
+				free(prefix);
+				goto oom;
+			}
+			{
+				char *kv[7] = { NULL };
+
+				if (asprintf(&kv[0], "JOBIFY_JOB_ID=%s", j->id) < 0 ||
+				    asprintf(&kv[1], "JOBIFY_ROUTE=%s", r->name) < 0 ||
+				    asprintf(&kv[2], "JOBIFY_TASK=%s", r->task->name) < 0 ||
+				    asprintf(&kv[3], "JOBIFY_PREFIX=%s", prefix ? prefix : "") < 0 ||
+				    asprintf(&kv[4], "JOBIFY_TRIGGER=%s", j->trigger) < 0 ||
+				    asprintf(&kv[5], "JOBIFY_SCHEDULED_AT=%s", at) < 0) {
+					for (int k = 0; k < 6; k++)
+						free(kv[k]);
+					strv_free(argv);
+					strv_free(envp);
+					free(prefix);
+					goto oom;
+				}
+				for (int k = 0; k < 6; k++)
+					(void)strv_push_take(&envp, kv[k]);
+			}
+			free(prefix);
+			if (lifespan_hook_run(argv, envp, NULL, -1, &out, &outlen, &tail, &status,
+					      &err) < 0) {
+				cmd_error(cli, "schedule: outer-middleware '%s': %s", cmd, jerr_msg(&err));
+				rc = JX_DATAERR;
+			} else if (status != 0) {
+				cmd_error(cli, "schedule: refused by outer-middleware '%s' (exit status %d)%s%s",
+					  cmd, spawn_status_code(status), tail && *tail ? ": " : "",
+					  tail ? tail : "");
+				rc = JX_DATAERR;
+			} else if (jobenv_parse(out, outlen, &add, &err) < 0) {
+				cmd_error(cli, "schedule: outer-middleware '%s': output: %s", cmd,
+					  jerr_msg(&err));
+				rc = JX_DATAERR;
+			} else if (strv_extend(&j->env, add) < 0) {
+				rc = JX_SOFTWARE;
+			}
+			strv_free(add);
+			free(out);
+			free(tail);
+			strv_free(argv);
+			strv_free(envp);
+			if (rc != JX_OK)
+				goto out;
+		}
+	}
+	goto out;
+oom:
+	cmd_error(cli, "schedule: out of memory");
+	rc = JX_SOFTWARE;
+out:
+	strv_free(base);
+	jerr_free(&err);
+	return rc;
+}
+
+int
+cmd_schedule(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_NOW = 256, OPT_IN, OPT_AT, OPT_CRON, OPT_ID, OPT_REPLACE, OPT_ENV };
+	static const struct option longopts[] = {
+		{ "now",     no_argument,       NULL, OPT_NOW },
+		{ "in",      required_argument, NULL, OPT_IN },
+		{ "at",      required_argument, NULL, OPT_AT },
+		{ "cron",    required_argument, NULL, OPT_CRON },
+		{ "id",      required_argument, NULL, OPT_ID },
+		{ "replace", no_argument,       NULL, OPT_REPLACE },
+		{ "env",     required_argument, NULL, OPT_ENV },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *in = NULL, *at = NULL, *id = NULL, *why;
+	struct store_job j = { 0 };
+	struct jerr err = JERR_INIT;
+	char newid[STORE_ID_LEN + 1], *dir = NULL, **env = NULL;
+	const struct route *r;
+	const struct tz *tz;
+	struct conf *conf;
+	struct store *st;
+	bool replace = false;
+	int opt, rc, when_opts = 0;
+	int64_t now = timefmt_now_ms(), ms;
+
+	while ((opt = cmd_getopt(cli, "schedule", argc, argv, "c:h", longopts)) != -1) {
+		switch (opt) {
+		case OPT_NOW:
+			when_opts++;
+			break;
+		case OPT_IN:
+			in = optarg;
+			when_opts++;
+			break;
+		case OPT_AT:
+			at = optarg;
+			when_opts++;
+			break;
+		case OPT_CRON:
+			strv_free(env);
+			return cmd_usage_error(cli, "schedule", "--cron: dynamic cron jobs are not "
+					       "supported yet (declare a task with cron = ...)");
+		case OPT_ID:
+			if (!store_id_valid(optarg)) {
+				cmd_error(cli, "schedule: --id: '%s': use 1 to %d of A-Z a-z 0-9 _ . : -",
+					  optarg, STORE_ID_MAX);
+				strv_free(env);
+				return JX_DATAERR;
+			}
+			id = optarg;
+			break;
+		case OPT_REPLACE:
+			replace = true;
+			break;
+		case OPT_ENV: {
+			const char *eq = strchr(optarg, '=');
+
+			if (eq == NULL || !jobenv_key_valid(optarg, (size_t)(eq - optarg)) ||
+			    strncmp(optarg, "JOBIFY_", 7) == 0) {
+				cmd_error(cli, "schedule: --env: '%s': expected KEY=VALUE with a "
+					  "variable name not starting with JOBIFY_", optarg);
+				strv_free(env);
+				return JX_DATAERR;
+			}
+			if (strv_push(&env, optarg) < 0) {
+				strv_free(env);
+				return JX_SOFTWARE;
+			}
+			break;
+		}
+		case OPT_CONFIG:
+			break;
+		case OPT_HELP:
+			strv_free(env);
+			return cmd_usage(cli, "schedule", JX_OK);
+		default:
+			strv_free(env);
+			return JX_USAGE;
+		}
+	}
+	if (when_opts > 1) {
+		strv_free(env);
+		return cmd_usage_error(cli, "schedule", "--now, --in and --at exclude each other");
+	}
+	if (optind >= argc) {
+		strv_free(env);
+		return cmd_usage_error(cli, "schedule", "a route is needed");
+	}
+	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL) {
+		strv_free(env);
+		return rc;
+	}
+	if ((r = cmd_find_route(cli, "schedule", conf, argv[optind], &rc)) == NULL)
+		goto out;
+	tz = tz_get(conf->timezone, NULL);
+	j.run_at = now;
+	j.trigger = "now";
+	if (in) {
+		if (duration_parse(in, &ms, &why) < 0) {
+			cmd_error(cli, "schedule: --in: '%s': %s", in, why);
+			rc = JX_DATAERR;
+			goto out;
+		}
+		j.run_at = now + ms;
+		j.trigger = "in";
+	} else if (at) {
+		int64_t t;
+
+		if (timefmt_parse(at, tz, now / 1000, &t, &why) < 0) {
+			cmd_error(cli, "schedule: --at: '%s': %s", at, why);
+			rc = JX_DATAERR;
+			goto out;
+		}
+		j.run_at = t * 1000;
+		j.trigger = "at";
+	}
+	store_new_id(now, newid);
+	j.id = (char *)(id ? id : newid);
+	j.route = r->name;
+	j.created_at = now;
+	j.args = argv + optind + 1;
+	j.env = env ? env : calloc(1, sizeof(char *));
+	env = NULL;
+	if (j.env == NULL) {
+		rc = JX_SOFTWARE;
+		goto out;
+	}
+	if ((rc = gate(cli, conf, r, &j, tz)) != JX_OK)
+		goto out;
+	if ((st = open_store(cli, "schedule", conf, &dir, &rc)) == NULL)
+		goto out;
+	if (store_job_add(st, &j, replace, &err) < 0) {
+		cmd_error(cli, "schedule: %s", jerr_msg(&err));
+		rc = errno == EEXIST || errno == EBUSY ? JX_DATAERR : JX_TEMPFAIL;
+	} else {
+		printf("%s\n", j.id);
+		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
+		wake(dir);
+	}
+	store_close(st);
+out:
+	strv_free(j.env);
+	strv_free(env);
+	free(dir);
+	jerr_free(&err);
+	conf_free(conf);
+	return rc;
+}
+
+/* ---- jobs, status ---- */
+
+static void
+json_job(const struct store_job *j, const struct tz *tz)
+{
+	char b[TIMEFMT_BUFSZ];
+
+	printf("{\"id\":");
+	json_string(stdout, j->id);
+	printf(",\"route\":");
+	json_string(stdout, j->route);
+	printf(",\"status\":");
+	json_string(stdout, j->status);
+	printf(",\"trigger\":");
+	json_string(stdout, j->trigger);
+	printf(",\"cron\":");
+	json_string(stdout, j->cron);
+	printf(",\"run_at\":");
+	json_string(stdout, when(j->run_at, tz, b));
+	printf(",\"args\":");
+	json_strv(stdout, j->args);
+	printf(",\"attempts\":%ld,\"exit_code\":", j->attempts);
+	if (j->has_exit && j->exit_code >= 0)
+		printf("%d", j->exit_code);
+	else
+		printf("null");
+	printf(",\"created_at\":");
+	json_string(stdout, when(j->created_at, tz, b));
+	printf(",\"started_at\":");
+	json_string(stdout, when(j->started_at, tz, b));
+	printf(",\"finished_at\":");
+	json_string(stdout, when(j->finished_at, tz, b));
+	printf(",\"log\":");
+	json_string(stdout, j->log);
+	printf("}");
+}
+
+int
+cmd_jobs(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_ALL = 256, OPT_ROUTE, OPT_STATUS, OPT_JSON };
+	static const struct option longopts[] = {
+		{ "all",     no_argument,       NULL, OPT_ALL },
+		{ "route",   required_argument, NULL, OPT_ROUTE },
+		{ "status",  required_argument, NULL, OPT_STATUS },
+		{ "json",    no_argument,       NULL, OPT_JSON },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const statuses[] = { "scheduled", "running", "success", "failed",
+		"timeout", "cancelled", "skipped", "permanently-failed", NULL };
+	const char *route = NULL, *status = NULL;
+	struct jerr err = JERR_INIT;
+	struct store_job *v;
+	struct conf *conf;
+	struct store *st;
+	bool all = false, json = false, tty = isatty(STDOUT_FILENO);
+	const struct tz *tz;
+	size_t n;
+	int opt, rc;
+
+	while ((opt = cmd_getopt(cli, "jobs", argc, argv, "c:h", longopts)) != -1) {
+		switch (opt) {
+		case OPT_ALL: all = true; break;
+		case OPT_ROUTE: route = optarg; break;
+		case OPT_STATUS: {
+			size_t i;
+
+			for (i = 0; statuses[i] && strcmp(statuses[i], optarg) != 0; i++)
+				;
+			if (statuses[i] == NULL)
+				return cmd_usage_error(cli, "jobs", "--status: '%s' is not a job status", optarg);
+			status = optarg;
+			break;
+		}
+		case OPT_JSON: json = true; break;
+		case OPT_CONFIG: break;
+		case OPT_HELP: return cmd_usage(cli, "jobs", JX_OK);
+		default: return JX_USAGE;
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error(cli, "jobs", "unexpected argument '%s'", argv[optind]);
+	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+		return rc;
+	tz = tz_get(conf->timezone, NULL);
+	if ((st = open_store(cli, "jobs", conf, NULL, &rc)) == NULL)
+		goto out;
+	if (store_job_list(st, route, status, all, &v, &n, &err) < 0) {
+		cmd_error(cli, "jobs: %s", jerr_msg(&err));
+		rc = JX_TEMPFAIL;
+	} else {
+		char b[TIMEFMT_BUFSZ];
+
+		if (json) {
+			printf("[");
+			for (size_t i = 0; i < n; i++) {
+				printf(i ? ",\n" : "\n");
+				json_job(&v[i], tz);
+			}
+			printf(n ? "\n]\n" : "]\n");
+		} else {
+			if (tty)
+				printf("%-14s %-28s %-10s %-7s %-25s %s\n", "ID", "ROUTE", "STATUS",
+				       "TRIGGER", "RUN AT", "EXIT");
+			for (size_t i = 0; i < n; i++) {
+				char code[16] = "-";
+
+				if (v[i].has_exit && v[i].exit_code >= 0)
+					snprintf(code, sizeof code, "%d", v[i].exit_code);
+				printf(tty ? "%-14s %-28s %-10s %-7s %-25s %s\n" : "%s\t%s\t%s\t%s\t%s\t%s\n",
+				       v[i].id, v[i].route, v[i].status, v[i].trigger,
+				       when(v[i].run_at, tz, b), code);
+			}
+		}
+		store_job_list_free(v, n);
+		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
+	}
+	store_close(st);
+out:
+	jerr_free(&err);
+	conf_free(conf);
+	return rc;
+}
+
+int
+cmd_status(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_JSON = 256 };
+	static const struct option longopts[] = {
+		{ "json",    no_argument,       NULL, OPT_JSON },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct jerr err = JERR_INIT;
+	struct store_job j;
+	struct conf *conf;
+	struct store *st;
+	bool json = false;
+	const struct tz *tz;
+	int opt, rc, found;
+
+	while ((opt = cmd_getopt(cli, "status", argc, argv, "c:h", longopts)) != -1) {
+		switch (opt) {
+		case OPT_JSON: json = true; break;
+		case OPT_CONFIG: break;
+		case OPT_HELP: return cmd_usage(cli, "status", JX_OK);
+		default: return JX_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error(cli, "status", optind == argc ? "a job id is needed"
+				       : "one job id at a time");
+	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+		return rc;
+	tz = tz_get(conf->timezone, NULL);
+	if ((st = open_store(cli, "status", conf, NULL, &rc)) == NULL)
+		goto out;
+	found = store_job_get(st, argv[optind], &j, &err);
+	if (found < 0) {
+		cmd_error(cli, "status: %s", jerr_msg(&err));
+		rc = JX_TEMPFAIL;
+	} else if (found == 0) {
+		cmd_error(cli, "status: no job '%s' (see jobify jobs --all)", argv[optind]);
+		rc = JX_NOINPUT;
+	} else {
+		char b[TIMEFMT_BUFSZ], *args = words_join(j.args);
+		const char *t;
+
+		if (json) {
+			json_job(&j, tz);
+			printf("\n");
+		} else {
+			printf("id:          %s\nroute:       %s\nstatus:      %s\ntrigger:     %s\n",
+			       j.id, j.route, j.status, j.trigger);
+			printf("run at:      %s\n", when(j.run_at, tz, b));
+			if (j.args[0])
+				printf("args:        %s\n", args ? args : "");
+			printf("attempts:    %ld\n", j.attempts);
+			if (j.has_exit && j.exit_code >= 0)
+				printf("exit code:   %d\n", j.exit_code);
+			printf("created at:  %s\n", when(j.created_at, tz, b));
+			if ((t = when(j.started_at, tz, b)) != NULL)
+				printf("started at:  %s\n", t);
+			if ((t = when(j.finished_at, tz, b)) != NULL)
+				printf("finished at: %s\n", t);
+			if (j.log)
+				printf("log:         %s\n", j.log);
+		}
+		free(args);
+		store_job_free(&j);
+		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
+	}
+	store_close(st);
+out:
+	jerr_free(&err);
+	conf_free(conf);
+	return rc;
+}
+
+/* ---- cancel, wait ---- */
+
+int
+cmd_cancel(struct cli *cli, int argc, char **argv)
+{
+	struct jerr err = JERR_INIT;
+	struct conf *conf;
+	struct store *st;
+	int opt, rc;
+
+	while ((opt = cmd_getopt(cli, "cancel", argc, argv, "c:h", common_longopts)) != -1) {
+		switch (opt) {
+		case OPT_CONFIG: break;
+		case OPT_HELP: return cmd_usage(cli, "cancel", JX_OK);
+		default: return JX_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(cli, "cancel", "a job id is needed");
+	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+		return rc;
+	if ((st = open_store(cli, "cancel", conf, NULL, &rc)) == NULL)
+		goto out;
+	for (int i = optind; i < argc; i++) {
+		char *status;
+		int c = store_job_cancel(st, argv[i], &status, &err);
+
+		if (c < 0) {
+			cmd_error(cli, "cancel: %s", jerr_msg(&err));
+			rc = JX_TEMPFAIL;
+		} else if (c == 0 && status == NULL) {
+			cmd_error(cli, "cancel: no job '%s'", argv[i]);
+			rc = JX_NOINPUT;
+		} else if (c == 0) {
+			cmd_error(cli, "cancel: job '%s' is %s%s", argv[i], status,
+				  strcmp(status, "running") == 0 ?
+				  " (stopping a running job is not supported yet)" : "; nothing to cancel");
+			if (rc == JX_OK)
+				rc = JX_DATAERR;
+			free(status);
+		}
+	}
+	store_close(st);
+out:
+	jerr_free(&err);
+	conf_free(conf);
+	return rc;
+}
+
+/* A job's end as an exit status: its code, 124 for a timeout, 1 for an
+ * end without one (cancelled, lost). */
+static int
+job_exit(const struct store_job *j)
+{
+	if (strcmp(j->status, "success") == 0)
+		return 0;
+	if (strcmp(j->status, "timeout") == 0)
+		return 124;
+	if (j->has_exit && j->exit_code > 0)
+		return j->exit_code;
+	return 1;
+}
+
+static bool
+job_done(const struct store_job *j)
+{
+	return strcmp(j->status, "scheduled") != 0 && strcmp(j->status, "running") != 0;
+}
+
+int
+cmd_wait(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_TIMEOUT = 256 };
+	static const struct option longopts[] = {
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct jerr err = JERR_INIT;
+	struct conf *conf;
+	struct store *st;
+	char *dir = NULL;
+	const char *why;
+	int64_t timeout = -1, deadline;
+	struct timespec ts;
+	int opt, rc;
+
+	while ((opt = cmd_getopt(cli, "wait", argc, argv, "c:h", longopts)) != -1) {
+		switch (opt) {
+		case OPT_TIMEOUT:
+			if (duration_parse(optarg, &timeout, &why) < 0)
+				return cmd_usage_error(cli, "wait", "--timeout: '%s': %s", optarg, why);
+			break;
+		case OPT_CONFIG: break;
+		case OPT_HELP: return cmd_usage(cli, "wait", JX_OK);
+		default: return JX_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(cli, "wait", "a job id is needed");
+	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+		return rc;
+	if ((st = open_store(cli, "wait", conf, &dir, &rc)) == NULL)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = timeout < 0 ? -1 : ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout;
+	for (int i = optind; i < argc; i++) {
+		for (;;) {
+			struct store_job j;
+			int found = store_job_get(st, argv[i], &j, &err);
+			pid_t pid;
+
+			if (found <= 0) {
+				if (found < 0)
+					cmd_error(cli, "wait: %s", jerr_msg(&err));
+				else
+					cmd_error(cli, "wait: no job '%s'", argv[i]);
+				rc = found < 0 ? JX_TEMPFAIL : JX_NOINPUT;
+				goto close;
+			}
+			if (job_done(&j)) {
+				rc = job_exit(&j);
+				store_job_free(&j);
+				break;
+			}
+			store_job_free(&j);
+			if (statedir_holder(dir, &pid, NULL) != 1) {
+				cmd_error(cli, "wait: job '%s' is not done and no supervisor is running "
+					  "(start one: jobify run)", argv[i]);
+				rc = JX_UNAVAILABLE;
+				goto close;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			if (deadline >= 0 && ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= deadline) {
+				cmd_error(cli, "wait: job '%s' did not end within the --timeout", argv[i]);
+				rc = JX_TEMPFAIL;
+				goto close;
+			}
+			/* The store is read again every 20 ms: the supervisor does not
+			 * yet tell waiters of an end (that needs the control socket). */
+			(void)poll(NULL, 0, 20);
+		}
+	}
+close:
+	store_close(st);
+out:
+	free(dir);
+	jerr_free(&err);
+	conf_free(conf);
+	return rc;
+}
