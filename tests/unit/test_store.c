@@ -72,19 +72,21 @@ main(void)
 	char id1[STORE_ID_LEN + 1], id2[STORE_ID_LEN + 1], *status;
 	size_t n;
 	int64_t at;
+	int rc;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
 
-	ok(store_open(dir, &st, &err) == 0, "a new store is created: %s", jerr_msg(&err));
+	rc = store_open(dir, &st, &err);
+	ok(rc == 0, "a new store is created: %s", jerr_msg(&err));
 	is_int(pragma_version(), STORE_VERSION, "at the latest schema version");
 	store_close(st);
 	ok(store_open(dir, &st, &err) == 0, "and opened again");
 	store_close(st);
 	set_version(STORE_VERSION + 1);
-	ok(store_open(dir, &st, &err) < 0 && errno == EPROTO &&
-	   strstr(jerr_msg(&err), "newer than this jobify's"), "a newer schema is refused: %s",
-	   jerr_msg(&err));
+	rc = store_open(dir, &st, &err);
+	ok(rc < 0 && errno == EPROTO && strstr(jerr_msg(&err), "newer than this jobify's"),
+	   "a newer schema is refused: %s", jerr_msg(&err));
 	set_version(STORE_VERSION);
 	ok(store_open(dir, &st, &err) == 0, "open");
 
@@ -110,8 +112,8 @@ main(void)
 	ok(store_job_get(st, "nope", &got, &err) == 0, "an unknown id is 0");
 
 	j = job("j1", "other", 6000);
-	ok(store_job_add(st, &j, false, &err) < 0 && errno == EEXIST, "a duplicate id: EEXIST (%s)",
-	   jerr_msg(&err));
+	rc = store_job_add(st, &j, false, &err);
+	ok(rc < 0 && errno == EEXIST, "a duplicate id: EEXIST (%s)", jerr_msg(&err));
 	ok(store_job_add(st, &j, true, &err) == 0, "--replace replaces it");
 	ok(store_job_get(st, "j1", &got, &err) == 1 && strcmp(got.route, "other") == 0 &&
 	   strv_len(got.args) == 0, "replaced, args gone");
