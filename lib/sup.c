@@ -152,6 +152,8 @@ struct sup {
 	int64_t real_armed, mono_armed; /* what each timerfd is set to; -1: unknown */
 
 	struct track *tracks;
+	struct track **track_tab; /* open addressing by name, for track_get */
+	size_t track_cap, ntracks;
 	struct run *runs;	/* every live run */
 	struct run *pids[PID_BUCKETS];
 	size_t nruns;		/* jobs running (not handlers) */
@@ -215,21 +217,60 @@ iso(int64_t t, const struct tz *tz, char *buf)
 
 /* ---- generations and tracks ---- */
 
+static size_t
+name_hash(const char *s)
+{
+	size_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Put T in the table (which has room). */
+static void
+track_place(struct track **tab, size_t cap, struct track *t)
+{
+	size_t i = name_hash(t->name) & (cap - 1);
+
+	while (tab[i])
+		i = (i + 1) & (cap - 1);
+	tab[i] = t;
+}
+
 static struct track *
 track_get(struct sup *s, const char *name)
 {
 	struct track *t;
+	size_t i;
 
-	for (t = s->tracks; t; t = t->next)
-		if (strcmp(t->name, name) == 0)
-			return t;
+	if (s->track_cap) {
+		for (i = name_hash(name) & (s->track_cap - 1); (t = s->track_tab[i]) != NULL;
+		     i = (i + 1) & (s->track_cap - 1))
+			if (strcmp(t->name, name) == 0)
+				return t;
+	}
+	if (2 * (s->ntracks + 1) > s->track_cap) {
+		size_t cap = s->track_cap ? s->track_cap * 2 : 64;
+		struct track **tab = calloc(cap, sizeof *tab);
+
+		if (tab == NULL)
+			return NULL;
+		for (t = s->tracks; t; t = t->next)
+			track_place(tab, cap, t);
+		free(s->track_tab);
+		s->track_tab = tab;
+		s->track_cap = cap;
+	}
 	if ((t = calloc(1, sizeof *t)) == NULL || (t->name = strdup(name)) == NULL) {
 		free(t);
 		return NULL;
 	}
-	outlog_init(&t->log, s->state_dir, name);
+	outlog_init(&t->log, s->state_dir, t->name);
 	t->next = s->tracks;
 	s->tracks = t;
+	s->ntracks++;
+	track_place(s->track_tab, s->track_cap, t);
 	return t;
 }
 
@@ -574,6 +615,10 @@ route_ids(struct rstate *rs, struct jerr *err)
 
 	if (!rs->ids_done) {
 		rs->ids_done = true;
+		/* Without user or group the job runs as we do: no lookup, which
+		 * could block the loop on a network user directory. */
+		if (t->user == NULL && t->group == NULL)
+			return rs->ids_rc = 0;
 		rs->ids_rc = spawn_ids_resolve(t->user, t->group, &rs->ids, err);
 		if (rs->ids_rc == 0 && rs->ids.change) {
 			struct jobenv_id id = { rs->ids.name, rs->ids.home, rs->ids.shell,
@@ -1387,7 +1432,11 @@ on_real(struct sup *s)
 		}
 	}
 	now = real_ns();
-	while ((t = theap_pop_due(&s->real, now)) != NULL) {
+	for (unsigned nfired = 0; (t = theap_pop_due(&s->real, now)) != NULL; nfired++) {
+		/* In a burst, see to the children that already exited now and
+		 * then, so their exits are logged when they happen. */
+		if (nfired % 32 == 31)
+			reap(s);
 		if (t->kind == TK_STORE) {
 			pickup(s);
 			continue;
@@ -1896,6 +1945,7 @@ sup_free(struct sup *s)
 		free(t->name);
 		free(t);
 	}
+	free(s->track_tab);
 	theap_free(&s->real);
 	theap_free(&s->mono);
 	store_close(s->store);
