@@ -502,7 +502,12 @@ start_run(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 	}
 	p.run_out = fo;
 	p.run_err = fe;
+	if (pm.errlen > 0 && (p.early_err = malloc(pm.errlen)) != NULL) {
+		memcpy(p.early_err, pm.err, pm.errlen);
+		p.early_errlen = pm.errlen;
+	}
 	if (set_push(set, &p) < 0) {
+		free(p.early_err);
 		jerr_set(err, "%s: out of memory", who);
 		strv_free(p.state);
 		p.state = NULL;
@@ -629,6 +634,7 @@ lifespan_stop(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 		strv_free(envp);
 	}
 	strv_free(p->state);
+	free(p->early_err);
 	if (--set->n == 0) {
 		free(set->v);
 		set->v = NULL;
@@ -729,6 +735,7 @@ lifespan_set_free(struct lifespan_set *set)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		strv_free(set->v[i].state);
+		free(set->v[i].early_err);
 		close_fd(&set->v[i].run_out);
 		close_fd(&set->v[i].run_err);
 	}

@@ -66,6 +66,10 @@ struct lifespan_proc {
 	int run_out;		/* run form: its stdout after the state and its */
 	int run_err;		/* stderr, O_NONBLOCK | O_CLOEXEC, for the loop
 				 * to drain and log (or close); else -1 */
+	char *early_err;	/* run form: stderr read while reading the state
+				 * (at most LIFESPAN_ERR_TAIL bytes, the last), for
+				 * the loop to log before what comes later; or NULL */
+	size_t early_errlen;
 };
 
 /* The started lifespans, in start order. */

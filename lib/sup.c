@@ -1583,8 +1583,23 @@ lifespans_start(struct sup *s)
 		jlog_end(&l);
 	}
 	free(order);
-	for (size_t i = 0; i < s->ls.n; i++)
-		watch_lifespan_pipes(s, &s->ls.v[i]);
+	for (size_t i = 0; i < s->ls.n; i++) {
+		struct lifespan_proc *lp = &s->ls.v[i];
+		const char *e = lp->early_err;
+
+		/* What a run process wrote to stderr while its state was read. */
+		for (size_t at = 0, len = lp->early_errlen; at < len;) {
+			const char *nl = memchr(e + at, '\n', len - at);
+			size_t ll = nl ? (size_t)(nl - (e + at)) : len - at;
+
+			emit_line("router", router_label(lp->router), lp->run_pid, 2, e + at, ll);
+			at += ll + 1;
+		}
+		free(lp->early_err);
+		lp->early_err = NULL;
+		lp->early_errlen = 0;
+		watch_lifespan_pipes(s, lp);
+	}
 	return 0;
 }
 

@@ -594,3 +594,33 @@ EOF
 	sup_stop
 	assert_equal "$SUP_STATUS" 0
 }
+
+@test "a run-form lifespan: its KEY=VALUE lines up to a blank line are state, it runs until stop, then gets SIGTERM" {
+	script ctx 'd=$(dirname "$0")
+trap "echo got-TERM >> $d/ctx.out; exit 0" TERM
+echo CONN=pool-1
+echo
+echo "context up" >&2
+echo up >> "$d/ctx.out"
+while :; do sleep 1; done'
+	script rec 'echo "task CONN=$CONN" >> "$(dirname "$0")/ctx.out"'
+	conf j.conf <<EOF
+state-dir = "state"
+router "db" {
+  lifespan { run = "./ctx" }
+  task "t" { exec = "./rec" cron = "@reboot" output = "null" }
+}
+include-router = { "db" }
+EOF
+	sup_start j.conf
+	wait_for 'event=exit route=db:t'
+	wait_for 'event=output router=db .*line="context up"'
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	run cat "$(T ctx.out)"
+	assert_line "task CONN=pool-1"
+	assert_line got-TERM
+	run cat "$SUP_LOG"
+	assert_line --regexp 'event=lifespan-started router=db state=1 pid=[0-9]+'
+	assert_line --regexp 'event=lifespan-stopped router=db$'
+}
