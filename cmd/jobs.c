@@ -86,6 +86,31 @@ when(int64_t ms, const struct tz *tz, char *buf)
 
 /* ---- schedule ---- */
 
+/* Add each KEY=VALUE of ADD to *ENVP, replacing an entry of the same KEY. */
+static int
+env_layer(char ***envp, char *const *add)
+{
+	for (size_t i = 0; add && add[i]; i++) {
+		size_t klen = strcspn(add[i], "=");
+		size_t n = strv_len(*envp), k;
+
+		for (k = 0; k < n; k++)
+			if (strncmp((*envp)[k], add[i], klen + 1) == 0)
+				break;
+		if (k < n) {
+			char *v = strdup(add[i]);
+
+			if (v == NULL)
+				return -1;
+			free((*envp)[k]);
+			(*envp)[k] = v;
+		} else if (strv_push(envp, add[i]) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Run the outer middleware of R (app first) for job J: each may refuse
  * it (its stderr is printed, 65) or add KEY=VALUE lines to its env. */
 static int
@@ -109,7 +134,9 @@ gate(const struct cli *cli, const struct conf *c, const struct route *r,
 			return JX_OK;	/* no gate on the way */
 	if (jobenv_base(environ, NULL, &base, &err) < 0)
 		goto oom;
-	when(j->run_at, tz ? tz : tz_get(c->timezone, NULL), at);
+	/* As the job will see it: in the task's zone, with milliseconds. */
+	(void)tz;
+	timefmt_iso_ms(j->run_at, tz_get(r->timezone, NULL), at, sizeof at);
 	while (n-- > 0) {
 		const struct router *x = chain[n];
 
@@ -132,7 +159,7 @@ gate(const struct cli *cli, const struct conf *c, const struct route *r,
 			argv[0] = abs;
 			/* The job's own env (layer 5), then jobify's variables. */
 			envp = strv_dup(base);
-			if (envp == NULL || strv_extend(&envp, j->env) < 0) {
+			if (envp == NULL || env_layer(&envp, j->env) < 0) {
 				strv_free(argv);
 				strv_free(envp);
 				free(prefix);
@@ -332,7 +359,7 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 		goto out;
 	if (store_job_add(st, &j, replace, &err) < 0) {
 		cmd_error(cli, "schedule: %s", jerr_msg(&err));
-		rc = errno == EEXIST || errno == EBUSY ? JX_DATAERR : JX_TEMPFAIL;
+		rc = errno == EEXIST || errno == EALREADY ? JX_DATAERR : JX_TEMPFAIL;
 	} else {
 		printf("%s\n", j.id);
 		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
@@ -610,9 +637,9 @@ job_exit(const struct store_job *j)
 		return 0;
 	if (strcmp(j->status, "timeout") == 0)
 		return 124;
-	if (j->has_exit && j->exit_code > 0)
+	if (strcmp(j->status, "failed") == 0 && j->has_exit && j->exit_code > 0)
 		return j->exit_code;
-	return 1;
+	return 1;	/* cancelled (maybe between attempts), lost, ... */
 }
 
 static bool
@@ -644,8 +671,10 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	while ((opt = cmd_getopt(cli, "wait", argc, argv, "c:h", longopts)) != -1) {
 		switch (opt) {
 		case OPT_TIMEOUT:
-			if (duration_parse(optarg, &timeout, &why) < 0)
-				return cmd_usage_error(cli, "wait", "--timeout: '%s': %s", optarg, why);
+			if (duration_parse(optarg, &timeout, &why) < 0) {
+				cmd_error(cli, "wait: --timeout: '%s': %s", optarg, why);
+				return JX_DATAERR;
+			}
 			break;
 		case OPT_CONFIG: break;
 		case OPT_HELP: return cmd_usage(cli, "wait", JX_OK);

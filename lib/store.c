@@ -30,6 +30,7 @@ static const char *const migrations[] = {
 	"  trigger TEXT NOT NULL,"
 	"  cron TEXT,"
 	"  run_at INTEGER NOT NULL,"
+	"  scheduled_at INTEGER NOT NULL,"
 	"  args TEXT NOT NULL DEFAULT '',"
 	"  env TEXT NOT NULL DEFAULT '',"
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
@@ -268,7 +269,7 @@ col_str(sqlite3_stmt *s, int i)
 }
 
 #define JOB_COLUMNS "id, route, status, trigger, cron, run_at, args, env, attempts, " \
-	"exit_code, signal, created_at, started_at, finished_at, log"
+	"exit_code, signal, created_at, started_at, finished_at, log, scheduled_at"
 
 static int
 row_job(sqlite3_stmt *s, struct store_job *j)
@@ -290,6 +291,7 @@ row_job(sqlite3_stmt *s, struct store_job *j)
 	j->started_at = sqlite3_column_int64(s, 12);
 	j->finished_at = sqlite3_column_int64(s, 13);
 	j->log = col_str(s, 14);
+	j->scheduled_at = sqlite3_column_int64(s, 15);
 	if (!j->id || !j->route || !j->status || !j->trigger || !j->args || !j->env) {
 		store_job_free(j);
 		errno = ENOMEM;
@@ -355,13 +357,14 @@ store_job_add(struct store *st, const struct store_job *j, bool replace, struct 
 				 running ? " and is running" : " (use --replace)");
 			sqlite3_finalize(s);
 			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			errno = running ? EBUSY : EEXIST;
+			errno = running ? EALREADY : EEXIST;
 			goto out;
 		}
 	}
 	sqlite3_finalize(s);
 	if (prepare(st, "INSERT OR REPLACE INTO jobs (id, route, status, trigger, cron, "
-		    "run_at, args, env, attempts, created_at) VALUES (?,?,?,?,?,?,?,?,0,?)",
+		    "run_at, args, env, attempts, created_at, scheduled_at) "
+		    "VALUES (?,?,?,?,?,?,?,?,0,?,?6)",
 		    &s, err) < 0)
 		goto rollback;
 	sqlite3_bind_text(s, 1, j->id, -1, SQLITE_STATIC);

@@ -34,7 +34,9 @@ struct store_job {
 	char *status;		/* scheduled running success failed timeout cancelled ... */
 	char *trigger;		/* now at in cron */
 	char *cron;		/* a dynamic cron job's expression, or NULL */
-	int64_t run_at;		/* when it (next) runs */
+	int64_t run_at;		/* when it (next) runs: a retry moves it */
+	int64_t scheduled_at;	/* when it was scheduled for: JOBIFY_SCHEDULED_AT
+				 * of every attempt (set from run_at when added) */
 	char **args;		/* appended to the command; never NULL */
 	char **env;		/* KEY=VALUE; never NULL */
 	long attempts;
@@ -60,7 +62,7 @@ bool store_id_valid(const char *s);
 
 /* Add J.  With REPLACE an existing job of that id that is not running is
  * replaced; otherwise an existing id is -1 with errno EEXIST (a running
- * one: EBUSY). */
+ * one: EALREADY).  EBUSY: the store stayed locked. */
 int store_job_add(struct store *st, const struct store_job *j, bool replace,
 		  struct jerr *err);
 

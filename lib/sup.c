@@ -672,7 +672,7 @@ run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
 	};
 
 	if (r->job)
-		timefmt_iso_ms(r->job->run_at, rs->tz ? rs->tz : tz_get(NULL, NULL), when,
+		timefmt_iso_ms(r->job->scheduled_at, rs->tz ? rs->tz : tz_get(NULL, NULL), when,
 			       sizeof when);
 	else if (r->scheduled)
 		iso(r->scheduled, rs->tz, when);
@@ -1124,7 +1124,9 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		 * goes back to the store, due after the delay, so that it
 		 * survives a restart too. */
 		struct store_job *j = r->job;
-		bool retry = outcome[0] != 's' && (long)r->attempt <= t->retry && !s->stopping;
+		/* Also when we are stopping: the retry waits in the store for
+		 * the next start, as it would after a crash. */
+		bool retry = outcome[0] != 's' && (long)r->attempt <= t->retry;
 		struct jerr err = JERR_INIT;
 		int64_t now = timefmt_now_ms(), delay = t->retry_delay_ms;
 

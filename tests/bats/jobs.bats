@@ -20,7 +20,7 @@ task "flaky" { exec = "./flaky" retry = 1 retry-delay = 100ms output = "null" }
 EOF
 	script gate '[ -n "${REFUSE:-}" ] && { echo "quota exceeded for $JOBIFY_ROUTE" >&2; exit 3; }
 echo G=gated'
-	script flaky 'echo "attempt $JOBIFY_ATTEMPT" >> "$(dirname "$0")/flaky.out"; exit 2'
+	script flaky 'echo "attempt $JOBIFY_ATTEMPT" >> "$(dirname "$0")/flaky.out"; echo "$JOBIFY_SCHEDULED_AT" >> "$(dirname "$0")/flaky.at"; exit 2'
 	J() { "$JOBIFY" -c "$(T j.conf)" "$@"; }
 }
 
@@ -152,6 +152,10 @@ attempt 2"
 	run J status "$id"
 	assert_line "attempts:    2"
 	assert_line "status:      failed"
+	# Every attempt is for the same scheduled time.
+	run sort -u "$(T flaky.at)"
+	assert_output --regexp '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+[+-][0-9:]+$'
+
 }
 
 @test "kill -9 of the supervisor in a burst: after a restart every job has run, none twice unless in flight" {

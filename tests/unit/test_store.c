@@ -140,7 +140,7 @@ main(void)
 	is_int(store_job_started(st, "j2", 1, 3001, "/x.log", &err), 1, "started");
 	is_int(store_job_started(st, "j3", 1, 3001, NULL, &err), 0, "a cancelled job does not start");
 	ok(store_job_add(st, &(struct store_job){ .id = "j2", .route = "r", .trigger = "at" },
-			 true, &err) < 0 && errno == EBUSY, "a running job cannot be replaced");
+			 true, &err) < 0 && errno == EALREADY, "a running job cannot be replaced");
 	ok(store_jobs_running(st, &v, &n, &err) == 0 && n == 1 && strcmp(v[0].id, "j2") == 0,
 	   "running jobs are listed for crash recovery");
 	store_job_list_free(v, n);
