@@ -1,4 +1,5 @@
-/* The deadline heap: order, ties in arming order, re-arm and disarm. */
+/* The deadline heap: order, ties in arming order, re-arm and disarm; and
+ * a random run of every operation checked against a plain array. */
 #include "config.h"
 
 #include <stdint.h>
@@ -121,11 +122,173 @@ disarm_middle(void)
 	theap_free(&h);
 }
 
+/* Every armed timer knows its place, and no child comes before its parent. */
+static int
+heap_ok(const struct theap *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		const struct timer *t = h->v[i], *p = h->v[i ? (i - 1) / 2 : 0];
+
+		if (t->idx != i)
+			return 0;
+		if (i > 0 && (t->at < p->at || (t->at == p->at && t->seq < p->seq)))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+disarm_last_and_free(void)
+{
+	static const int64_t shape[] = { 0, 100, 1, 101, 102, 2, 3 };
+	static const int64_t sorted[] = { 0, 1, 2, 3, 100, 102 };
+	struct timer t[10], *x;
+	struct theap h;
+	int n = 0, good = 1;
+
+	theap_init(&h);
+	timer_init(&t[0], 0);
+	ok(!timer_armed(&t[0]) && theap_top(&h) == NULL, "a new timer is disarmed, a new heap empty");
+
+	/* Armed in this order nothing moves: the array is the tree
+	 *        0
+	 *    100     1
+	 *  101 102  2  3
+	 * Disarming 101 puts the last (3) in its place, below 100: it must
+	 * move up, not only down. */
+	for (int i = 0; i < 7; i++) {
+		timer_init(&t[i], i);
+		theap_arm(&h, &t[i], shape[i]);
+	}
+	ok(h.v[3] == &t[3] && h.v[6] == &t[6], "the tree as built");
+	theap_disarm(&h, &t[3]);
+	ok(!timer_armed(&t[3]) && h.n == 6 && heap_ok(&h),
+	   "disarming a leaf whose replacement belongs higher up");
+	theap_disarm(&h, h.v[h.n - 1]);
+	ok(h.n == 5 && heap_ok(&h), "disarming the last in the array");
+	theap_arm(&h, &t[3], 101);
+	theap_arm(&h, &t[6], 3);
+	for (int i = 0; i < 6 && good; i++) {
+		x = theap_pop_due(&h, INT64_MAX);
+		if (x == NULL || x->at != sorted[i])
+			good = 0;
+	}
+	ok(good && theap_top(&h) == &t[3], "then they come out in order");
+	theap_disarm(&h, &t[3]);
+
+	for (int i = 0; i < 10; i++) {
+		timer_init(&t[i], i);
+		theap_arm(&h, &t[i], 100 + i);
+	}
+	ok(theap_pop_due(&h, INT64_MIN) == NULL && h.n == 10, "pop before any deadline removes nothing");
+	good = 1;
+	while ((x = theap_pop_due(&h, 105)) != NULL) {
+		if (x->at > 105)
+			good = 0;
+		n++;
+	}
+	ok(good && n == 6 && theap_top(&h) && theap_top(&h)->at == 106,
+	   "pop_due takes exactly the timers due by now (got %d)", n);
+	theap_free(&h);
+	good = 1;
+	for (int i = 0; i < 10; i++)
+		if (timer_armed(&t[i]))
+			good = 0;
+	ok(good && h.n == 0 && theap_top(&h) == NULL, "theap_free leaves every timer disarmed");
+	theap_arm(&h, &t[3], INT64_MAX);
+	theap_arm(&h, &t[4], INT64_MIN);
+	ok(theap_pop_due(&h, INT64_MIN) == &t[4] && theap_pop_due(&h, INT64_MAX - 1) == NULL &&
+	   theap_pop_due(&h, INT64_MAX) == &t[3], "the extreme deadlines");
+	theap_free(&h);
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+#define M 300
+
+/* Random arms, re-arms, disarms and pops against a model: an array of
+ * (deadline, arming order) where the earliest due is found by a scan. */
+static void
+against_model(void)
+{
+	static struct timer t[M];
+	static int64_t at[M];
+	static uint64_t order[M];
+	static int armed[M];
+	struct theap h;
+	uint64_t clock = 0;
+	int mismatch = 0, broken = 0, popped = 0, ties = 0;
+	long step;
+
+	theap_init(&h);
+	for (int i = 0; i < M; i++)
+		timer_init(&t[i], i);
+	for (step = 0; step < 100000 && !mismatch && !broken; step++) {
+		uint64_t r = next_rand();
+		int i = (int)(r % M), op = (int)(r >> 32) % 8;
+
+		if (op < 4) {		/* arm or re-arm; few deadlines, so many ties */
+			int64_t when = (int64_t)((r >> 40) % 64);
+
+			if (theap_arm(&h, &t[i], when) < 0)
+				broken = 1;
+			at[i] = when;
+			order[i] = clock++;
+			armed[i] = 1;
+		} else if (op < 6) {	/* disarm, armed or not */
+			theap_disarm(&h, &t[i]);
+			armed[i] = 0;
+		} else {		/* pop at a random now */
+			int64_t now = (int64_t)((r >> 40) % 64);
+			struct timer *x = theap_pop_due(&h, now);
+			int want = -1;
+
+			for (int j = 0; j < M; j++)
+				if (armed[j] && at[j] <= now &&
+				    (want < 0 || at[j] < at[want] ||
+				     (at[j] == at[want] && order[j] < order[want])))
+					want = j;
+			if ((x == NULL) != (want < 0) || (x && x->kind != want) ||
+			    (x && timer_armed(x)))
+				mismatch = 1;
+			if (x) {
+				for (int j = 0; j < M; j++)
+					if (j != want && armed[j] && at[j] == at[want])
+						ties++;
+				armed[want] = 0;
+				popped++;
+			}
+		}
+		for (int j = 0; j < M && !broken; j++)
+			if (timer_armed(&t[j]) != armed[j])
+				broken = 1;
+		if (!heap_ok(&h))
+			broken = 1;
+	}
+	ok(!mismatch, "random operations: each pop is the model's earliest due, ties by arming "
+	   "order (step %ld)", step);
+	ok(!broken, "random operations: armed state and heap order kept after each step");
+	ok(popped > 1000 && ties > 1000, "the random run popped (%d) and met ties (%d)",
+	   popped, ties);
+	theap_free(&h);
+}
+
 int
 main(void)
 {
 	random_order();
 	ties_and_rearm();
 	disarm_middle();
+	disarm_last_and_free();
+	against_model();
 	return done_testing();
 }
