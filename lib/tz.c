@@ -188,15 +188,13 @@ tz_get(const char *name, const char **why)
 		goto oom;
 	if ((z = calloc(1, sizeof *z)) == NULL)
 		goto oom;
-	if ((z->name = strdup(key)) == NULL || table_build(z, spec) < 0 ||
+	if ((z->name = strdup(key)) == NULL ||
 	    (v = reallocarray(cache.v, cache.n + 1, sizeof *v)) == NULL) {
 		free(z->name);
-		free(z->at);
-		free(z->off);
 		free(z);
 		goto oom;
 	}
-	free(spec);
+	z->spec = spec;
 	cache.v = v;
 	cache.v[cache.n++] = z;
 	return z;
@@ -213,17 +211,77 @@ tz_cache_clear(void)
 		free(cache.v[i]->name);
 		free(cache.v[i]->at);
 		free(cache.v[i]->off);
+		free(cache.v[i]->spec);
 		free(cache.v[i]);
 	}
 	free(cache.v);
 	memset(&cache, 0, sizeof cache);
 }
 
+/* Whether zone NAME (NULL: the system zone) is UTC under another name:
+ * then it has no transitions and the table needs no probing.  That is
+ * the zone the config loader checks schedules with, and the system zone
+ * of most servers and containers. */
+static bool
+is_utc(const char *name)
+{
+	static const char *const names[] = {
+		"UTC", "Etc/UTC", "UCT", "Etc/UCT", "Zulu", "Etc/Zulu",
+		"GMT", "Etc/GMT", "Universal", "Etc/Universal",
+	};
+	char link[256];
+	ssize_t n;
+
+	if (name == NULL) {
+		const char *tz = getenv("TZ");
+
+		if (tz != NULL)
+			return *tz == '\0' || is_utc(tz + (*tz == ':'));
+		if ((n = readlink("/etc/localtime", link, sizeof link - 1)) < 0)
+			return false;
+		link[n] = '\0';
+		name = strstr(link, "zoneinfo/");
+		if (name == NULL)
+			return false;
+		name += strlen("zoneinfo/");
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Build Z's table if it is not yet.  The zones live in the cache, which
+ * owns them: the const the callers hold is a promise about the zone's
+ * meaning, which the build does not change.  Out of memory leaves the
+ * zone as UTC with the transitions found so far, and says so once. */
+static void
+ensure_built(const struct tz *cz)
+{
+	struct tz *z = (struct tz *)cz;
+
+	if (z->built)
+		return;
+	if (is_utc(z->spec ? z->spec + 1 : NULL)) {
+		z->built = 1;		/* off0 0, no transitions */
+		return;
+	}
+	z->built = table_build(z, z->spec) < 0 ? -1 : 1;
+	if (z->built < 0) {
+		static const char msg[] = "jobify: out of memory building a time zone table\n";
+
+		(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	}
+}
+
 /* Index of the last transition at or before T, or -1. */
 static ssize_t
 last_at(const struct tz *z, int64_t t)
 {
-	size_t lo = 0, hi = z->n;
+	size_t lo = 0, hi;
+
+	ensure_built(z);
+	hi = z->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -239,7 +297,7 @@ last_at(const struct tz *z, int64_t t)
 int32_t
 tz_offset(const struct tz *z, int64_t t)
 {
-	ssize_t i = last_at(z, t);
+	ssize_t i = last_at(z, t);	/* builds the table: off0 comes with it */
 
 	return i < 0 ? z->off0 : z->off[i];
 }

@@ -20,6 +20,10 @@ struct tz {
 	size_t n;		/* transitions */
 	int64_t *at;		/* instant of each transition (s since the epoch) */
 	int32_t *off;		/* offset from that instant on */
+	/* The table is built on first use: loading a config names zones
+	 * but most commands never convert a time. */
+	char *spec;		/* $TZ for the build, NULL: the system zone */
+	int built;		/* 0 not yet, 1 done, -1 out of memory */
 };
 
 /* The zone NAME (an IANA name such as "Europe/Berlin", or "UTC"), or the
