@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -23,7 +24,17 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int wal_frames;		/* frames in the WAL after our last commit */
+	bool relaxed;		/* synchronous = NORMAL for this transaction */
 };
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Each step takes the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -63,6 +74,16 @@ static const char *const migrations[] = {
 	"  runs INTEGER NOT NULL DEFAULT 0,"
 	"  failures INTEGER NOT NULL DEFAULT 0,"
 	"  last_fire INTEGER);",
+	/* 1 -> 2: cron jobs, dynamic and of the config, keep their counters
+	 * in their row; config cron tasks are rows of source 'config' with
+	 * the route name as id (the counters table of version 1 was never
+	 * written). */
+	"ALTER TABLE jobs ADD COLUMN source TEXT NOT NULL DEFAULT 'cli';"
+	"ALTER TABLE jobs ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN last_fire INTEGER;"
+	"CREATE INDEX runs_job ON runs(job_id, id);"
+	"DROP TABLE counters;",
 };
 
 static int
@@ -297,7 +318,8 @@ col_str(sqlite3_stmt *s, int i)
 }
 
 #define JOB_COLUMNS "id, route, status, trigger, cron, run_at, args, env, attempts, " \
-	"exit_code, signal, created_at, started_at, finished_at, log, scheduled_at"
+	"exit_code, signal, created_at, started_at, finished_at, log, scheduled_at, " \
+	"source, runs, failures, last_fire"
 
 static int
 row_job(sqlite3_stmt *s, struct store_job *j)
@@ -320,6 +342,14 @@ row_job(sqlite3_stmt *s, struct store_job *j)
 	j->finished_at = sqlite3_column_int64(s, 13);
 	j->log = col_str(s, 14);
 	j->scheduled_at = sqlite3_column_int64(s, 15);
+	{
+		const unsigned char *src = sqlite3_column_text(s, 16);
+
+		j->config = src && strcmp((const char *)src, "config") == 0;
+	}
+	j->runs = (long)sqlite3_column_int64(s, 17);
+	j->failures = (long)sqlite3_column_int64(s, 18);
+	j->last_fire = sqlite3_column_int64(s, 19);
 	if (!j->id || !j->route || !j->status || !j->trigger || !j->args || !j->env) {
 		store_job_free(j);
 		errno = ENOMEM;
@@ -373,16 +403,20 @@ store_job_add(struct store *st, const struct store_job *j, bool replace, struct 
 	}
 	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
-	if (prepare(st, "SELECT status FROM jobs WHERE id = ?", &s, err) < 0)
+	if (prepare(st, "SELECT status, source FROM jobs WHERE id = ?", &s, err) < 0)
 		goto rollback;
 	sqlite3_bind_text(s, 1, j->id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(s, 0);
+		const char *source = (const char *)sqlite3_column_text(s, 1);
 		bool running = status && strcmp(status, "running") == 0;
+		bool config = source && strcmp(source, "config") == 0;
 
-		if (!replace || running) {
+		if (!replace || running || config) {
 			jerr_set(err, "job '%s' exists%s", j->id,
+				 config ? ": it is a cron task of the config" :
 				 running ? " and is running" : " (use --replace)");
+			running = running && !config;
 			sqlite3_finalize(s);
 			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			errno = running ? EALREADY : EEXIST;
@@ -505,10 +539,11 @@ store_job_cancel(struct store *st, const char *id, char **status, struct jerr *e
 	int found;
 
 	*status = NULL;
-	if (prepare(st, "UPDATE jobs SET status = 'cancelled' "
-		    "WHERE id = ? AND status = 'scheduled'", &s, err) < 0)
+	if (prepare(st, "UPDATE jobs SET status = 'cancelled', finished_at = ?2 "
+		    "WHERE id = ?1 AND status = 'scheduled' AND source = 'cli'", &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now_ms());
 	if (run_write(st, s, err, "cancel") < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 1)
@@ -530,7 +565,7 @@ store_jobs_due(struct store *st, int64_t upto, size_t max, struct store_job **v,
 	sqlite3_stmt *s;
 
 	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE status = 'scheduled' "
-		    "AND run_at <= ? ORDER BY run_at, id LIMIT ?", &s, err) < 0)
+		    "AND run_at <= ? AND source = 'cli' ORDER BY run_at, id LIMIT ?", &s, err) < 0)
 		return -1;
 	sqlite3_bind_int64(s, 1, upto);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
@@ -544,7 +579,8 @@ store_next_due(struct store *st, int64_t *at, struct jerr *err)
 	int rc;
 
 	*at = INT64_MAX;
-	if (prepare(st, "SELECT min(run_at) FROM jobs WHERE status = 'scheduled'", &s, err) < 0)
+	if (prepare(st, "SELECT min(run_at) FROM jobs WHERE status = 'scheduled' "
+		    "AND source = 'cli'", &s, err) < 0)
 		return -1;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
@@ -574,6 +610,40 @@ store_job_started(struct store *st, const char *id, long attempt, int64_t now,
 }
 
 int
+store_run_add(struct store *st, const char *id, const char *route, long attempt,
+	      int64_t started, int64_t finished, const char *status, int exit_code,
+	      int signal, const char *log, long keep, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "INSERT INTO runs (job_id, route, attempt, started_at, finished_at, "
+		    "status, exit_code, signal, log) VALUES (?,?,?,?,?,?,?,?,?)", &s, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, route, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, attempt);
+	sqlite3_bind_int64(s, 4, started);
+	sqlite3_bind_int64(s, 5, finished);
+	sqlite3_bind_text(s, 6, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 7, exit_code);
+	sqlite3_bind_int(s, 8, signal);
+	bind_text_or_null(s, 9, log);
+	if (run_write(st, s, err, "history") < 0)
+		return -1;
+	if (keep >= 0) {
+		if (prepare(st, "DELETE FROM runs WHERE route = ?1 AND id <= "
+			    "(SELECT id FROM runs WHERE route = ?1 ORDER BY id DESC "
+			    "LIMIT 1 OFFSET ?2)", &s, err) < 0)
+			return -1;
+		sqlite3_bind_text(s, 1, route, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, keep);
+		if (run_write(st, s, err, "prune") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
 store_job_finished(struct store *st, const char *id, const char *route, long attempt,
 		   int64_t started, int64_t now, const char *status, int exit_code,
 		   int signal, const char *log, long keep, struct jerr *err)
@@ -593,30 +663,9 @@ store_job_finished(struct store *st, const char *id, const char *route, long att
 	sqlite3_bind_text(s, 6, id, -1, SQLITE_STATIC);
 	if (run_write(st, s, err, "finish") < 0)
 		goto rollback;
-	if (prepare(st, "INSERT INTO runs (job_id, route, attempt, started_at, finished_at, "
-		    "status, exit_code, signal, log) VALUES (?,?,?,?,?,?,?,?,?)", &s, err) < 0)
+	if (store_run_add(st, id, route, attempt, started, now, status, exit_code, signal,
+			  log, keep, err) < 0)
 		goto rollback;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, route, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, attempt);
-	sqlite3_bind_int64(s, 4, started);
-	sqlite3_bind_int64(s, 5, now);
-	sqlite3_bind_text(s, 6, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 7, exit_code);
-	sqlite3_bind_int(s, 8, signal);
-	bind_text_or_null(s, 9, log);
-	if (run_write(st, s, err, "history") < 0)
-		goto rollback;
-	if (keep >= 0) {
-		if (prepare(st, "DELETE FROM runs WHERE route = ?1 AND id <= "
-			    "(SELECT id FROM runs WHERE route = ?1 ORDER BY id DESC "
-			    "LIMIT 1 OFFSET ?2)", &s, err) < 0)
-			goto rollback;
-		sqlite3_bind_text(s, 1, route, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, keep);
-		if (run_write(st, s, err, "prune") < 0)
-			goto rollback;
-	}
 	return exec_sql(st, "COMMIT", err);
 rollback:
 	{
@@ -642,12 +691,131 @@ store_job_reschedule(struct store *st, const char *id, int64_t run_at, struct je
 }
 
 int
+store_txn_begin(struct store *st, bool full, struct jerr *err)
+{
+	/* synchronous can only change outside a transaction. */
+	if (!full && exec_sql(st, "PRAGMA synchronous = NORMAL", err) < 0)
+		return -1;
+	st->relaxed = !full;
+	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0) {
+		store_txn_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+txn_end(struct store *st)
+{
+	if (st->relaxed) {
+		(void)sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+		st->relaxed = false;
+	}
+}
+
+int
+store_txn_commit(struct store *st, struct jerr *err)
+{
+	int rc = exec_sql(st, "COMMIT", err);
+
+	if (rc < 0) {
+		int e = errno;
+
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		errno = e;
+	}
+	txn_end(st);
+	return rc;
+}
+
+void
+store_txn_rollback(struct store *st)
+{
+	int e = errno;
+
+	if (!sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	txn_end(st);
+	errno = e;
+}
+
+int
+store_cron_put(struct store *st, const struct store_job *j, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "INSERT INTO jobs (id, route, status, trigger, cron, run_at, "
+		    "scheduled_at, attempts, created_at, started_at, finished_at, exit_code, "
+		    "signal, log, source, runs, failures, last_fire) "
+		    "VALUES (?1,?2,?3,'cron',?4,?5,?5,?6,?7,?8,?9,?10,?11,?12,'config',?13,?14,?15) "
+		    "ON CONFLICT(id) DO UPDATE SET route = ?2, status = ?3, cron = ?4, "
+		    "run_at = ?5, scheduled_at = ?5, attempts = ?6, started_at = ?8, "
+		    "finished_at = ?9, exit_code = ?10, signal = ?11, log = ?12, runs = ?13, "
+		    "failures = ?14, last_fire = ?15 WHERE source = 'config'", &s, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, j->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, j->route, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, j->status, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 4, j->cron);
+	sqlite3_bind_int64(s, 5, j->run_at);
+	sqlite3_bind_int64(s, 6, j->attempts);
+	sqlite3_bind_int64(s, 7, j->created_at);
+#define BIND_TIME(i, v) ((v) ? sqlite3_bind_int64(s, (i), (v)) : sqlite3_bind_null(s, (i)))
+	BIND_TIME(8, j->started_at);
+	BIND_TIME(9, j->finished_at);
+	if (j->has_exit) {
+		sqlite3_bind_int(s, 10, j->exit_code);
+		sqlite3_bind_int(s, 11, j->signal);
+	} else {
+		sqlite3_bind_null(s, 10);
+		sqlite3_bind_null(s, 11);
+	}
+	bind_text_or_null(s, 12, j->log);
+	sqlite3_bind_int64(s, 13, j->runs);
+	sqlite3_bind_int64(s, 14, j->failures);
+	BIND_TIME(15, j->last_fire);
+#undef BIND_TIME
+	if (run_write(st, s, err, "cron") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1;
+}
+
+int
+store_cron_list(struct store *st, struct store_job **v, size_t *n, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE source = 'config' ORDER BY id",
+		    &s, err) < 0)
+		return -1;
+	return collect(st, s, v, n, err);
+}
+
+int
+store_job_next(struct store *st, const struct store_job *j, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "UPDATE jobs SET status = ?2, run_at = ?3, scheduled_at = ?3, "
+		    "attempts = 0, runs = ?4, failures = ?5, last_fire = ?6 WHERE id = ?1",
+		    &s, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, j->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, j->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, j->run_at);
+	sqlite3_bind_int64(s, 4, j->runs);
+	sqlite3_bind_int64(s, 5, j->failures);
+	sqlite3_bind_int64(s, 6, j->last_fire);
+	return run_write(st, s, err, "next");
+}
+
+int
 store_jobs_running(struct store *st, struct store_job **v, size_t *n, struct jerr *err)
 {
 	sqlite3_stmt *s;
 
 	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE status = 'running' "
-		    "ORDER BY id", &s, err) < 0)
+		    "AND source = 'cli' ORDER BY id", &s, err) < 0)
 		return -1;
 	return collect(st, s, v, n, err);
 }
@@ -663,4 +831,81 @@ store_job_release(struct store *st, const char *id, long attempts, struct jerr *
 	sqlite3_bind_int64(s, 1, attempts);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
 	return run_write(st, s, err, "release");
+}
+
+/* ---- run history ---- */
+
+void
+store_history_free(struct store_run *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].job_id);
+		free(v[i].route);
+		free(v[i].status);
+		free(v[i].log);
+	}
+	free(v);
+}
+
+int
+store_history(struct store *st, const char *route, int64_t max, struct store_run **v,
+	      size_t *n, struct jerr *err)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if (prepare(st, "SELECT id, job_id, route, attempt, started_at, finished_at, status, "
+		    "exit_code, signal, log FROM runs WHERE (?1 IS NULL OR route = ?1) "
+		    "ORDER BY started_at DESC, id DESC LIMIT ?2", &s, err) < 0)
+		return -1;
+	bind_text_or_null(s, 1, route);
+	sqlite3_bind_int64(s, 2, max < 0 ? -1 : max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_run *r;
+
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct store_run *nv = reallocarray(*v, ncap, sizeof *nv);
+
+			if (nv == NULL)
+				goto oom;
+			*v = nv;
+			cap = ncap;
+		}
+		r = &(*v)[*n];
+		memset(r, 0, sizeof *r);
+		(*n)++;
+		r->id = sqlite3_column_int64(s, 0);
+		r->job_id = col_str(s, 1);
+		r->route = col_str(s, 2);
+		r->attempt = (long)sqlite3_column_int64(s, 3);
+		r->started_at = sqlite3_column_int64(s, 4);
+		r->finished_at = sqlite3_column_int64(s, 5);
+		r->status = col_str(s, 6);
+		r->has_exit = sqlite3_column_type(s, 7) != SQLITE_NULL;
+		r->exit_code = sqlite3_column_int(s, 7);
+		r->signal = sqlite3_column_int(s, 8);
+		r->log = col_str(s, 9);
+		if (!r->job_id || !r->route || !r->status ||
+		    (r->log == NULL && sqlite3_column_type(s, 9) != SQLITE_NULL))
+			goto oom;
+	}
+	if (rc != SQLITE_DONE) {
+		fail(st, err, "select");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	return 0;
+oom:
+	jerr_set(err, "store: out of memory");
+	errno = ENOMEM;
+fail:
+	sqlite3_finalize(s);
+	store_history_free(*v, *n);
+	*v = NULL;
+	*n = 0;
+	return -1;
 }

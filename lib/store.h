@@ -19,7 +19,7 @@
 #include "jerr.h"
 
 #define STORE_FILE "jobify.db"
-#define STORE_VERSION 1
+#define STORE_VERSION 2
 /* A job id: 13 characters of Crockford base32, the first 9 the creation
  * time in ms (so ids sort by creation), the last 4 random. */
 #define STORE_ID_LEN 13
@@ -45,6 +45,10 @@ struct store_job {
 	int signal;		/* 0: none */
 	int64_t created_at, started_at, finished_at; /* 0: not yet */
 	char *log;		/* the last run's log file, or NULL */
+	bool config;		/* a cron task of the config (id = route name) */
+	long runs;		/* cron jobs: fires run */
+	long failures;		/* cron jobs: consecutive failed runs */
+	int64_t last_fire;	/* cron jobs: the latest cron time handled, 0 none */
 };
 
 void store_job_free(struct store_job *j);
@@ -105,8 +109,53 @@ int store_job_reschedule(struct store *st, const char *id, int64_t run_at,
 /* Job ID was claimed (started) but never ran: back to scheduled with
  * ATTEMPTS as they were. */
 int store_job_release(struct store *st, const char *id, long attempts, struct jerr *err);
+/* A row of run history for job ID of ROUTE, pruned to KEEP rows per
+ * route (KEEP < 0: no pruning).  Part of the caller's transaction, if
+ * any. */
+int store_run_add(struct store *st, const char *id, const char *route, long attempt,
+		  int64_t started, int64_t finished, const char *status, int exit_code,
+		  int signal, const char *log, long keep, struct jerr *err);
+
+/* A transaction for a batch of writes.  FULL false: committed with
+ * synchronous = NORMAL (durable at the next checkpoint, not at commit),
+ * for the counters of config cron tasks, which a crash can only make
+ * one fire older; never for what a user scheduled. */
+int store_txn_begin(struct store *st, bool full, struct jerr *err);
+int store_txn_commit(struct store *st, struct jerr *err);
+void store_txn_rollback(struct store *st);
+
+/* Write the row of config cron task J (id = route name; status, cron,
+ * run_at, counters, last run): 1, or 0 when a job scheduled from the
+ * CLI holds that id (then nothing is written), -1. */
+int store_cron_put(struct store *st, const struct store_job *j, struct jerr *err);
+/* The rows of config cron tasks. */
+int store_cron_list(struct store *st, struct store_job **v, size_t *n, struct jerr *err);
+/* A dynamic cron job after a run: status (scheduled, or how it ended
+ * for good), next run_at (= scheduled_at), counters, attempts back to 0. */
+int store_job_next(struct store *st, const struct store_job *j, struct jerr *err);
+
 /* Jobs found running at start (the supervisor died under them): into *V. */
 int store_jobs_running(struct store *st, struct store_job **v, size_t *n,
 		       struct jerr *err);
+
+/* Run history (jobify history): one row per ended attempt. */
+struct store_run {
+	int64_t id;		/* the row's, in the order the rows were written */
+	char *job_id;
+	char *route;
+	long attempt;
+	int64_t started_at, finished_at;
+	char *status;		/* success failed timeout */
+	bool has_exit;		/* exit_code is set (a lost attempt has none) */
+	int exit_code;		/* 128+N for a signal; -1 for a lost attempt */
+	int signal;		/* 0: none */
+	char *log;		/* the attempt's log file, or NULL */
+};
+
+/* The newest MAX rows of history (by start, newest first), only ROUTE's
+ * when not NULL, into *V (*N of them).  0, or -1 with ERR set. */
+int store_history(struct store *st, const char *route, int64_t max,
+		  struct store_run **v, size_t *n, struct jerr *err);
+void store_history_free(struct store_run *v, size_t n);
 
 #endif

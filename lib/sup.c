@@ -75,6 +75,13 @@ struct track {
 	struct pend *qhead, *qtail; /* overlap = queue: fires waiting */
 	unsigned nq;
 	struct outlog log;	/* output = log: the route's log directory */
+	/* A durable cron task: its row in the store (status, counters, last
+	 * run), kept here and written in the batch at the end of each turn
+	 * of the loop when DIRTY.  NULL when the task is not durable. */
+	struct store_job *cj;
+	bool dirty;
+	struct track *dirty_next;
+	unsigned mark;		/* cron_sync's: still a durable cron task */
 };
 
 struct gen;
@@ -165,8 +172,28 @@ struct sup {
 	struct timer grace;	/* TK_GRACE */
 	struct store *store;
 	struct timer store_due;	/* TK_STORE, realtime: the next one-off job */
+	struct track *dirty;	/* cron rows to write at the end of the turn */
+	struct hist *hist;	/* history rows of cron runs, the same */
+	struct hist **hist_tail;
+	unsigned sync_mark;
 	int status;
 };
+
+/* A run of a config cron task, for the history: written with the turn's
+ * batch. */
+struct hist {
+	struct hist *next;
+	char *route, *status, *log;
+	long attempt, keep;
+	int64_t started, finished;
+	int code, sig;
+};
+
+/* A fire more than this late was missed (downtime, a clock step): the
+ * task's misfire policy decides.  Less is load, and runs. */
+#define MISFIRE_SLACK_MS 10000
+#define MISFIRE_SCAN 100000	/* cron times looked at for one misfire */
+#define MISFIRE_ALL_MAX 1000	/* missed fires `misfire = all` runs */
 
 /* ---- small helpers ---- */
 
@@ -371,6 +398,45 @@ has_calendar(const struct rstate *rs)
 	return t->cron && t->sched.kind != CRON_REBOOT;
 }
 
+/* ---- durable cron tasks: the row in memory ---- */
+
+/* Write TR's row with this turn's batch. */
+static void
+cj_touch(struct sup *s, struct track *tr)
+{
+	if (tr->cj && !tr->dirty) {
+		tr->dirty = true;
+		tr->dirty_next = s->dirty;
+		s->dirty = tr;
+	}
+}
+
+static void
+cj_status(struct sup *s, struct track *tr, const char *status)
+{
+	char *st;
+
+	if (tr->cj == NULL || strcmp(tr->cj->status, status) == 0)
+		return;
+	if ((st = strdup(status)) == NULL) {
+		log_error("store", tr->name, "out of memory");
+		return;
+	}
+	free(tr->cj->status);
+	tr->cj->status = st;
+	cj_touch(s, tr);
+}
+
+/* Whether the task is through: permanently failed, or max-runs run. */
+static bool
+cj_done(const struct task *t, const struct store_job *cj)
+{
+	if (cj == NULL)
+		return false;
+	return strcmp(cj->status, "permanently-failed") == 0 ||
+		(t->max_runs > 0 && cj->runs >= t->max_runs);
+}
+
 /* Arm RS for its first cron time strictly after AFTER (s). */
 static void
 plan(struct sup *s, struct rstate *rs, int64_t after)
@@ -380,6 +446,10 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 
 	if (!has_calendar(rs) || s->stopping)
 		return;
+	if (cj_done(t, rs->track->cj)) {
+		theap_disarm(&s->real, &rs->fire);
+		return;
+	}
 	if (t->start_at && after < t->start_at - 1)
 		after = t->start_at - 1;
 	if (cron_next(&t->sched, rs->tz, after, &next) < 0) {
@@ -391,6 +461,10 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 		at += (int64_t)arc4random_uniform(t->jitter_ms > UINT32_MAX ? UINT32_MAX
 						  : (uint32_t)t->jitter_ms) * NS_PER_MS;
 	rs->next_cron = next;
+	if (rs->track->cj && rs->track->cj->run_at != next * 1000) {
+		rs->track->cj->run_at = rs->track->cj->scheduled_at = next * 1000;
+		cj_touch(s, rs->track);
+	}
 	if (theap_arm(&s->real, &rs->fire, at) < 0) {
 		log_error("plan", rs->route->name, strerror(errno));
 	} else {
@@ -407,13 +481,6 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 			jlog_end(&l);
 		}
 	}
-}
-
-static void
-plan_all(struct sup *s, int64_t after)
-{
-	for (size_t i = 0; i < s->cur->n; i++)
-		plan(s, &s->cur->rs[i], after);
 }
 
 /* ---- the pid table ---- */
@@ -570,6 +637,9 @@ bury_dead(struct sup *s)
 
 static void run_finish(struct sup *s, struct run *r, int status, int code_override);
 static void store_rearm(struct sup *s);
+static void cj_started(struct sup *s, struct run *r);
+static void cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig,
+		     bool final);
 static void pickup(struct sup *s);
 static void reap(struct sup *s);
 static void request(struct sup *s, struct pend *p);
@@ -852,6 +922,21 @@ start_job(struct sup *s, struct pend *p)
 		pend_free(p);
 		return;
 	}
+	if (p->job == NULL && p->attempt == 1 && cj_done(rs->route->task, rs->track->cj)) {
+		struct jlog_line l;
+
+		/* A queued fire beyond max-runs (or after a permanent failure). */
+		jlog_begin(&l, JLOG_INFO, "skip");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "reason", strcmp(rs->track->cj->status, "permanently-failed") == 0 ?
+			 "permanently-failed" : "max-runs");
+		jlog_end(&l);
+		run_free(s, r);
+		if (p->busy)
+			rs->track->busy--;
+		pend_free(p);
+		return;
+	}
 	r->attempt = p->attempt;
 	r->scheduled = p->scheduled;
 	r->trigger = p->trigger;
@@ -866,6 +951,8 @@ start_job(struct sup *s, struct pend *p)
 	    jobenv_argv(rs->gen->conf, rs->route, r->job ? r->job->args : NULL, &argv,
 			&err) == 0)
 		(void)run_env(s, r, &envp, &err);
+	if (r->job == NULL)
+		cj_started(s, r);
 	run_spawn(s, r, argv, envp, &err, false);
 	jerr_free(&err);
 }
@@ -1150,7 +1237,10 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			start_handler(s, r, outcome, sig ? -1 : code, sig);
 		}
 	} else if (outcome[0] != 's') {
-		if ((long)r->attempt <= t->retry && !s->stopping) {
+		bool retry = (long)r->attempt <= t->retry && !s->stopping;
+
+		cj_ended(s, r, outcome, code, sig, !retry);
+		if (retry) {
 			struct pend *p = pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
 			int64_t delay = t->retry_delay_ms;
 
@@ -1173,6 +1263,8 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		} else {
 			start_handler(s, r, outcome, sig ? -1 : code, sig);
 		}
+	} else {
+		cj_ended(s, r, outcome, code, 0, true);
 	}
 	if (r->log_path) {
 		struct jerr err = JERR_INIT;
@@ -1314,6 +1406,422 @@ recover(struct sup *s)
 	jerr_free(&err);
 }
 
+/* ---- durable cron tasks: the store ---- */
+
+static void
+hist_free(struct hist *h)
+{
+	free(h->route);
+	free(h->status);
+	free(h->log);
+	free(h);
+}
+
+/* A row of history for run R of a config cron task, for the batch. */
+static void
+cj_history(struct sup *s, const struct run *r, const char *status, int code, int sig,
+	   int64_t now)
+{
+	struct hist *h = calloc(1, sizeof *h);
+
+	if (h == NULL || (h->route = strdup(r->rs->route->name)) == NULL ||
+	    (h->status = strdup(status)) == NULL ||
+	    (r->log_path && (h->log = strdup(r->log_path)) == NULL)) {
+		log_error("store", r->rs->route->name, "out of memory");
+		if (h)
+			hist_free(h);
+		return;
+	}
+	h->attempt = r->attempt;
+	h->keep = r->rs->gen->conf->history;
+	h->started = r->start_ms;
+	h->finished = now;
+	h->code = code;
+	h->sig = sig;
+	*s->hist_tail = h;
+	s->hist_tail = &h->next;
+}
+
+/* Write the turn's batch: the rows of cron tasks that changed and the
+ * history of their runs, in one transaction without a sync of its own
+ * (see store_txn_begin): thousands of fires a second cost no fsync each.
+ * A crash may lose the last of these; then a fire runs again as a
+ * misfire, never one less. */
+static void
+cron_flush(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	struct hist *h;
+	int rc = 0;
+
+	if (s->dirty == NULL && s->hist == NULL)
+		return;
+	if (s->store == NULL || store_txn_begin(s->store, false, &err) < 0)
+		rc = -1;
+	for (struct track *tr = s->dirty, *next; tr; tr = next) {
+		next = tr->dirty_next;
+		tr->dirty = false;
+		tr->dirty_next = NULL;
+		if (rc == 0 && store_cron_put(s->store, tr->cj, &err) == 0) {
+			struct jlog_line l;
+
+			/* A job scheduled with this id owns the row: this task
+			 * keeps its counters in memory only. */
+			jlog_begin(&l, JLOG_WARN, "not-durable");
+			jlog_str(&l, "route", tr->name);
+			jlog_str(&l, "reason", "a job scheduled from the command line has this id");
+			jlog_end(&l);
+			job_free(tr->cj);
+			tr->cj = NULL;
+		}
+	}
+	s->dirty = NULL;
+	while ((h = s->hist) != NULL) {
+		if (rc == 0 && store_run_add(s->store, h->route, h->route, h->attempt, h->started,
+					     h->finished, h->status, h->code, h->sig, h->log,
+					     h->keep, &err) < 0)
+			rc = -1;
+		s->hist = h->next;
+		hist_free(h);
+	}
+	s->hist_tail = &s->hist;
+	if (rc == 0)
+		rc = store_txn_commit(s->store, &err);
+	else if (s->store)
+		store_txn_rollback(s->store);
+	if (rc < 0)
+		log_error("store", NULL, jerr_msg(&err));
+	jerr_free(&err);
+}
+
+/* A new row for durable cron task RS. */
+static struct store_job *
+cj_new(const struct rstate *rs, int64_t now)
+{
+	struct store_job *j = calloc(1, sizeof *j);
+
+	if (j == NULL)
+		return NULL;
+	j->id = strdup(rs->route->name);
+	j->route = strdup(rs->route->name);
+	j->status = strdup("scheduled");
+	j->trigger = strdup("cron");
+	j->cron = strdup(rs->route->task->cron);
+	j->args = calloc(1, sizeof *j->args);
+	j->env = calloc(1, sizeof *j->env);
+	j->created_at = now;
+	j->config = true;
+	if (!j->id || !j->route || !j->status || !j->trigger || !j->cron || !j->args ||
+	    !j->env) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Replace string *P with a copy of V. */
+static int
+set_str(char **p, const char *v)
+{
+	char *c = strdup(v);
+
+	if (c == NULL)
+		return -1;
+	free(*p);
+	*p = c;
+	return 0;
+}
+
+/* Bring the rows of durable cron tasks in line with the current config:
+ * at start with the rows LOADED from the store (taken from the vector
+ * as they are used), at a reload with none.  A task whose cron changed
+ * starts over (counters back to 0); a task no longer in the config is
+ * cancelled; one that comes back is scheduled again. */
+static void
+cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded)
+{
+	int64_t now = timefmt_now_ms();
+	unsigned mark = ++s->sync_mark;
+
+	for (size_t i = 0; s->store && i < g->n; i++) {
+		struct rstate *rs = &g->rs[i];
+		const struct task *t = rs->route->task;
+		struct track *tr = rs->track;
+		struct store_job *cj;
+
+		if (!t->cron || !t->durable)
+			continue;
+		tr->mark = mark;
+		for (size_t k = 0; tr->cj == NULL && k < nloaded; k++)
+			if (loaded[k].id && strcmp(loaded[k].id, tr->name) == 0 &&
+			    (tr->cj = malloc(sizeof *tr->cj)) != NULL) {
+				*tr->cj = loaded[k];
+				memset(&loaded[k], 0, sizeof loaded[k]);
+				if (strcmp(tr->cj->status, "running") == 0) {
+					/* We died under it: a failed run. */
+					struct jlog_line l;
+
+					jlog_begin(&l, JLOG_WARN, "lost");
+					jlog_str(&l, "route", tr->name);
+					jlog_int(&l, "attempt", tr->cj->attempts);
+					jlog_end(&l);
+					(void)store_run_add(s->store, tr->name, tr->name,
+							    tr->cj->attempts, tr->cj->started_at,
+							    now, "failed", -1, 0, tr->cj->log,
+							    rs->gen->conf->history, NULL);
+					tr->cj->failures++;
+					tr->cj->has_exit = true;
+					tr->cj->exit_code = -1;
+					tr->cj->signal = 0;
+					tr->cj->finished_at = now;
+					(void)set_str(&tr->cj->status, "scheduled");
+				}
+			}
+		if (tr->cj == NULL && (tr->cj = cj_new(rs, now)) == NULL) {
+			log_error("store", tr->name, "out of memory");
+			continue;
+		}
+		cj = tr->cj;
+		if (cj->cron == NULL || strcmp(cj->cron, t->cron) != 0) {
+			if (cj->runs || cj->failures) {
+				struct jlog_line l;
+
+				jlog_begin(&l, JLOG_INFO, "counters-reset");
+				jlog_str(&l, "route", tr->name);
+				jlog_str(&l, "reason", "the cron changed");
+				jlog_end(&l);
+			}
+			cj->runs = cj->failures = 0;
+			cj->last_fire = 0;
+			(void)set_str(&cj->cron, t->cron);
+			(void)set_str(&cj->status, "scheduled");
+		}
+		if (strcmp(cj->status, "running") != 0) {
+			bool done = cj_done(t, cj), failed = t->max_failures > 0 &&
+				cj->failures >= t->max_failures;
+
+			if (failed)
+				(void)set_str(&cj->status, "permanently-failed");
+			else if (!done)
+				(void)set_str(&cj->status, "scheduled");
+			else if (strcmp(cj->status, "scheduled") == 0 ||
+				 strcmp(cj->status, "cancelled") == 0 ||
+				 strcmp(cj->status, "permanently-failed") == 0)
+				(void)set_str(&cj->status, cj->has_exit && cj->exit_code != 0 ?
+					      "failed" : "success");
+		}
+		cj_touch(s, tr);
+	}
+	/* Rows of tasks that are gone (or no longer durable cron tasks). */
+	for (struct track *tr = s->tracks; tr; tr = tr->next)
+		if (tr->cj && tr->mark != mark &&
+		    (strcmp(tr->cj->status, "scheduled") == 0 ||
+		     strcmp(tr->cj->status, "running") == 0)) {
+			(void)set_str(&tr->cj->status, "cancelled");
+			tr->cj->finished_at = now;
+			cj_touch(s, tr);
+		}
+	for (size_t k = 0; k < nloaded; k++)
+		if (loaded[k].id && (strcmp(loaded[k].status, "scheduled") == 0 ||
+				     strcmp(loaded[k].status, "running") == 0)) {
+			struct jerr err = JERR_INIT;
+
+			(void)set_str(&loaded[k].status, "cancelled");
+			loaded[k].finished_at = now;
+			if (store_cron_put(s->store, &loaded[k], &err) < 0)
+				log_error("store", loaded[k].id, jerr_msg(&err));
+			jerr_free(&err);
+		}
+}
+
+/* At start: the rows of the store, synced; and each durable cron task
+ * planned from its last fire, so that fires missed while we were down
+ * come due at once and meet the misfire policy. */
+static void
+cron_start(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	struct store_job *v = NULL;
+	size_t n = 0;
+	int64_t now = timefmt_now();
+
+	if (s->store && store_cron_list(s->store, &v, &n, &err) < 0)
+		log_error("store", NULL, jerr_msg(&err));
+	jerr_free(&err);
+	cron_sync(s, s->cur, v, n);
+	store_job_list_free(v, n);
+	for (size_t i = 0; i < s->cur->n; i++) {
+		struct rstate *rs = &s->cur->rs[i];
+		const struct store_job *cj = rs->track->cj;
+
+		plan(s, rs, cj && cj->last_fire > 0 && cj->last_fire / 1000 < now ?
+		     cj->last_fire / 1000 : now);
+	}
+	cron_flush(s);
+}
+
+/* A run of a config cron task started (ATTEMPT 1: a fire). */
+static void
+cj_started(struct sup *s, struct run *r)
+{
+	struct track *tr = r->rs->track;
+	struct store_job *cj = tr->cj;
+
+	if (cj == NULL)
+		return;
+	if (r->attempt == 1) {
+		cj->runs++;
+		if (cj_done(r->rs->route->task, cj))
+			theap_disarm(&s->real, &r->rs->fire);	/* max-runs: the last */
+	}
+	cj->attempts = r->attempt;
+	cj->started_at = r->start_ms;
+	cj_status(s, tr, "running");
+	cj_touch(s, tr);
+}
+
+/* Run R of a config cron task ended with OUTCOME; FINAL: no retry follows. */
+static void
+cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig, bool final)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	struct track *tr = rs->track;
+	struct store_job *cj = tr->cj;
+	int64_t now = timefmt_now_ms();
+
+	if (cj == NULL)
+		return;
+	cj_history(s, r, outcome, code, sig, now);
+	if (!final)
+		return;
+	cj->failures = outcome[0] == 's' ? 0 : cj->failures + 1;
+	cj->finished_at = now;
+	cj->has_exit = true;
+	cj->exit_code = code;
+	cj->signal = sig;
+	if (r->log_path)
+		(void)set_str(&cj->log, r->log_path);
+	if (t->max_failures > 0 && cj->failures >= t->max_failures) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_ERROR, "permanently-failed");
+		jlog_str(&l, "route", tr->name);
+		jlog_int(&l, "failures", cj->failures);
+		jlog_end(&l);
+		cj_status(s, tr, "permanently-failed");
+		theap_disarm(&s->real, &rs->fire);
+	} else if (tr->busy > 0) {
+		cj_status(s, tr, "running");
+	} else if (t->max_runs > 0 && cj->runs >= t->max_runs) {
+		cj_status(s, tr, outcome);
+	} else {
+		cj_status(s, tr, "scheduled");
+	}
+	cj_touch(s, tr);
+}
+
+/* A queued fire for cron time WHEN, whatever the overlap policy. */
+static void
+fire_queued(struct sup *s, struct rstate *rs, int64_t when)
+{
+	struct track *tr = rs->track;
+	struct pend *p = pend_new(rs, 1, when, "cron");
+
+	(void)s;
+	if (p == NULL) {
+		log_error("misfire", rs->route->name, "out of memory");
+		return;
+	}
+	if (tr->qtail)
+		tr->qtail->next = p;
+	else
+		tr->qhead = p;
+	tr->qtail = p;
+	tr->nq++;
+}
+
+/* The latest cron time of RS in [FROM, BEFORE), at most MISFIRE_SCAN
+ * looked at, or 0; *COUNT: how many there were (MISFIRE_SCAN: at least). */
+static int64_t
+latest_in(const struct rstate *rs, int64_t from, int64_t before, int64_t *count)
+{
+	const struct task *t = rs->route->task;
+	int64_t latest = 0, x = from - 1, nx;
+
+	*count = 0;
+	while (*count < MISFIRE_SCAN && cron_next(&t->sched, rs->tz, x, &nx) == 0 &&
+	       nx < before) {
+		latest = x = nx;
+		(*count)++;
+	}
+	return latest;
+}
+
+/* The fire of RS for cron time FIRST comes at NOW (s), so late that it
+ * was missed, and maybe more after it: the misfire policy says what
+ * runs.  The next fire is planned after NOW. */
+static void
+misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
+{
+	const struct task *t = rs->route->task;
+	int64_t count, latest = latest_in(rs, first, now, &count), run = 0;
+	struct jlog_line l;
+	char a[TIMEFMT_BUFSZ], b[TIMEFMT_BUFSZ];
+
+	if (count == 0) {	/* (FIRST itself is before NOW) */
+		latest = first;
+		count = 1;
+	}
+	if (count == MISFIRE_SCAN && t->misfire != MISFIRE_ALL) {
+		/* Too many to walk: the latest is in the last week or the
+		 * grace, whichever is longer, or it is the one we got to. */
+		int64_t back = t->misfire == MISFIRE_GRACE ? t->misfire_grace_ms / 1000 : 0, c;
+		int64_t l2 = latest_in(rs, now - (back > 7 * 86400 ? back : 7 * 86400), now, &c);
+
+		if (l2 > latest)
+			latest = l2;
+	}
+	plan(s, rs, now - 1);
+	switch (t->misfire) {
+	case MISFIRE_SKIP:
+		break;
+	case MISFIRE_GRACE:
+		if ((now - latest) * 1000 > t->misfire_grace_ms)
+			break;
+		/* fall through */
+	case MISFIRE_ONCE:
+		fire(s, rs, latest);
+		run = 1;
+		break;
+	case MISFIRE_ALL:
+		for (int64_t x = first, nx; run < count && run < MISFIRE_ALL_MAX; x = nx) {
+			fire_queued(s, rs, x);
+			run++;
+			if (cron_next(&t->sched, rs->tz, x, &nx) < 0)
+				break;
+		}
+		dequeue(s, rs->track);
+		break;
+	}
+	jlog_begin(&l, JLOG_WARN, "misfire");
+	jlog_str(&l, "route", rs->route->name);
+	jlog_str(&l, "policy", conf_misfire_name(t->misfire));
+	jlog_int(&l, "missed", count);
+	if (count == MISFIRE_SCAN)
+		jlog_str(&l, "missed_more", "yes");
+	iso(first, rs->tz, a);
+	jlog_str(&l, "first", a);
+	iso(latest, rs->tz, b);
+	jlog_str(&l, "latest", b);
+	jlog_int(&l, "run", run);
+	jlog_end(&l);
+	if (rs->track->cj && rs->track->cj->last_fire < latest * 1000) {
+		rs->track->cj->last_fire = latest * 1000;
+		cj_touch(s, rs->track);
+	}
+}
+
 /* ---- timers ---- */
 
 static void
@@ -1423,12 +1931,20 @@ on_real(struct sup *s)
 	if (read(s->tfd_real, &ticks, sizeof ticks) < 0) {
 		if (errno == ECANCELED) {
 			struct jlog_line l;
+			int64_t at = real_ns();
 
-			/* The clock was set: every deadline is re-planned from now. */
+			/* The clock was set.  A fire it jumped past comes due now,
+			 * late, and meets the misfire policy; the others are
+			 * planned again from now (after a step back, sooner). */
 			jlog_begin(&l, JLOG_WARN, "clock-change");
 			jlog_end(&l);
 			s->real_armed = -1;
-			plan_all(s, timefmt_now());
+			for (size_t i = 0; i < s->cur->n; i++) {
+				struct rstate *rs = &s->cur->rs[i];
+
+				if (!timer_armed(&rs->fire) || rs->fire.at > at)
+					plan(s, rs, at / NS_PER_S);
+			}
 		} else if (errno != EAGAIN && errno != EINTR) {
 			log_error("timerfd", NULL, strerror(errno));
 		}
@@ -1447,9 +1963,17 @@ on_real(struct sup *s)
 		int64_t when = rs->next_cron;
 		int64_t after = now / NS_PER_S - 1;
 
+		if (now - t->at > MISFIRE_SLACK_MS * NS_PER_MS) {
+			misfire(s, rs, when, now / NS_PER_S);
+			continue;
+		}
 		/* The next fire first: the run may take the rest of this turn. */
 		plan(s, rs, when > after ? when : after);
 		fire(s, rs, when);
+		if (rs->track->cj && rs->track->cj->last_fire < when * 1000) {
+			rs->track->cj->last_fire = when * 1000;
+			cj_touch(s, rs->track);
+		}
 	}
 }
 
@@ -1759,6 +2283,8 @@ reload(struct sup *s, const char *why)
 		log_error("reload-failed", NULL, "out of memory");
 		return;
 	}
+	/* Rows of durable cron tasks first: a changed cron starts over. */
+	cron_sync(s, g, NULL, 0);
 	/* A route whose schedule is unchanged keeps its planned fire. */
 	for (size_t i = 0; i < g->n; i++) {
 		struct rstate *rs = &g->rs[i];
@@ -1932,7 +2458,9 @@ loop(struct sup *s)
 		for (int i = 0; i < n; i++)
 			dispatch(s, ev[i].data.ptr);
 		bury_dead(s);
+		cron_flush(s);
 	}
+	cron_flush(s);
 }
 
 static void
@@ -1960,6 +2488,7 @@ sup_free(struct sup *s)
 
 		s->tracks = t->next;
 		free(t->name);
+		job_free(t->cj);
 		free(t);
 	}
 	free(s->track_tab);
@@ -2001,6 +2530,7 @@ sup_run(struct conf *conf)
 	theap_init(&s.mono);
 	timer_init(&s.grace, TK_GRACE);
 	timer_init(&s.store_due, TK_STORE);
+	s.hist_tail = &s.hist;
 	if ((s.state_dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
 		log_error("start", NULL, "cannot tell where the state directory is: "
 			  "set state-dir in the config");
@@ -2056,7 +2586,7 @@ sup_run(struct conf *conf)
 		s.status = JX_STARTUP;
 		goto out;
 	}
-	plan_all(&s, timefmt_now());
+	cron_start(&s);
 	store_rearm(&s);
 	log_ready(&s);
 	(void)notify_send("READY=1");
