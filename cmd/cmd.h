@@ -36,6 +36,8 @@ int cmd_jobs(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_cancel(struct cli *cli, int argc, char **argv);
 int cmd_wait(struct cli *cli, int argc, char **argv);
+int cmd_history(struct cli *cli, int argc, char **argv);
+int cmd_logs(struct cli *cli, int argc, char **argv);
 
 struct route;
 /* The attached route NAME for command CMD, or NULL after printing why
@@ -43,6 +45,13 @@ struct route;
  * add), with *RC = 66. */
 const struct route *cmd_find_route(const struct cli *cli, const char *cmd,
 				   const struct conf *conf, const char *name, int *rc);
+
+struct ctl_client;
+/* Connect to the control socket of the supervisor of CONF (state dir
+ * DIR).  NULL with *RC = JX_OK when none listens, or after printing why
+ * with *RC set (77 permission, 69 other). */
+struct ctl_client *cmd_sup_connect(const struct cli *cli, const char *cmd,
+				   const struct conf *conf, const char *dir, int *rc);
 
 /* Print CMD's usage to stdout (rc 0) or a hint to stderr (otherwise) and
  * return RC. */

@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "ctl.h"
 #include "diag.h"
 #include "paths.h"
 
@@ -120,4 +121,30 @@ cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings)
 	diag_free(&diag);
 	free(path);
 	return conf;
+}
+
+struct ctl_client *
+cmd_sup_connect(const struct cli *cli, const char *cmd, const struct conf *conf,
+		const char *dir, int *rc)
+{
+	struct jerr err = JERR_INIT;
+	struct ctl_client *cl = NULL;
+	char *path = paths_socket(conf->socket, conf->path, conf->state_dir != NULL, dir);
+
+	*rc = JX_OK;
+	if (path == NULL) {
+		cmd_error(cli, "%s: out of memory", cmd);
+		*rc = JX_SOFTWARE;
+		return NULL;
+	}
+	if (ctl_connect(path, &cl, &err) < 0) {
+		if (errno != ENOENT && errno != ECONNREFUSED) {
+			cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
+			*rc = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_UNAVAILABLE;
+		}
+		cl = NULL;
+	}
+	jerr_free(&err);
+	free(path);
+	return cl;
 }

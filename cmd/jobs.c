@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "ctl.h"
 #include "duration.h"
 #include "json.h"
 #include "jobenv.h"
@@ -27,13 +28,6 @@
 #include "words.h"
 
 extern char **environ;
-
-static const struct option common_longopts[] = {
-	{ "config",  required_argument, NULL, OPT_CONFIG },
-	{ "help",    no_argument,       NULL, OPT_HELP },
-	{ "version", no_argument,       NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
-};
 
 /* The state directory of CONF, created, and its store opened. */
 static struct store *
@@ -66,14 +60,22 @@ open_store(const struct cli *cli, const char *cmd, const struct conf *conf, char
 	return st;
 }
 
-/* Tell a running supervisor of DIR that the store has a new job. */
+/* Tell a running supervisor that the store changed (a new job, a
+ * cancelled one).  None running is fine: it reads the store at start.
+ * It answers before it looks, so this costs one round trip. */
 static void
-wake(const char *dir)
+wake(const struct cli *cli, const struct conf *conf, const char *dir)
 {
-	pid_t pid;
+	struct ctl_client *cl;
+	char *line = NULL;
+	int rc;
 
-	if (statedir_holder(dir, &pid, NULL) == 1)
-		(void)kill(pid, SIGUSR1);
+	if ((cl = cmd_sup_connect(cli, "wake", conf, dir, &rc)) == NULL)
+		return;
+	if (ctl_request(cl, "wake", 0, NULL, NULL) == 0)
+		(void)ctl_reply(cl, 2000, &line, NULL);
+	free(line);
+	ctl_client_close(cl);
 }
 
 static const char *
@@ -363,7 +365,9 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 	} else {
 		printf("%s\n", j.id);
 		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
-		wake(dir);
+		store_close(st);
+		st = NULL;
+		wake(cli, conf, dir);
 	}
 	store_close(st);
 out:
@@ -584,13 +588,25 @@ out:
 int
 cmd_cancel(struct cli *cli, int argc, char **argv)
 {
+	enum { OPT_KILL = 256 };
+	static const struct option longopts[] = {
+		{ "kill",    no_argument,       NULL, OPT_KILL },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct jerr err = JERR_INIT;
+	struct ctl_client *cl = NULL;
 	struct conf *conf;
 	struct store *st;
+	char *dir = NULL;
+	bool kill_running = false, changed = false;
 	int opt, rc;
 
-	while ((opt = cmd_getopt(cli, "cancel", argc, argv, "c:h", common_longopts)) != -1) {
+	while ((opt = cmd_getopt(cli, "cancel", argc, argv, "c:h", longopts)) != -1) {
 		switch (opt) {
+		case OPT_KILL: kill_running = true; break;
 		case OPT_CONFIG: break;
 		case OPT_HELP: return cmd_usage(cli, "cancel", JX_OK);
 		default: return JX_USAGE;
@@ -600,29 +616,79 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 		return cmd_usage_error(cli, "cancel", "a job id is needed");
 	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 		return rc;
-	if ((st = open_store(cli, "cancel", conf, NULL, &rc)) == NULL)
+	if ((st = open_store(cli, "cancel", conf, &dir, &rc)) == NULL)
 		goto out;
 	for (int i = optind; i < argc; i++) {
+		struct store_job j;
 		char *status;
-		int c = store_job_cancel(st, argv[i], &status, &err);
+		int c = store_job_cancel(st, argv[i], &status, &err), found;
 
 		if (c < 0) {
 			cmd_error(cli, "cancel: %s", jerr_msg(&err));
 			rc = JX_TEMPFAIL;
-		} else if (c == 0 && status == NULL) {
+			continue;
+		}
+		if (c == 1) {
+			changed = true;
+			continue;
+		}
+		if (status == NULL) {
 			cmd_error(cli, "cancel: no job '%s'", argv[i]);
 			rc = JX_NOINPUT;
-		} else if (c == 0) {
-			cmd_error(cli, "cancel: job '%s' is %s%s", argv[i], status,
-				  strcmp(status, "running") == 0 ?
-				  " (stopping a running job is not supported yet)" : "; nothing to cancel");
+			continue;
+		}
+		found = store_job_get(st, argv[i], &j, NULL);
+		if (found == 1 && j.config) {
+			cmd_error(cli, "cancel: '%s' is a cron task of the config: remove it "
+				  "there (and reload)", argv[i]);
 			if (rc == JX_OK)
 				rc = JX_DATAERR;
-			free(status);
+		} else if (strcmp(status, "running") != 0) {
+			cmd_error(cli, "cancel: job '%s' is %s; nothing to cancel", argv[i], status);
+			if (rc == JX_OK)
+				rc = JX_DATAERR;
+		} else if (!kill_running) {
+			cmd_error(cli, "cancel: job '%s' is running (--kill stops it)", argv[i]);
+			if (rc == JX_OK)
+				rc = JX_DATAERR;
+		} else {
+			/* Only the supervisor can stop its process. */
+			char *line = NULL;
+			char *args[2] = { argv[i], "kill" };
+			int crc;
+
+			if (cl == NULL && (cl = cmd_sup_connect(cli, "cancel", conf, dir, &crc)) == NULL) {
+				if (crc == JX_OK)
+					cmd_error(cli, "cancel: job '%s' is marked running but no "
+						  "supervisor runs (the next one will record it lost)",
+						  argv[i]);
+				rc = crc == JX_OK ? JX_UNAVAILABLE : crc;
+			} else if (ctl_request(cl, "cancel", 2, args, &err) < 0 ||
+				   ctl_reply(cl, 10000, &line, &err) != 1) {
+				cmd_error(cli, "cancel: the supervisor: %s",
+					  err.set ? jerr_msg(&err) : "no answer");
+				rc = JX_UNAVAILABLE;
+			} else if (strncmp(line, "ok", 2) != 0) {
+				const char *text = strchr(line, ' ');
+
+				text = text ? strchr(text + 1, ' ') : NULL;
+				cmd_error(cli, "cancel: %s", text ? text + 1 : line);
+				if (rc == JX_OK)
+					rc = JX_DATAERR;
+			}
+			free(line);
 		}
+		if (found == 1)
+			store_job_free(&j);
+		free(status);
 	}
 	store_close(st);
+	if (cl)
+		ctl_client_close(cl);
+	if (changed)
+		wake(cli, conf, dir);	/* for whoever waits on a cancelled job */
 out:
+	free(dir);
 	jerr_free(&err);
 	conf_free(conf);
 	return rc;
@@ -689,11 +755,17 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	deadline = timeout < 0 ? -1 : ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout;
-	for (int i = optind; i < argc; i++) {
-		for (;;) {
+	/* Each job must exist; then ask the supervisor to tell us as they
+	 * end, and read the store for how.  A supervisor that goes away (a
+	 * restart) is asked again; none at all cannot end anything. */
+	for (;;) {
+		char **pending = NULL, *line = NULL;
+		struct ctl_client *cl;
+		int crc, got = 0;
+
+		for (int i = optind; i < argc; i++) {
 			struct store_job j;
 			int found = store_job_get(st, argv[i], &j, &err);
-			pid_t pid;
 
 			if (found <= 0) {
 				if (found < 0)
@@ -701,30 +773,66 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 				else
 					cmd_error(cli, "wait: no job '%s'", argv[i]);
 				rc = found < 0 ? JX_TEMPFAIL : JX_NOINPUT;
+				strv_free(pending);
 				goto close;
 			}
-			if (job_done(&j)) {
+			if (job_done(&j))
 				rc = job_exit(&j);
+			else if (strv_push(&pending, argv[i]) < 0) {
 				store_job_free(&j);
-				break;
+				rc = JX_SOFTWARE;
+				goto close;
 			}
 			store_job_free(&j);
-			if (statedir_holder(dir, &pid, NULL) != 1) {
-				cmd_error(cli, "wait: job '%s' is not done and no supervisor is running "
-					  "(start one: jobify run)", argv[i]);
-				rc = JX_UNAVAILABLE;
-				goto close;
-			}
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			if (deadline >= 0 && ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= deadline) {
-				cmd_error(cli, "wait: job '%s' did not end within the --timeout", argv[i]);
-				rc = JX_TEMPFAIL;
-				goto close;
-			}
-			/* The store is read again every 20 ms: the supervisor does not
-			 * yet tell waiters of an end (that needs the control socket). */
-			(void)poll(NULL, 0, 20);
 		}
+		if (pending == NULL)
+			break;	/* rc: the last job's */
+		if ((cl = cmd_sup_connect(cli, "wait", conf, dir, &crc)) == NULL) {
+			if (crc == JX_OK)
+				cmd_error(cli, "wait: job '%s' is not done and no supervisor is "
+					  "running (start one: jobify run)", pending[0]);
+			rc = crc == JX_OK ? JX_UNAVAILABLE : crc;
+			strv_free(pending);
+			goto close;
+		}
+		if (ctl_request(cl, "wait", (int)strv_len(pending), pending, &err) < 0) {
+			cmd_error(cli, "wait: %s", jerr_msg(&err));
+			rc = JX_UNAVAILABLE;
+			ctl_client_close(cl);
+			strv_free(pending);
+			goto close;
+		}
+		strv_free(pending);
+		for (;;) {
+			int left = -1;
+
+			if (deadline >= 0) {
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				left = (int)(deadline - (ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
+				if (left < 0)
+					left = 0;
+			}
+			free(line);
+			line = NULL;
+			got = ctl_reply(cl, left, &line, NULL);
+			if (got != 1 || strncmp(line, "done ", 5) != 0)
+				break;
+		}
+		ctl_client_close(cl);
+		if (got == 0) {
+			free(line);
+			cmd_error(cli, "wait: not all ended within the --timeout");
+			rc = JX_TEMPFAIL;
+			goto close;
+		}
+		if (got == 1 && strncmp(line, "err ", 4) == 0) {
+			cmd_error(cli, "wait: the supervisor: %s", line + 4);
+			free(line);
+			rc = JX_UNAVAILABLE;
+			goto close;
+		}
+		free(line);
+		/* "ok", or the supervisor went away: read the store again. */
 	}
 close:
 	store_close(st);

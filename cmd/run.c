@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "ctl.h"
 #include "execrun.h"
 #include "jlog.h"
 #include "paths.h"
@@ -140,6 +141,7 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct jerr err = JERR_INIT;
+	struct ctl_client *cl;
 	struct conf *conf;
 	char *dir;
 	pid_t pid;
@@ -168,6 +170,31 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 		conf_free(conf);
 		return JX_CONFIG;
 	}
+	/* Through the control socket the answer says whether the supervisor
+	 * took the new config; a signal only says it was sent. */
+	if ((cl = cmd_sup_connect(cli, "reload", conf, dir, &rc)) != NULL) {
+		char *line = NULL;
+
+		if (ctl_request(cl, "reload", 0, NULL, &err) < 0 ||
+		    ctl_reply(cl, 60000, &line, &err) != 1) {
+			cmd_error(cli, "reload: the supervisor: %s",
+				  err.set ? jerr_msg(&err) : "no answer within 60 s");
+			rc = JX_UNAVAILABLE;
+		} else if (strncmp(line, "ok", 2) == 0) {
+			rc = JX_OK;
+		} else {
+			const char *text = strchr(line, ' ');
+
+			text = text ? strchr(text + 1, ' ') : NULL;
+			cmd_error(cli, "reload: %s", text ? text + 1 : line);
+			rc = strncmp(line, "err config", 10) == 0 ? JX_CONFIG : JX_UNAVAILABLE;
+		}
+		free(line);
+		ctl_client_close(cl);
+		goto done;
+	}
+	if (rc != JX_OK)
+		goto done;
 	held = statedir_holder(dir, &pid, &err);
 	if (held < 0) {
 		cmd_error(cli, "reload: %s", jerr_msg(&err));
@@ -182,6 +209,7 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 	} else {
 		rc = JX_OK;
 	}
+done:
 	jerr_free(&err);
 	free(dir);
 	conf_free(conf);

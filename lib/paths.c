@@ -110,3 +110,24 @@ paths_state_dir(const char *conf_value, const char *config_file)
 		return NULL;
 	return path;
 }
+
+char *
+paths_socket(const char *conf_value, const char *config_file, bool own_state_dir,
+	     const char *state_dir)
+{
+	const char *run = getenv("XDG_RUNTIME_DIR");
+	char *path;
+
+	if (conf_value)
+		return paths_resolve(config_file, conf_value);
+	if (!own_state_dir && geteuid() == 0)
+		return strdup("/run/jobify/jobify.sock");
+	if (!own_state_dir && run && run[0] == '/') {
+		if (asprintf(&path, "%s/jobify/jobify.sock", run) < 0)
+			return NULL;
+		return path;
+	}
+	if (asprintf(&path, "%s/jobify.sock", state_dir) < 0)
+		return NULL;
+	return path;
+}

@@ -2,6 +2,8 @@
 #ifndef JOBIFY_PATHS_H
 #define JOBIFY_PATHS_H
 
+#include <stdbool.h>
+
 /* Which rule chose the config path. */
 enum paths_origin {
 	PATHS_OPTION,	/* -c FILE */
@@ -28,5 +30,13 @@ char *paths_resolve(const char *base_file, const char *path);
  * for root (as SPEC §3 says, whatever the configured prefix), else $XDG_STATE_HOME/jobify ($HOME/.local/state/jobify).
  * malloc'd, or NULL with errno set. */
 char *paths_state_dir(const char *conf_value, const char *config_file);
+
+/* The control socket: CONF_VALUE (socket = ..., resolved like state-dir)
+ * if set; else, when the config sets its own state-dir, STATE_DIR/
+ * jobify.sock, so that two supervisors with their own state never share
+ * one; else /run/jobify/jobify.sock for root, $XDG_RUNTIME_DIR/jobify/
+ * jobify.sock, or STATE_DIR/jobify.sock.  malloc'd, or NULL. */
+char *paths_socket(const char *conf_value, const char *config_file, bool own_state_dir,
+		   const char *state_dir);
 
 #endif

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "cron.h"
 #include "exitcode.h"
+#include "ctl.h"
 #include "jlog.h"
 #include "jobenv.h"
 #include "lifespan.h"
@@ -48,7 +49,7 @@ extern char **environ;
 #define PID_BUCKETS 1024
 
 enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE };
-enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT };
+enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT };
 
 /* What epoll_event.data.ptr points to. */
 struct watch {
@@ -123,6 +124,14 @@ struct pend {
 	struct store_job *job;	/* a job of the store, owned; NULL for cron */
 };
 
+/* A client of the control socket. */
+struct client {
+	struct watch w;
+	struct ctl_conn *c;
+	struct client *next;
+	char **wait;		/* the job ids its `wait` waits for, or NULL */
+};
+
 struct run {
 	struct timer timeout;	/* TK_TIMEOUT, monotonic */
 	struct timer kill;	/* TK_KILL, monotonic */
@@ -132,6 +141,7 @@ struct run {
 	pid_t pid;
 	bool handler;		/* a failure handler, not a job */
 	bool timed_out, term_sent;
+	bool cancelled;		/* `cancel --kill`: ends as cancelled */
 	unsigned attempt;
 	int64_t scheduled;
 	const char *trigger;
@@ -172,6 +182,10 @@ struct sup {
 	struct timer grace;	/* TK_GRACE */
 	struct store *store;
 	struct timer store_due;	/* TK_STORE, realtime: the next one-off job */
+	int lfd;		/* the control socket */
+	struct watch w_ctl;
+	char *sock_path;
+	struct client *clients;
 	struct track *dirty;	/* cron rows to write at the end of the turn */
 	struct hist *hist;	/* history rows of cron runs, the same */
 	struct hist **hist_tail;
@@ -637,6 +651,7 @@ bury_dead(struct sup *s)
 
 static void run_finish(struct sup *s, struct run *r, int status, int code_override);
 static void store_rearm(struct sup *s);
+static void job_ended(struct sup *s, const char *id);
 static void cj_started(struct sup *s, struct run *r);
 static void cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig,
 		     bool final);
@@ -1161,13 +1176,16 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	int sig = 0;
 	const char *outcome;
 	struct jlog_line l;
+	bool bad;
 
 	if (status != -1) {
 		code = spawn_status_code(status);
 		if (WIFSIGNALED(status))
 			sig = WTERMSIG(status);
 	}
-	outcome = r->timed_out ? "timeout" : code == 0 ? "success" : "failed";
+	outcome = r->cancelled ? "cancelled" : r->timed_out ? "timeout" :
+		code == 0 ? "success" : "failed";
+	bad = !r->cancelled && outcome[0] != 's';
 	run_unlink(s, r);
 	theap_disarm(&s->mono, &r->timeout);
 	theap_disarm(&s->mono, &r->kill);
@@ -1213,7 +1231,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		struct store_job *j = r->job;
 		/* Also when we are stopping: the retry waits in the store for
 		 * the next start, as it would after a crash. */
-		bool retry = outcome[0] != 's' && (long)r->attempt <= t->retry;
+		bool retry = bad && (long)r->attempt <= t->retry;
 		struct jerr err = JERR_INIT;
 		int64_t now = timefmt_now_ms(), delay = t->retry_delay_ms;
 
@@ -1233,10 +1251,12 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			jlog_ms(&l, "delay", delay);
 			jlog_end(&l);
 			store_rearm(s);
-		} else if (outcome[0] != 's') {
-			start_handler(s, r, outcome, sig ? -1 : code, sig);
+		} else {
+			if (bad)
+				start_handler(s, r, outcome, sig ? -1 : code, sig);
+			job_ended(s, j->id);
 		}
-	} else if (outcome[0] != 's') {
+	} else if (bad) {
 		bool retry = (long)r->attempt <= t->retry && !s->stopping;
 
 		cj_ended(s, r, outcome, code, sig, !retry);
@@ -1345,6 +1365,7 @@ pickup(struct sup *s)
 				(void)store_job_finished(s->store, j->id, j->route, j->attempts + 1,
 							 now, now, "failed", 127, 0, NULL,
 							 s->cur->conf->history, &err);
+				job_ended(s, j->id);
 				continue;
 			}
 			rc = store_job_started(s->store, j->id, j->attempts + 1, now, NULL, &err);
@@ -2248,7 +2269,7 @@ begin_stop(struct sup *s, int sig)
 				mono_ms() + s->cur->conf->shutdown_grace_ms);
 }
 
-static void
+static int
 reload(struct sup *s, const char *why)
 {
 	struct diag diag;
@@ -2276,12 +2297,12 @@ reload(struct sup *s, const char *why)
 		jlog_str(&l, "config", old->conf->path);
 		jlog_str(&l, "error", "the config has errors; the running one is kept");
 		jlog_end(&l);
-		return;
+		return -1;
 	}
 	if ((g = gen_new(s, conf)) == NULL) {
 		conf_free(conf);
 		log_error("reload-failed", NULL, "out of memory");
-		return;
+		return -1;
 	}
 	/* Rows of durable cron tasks first: a changed cron starts over. */
 	cron_sync(s, g, NULL, 0);
@@ -2336,6 +2357,7 @@ reload(struct sup *s, const char *why)
 	jlog_int(&l, "rescheduled", (int64_t)changed);
 	jlog_end(&l);
 	gen_unref(old);
+	return 0;
 }
 
 static void
@@ -2355,7 +2377,7 @@ on_signal(struct sup *s)
 			break;
 		case SIGHUP:
 			if (!s->stopping)
-				reload(s, "SIGHUP");
+				(void)reload(s, "SIGHUP");
 			break;
 		case SIGUSR1:
 			/* jobify schedule: a job was added to the store. */
@@ -2408,6 +2430,281 @@ setup_fds(struct sup *s)
 	return 0;
 }
 
+/* ---- the control socket ---- */
+
+static int
+ctl_setup(struct sup *s)
+{
+	const struct conf *c = s->cur->conf;
+	struct jerr err = JERR_INIT;
+	char *dir;
+	int rc = 0;
+
+	s->lfd = -1;
+	if ((s->sock_path = paths_socket(c->socket, c->path, c->state_dir != NULL,
+					 s->state_dir)) == NULL ||
+	    (dir = paths_dirname(s->sock_path)) == NULL) {
+		log_error("start", NULL, "out of memory");
+		return JX_OSERR;
+	}
+	if (statedir_make(dir, &err) < 0 || ctl_listen(s->sock_path, &s->lfd, &err) < 0) {
+		int e = errno;
+
+		log_error("start", NULL, jerr_msg(&err));
+		rc = e == EADDRINUSE ? JX_TEMPFAIL : e == EACCES || e == EPERM ? JX_NOPERM :
+			JX_CANTCREAT;
+		free(s->sock_path);
+		s->sock_path = NULL;	/* not ours to remove */
+	} else if (add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
+		log_error("start", NULL, strerror(errno));
+		rc = JX_OSERR;
+	}
+	free(dir);
+	jerr_free(&err);
+	return rc;
+}
+
+static void
+client_drop(struct sup *s, struct client *cl)
+{
+	struct client **pp = &s->clients;
+
+	while (*pp && *pp != cl)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = cl->next;
+	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, ctl_conn_fd(cl->c), NULL);
+	ctl_conn_free(cl->c);
+	strv_free(cl->wait);
+	free(cl);
+}
+
+/* Drop ID from CL's wait; tell it, and when nothing is left, the end. */
+static void
+client_done(struct client *cl, size_t i)
+{
+	char **w = cl->wait;
+
+	(void)ctl_send(cl->c, "done %s", w[i]);
+	free(w[i]);
+	do
+		w[i] = w[i + 1];
+	while (w[i++] != NULL);
+	if (w[0] == NULL) {
+		free(w);
+		cl->wait = NULL;
+		(void)ctl_send(cl->c, "ok");
+	}
+}
+
+/* Whether job ID has ended for good (or is not there at all). */
+static bool
+store_ended(struct sup *s, const char *id)
+{
+	struct store_job j;
+	int found = store_job_get(s->store, id, &j, NULL);
+	bool ended;
+
+	if (found <= 0)
+		return found == 0;	/* an error: ask again later */
+	ended = strcmp(j.status, "scheduled") != 0 && strcmp(j.status, "running") != 0;
+	store_job_free(&j);
+	return ended;
+}
+
+/* Job ID ended for good: tell whoever waits for it. */
+static void
+job_ended(struct sup *s, const char *id)
+{
+	for (struct client *cl = s->clients; cl; cl = cl->next)
+		for (size_t i = 0; cl->wait && cl->wait[i]; i++)
+			if (strcmp(cl->wait[i], id) == 0) {
+				client_done(cl, i);
+				break;
+			}
+}
+
+/* Look in the store for every job waited for: one the CLI cancelled
+ * ended without us. */
+static void
+waiters_check(struct sup *s)
+{
+	for (struct client *cl = s->clients; cl; cl = cl->next)
+		for (size_t i = 0; cl->wait && cl->wait[i];)
+			if (store_ended(s, cl->wait[i]))
+				client_done(cl, i);
+			else
+				i++;
+}
+
+/* `cancel ID kill`: stop the run of job ID (SIGTERM to its group, SIGKILL
+ * after its kill-grace); it ends cancelled.  A job still waiting for a
+ * slot is cancelled at once. */
+static void
+ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
+{
+	struct jerr err = JERR_INIT;
+
+	for (struct run *r = s->runs; r; r = r->next) {
+		if (r->handler || r->job == NULL || strcmp(r->job->id, id) != 0)
+			continue;
+		if (!r->cancelled) {
+			struct jlog_line l;
+
+			r->cancelled = true;
+			jlog_begin(&l, JLOG_WARN, "cancel");
+			jlog_str(&l, "route", r->rs->route->name);
+			jlog_str(&l, "job", id);
+			jlog_int(&l, "pid", r->pid);
+			jlog_end(&l);
+			if (!r->term_sent) {
+				r->term_sent = true;
+				if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
+					log_error("kill", r->rs->route->name, strerror(errno));
+				(void)theap_arm(&s->mono, &r->kill,
+						mono_ms() + r->rs->route->task->kill_grace_ms);
+			}
+		}
+		(void)ctl_send(c, "ok");
+		return;
+	}
+	for (struct pend **pp = &s->slot_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+		struct pend *p = *pp;
+		int64_t now;
+
+		if (p->job == NULL || strcmp(p->job->id, id) != 0)
+			continue;
+		if ((*pp = p->next) == NULL)
+			s->slot_tail = prev;
+		if (p->busy)
+			p->rs->track->busy--;
+		now = timefmt_now_ms();
+		if (store_job_finished(s->store, id, p->job->route, (long)p->attempt, now, now,
+				       "cancelled", -1, 0, NULL, p->rs->gen->conf->history,
+				       &err) < 0)
+			log_error("store", p->job->route, jerr_msg(&err));
+		jerr_free(&err);
+		pend_free(p);
+		(void)ctl_send(c, "ok");
+		job_ended(s, id);
+		return;
+	}
+	(void)ctl_send(c, "err not-running job '%s' is not running", id);
+}
+
+static int
+on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *arg)
+{
+	struct sup *s = arg;
+	struct client *cl = ctl_conn_data(c);
+
+	if (strcmp(verb, "wake") == 0 && argc == 0) {
+		/* The answer first: the CLI need not wait for the pickup. */
+		(void)ctl_send(c, "ok");
+		pickup(s);
+		waiters_check(s);
+	} else if (strcmp(verb, "wait") == 0 && argc > 0) {
+		for (int i = 0; i < argc; i++)
+			if (store_ended(s, argv[i]))
+				(void)ctl_send(c, "done %s", argv[i]);
+			else if (strv_push(&cl->wait, argv[i]) < 0)
+				return ctl_send(c, "err busy out of memory"), -1;
+		if (cl->wait == NULL)
+			(void)ctl_send(c, "ok");
+	} else if (strcmp(verb, "cancel") == 0 && (argc == 1 ||
+		   (argc == 2 && strcmp(argv[1], "kill") == 0))) {
+		if (argc == 2)
+			ctl_cancel(s, c, argv[0]);
+		else
+			(void)ctl_send(c, "err usage cancel ID kill");
+	} else if (strcmp(verb, "reload") == 0 && argc == 0) {
+		if (reload(s, "control") == 0)
+			(void)ctl_send(c, "ok reloaded");
+		else
+			(void)ctl_send(c, "err config the config has errors; the running one "
+				       "is kept (the supervisor's log has them)");
+	} else {
+		(void)ctl_send(c, "err usage unknown request '%s' with %d argument%s", verb,
+			       argc, argc == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static void
+on_ctl(struct sup *s)
+{
+	for (;;) {
+		struct jerr err = JERR_INIT;
+		struct ctl_conn *c;
+		struct client *cl;
+		struct jlog_line l;
+
+		if (ctl_accept(s->lfd, &c, &err) < 0) {
+			log_error("control", NULL, jerr_msg(&err));
+			jerr_free(&err);
+			return;
+		}
+		if (c == NULL) {
+			bool refused = err.set;
+
+			if (refused) {
+				jlog_begin(&l, JLOG_WARN, "control-refused");
+				jlog_str(&l, "reason", jerr_msg(&err));
+				jlog_end(&l);
+			}
+			jerr_free(&err);
+			if (refused)
+				continue;
+			return;
+		}
+		if ((cl = calloc(1, sizeof *cl)) == NULL) {
+			log_error("control", NULL, "out of memory");
+			ctl_conn_free(c);
+			continue;
+		}
+		cl->c = c;
+		ctl_conn_set_data(c, cl);
+		if (add_watch(s, ctl_conn_fd(c), &cl->w, W_CLIENT) < 0) {
+			log_error("control", NULL, strerror(errno));
+			ctl_conn_free(c);
+			free(cl);
+			continue;
+		}
+		cl->next = s->clients;
+		s->clients = cl;
+	}
+}
+
+static void
+on_client(struct sup *s, struct client *cl)
+{
+	struct jerr err = JERR_INIT;
+	int rc = ctl_conn_read(cl->c, on_request, s, &err);
+
+	if (rc < 0) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_WARN, "control-error");
+		jlog_str(&l, "reason", jerr_msg(&err));
+		jlog_end(&l);
+	}
+	if (rc <= 0)
+		client_drop(s, cl);
+	jerr_free(&err);
+}
+
+static void
+ctl_close(struct sup *s)
+{
+	while (s->clients)
+		client_drop(s, s->clients);
+	close_fd(&s->lfd);
+	if (s->sock_path)
+		ctl_unlink(s->sock_path);
+	free(s->sock_path);
+	s->sock_path = NULL;
+}
+
 static void
 dispatch(struct sup *s, struct watch *w)
 {
@@ -2432,6 +2729,12 @@ dispatch(struct sup *s, struct watch *w)
 		break;
 	case W_LIFEOUT:
 		on_lifespan_out(s, container_of(w, struct outpipe, w));
+		break;
+	case W_CTL:
+		on_ctl(s);
+		break;
+	case W_CLIENT:
+		on_client(s, container_of(w, struct client, w));
 		break;
 	}
 }
@@ -2492,6 +2795,7 @@ sup_free(struct sup *s)
 		free(t);
 	}
 	free(s->track_tab);
+	ctl_close(s);
 	theap_free(&s->real);
 	theap_free(&s->mono);
 	store_close(s->store);
@@ -2513,7 +2817,7 @@ sup_free(struct sup *s)
 int
 sup_run(struct conf *conf)
 {
-	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1,
+	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1, .lfd = -1,
 			 .real_armed = -1, .mono_armed = -1 };
 	struct jerr err = JERR_INIT;
 	pid_t other;
@@ -2578,6 +2882,8 @@ sup_run(struct conf *conf)
 		s.status = JX_OSERR;
 		goto out;
 	}
+	if ((s.status = ctl_setup(&s)) != 0)
+		goto out;
 	s.lctx.conf = s.gen0->conf;
 	s.lctx.base = s.base;
 	s.lctx.workdir = NULL;

@@ -406,7 +406,7 @@ task "new" { exec = "true" cron = "* * * * * *" output = "null" }
 EOF
 	run "$JOBIFY" -c "$(T j.conf)" reload
 	assert_success
-	wait_for 'event=reloaded by=SIGHUP routes=1 added=1 removed=1'
+	wait_for 'event=reloaded by=control routes=1 added=1 removed=1'
 	wait_for 'event=exit route=new'
 	conf j.conf <<EOF
 state-dir = "state"
