@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "cron.h"
 #include "ctl.h"
 #include "duration.h"
 #include "json.h"
@@ -239,7 +240,7 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *in = NULL, *at = NULL, *id = NULL, *why;
+	const char *in = NULL, *at = NULL, *cron = NULL, *id = NULL, *why;
 	struct store_job j = { 0 };
 	struct jerr err = JERR_INIT;
 	char newid[STORE_ID_LEN + 1], *dir = NULL, **env = NULL;
@@ -265,9 +266,9 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 			when_opts++;
 			break;
 		case OPT_CRON:
-			strv_free(env);
-			return cmd_usage_error(cli, "schedule", "--cron: dynamic cron jobs are not "
-					       "supported yet (declare a task with cron = ...)");
+			cron = optarg;
+			when_opts++;
+			break;
 		case OPT_ID:
 			if (!store_id_valid(optarg)) {
 				cmd_error(cli, "schedule: --id: '%s': use 1 to %d of A-Z a-z 0-9 _ . : -",
@@ -308,7 +309,8 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 	}
 	if (when_opts > 1) {
 		strv_free(env);
-		return cmd_usage_error(cli, "schedule", "--now, --in and --at exclude each other");
+		return cmd_usage_error(cli, "schedule", "--now, --in, --at and --cron exclude "
+				       "each other");
 	}
 	if (optind >= argc) {
 		strv_free(env);
@@ -332,6 +334,32 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 		}
 		j.run_at = now + ms;
 		j.trigger = "in";
+	} else if (cron) {
+		/* A dynamic cron job: in the task's zone like a config one, its
+		 * first run the next fire from now. */
+		struct cron sched;
+		struct cron_error ce;
+		int64_t next;
+
+		if (cron_parse(cron, &sched, &ce) < 0) {
+			cmd_error(cli, "schedule: --cron: '%s': %s", cron, ce.msg);
+			rc = JX_DATAERR;
+			goto out;
+		}
+		if (sched.kind == CRON_REBOOT) {
+			cmd_error(cli, "schedule: --cron: '@reboot' is for tasks of the config");
+			rc = JX_DATAERR;
+			goto out;
+		}
+		tz = tz_get(r->timezone, NULL);
+		if (cron_next(&sched, tz, now / 1000, &next) < 0) {
+			cmd_error(cli, "schedule: --cron: '%s' never fires (before 2100)", cron);
+			rc = JX_DATAERR;
+			goto out;
+		}
+		j.run_at = next * 1000;
+		j.trigger = "cron";
+		j.cron = (char *)cron;
 	} else if (at) {
 		int64_t t;
 

@@ -643,18 +643,17 @@ store_run_add(struct store *st, const char *id, const char *route, long attempt,
 	return 0;
 }
 
-int
-store_job_finished(struct store *st, const char *id, const char *route, long attempt,
-		   int64_t started, int64_t now, const char *status, int exit_code,
-		   int signal, const char *log, long keep, struct jerr *err)
+/* The rows of job ID's end: its status and a row of history. */
+static int
+finish_rows(struct store *st, const char *id, const char *route, long attempt,
+	    int64_t started, int64_t now, const char *status, int exit_code, int signal,
+	    const char *log, long keep, struct jerr *err)
 {
 	sqlite3_stmt *s;
 
-	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
-		return -1;
 	if (prepare(st, "UPDATE jobs SET status = ?, exit_code = ?, signal = ?, "
 		    "finished_at = ?, log = ? WHERE id = ?", &s, err) < 0)
-		goto rollback;
+		return -1;
 	sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, exit_code);
 	sqlite3_bind_int(s, 3, signal);
@@ -662,9 +661,45 @@ store_job_finished(struct store *st, const char *id, const char *route, long att
 	bind_text_or_null(s, 5, log);
 	sqlite3_bind_text(s, 6, id, -1, SQLITE_STATIC);
 	if (run_write(st, s, err, "finish") < 0)
-		goto rollback;
+		return -1;
 	if (store_run_add(st, id, route, attempt, started, now, status, exit_code, signal,
 			  log, keep, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+store_job_finished(struct store *st, const char *id, const char *route, long attempt,
+		   int64_t started, int64_t now, const char *status, int exit_code,
+		   int signal, const char *log, long keep, struct jerr *err)
+{
+	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (finish_rows(st, id, route, attempt, started, now, status, exit_code, signal, log,
+			keep, err) < 0)
+		goto rollback;
+	return exec_sql(st, "COMMIT", err);
+rollback:
+	{
+		int e = errno;
+
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		errno = e;
+	}
+	return -1;
+}
+
+int
+store_cron_job_finished(struct store *st, const char *id, const char *route, long attempt,
+			int64_t started, int64_t now, const char *status, int exit_code,
+			int signal, const char *log, long keep, const struct store_job *next,
+			struct jerr *err)
+{
+	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (finish_rows(st, id, route, attempt, started, now, status, exit_code, signal, log,
+			keep, err) < 0 ||
+	    store_job_next(st, next, err) < 0)
 		goto rollback;
 	return exec_sql(st, "COMMIT", err);
 rollback:
@@ -847,22 +882,19 @@ store_history_free(struct store_run *v, size_t n)
 	free(v);
 }
 
-int
-store_history(struct store *st, const char *route, int64_t max, struct store_run **v,
-	      size_t *n, struct jerr *err)
+#define RUN_COLUMNS "id, job_id, route, attempt, started_at, finished_at, status, " \
+	"exit_code, signal, log"
+
+/* Rows of history (RUN_COLUMNS) of S into *V; S is finalized. */
+static int
+collect_runs(struct store *st, sqlite3_stmt *s, struct store_run **v, size_t *n,
+	     struct jerr *err)
 {
-	sqlite3_stmt *s;
 	size_t cap = 0;
 	int rc;
 
 	*v = NULL;
 	*n = 0;
-	if (prepare(st, "SELECT id, job_id, route, attempt, started_at, finished_at, status, "
-		    "exit_code, signal, log FROM runs WHERE (?1 IS NULL OR route = ?1) "
-		    "ORDER BY started_at DESC, id DESC LIMIT ?2", &s, err) < 0)
-		return -1;
-	bind_text_or_null(s, 1, route);
-	sqlite3_bind_int64(s, 2, max < 0 ? -1 : max);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_run *r;
 
@@ -908,4 +940,35 @@ fail:
 	*v = NULL;
 	*n = 0;
 	return -1;
+}
+
+int
+store_history(struct store *st, const char *route, int64_t max, struct store_run **v,
+	      size_t *n, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	*v = NULL;
+	*n = 0;
+	if (prepare(st, "SELECT " RUN_COLUMNS " FROM runs WHERE (?1 IS NULL OR route = ?1) "
+		    "ORDER BY started_at DESC, id DESC LIMIT ?2", &s, err) < 0)
+		return -1;
+	bind_text_or_null(s, 1, route);
+	sqlite3_bind_int64(s, 2, max < 0 ? -1 : max);
+	return collect_runs(st, s, v, n, err);
+}
+
+int
+store_job_runs(struct store *st, const char *id, struct store_run **v, size_t *n,
+	       struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	*v = NULL;
+	*n = 0;
+	if (prepare(st, "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ? "
+		    "ORDER BY attempt, id", &s, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	return collect_runs(st, s, v, n, err);
 }

@@ -134,6 +134,14 @@ int store_cron_list(struct store *st, struct store_job **v, size_t *n, struct je
  * for good), next run_at (= scheduled_at), counters, attempts back to 0. */
 int store_job_next(struct store *st, const struct store_job *j, struct jerr *err);
 
+/* A run of dynamic cron job ID ended: its history, as store_job_finished,
+ * and NEXT (store_job_next) in the same transaction, so that a crash
+ * never leaves the job ended without its next run. */
+int store_cron_job_finished(struct store *st, const char *id, const char *route,
+			    long attempt, int64_t started, int64_t now, const char *status,
+			    int exit_code, int signal, const char *log, long keep,
+			    const struct store_job *next, struct jerr *err);
+
 /* Jobs found running at start (the supervisor died under them): into *V. */
 int store_jobs_running(struct store *st, struct store_job **v, size_t *n,
 		       struct jerr *err);
@@ -157,5 +165,8 @@ struct store_run {
 int store_history(struct store *st, const char *route, int64_t max,
 		  struct store_run **v, size_t *n, struct jerr *err);
 void store_history_free(struct store_run *v, size_t n);
+/* Job ID's rows of history, by attempt (free with store_history_free). */
+int store_job_runs(struct store *st, const char *id, struct store_run **v, size_t *n,
+		   struct jerr *err);
 
 #endif

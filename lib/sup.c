@@ -652,6 +652,10 @@ bury_dead(struct sup *s)
 static void run_finish(struct sup *s, struct run *r, int status, int code_override);
 static void store_rearm(struct sup *s);
 static void job_ended(struct sup *s, const char *id);
+static bool job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now);
+static bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
+			int64_t started, const char *outcome, int code, int sig,
+			const char *log);
 static void cj_started(struct sup *s, struct run *r);
 static void cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig,
 		     bool final);
@@ -1237,13 +1241,22 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 
 		for (unsigned i = 1; i < r->attempt && delay < INT64_MAX / 2; i++)
 			delay *= 2;
-		if (store_job_finished(s->store, j->id, j->route, r->attempt, r->start_ms, now,
-				       outcome, code, sig, r->log_path,
-				       rs->gen->conf->history, &err) < 0 ||
-		    (retry && store_job_reschedule(s->store, j->id, now + delay, &err) < 0))
+		bool again = false;
+
+		if (!retry && j->cron && !r->cancelled)
+			again = cronjob_end(s, rs, j, r->attempt, r->start_ms, outcome, code, sig,
+					    r->log_path);
+		else if (store_job_finished(s->store, j->id, j->route, r->attempt, r->start_ms,
+					    now, outcome, code, sig, r->log_path,
+					    rs->gen->conf->history, &err) < 0 ||
+			 (retry && store_job_reschedule(s->store, j->id, now + delay, &err) < 0))
 			log_error("store", rs->route->name, jerr_msg(&err));
 		jerr_free(&err);
-		if (retry) {
+		if (again) {
+			if (bad)
+				start_handler(s, r, outcome, sig ? -1 : code, sig);
+			store_rearm(s);
+		} else if (retry) {
 			jlog_begin(&l, JLOG_INFO, "retry");
 			jlog_str(&l, "route", rs->route->name);
 			jlog_str(&l, "job", j->id);
@@ -1368,6 +1381,8 @@ pickup(struct sup *s)
 				job_ended(s, j->id);
 				continue;
 			}
+			if (!job_misfire(s, rs, j, now))
+				continue;
 			rc = store_job_started(s->store, j->id, j->attempts + 1, now, NULL, &err);
 			if (rc < 0)
 				log_error("store", j->route, jerr_msg(&err));
@@ -1389,6 +1404,142 @@ pickup(struct sup *s)
 	} while (n == 256);
 	jerr_free(&err);
 	store_rearm(s);
+}
+
+/* ---- dynamic cron jobs ---- */
+
+/* Run ATTEMPT of dynamic cron job J of RS ended for good with OUTCOME:
+ * counted, and scheduled for its next fire after the one it ran for,
+ * unless max-failures or max-runs ends it.  A next fire already past
+ * (after downtime, or `misfire = all` catching up) is due at once and
+ * meets the misfire policy at pickup.  True when it runs again. */
+static bool
+cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
+	    int64_t started, const char *outcome, int code, int sig, const char *log)
+{
+	const struct task *t = rs->route->task;
+	struct store_job next = *j;
+	struct jerr err = JERR_INIT;
+	struct cron sched;
+	struct cron_error ce;
+	int64_t now = timefmt_now_ms(), at = 0;
+	const char *status = "scheduled";
+	bool again = false;
+
+	next.runs = j->runs + 1;
+	next.failures = outcome[0] == 's' ? 0 : j->failures + 1;
+	next.last_fire = j->scheduled_at;
+	if (t->max_failures > 0 && next.failures >= t->max_failures) {
+		struct jlog_line l;
+
+		status = "permanently-failed";
+		jlog_begin(&l, JLOG_ERROR, "permanently-failed");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "job", j->id);
+		jlog_int(&l, "failures", next.failures);
+		jlog_end(&l);
+	} else if (t->max_runs > 0 && next.runs >= t->max_runs) {
+		status = outcome;
+	} else if (cron_parse(j->cron, &sched, &ce) < 0 ||
+		   cron_next(&sched, rs->tz, j->scheduled_at / 1000, &at) < 0) {
+		status = outcome;	/* never fires again (or no longer parses) */
+	} else {
+		again = true;
+	}
+	next.status = (char *)status;
+	next.run_at = again ? at * 1000 : j->run_at;
+	if (store_cron_job_finished(s->store, j->id, j->route, attempt, started, now, outcome,
+				    code, sig, log, rs->gen->conf->history, &next, &err) < 0)
+		log_error("store", rs->route->name, jerr_msg(&err));
+	else if (again)
+		return true;
+	else
+		job_ended(s, j->id);
+	jerr_free(&err);
+	return false;
+}
+
+/* Due job J of RS was due at its run_at, NOW is much later: one-offs
+ * run unless past a `grace`; a dynamic cron job meets the task's misfire
+ * policy like a config one.  False when it does not run now (then it is
+ * rescheduled or ended here). */
+static bool
+job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
+{
+	const struct task *t = rs->route->task;
+	struct jerr err = JERR_INIT;
+	struct jlog_line l;
+	struct cron sched;
+	struct cron_error ce;
+	int64_t count = 0, latest = 0, next;
+	bool run;
+
+	if (j->attempts > 0 || now - j->run_at <= MISFIRE_SLACK_MS)
+		return true;		/* a retry, or not late */
+	if (j->cron == NULL) {
+		if (t->misfire != MISFIRE_GRACE || now - j->run_at <= t->misfire_grace_ms)
+			return true;
+		jlog_begin(&l, JLOG_WARN, "misfire");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "job", j->id);
+		jlog_str(&l, "policy", conf_misfire_name(t->misfire));
+		jlog_int(&l, "run", 0);
+		jlog_end(&l);
+		if (store_job_finished(s->store, j->id, j->route, j->attempts, now, now, "skipped",
+				       -1, 0, NULL, rs->gen->conf->history, &err) < 0)
+			log_error("store", rs->route->name, jerr_msg(&err));
+		job_ended(s, j->id);
+		jerr_free(&err);
+		return false;
+	}
+	if (cron_parse(j->cron, &sched, &ce) < 0)
+		return true;		/* cronjob_end ends it */
+	for (int64_t x = j->scheduled_at / 1000 - 1, nx;
+	     count < MISFIRE_SCAN && cron_next(&sched, rs->tz, x, &nx) == 0 && nx * 1000 <= now;
+	     x = nx) {
+		latest = nx;
+		count++;
+	}
+	if (count == 0)
+		return true;
+	switch (t->misfire) {
+	case MISFIRE_ALL:
+		run = true;		/* this one, then the next, ... */
+		break;
+	case MISFIRE_SKIP:
+		run = false;
+		break;
+	case MISFIRE_GRACE:
+		run = now - latest * 1000 <= t->misfire_grace_ms;
+		break;
+	default:
+		run = true;
+		break;
+	}
+	jlog_begin(&l, JLOG_WARN, "misfire");
+	jlog_str(&l, "route", rs->route->name);
+	jlog_str(&l, "job", j->id);
+	jlog_str(&l, "policy", conf_misfire_name(t->misfire));
+	jlog_int(&l, "missed", count);
+	jlog_int(&l, "run", run ? (t->misfire == MISFIRE_ALL ? count : 1) : 0);
+	jlog_end(&l);
+	if (run && t->misfire != MISFIRE_ALL) {
+		j->scheduled_at = latest * 1000;	/* the latest is the one run */
+		return true;
+	}
+	if (run)
+		return true;
+	if (cron_next(&sched, rs->tz, now / 1000, &next) == 0) {
+		struct store_job n = *j;
+
+		n.status = "scheduled";
+		n.run_at = next * 1000;
+		n.last_fire = latest * 1000;
+		if (store_job_next(s->store, &n, &err) < 0)
+			log_error("store", rs->route->name, jerr_msg(&err));
+	}
+	jerr_free(&err);
+	return false;
 }
 
 /* Jobs the store says are running were running when a supervisor died:
@@ -1417,6 +1568,12 @@ recover(struct sup *s)
 		jlog_int(&l, "attempt", v[i].attempts);
 		jlog_str(&l, "retry", retry ? "yes" : "no");
 		jlog_end(&l);
+		if (!retry && rs && v[i].cron) {
+			/* A cron job goes on to its next fire. */
+			(void)cronjob_end(s, rs, &v[i], v[i].attempts, v[i].started_at, "failed",
+					  -1, 0, v[i].log);
+			continue;
+		}
 		if (store_job_finished(s->store, v[i].id, v[i].route, v[i].attempts,
 				       v[i].started_at, now, "failed", -1, 0, v[i].log,
 				       s->cur->conf->history, &err) < 0 ||
