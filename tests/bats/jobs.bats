@@ -116,7 +116,7 @@ teardown() {
 	assert_output ""
 }
 
-@test "bad input: unknown or detached route 66, bad times and env 65, --cron 64" {
+@test "bad input: unknown or detached route 66, bad times, cron and env 65, two times 64" {
 	run --separate-stderr J schedule nope
 	assert_failure 66
 	run --separate-stderr J schedule drafts:d
@@ -133,9 +133,15 @@ teardown() {
 	assert_failure 65
 	run --separate-stderr J schedule r:rec --now --in 1s
 	assert_failure 64
-	run --separate-stderr J schedule r:rec --cron '* * * * *'
+	run --separate-stderr J schedule r:rec --cron '61 * * * *'
+	assert_failure 65
+	[[ "$stderr" == *"field 1 (minute): 61 is out of range 0-59"* ]]
+	run --separate-stderr J schedule r:rec --cron @reboot
+	assert_failure 65
+	run --separate-stderr J schedule r:rec --cron '* * * * *' --in 1s
 	assert_failure 64
 	run J jobs --all
+	assert_output ""
 	assert_output ""
 	run --separate-stderr J status nope
 	assert_failure 66
