@@ -122,6 +122,7 @@ struct pend {
 	const char *trigger;
 	bool busy;		/* counted in track->busy already (a retry) */
 	struct store_job *job;	/* a job of the store, owned; NULL for cron */
+	char *log_path;		/* a job of the store: its log, named at claim */
 };
 
 /* A client of the control socket. */
@@ -691,6 +692,7 @@ job_free(struct store_job *j)
 static void
 pend_free(struct pend *p)
 {
+	free(p->log_path);
 	job_free(p->job);
 	gen_unref(p->gen);
 	free(p);
@@ -961,6 +963,8 @@ start_job(struct sup *s, struct pend *p)
 	r->trigger = p->trigger;
 	r->job = p->job;
 	p->job = NULL;
+	r->log_path = p->log_path;
+	p->log_path = NULL;
 	if (!p->busy)
 		rs->track->busy++;
 	s->nruns++;
@@ -1356,16 +1360,28 @@ pickup(struct sup *s)
 		return;
 	do {
 		int64_t now = timefmt_now_ms();
+		struct rstate **rsv;
+		char **logs;
+		bool txn;
 
 		if (store_jobs_due(s->store, now, 256, &v, &n, &err) < 0) {
 			log_error("store", NULL, jerr_msg(&err));
 			break;
 		}
+		rsv = calloc(n ? n : 1, sizeof *rsv);
+		logs = calloc(n ? n : 1, sizeof *logs);
+		if (rsv == NULL || logs == NULL) {
+			log_error("pickup", NULL, "out of memory");
+			free(rsv);
+			free(logs);
+			store_job_list_free(v, n);
+			break;
+		}
+		/* What runs: the route must be there, and a late one meets the
+		 * misfire policy (which may end or move it). */
 		for (size_t i = 0; i < n; i++) {
 			struct store_job *j = &v[i];
 			struct rstate *rs = job_route(s, j->route);
-			struct pend *p;
-			int rc;
 
 			if (rs == NULL) {
 				struct jlog_line l;
@@ -1381,26 +1397,67 @@ pickup(struct sup *s)
 				job_ended(s, j->id);
 				continue;
 			}
-			if (!job_misfire(s, rs, j, now))
+			if (job_misfire(s, rs, j, now))
+				rsv[i] = rs;
+		}
+		/* Claim them all in one transaction (one fsync), before any
+		 * process starts: a job is never started twice unless it was
+		 * in flight.  The log is named now and recorded with the claim,
+		 * so that `jobify logs -f` finds a running job's output. */
+		txn = store_txn_begin(s->store, true, &err) == 0;
+		if (!txn)
+			log_error("store", NULL, jerr_msg(&err));
+		for (size_t i = 0; txn && i < n; i++) {
+			struct store_job *j = &v[i];
+			int rc;
+
+			if (rsv[i] == NULL)
 				continue;
-			rc = store_job_started(s->store, j->id, j->attempts + 1, now, NULL, &err);
-			if (rc < 0)
+			if (rsv[i]->route->task->output == OUTPUT_LOG &&
+			    (logs[i] = outlog_new_path(&rsv[i]->track->log, now,
+						       (unsigned)j->attempts + 1, &err)) == NULL)
+				log_error("log", j->route, jerr_msg(&err));
+			rc = store_job_started(s->store, j->id, j->attempts + 1, now, logs[i], &err);
+			if (rc < 0) {
 				log_error("store", j->route, jerr_msg(&err));
-			if (rc != 1)
-				continue;	/* cancelled meanwhile */
-			if ((p = pend_new(rs, (unsigned)j->attempts + 1, 0, NULL)) == NULL ||
+				txn = false;
+				store_txn_rollback(s->store);
+			} else if (rc == 0) {
+				rsv[i] = NULL;	/* cancelled meanwhile */
+			}
+		}
+		if (txn && store_txn_commit(s->store, &err) < 0) {
+			log_error("store", NULL, jerr_msg(&err));
+			txn = false;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct store_job *j = &v[i];
+			struct pend *p;
+
+			if (!txn || rsv[i] == NULL) {
+				free(logs[i]);
+				continue;
+			}
+			if ((p = pend_new(rsv[i], (unsigned)j->attempts + 1, 0, NULL)) == NULL ||
 			    (p->job = malloc(sizeof *p->job)) == NULL) {
+				/* Claimed: the next start finds it running, lost. */
 				log_error("pickup", j->route, "out of memory");
 				if (p)
 					pend_free(p);
+				free(logs[i]);
 				continue;
 			}
+			p->log_path = logs[i];
 			*p->job = *j;
 			memset(j, 0, sizeof *j);
 			p->trigger = p->job->trigger;
 			request(s, p);
 		}
+		free(rsv);
+		free(logs);
 		store_job_list_free(v, n);
+		if (!txn)
+			break;
 	} while (n == 256);
 	jerr_free(&err);
 	store_rearm(s);
