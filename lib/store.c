@@ -643,9 +643,8 @@ store_run_add(struct store *st, const char *id, const char *route, long attempt,
 	return 0;
 }
 
-/* The rows of job ID's end: its status and a row of history. */
-static int
-finish_rows(struct store *st, const char *id, const char *route, long attempt,
+int
+store_job_finish_rows(struct store *st, const char *id, const char *route, long attempt,
 	    int64_t started, int64_t now, const char *status, int exit_code, int signal,
 	    const char *log, long keep, struct jerr *err)
 {
@@ -675,7 +674,7 @@ store_job_finished(struct store *st, const char *id, const char *route, long att
 {
 	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
-	if (finish_rows(st, id, route, attempt, started, now, status, exit_code, signal, log,
+	if (store_job_finish_rows(st, id, route, attempt, started, now, status, exit_code, signal, log,
 			keep, err) < 0)
 		goto rollback;
 	return exec_sql(st, "COMMIT", err);
@@ -697,7 +696,7 @@ store_cron_job_finished(struct store *st, const char *id, const char *route, lon
 {
 	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
-	if (finish_rows(st, id, route, attempt, started, now, status, exit_code, signal, log,
+	if (store_job_finish_rows(st, id, route, attempt, started, now, status, exit_code, signal, log,
 			keep, err) < 0 ||
 	    store_job_next(st, next, err) < 0)
 		goto rollback;

@@ -134,6 +134,12 @@ int store_cron_list(struct store *st, struct store_job **v, size_t *n, struct je
  * for good), next run_at (= scheduled_at), counters, attempts back to 0. */
 int store_job_next(struct store *st, const struct store_job *j, struct jerr *err);
 
+/* store_job_finished's writes without a transaction of their own: for a
+ * caller that batches them in one (store_txn_begin). */
+int store_job_finish_rows(struct store *st, const char *id, const char *route, long attempt,
+			  int64_t started, int64_t now, const char *status, int exit_code,
+			  int signal, const char *log, long keep, struct jerr *err);
+
 /* A run of dynamic cron job ID ended: its history, as store_job_finished,
  * and NEXT (store_job_next) in the same transaction, so that a crash
  * never leaves the job ended without its next run. */

@@ -190,6 +190,8 @@ struct sup {
 	struct track *dirty;	/* cron rows to write at the end of the turn */
 	struct hist *hist;	/* history rows of cron runs, the same */
 	struct hist **hist_tail;
+	struct jobop *ops;	/* ends of jobs of the store, the same */
+	struct jobop **ops_tail;
 	unsigned sync_mark;
 	int status;
 };
@@ -202,6 +204,21 @@ struct hist {
 	long attempt, keep;
 	int64_t started, finished;
 	int code, sig;
+};
+
+/* The end of a run of a job of the store, written with the turn's batch
+ * in one synchronous=FULL transaction: a burst of exits costs one fsync.
+ * Until it is written the job is `running` in the store: a crash before
+ * then makes it a lost run, retried if it has retries left. */
+struct jobop {
+	struct jobop *next;
+	char *id, *route, *status, *log;
+	long attempt, keep;
+	int64_t started, finished;
+	int code, sig;
+	int64_t retry_at;		/* > 0: back to scheduled, due then */
+	struct store_job *next_run;	/* a cron job: its next (store_job_next) */
+	bool ended;			/* ended for good: tell waiters once written */
 };
 
 /* A fire more than this late was missed (downtime, a clock step): the
@@ -653,10 +670,13 @@ bury_dead(struct sup *s)
 static void run_finish(struct sup *s, struct run *r, int status, int code_override);
 static void store_rearm(struct sup *s);
 static void job_ended(struct sup *s, const char *id);
+static struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt,
+			       int64_t started, int64_t finished, const char *status, int code,
+			       int sig, const char *log, long keep);
 static bool job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now);
 static bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
 			int64_t started, const char *outcome, int code, int sig,
-			const char *log);
+			const char *log, struct jobop *op);
 static void cj_started(struct sup *s, struct run *r);
 static void cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig,
 		     bool final);
@@ -1246,20 +1266,20 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		for (unsigned i = 1; i < r->attempt && delay < INT64_MAX / 2; i++)
 			delay *= 2;
 		bool again = false;
+		struct jobop *op = jobop_add(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
+					     r->log_path, rs->gen->conf->history);
 
-		if (!retry && j->cron && !r->cancelled)
+		if (op && !retry && j->cron && !r->cancelled)
 			again = cronjob_end(s, rs, j, r->attempt, r->start_ms, outcome, code, sig,
-					    r->log_path);
-		else if (store_job_finished(s->store, j->id, j->route, r->attempt, r->start_ms,
-					    now, outcome, code, sig, r->log_path,
-					    rs->gen->conf->history, &err) < 0 ||
-			 (retry && store_job_reschedule(s->store, j->id, now + delay, &err) < 0))
-			log_error("store", rs->route->name, jerr_msg(&err));
+					    r->log_path, op);
+		else if (op && retry)
+			op->retry_at = now + delay;
+		else if (op)
+			op->ended = true;
 		jerr_free(&err);
 		if (again) {
 			if (bad)
 				start_handler(s, r, outcome, sig ? -1 : code, sig);
-			store_rearm(s);
 		} else if (retry) {
 			jlog_begin(&l, JLOG_INFO, "retry");
 			jlog_str(&l, "route", rs->route->name);
@@ -1267,11 +1287,9 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			jlog_int(&l, "attempt", r->attempt + 1);
 			jlog_ms(&l, "delay", delay);
 			jlog_end(&l);
-			store_rearm(s);
 		} else {
 			if (bad)
 				start_handler(s, r, outcome, sig ? -1 : code, sig);
-			job_ended(s, j->id);
 		}
 	} else if (bad) {
 		bool retry = (long)r->attempt <= t->retry && !s->stopping;
@@ -1463,6 +1481,50 @@ pickup(struct sup *s)
 	store_rearm(s);
 }
 
+/* ---- ends of jobs of the store ---- */
+
+static void
+jobop_free(struct jobop *op)
+{
+	free(op->id);
+	free(op->route);
+	free(op->status);
+	free(op->log);
+	if (op->next_run) {
+		free(op->next_run->id);
+		free(op->next_run->status);
+		free(op->next_run);
+	}
+	free(op);
+}
+
+/* The end of attempt ATTEMPT of job J, queued for the batch; NULL when
+ * out of memory (then the job stays running, lost at the next start). */
+static struct jobop *
+jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started,
+	  int64_t finished, const char *status, int code, int sig, const char *log, long keep)
+{
+	struct jobop *op = calloc(1, sizeof *op);
+
+	if (op == NULL || (op->id = strdup(j->id)) == NULL ||
+	    (op->route = strdup(j->route)) == NULL || (op->status = strdup(status)) == NULL ||
+	    (log && (op->log = strdup(log)) == NULL)) {
+		log_error("store", j->route, "out of memory");
+		if (op)
+			jobop_free(op);
+		return NULL;
+	}
+	op->attempt = attempt;
+	op->started = started;
+	op->finished = finished;
+	op->code = code;
+	op->sig = sig;
+	op->keep = keep;
+	*s->ops_tail = op;
+	s->ops_tail = &op->next;
+	return op;
+}
+
 /* ---- dynamic cron jobs ---- */
 
 /* Run ATTEMPT of dynamic cron job J of RS ended for good with OUTCOME:
@@ -1472,7 +1534,8 @@ pickup(struct sup *s)
  * meets the misfire policy at pickup.  True when it runs again. */
 static bool
 cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
-	    int64_t started, const char *outcome, int code, int sig, const char *log)
+	    int64_t started, const char *outcome, int code, int sig, const char *log,
+	    struct jobop *op)
 {
 	const struct task *t = rs->route->task;
 	struct store_job next = *j;
@@ -1505,6 +1568,25 @@ cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
 	}
 	next.status = (char *)status;
 	next.run_at = again ? at * 1000 : j->run_at;
+	if (op) {
+		/* With the batch: its finish rows, then this. */
+		struct store_job *n = malloc(sizeof *n);
+
+		if (n == NULL || (*n = next, n->id = strdup(j->id)) == NULL ||
+		    (n->status = strdup(status)) == NULL) {
+			log_error("store", rs->route->name, "out of memory");
+			if (n) {
+				free(n->id);
+				free(n);
+			}
+			return false;
+		}
+		n->route = n->trigger = n->cron = n->log = NULL;
+		n->args = n->env = NULL;
+		op->next_run = n;
+		op->ended = !again;
+		return again;
+	}
 	if (store_cron_job_finished(s->store, j->id, j->route, attempt, started, now, outcome,
 				    code, sig, log, rs->gen->conf->history, &next, &err) < 0)
 		log_error("store", rs->route->name, jerr_msg(&err));
@@ -1628,7 +1710,7 @@ recover(struct sup *s)
 		if (!retry && rs && v[i].cron) {
 			/* A cron job goes on to its next fire. */
 			(void)cronjob_end(s, rs, &v[i], v[i].attempts, v[i].started_at, "failed",
-					  -1, 0, v[i].log);
+					  -1, 0, v[i].log, NULL);
 			continue;
 		}
 		if (store_job_finished(s->store, v[i].id, v[i].route, v[i].attempts,
@@ -1687,12 +1769,22 @@ cron_flush(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
 	struct hist *h;
+	struct jobop *op;
+	bool rearm = false;
 	int rc = 0;
 
-	if (s->dirty == NULL && s->hist == NULL)
+	if (s->dirty == NULL && s->hist == NULL && s->ops == NULL)
 		return;
-	if (s->store == NULL || store_txn_begin(s->store, false, &err) < 0)
+	if (s->store == NULL || store_txn_begin(s->store, s->ops != NULL, &err) < 0)
 		rc = -1;
+	for (op = s->ops; rc == 0 && op; op = op->next)
+		if (store_job_finish_rows(s->store, op->id, op->route, op->attempt, op->started,
+					  op->finished, op->status, op->code, op->sig, op->log,
+					  op->keep, &err) < 0 ||
+		    (op->retry_at > 0 &&
+		     store_job_reschedule(s->store, op->id, op->retry_at, &err) < 0) ||
+		    (op->next_run && store_job_next(s->store, op->next_run, &err) < 0))
+			rc = -1;
 	for (struct track *tr = s->dirty, *next; tr; tr = next) {
 		next = tr->dirty_next;
 		tr->dirty = false;
@@ -1727,6 +1819,18 @@ cron_flush(struct sup *s)
 	if (rc < 0)
 		log_error("store", NULL, jerr_msg(&err));
 	jerr_free(&err);
+	/* Written (or not: then the jobs stay running, lost at the next
+	 * start, and retried if they have retries left). */
+	while ((op = s->ops) != NULL) {
+		s->ops = op->next;
+		if (rc == 0 && op->ended)
+			job_ended(s, op->id);
+		rearm = rearm || op->retry_at > 0 || (op->next_run && !op->ended);
+		jobop_free(op);
+	}
+	s->ops_tail = &s->ops;
+	if (rc == 0 && rearm)
+		store_rearm(s);
 }
 
 /* A new row for durable cron task RS. */
@@ -3000,6 +3104,7 @@ log_ready(struct sup *s)
 static void
 sup_free(struct sup *s)
 {
+	cron_flush(s);		/* nothing is left in a batch unwritten */
 	while (s->tracks) {
 		struct track *t = s->tracks;
 
@@ -3049,6 +3154,7 @@ sup_run(struct conf *conf)
 	timer_init(&s.grace, TK_GRACE);
 	timer_init(&s.store_due, TK_STORE);
 	s.hist_tail = &s.hist;
+	s.ops_tail = &s.ops;
 	if ((s.state_dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
 		log_error("start", NULL, "cannot tell where the state directory is: "
 			  "set state-dir in the config");
