@@ -71,8 +71,15 @@ wake(const struct cli *cli, const struct conf *conf, const char *dir)
 	char *line = NULL;
 	int rc;
 
-	if ((cl = cmd_sup_connect(cli, "wake", conf, dir, &rc)) == NULL)
+	if ((cl = cmd_sup_connect(cli, "wake", conf, dir, &rc)) == NULL) {
+		pid_t pid;
+
+		/* No socket answers where we look (another $XDG_RUNTIME_DIR?),
+		 * yet the state dir may have a supervisor: it takes SIGUSR1. */
+		if (rc == JX_OK && statedir_holder(dir, &pid, NULL) == 1)
+			(void)kill(pid, SIGUSR1);
 		return;
+	}
 	if (ctl_request(cl, "wake", 0, NULL, NULL) == 0)
 		(void)ctl_reply(cl, 2000, &line, NULL);
 	free(line);
@@ -521,7 +528,7 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 					snprintf(code, sizeof code, "%d", v[i].exit_code);
 				printf(tty ? "%-14s %-28s %-10s %-7s %-25s %s\n" : "%s\t%s\t%s\t%s\t%s\t%s\n",
 				       v[i].id, v[i].route, v[i].status, v[i].trigger,
-				       when(v[i].run_at, tz, b), code);
+				       when(v[i].run_at, tz, b) ? b : "-", code);
 			}
 		}
 		store_job_list_free(v, n);
@@ -586,7 +593,9 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		} else {
 			printf("id:          %s\nroute:       %s\nstatus:      %s\ntrigger:     %s\n",
 			       j.id, j.route, j.status, j.trigger);
-			printf("run at:      %s\n", when(j.run_at, tz, b));
+			printf("run at:      %s\n", when(j.run_at, tz, b) ? b : "-");
+			if (j.cron)
+				printf("cron:        %s\n", j.cron);
 			if (j.args[0])
 				printf("args:        %s\n", args ? args : "");
 			printf("attempts:    %ld\n", j.attempts);

@@ -712,6 +712,18 @@ rollback:
 }
 
 int
+store_job_set_scheduled(struct store *st, const char *id, int64_t at, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "UPDATE jobs SET scheduled_at = ? WHERE id = ?", &s, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, at);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	return run_write(st, s, err, "scheduled_at");
+}
+
+int
 store_job_reschedule(struct store *st, const char *id, int64_t run_at, struct jerr *err)
 {
 	sqlite3_stmt *s;

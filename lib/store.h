@@ -103,6 +103,8 @@ int store_job_finished(struct store *st, const char *id, const char *route,
 		       long attempt, int64_t started, int64_t now, const char *status,
 		       int exit_code, int signal, const char *log, long keep,
 		       struct jerr *err);
+/* Job ID is for the cron time AT (ms): JOBIFY_SCHEDULED_AT of its runs. */
+int store_job_set_scheduled(struct store *st, const char *id, int64_t at, struct jerr *err);
 /* Job ID goes back to scheduled, to run at RUN_AT (a retry). */
 int store_job_reschedule(struct store *st, const char *id, int64_t run_at,
 			 struct jerr *err);

@@ -83,6 +83,7 @@ struct track {
 	bool dirty;
 	struct track *dirty_next;
 	unsigned mark;		/* cron_sync's: still a durable cron task */
+	unsigned lost;		/* at start: the attempt we died under, to retry */
 };
 
 struct gen;
@@ -1663,7 +1664,11 @@ job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
 	jlog_int(&l, "run", run ? (t->misfire == MISFIRE_ALL ? count : 1) : 0);
 	jlog_end(&l);
 	if (run && t->misfire != MISFIRE_ALL) {
-		j->scheduled_at = latest * 1000;	/* the latest is the one run */
+		/* The latest is the one run, retries included. */
+		j->scheduled_at = latest * 1000;
+		if (store_job_set_scheduled(s->store, j->id, j->scheduled_at, &err) < 0)
+			log_error("store", rs->route->name, jerr_msg(&err));
+		jerr_free(&err);
 		return true;
 	}
 	if (run)
@@ -1770,6 +1775,7 @@ cron_flush(struct sup *s)
 	struct jerr err = JERR_INIT;
 	struct hist *h;
 	struct jobop *op;
+	char **ended = NULL;
 	bool rearm = false;
 	int rc = 0;
 
@@ -1789,6 +1795,11 @@ cron_flush(struct sup *s)
 		next = tr->dirty_next;
 		tr->dirty = false;
 		tr->dirty_next = NULL;
+		/* A row that ended for good (max-runs, permanently failed,
+		 * removed): whoever waits on it is told once it is written. */
+		if (tr->cj && strcmp(tr->cj->status, "scheduled") != 0 &&
+		    strcmp(tr->cj->status, "running") != 0 && strv_push(&ended, tr->name) < 0)
+			log_error("store", tr->name, "out of memory");
 		if (rc == 0 && store_cron_put(s->store, tr->cj, &err) == 0) {
 			struct jlog_line l;
 
@@ -1829,6 +1840,9 @@ cron_flush(struct sup *s)
 		jobop_free(op);
 	}
 	s->ops_tail = &s->ops;
+	for (size_t i = 0; rc == 0 && ended && ended[i]; i++)
+		job_ended(s, ended[i]);
+	strv_free(ended);
 	if (rc == 0 && rearm)
 		store_rearm(s);
 }
@@ -1908,7 +1922,11 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 							    tr->cj->attempts, tr->cj->started_at,
 							    now, "failed", -1, 0, tr->cj->log,
 							    rs->gen->conf->history, NULL);
-					tr->cj->failures++;
+					/* A failure, unless a retry follows. */
+					if (tr->cj->attempts <= t->retry)
+						tr->lost = (unsigned)tr->cj->attempts;
+					else
+						tr->cj->failures++;
 					tr->cj->has_exit = true;
 					tr->cj->exit_code = -1;
 					tr->cj->signal = 0;
@@ -1995,6 +2013,24 @@ cron_start(struct sup *s)
 
 		plan(s, rs, cj && cj->last_fire > 0 && cj->last_fire / 1000 < now ?
 		     cj->last_fire / 1000 : now);
+		if (rs->track->lost > 0 && !cj_done(rs->route->task, cj)) {
+			/* The run we died under has retries left: the next now. */
+			struct pend *p = pend_new(rs, rs->track->lost + 1, cj->last_fire / 1000,
+						  "cron");
+			struct jlog_line l;
+
+			if (p == NULL) {
+				log_error("retry", rs->route->name, "out of memory");
+			} else {
+				jlog_begin(&l, JLOG_INFO, "retry");
+				jlog_str(&l, "route", rs->route->name);
+				jlog_int(&l, "attempt", rs->track->lost + 1);
+				jlog_str(&l, "reason", "lost");
+				jlog_end(&l);
+				request(s, p);
+			}
+		}
+		rs->track->lost = 0;
 	}
 	cron_flush(s);
 }
@@ -2936,7 +2972,9 @@ on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *ar
 		else
 			(void)ctl_send(c, "err usage cancel ID kill");
 	} else if (strcmp(verb, "reload") == 0 && argc == 0) {
-		if (reload(s, "control") == 0)
+		if (s->stopping)
+			(void)ctl_send(c, "err busy the supervisor is stopping");
+		else if (reload(s, "control") == 0)
 			(void)ctl_send(c, "ok reloaded");
 		else
 			(void)ctl_send(c, "err config the config has errors; the running one "
@@ -3065,6 +3103,8 @@ loop(struct sup *s)
 	while (!s->stopping || s->nruns + s->nhandlers > 0) {
 		int n;
 
+		/* What this turn (or the start) changed, written before we sleep. */
+		cron_flush(s);
 		arm_timers(s);
 		n = epoll_wait(s->ep, ev, 64, -1);
 		if (n < 0) {
@@ -3079,7 +3119,6 @@ loop(struct sup *s)
 		for (int i = 0; i < n; i++)
 			dispatch(s, ev[i].data.ptr);
 		bury_dead(s);
-		cron_flush(s);
 	}
 	cron_flush(s);
 }
