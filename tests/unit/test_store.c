@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,6 +59,157 @@ job(const char *id, const char *route, int64_t run_at)
 	j.trigger = "at";
 	j.run_at = run_at;
 	j.created_at = 1000;
+	return j;
+}
+
+/* Run SQL on the database of directory D with a connection of its own. */
+static int
+db_exec(const char *d, const char *sql)
+{
+	char path[512];
+	sqlite3 *db;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/" STORE_FILE, d);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	sqlite3_close(db);
+	return rc;
+}
+
+/* The integer the query SQL gives on the database of directory D, or -1. */
+static long long
+db_int(const char *d, const char *sql)
+{
+	char path[512];
+	sqlite3 *db;
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	snprintf(path, sizeof path, "%s/" STORE_FILE, d);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The schema of version 1, as the first step of lib/store.c's
+ * migrations[] made it. */
+static const char schema_v1[] =
+	"CREATE TABLE jobs ("
+	"  id TEXT PRIMARY KEY,"
+	"  route TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  trigger TEXT NOT NULL,"
+	"  cron TEXT,"
+	"  run_at INTEGER NOT NULL,"
+	"  scheduled_at INTEGER NOT NULL,"
+	"  args TEXT NOT NULL DEFAULT '',"
+	"  env TEXT NOT NULL DEFAULT '',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  exit_code INTEGER,"
+	"  signal INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  started_at INTEGER,"
+	"  finished_at INTEGER,"
+	"  log TEXT);"
+	"CREATE INDEX jobs_due ON jobs(status, run_at);"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  job_id TEXT NOT NULL,"
+	"  route TEXT NOT NULL,"
+	"  attempt INTEGER NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  exit_code INTEGER,"
+	"  signal INTEGER,"
+	"  log TEXT);"
+	"CREATE INDEX runs_route ON runs(route, id);"
+	"CREATE TABLE counters ("
+	"  route TEXT PRIMARY KEY,"
+	"  runs INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  last_fire INTEGER);";
+
+/* A store of version 1 in D/v1, made by hand with a job and a row of
+ * history: opened, it is at the latest version, the job and its history
+ * are kept, and the counters table is gone. */
+static void
+test_migrate_v1(const char *d)
+{
+	struct jerr err = JERR_INIT;
+	struct store *st;
+	struct store_job got;
+	char v1[256], sql[sizeof schema_v1 + 512];
+	int rc;
+
+	snprintf(v1, sizeof v1, "%s/v1", d);
+	snprintf(sql, sizeof sql, "%s"
+		 "INSERT INTO jobs (id, route, status, trigger, run_at, scheduled_at, args, "
+		 "  created_at) VALUES ('old', 'reports:weekly', 'scheduled', 'at', 5000, 4000, "
+		 "  'a ''b c''', 1000);"
+		 "INSERT INTO runs (job_id, route, attempt, started_at, finished_at, status, "
+		 "  exit_code) VALUES ('older', 'reports:weekly', 1, 100, 200, 'success', 0);"
+		 "PRAGMA user_version = 1;", schema_v1);
+	ok(mkdir(v1, 0700) == 0 && db_exec(v1, sql) == 0 &&
+	   db_int(v1, "PRAGMA user_version") == 1, "a store of schema version 1, made by hand");
+	rc = store_open(v1, &st, &err);
+	ok(rc == 0, "a version-1 store opens: %s", jerr_msg(&err));
+	if (rc < 0) {
+		jerr_free(&err);
+		return;
+	}
+	is_int(db_int(v1, "PRAGMA user_version"), STORE_VERSION, "migrated to version %d",
+	       STORE_VERSION);
+	is_int(db_int(v1, "SELECT count(*) FROM sqlite_master WHERE name = 'counters'"), 0,
+	       "the counters table of version 1 is gone");
+	rc = store_job_get(st, "old", &got, &err);
+	ok(rc == 1, "its job is still there");
+	if (rc == 1) {
+		is_str(got.route, "reports:weekly", "with its route");
+		is_str(got.status, "scheduled", "status");
+		is_int(got.run_at, 5000, "run_at");
+		is_int(got.scheduled_at, 4000, "scheduled_at");
+		is_list(got.args, "a|b c", "args");
+		ok(!got.config, "a job of version 1 is a CLI job (source 'cli')");
+		is_int(got.runs, 0, "runs 0");
+		is_int(got.failures, 0, "failures 0");
+		is_int(got.last_fire, 0, "no last fire");
+		store_job_free(&got);
+	}
+	is_int(db_int(v1, "SELECT count(*) FROM runs WHERE job_id = 'older'"), 1,
+	       "its history is kept");
+	store_close(st);
+	ok(store_open(v1, &st, &err) == 0, "it opens again: %s", jerr_msg(&err));
+	store_close(st);
+	is_int(db_int(v1, "PRAGMA user_version"), STORE_VERSION, "still version %d",
+	       STORE_VERSION);
+	jerr_free(&err);
+}
+
+/* The row of config cron task ROUTE, as the supervisor writes it. */
+static struct store_job
+cron_row(const char *route, const char *status, long runs, long failures, int64_t last_fire)
+{
+	struct store_job j = { 0 };
+
+	j.id = (char *)route;
+	j.route = (char *)route;
+	j.status = (char *)status;
+	j.trigger = "cron";
+	j.cron = "* * * * *";
+	j.run_at = 60000;
+	j.created_at = 1000;
+	j.runs = runs;
+	j.failures = failures;
+	j.last_fire = last_fire;
+	j.config = true;
 	return j;
 }
 
@@ -181,7 +333,57 @@ main(void)
 	ok(store_job_list(st, "r", "cancelled", false, &v, &n, &err) == 0 && n == 1 &&
 	   strcmp(v[0].id, "j3") == 0, "by route and status");
 	store_job_list_free(v, n);
+	/* Rows of config cron tasks: the id of a CLI job is refused; a batch
+	 * in a relaxed transaction commits, or rolls back. */
+	j = cron_row("j1", "scheduled", 5, 1, 120000);
+	is_int(store_cron_put(st, &j, &err), 0, "a cron task's row is refused the id of a CLI job");
+	ok(store_job_get(st, "j1", &got, &err) == 1 && strcmp(got.route, "other") == 0 &&
+	   !got.config && got.runs == 0 && strcmp(got.status, "scheduled") == 0,
+	   "and the CLI job is untouched");
+	store_job_free(&got);
+	j = cron_row("cfg:t", "scheduled", 0, 0, 0);
+	is_int(store_cron_put(st, &j, &err), 1, "a new cron task's row is written");
+	ok(store_job_get(st, "cfg:t", &got, &err) == 1 && got.config &&
+	   strcmp(got.trigger, "cron") == 0 && got.cron && strcmp(got.cron, "* * * * *") == 0 &&
+	   got.runs == 0 && got.last_fire == 0, "a row of source config");
+	store_job_free(&got);
+	j = (struct store_job){ .id = "cfg:t", .route = "r", .trigger = "now" };
+	rc = store_job_add(st, &j, true, &err);
+	ok(rc < 0 && errno == EEXIST && strstr(jerr_msg(&err), "cron task of the config"),
+	   "schedule --replace cannot take a cron task's id: %s", jerr_msg(&err));
+	is_int(store_job_cancel(st, "cfg:t", &status, &err), 0, "nor can cancel end it");
+	free(status);
+	jerr_free(&err);
+
+	ok(store_txn_begin(st, false, &err) == 0, "a relaxed transaction begins: %s",
+	   jerr_msg(&err));
+	j = cron_row("cfg:t", "running", 3, 2, 180000);
+	is_int(store_cron_put(st, &j, &err), 1, "a row in the batch");
+	ok(store_run_add(st, "cfg:t", "cfg:t", 1, 180000, 180500, "failed", 4, 0, NULL, -1,
+			 &err) == 0, "history in the batch");
+	is_int(db_int(dir, "SELECT runs FROM jobs WHERE id = 'cfg:t'"), 0,
+	       "another connection does not see the batch before the commit");
+	ok(store_txn_commit(st, &err) == 0, "commit: %s", jerr_msg(&err));
+	is_int(db_int(dir, "SELECT runs * 1000 + failures FROM jobs WHERE id = 'cfg:t'"), 3002,
+	       "after it the counters are in the store");
+	is_int(db_int(dir, "SELECT last_fire FROM jobs WHERE id = 'cfg:t'"), 180000, "last_fire");
+	is_int(db_int(dir, "SELECT exit_code FROM runs WHERE job_id = 'cfg:t'"), 4,
+	       "and the history row");
+	ok(store_cron_list(st, &v, &n, &err) == 0 && n == 1 && strcmp(v[0].id, "cfg:t") == 0 &&
+	   strcmp(v[0].status, "running") == 0 && v[0].runs == 3 && v[0].failures == 2 &&
+	   v[0].last_fire == 180000, "store_cron_list reads it back");
+	store_job_list_free(v, n);
+	ok(store_txn_begin(st, false, &err) == 0, "another relaxed transaction");
+	j = cron_row("cfg:t", "success", 9, 0, 240000);
+	store_cron_put(st, &j, &err);
+	store_txn_rollback(st);
+	is_int(db_int(dir, "SELECT runs FROM jobs WHERE id = 'cfg:t'"), 3,
+	       "rolled back: the row is as it was");
+	ok(store_txn_begin(st, true, &err) == 0 && store_txn_commit(st, &err) == 0,
+	   "a full transaction after them: none was left open");
 	store_close(st);
+
+	test_migrate_v1(dir);
 
 	/* Four processes adding 50 jobs each at once: none lost. */
 	for (int p = 0; p < 4; p++) {
