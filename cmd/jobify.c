@@ -45,13 +45,15 @@ const struct command commands[] = {
 	  "Run ROUTE now in the foreground: the lifespans on its path around it,\n"
 	  "its middleware, env and route class; ARGs are appended to its command.\n"
 	  "The exit status is the task's (128+N for signal N, 124 for a timeout).\n" },
-	{ "schedule", cmd_schedule, "add a durable one-off job",
-	  "schedule ROUTE [--now|--in DUR|--at TIME] [--id ID] [--replace] [--env K=V]...\n"
-	  "         [-c FILE] [-- ARG...]\n"
+	{ "schedule", cmd_schedule, "add a durable one-off or cron job",
+	  "schedule ROUTE [--now|--in DUR|--at TIME|--cron EXPR] [--id ID] [--replace]\n"
+	  "         [--env K=V]... [-c FILE] [-- ARG...]\n"
 	  "Write a job for ROUTE to the store and print its id.  It runs at once\n"
-	  "(--now, the default), after DUR, or at TIME, when a supervisor runs;\n"
-	  "ARGs are appended to the task's command.  The route's outer middleware\n"
-	  "runs first and may refuse the job (exit 65) or add to its environment.\n"
+	  "(--now, the default), after DUR, at TIME, or on every fire of the cron\n"
+	  "EXPR (in the task's zone), when a supervisor runs; one that runs is told\n"
+	  "at once.  ARGs are appended to the task's command.  The route's outer\n"
+	  "middleware runs first and may refuse the job (exit 65) or add to its\n"
+	  "environment.\n"
 	  "  --id ID      the job's id (default: a new one); --replace an existing one\n"
 	  "  --env K=V    an environment variable for the job (repeatable)\n" },
 	{ "jobs",   cmd_jobs,   "list scheduled and running jobs",
@@ -68,13 +70,35 @@ const struct command commands[] = {
 	  "Block until the jobs end; exit with the status of the last one (its exit\n"
 	  "code, 124 for a timeout, 1 when cancelled or lost).  69 when no\n"
 	  "supervisor runs, 75 when --timeout passes first.\n" },
-	{ "cancel", cmd_cancel, "cancel scheduled jobs",
-	  "cancel ID... [-c FILE]\n"
-	  "Cancel scheduled jobs.  A running or ended job is not changed (exit 65).\n" },
+	{ "cancel", cmd_cancel, "cancel scheduled jobs, or stop running ones",
+	  "cancel [--kill] ID... [-c FILE]\n"
+	  "Cancel scheduled jobs (a cron job: all its next runs).  An ended job, a\n"
+	  "running one without --kill, or a cron task of the config: exit 65.\n"
+	  "  --kill   stop a running job: SIGTERM to its process group, SIGKILL\n"
+	  "           after its kill-grace; it ends cancelled, without retry or\n"
+	  "           failure handler (69 when no supervisor runs)\n" },
+	{ "history", cmd_history, "list past runs of jobs",
+	  "history [ROUTE] [-n N] [--json] [-c FILE]\n"
+	  "List the ended attempts of jobs, newest first: start, duration, route,\n"
+	  "job, attempt, status, exit code (or the signal that killed it).\n"
+	  "  ROUTE    only its runs (66 when neither the config nor the history has it)\n"
+	  "  -n N     at most N runs (a positive integer, default 20; else exit 65)\n"
+	  "  --json   one JSON array, as described in jobify(1)\n" },
+	{ "logs",   cmd_logs,   "print a job's captured output",
+	  "logs ID [-f] [-c FILE]\n"
+	  "Print the log file of job ID's last (or current) attempt.  Exits 66 for\n"
+	  "an unknown job, 1 when it has no log: not started yet, its output is\n"
+	  "not \"log\", or the file was removed.\n"
+	  "  -f, --follow  wait for the job to start if it has not, then print its\n"
+	  "                output as it is written, through retries, until the job\n"
+	  "                has ended; 69 when no supervisor runs meanwhile\n" },
 	{ "reload", cmd_reload, "make the running supervisor re-read the config",
 	  "reload [-c FILE]\n"
-	  "Check the config, then signal the supervisor of its state directory\n"
-	  "(SIGHUP).  Exits 69 when no supervisor runs.\n" },
+	  "Check the config, then ask the supervisor to take it, through its\n"
+	  "control socket: exit 0 when it did, 78 when it found errors and kept\n"
+	  "the old one (its log has them).  Without a socket that answers, the\n"
+	  "supervisor of the state directory gets SIGHUP.  Exits 69 when no\n"
+	  "supervisor runs.\n" },
 	{ NULL, NULL, NULL, NULL },
 };
 

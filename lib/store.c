@@ -970,16 +970,57 @@ store_history(struct store *st, const char *route, int64_t max, struct store_run
 }
 
 int
-store_job_runs(struct store *st, const char *id, struct store_run **v, size_t *n,
-	       struct jerr *err)
+store_job_runs(struct store *st, const char *route, const char *id, int64_t after,
+	       struct store_run **v, size_t *n, struct jerr *err)
 {
 	sqlite3_stmt *s;
 
 	*v = NULL;
 	*n = 0;
-	if (prepare(st, "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ? "
-		    "ORDER BY attempt, id", &s, err) < 0)
+	/* runs_route(route, id) makes it a range of the index. */
+	if (prepare(st, "SELECT " RUN_COLUMNS " FROM runs WHERE route = ?1 AND id > ?3 "
+		    "AND job_id = ?2 ORDER BY id", &s, err) < 0)
 		return -1;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, route, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, after);
 	return collect_runs(st, s, v, n, err);
+}
+
+int
+store_job_follow(struct store *st, const char *id, int64_t after, struct store_job *j,
+		 struct store_run **v, size_t *n, struct jerr *err)
+{
+	int found;
+
+	*v = NULL;
+	*n = 0;
+	/* A read transaction: both reads see the same snapshot of the WAL,
+	 * so an attempt is either running in the job's row or ended in the
+	 * history, never both or neither.  Writers are not blocked. */
+	if (exec_sql(st, "BEGIN DEFERRED", err) < 0)
+		return -1;
+	found = store_job_get(st, id, j, err);
+	if (found == 1 && store_job_runs(st, j->route, id, after, v, n, err) < 0) {
+		store_job_free(j);
+		found = -1;
+	}
+	if (found < 0) {
+		int e = errno;
+
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		errno = e;
+		return -1;
+	}
+	if (exec_sql(st, "COMMIT", err) < 0) {
+		if (found == 1) {
+			store_job_free(j);
+			store_history_free(*v, *n);
+			*v = NULL;
+			*n = 0;
+		}
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return found;
 }

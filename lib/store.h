@@ -173,8 +173,13 @@ struct store_run {
 int store_history(struct store *st, const char *route, int64_t max,
 		  struct store_run **v, size_t *n, struct jerr *err);
 void store_history_free(struct store_run *v, size_t n);
-/* Job ID's rows of history, by attempt (free with store_history_free). */
-int store_job_runs(struct store *st, const char *id, struct store_run **v, size_t *n,
-		   struct jerr *err);
+/* The rows of history of job ID of ROUTE written after row AFTER (0: all),
+ * in the order they were written (free with store_history_free). */
+int store_job_runs(struct store *st, const char *route, const char *id, int64_t after,
+		   struct store_run **v, size_t *n, struct jerr *err);
+/* Job ID into *J and its rows of history after row AFTER into *V, read
+ * in one snapshot (for logs -f).  1, 0 when there is no such job, -1. */
+int store_job_follow(struct store *st, const char *id, int64_t after, struct store_job *j,
+		     struct store_run **v, size_t *n, struct jerr *err);
 
 #endif
