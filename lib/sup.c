@@ -433,6 +433,19 @@ has_calendar(const struct rstate *rs)
 
 /* ---- durable cron tasks: the row in memory ---- */
 
+/* Replace string *P with a copy of V. */
+static int
+set_str(char **p, const char *v)
+{
+	char *c = strdup(v);
+
+	if (c == NULL)
+		return -1;
+	free(*p);
+	*p = c;
+	return 0;
+}
+
 /* Write TR's row with this turn's batch. */
 static void
 cj_touch(struct sup *s, struct track *tr)
@@ -943,6 +956,11 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 	}
 	run_link(s, r);
 	log_start(r, r->handler ? "handler" : "start");
+	if (!r->handler && r->job == NULL && rs->track->cj && r->log_path) {
+		/* A config cron task's row names the running attempt's log. */
+		(void)set_str(&rs->track->cj->log, r->log_path);
+		cj_touch(s, rs->track);
+	}
 	if (!r->handler && t->timeout_ms > 0 &&
 	    theap_arm(&s->mono, &r->timeout, r->start_mono_ms + t->timeout_ms) < 0)
 		log_error("timeout", rs->route->name, strerror(errno));
@@ -1718,11 +1736,16 @@ recover(struct sup *s)
 					  -1, 0, v[i].log, NULL);
 			continue;
 		}
-		if (store_job_finished(s->store, v[i].id, v[i].route, v[i].attempts,
-				       v[i].started_at, now, "failed", -1, 0, v[i].log,
-				       s->cur->conf->history, &err) < 0 ||
-		    (retry && store_job_reschedule(s->store, v[i].id, now, &err) < 0))
+		/* One transaction: no reader sees it failed before its retry. */
+		if (store_txn_begin(s->store, true, &err) < 0 ||
+		    store_job_finish_rows(s->store, v[i].id, v[i].route, v[i].attempts,
+					  v[i].started_at, now, "failed", -1, 0, v[i].log,
+					  s->cur->conf->history, &err) < 0 ||
+		    (retry && store_job_reschedule(s->store, v[i].id, now, &err) < 0) ||
+		    store_txn_commit(s->store, &err) < 0) {
 			log_error("store", v[i].route, jerr_msg(&err));
+			store_txn_rollback(s->store);
+		}
 	}
 	store_job_list_free(v, n);
 	jerr_free(&err);
@@ -1870,19 +1893,6 @@ cj_new(const struct rstate *rs, int64_t now)
 		return NULL;
 	}
 	return j;
-}
-
-/* Replace string *P with a copy of V. */
-static int
-set_str(char **p, const char *v)
-{
-	char *c = strdup(v);
-
-	if (c == NULL)
-		return -1;
-	free(*p);
-	*p = c;
-	return 0;
 }
 
 /* Bring the rows of durable cron tasks in line with the current config:

@@ -45,7 +45,9 @@ wait_for() {
 wait_count() {
 	local pattern=$1 n=$2 secs=${3:-20} file=${4:-$SUP_LOG}
 	local deadline=$((SECONDS + secs))
-	while [ "$(grep -c -- "$pattern" "$file" 2>/dev/null || true)" -lt "$n" ]; do
+	local c
+	# A missing file counts 0 (grep -c prints nothing then): never a pass.
+	while c=$(grep -c -- "$pattern" "$file" 2>/dev/null); [ "${c:-0}" -lt "$n" ]; do
 		if ((SECONDS >= deadline)); then
 			echo "timed out waiting for $n x '$pattern' in $file" >&2
 			return 1
