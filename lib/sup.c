@@ -796,7 +796,9 @@ run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
 		.env = r->job ? r->job->env : NULL,
 	};
 
-	if (r->job)
+	if (r->job && r->job->cron)	/* a cron time: whole seconds, like a config task's */
+		iso(r->job->scheduled_at / 1000, rs->tz, when);
+	else if (r->job)
 		timefmt_iso_ms(r->job->scheduled_at, rs->tz ? rs->tz : tz_get(NULL, NULL), when,
 			       sizeof when);
 	else if (r->scheduled)
