@@ -111,6 +111,7 @@ struct loader {
 	size_t npending, cappending;
 	int depth;		/* include depth of the file being parsed */
 	bool check_owner;
+	bool no_include;	/* include() is an error (conf_load_buffer) */
 	bool noperm;
 	bool oom;
 	int maxdepth;		/* router levels in the schema */
@@ -488,6 +489,10 @@ include_fn(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 		value_error(cfg, "include: the file name is empty");
 		return 0;
 	}
+	if (L->no_include) {
+		value_error(cfg, "include: not allowed here");
+		return 0;
+	}
 	if (L->depth >= CONF_MAX_INCLUDE_DEPTH) {
 		value_error(cfg, "include: includes nest at most %d deep (is there a cycle?)",
 			    CONF_MAX_INCLUDE_DEPTH);
@@ -767,6 +772,7 @@ parse_into(cfg_t *sec, const char *path, const char *buf, size_t len)
 	char *saved_name = sec->filename;
 	int saved_line = sec->line;
 	struct scanned *s;
+	size_t nerrors;
 	FILE *fp;
 	int rc;
 
@@ -793,8 +799,13 @@ parse_into(cfg_t *sec, const char *path, const char *buf, size_t len)
 		fclose(fp);
 		return -1;
 	}
+	nerrors = L->diag->nerrors;
 	rc = cfg_parse_fp(sec, fp);
 	fclose(fp);
+	/* libconfuse fails on some input (a NUL byte) without a word. */
+	if (rc != CFG_SUCCESS && L->diag->nerrors == nerrors && !L->too_shallow)
+		report(DIAG_ERROR, path, sec->line, "syntax error%s",
+		       memchr(buf, '\0', len) ? " (a NUL byte in the file)" : "");
 	free(sec->filename);
 	sec->filename = saved_name;
 	sec->line = saved_line;
@@ -1430,7 +1441,7 @@ loader_free(struct loader *l)
 
 /* How deep routers nest in the main file (at least 1), from its text. */
 static int
-depth_guess(const char *path, const char *buf)
+depth_guess(const char *path, const char *buf, size_t buflen)
 {
 	struct confscan cs;
 	char *text = NULL;
@@ -1450,8 +1461,9 @@ depth_guess(const char *path, const char *buf)
 		}
 		fclose(fp);
 		buf = text;
+		buflen = strlen(text);
 	}
-	if (confscan_buf(&cs, buf, strlen(buf)) == 0) {
+	if (confscan_buf(&cs, buf, buflen) == 0) {
 		for (size_t i = 0; i < cs.n; i++) {
 			int d = 0;
 
@@ -1469,10 +1481,11 @@ depth_guess(const char *path, const char *buf)
 
 /* One load with a schema MAXDEPTH routers deep. */
 static struct conf *
-load_once(const char *path, const char *buf, int maxdepth, struct diag *diag,
-	  bool *noperm, bool *too_shallow)
+load_once(const char *path, const char *buf, size_t buflen, bool no_include, int maxdepth,
+	  struct diag *diag, bool *noperm, bool *too_shallow)
 {
-	struct loader loader = { .diag = diag, .check_owner = geteuid() == 0 };
+	struct loader loader = { .diag = diag, .check_owner = geteuid() == 0,
+				 .no_include = no_include };
 	struct conf *c = calloc(1, sizeof *c);
 	cfg_t *cfg = NULL;
 	int rc;
@@ -1494,7 +1507,7 @@ load_once(const char *path, const char *buf, int maxdepth, struct diag *diag,
 	if (buf) {
 		if (intern_file(path) == NULL)
 			goto oom;
-		rc = parse_into(cfg, path, buf, strlen(buf));
+		rc = parse_into(cfg, path, buf, buflen);
 	} else {
 		rc = parse_file(cfg, path, NULL, 0, 0);
 	}
@@ -1535,18 +1548,20 @@ fail:
 	return NULL;
 }
 
-/* Load from PATH, or from BUF named PATH when BUF is not NULL. */
+/* Load from PATH, or from BUF (BUFLEN bytes) named PATH when BUF is not
+ * NULL. */
 static struct conf *
-load(const char *path, const char *buf, struct diag *diag, bool *noperm)
+load(const char *path, const char *buf, size_t buflen, bool no_include, struct diag *diag,
+     bool *noperm)
 {
-	int depth = depth_guess(path, buf);
+	int depth = depth_guess(path, buf, buflen);
 	bool perm = false, again = false;
 	struct conf *c;
 	struct diag d;
 
 	for (;;) {
 		diag_init(&d);
-		c = load_once(path, buf, depth, &d, &perm, &again);
+		c = load_once(path, buf, buflen, no_include, depth, &d, &perm, &again);
 		if (!again || depth == CONF_MAX_DEPTH)
 			break;
 		diag_free(&d);
@@ -1561,13 +1576,19 @@ load(const char *path, const char *buf, struct diag *diag, bool *noperm)
 struct conf *
 conf_load(const char *path, struct diag *diag, bool *noperm)
 {
-	return load(path, NULL, diag, noperm);
+	return load(path, NULL, 0, false, diag, noperm);
 }
 
 struct conf *
 conf_load_buf(const char *name, const char *buf, struct diag *diag)
 {
-	return load(name, buf, diag, NULL);
+	return load(name, buf, strlen(buf), false, diag, NULL);
+}
+
+struct conf *
+conf_load_buffer(const char *name, const char *buf, size_t len, struct diag *diag)
+{
+	return load(name, buf, len, true, diag, NULL);
 }
 
 void

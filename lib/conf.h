@@ -154,6 +154,11 @@ struct conf *conf_load(const char *path, struct diag *diag, bool *noperm);
 /* Load from a string, named NAME in messages; include() resolves against
  * NAME's directory.  For tests. */
 struct conf *conf_load_buf(const char *name, const char *buf, struct diag *diag);
+/* Load LEN bytes of BUF (which may hold NULs), named NAME in messages,
+ * with include() refused as an error: nothing outside BUF is read.  For
+ * the fuzzer. */
+struct conf *conf_load_buffer(const char *name, const char *buf, size_t len,
+			      struct diag *diag);
 
 void conf_free(struct conf *conf);
 

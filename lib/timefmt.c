@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,10 @@
 #include <time.h>
 
 #include "timefmt.h"
+
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
+#define TIMEFMT_MIN INT64_C(-62167219200)
+#define TIMEFMT_MAX INT64_C(253402300799)
 
 int64_t
 timefmt_now(void)
@@ -76,9 +81,16 @@ timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 
 		if (!isdigit((unsigned char)p[1]) && p[1] != '-')
 			return -1;
+		errno = 0;
 		v = strtoll(p + 1, &end, 10);
 		if (*end != '\0')
 			return -1;
+		/* Years 0000-9999, as the other forms: a time far out of
+		 * that overflows when printed in a zone. */
+		if (errno == ERANGE || v < TIMEFMT_MIN || v > TIMEFMT_MAX) {
+			*why = "time out of range (years 0000-9999)";
+			return -1;
+		}
 		*out = v;
 		return 0;
 	}

@@ -262,6 +262,38 @@ test_errors(void)
 			printf("#   %d: %s\n", diag.v[i].line, diag.v[i].msg);
 		conf_free(c);
 	}
+
+	/* Found by tests/fuzz/fuzz_conf: a NUL byte made libconfuse fail
+	 * without a word, and the config was refused with no message. */
+	{
+		static const char text[] = "task \"t\" {\0\0\n exec = 'x' }\n";
+		struct conf *c;
+
+		diag_free(&diag);
+		diag_init(&diag);
+		c = conf_load_buffer("t.conf", text, sizeof text - 1, &diag);
+		ok(c == NULL && diag.nerrors == 1 && diag.n == 1 &&
+		   strcmp(diag.v[0].msg, "syntax error (a NUL byte in the file)") == 0,
+		   "a NUL byte is a syntax error, with a message");
+		if (diag.n)
+			printf("#   %d: %s\n", diag.v[0].line, diag.v[0].msg);
+		conf_free(c);
+	}
+	/* conf_load_buffer() refuses include(). */
+	{
+		static const char text[] = "include('/etc/passwd')\ntask \"t\" { exec = 'x' }\n";
+		struct conf *c;
+
+		diag_free(&diag);
+		diag_init(&diag);
+		c = conf_load_buffer("t.conf", text, sizeof text - 1, &diag);
+		ok(c == NULL && diag.n == 1 && diag.v[0].line == 1 &&
+		   strcmp(diag.v[0].msg, "include: not allowed here") == 0,
+		   "conf_load_buffer refuses include()");
+		if (diag.n)
+			printf("#   %d: %s\n", diag.v[0].line, diag.v[0].msg);
+		conf_free(c);
+	}
 }
 
 int

@@ -57,6 +57,11 @@ main(void)
 	refused("2026-11-25T25:00", usage);
 	refused("2026-11-25T03:00+1", usage);
 	refused("@12x", usage);
+	/* Found by tests/fuzz/fuzz_time: printed in a zone, these overflowed. */
+	refused("@17640039603960396039600", "time out of range (years 0000-9999)");
+	refused("@9223372036854775000", "time out of range (years 0000-9999)");
+	parses("@253402300799", "UTC", 0, INT64_C(253402300799));
+	parses("@-1", "UTC", 0, -1);
 
 	is_str(timefmt_iso(1795575600, tz_get("Europe/Berlin", &why), buf, sizeof buf),
 	       "2026-11-25T04:00:00+01:00", "ISO with offset");
