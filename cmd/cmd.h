@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "exitcode.h"
 
@@ -45,6 +46,18 @@ struct route;
  * add), with *RC = 66. */
 const struct route *cmd_find_route(const struct cli *cli, const char *cmd,
 				   const struct conf *conf, const char *name, int *rc);
+
+struct store;
+/* The state directory of CONF, created, and its store opened for command
+ * CMD; the directory into *DIRP when not NULL.  NULL after printing why,
+ * with *RC 78, 77, 73 or 75. */
+struct store *cmd_open_store(const struct cli *cli, const char *cmd, const struct conf *conf,
+			     char **dirp, int *rc);
+
+struct tz;
+/* MS (ms since the epoch) as ISO 8601 with TZ's offset into BUF
+ * (TIMEFMT_BUFSZ), or NULL for 0 (no such time). */
+const char *cmd_when(int64_t ms, const struct tz *tz, char *buf);
 
 struct ctl_client;
 /* Connect to the control socket of the supervisor of CONF (state dir

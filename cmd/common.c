@@ -13,6 +13,9 @@
 #include "ctl.h"
 #include "diag.h"
 #include "paths.h"
+#include "statedir.h"
+#include "store.h"
+#include "timefmt.h"
 
 int
 cmd_usage(const struct cli *cli, const char *name, int rc)
@@ -147,4 +150,42 @@ cmd_sup_connect(const struct cli *cli, const char *cmd, const struct conf *conf,
 	jerr_free(&err);
 	free(path);
 	return cl;
+}
+
+struct store *
+cmd_open_store(const struct cli *cli, const char *cmd, const struct conf *conf, char **dirp,
+	       int *rc)
+{
+	struct jerr err = JERR_INIT;
+	struct store *st = NULL;
+	char *dir = paths_state_dir(conf->state_dir, conf->path);
+
+	*rc = JX_OK;
+	if (dir == NULL) {
+		cmd_error(cli, "%s: cannot tell where the state directory is: %s", cmd,
+			  strerror(errno));
+		*rc = JX_CONFIG;
+		return NULL;
+	}
+	if (statedir_make(dir, &err) < 0) {
+		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
+		*rc = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_CANTCREAT;
+	} else if (store_open(dir, &st, &err) < 0) {
+		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
+		*rc = errno == EBUSY ? JX_TEMPFAIL : errno == EACCES ? JX_NOPERM : JX_CANTCREAT;
+	}
+	jerr_free(&err);
+	if (st && dirp)
+		*dirp = dir;
+	else
+		free(dir);
+	return st;
+}
+
+const char *
+cmd_when(int64_t ms, const struct tz *tz, char *buf)
+{
+	if (ms == 0)
+		return NULL;
+	return timefmt_iso(ms >= 0 ? ms / 1000 : (ms - 999) / 1000, tz, buf, TIMEFMT_BUFSZ);
 }

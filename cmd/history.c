@@ -27,46 +27,6 @@
  * file is quiet (a write to the file wakes it at once). */
 #define FOLLOW_CHECK_MS 250
 
-/* The state directory of CONF, created, and its store opened (as the
- * commands of cmd/jobs.c do). */
-static struct store *
-open_store(const struct cli *cli, const char *cmd, const struct conf *conf, char **dirp,
-	   int *rc)
-{
-	struct jerr err = JERR_INIT;
-	struct store *st = NULL;
-	char *dir = paths_state_dir(conf->state_dir, conf->path);
-
-	*rc = JX_OK;
-	if (dir == NULL) {
-		cmd_error(cli, "%s: cannot tell where the state directory is: %s", cmd,
-			  strerror(errno));
-		*rc = JX_CONFIG;
-		return NULL;
-	}
-	if (statedir_make(dir, &err) < 0) {
-		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
-		*rc = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_CANTCREAT;
-	} else if (store_open(dir, &st, &err) < 0) {
-		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
-		*rc = errno == EBUSY ? JX_TEMPFAIL : errno == EACCES ? JX_NOPERM : JX_CANTCREAT;
-	}
-	jerr_free(&err);
-	if (st && dirp)
-		*dirp = dir;
-	else
-		free(dir);
-	return st;
-}
-
-static const char *
-when(int64_t ms, const struct tz *tz, char *buf)
-{
-	if (ms == 0)
-		return NULL;
-	return timefmt_iso(ms >= 0 ? ms / 1000 : (ms - 999) / 1000, tz, buf, TIMEFMT_BUFSZ);
-}
-
 /* ---- history ---- */
 
 /* A run's duration for people: 250ms, 1.2s, 3m04s, 2h05m, 3d04h. */
@@ -132,9 +92,9 @@ json_run(const struct store_run *r, const struct tz *tz)
 	printf(",\"signal\":");
 	json_string(stdout, signal_name(r->signal, sig, sizeof sig));
 	printf(",\"started_at\":");
-	json_string(stdout, when(r->started_at, tz, b));
+	json_string(stdout, cmd_when(r->started_at, tz, b));
 	printf(",\"finished_at\":");
-	json_string(stdout, when(r->finished_at, tz, b));
+	json_string(stdout, cmd_when(r->finished_at, tz, b));
 	printf(",\"duration_ms\":%lld,\"log\":", (long long)run_duration(r));
 	json_string(stdout, r->log);
 	printf("}");
@@ -203,7 +163,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 		return rc;
 	tz = tz_get(conf->timezone, NULL);
-	if ((st = open_store(cli, "history", conf, NULL, &rc)) == NULL)
+	if ((st = cmd_open_store(cli, "history", conf, NULL, &rc)) == NULL)
 		goto out;
 	if (store_history(st, route, max, &v, &n, &err) < 0) {
 		cmd_error(cli, "history: %s", jerr_msg(&err));
@@ -229,7 +189,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 				       "ROUTE", "JOB", "ATTEMPT", "STATUS", "EXIT");
 			for (size_t i = 0; i < n; i++) {
 				const struct store_run *r = &v[i];
-				const char *start = when(r->started_at, tz, b);
+				const char *start = cmd_when(r->started_at, tz, b);
 				char code[32] = "-";
 
 				if (signal_name(r->signal, sig, sizeof sig))
@@ -617,7 +577,7 @@ cmd_logs(struct cli *cli, int argc, char **argv)
 				       : "one job id at a time");
 	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 		return rc;
-	if ((st = open_store(cli, "logs", conf, &dir, &rc)) == NULL)
+	if ((st = cmd_open_store(cli, "logs", conf, &dir, &rc)) == NULL)
 		goto out;
 	found = store_job_get(st, argv[optind], &j, &err);
 	if (found < 0) {

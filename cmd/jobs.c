@@ -30,37 +30,6 @@
 
 extern char **environ;
 
-/* The state directory of CONF, created, and its store opened. */
-static struct store *
-open_store(const struct cli *cli, const char *cmd, const struct conf *conf, char **dirp,
-	   int *rc)
-{
-	struct jerr err = JERR_INIT;
-	struct store *st = NULL;
-	char *dir = paths_state_dir(conf->state_dir, conf->path);
-
-	*rc = JX_OK;
-	if (dir == NULL) {
-		cmd_error(cli, "%s: cannot tell where the state directory is: %s", cmd,
-			  strerror(errno));
-		*rc = JX_CONFIG;
-		return NULL;
-	}
-	if (statedir_make(dir, &err) < 0) {
-		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
-		*rc = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_CANTCREAT;
-	} else if (store_open(dir, &st, &err) < 0) {
-		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
-		*rc = errno == EBUSY ? JX_TEMPFAIL : errno == EACCES ? JX_NOPERM : JX_CANTCREAT;
-	}
-	jerr_free(&err);
-	if (st && dirp)
-		*dirp = dir;
-	else
-		free(dir);
-	return st;
-}
-
 /* Tell a running supervisor that the store changed (a new job, a
  * cancelled one).  None running is fine: it reads the store at start.
  * It answers before it looks, so this costs one round trip. */
@@ -84,14 +53,6 @@ wake(const struct cli *cli, const struct conf *conf, const char *dir)
 		(void)ctl_reply(cl, 2000, &line, NULL);
 	free(line);
 	ctl_client_close(cl);
-}
-
-static const char *
-when(int64_t ms, const struct tz *tz, char *buf)
-{
-	if (ms == 0)
-		return NULL;
-	return timefmt_iso(ms >= 0 ? ms / 1000 : (ms - 999) / 1000, tz, buf, TIMEFMT_BUFSZ);
 }
 
 /* ---- schedule ---- */
@@ -392,7 +353,7 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 	}
 	if ((rc = gate(cli, conf, r, &j, tz)) != JX_OK)
 		goto out;
-	if ((st = open_store(cli, "schedule", conf, &dir, &rc)) == NULL)
+	if ((st = cmd_open_store(cli, "schedule", conf, &dir, &rc)) == NULL)
 		goto out;
 	if (store_job_add(st, &j, replace, &err) < 0) {
 		cmd_error(cli, "schedule: %s", jerr_msg(&err));
@@ -432,7 +393,7 @@ json_job(const struct store_job *j, const struct tz *tz)
 	printf(",\"cron\":");
 	json_string(stdout, j->cron);
 	printf(",\"run_at\":");
-	json_string(stdout, when(j->run_at, tz, b));
+	json_string(stdout, cmd_when(j->run_at, tz, b));
 	printf(",\"args\":");
 	json_strv(stdout, j->args);
 	printf(",\"attempts\":%ld,\"exit_code\":", j->attempts);
@@ -441,11 +402,11 @@ json_job(const struct store_job *j, const struct tz *tz)
 	else
 		printf("null");
 	printf(",\"created_at\":");
-	json_string(stdout, when(j->created_at, tz, b));
+	json_string(stdout, cmd_when(j->created_at, tz, b));
 	printf(",\"started_at\":");
-	json_string(stdout, when(j->started_at, tz, b));
+	json_string(stdout, cmd_when(j->started_at, tz, b));
 	printf(",\"finished_at\":");
-	json_string(stdout, when(j->finished_at, tz, b));
+	json_string(stdout, cmd_when(j->finished_at, tz, b));
 	printf(",\"log\":");
 	json_string(stdout, j->log);
 	printf("}");
@@ -502,7 +463,7 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 		return rc;
 	tz = tz_get(conf->timezone, NULL);
-	if ((st = open_store(cli, "jobs", conf, NULL, &rc)) == NULL)
+	if ((st = cmd_open_store(cli, "jobs", conf, NULL, &rc)) == NULL)
 		goto out;
 	if (store_job_list(st, route, status, all, &v, &n, &err) < 0) {
 		cmd_error(cli, "jobs: %s", jerr_msg(&err));
@@ -528,7 +489,7 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 					snprintf(code, sizeof code, "%d", v[i].exit_code);
 				printf(tty ? "%-14s %-28s %-10s %-7s %-25s %s\n" : "%s\t%s\t%s\t%s\t%s\t%s\n",
 				       v[i].id, v[i].route, v[i].status, v[i].trigger,
-				       when(v[i].run_at, tz, b) ? b : "-", code);
+				       cmd_when(v[i].run_at, tz, b) ? b : "-", code);
 			}
 		}
 		store_job_list_free(v, n);
@@ -574,7 +535,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 		return rc;
 	tz = tz_get(conf->timezone, NULL);
-	if ((st = open_store(cli, "status", conf, NULL, &rc)) == NULL)
+	if ((st = cmd_open_store(cli, "status", conf, NULL, &rc)) == NULL)
 		goto out;
 	found = store_job_get(st, argv[optind], &j, &err);
 	if (found < 0) {
@@ -593,7 +554,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		} else {
 			printf("id:          %s\nroute:       %s\nstatus:      %s\ntrigger:     %s\n",
 			       j.id, j.route, j.status, j.trigger);
-			printf("run at:      %s\n", when(j.run_at, tz, b) ? b : "-");
+			printf("run at:      %s\n", cmd_when(j.run_at, tz, b) ? b : "-");
 			if (j.cron)
 				printf("cron:        %s\n", j.cron);
 			if (j.args[0])
@@ -601,10 +562,10 @@ cmd_status(struct cli *cli, int argc, char **argv)
 			printf("attempts:    %ld\n", j.attempts);
 			if (j.has_exit && j.exit_code >= 0)
 				printf("exit code:   %d\n", j.exit_code);
-			printf("created at:  %s\n", when(j.created_at, tz, b));
-			if ((t = when(j.started_at, tz, b)) != NULL)
+			printf("created at:  %s\n", cmd_when(j.created_at, tz, b));
+			if ((t = cmd_when(j.started_at, tz, b)) != NULL)
 				printf("started at:  %s\n", t);
-			if ((t = when(j.finished_at, tz, b)) != NULL)
+			if ((t = cmd_when(j.finished_at, tz, b)) != NULL)
 				printf("finished at: %s\n", t);
 			if (j.log)
 				printf("log:         %s\n", j.log);
@@ -653,7 +614,7 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 		return cmd_usage_error(cli, "cancel", "a job id is needed");
 	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 		return rc;
-	if ((st = open_store(cli, "cancel", conf, &dir, &rc)) == NULL)
+	if ((st = cmd_open_store(cli, "cancel", conf, &dir, &rc)) == NULL)
 		goto out;
 	for (int i = optind; i < argc; i++) {
 		struct store_job j;
@@ -788,7 +749,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		return cmd_usage_error(cli, "wait", "a job id is needed");
 	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 		return rc;
-	if ((st = open_store(cli, "wait", conf, &dir, &rc)) == NULL)
+	if ((st = cmd_open_store(cli, "wait", conf, &dir, &rc)) == NULL)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	deadline = timeout < 0 ? -1 : ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout;

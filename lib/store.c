@@ -668,47 +668,29 @@ store_job_finish_rows(struct store *st, const char *id, const char *route, long 
 }
 
 int
-store_job_finished(struct store *st, const char *id, const char *route, long attempt,
-		   int64_t started, int64_t now, const char *status, int exit_code,
-		   int signal, const char *log, long keep, struct jerr *err)
-{
-	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
-		return -1;
-	if (store_job_finish_rows(st, id, route, attempt, started, now, status, exit_code, signal, log,
-			keep, err) < 0)
-		goto rollback;
-	return exec_sql(st, "COMMIT", err);
-rollback:
-	{
-		int e = errno;
-
-		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		errno = e;
-	}
-	return -1;
-}
-
-int
 store_cron_job_finished(struct store *st, const char *id, const char *route, long attempt,
 			int64_t started, int64_t now, const char *status, int exit_code,
 			int signal, const char *log, long keep, const struct store_job *next,
 			struct jerr *err)
 {
-	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
+	if (store_txn_begin(st, true, err) < 0)
 		return -1;
-	if (store_job_finish_rows(st, id, route, attempt, started, now, status, exit_code, signal, log,
-			keep, err) < 0 ||
-	    store_job_next(st, next, err) < 0)
-		goto rollback;
-	return exec_sql(st, "COMMIT", err);
-rollback:
-	{
-		int e = errno;
-
-		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		errno = e;
+	if (store_job_finish_rows(st, id, route, attempt, started, now, status, exit_code,
+				  signal, log, keep, err) < 0 ||
+	    (next && store_job_next(st, next, err) < 0)) {
+		store_txn_rollback(st);
+		return -1;
 	}
-	return -1;
+	return store_txn_commit(st, err);
+}
+
+int
+store_job_finished(struct store *st, const char *id, const char *route, long attempt,
+		   int64_t started, int64_t now, const char *status, int exit_code,
+		   int signal, const char *log, long keep, struct jerr *err)
+{
+	return store_cron_job_finished(st, id, route, attempt, started, now, status, exit_code,
+				       signal, log, keep, NULL, err);
 }
 
 int

@@ -144,7 +144,8 @@ int store_job_finish_rows(struct store *st, const char *id, const char *route, l
 
 /* A run of dynamic cron job ID ended: its history, as store_job_finished,
  * and NEXT (store_job_next) in the same transaction, so that a crash
- * never leaves the job ended without its next run. */
+ * never leaves the job ended without its next run.  NEXT NULL: a one-off
+ * (store_job_finished). */
 int store_cron_job_finished(struct store *st, const char *id, const char *route,
 			    long attempt, int64_t started, int64_t now, const char *status,
 			    int exit_code, int signal, const char *log, long keep,

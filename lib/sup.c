@@ -1148,6 +1148,25 @@ fill_slots(struct sup *s)
 	}
 }
 
+/* A queued fire for cron time WHEN, whatever the overlap policy. */
+static void
+fire_queued(struct rstate *rs, int64_t when)
+{
+	struct track *tr = rs->track;
+	struct pend *p = pend_new(rs, 1, when, "cron");
+
+	if (p == NULL) {
+		log_error("queue", rs->route->name, "out of memory");
+		return;
+	}
+	if (tr->qtail)
+		tr->qtail->next = p;
+	else
+		tr->qhead = p;
+	tr->qtail = p;
+	tr->nq++;
+}
+
 /* A cron fire of RS for cron time WHEN (s). */
 static void
 fire(struct sup *s, struct rstate *rs, int64_t when)
@@ -1170,18 +1189,8 @@ fire(struct sup *s, struct rstate *rs, int64_t when)
 		if (queue)
 			jlog_int(&l, "queued", tr->nq + 1);
 		jlog_end(&l);
-		if (!queue)
-			return;
-		if ((p = pend_new(rs, 1, when, "cron")) == NULL) {
-			log_error("queue", rs->route->name, "out of memory");
-			return;
-		}
-		if (tr->qtail)
-			tr->qtail->next = p;
-		else
-			tr->qhead = p;
-		tr->qtail = p;
-		tr->nq++;
+		if (queue)
+			fire_queued(rs, when);
 		return;
 	}
 	if ((p = pend_new(rs, 1, when, "cron")) == NULL) {
@@ -1280,15 +1289,13 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		struct store_job *j = r->job;
 		/* Also when we are stopping: the retry waits in the store for
 		 * the next start, as it would after a crash. */
-		bool retry = bad && (long)r->attempt <= t->retry;
-		struct jerr err = JERR_INIT;
+		bool retry = bad && (long)r->attempt <= t->retry, again = false;
 		int64_t now = timefmt_now_ms(), delay = t->retry_delay_ms;
+		struct jobop *op = jobop_add(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
+					     r->log_path, rs->gen->conf->history);
 
 		for (unsigned i = 1; i < r->attempt && delay < INT64_MAX / 2; i++)
 			delay *= 2;
-		bool again = false;
-		struct jobop *op = jobop_add(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
-					     r->log_path, rs->gen->conf->history);
 
 		if (op && !retry && j->cron && !r->cancelled)
 			again = cronjob_end(s, rs, j, r->attempt, r->start_ms, outcome, code, sig,
@@ -1297,7 +1304,6 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			op->retry_at = now + delay;
 		else if (op)
 			op->ended = true;
-		jerr_free(&err);
 		if (again) {
 			if (bad)
 				start_handler(s, r, outcome, sig ? -1 : code, sig);
@@ -2108,26 +2114,6 @@ cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig, b
 	cj_touch(s, tr);
 }
 
-/* A queued fire for cron time WHEN, whatever the overlap policy. */
-static void
-fire_queued(struct sup *s, struct rstate *rs, int64_t when)
-{
-	struct track *tr = rs->track;
-	struct pend *p = pend_new(rs, 1, when, "cron");
-
-	(void)s;
-	if (p == NULL) {
-		log_error("misfire", rs->route->name, "out of memory");
-		return;
-	}
-	if (tr->qtail)
-		tr->qtail->next = p;
-	else
-		tr->qhead = p;
-	tr->qtail = p;
-	tr->nq++;
-}
-
 /* The latest cron time of RS in [FROM, BEFORE), at most MISFIRE_SCAN
  * looked at, or 0; *COUNT: how many there were (MISFIRE_SCAN: at least). */
 static int64_t
@@ -2183,7 +2169,7 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 		break;
 	case MISFIRE_ALL:
 		for (int64_t x = first, nx; run < count && run < MISFIRE_ALL_MAX; x = nx) {
-			fire_queued(s, rs, x);
+			fire_queued(rs, x);
 			run++;
 			if (cron_next(&t->sched, rs->tz, x, &nx) < 0)
 				break;
