@@ -48,6 +48,7 @@ const struct command commands[] = {
 	{ "schedule", cmd_schedule, "add a durable one-off or cron job",
 	  "schedule ROUTE [--now|--in DUR|--at TIME|--cron EXPR] [--id ID] [--replace]\n"
 	  "         [--env K=V]... [-c FILE] [-- ARG...]\n"
+	  "schedule --stdin [-c FILE]\n"
 	  "Write a job for ROUTE to the store and print its id.  It runs at once\n"
 	  "(--now, the default), after DUR, at TIME, or on every fire of the cron\n"
 	  "EXPR (in the task's zone), when a supervisor runs; one that runs is told\n"
@@ -55,7 +56,12 @@ const struct command commands[] = {
 	  "middleware runs first and may refuse the job (exit 65) or add to its\n"
 	  "environment.\n"
 	  "  --id ID      the job's id (default: a new one); --replace an existing one\n"
-	  "  --env K=V    an environment variable for the job (repeatable)\n" },
+	  "  --env K=V    an environment variable for the job (repeatable)\n"
+	  "  --stdin      many jobs, one a line of standard input, each line the\n"
+	  "               words that would follow 'schedule' (ROUTE, options, ARGs;\n"
+	  "               quoted as in sh, no expansions; blank and # lines skipped);\n"
+	  "               all are written in one transaction, or none on any error,\n"
+	  "               and their ids printed one a line\n" },
 	{ "jobs",   cmd_jobs,   "list scheduled and running jobs",
 	  "jobs [--all] [--route R] [--status S] [--json] [-c FILE]\n"
 	  "List the jobs of the store that are scheduled or running.\n"

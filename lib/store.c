@@ -242,18 +242,42 @@ store_close(struct store *st)
 	free(st);
 }
 
-void
-store_new_id(int64_t now_ms, char buf[STORE_ID_LEN + 1])
+/* Ids are Crockford's base 32: 9 characters of the creation time in ms,
+ * then 4 of a 20-bit number, so that they sort by creation. */
+static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
+
+static void
+make_id(int64_t now_ms, uint32_t r, char buf[STORE_ID_LEN + 1])
 {
-	static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
-	uint32_t r = arc4random();
 	uint64_t t = (uint64_t)now_ms;
 
 	for (int i = 8; i >= 0; i--, t >>= 5)
 		buf[i] = b32[t & 31];
-	for (int i = 9; i < STORE_ID_LEN; i++, r >>= 5)
+	for (int i = STORE_ID_LEN - 1; i >= 9; i--, r >>= 5)
 		buf[i] = b32[r & 31];
 	buf[STORE_ID_LEN] = '\0';
+}
+
+void
+store_new_id(int64_t now_ms, char buf[STORE_ID_LEN + 1])
+{
+	make_id(now_ms, arc4random(), buf);
+}
+
+uint32_t
+store_batch_base(size_t n)
+{
+	uint32_t per_ms = 1u << 20;
+
+	return arc4random_uniform(per_ms - (n < per_ms ? (uint32_t)n : per_ms) + 1);
+}
+
+void
+store_batch_id(int64_t now_ms, uint32_t base, size_t k, char buf[STORE_ID_LEN + 1])
+{
+	/* 2^20 ids a millisecond: the number counts on from BASE, the time
+	 * moves on a millisecond every 2^20 jobs. */
+	make_id(now_ms + (int64_t)(k >> 20), base + (uint32_t)(k & 0xfffff), buf);
 }
 
 bool
@@ -390,18 +414,30 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
 		sqlite3_bind_null(s, i);
 }
 
+/* Undo store_job_add's work: its savepoint inside a caller's
+ * transaction, else its own transaction. */
+static void
+undo(struct store *st, bool outer)
+{
+	(void)sqlite3_exec(st->db, outer ? "ROLLBACK TO job_add; RELEASE job_add" : "ROLLBACK",
+			   NULL, NULL, NULL);
+}
+
 int
 store_job_add(struct store *st, const struct store_job *j, bool replace, struct jerr *err)
 {
 	sqlite3_stmt *s;
 	char *args = join(j->args), *env = join(j->env);
+	bool outer = !sqlite3_get_autocommit(st->db);
 	int rc = -1;
 
 	if (args == NULL || env == NULL) {
 		jerr_set(err, "store: out of memory");
 		goto out;
 	}
-	if (exec_sql(st, "BEGIN IMMEDIATE", err) < 0)
+	/* Inside a caller's transaction (a batch) a savepoint, so that a
+	 * refused job leaves the batch as it was. */
+	if (exec_sql(st, outer ? "SAVEPOINT job_add" : "BEGIN IMMEDIATE", err) < 0)
 		goto out;
 	if (prepare(st, "SELECT status, source FROM jobs WHERE id = ?", &s, err) < 0)
 		goto rollback;
@@ -418,7 +454,7 @@ store_job_add(struct store *st, const struct store_job *j, bool replace, struct 
 				 running ? " and is running" : " (use --replace)");
 			running = running && !config;
 			sqlite3_finalize(s);
-			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			undo(st, outer);
 			errno = running ? EALREADY : EEXIST;
 			goto out;
 		}
@@ -440,13 +476,15 @@ store_job_add(struct store *st, const struct store_job *j, bool replace, struct 
 	sqlite3_bind_int64(s, 9, j->created_at);
 	if (run_write(st, s, err, "insert") < 0)
 		goto rollback;
-	rc = exec_sql(st, "COMMIT", err);
+	rc = exec_sql(st, outer ? "RELEASE job_add" : "COMMIT", err);
+	if (rc < 0)
+		goto rollback;
 	goto out;
 rollback:
 	{
 		int e = errno;
 
-		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		undo(st, outer);
 		errno = e;
 	}
 out:

@@ -61,12 +61,20 @@ void store_close(struct store *st);
 
 /* A new id for a job created at NOW_MS, into BUF. */
 void store_new_id(int64_t now_ms, char buf[STORE_ID_LEN + 1]);
+/* The first number of a batch of N ids: random, with room for N after it
+ * within a millisecond (or for 2^20 of them). */
+uint32_t store_batch_base(size_t n);
+/* Id K (0, 1, ...) of a batch created at NOW_MS whose first id has the
+ * number BASE: unique within the batch, and in the order of K. */
+void store_batch_id(int64_t now_ms, uint32_t base, size_t k, char buf[STORE_ID_LEN + 1]);
 /* Whether S may be given as an id. */
 bool store_id_valid(const char *s);
 
 /* Add J.  With REPLACE an existing job of that id that is not running is
  * replaced; otherwise an existing id is -1 with errno EEXIST (a running
- * one: EALREADY).  EBUSY: the store stayed locked. */
+ * one: EALREADY).  EBUSY: the store stayed locked.  Inside a transaction
+ * of the caller's (store_txn_begin) the job joins it, and a refused job
+ * leaves it as it was. */
 int store_job_add(struct store *st, const struct store_job *j, bool replace,
 		  struct jerr *err);
 

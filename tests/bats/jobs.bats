@@ -200,3 +200,86 @@ attempt 2"
 		fi
 	done
 }
+
+@test "schedule --stdin: one job a line, quoted like sh, gated, ids in order" {
+	printf '%s\n' \
+		'# a comment, then a blank line' \
+		'' \
+		'r:rec --env K=one -- a "b c"' \
+		"  r:rec --id second --in 0s -- 'd \$HOME' e" \
+		'r:rec' >"$(T batch)"
+	run --separate-stderr J schedule --stdin <"$(T batch)"
+	assert_success
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" =~ ^[0-9a-z]{13}$ ]]
+	[ "${lines[1]}" = second ]
+	[[ "${lines[2]}" =~ ^[0-9a-z]{13}$ ]]
+	[ "${lines[0]}" != "${lines[2]}" ]
+	ids=("${lines[@]}")
+	sup_start j.conf
+	run J wait "${ids[@]}"
+	assert_success
+	run sort "$(T rec.out)"
+	assert_output "$(printf '%s\n' \
+		"${ids[0]} trigger=now attempt=1 K=one G=gated args=fixed a b c" \
+		"${ids[2]} trigger=now attempt=1 K= G=gated args=fixed" \
+		"second trigger=in attempt=1 K= G=gated args=fixed d \$HOME e" | sort)"
+}
+
+@test "schedule --stdin: any bad line writes nothing and names its line" {
+	good='exit4 --in 1h'
+	check() { # check STATUS MESSAGE LINE...
+		local want=$1 msg=$2
+		shift 2
+		printf '%s\n' "$good" "$@" >"$(T batch)"
+		run --separate-stderr J schedule --stdin <"$(T batch)"
+		assert_failure "$want"
+		assert_output ""
+		[ "$stderr" = "$msg" ] || { echo "stderr: $stderr" >&2; false; }
+		run J jobs --all
+		assert_output ""
+	}
+	check 65 "jobify: schedule: stdin:2: --in: '5x': unknown unit (use ms, s, m, h, d or w)" 'exit4 --in 5x'
+	check 66 "jobify: schedule: stdin:3: no route 'nope' (see jobify routes)" 'exit4' 'nope'
+	check 65 "jobify: schedule: stdin:2: '--bogus': unknown option, or one without its value" 'exit4 --bogus'
+	check 65 "jobify: schedule: stdin:2: a double quote (\") is not closed" 'exit4 -- "a'
+	check 65 "jobify: schedule: stdin:2: --now, --in, --at and --cron exclude each other" 'exit4 --now --in 1s'
+	check 65 "jobify: schedule: stdin:2: a route is needed" '--in 1s'
+	check 65 "jobify: schedule: stdin:3: job 'x' exists (use --replace)" 'exit4 --id x' 'exit4 --id x'
+	check 65 "jobify: schedule: stdin:2: --replace needs --id" 'exit4 --replace'
+	# The gate refuses: nothing of the batch is written either.
+	check 65 "jobify: schedule: stdin:3: refused by outer-middleware './gate' (exit status 3): quota exceeded for r:rec" 'r:rec' 'r:rec --env REFUSE=1'
+	# A NUL byte in the input.
+	printf 'exit4\nexit4 \0\n' >"$(T batch)"
+	run --separate-stderr J schedule --stdin <"$(T batch)"
+	assert_failure 65
+	[ "$stderr" = "jobify: schedule: stdin:2: a NUL byte" ]
+	run J jobs --all
+	assert_output ""
+	# Nothing at all to do is success, with no output.
+	run --separate-stderr J schedule --stdin </dev/null
+	assert_success
+	assert_output ""
+}
+
+@test "schedule --stdin: thousands of jobs in one millisecond get distinct ids" {
+	seq 1 3000 | sed 's/^/exit4 --in 1h -- /' >"$(T batch)"
+	run --separate-stderr J schedule --stdin <"$(T batch)"
+	assert_success
+	[ "${#lines[@]}" -eq 3000 ]
+	[ "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" -eq 3000 ]
+	run J jobs
+	[ "${#lines[@]}" -eq 3000 ]
+	# Ids sort in the order of the lines.
+	J jobs --json | grep -o '"args":\["[0-9]*"\]' | tr -dc '0-9\n' >"$(T order)"
+	seq 1 3000 | diff - "$(T order)"
+}
+
+@test "schedule: --stdin takes no route; --replace needs --id" {
+	run --separate-stderr J schedule --stdin exit4
+	assert_failure 64
+	[[ "$stderr" == *"--stdin takes its jobs from standard input"* ]]
+	run --separate-stderr J schedule exit4 --replace
+	assert_failure 64
+	[[ "$stderr" == "jobify: schedule: --replace needs --id"* ]]
+}

@@ -246,6 +246,31 @@ main(void)
 	store_new_id(1764000000001, id2);
 	ok(strlen(id1) == STORE_ID_LEN && strcmp(id1, id2) < 0, "ids sort by creation: %s < %s",
 	   id1, id2);
+	{
+		/* A batch: distinct, in order, across the 2^20 a millisecond. */
+		size_t small[] = { 0, 1, 2, 31, 32, 1023, 1024, 4999 };
+		size_t big[] = { 0, 1, (1u << 20) - 1, 1u << 20, (1u << 20) + 1, (3u << 20) - 1 };
+		uint32_t base = store_batch_base(5000);
+		bool in_order = base + 5000 <= (1u << 20);
+		char prev[STORE_ID_LEN + 1] = "";
+
+		for (size_t i = 0; i < sizeof small / sizeof small[0]; i++) {
+			store_batch_id(1764000000000, base, small[i], id1);
+			in_order = in_order && strlen(id1) == STORE_ID_LEN &&
+				   strcmp(prev, id1) < 0 && store_id_valid(id1);
+			memcpy(prev, id1, sizeof prev);
+		}
+		ok(in_order, "batch ids are distinct and in order (base %u, last %s)", base, id1);
+		base = store_batch_base(3u << 20);
+		in_order = base == 0;
+		prev[0] = '\0';
+		for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+			store_batch_id(1764000000000, base, big[i], id1);
+			in_order = in_order && strcmp(prev, id1) < 0 && store_id_valid(id1);
+			memcpy(prev, id1, sizeof prev);
+		}
+		ok(in_order, "past 2^20 a batch moves on a millisecond, in order (last %s)", id1);
+	}
 	ok(store_id_valid(id1) && store_id_valid("reports:weekly") && !store_id_valid("") &&
 	   !store_id_valid("a b") && !store_id_valid("a/b"), "id validity");
 
