@@ -41,14 +41,19 @@
 #      firstinsn-static itself.  Goal (SPEC §5): picked up within 10 ms.
 #      Independent of how `schedule` wakes the supervisor (signal or
 #      control socket).
+#   4. The batch path: B jobs `r --in 1h -- I` in one `jobify schedule
+#      --stdin` process (one transaction), into a fresh store, no
+#      supervisor, for B = 1000, 10000 and B_MAX; wall time by bash as in
+#      part 1, jobs/s, and the command's peak RSS (/usr/bin/time).
 #
-# Usage: bench/durable.sh [-n N] [-r ROUNDS] [-m M] [-l SAMPLES] [-p LIST] [-o PARTS] JOBIFY
+# Usage: bench/durable.sh [-n N] [-r ROUNDS] [-m M] [-l SAMPLES] [-p LIST] [-b B_MAX] [-o PARTS] JOBIFY
 #   -n N        part 1: runs of each command (default 500)
 #   -r ROUNDS   part 1: rounds the runs are spread over (default 5)
 #   -m M        part 2: jobs in the store (default 2000)
 #   -l SAMPLES  part 3: jobs of each kind (default 50)
 #   -p LIST     part 2: max-parallel values, comma-separated (default 0,64)
-#   -o PARTS    the parts to run, comma-separated (default 1,2,3)
+#   -b B_MAX    part 4: the largest batch (default 100000)
+#   -o PARTS    the parts to run, comma-separated (default 1,2,3,4)
 #   e.g. bench/durable.sh -n 200 -o 1,3 ./jobify
 # Needs bash 5 ($EPOCHREALTIME), the sqlite3 CLI, cc, static glibc and the
 # SQLite headers (Debian: sqlite3, libc6-dev, libsqlite3-dev); not hyperfine.
@@ -57,7 +62,7 @@
 # $JOBIFY_BENCH_RESULTS/durable.tsv (default bench/results/).
 set -euo pipefail
 export LC_ALL=C
-usage="bench/durable.sh [-n N] [-r ROUNDS] [-m M] [-l SAMPLES] [-p LIST] [-o PARTS] JOBIFY"
+usage="bench/durable.sh [-n N] [-r ROUNDS] [-m M] [-l SAMPLES] [-p LIST] [-b B_MAX] [-o PARTS] JOBIFY"
 . "$(dirname "$0")/lib.sh"
 cmdline="$0 $*"
 
@@ -65,13 +70,15 @@ n_cli=500
 n_sup=2000
 n_lat=50
 par_list=0,64
-parts=1,2,3
+parts=1,2,3,4
 rounds=5
-while getopts n:m:l:p:o:r:h opt; do
+b_max=100000
+while getopts n:m:l:p:o:r:b:h opt; do
 	case $opt in
 	n) n_cli=$OPTARG ;;
 	m) n_sup=$OPTARG ;;
 	l) n_lat=$OPTARG ;;
+	b) b_max=$OPTARG ;;
 	p) par_list=$OPTARG ;;
 	o) parts=$OPTARG ;;
 	r) rounds=$OPTARG ;;
@@ -86,6 +93,7 @@ need_uint N "$n_cli" 1
 need_uint M "$n_sup" 1
 need_uint SAMPLES "$n_lat" 1
 need_uint ROUNDS "$rounds" 1
+need_uint B_MAX "$b_max" 1
 IFS=, read -r -a pars <<<"$par_list"
 for p in "${pars[@]}"; do
 	need_uint max-parallel "$p" 0
@@ -93,8 +101,8 @@ done
 IFS=, read -r -a part_v <<<"$parts"
 for p in "${part_v[@]}"; do
 	case $p in
-	1 | 2 | 3) ;;
-	*) die "-o: parts are 1, 2 and 3, not '$p'" ;;
+	1 | 2 | 3 | 4) ;;
+	*) die "-o: parts are 1, 2, 3 and 4, not '$p'" ;;
 	esac
 done
 want() { [[ ,$parts, == *,$1,* ]]; }
@@ -478,6 +486,32 @@ if want 3; then
 	row 3 missed "$n_lat" count "$misses"
 fi
 
+# ---- 4. the batch path ----
+if want 4; then
+	p4=()
+	echo "4. batches through schedule --stdin ..."
+	for b in 1000 10000 "$b_max"; do
+		[ "$b" -le "$b_max" ] || continue
+		conf "$tmp/p4-$b.conf" "$tmp/p4-$b" 0
+		seq 1 "$b" | sed 's/^/r --in 1h -- /' >"$tmp/p4-$b.in"
+		now_us
+		t0=$now
+		/usr/bin/time -f '%M' -o "$tmp/p4-$b.rss" \
+			"$jobify" -c "$tmp/p4-$b.conf" schedule --stdin <"$tmp/p4-$b.in" >"$tmp/p4-$b.ids" ||
+			die "schedule --stdin of $b jobs failed"
+		now_us
+		us=$((now - t0))
+		got=$(sql "$tmp/p4-$b/jobify.db" "SELECT count(*) FROM jobs WHERE status = 'scheduled'")
+		[ "$got" -eq "$b" ] || die "the batch of $b left $got jobs in the store"
+		rss=$(tail -n 1 "$tmp/p4-$b.rss")
+		p4+=("$(printf '   %9s %9s %10s %9s' "$b" "$(rate "$b" "$us")" \
+			"$(awk -v us="$us" 'BEGIN { printf "%.3f", us / 1e6 }')" "$rss")")
+		row 4 batch "$b" jobs_per_s "$(rate "$b" "$us")"
+		row 4 batch "$b" max_rss_kb "$rss"
+		rm -rf "$tmp/p4-$b" "$tmp/p4-$b.in" "$tmp/p4-$b.ids"
+	done
+fi
+
 load_after=$(load1)
 echo
 echo "durable scheduling: $(nproc) CPUs, load average $load_before before, $load_after after"
@@ -503,6 +537,12 @@ if want 3; then
 	printf '   %-50s %7s %8s %8s %8s\n' "from ... to ..." samples p50 p90 max
 	printf '%s\n' "${p3[@]}"
 	[ "$misses" -eq 0 ] || echo "   ($misses jobs not started within 5 s, left out)"
+fi
+if want 4; then
+	echo
+	echo "4. schedule --stdin: one process, one transaction a batch, no supervisor"
+	printf '   %9s %9s %10s %9s\n' jobs jobs/s s "RSS KB"
+	printf '%s\n' "${p4[@]}"
 fi
 {
 	[ -s "$tsv" ] || printf 'date\tcpus\tload_before\tload_after\tpart\tvariant\tn\tmetric\tvalue\n'
