@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -49,7 +50,7 @@ extern char **environ;
 #define PID_BUCKETS 1024
 
 enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE };
-enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT };
+enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE };
 
 /* What epoll_event.data.ptr points to. */
 struct watch {
@@ -166,7 +167,8 @@ struct sup {
 	size_t nlsout;
 
 	int ep, sfd, tfd_real, tfd_mono;
-	struct watch w_signal, w_real, w_mono;
+	int ifd;		/* inotify on the state directory, or -1 */
+	struct watch w_signal, w_real, w_mono, w_state;
 	struct theap real, mono;
 	int64_t real_armed, mono_armed; /* what each timerfd is set to; -1: unknown */
 
@@ -609,15 +611,21 @@ emit_line(const char *key, const char *who, pid_t pid, int stream, const char *l
 	jlog_end(&l);
 }
 
-/* Read what P has; log each complete line (and a line too long for the
- * buffer in pieces).  At EOF (or FLUSH) the partial line too.  Returns 1
- * at EOF or error, 0 otherwise. */
+/* Reads of a pipe a turn of the loop: a job that floods its output
+ * (or a process it left behind, after it exited) must not keep the
+ * supervisor from its timers.  The pipe is level-triggered: what is left
+ * is read on the next turn. */
+#define OUTPIPE_READS 32
+
+/* Read what P has, up to OUTPIPE_READS reads; log each complete line (and
+ * a line too long for the buffer in pieces).  At EOF (or FLUSH) the
+ * partial line too.  Returns 1 at EOF or error, 0 otherwise. */
 static int
 outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush)
 {
 	int eof = 0;
 
-	for (;;) {
+	for (int reads = 0; reads < OUTPIPE_READS; reads++) {
 		ssize_t n = read(p->fd, p->buf + p->len, sizeof p->buf - p->len);
 		size_t start = 0;
 
@@ -1247,8 +1255,9 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	run_unlink(s, r);
 	theap_disarm(&s->mono, &r->timeout);
 	theap_disarm(&s->mono, &r->kill);
-	if (r->timed_out && r->pid > 0)
-		/* What the job left behind in its group goes with it. */
+	if (r->term_sent && r->pid > 0)
+		/* Told to stop (timeout, cancel, shutdown): what the job left
+		 * behind in its group goes with it, SIGTERM ignored or not. */
 		(void)spawn_kill_group(r->pid, SIGKILL);
 	for (int i = 0; i < 2; i++)
 		if (r->out[i]) {
@@ -2575,8 +2584,11 @@ begin_stop(struct sup *s, int sig)
 	}
 	s->stopping = true;
 	(void)notify_send("STOPPING=1");
-	jlog_begin(&l, JLOG_INFO, "stopping");
-	jlog_str(&l, "signal", signame(sig));
+	jlog_begin(&l, sig ? JLOG_INFO : JLOG_ERROR, "stopping");
+	if (sig)
+		jlog_str(&l, "signal", signame(sig));
+	else
+		jlog_str(&l, "reason", "state-dir-gone");
 	jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
 	jlog_end(&l);
 
@@ -2751,6 +2763,66 @@ add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind)
 	w->kind = kind;
 	return epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
 }
+
+/* ---- the state directory ---- */
+
+/* Watch the state directory: deleted or moved away, or its store or lock
+ * file deleted, the supervisor would go on writing to files no one can
+ * see while a second one could start beside it.  Without inotify (its
+ * limits reached) it runs unwatched, with a warning. */
+static void
+state_watch(struct sup *s)
+{
+	struct jlog_line l;
+
+	if ((s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
+	    inotify_add_watch(s->ifd, s->state_dir, IN_DELETE_SELF | IN_MOVE_SELF | IN_DELETE |
+			      IN_MOVED_FROM | IN_ONLYDIR) < 0 ||
+	    add_watch(s, s->ifd, &s->w_state, W_STATE) < 0) {
+		jlog_begin(&l, JLOG_WARN, "state-dir-unwatched");
+		jlog_str(&l, "dir", s->state_dir);
+		jlog_str(&l, "error", strerror(errno));
+		jlog_end(&l);
+		close_fd(&s->ifd);
+	}
+}
+
+static void
+on_state(struct sup *s)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const char *gone = NULL;
+	ssize_t n;
+
+	while ((n = read(s->ifd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
+				gone = "the directory";
+			else if (ev->len > 0 && (strcmp(ev->name, "jobify.db") == 0 ||
+						 strcmp(ev->name, "jobify.pid") == 0))
+				gone = strcmp(ev->name, "jobify.db") == 0 ? "jobify.db" : "jobify.pid";
+			p += sizeof *ev + ev->len;
+		}
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		log_error("inotify", NULL, strerror(errno));
+	if (gone) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_ERROR, "state-dir-gone");
+		jlog_str(&l, "dir", s->state_dir);
+		jlog_str(&l, "removed", gone);
+		jlog_end(&l);
+		/* Nothing more goes there: the watch ends here. */
+		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ifd, NULL);
+		close_fd(&s->ifd);
+		s->status = JX_CANTCREAT;
+		begin_stop(s, 0);
+	}
+}
+
 
 static int
 setup_fds(struct sup *s)
@@ -3090,6 +3162,9 @@ dispatch(struct sup *s, struct watch *w)
 	case W_CLIENT:
 		on_client(s, container_of(w, struct client, w));
 		break;
+	case W_STATE:
+		on_state(s);
+		break;
 	}
 }
 
@@ -3166,6 +3241,7 @@ sup_free(struct sup *s)
 	close_fd(&s->sfd);
 	close_fd(&s->tfd_real);
 	close_fd(&s->tfd_mono);
+	close_fd(&s->ifd);
 	statedir_unlock(s->lock);
 	free(s->state_dir);
 }
@@ -3173,7 +3249,7 @@ sup_free(struct sup *s)
 int
 sup_run(struct conf *conf)
 {
-	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1, .lfd = -1,
+	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1, .ifd = -1, .lfd = -1,
 			 .real_armed = -1, .mono_armed = -1 };
 	struct jerr err = JERR_INIT;
 	pid_t other;
@@ -3241,6 +3317,7 @@ sup_run(struct conf *conf)
 	}
 	if ((s.status = ctl_setup(&s)) != 0)
 		goto out;
+	state_watch(&s);
 	s.lctx.conf = s.gen0->conf;
 	s.lctx.base = s.base;
 	s.lctx.workdir = NULL;
