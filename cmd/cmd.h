@@ -66,6 +66,10 @@ struct ctl_client;
 struct ctl_client *cmd_sup_connect(const struct cli *cli, const char *cmd,
 				   const struct conf *conf, const char *dir, int *rc);
 
+/* The exit status for the control socket's reply LINE "err CODE TEXT":
+ * 77 for permission, 78 for config, 75 for busy, else OTHER. */
+int cmd_ctl_status(const char *line, int other);
+
 /* Print CMD's usage to stdout (rc 0) or a hint to stderr (otherwise) and
  * return RC. */
 int cmd_usage(const struct cli *cli, const char *cmd, int rc);

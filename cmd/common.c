@@ -189,3 +189,25 @@ cmd_when(int64_t ms, const struct tz *tz, char *buf)
 		return NULL;
 	return timefmt_iso(ms >= 0 ? ms / 1000 : (ms - 999) / 1000, tz, buf, TIMEFMT_BUFSZ);
 }
+
+int
+cmd_ctl_status(const char *line, int other)
+{
+	static const struct {
+		const char *code;
+		int status;
+	} map[] = {
+		{ "permission", JX_NOPERM },
+		{ "config", JX_CONFIG },
+		{ "busy", JX_TEMPFAIL },
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+		size_t n = strlen(map[i].code);
+
+		if (strncmp(line, "err ", 4) == 0 && strncmp(line + 4, map[i].code, n) == 0 &&
+		    (line[4 + n] == ' ' || line[4 + n] == '\0'))
+			return map[i].status;
+	}
+	return other;
+}

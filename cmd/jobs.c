@@ -1008,7 +1008,7 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 				text = text ? strchr(text + 1, ' ') : NULL;
 				cmd_error(cli, "cancel: %s", text ? text + 1 : line);
 				if (rc == JX_OK)
-					rc = JX_DATAERR;
+					rc = cmd_ctl_status(line, JX_DATAERR);
 			}
 			free(line);
 		}
@@ -1161,8 +1161,8 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		}
 		if (got == 1 && strncmp(line, "err ", 4) == 0) {
 			cmd_error(cli, "wait: the supervisor: %s", line + 4);
+			rc = cmd_ctl_status(line, JX_UNAVAILABLE);
 			free(line);
-			rc = JX_UNAVAILABLE;
 			goto close;
 		}
 		free(line);

@@ -187,7 +187,7 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 
 			text = text ? strchr(text + 1, ' ') : NULL;
 			cmd_error(cli, "reload: %s", text ? text + 1 : line);
-			rc = strncmp(line, "err config", 10) == 0 ? JX_CONFIG : JX_UNAVAILABLE;
+			rc = cmd_ctl_status(line, JX_UNAVAILABLE);
 		}
 		free(line);
 		ctl_client_close(cl);

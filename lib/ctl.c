@@ -538,6 +538,15 @@ word_ok(const char *w)
 	return 1;
 }
 
+/* Whether CL has something to read: a reply, or the end. */
+static bool
+ctl_pending(struct ctl_client *cl)
+{
+	struct pollfd p = { .fd = cl->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 int
 ctl_request(struct ctl_client *cl, const char *verb, int argc, char *const argv[],
 	    struct jerr *err)
@@ -588,6 +597,11 @@ ctl_request(struct ctl_client *cl, const char *verb, int argc, char *const argv[
 				w = 0;
 				continue;
 			}
+			/* A supervisor that turns us away (another uid) answers
+			 * and closes, maybe before our request went out: the
+			 * answer is still there to read. */
+			if ((e == EPIPE || e == ECONNRESET) && ctl_pending(cl))
+				return 0;
 			jerr_set(err, "control socket: send: %s", strerror(e));
 			errno = e;
 			return -1;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -493,6 +494,29 @@ main(void)
 	rc = ctl_connect(sp(dir2), &cl2, &err);
 	ok(rc == 0, "and is reachable");
 	ctl_client_close(cl2);
+	{
+		/* A server that answers and closes before the request is
+		 * sent, as the supervisor does to another uid: the request's
+		 * EPIPE gives way to the answer. */
+		int a = accept4(fd, NULL, NULL, SOCK_CLOEXEC);	/* the one before */
+
+		ok(a >= 0 && close(a) == 0, "the client before is accepted and closed");
+		rc = ctl_connect(sp(dir2), &cl2, &err);
+		a = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		ok(rc == 0 && a >= 0 &&
+		   send(a, "err permission uid 1 may not\n", 29, MSG_NOSIGNAL) == 29 &&
+		   close(a) == 0,
+		   "a server answers and hangs up");
+		jerr_free(&err);
+		rc = ctl_request(cl2, "reload", 0, NULL, &err);
+		ok(rc == 0, "the request after the hang-up is not an error: %s", jerr_msg(&err));
+		line = NULL;
+		rc = ctl_reply(cl2, WAIT_MS, &line, &err);
+		ok(rc == 1 && line && strcmp(line, "err permission uid 1 may not") == 0,
+		   "the answer is read: %s", line ? line : jerr_msg(&err));
+		free(line);
+		ctl_client_close(cl2);
+	}
 	close(fd);
 	ctl_unlink(sp(dir2));
 	errno = 0;

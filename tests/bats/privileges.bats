@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# Privileges and access: who may talk to the supervisor, who a job runs
+# as, what reaches a job's argv and environment.  The tests that need a
+# second user run as root, with the system's nobody; elsewhere they are
+# skipped with the reason.  (The root-only refusal of config files not
+# owned by root or writable by others is in routes-seed.bats.)
+
+setup() {
+	load sup-helpers
+	J() { "$JOBIFY" -c "$(T j.conf)" "$@"; }
+}
+
+teardown() {
+	sup_teardown
+}
+
+# need_root_and_nobody: skip unless we are root and can become nobody.
+need_root_and_nobody() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (to become a second user)"
+	id nobody >/dev/null 2>&1 || skip "no user 'nobody' on this system"
+	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+	# The test directory must be reachable by nobody.
+	local d=$BATS_TEST_TMPDIR
+	while [ "$d" != / ]; do
+		chmod o+x "$d" 2>/dev/null || true
+		d=$(dirname "$d")
+	done
+}
+
+# as_nobody CMD...: CMD as nobody, with no supplementary group.
+as_nobody() {
+	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"
+}
+
+@test "the control socket refuses another user, even one that can reach it" {
+	need_root_and_nobody
+	conf j.conf <<EOF
+state-dir = "$(T state)"
+task "t" { exec = "true" output = "null" }
+EOF
+	chmod 644 "$(T j.conf)"
+	sup_start j.conf
+	# Open the way on purpose (0700 directory, 0600 socket by default):
+	# what is left is the supervisor's own check of the peer's uid.
+	chmod 755 "$(T state)"
+	chmod 666 "$(T state/jobify.sock)"
+	run --separate-stderr as_nobody "$JOBIFY" -c "$(T j.conf)" reload
+	assert_failure 77
+	[[ "$stderr" == "jobify: reload: uid $(id -u nobody) may not control this supervisor (it runs as uid 0)" ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	wait_for "level=warn event=control-refused reason=\"control socket: refused a client of uid $(id -u nobody) "
+	# The supervisor goes on, and root is still served.
+	run J reload
+	assert_success
+	wait_for 'event=reloaded by=control'
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	run grep -c 'event=reloaded' "$SUP_LOG"
+	assert_output 1
+}
+
+@test "the socket is 0600 in a 0700 directory" {
+	conf j.conf <<EOF
+state-dir = "$(T state)"
+task "t" { exec = "true" }
+EOF
+	sup_start j.conf
+	run stat -c '%a' "$(T state)" "$(T state/jobify.sock)"
+	assert_output "700
+600"
+	sup_stop
+}
+
+@test "user and group: the job runs as them, with their groups and none of root's" {
+	need_root_and_nobody
+	getent group daemon >/dev/null || skip "no group 'daemon' on this system"
+	script who 'printf "%s %s %s\n" "$(id -u)" "$(id -g)" "$(id -G)" > "$1"'
+	chmod 755 "$(T who)"
+	conf j.conf <<EOF
+state-dir = "$(T state)"
+task "u" { exec = "./who $(T u.out)" user = "nobody" output = "null" }
+task "ug" { exec = "./who $(T ug.out)" user = "nobody" group = "daemon" output = "null" }
+EOF
+	touch "$(T u.out)" "$(T ug.out)"
+	chown nobody "$(T u.out)" "$(T ug.out)"
+	cd "$BATS_TEST_TMPDIR"
+	sup_start j.conf
+	a=$(J schedule u)
+	b=$(J schedule ug)
+	run J wait "$a" "$b"
+	[ "$status" -eq 0 ] || { cat "$SUP_LOG" >&2; false; }
+	sup_stop
+	# user alone: nobody's primary group and its supplementary groups
+	# (initgroups), as login would give them.
+	run cat "$(T u.out)"
+	assert_output "$(id -u nobody) $(id -g nobody) $(id -G nobody)"
+	# group too: that group as the gid, nobody's other groups kept.
+	daemon=$(getent group daemon | cut -d: -f3)
+	run cat "$(T ug.out)"
+	[[ "$output" == "$(id -u nobody) $daemon "* ]] || { echo "got: $output" >&2; false; }
+	# Root's own supplementary groups never leak in: only the asked
+	# group and nobody's own.
+	for g in ${output#* * }; do
+		[ "$g" -eq "$daemon" ] || id -G nobody | tr ' ' '\n' | grep -qx "$g"
+	done
+}
+
+@test "schedule's arguments never pass through a shell: exec gets them as words, shell as \$1..." {
+	script rec 'printf "<%s>" "$@" > "$(dirname "$0")/rec.out"'
+	conf j.conf <<EOF
+state-dir = "state"
+task "ex" { exec = "./rec fixed" output = "null" }
+router "s" {
+  route-class = "shell"
+  task "sh" { exec = 'printf "<%s>" "\$0" "\$@" > sh.out' output = "null" }
+}
+include-router = { "s" }
+EOF
+	cd "$BATS_TEST_TMPDIR"
+	sup_start j.conf
+	a=$(J schedule ex -- '$(touch pwned)' '; touch pwned2' '`touch pwned3`' '*' '"q"' '')
+	b=$(J schedule s:sh -- '$(touch pwned)' '; touch pwned2' '*' '')
+	run J wait "$a" "$b"
+	assert_success
+	sup_stop
+	run cat rec.out
+	assert_output '<fixed><$(touch pwned)><; touch pwned2><`touch pwned3`><*><"q"><>'
+	run cat sh.out
+	assert_output '<s:sh><$(touch pwned)><; touch pwned2><*><>'
+	[ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e pwned3 ]
+}
+
+@test "JOBIFY_ variables come from jobify only: not from a lifespan, a gate, env or --env" {
+	script life 'echo JOBIFY_ROUTE=evil'
+	script gate 'echo JOBIFY_JOB_ID=evil'
+	conf life.conf <<EOF
+state-dir = "state"
+lifespan { startup = "./life" }
+task "t" { exec = "true" }
+EOF
+	conf gate.conf <<EOF
+state-dir = "state"
+outer-middleware = { "./gate" }
+task "t" { exec = "true" }
+EOF
+	conf env.conf <<EOF
+task "t" { exec = "true" env = { "JOBIFY_TASK=evil" } }
+EOF
+	conf ok.conf <<EOF
+state-dir = "state"
+task "t" { exec = "true" }
+EOF
+	# A lifespan: the supervisor does not start.
+	run --separate-stderr "$JOBIFY" -c "$(T life.conf)" run
+	assert_failure 1
+	[[ "$stderr" == *"'JOBIFY_ROUTE=evil': JOBIFY_ variables are set by jobify itself"* ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	# A gate: the job is refused.
+	run --separate-stderr "$JOBIFY" -c "$(T gate.conf)" schedule t
+	assert_failure 65
+	[ "$stderr" = "jobify: schedule: outer-middleware './gate': output: line 1: 'JOBIFY_JOB_ID=evil': JOBIFY_ variables are set by jobify itself" ]
+	# The config.
+	run --separate-stderr "$JOBIFY" -c "$(T env.conf)" check
+	assert_failure 78
+	[ "$stderr" = "jobify: $(T env.conf):1: env: JOBIFY_TASK: JOBIFY_ variables are set by jobify itself" ]
+	# --env, alone and in a batch.
+	run --separate-stderr "$JOBIFY" -c "$(T ok.conf)" schedule t --env JOBIFY_ATTEMPT=9
+	assert_failure 65
+	run --separate-stderr "$JOBIFY" -c "$(T ok.conf)" schedule --stdin <<<'t --env JOBIFY_ATTEMPT=9'
+	assert_failure 65
+	run "$JOBIFY" -c "$(T ok.conf)" jobs --all
+	assert_output ""
+}
