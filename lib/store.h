@@ -19,7 +19,7 @@
 #include "jerr.h"
 
 #define STORE_FILE "jobify.db"
-#define STORE_VERSION 2
+#define STORE_VERSION 3
 /* A job id: 13 characters of Crockford base32, the first 9 the creation
  * time in ms (so ids sort by creation), the last 4 random. */
 #define STORE_ID_LEN 13
@@ -74,7 +74,8 @@ bool store_id_valid(const char *s);
  * replaced; otherwise an existing id is -1 with errno EEXIST (a running
  * one: EALREADY).  EBUSY: the store stayed locked.  Inside a transaction
  * of the caller's (store_txn_begin) the job joins it, and a refused job
- * leaves it as it was. */
+ * writes nothing to it; an error of the write itself leaves the caller
+ * to roll back. */
 int store_job_add(struct store *st, const struct store_job *j, bool replace,
 		  struct jerr *err);
 
