@@ -504,6 +504,16 @@ cron_next(const struct cron *c, const struct tz *tz, int64_t after, int64_t *nex
 			break;
 		cand = w - off;
 		if (cand < tn) {
+			int64_t tp, end;
+
+			/* T may be in the second pass of an overlap (a start
+			 * inside it): a fixed schedule's wall time there has
+			 * come before, so it goes on from the overlap's end. */
+			if (!c->wild && (tp = tz_next_transition(tz, cand - 86400)) <= cand &&
+			    (end = tp + (tz_offset(tz, tp - 1) - off)) > cand) {
+				t = end;
+				continue;
+			}
 			*next = cand;
 			return 0;
 		}

@@ -8,6 +8,9 @@
  *     at that instant) matches every field, or, for a schedule fixed in
  *     its second/minute/hour, it is the end of a spring-forward gap in
  *     which a matching wall time was skipped (cron.h's DST rule);
+ *   - a fixed schedule (no * or step in second, minute, hour) never
+ *     answers the second pass of a wall time repeated by a backward
+ *     step (cron.h: the first of them only), whatever the start;
  *   - the next one after it is later still.
  * In UTC, where wall time is the instant, also completeness: no instant
  * between the start and the answer matches (checked second by second for
@@ -133,6 +136,20 @@ instant_match(const struct cron *c, const struct tz *tz, int64_t t)
 	return false;
 }
 
+/* Whether the wall time of instant T came before, at T - D, for a
+ * backward step of D (a half hour, an hour or two). */
+static bool
+repeated(const struct tz *tz, int64_t t)
+{
+	static const int64_t steps[] = { 1800, 3600, 7200 };
+	int32_t off = tz_offset(tz, t);
+
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		if (tz_offset(tz, t - steps[i]) == off + steps[i])
+			return true;
+	return false;
+}
+
 /* UTC only: no instant in (AFTER, NEXT) matches. */
 static void
 check_complete(const struct cron *c, int64_t after, int64_t next)
@@ -201,6 +218,9 @@ run(const struct cron *c, const struct tz *tz, bool utc, int64_t start)
 		}
 		CHECK(instant_match(c, tz, next), "after %lld (%s): next %lld does not match",
 		      (long long)after, tz->name, (long long)next);
+		CHECK(c->wild || !repeated(tz, next),
+		      "after %lld (%s): next %lld is the second pass of a repeated wall time",
+		      (long long)after, tz->name, (long long)next);
 		if (utc && c->kind == CRON_FIELDS) {
 			int64_t again;
 
@@ -224,6 +244,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		1711846800 - 1800,
 		1729987199,	/* 2024-10-27 00:59:59 UTC: Berlin falls back at 01:00 */
 		1729990800 - 60,
+		1729991400,	/* 01:10 UTC: inside the repeated hour, its second pass */
 		4102444800 - 86400 * 2,	/* 2099-12-30 */
 	};
 	struct cron c;
