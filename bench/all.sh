@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `make bench`: every question of bench/, one script after another, at
+# settings that keep the whole run under 15 minutes on a 2-core machine,
+# then the plot.  Each script prints its own table and appends its rows
+# to $JOBIFY_BENCH_RESULTS (default bench/results/); this one adds how
+# long each took and, at the end, which failed.
+#
+#   fire-latency.sh  target instant -> job's first instruction    ~1.5 min
+#   burst.sh         N jobs due at once against a vfork loop      ~1 min
+#   durable.sh       schedule processes, --stdin batches, pickup  ~1.5 min
+#   idle-wakeups.sh  context switches of an idle supervisor       ~2.5 min
+#   scale.sh         1k-100k routes, up to 1M one-off jobs        ~3 min
+#   peers.sh         cron, busybox crond, atd, APScheduler        ~5 min
+#   plot.sh          fire-latency.svg from peers.sh's samples
+#
+# Usage: bench/all.sh JOBIFY      e.g. bench/all.sh ./jobify
+# Needs what each script needs (see their headers); the peers that are
+# not installed are skipped by peers.sh with the apt-get line to add them.
+set -uo pipefail
+prog=${0##*/}
+here=$(cd "$(dirname "$0")" && pwd)
+jobify=${1:-}
+[ -n "$jobify" ] && [ -x "$jobify" ] || {
+	echo "usage: bench/all.sh JOBIFY" >&2
+	exit 1
+}
+case $jobify in
+/*) ;;
+*) jobify=$PWD/$jobify ;;
+esac
+
+failed=()
+t_all=$SECONDS
+# step NAME CMD...: run one script, say how long it took.
+step() {
+	local name=$1 t0=$SECONDS rc=0
+	shift
+	echo
+	echo "=== $name: $*"
+	"$@" || rc=$?
+	echo "=== $name: $((SECONDS - t0)) s, exit $rc"
+	[ "$rc" -eq 0 ] || failed+=("$name")
+}
+
+step fire-latency bash "$here/fire-latency.sh" "$jobify" 40
+step burst env REPS=3 bash "$here/burst.sh" "$jobify" 1000 2000
+step durable bash "$here/durable.sh" -n 200 -r 4 -l 40 "$jobify"
+step idle-wakeups bash "$here/idle-wakeups.sh" "$jobify" 60
+step scale bash "$here/scale.sh" "$jobify"
+step peers bash "$here/peers.sh" "$jobify" 4
+step plot bash "$here/plot.sh"
+
+echo
+echo "$prog: $((SECONDS - t_all)) s in all; results in ${JOBIFY_BENCH_RESULTS:-$here/results}"
+if [ "${#failed[@]}" -gt 0 ]; then
+	echo "$prog: failed: ${failed[*]}" >&2
+	exit 1
+fi
