@@ -20,10 +20,10 @@ set -uo pipefail
 prog=${0##*/}
 here=$(cd "$(dirname "$0")" && pwd)
 jobify=${1:-}
-[ -n "$jobify" ] && [ -x "$jobify" ] || {
+if [ -z "$jobify" ] || [ ! -x "$jobify" ]; then
 	echo "usage: bench/all.sh JOBIFY" >&2
 	exit 1
-}
+fi
 case $jobify in
 /*) ;;
 *) jobify=$PWD/$jobify ;;
