@@ -105,7 +105,7 @@ if [ "$root" -eq 0 ]; then
 	:
 elif ! command -v busybox >/dev/null; then
 	skip busybox-crond "not installed ($apt_line)"
-elif ! busybox --list | grep -qx crond; then
+elif ! busybox --list | grep -x crond >/dev/null; then
 	skip busybox-crond "this busybox has no crond applet (Debian: apt-get install busybox-static)"
 else
 	peers+=(busybox-crond)
