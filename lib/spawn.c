@@ -28,8 +28,17 @@ struct child {
 	const struct spawn_opts *o;
 	const char *path;	/* resolved argv[0] */
 	int fd[3];		/* sources for 0, 1, 2 */
-	volatile int err;	/* errno of the failed step, 0 when none */
-	const char *volatile stage; /* its name, for the message */
+	int report;		/* write end of the report pipe, >= 3 */
+};
+
+/* What a child that could not exec tells its parent.  It goes through a
+ * close-on-exec pipe rather than the shared memory: where vfork is a
+ * plain fork (valgrind, some emulators) the memory is not shared, and a
+ * failed exec must still not pass for a program that exited 127.  STAGE
+ * points into our own text, the same in both processes. */
+struct report {
+	int err;		/* errno of the failed step */
+	const char *stage;	/* its name, NULL for execve itself */
 };
 
 /* struct sigaction as the kernel's rt_sigaction takes it (x86-64 and the
@@ -62,8 +71,10 @@ spawn_devnull(void)
 static void __attribute__((noreturn))
 child_fail(struct child *c, const char *stage)
 {
-	c->err = errno;
-	c->stage = stage;
+	struct report r = { errno, stage };
+
+	/* A few bytes to an empty pipe: one write that cannot block. */
+	(void)!write(c->report, &r, sizeof r);
 	_exit(127);
 }
 
@@ -194,15 +205,39 @@ spawn_path_find(const char *word, const char *path, struct jerr *err)
 	return NULL;
 }
 
+/* The report pipe, both ends close-on-exec; the write end is moved to 3
+ * or above, out of the way of the child's dup2 onto 0-2. */
+static int
+report_pipe(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	if (fds[1] < 3) {
+		int fd = fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
+		int saved = errno;
+
+		(void)close(fds[1]);
+		if (fd < 0) {
+			(void)close(fds[0]);
+			errno = saved;
+			return -1;
+		}
+		fds[1] = fd;
+	}
+	return 0;
+}
+
 int
 spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 {
-	struct child c = { .o = o, .err = 0, .stage = NULL };
+	struct child c = { .o = o };
 	const int want[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
+	struct report r = { 0, NULL };
 	sigset_t all, old;
 	char *path;
 	pid_t p;
-	int saved;
+	ssize_t n;
+	int saved, rep[2];
 
 	*pid = -1;
 	if (o->argv == NULL || o->argv[0] == NULL) {
@@ -220,14 +255,21 @@ spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 	if ((path = spawn_path_find(o->argv[0], env_path(o->envp), err)) == NULL)
 		return -1;
 	c.path = path;
+	if (report_pipe(rep) < 0) {
+		jerr_set(err, "spawn: %s: pipe: %s", o->argv[0], strerror(errno));
+		free(path);
+		return -1;
+	}
+	c.report = rep[1];
 
 	/* With every signal blocked, none of the supervisor's handlers can
 	 * run in the child, which shares its memory until execve. */
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, &old) < 0) {
-		jerr_set(err, "spawn: sigprocmask: %s", strerror(errno));
-		free(path);
-		return -1;
+		saved = errno;
+		jerr_set(err, "spawn: sigprocmask: %s", strerror(saved));
+		errno = saved;
+		goto fail_pipe;
 	}
 	p = vfork();
 	if (p == 0)
@@ -236,30 +278,52 @@ spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (p < 0) {
 		jerr_set(err, "spawn: %s: vfork: %s", o->argv[0], strerror(saved));
+		errno = saved;
+		goto fail_pipe;
+	}
+	/* The child has exec'd (EOF: its end closed on exec) or written why
+	 * it could not; after a real vfork either is already done. */
+	(void)close(rep[1]);
+	do
+		n = read(rep[0], &r, sizeof r);
+	while (n < 0 && errno == EINTR);
+	saved = errno;
+	(void)close(rep[0]);
+	if (n < 0) {
+		/* Cannot happen on a pipe of our own; if it does, the child's
+		 * fate is unknown: do not let it run unsupervised. */
+		int status;
+
+		(void)kill(p, SIGKILL);
+		(void)spawn_wait(p, &status);
+		jerr_set(err, "spawn: %s: reading the child's report: %s", o->argv[0],
+			 strerror(saved));
 		free(path);
 		errno = saved;
 		return -1;
 	}
-	if (c.err != 0) {
+	if (n > 0) {
 		int status;
 
-		saved = c.err;
+		saved = n == (ssize_t)sizeof r && r.err != 0 ? r.err : EIO;
 		(void)spawn_wait(p, &status);
-		if (c.stage == NULL)
+		if (n != (ssize_t)sizeof r)
+			r.stage = "report";
+		if (r.stage == NULL)
 			jerr_set(err, "spawn: %s: %s%s", o->argv[0], strerror(saved),
 				 saved == ENOEXEC ? " (a script without a #! line?)" : "");
-		else if (strcmp(c.stage, "chdir") == 0)
+		else if (strcmp(r.stage, "chdir") == 0)
 			jerr_set(err, "spawn: %s: chdir %s: %s", o->argv[0], o->workdir,
 				 strerror(saved));
-		else if (strcmp(c.stage, "nice") == 0)
+		else if (strcmp(r.stage, "nice") == 0)
 			jerr_set(err, "spawn: %s: nice %d: %s", o->argv[0], o->nice,
 				 strerror(saved));
-		else if (strcmp(c.stage, "setuid") == 0 || strcmp(c.stage, "setgid") == 0 ||
-			 strcmp(c.stage, "setgroups") == 0)
-			jerr_set(err, "spawn: %s: %s %s: %s", o->argv[0], c.stage,
+		else if (strcmp(r.stage, "setuid") == 0 || strcmp(r.stage, "setgid") == 0 ||
+			 strcmp(r.stage, "setgroups") == 0)
+			jerr_set(err, "spawn: %s: %s %s: %s", o->argv[0], r.stage,
 				 o->ids->name ? o->ids->name : "", strerror(saved));
 		else
-			jerr_set(err, "spawn: %s: %s: %s", o->argv[0], c.stage, strerror(saved));
+			jerr_set(err, "spawn: %s: %s: %s", o->argv[0], r.stage, strerror(saved));
 		free(path);
 		errno = saved;
 		return -1;
@@ -267,6 +331,14 @@ spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 	free(path);
 	*pid = p;
 	return 0;
+
+fail_pipe:
+	saved = errno;
+	(void)close(rep[0]);
+	(void)close(rep[1]);
+	free(path);
+	errno = saved;
+	return -1;
 }
 
 static int
