@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,22 +42,34 @@ on_path(const struct router *a, const struct router *r)
 	return false;
 }
 
+/* Has PID exited?  Asked without reaping it.  A PID that is no longer
+ * our child (ECHILD) counts as gone. */
+static bool
+exited(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD;
+	return si.si_pid == pid;
+}
+
 /* Wait for PID, forwarding the signals of SFD to its group and applying
- * TIMEOUT_MS (-1: none) then KILL_GRACE_MS.  Returns its wait status,
- * -1 on error; *TIMED_OUT says whether the timeout struck. */
+ * TIMEOUT_MS (-1: none) then KILL_GRACE_MS.  SFD also has SIGCHLD: its
+ * arrival (or one pending from before) sends us to look at PID, which
+ * works with or without pidfds (old kernels, valgrind).  Returns its wait
+ * status, -1 on error; *TIMED_OUT says whether the timeout struck. */
 static int
 wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *timed_out)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : -1;
 	bool killed = false;
 	int status;
 
 	*timed_out = false;
-	/* Without a pidfd (an old kernel) block in waitpid: signals still
-	 * reach the job when it shares our terminal's foreground group. */
-	while (pidfd >= 0) {
-		struct pollfd pf[2] = { { pidfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+	while (!exited(pid)) {
+		struct pollfd pf = { sfd, POLLIN, 0 };
 		int wait = -1, n;
 
 		if (deadline >= 0) {
@@ -66,9 +77,9 @@ wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *ti
 
 			wait = left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 		}
-		n = poll(pf, 2, wait);
+		n = poll(&pf, 1, wait);
 		if (n < 0 && errno != EINTR)
-			break;
+			break;		/* then wait for it as it is */
 		if (n == 0 && deadline >= 0) {
 			if (!*timed_out) {
 				*timed_out = true;
@@ -81,17 +92,14 @@ wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *ti
 			}
 			continue;
 		}
-		if (n > 0 && (pf[1].revents & POLLIN)) {
+		if (n > 0 && (pf.revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
 			while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-				(void)spawn_kill_group(pid, (int)si.ssi_signo);
+				if (si.ssi_signo != SIGCHLD)
+					(void)spawn_kill_group(pid, (int)si.ssi_signo);
 		}
-		if (n > 0 && (pf[0].revents & POLLIN))
-			break;
 	}
-	if (pidfd >= 0)
-		close(pidfd);
 	if (spawn_wait(pid, &status) < 0)
 		return -1;
 	if (*timed_out)
@@ -125,6 +133,7 @@ execrun(const struct conf *c, const struct route *r, char *const *args, int *cod
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGQUIT);
+	sigaddset(&sigs, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &sigs, &old) < 0 ||
 	    (sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		jerr_set(err, "signalfd: %s", strerror(errno));

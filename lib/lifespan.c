@@ -28,6 +28,7 @@ enum pump_mode {
 struct pump {
 	enum pump_mode mode;
 	int out_fd, err_fd, pidfd;	/* -1 when absent or at EOF */
+	pid_t pid;
 	char *out;
 	size_t outlen, outcap, scan;	/* scan: start of the line being read */
 	bool overflow, blank, exited;
@@ -36,6 +37,14 @@ struct pump {
 	size_t errlen;
 };
 
+static bool pidfd_disabled;
+
+void
+lifespan_pidfd_disable(bool disable)
+{
+	pidfd_disabled = disable;
+}
+
 static void
 pump_init(struct pump *p, enum pump_mode mode, int out_fd, int err_fd, pid_t pid)
 {
@@ -43,11 +52,12 @@ pump_init(struct pump *p, enum pump_mode mode, int out_fd, int err_fd, pid_t pid
 	p->mode = mode;
 	p->out_fd = out_fd;
 	p->err_fd = err_fd;
+	p->pid = pid;
 	/* A pidfd tells the hook's exit from EOF: a startup hook that leaves
 	 * a daemon holding its stdout is still done when it exits.  Without
-	 * one (kernels before 5.3) EOF alone ends a startup. */
+	 * one (kernels before 5.3, valgrind) the pump asks every tick. */
 #ifdef SYS_pidfd_open
-	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	p->pidfd = pidfd_disabled ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
 #else
 	(void)pid;
 	p->pidfd = -1;
@@ -183,6 +193,24 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Without a pidfd, how often the pump asks whether the hook has exited. */
+#define PUMP_TICK_MS 10
+
+/* Has PID exited?  Asked without reaping it: its caller waits for it.  A
+ * PID that is no longer our child (ECHILD) counts as gone. */
+static bool
+pid_exited(pid_t pid)
+{
+	siginfo_t si;
+
+	if (pid <= 0)
+		return true;
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD;
+	return si.si_pid == pid;
+}
+
 /* Read the hook's pipes until MODE's end.  An fd that reaches EOF is
  * closed and set to -1 (OWN_FDS) or just set to -1.  Returns 0, 1 when
  * TIMEOUT_MS (-1: none) passed first, -1 on error (errno). */
@@ -207,11 +235,6 @@ pump_run(struct pump *p, int64_t timeout_ms)
 			pfd[n] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
 			ip = n++;
 		}
-		if (n == 0) {
-			/* Both pipes at EOF and no pidfd: only waitpid is left. */
-			p->exited = true;
-			break;
-		}
 		if (deadline >= 0) {
 			int64_t left = deadline - now_ms();
 
@@ -219,15 +242,17 @@ pump_run(struct pump *p, int64_t timeout_ms)
 				return 1;
 			wait_ms = left > 60000 ? 60000 : (int)left;
 		}
-		rc = poll(pfd, (nfds_t)n, wait_ms);
+		if (ip < 0 && (wait_ms < 0 || wait_ms > PUMP_TICK_MS))
+			wait_ms = PUMP_TICK_MS;
+		rc = poll(n ? pfd : NULL, (nfds_t)n, wait_ms);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
 			return -1;
-		if (rc == 0)
-			continue;	/* the deadline is checked above */
-		if (ip >= 0 && pfd[ip].revents)
+		if (ip >= 0 ? rc > 0 && pfd[ip].revents : pid_exited(p->pid))
 			p->exited = true;
+		if (rc == 0 && !p->exited)
+			continue;	/* the deadline is checked above */
 		/* After the exit, drain what the hook wrote; reads then stop at
 		 * EAGAIN even if a grandchild still holds the pipe. */
 		if (io >= 0 && (pfd[io].revents || p->exited)) {
@@ -579,7 +604,7 @@ stop_run(const struct lifespan_ctx *ctx, struct lifespan_proc *p)
 	/* Output at stop is not state: the pump only keeps the pipes from
 	 * filling while the process cleans up. */
 	pm.overflow = true;
-	rc = pm.pidfd >= 0 ? pump_run(&pm, ctx->grace_ms) : 0;
+	rc = pump_run(&pm, ctx->grace_ms);
 	if (rc != 0) {
 		(void)spawn_kill_group(p->run_pid, SIGKILL);
 		killed = 1;

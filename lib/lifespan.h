@@ -22,7 +22,9 @@
  * shutdowns after it stops firing), waiting in poll(2) on the hook's
  * stdout and stderr pipes and on a pidfd, never sleeping: a hook that
  * writes megabytes to stderr cannot deadlock, and a startup hook that
- * leaves a daemon holding its stdout is done when it exits.  A startup
+ * leaves a daemon holding its stdout is done when it exits.  Where there
+ * is no pidfd (kernels before 5.3, valgrind) the wait also asks every
+ * 10 ms whether the hook has exited, with the same outcomes.  A startup
  * hook has no time limit; stopping gives the run process and each
  * shutdown hook ctx->grace_ms before SIGKILL.
  *
@@ -129,5 +131,8 @@ void lifespan_set_free(struct lifespan_set *set);
 int lifespan_hook_run(char *const *argv, char *const *envp, const char *workdir,
 		      int64_t timeout_ms, char **out, size_t *outlen,
 		      char **errtail, int *status, struct jerr *err);
+
+/* For tests: behave as on a kernel without pidfd_open. */
+void lifespan_pidfd_disable(bool disable);
 
 #endif

@@ -338,6 +338,14 @@ main(void)
 	test_failures();
 	test_run();
 	test_hook_run();
+	/* Again as on a kernel without pidfd_open: the same outcomes. */
+	printf("# without a pidfd\n");
+	lifespan_pidfd_disable(true);
+	test_startup();
+	test_failures();
+	test_run();
+	test_hook_run();
+	lifespan_pidfd_disable(false);
 	ok(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "no child left: no zombie");
 	rmdir(dir);
 	diag_free(&diag);
