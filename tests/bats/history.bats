@@ -261,7 +261,8 @@ EOF
 
 @test "logs -f: waits for a scheduled job, follows it while it runs, returns when it ends" {
 	sup_start h.conf
-	id=$(J schedule gated --in 2s)
+	# Due in 4 s: time enough, even under valgrind, to see it waiting.
+	id=$(J schedule gated --in 4s)
 	run J status "$id"
 	assert_line "status:      scheduled"
 	"$JOBIFY" -c "$(T h.conf)" logs -f "$id" >"$(T follow.out)" 2>"$(T follow.err)" 3>&- &
@@ -308,8 +309,9 @@ three"
 
 @test "logs -f follows a job through its retries" {
 	sup_start h.conf
-	id=$(J schedule flaky --in 1s)
-	run --separate-stderr timeout 20 "$JOBIFY" -c "$(T h.conf)" logs -f "$id"
+	# Due in 4 s, so that logs -f is there before the first attempt.
+	id=$(J schedule flaky --in 4s)
+	run --separate-stderr timeout 30 "$JOBIFY" -c "$(T h.conf)" logs -f "$id"
 	assert_success
 	# Each attempt's log in turn; a retry's file is new.
 	assert_output "attempt 1

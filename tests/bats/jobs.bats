@@ -64,15 +64,25 @@ teardown() {
 
 @test "--in runs the job later; --at in the past runs it now" {
 	sup_start j.conf
-	id=$(J schedule r:rec --in 1s)
-	run J status "$id"
-	assert_line "status:      scheduled"
-	assert_line "trigger:     in"
+	id=$(J schedule r:rec --in 2s)
 	past=$(J schedule r:rec --at "@1")
 	run J wait "$id" "$past"
 	assert_success
 	run grep -c . "$(T rec.out)"
 	assert_output 2
+	# Due 2 s after it was written, and not started before: read from
+	# its record, so that no step of the test needs to be quick.
+	run J status "$id"
+	assert_line "trigger:     in"
+	field() { sed -n "s/^$1: *//p" <<<"$output"; }
+	created=$(date -d "$(field 'created at')" +%s)
+	run_at=$(date -d "$(field 'run at')" +%s)
+	started=$(date -d "$(field 'started at')" +%s)
+	[ $((run_at - created)) -eq 2 ]
+	[ "$started" -ge "$run_at" ]
+	run J status "$past"
+	assert_line "trigger:     at"
+	assert_line "status:      success"
 }
 
 @test "--id: a duplicate exits 65, --replace replaces a job that has not run" {
