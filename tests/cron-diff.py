@@ -9,7 +9,8 @@ a number; and croniter reads a day-of-week list that names all seven days
 (0-6/1) as *, where vixie cron goes by the text, so those are not made
 either.  L, W and # are left to the unit tests.
 
-Usage: cron-diff.py [JOBIFY [COUNT [SEED]]] (JOBIFY defaults to $JOBIFY);
+Usage: cron-diff.py [JOBIFY [COUNT [SEED]]] (JOBIFY defaults to $JOBIFY, COUNT
+to $CRON_DIFF_COUNT or 1000);
 prints TAP."""
 import random
 import subprocess
@@ -21,7 +22,7 @@ from croniter import croniter
 import os
 
 jobify = sys.argv[1] if len(sys.argv) > 1 else os.environ["JOBIFY"]
-count = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+count = int(sys.argv[2]) if len(sys.argv) > 2 else int(os.environ.get("CRON_DIFF_COUNT", "1000"))
 rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 20261125)
 
 
