@@ -223,20 +223,13 @@ sched_parse(struct cli *cli, const char *where, int argc, char **argv, bool line
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	/* A line's options: the first seven. */
-	static const struct option lineopts[] = {
-		{ "now",     no_argument,       NULL, OPT_NOW },
-		{ "in",      required_argument, NULL, OPT_IN },
-		{ "at",      required_argument, NULL, OPT_AT },
-		{ "cron",    required_argument, NULL, OPT_CRON },
-		{ "id",      required_argument, NULL, OPT_ID },
-		{ "replace", no_argument,       NULL, OPT_REPLACE },
-		{ "env",     required_argument, NULL, OPT_ENV },
-		{ NULL, 0, NULL, 0 },
-	};
+	/* A line's options: the first seven, then the table's end. */
+	static struct option lineopts[8];
 	int opt, bad = line ? JX_DATAERR : JX_USAGE;
 
 	if (line) {
+		if (lineopts[0].name == NULL)
+			memcpy(lineopts, longopts, 7 * sizeof *longopts);
 		optind = 0;	/* glibc: start afresh on a new vector */
 		opterr = 0;
 	}
