@@ -120,15 +120,6 @@ stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_before=$(load1)
 rows=()
 
-# row PART VARIANT N METRIC VALUE: one row of the .tsv
-row() {
-	rows+=("$1	$2	$3	$4	$5")
-}
-
-# now_us: the time in $now, in us since the epoch (no process).
-now_us() {
-	now=${EPOCHREALTIME/./}
-}
 
 # snooze SECONDS: sleep without a process (read on a fifo nobody writes).
 mkfifo "$tmp/snooze"
@@ -315,8 +306,8 @@ if want 1; then
 		pb=$(awk -v a="$r" -v b="$rb" 'BEGIN { printf "%.0f%%", 100 * a / b }')
 		pc=$(awk -v a="$r" -v b="$rc" 'BEGIN { printf "%.0f%%", 100 * a / b }')
 		p1+=("$(printf '   %-44s %8s %8s %9s %9s' "$label" "$r" "$(per "$n" "$us")" "$pb" "$pc")")
-		row 1 "$key" "$n" jobs_per_s "$r"
-		row 1 "$key" "$n" ms_per_job "$(per "$n" "$us")"
+		tsv_row 1 "$key" "$n" jobs_per_s "$r"
+		tsv_row 1 "$key" "$n" ms_per_job "$(per "$n" "$us")"
 	done
 fi
 
@@ -390,14 +381,14 @@ p2_once() {
 		"$(awk -v t="$lexit" 'BEGIN { printf "%.3f", t / 1000 }')" "$r_exit" \
 		"$(awk -v t="$((empty_ms - ready_ms))" 'BEGIN { printf "%.3f", t / 1000 }')" "$r_empty" \
 		"$first" "$lstart" "$r_start" "$cpu_ms" "$ok")")
-	row 2 "max-parallel=$par" "$m" ready_to_last_exit_s "$(awk -v t="$lexit" 'BEGIN { print t / 1000 }')"
-	row 2 "max-parallel=$par" "$m" jobs_per_s_to_last_exit "$r_exit"
-	row 2 "max-parallel=$par" "$m" ready_to_store_empty_s "$(awk -v t="$((empty_ms - ready_ms))" 'BEGIN { print t / 1000 }')"
-	row 2 "max-parallel=$par" "$m" jobs_per_s_to_store_empty "$r_empty"
-	row 2 "max-parallel=$par" "$m" first_start_ms_after_ready "$first"
-	row 2 "max-parallel=$par" "$m" start_rate_per_s "$r_start"
-	row 2 "max-parallel=$par" "$m" sup_cpu_ms_per_job "$cpu_ms"
-	row 2 "max-parallel=$par" "$m" success "$ok"
+	tsv_row 2 "max-parallel=$par" "$m" ready_to_last_exit_s "$(awk -v t="$lexit" 'BEGIN { print t / 1000 }')"
+	tsv_row 2 "max-parallel=$par" "$m" jobs_per_s_to_last_exit "$r_exit"
+	tsv_row 2 "max-parallel=$par" "$m" ready_to_store_empty_s "$(awk -v t="$((empty_ms - ready_ms))" 'BEGIN { print t / 1000 }')"
+	tsv_row 2 "max-parallel=$par" "$m" jobs_per_s_to_store_empty "$r_empty"
+	tsv_row 2 "max-parallel=$par" "$m" first_start_ms_after_ready "$first"
+	tsv_row 2 "max-parallel=$par" "$m" start_rate_per_s "$r_start"
+	tsv_row 2 "max-parallel=$par" "$m" sup_cpu_ms_per_job "$cpu_ms"
+	tsv_row 2 "max-parallel=$par" "$m" success "$ok"
 }
 
 if want 2; then
@@ -472,9 +463,9 @@ if want 3; then
 		read -r p50 p90 mx < <(awk -v k="$1" -v a="$4" -v b="${5:-0}" \
 			'$1 == k { print ($a - (b ? $b : 0)) / 1000 }' "$tmp/lat.txt" | pctl 50 90 100)
 		p3+=("$(printf '   %-50s %7s %8s %8s %8s' "$2" "$n" "$p50" "$p90" "$mx")")
-		row 3 "$1-$3" "$n" p50_ms "$p50"
-		row 3 "$1-$3" "$n" p90_ms "$p90"
-		row 3 "$1-$3" "$n" max_ms "$mx"
+		tsv_row 3 "$1-$3" "$n" p50_ms "$p50"
+		tsv_row 3 "$1-$3" "$n" p90_ms "$p90"
+		tsv_row 3 "$1-$3" "$n" max_ms "$mx"
 	}
 	p3_row stamp "schedule's start -> sh script's date +%s%N" pickup 2
 	p3_row first "schedule's start -> firstinsn-static's main" pickup 2
@@ -483,7 +474,7 @@ if want 3; then
 	p3_row stamp "schedule's exit -> sh script's date" after-cli 2 3
 	p3_row first "schedule's exit -> firstinsn-static's main" after-cli 2 3
 	p3_row direct "floor: bash's fork -> firstinsn-static's main" pickup 2
-	row 3 missed "$n_lat" count "$misses"
+	tsv_row 3 missed "$n_lat" count "$misses"
 fi
 
 # ---- 4. the batch path ----
@@ -506,8 +497,8 @@ if want 4; then
 		rss=$(tail -n 1 "$tmp/p4-$b.rss")
 		p4+=("$(printf '   %9s %9s %10s %9s' "$b" "$(rate "$b" "$us")" \
 			"$(awk -v us="$us" 'BEGIN { printf "%.3f", us / 1e6 }')" "$rss")")
-		row 4 batch "$b" jobs_per_s "$(rate "$b" "$us")"
-		row 4 batch "$b" max_rss_kb "$rss"
+		tsv_row 4 batch "$b" jobs_per_s "$(rate "$b" "$us")"
+		tsv_row 4 batch "$b" max_rss_kb "$rss"
 		rm -rf "$tmp/p4-$b" "$tmp/p4-$b.in" "$tmp/p4-$b.ids"
 	done
 fi

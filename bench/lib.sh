@@ -52,6 +52,18 @@ bench_init() {
 	mkdir -p "$results"
 }
 
+# tsv_row FIELD...: one tab-separated row for the script's .tsv, kept in
+# the array rows until the script writes them out.
+tsv_row() {
+	local IFS=$'\t'
+	rows+=("$*")
+}
+
+# now_us: the time in $now, in us since the epoch (no process).
+now_us() {
+	now=${EPOCHREALTIME/./}
+}
+
 # need_jobify PATH: an executable whose --version says jobify.
 need_jobify() {
 	[ -n "$1" ] || die "usage: $usage"

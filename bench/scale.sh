@@ -99,14 +99,6 @@ stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_before=$(load1)
 rows=()
 
-# row PART N VARIANT METRIC VALUE: one row of the .tsv
-row() {
-	rows+=("$1	$2	$3	$4	$5")
-}
-
-now_us() {
-	now=${EPOCHREALTIME/./}
-}
 
 # log_ms LINE: the epoch time (ms) of a log line's time=.
 log_ms() {
@@ -255,9 +247,9 @@ for n in 1 "${route_counts[@]}"; do
 		c=$(median <"$d/c")
 		m=$(median <"$d/m")
 		eval "${cmd}_w=\$w ${cmd}_c=\$c ${cmd}_m=\$m"
-		row 1 "$n" "$cmd" wall_s "$w"
-		row 1 "$n" "$cmd" cpu_s "$c"
-		row 1 "$n" "$cmd" max_rss_kib "$m"
+		tsv_row 1 "$n" "$cmd" wall_s "$w"
+		tsv_row 1 "$n" "$cmd" cpu_s "$c"
+		tsv_row 1 "$n" "$cmd" max_rss_kib "$m"
 	done
 	# shellcheck disable=SC2154 # check_* and routes_* are set by the eval
 	if [ "$n" -eq 1 ]; then
@@ -266,8 +258,8 @@ for n in 1 "${route_counts[@]}"; do
 	else
 		pc=$(per_item "$check_m" "$base_check" "$n")
 		pr=$(per_item "$routes_m" "$base_routes" "$n")
-		row 1 "$n" check bytes_per_route "$pc"
-		row 1 "$n" routes bytes_per_route "$pr"
+		tsv_row 1 "$n" check bytes_per_route "$pc"
+		tsv_row 1 "$n" routes bytes_per_route "$pr"
 		t1+=("$(printf '   %7s | %7s %7s %8s %7s | %7s %7s %8s %7s' "$n" \
 			"$check_w" "$check_c" "$(mb "$check_m")" "$pc" \
 			"$routes_w" "$routes_c" "$(mb "$routes_m")" "$pr")")
@@ -284,14 +276,14 @@ for n in 1 "${route_counts[@]}"; do
 		*) die "the ready line does not say routes=$n: $s_line" ;;
 		esac
 		sup_down "$d/$v.log"
-		row 2 "$n" "$v" ready_ms "$s_ready"
-		row 2 "$n" "$v" cpu_ms_at_ready "$s_cpu"
-		row 2 "$n" "$v" vmrss_kib "$s_rss"
-		row 2 "$n" "$v" vmhwm_kib "$s_hwm"
-		row 2 "$n" "$v" rssanon_kib "$s_anon"
+		tsv_row 2 "$n" "$v" ready_ms "$s_ready"
+		tsv_row 2 "$n" "$v" cpu_ms_at_ready "$s_cpu"
+		tsv_row 2 "$n" "$v" vmrss_kib "$s_rss"
+		tsv_row 2 "$n" "$v" vmhwm_kib "$s_hwm"
+		tsv_row 2 "$n" "$v" rssanon_kib "$s_anon"
 		if [ "$v" = fresh ]; then
 			sb=$(store_bytes "$st")
-			row 2 "$n" "$v" store_bytes "$sb"
+			tsv_row 2 "$n" "$v" store_bytes "$sb"
 		fi
 		if [ "$n" -eq 1 ]; then
 			case $v in
@@ -306,8 +298,8 @@ for n in 1 "${route_counts[@]}"; do
 		*) b=$base_run sz=$(calc 'sprintf("%.0f", s / n)' s="$sb" n="$n") ;;
 		esac
 		pr=$(per_item "$s_rss" "$b" "$n")
-		row 2 "$n" "$v" bytes_per_route "$pr"
-		[ "$sz" = - ] || row 2 "$n" "$v" store_bytes_per_route "$sz"
+		tsv_row 2 "$n" "$v" bytes_per_route "$pr"
+		[ "$sz" = - ] || tsv_row 2 "$n" "$v" store_bytes_per_route "$sz"
 		t2+=("$(printf '   %7s %-11s | %8s %8s | %8s %8s %8s | %9s' "$n" "$v" \
 			"$s_ready" "$s_cpu" "$(mb "$s_rss")" "$(mb "$s_hwm")" "$pr" "$sz")")
 	done
@@ -343,29 +335,29 @@ if [ ${#job_counts[@]} -gt 0 ]; then
 			timed /dev/null "$jobify" -c "$d/j.conf" jobs
 			ls_w=$t_wall
 			ls_m=$t_rss
-			row 3 "$m" schedule-stdin wall_s "$ins_w"
-			row 3 "$m" schedule-stdin cpu_s "$t_cpu"
-			row 3 "$m" schedule-stdin jobs_per_s "$rate"
-			row 3 "$m" schedule-stdin max_rss_kib "$ins_m"
-			row 3 "$m" store bytes "$sb"
-			row 3 "$m" store bytes_per_job "$bpj"
-			row 3 "$m" jobs-list wall_s "$ls_w"
-			row 3 "$m" jobs-list cpu_s "$t_cpu"
-			row 3 "$m" jobs-list max_rss_kib "$ls_m"
+			tsv_row 3 "$m" schedule-stdin wall_s "$ins_w"
+			tsv_row 3 "$m" schedule-stdin cpu_s "$t_cpu"
+			tsv_row 3 "$m" schedule-stdin jobs_per_s "$rate"
+			tsv_row 3 "$m" schedule-stdin max_rss_kib "$ins_m"
+			tsv_row 3 "$m" store bytes "$sb"
+			tsv_row 3 "$m" store bytes_per_job "$bpj"
+			tsv_row 3 "$m" jobs-list wall_s "$ls_w"
+			tsv_row 3 "$m" jobs-list cpu_s "$t_cpu"
+			tsv_row 3 "$m" jobs-list max_rss_kib "$ls_m"
 		fi
 		sup_up "$d/j.conf" "$d/run.log"
 		sup_down "$d/run.log"
-		row 3 "$m" run ready_ms "$s_ready"
-		row 3 "$m" run cpu_ms_at_ready "$s_cpu"
-		row 3 "$m" run vmrss_kib "$s_rss"
-		row 3 "$m" run vmhwm_kib "$s_hwm"
-		row 3 "$m" run rssanon_kib "$s_anon"
+		tsv_row 3 "$m" run ready_ms "$s_ready"
+		tsv_row 3 "$m" run cpu_ms_at_ready "$s_cpu"
+		tsv_row 3 "$m" run vmrss_kib "$s_rss"
+		tsv_row 3 "$m" run vmhwm_kib "$s_hwm"
+		tsv_row 3 "$m" run rssanon_kib "$s_anon"
 		if [ "$m" -eq 0 ]; then
 			base_jobs=$s_rss
 			pj=-
 		else
 			pj=$(calc 'sprintf("%.1f", (k - b) * 1024 / m)' k="$s_rss" b="$base_jobs" m="$m")
-			row 3 "$m" run bytes_per_job "$pj"
+			tsv_row 3 "$m" run bytes_per_job "$pj"
 		fi
 		t3+=("$(printf '   %7s | %6s %7s %6s | %7s %5s | %6s %7s | %7s %6s %7s %7s %7s' "$m" \
 			"$ins_w" "$rate" "$(mb "$ins_m")" \
@@ -374,7 +366,7 @@ if [ ${#job_counts[@]} -gt 0 ]; then
 			"$s_ready" "$s_cpu" "$(mb "$s_rss")" "$(mb "$s_hwm")" "$pj")")
 		rm -rf "$d"
 	done
-	[ "$cache" = - ] || row 3 - sqlite default_cache_size "$cache"
+	[ "$cache" = - ] || tsv_row 3 - sqlite default_cache_size "$cache"
 fi
 
 load_after=$(load1)
