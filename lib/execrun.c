@@ -23,13 +23,15 @@
 
 extern char **environ;
 
+/* The monotonic clock in ms, rounded down, or up (UP): deadlines are
+ * set rounded up and waited for rounded down, so that no wait ends early. */
 static int64_t
-mono_ms(void)
+mono_ms(bool up)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + (ts.tv_nsec + (up ? 999999 : 0)) / 1000000;
 }
 
 /* Is router A on the path from the app down to R? */
@@ -63,7 +65,7 @@ exited(pid_t pid)
 static int
 wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *timed_out)
 {
-	int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : -1;
+	int64_t deadline = timeout_ms > 0 ? mono_ms(true) + timeout_ms : -1;
 	bool killed = false;
 	int status;
 
@@ -73,7 +75,7 @@ wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *ti
 		int wait = -1, n;
 
 		if (deadline >= 0) {
-			int64_t left = deadline - mono_ms();
+			int64_t left = deadline - mono_ms(false);
 
 			wait = left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 		}
@@ -84,7 +86,7 @@ wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *ti
 			if (!*timed_out) {
 				*timed_out = true;
 				(void)spawn_kill_group(pid, SIGTERM);
-				deadline = mono_ms() + kill_grace_ms;
+				deadline = mono_ms(true) + kill_grace_ms;
 			} else if (!killed) {
 				killed = true;
 				(void)spawn_kill_group(pid, SIGKILL);

@@ -244,6 +244,17 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The same, rounded up: a deadline of mono_ms_up() + D is never less
+ * than D away (from mono_ms(), a timeout could strike up to 1 ms early). */
+static int64_t
+mono_ms_up(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000;
+}
+
 static int64_t
 real_ns(void)
 {
@@ -915,7 +926,7 @@ run_new(struct sup *s, struct rstate *rs)
 	r->rs = rs;
 	r->pid = -1;
 	r->start_ms = timefmt_now_ms();
-	r->start_mono_ms = mono_ms();
+	r->start_mono_ms = mono_ms_up();
 	return r;
 }
 
@@ -1340,7 +1351,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 
 			for (unsigned i = 1; i < r->attempt && delay < INT64_MAX / 2; i++)
 				delay *= 2;
-			if (p && theap_arm(&s->mono, &p->t, mono_ms() + delay) == 0) {
+			if (p && theap_arm(&s->mono, &p->t, mono_ms_up() + delay) == 0) {
 				p->busy = true;
 				tr->busy++;
 				s->npend++;
@@ -2249,7 +2260,7 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 static void
 terminate_all(struct sup *s)
 {
-	int64_t now = mono_ms();
+	int64_t now = mono_ms_up();
 
 	s->terminating = true;
 	for (struct run *r = s->runs; r; r = r->next) {
@@ -2283,7 +2294,7 @@ on_mono_timer(struct sup *s, struct timer *t)
 			if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
 				log_error("kill", r->rs->route->name, strerror(errno));
 			(void)theap_arm(&s->mono, &r->kill,
-					mono_ms() + r->rs->route->task->kill_grace_ms);
+					mono_ms_up() + r->rs->route->task->kill_grace_ms);
 		}
 		break;
 	case TK_KILL:
@@ -2670,7 +2681,7 @@ begin_stop(struct sup *s, int sig)
 	}
 	if (s->nruns + s->nhandlers > 0)
 		(void)theap_arm(&s->mono, &s->grace,
-				mono_ms() + s->cur->conf->shutdown_grace_ms);
+				mono_ms_up() + s->cur->conf->shutdown_grace_ms);
 }
 
 static int
@@ -3027,7 +3038,7 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 				if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
 					log_error("kill", r->rs->route->name, strerror(errno));
 				(void)theap_arm(&s->mono, &r->kill,
-						mono_ms() + r->rs->route->task->kill_grace_ms);
+						mono_ms_up() + r->rs->route->task->kill_grace_ms);
 			}
 		}
 		(void)ctl_send(c, "ok");
