@@ -88,6 +88,7 @@ struct track {
 	struct track *dirty_next;
 	unsigned mark;		/* cron_sync's: still a durable cron task */
 	unsigned lost;		/* at start: the attempt we died under, to retry */
+	int64_t fired;		/* the latest cron time fired or missed (s), 0 none */
 };
 
 struct gen;
@@ -230,6 +231,11 @@ struct jobop {
 /* A fire more than this late was missed (downtime, a clock step): the
  * task's misfire policy decides.  Less is load, and runs. */
 #define MISFIRE_SLACK_MS 10000
+/* A step of the clock back by up to this much does not run again the cron
+ * times already run: their routes resume after the latest.  A bigger step
+ * is taken for a correction of a clock that was wrong, and planning starts
+ * from the new time (cron's rule, with its 3 hours). */
+#define BACK_STEP_MAX_S (3 * 3600)
 #define MISFIRE_SCAN 100000	/* cron times looked at for one misfire */
 #define MISFIRE_ALL_MAX 1000	/* missed fires `misfire = all` runs */
 
@@ -497,6 +503,29 @@ cj_done(const struct task *t, const struct store_job *cj)
 		return false;
 	return strcmp(cj->status, "permanently-failed") == 0 ||
 		(t->max_runs > 0 && cj->runs >= t->max_runs);
+}
+
+/* Where RS's planning starts when the clock reads NOW (s): after its
+ * latest cron time run, if the clock went back (by BACK_STEP_MAX_S at
+ * most) to before it; else from NOW. */
+static int64_t
+resume_after(const struct rstate *rs, int64_t now)
+{
+	int64_t fired = rs->track->fired;
+
+	return fired > now && fired - now <= BACK_STEP_MAX_S ? fired : now;
+}
+
+/* RS has fired, or handled as missed, its cron time WHEN (s). */
+static void
+mark_fired(struct sup *s, struct rstate *rs, int64_t when)
+{
+	if (rs->track->fired < when)
+		rs->track->fired = when;
+	if (rs->track->cj && rs->track->cj->last_fire < when * 1000) {
+		rs->track->cj->last_fire = when * 1000;
+		cj_touch(s, rs->track);
+	}
 }
 
 /* Arm RS for its first cron time strictly after AFTER (s). */
@@ -2027,6 +2056,7 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 			}
 			cj->runs = cj->failures = 0;
 			cj->last_fire = 0;
+			tr->fired = 0;
 			(void)set_str(&cj->cron, t->cron);
 			(void)set_str(&cj->status, "scheduled");
 		}
@@ -2089,8 +2119,10 @@ cron_start(struct sup *s)
 		struct rstate *rs = &s->cur->rs[i];
 		const struct store_job *cj = rs->track->cj;
 
+		if (cj && cj->last_fire > 0)
+			rs->track->fired = cj->last_fire / 1000;
 		plan(s, rs, cj && cj->last_fire > 0 && cj->last_fire / 1000 < now ?
-		     cj->last_fire / 1000 : now);
+		     cj->last_fire / 1000 : resume_after(rs, now));
 		if (rs->track->lost > 0 && !cj_done(rs->route->task, cj)) {
 			/* The run we died under has retries left: the next now. */
 			struct pend *p = pend_new(rs, rs->track->lost + 1, cj->last_fire / 1000,
@@ -2249,10 +2281,7 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 	jlog_str(&l, "latest", b);
 	jlog_int(&l, "run", run);
 	jlog_end(&l);
-	if (rs->track->cj && rs->track->cj->last_fire < latest * 1000) {
-		rs->track->cj->last_fire = latest * 1000;
-		cj_touch(s, rs->track);
-	}
+	mark_fired(s, rs, latest);
 }
 
 /* ---- timers ---- */
@@ -2368,7 +2397,8 @@ on_real(struct sup *s)
 
 			/* The clock was set.  A fire it jumped past comes due now,
 			 * late, and meets the misfire policy; the others are
-			 * planned again from now (after a step back, sooner). */
+			 * planned again from now, or after a step back, from the
+			 * latest cron time run: none runs twice. */
 			jlog_begin(&l, JLOG_WARN, "clock-change");
 			jlog_end(&l);
 			s->real_armed = -1;
@@ -2376,7 +2406,7 @@ on_real(struct sup *s)
 				struct rstate *rs = &s->cur->rs[i];
 
 				if (!timer_armed(&rs->fire) || rs->fire.at > at)
-					plan(s, rs, at / NS_PER_S);
+					plan(s, rs, resume_after(rs, at / NS_PER_S));
 			}
 		} else if (errno != EAGAIN && errno != EINTR) {
 			log_error("timerfd", NULL, strerror(errno));
@@ -2403,10 +2433,7 @@ on_real(struct sup *s)
 		/* The next fire first: the run may take the rest of this turn. */
 		plan(s, rs, when > after ? when : after);
 		fire(s, rs, when);
-		if (rs->track->cj && rs->track->cj->last_fire < when * 1000) {
-			rs->track->cj->last_fire = when * 1000;
-			cj_touch(s, rs->track);
-		}
+		mark_fired(s, rs, when);
 	}
 }
 

@@ -575,26 +575,6 @@ EOF
 	refute_line --partial 'level=info'
 }
 
-@test "a step of the clock wakes the supervisor, which re-plans and keeps firing" {
-	# Setting the clock to the time it already shows is a step as far as
-	# TFD_TIMER_CANCEL_ON_SET is concerned, and harmless to the machine.
-	if ! date -s "@$(date +%s.%N)" >/dev/null 2>&1; then
-		skip "cannot set the clock here (needs CAP_SYS_TIME)"
-	fi
-	conf j.conf <<EOF
-state-dir = "state"
-task "t" { exec = "true" cron = "* * * * * *" output = "null" }
-EOF
-	sup_start j.conf
-	wait_for 'event=exit route=t'
-	date -s "@$(date +%s.%N)" >/dev/null
-	wait_for 'event=clock-change'
-	n=$(grep -c 'event=exit route=t' "$SUP_LOG")
-	wait_count 'event=exit route=t' $((n + 2)) 10
-	sup_stop
-	assert_equal "$SUP_STATUS" 0
-}
-
 @test "a run-form lifespan: its KEY=VALUE lines up to a blank line are state, it runs until stop, then gets SIGTERM" {
 	script ctx 'd=$(dirname "$0")
 trap "echo got-TERM >> $d/ctx.out; exit 0" TERM
