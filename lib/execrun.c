@@ -44,19 +44,6 @@ on_path(const struct router *a, const struct router *r)
 	return false;
 }
 
-/* Has PID exited?  Asked without reaping it.  A PID that is no longer
- * our child (ECHILD) counts as gone. */
-static bool
-exited(pid_t pid)
-{
-	siginfo_t si;
-
-	memset(&si, 0, sizeof si);
-	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-		return errno == ECHILD;
-	return si.si_pid == pid;
-}
-
 /* Wait for PID, forwarding the signals of SFD to its group and applying
  * TIMEOUT_MS (-1: none) then KILL_GRACE_MS.  SFD also has SIGCHLD: its
  * arrival (or one pending from before) sends us to look at PID, which
@@ -70,7 +57,7 @@ wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *ti
 	int status;
 
 	*timed_out = false;
-	while (!exited(pid)) {
+	while (!spawn_exited(pid)) {
 		struct pollfd pf = { sfd, POLLIN, 0 };
 		int wait = -1, n;
 

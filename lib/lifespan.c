@@ -198,21 +198,6 @@ now_ms(bool up)
 /* Without a pidfd, how often the pump asks whether the hook has exited. */
 #define PUMP_TICK_MS 10
 
-/* Has PID exited?  Asked without reaping it: its caller waits for it.  A
- * PID that is no longer our child (ECHILD) counts as gone. */
-static bool
-pid_exited(pid_t pid)
-{
-	siginfo_t si;
-
-	if (pid <= 0)
-		return true;
-	memset(&si, 0, sizeof si);
-	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-		return errno == ECHILD;
-	return si.si_pid == pid;
-}
-
 /* Read the hook's pipes until MODE's end.  An fd that reaches EOF is
  * closed and set to -1 (OWN_FDS) or just set to -1.  Returns 0, 1 when
  * TIMEOUT_MS (-1: none) passed first, -1 on error (errno). */
@@ -251,7 +236,7 @@ pump_run(struct pump *p, int64_t timeout_ms)
 			continue;
 		if (rc < 0)
 			return -1;
-		if (ip >= 0 ? rc > 0 && pfd[ip].revents : pid_exited(p->pid))
+		if (ip >= 0 ? rc > 0 && pfd[ip].revents : spawn_exited(p->pid))
 			p->exited = true;
 		if (rc == 0 && !p->exited)
 			continue;	/* the deadline is checked above */

@@ -485,6 +485,19 @@ spawn_reap(pid_t *pid, int *status)
 	return 1;
 }
 
+bool
+spawn_exited(pid_t pid)
+{
+	siginfo_t si;
+
+	if (pid <= 0)
+		return true;
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD;
+	return si.si_pid == pid;
+}
+
 int
 spawn_wait(pid_t pid, int *status)
 {

@@ -117,6 +117,11 @@ int spawn_reap(pid_t *pid, int *status);
 /* Wait for child PID (blocking, EINTR retried).  0 or -1 with errno. */
 int spawn_wait(pid_t pid, int *status);
 
+/* Has child PID exited?  Asked without reaping it (waitid WNOWAIT), for
+ * waits without a pidfd; a PID that is not, or no longer, our child
+ * (ECHILD) counts as gone. */
+bool spawn_exited(pid_t pid);
+
 /* A wait status as jobify reports it: the exit code, or 128+N for a
  * death by signal N (SPEC §5). */
 int spawn_status_code(int status);

@@ -522,6 +522,30 @@ test_reap(void)
 	is_int(got, 3, "spawn_reap collects every child");
 	is_int(sum, 18, "with their statuses");
 	ok(spawn_reap(&pid, &status) < 0 && errno == ECHILD, "then ECHILD");
+
+	/* spawn_exited: running, then exited but not reaped, then gone. */
+	argv[2] = "read x; exit 3";
+	{
+		int p[2];
+
+		if (pipe(p) < 0)
+			return;
+		o.stdin_fd = p[0];
+		if (spawn_start(&o, &pid, &err) < 0) {
+			close(p[0]);
+			close(p[1]);
+			return;
+		}
+		close(p[0]);
+		ok(!spawn_exited(pid), "spawn_exited: not while it runs");
+		close(p[1]);	/* EOF: it exits */
+		memset(&si, 0, sizeof si);
+		(void)waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+		ok(spawn_exited(pid), "spawn_exited: once it has exited");
+		ok(spawn_exited(pid) && spawn_wait(pid, &status) == 0 &&
+		   spawn_status_code(status) == 3, "without reaping it: spawn_wait still gets its status");
+		ok(spawn_exited(pid), "spawn_exited: a pid no longer ours counts as gone");
+	}
 	jerr_free(&err);
 }
 
