@@ -27,7 +27,7 @@ const struct command commands[] = {
 	  "Print the next N fire times strictly after --from (default: now), one\n"
 	  "ISO-8601 time with its offset a line.  EXPR is a cron expression (quote\n"
 	  "it); a word without spaces is a route of the config.\n"
-	  "  -n N         how many times (1-100000, default 1)\n"
+	  "  -n N         how many times (1-100000, default 1; else exit 65)\n"
 	  "  --tz ZONE    the IANA zone (default: the route's, else the system's)\n"
 	  "  --from TIME  2026-11-25T03:00[:00][Z|+hh:mm], 03:00, @EPOCH\n"
 	  "  --json       one JSON array of strings\n" },

@@ -51,8 +51,8 @@ cmd_next(struct cli *cli, int argc, char **argv)
 			errno = 0;
 			n = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || errno || n < 1 || n > 100000)
-				return cmd_usage_error(cli, "next", "-n: '%s' is not a count from 1 to 100000",
-						       optarg);
+				return cmd_error(cli, "next: -n: '%s' is not a count from 1 to 100000",
+						 optarg), JX_DATAERR;
 			break;
 		case OPT_TZ:
 			zone = optarg;

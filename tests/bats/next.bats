@@ -62,6 +62,12 @@ setup() {
 	run --separate-stderr "$JOBIFY" next '0 0 30 2 *'
 	assert_failure 65
 	[ "$stderr" = "jobify: next: the schedule never fires (before 2100)" ]
+	# A count is a value too: 65, as history -n says.
+	for n in 0 abc 100001; do
+		run --separate-stderr "$JOBIFY" next '* * * * *' -n "$n"
+		assert_failure 65
+		[ "$stderr" = "jobify: next: -n: '$n' is not a count from 1 to 100000" ]
+	done
 	run --separate-stderr "$JOBIFY" next '@reboot'
 	assert_failure 65
 	[ "$stderr" = "jobify: next: @reboot has no fire time: it runs once when the supervisor starts" ]
@@ -73,9 +79,6 @@ setup() {
 	run --separate-stderr "$JOBIFY" next 0 0 '*' '*' '*'
 	assert_failure 64
 	[[ "$stderr" == "jobify: next: unexpected argument '0' (quote the expression"* ]]
-	run --separate-stderr "$JOBIFY" next '* * * * *' -n 0
-	assert_failure 64
-	[[ "$stderr" == "jobify: next: -n: '0' is not a count from 1 to 100000"* ]]
 }
 
 @test "check validates cron and timezone with FILE:LINE" {
