@@ -741,6 +741,48 @@ json_job(const struct store_job *j, const struct tz *tz)
 	printf("}");
 }
 
+/* What jobs_row() needs to print a row. */
+struct jobs_print {
+	const struct tz *tz;
+	bool json, tty;
+	size_t n;		/* rows printed so far */
+};
+
+/* What comes before the rows: "[" or, on a terminal, the header. */
+static void
+jobs_head(const struct jobs_print *p)
+{
+	if (p->json)
+		printf("[");
+	else if (p->tty)
+		printf("%-14s %-28s %-10s %-7s %-25s %s\n", "ID", "ROUTE", "STATUS",
+		       "TRIGGER", "RUN AT", "EXIT");
+}
+
+/* store_job_each's callback for cmd_jobs: print J (after the head, the
+ * first time: nothing is printed before the store has answered). */
+static int
+jobs_row(const struct store_job *j, void *arg)
+{
+	struct jobs_print *p = arg;
+	char b[TIMEFMT_BUFSZ], code[16] = "-";
+
+	if (p->n == 0)
+		jobs_head(p);
+	if (p->json) {
+		printf(p->n ? ",\n" : "\n");
+		json_job(j, p->tz);
+	} else {
+		if (j->has_exit && j->exit_code >= 0)
+			snprintf(code, sizeof code, "%d", j->exit_code);
+		printf(p->tty ? "%-14s %-28s %-10s %-7s %-25s %s\n" : "%s\t%s\t%s\t%s\t%s\t%s\n",
+		       j->id, j->route, j->status, j->trigger,
+		       cmd_when(j->run_at, p->tz, b) ? b : "-", code);
+	}
+	p->n++;
+	return 0;
+}
+
 int
 cmd_jobs(struct cli *cli, int argc, char **argv)
 {
@@ -759,12 +801,10 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 		"timeout", "cancelled", "skipped", "permanently-failed", NULL };
 	const char *route = NULL, *status = NULL;
 	struct jerr err = JERR_INIT;
-	struct store_job *v;
 	struct conf *conf;
 	struct store *st;
 	bool all = false, json = false, tty = isatty(STDOUT_FILENO);
-	const struct tz *tz;
-	size_t n;
+	struct jobs_print lp;
 	int opt, rc;
 
 	while ((opt = cmd_getopt(cli, "jobs", argc, argv, "c:h", longopts)) != -1) {
@@ -791,37 +831,18 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 		return cmd_usage_error(cli, "jobs", "unexpected argument '%s'", argv[optind]);
 	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 		return rc;
-	tz = tz_get(conf->timezone, NULL);
+	lp = (struct jobs_print){ tz_get(conf->timezone, NULL), json, tty, 0 };
 	if ((st = cmd_open_store(cli, "jobs", conf, NULL, &rc)) == NULL)
 		goto out;
-	if (store_job_list(st, route, status, all, &v, &n, &err) < 0) {
+	/* One row at a time: a million jobs print in constant memory. */
+	if (store_job_each(st, route, status, all, jobs_row, &lp, &err) < 0) {
 		cmd_error(cli, "jobs: %s", jerr_msg(&err));
 		rc = JX_TEMPFAIL;
 	} else {
-		char b[TIMEFMT_BUFSZ];
-
-		if (json) {
-			printf("[");
-			for (size_t i = 0; i < n; i++) {
-				printf(i ? ",\n" : "\n");
-				json_job(&v[i], tz);
-			}
-			printf(n ? "\n]\n" : "]\n");
-		} else {
-			if (tty)
-				printf("%-14s %-28s %-10s %-7s %-25s %s\n", "ID", "ROUTE", "STATUS",
-				       "TRIGGER", "RUN AT", "EXIT");
-			for (size_t i = 0; i < n; i++) {
-				char code[16] = "-";
-
-				if (v[i].has_exit && v[i].exit_code >= 0)
-					snprintf(code, sizeof code, "%d", v[i].exit_code);
-				printf(tty ? "%-14s %-28s %-10s %-7s %-25s %s\n" : "%s\t%s\t%s\t%s\t%s\t%s\n",
-				       v[i].id, v[i].route, v[i].status, v[i].trigger,
-				       cmd_when(v[i].run_at, tz, b) ? b : "-", code);
-			}
-		}
-		store_job_list_free(v, n);
+		if (lp.n == 0)
+			jobs_head(&lp);
+		if (json)
+			printf(lp.n ? "\n]\n" : "]\n");
 		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
 	}
 	store_close(st);

@@ -573,20 +573,60 @@ store_job_get(struct store *st, const char *id, struct store_job *out, struct je
 	return 1;
 }
 
+/* The statement of store_job_list() and store_job_each(). */
+static int
+list_stmt(struct store *st, const char *route, const char *status, bool all,
+	  sqlite3_stmt **s, struct jerr *err)
+{
+	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE "
+		    "(?1 IS NULL OR route = ?1) AND (?2 IS NULL OR status = ?2) AND "
+		    "(?3 OR status IN ('scheduled', 'running')) ORDER BY id", s, err) < 0)
+		return -1;
+	bind_text_or_null(*s, 1, route);
+	bind_text_or_null(*s, 2, status);
+	sqlite3_bind_int(*s, 3, all || status);
+	return 0;
+}
+
 int
 store_job_list(struct store *st, const char *route, const char *status, bool all,
 	       struct store_job **v, size_t *n, struct jerr *err)
 {
 	sqlite3_stmt *s;
 
-	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE "
-		    "(?1 IS NULL OR route = ?1) AND (?2 IS NULL OR status = ?2) AND "
-		    "(?3 OR status IN ('scheduled', 'running')) ORDER BY id", &s, err) < 0)
+	if (list_stmt(st, route, status, all, &s, err) < 0)
 		return -1;
-	bind_text_or_null(s, 1, route);
-	bind_text_or_null(s, 2, status);
-	sqlite3_bind_int(s, 3, all || status);
 	return collect(st, s, v, n, err);
+}
+
+int
+store_job_each(struct store *st, const char *route, const char *status, bool all,
+	       int (*fn)(const struct store_job *j, void *arg), void *arg,
+	       struct jerr *err)
+{
+	struct store_job j;
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	if (list_stmt(st, route, status, all, &s, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (row_job(s, &j) < 0) {	/* it frees what it took */
+			jerr_set(err, "store: out of memory");
+			ret = -1;
+			break;
+		}
+		ret = fn(&j, arg);
+		store_job_free(&j);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		fail(st, err, "select");
+		ret = -1;
+	}
+	sqlite3_finalize(s);
+	return ret;
 }
 
 int

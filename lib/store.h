@@ -89,6 +89,13 @@ int store_job_list(struct store *st, const char *route, const char *status, bool
 		   struct store_job **v, size_t *n, struct jerr *err);
 void store_job_list_free(struct store_job *v, size_t n);
 
+/* The same jobs, one at a time to FN with ARG, none kept: J is freed when
+ * FN returns.  FN returns 0 to go on; anything else ends the walk and is
+ * returned.  -1 on a store error (ERR set). */
+int store_job_each(struct store *st, const char *route, const char *status, bool all,
+		   int (*fn)(const struct store_job *j, void *arg), void *arg,
+		   struct jerr *err);
+
 /* Cancel job ID if it is scheduled: 1, 0 when it is not (then *STATUS,
  * malloc'd, says what it is, NULL when there is no such job), -1. */
 int store_job_cancel(struct store *st, const char *id, char **status, struct jerr *err);

@@ -15,6 +15,21 @@
 #include "strv.h"
 #include "tap.h"
 
+static int
+count_job(const struct store_job *j, void *arg)
+{
+	(void)j;
+	++*(size_t *)arg;
+	return 0;
+}
+
+static int
+stop_at_two(const struct store_job *j, void *arg)
+{
+	(void)j;
+	return ++*(size_t *)arg == 2 ? 7 : 0;
+}
+
 static char dir[] = "/tmp/test_store.XXXXXX";
 
 static int
@@ -354,6 +369,17 @@ main(void)
 	ok(store_job_list(st, NULL, NULL, false, &v, &n, &err) == 0 && n == 2, "jobs: scheduled and running (%zu)", n);
 	store_job_list_free(v, n);
 	ok(store_job_list(st, NULL, NULL, true, &v, &n, &err) == 0 && n == 3, "--all adds the ended");
+	store_job_list_free(v, n);
+	{
+		size_t seen = 0;
+
+		ok(store_job_each(st, NULL, NULL, true, count_job, &seen, &err) == 0 && seen == 3,
+		   "store_job_each: the same rows, one at a time (%zu)", seen);
+		seen = 0;
+		ok(store_job_each(st, NULL, NULL, true, stop_at_two, &seen, &err) == 7 && seen == 2,
+		   "a callback's non-zero ends the walk and is returned");
+	}
+	ok(store_job_list(st, NULL, NULL, true, &v, &n, &err) == 0 && n == 3, "(again)");
 	store_job_list_free(v, n);
 	ok(store_job_list(st, "r", "cancelled", false, &v, &n, &err) == 0 && n == 1 &&
 	   strcmp(v[0].id, "j3") == 0, "by route and status");
