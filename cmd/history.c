@@ -323,15 +323,6 @@ open_log(const struct cli *cli, const char *id, const char *path, int *rc)
 	return -1;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Print all of PATH, the log of an ended attempt of job ID: JX_OK, else
  * the exit status after a message (JX_SOFTWARE: stdout failed). */
 static int
@@ -520,8 +511,8 @@ follow(const struct cli *cli, struct store *st, const char *dir, const struct co
 		}
 		store_job_free(&j);
 		/* Until the next look at the store: copy what is written meanwhile. */
-		until = mono_ms() + FOLLOW_CHECK_MS;
-		for (int64_t left; (left = until - mono_ms()) > 0;) {
+		until = timefmt_mono_ms() + FOLLOW_CHECK_MS;
+		for (int64_t left; (left = until - timefmt_mono_ms()) > 0;) {
 			struct pollfd p = { .fd = ino, .events = POLLIN };
 			char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 

@@ -1079,7 +1079,6 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	char *dir = NULL;
 	const char *why;
 	int64_t timeout = -1, deadline;
-	struct timespec ts;
 	int opt, rc;
 
 	while ((opt = cmd_getopt(cli, "wait", argc, argv, "c:h", longopts)) != -1) {
@@ -1101,8 +1100,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((st = cmd_open_store(cli, "wait", conf, &dir, &rc)) == NULL)
 		goto out;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = timeout < 0 ? -1 : ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout;
+	deadline = timeout < 0 ? -1 : timefmt_mono_ms() + timeout;
 	/* Each job must exist; then ask the supervisor to tell us as they
 	 * end, and read the store for how.  A supervisor that goes away (a
 	 * restart) is asked again; none at all cannot end anything. */
@@ -1155,8 +1153,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 			int left = -1;
 
 			if (deadline >= 0) {
-				clock_gettime(CLOCK_MONOTONIC, &ts);
-				left = (int)(deadline - (ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
+				left = (int)(deadline - timefmt_mono_ms());
 				if (left < 0)
 					left = 0;
 			}

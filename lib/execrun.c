@@ -20,19 +20,9 @@
 #include "route.h"
 #include "spawn.h"
 #include "strv.h"
+#include "timefmt.h"
 
 extern char **environ;
-
-/* The monotonic clock in ms, rounded down, or up (UP): deadlines are
- * set rounded up and waited for rounded down, so that no wait ends early. */
-static int64_t
-mono_ms(bool up)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + (ts.tv_nsec + (up ? 999999 : 0)) / 1000000;
-}
 
 /* Is router A on the path from the app down to R? */
 static bool
@@ -52,7 +42,7 @@ on_path(const struct router *a, const struct router *r)
 static int
 wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *timed_out)
 {
-	int64_t deadline = timeout_ms > 0 ? mono_ms(true) + timeout_ms : -1;
+	int64_t deadline = timeout_ms > 0 ? timefmt_mono_ms_up() + timeout_ms : -1;
 	bool killed = false;
 	int status;
 
@@ -62,7 +52,7 @@ wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *ti
 		int wait = -1, n;
 
 		if (deadline >= 0) {
-			int64_t left = deadline - mono_ms(false);
+			int64_t left = deadline - timefmt_mono_ms();
 
 			wait = left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 		}
@@ -73,7 +63,7 @@ wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *ti
 			if (!*timed_out) {
 				*timed_out = true;
 				(void)spawn_kill_group(pid, SIGTERM);
-				deadline = mono_ms(true) + kill_grace_ms;
+				deadline = timefmt_mono_ms_up() + kill_grace_ms;
 			} else if (!killed) {
 				killed = true;
 				(void)spawn_kill_group(pid, SIGKILL);

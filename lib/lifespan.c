@@ -16,6 +16,7 @@
 #include "lifespan.h"
 #include "spawn.h"
 #include "strv.h"
+#include "timefmt.h"
 
 /* What ends a pump. */
 enum pump_mode {
@@ -184,17 +185,6 @@ pump_done(const struct pump *p)
 	return true;
 }
 
-/* The monotonic clock in ms, rounded down, or up (UP): a deadline is set
- * rounded up and waited for rounded down, so that no grace ends early. */
-static int64_t
-now_ms(bool up)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + (ts.tv_nsec + (up ? 999999 : 0)) / 1000000;
-}
-
 /* Without a pidfd, how often the pump asks whether the hook has exited. */
 #define PUMP_TICK_MS 10
 
@@ -204,7 +194,7 @@ now_ms(bool up)
 static int
 pump_run(struct pump *p, int64_t timeout_ms)
 {
-	int64_t deadline = timeout_ms >= 0 ? now_ms(true) + timeout_ms : -1;
+	int64_t deadline = timeout_ms >= 0 ? timefmt_mono_ms_up() + timeout_ms : -1;
 
 	while (!pump_done(p)) {
 		struct pollfd pfd[3];
@@ -223,7 +213,7 @@ pump_run(struct pump *p, int64_t timeout_ms)
 			ip = n++;
 		}
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms(false);
+			int64_t left = deadline - timefmt_mono_ms();
 
 			if (left <= 0)
 				return 1;

@@ -242,26 +242,6 @@ struct jobop {
 /* ---- small helpers ---- */
 
 static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The same, rounded up: a deadline of mono_ms_up() + D is never less
- * than D away (from mono_ms(), a timeout could strike up to 1 ms early). */
-static int64_t
-mono_ms_up(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000;
-}
-
-static int64_t
 real_ns(void)
 {
 	struct timespec ts;
@@ -955,7 +935,7 @@ run_new(struct sup *s, struct rstate *rs)
 	r->rs = rs;
 	r->pid = -1;
 	r->start_ms = timefmt_now_ms();
-	r->start_mono_ms = mono_ms_up();
+	r->start_mono_ms = timefmt_mono_ms_up();
 	return r;
 }
 
@@ -1322,7 +1302,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		jlog_int(&l, "exit_code", code);
 	if (!r->handler)
 		jlog_int(&l, "attempt", r->attempt);
-	jlog_ms(&l, "duration", mono_ms() - r->start_mono_ms);
+	jlog_ms(&l, "duration", timefmt_mono_ms() - r->start_mono_ms);
 	if (r->log_path && !r->handler)
 		jlog_str(&l, "log", r->log_path);
 	jlog_end(&l);
@@ -1380,7 +1360,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 
 			for (unsigned i = 1; i < r->attempt && delay < INT64_MAX / 2; i++)
 				delay *= 2;
-			if (p && theap_arm(&s->mono, &p->t, mono_ms_up() + delay) == 0) {
+			if (p && theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) == 0) {
 				p->busy = true;
 				tr->busy++;
 				s->npend++;
@@ -2289,7 +2269,7 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 static void
 terminate_all(struct sup *s)
 {
-	int64_t now = mono_ms_up();
+	int64_t now = timefmt_mono_ms_up();
 
 	s->terminating = true;
 	for (struct run *r = s->runs; r; r = r->next) {
@@ -2323,7 +2303,7 @@ on_mono_timer(struct sup *s, struct timer *t)
 			if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
 				log_error("kill", r->rs->route->name, strerror(errno));
 			(void)theap_arm(&s->mono, &r->kill,
-					mono_ms_up() + r->rs->route->task->kill_grace_ms);
+					timefmt_mono_ms_up() + r->rs->route->task->kill_grace_ms);
 		}
 		break;
 	case TK_KILL:
@@ -2445,7 +2425,7 @@ on_mono(struct sup *s)
 
 	if (read(s->tfd_mono, &ticks, sizeof ticks) < 0 && errno != EAGAIN && errno != EINTR)
 		log_error("timerfd", NULL, strerror(errno));
-	while ((t = theap_pop_due(&s->mono, mono_ms())) != NULL)
+	while ((t = theap_pop_due(&s->mono, timefmt_mono_ms())) != NULL)
 		on_mono_timer(s, t);
 }
 
@@ -2708,7 +2688,7 @@ begin_stop(struct sup *s, int sig)
 	}
 	if (s->nruns + s->nhandlers > 0)
 		(void)theap_arm(&s->mono, &s->grace,
-				mono_ms_up() + s->cur->conf->shutdown_grace_ms);
+				timefmt_mono_ms_up() + s->cur->conf->shutdown_grace_ms);
 }
 
 static int
@@ -3065,7 +3045,7 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 				if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
 					log_error("kill", r->rs->route->name, strerror(errno));
 				(void)theap_arm(&s->mono, &r->kill,
-						mono_ms_up() + r->rs->route->task->kill_grace_ms);
+						timefmt_mono_ms_up() + r->rs->route->task->kill_grace_ms);
 			}
 		}
 		(void)ctl_send(c, "ok");

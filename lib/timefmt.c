@@ -34,6 +34,28 @@ timefmt_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t
+mono_ms(long round)
+{
+	struct timespec ts;
+
+	/* Cannot fail with a valid clock id and pointer. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + (ts.tv_nsec + round) / 1000000;
+}
+
+int64_t
+timefmt_mono_ms(void)
+{
+	return mono_ms(0);
+}
+
+int64_t
+timefmt_mono_ms_up(void)
+{
+	return mono_ms(999999);
+}
+
 /* Exactly N digits at *P into *V. */
 static bool
 digits(const char **p, int n, int *v)

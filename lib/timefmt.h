@@ -24,5 +24,10 @@ char *timefmt_iso_ms(int64_t ms, const struct tz *tz, char *buf, size_t size);
 int64_t timefmt_now(void);
 /* The same in milliseconds. */
 int64_t timefmt_now_ms(void);
+/* CLOCK_MONOTONIC in milliseconds, rounded down; and rounded up, for
+ * deadlines: one set at timefmt_mono_ms_up() + D and waited for with
+ * timefmt_mono_ms() never ends before D has passed. */
+int64_t timefmt_mono_ms(void);
+int64_t timefmt_mono_ms_up(void);
 
 #endif
