@@ -85,12 +85,18 @@ void cmd_error(const struct cli *cli, const char *fmt, ...)
 
 /* Parse this command's options with getopt_long, handling the ones every
  * command shares (-h/--help, -c/--config; --version prints the version
- * and exits 0 here).  Returns the option character,
- * -1 at the end of options, or '?' after a usage error was reported (the
- * caller returns JX_USAGE).  Call with a zero-initialised *STATE. */
-enum { OPT_HELP = 'h', OPT_CONFIG = 'c', OPT_VERSION = 'V' };
+ * and exits 0 here).  The global -v/--verbose, -q/--quiet and --state-dir
+ * DIR are taken here too, after the command as before it, and never
+ * returned.  Returns the option character, -1 at the end of options, or
+ * '?' after a usage error was reported (the caller returns JX_USAGE). */
+enum { OPT_HELP = 'h', OPT_CONFIG = 'c', OPT_VERSION = 'V', OPT_STATE_DIR = 0x1000 };
 int cmd_getopt(struct cli *cli, const char *cmd, int argc, char **argv,
 	       const char *shortopts, const struct option *longopts);
+
+/* --state-dir DIR: DIR, made absolute, into $JOBIFY_STATE_DIR, where
+ * lib/paths.c finds it.  CMD names the command for the message (NULL:
+ * before one).  0, or -1 after printing why (the caller returns JX_USAGE). */
+int cmd_set_state_dir(const struct cli *cli, const char *cmd, const char *dir);
 
 /* Load the config for a command that needs the route table: resolves the
  * path, parses, prints every diagnostic.  Returns NULL with *RC set on

@@ -58,12 +58,93 @@ cmd_error(const struct cli *cli, const char *fmt, ...)
 }
 
 int
+cmd_set_state_dir(const struct cli *cli, const char *cmd, const char *dir)
+{
+	char *abs = NULL, *cwd = NULL;
+	int rc = 0;
+
+	if (*dir == '\0') {
+		if (cmd)
+			cmd_usage_error(cli, cmd, "--state-dir: an empty directory name");
+		else
+			cmd_error(cli, "--state-dir: an empty directory name\nTry 'jobify --help'.");
+		return -1;
+	}
+	/* Absolute now: the supervisor's jobs run elsewhere, and a command in
+	 * another directory must find the same supervisor. */
+	if (dir[0] != '/') {
+		if ((cwd = getcwd(NULL, 0)) == NULL) {
+			cmd_error(cli, "--state-dir: %s: the current directory: %s", dir,
+				  strerror(errno));
+			return -1;
+		}
+		if (asprintf(&abs, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, dir) < 0)
+			abs = NULL;
+		free(cwd);
+		if (abs == NULL) {
+			cmd_error(cli, "--state-dir: out of memory");
+			return -1;
+		}
+		dir = abs;
+	}
+	if (setenv("JOBIFY_STATE_DIR", dir, 1) < 0) {
+		cmd_error(cli, "--state-dir: %s", strerror(errno));
+		rc = -1;
+	}
+	free(abs);
+	return rc;
+}
+
+/* SHORTOPTS and LONGOPTS with the global options added ("vq", --verbose,
+ * --quiet, --state-dir), built once per table (a command parses with one
+ * table; schedule --stdin's lines do not come through here). */
+static void
+with_globals(const char *shortopts, const struct option *longopts, const char **so,
+	     const struct option **lo)
+{
+	static const struct option globals[] = {
+		{ "verbose",   no_argument,       NULL, 'v' },
+		{ "quiet",     no_argument,       NULL, 'q' },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	};
+	enum { NGLOBAL = sizeof globals / sizeof globals[0], MAXOPTS = 64 };
+	static const char *for_short;
+	static const struct option *for_long;
+	static char sbuf[MAXOPTS];
+	static struct option lbuf[MAXOPTS + NGLOBAL + 1];
+	size_t n = 0, flags = strspn(shortopts, "+-:");
+
+	if (for_short != shortopts || for_long != longopts) {
+		/* Leading '+', '-' or ':' must stay first. */
+		if (strlen(shortopts) + 3 > sizeof sbuf)
+			abort();	/* a programming error: a longer table */
+		memcpy(sbuf, shortopts, flags);
+		memcpy(sbuf + flags, "vq", 2);
+		strcpy(sbuf + flags + 2, shortopts + flags);
+		while (longopts[n].name) {
+			if (n >= MAXOPTS)
+				abort();
+			lbuf[n] = longopts[n];
+			n++;
+		}
+		memcpy(lbuf + n, globals, sizeof globals);
+		memset(&lbuf[n + NGLOBAL], 0, sizeof lbuf[0]);
+		for_short = shortopts;
+		for_long = longopts;
+	}
+	*so = sbuf;
+	*lo = lbuf;
+}
+
+int
 cmd_getopt(struct cli *cli, const char *cmd, int argc, char **argv,
 	   const char *shortopts, const struct option *longopts)
 {
 	int c, idx = -1;
 
+	with_globals(shortopts, longopts, &shortopts, &longopts);
 	opterr = 0;
+again:
 	c = getopt_long(argc, argv, shortopts, longopts, &idx);
 	if (c == '?' || c == ':') {
 		if (optopt) {
@@ -80,9 +161,21 @@ cmd_getopt(struct cli *cli, const char *cmd, int argc, char **argv,
 		}
 		return '?';
 	}
-	if (c == OPT_CONFIG)
+	switch (c) {
+	case 'v':
+		cli->verbosity++;
+		goto again;
+	case 'q':
+		cli->verbosity--;
+		goto again;
+	case OPT_STATE_DIR:
+		if (cmd_set_state_dir(cli, cmd, optarg) < 0)
+			return '?';
+		goto again;
+	case OPT_CONFIG:
 		cli->config = optarg;
-	if (c == OPT_VERSION) {
+		break;
+	case OPT_VERSION:
 		printf("jobify %s\n", PACKAGE_VERSION);
 		exit(fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE);
 	}

@@ -112,7 +112,7 @@ static void
 usage_main(FILE *fp)
 {
 	fprintf(fp,
-		"Usage: jobify [-c FILE] [-v|-q] COMMAND [ARGS]\n"
+		"Usage: jobify [-c FILE] [-v|-q] [--state-dir DIR] COMMAND [ARGS]\n"
 		"       jobify COMMAND --help\n"
 		"\n"
 		"Run named tasks on cron schedules and on demand.\n"
@@ -126,12 +126,19 @@ usage_main(FILE *fp)
 		"  -c, --config FILE  config file (default: $JOBIFY_CONFIG, else\n"
 		"                     %s/jobify.conf for root,\n"
 		"                     $XDG_CONFIG_HOME/jobify/jobify.conf for others)\n"
+		"  --state-dir DIR    the state directory (job store, logs, lock; and the\n"
+		"                     control socket, unless the config sets one),\n"
+		"                     over the config's state-dir (default:\n"
+		"                     $JOBIFY_STATE_DIR, else the config's, else\n"
+		"                     %s/lib/jobify for root,\n"
+		"                     $XDG_STATE_HOME/jobify for others)\n"
 		"  -v, --verbose      say more\n"
 		"  -q, --quiet        say less\n"
 		"  -h, --help         this help\n"
 		"  -V, --version      print the version\n"
+		"-c, -v, -q and --state-dir may follow the command too.\n"
 		"\n"
-		"See jobify(1) and jobify.conf(5).\n", SYSCONFDIR);
+		"See jobify(1) and jobify.conf(5).\n", SYSCONFDIR, LOCALSTATEDIR);
 }
 
 int
@@ -143,6 +150,7 @@ main(int argc, char **argv)
 		{ "quiet",   no_argument,       NULL, 'q' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .prog = "jobify" };
@@ -168,8 +176,14 @@ main(int argc, char **argv)
 		case 'V':
 			printf("jobify %s\n", PACKAGE_VERSION);
 			return JX_OK;
+		case OPT_STATE_DIR:
+			if (cmd_set_state_dir(&cli, NULL, optarg) < 0)
+				return JX_USAGE;
+			break;
 		default:
-			if (optopt && strchr("c", optopt))
+			if (optopt == OPT_STATE_DIR)
+				fprintf(stderr, "jobify: option '--state-dir' needs an argument\n");
+			else if (optopt && strchr("c", optopt))
 				fprintf(stderr, "jobify: option '-%c' needs an argument\n", optopt);
 			else if (optopt)
 				fprintf(stderr, "jobify: unknown option '-%c'\n", optopt);

@@ -88,17 +88,29 @@ paths_resolve(const char *base_file, const char *path)
 	return out;
 }
 
+/* $JOBIFY_STATE_DIR, when set and not empty (--state-dir sets it too). */
+static const char *
+env_state_dir(void)
+{
+	const char *env = getenv("JOBIFY_STATE_DIR");
+
+	return env && *env ? env : NULL;
+}
+
 char *
 paths_state_dir(const char *conf_value, const char *config_file)
 {
 	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *env = env_state_dir();
 	const char *home;
 	char *path;
 
+	if (env)
+		return strdup(env);
 	if (conf_value)
 		return paths_resolve(config_file, conf_value);
 	if (geteuid() == 0)
-		return strdup("/var/lib/jobify");
+		return strdup(LOCALSTATEDIR "/lib/jobify");
 	if (xdg && xdg[0] == '/') {
 		if (asprintf(&path, "%s/jobify", xdg) < 0)
 			return NULL;
@@ -120,8 +132,10 @@ paths_socket(const char *conf_value, const char *config_file, bool own_state_dir
 
 	if (conf_value)
 		return paths_resolve(config_file, conf_value);
+	if (env_state_dir())
+		own_state_dir = true;
 	if (!own_state_dir && geteuid() == 0)
-		return strdup("/run/jobify/jobify.sock");
+		return strdup(RUNSTATEDIR "/jobify/jobify.sock");
 	if (!own_state_dir && run && run[0] == '/') {
 		if (asprintf(&path, "%s/jobify/jobify.sock", run) < 0)
 			return NULL;

@@ -25,16 +25,19 @@ char *paths_dirname(const char *path);
  * a copy of PATH when absolute.  malloc'd. */
 char *paths_resolve(const char *base_file, const char *path);
 
-/* The state directory: CONF_VALUE (state-dir = ..., resolved against the
- * directory of CONFIG_FILE when relative) if set, else /var/lib/jobify
- * for root (as SPEC §3 says, whatever the configured prefix), else $XDG_STATE_HOME/jobify ($HOME/.local/state/jobify).
+/* The state directory: $JOBIFY_STATE_DIR if set and not empty (the
+ * command line's --state-dir sets it), else CONF_VALUE (state-dir = ...,
+ * resolved against the directory of CONFIG_FILE when relative) if set,
+ * else LOCALSTATEDIR/lib/jobify for root (/var/lib/jobify when configured
+ * with --localstatedir=/var, as packages are), else
+ * $XDG_STATE_HOME/jobify ($HOME/.local/state/jobify).
  * malloc'd, or NULL with errno set. */
 char *paths_state_dir(const char *conf_value, const char *config_file);
 
 /* The control socket: CONF_VALUE (socket = ..., resolved like state-dir)
- * if set; else, when the config sets its own state-dir, STATE_DIR/
- * jobify.sock, so that two supervisors with their own state never share
- * one; else /run/jobify/jobify.sock for root, $XDG_RUNTIME_DIR/jobify/
+ * if set; else, when the config or $JOBIFY_STATE_DIR sets its own
+ * state-dir, STATE_DIR/jobify.sock, so that two supervisors with their own
+ * state never share one; else RUNSTATEDIR/jobify/jobify.sock for root, $XDG_RUNTIME_DIR/jobify/
  * jobify.sock, or STATE_DIR/jobify.sock.  malloc'd, or NULL. */
 char *paths_socket(const char *conf_value, const char *config_file, bool own_state_dir,
 		   const char *state_dir);
