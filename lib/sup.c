@@ -200,6 +200,7 @@ struct sup {
 	struct jobop *ops;	/* ends of jobs of the store, the same */
 	struct jobop **ops_tail;
 	unsigned sync_mark;
+	struct notify nt;	/* systemd: watchdog and STATUS= */
 	int status;
 };
 
@@ -238,6 +239,7 @@ struct jobop {
 #define BACK_STEP_MAX_S (3 * 3600)
 #define MISFIRE_SCAN 100000	/* cron times looked at for one misfire */
 #define MISFIRE_ALL_MAX 1000	/* missed fires `misfire = all` runs */
+#define LIFESPAN_EXTEND_USEC (90ULL * 1000000) /* EXTEND_TIMEOUT_USEC per startup hook */
 
 /* ---- small helpers ---- */
 
@@ -2521,7 +2523,12 @@ lifespans_start(struct sup *s)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct jlog_line l;
+		char st[128];
 
+		/* A startup hook has no time limit: each one gets systemd's
+		 * default start timeout of its own, not a share of one. */
+		snprintf(st, sizeof st, "starting: lifespan %s", router_label(order[i]));
+		notify_extend(&s->nt, LIFESPAN_EXTEND_USEC, st);
 		if (lifespan_start(&s->lctx, &s->ls, order[i], &err) < 0) {
 			jlog_begin(&l, JLOG_ERROR, "lifespan-failed");
 			jlog_str(&l, "router", router_label(order[i]));
@@ -2691,8 +2698,23 @@ begin_stop(struct sup *s, int sig)
 				timefmt_mono_ms_up() + s->cur->conf->shutdown_grace_ms);
 }
 
+static int reload_conf(struct sup *s, const char *why);
+
+/* Reload, told to systemd (Type=notify-reload's protocol; fine for
+ * Type=notify too). */
 static int
 reload(struct sup *s, const char *why)
+{
+	int rc;
+
+	notify_reloading(&s->nt, (uint64_t)timefmt_mono_ms() * 1000);
+	rc = reload_conf(s, why);
+	(void)notify_send("READY=1");
+	return rc;
+}
+
+static int
+reload_conf(struct sup *s, const char *why)
 {
 	struct diag diag;
 	bool noperm = false;
@@ -2813,6 +2835,47 @@ on_signal(struct sup *s)
 }
 
 /* ---- the loop ---- */
+
+/* The summary for systemd's STATUS=: what runs, what waits, what comes. */
+static void
+status_line(struct sup *s, char *buf, size_t size)
+{
+	const struct timer *t = theap_top(&s->real);
+	char when[TIMEFMT_BUFSZ] = "none";
+	const char *what = "";
+	size_t queued = 0;
+
+	for (const struct track *tr = s->tracks; tr; tr = tr->next)
+		queued += tr->nq;
+	for (const struct pend *p = s->slot_head; p; p = p->next)
+		queued++;
+	if (t) {
+		iso(t->at / NS_PER_S, NULL, when);
+		if (t->kind == TK_FIRE)
+			what = container_of(t, struct rstate, fire)->route->name;
+		else
+			what = "(a job of the store)";
+	}
+	snprintf(buf, size, "%s: running %zu, queued %zu, next fire %s%s%s",
+		 s->stopping ? "stopping" : "ready", s->nruns + s->nhandlers, queued, when,
+		 *what ? " " : "", what);
+}
+
+/* systemd at each turn of the loop: the watchdog, and STATUS= when the
+ * summary changed; the time epoll_wait may sleep before the next. */
+static int
+notify_turn(struct sup *s)
+{
+	int64_t now = timefmt_mono_ms();
+
+	if (notify_tick(&s->nt, now)) {
+		char st[256];
+
+		status_line(s, st, sizeof st);
+		notify_status(&s->nt, st, now);
+	}
+	return notify_timeout(&s->nt, now);
+}
 
 static int
 add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind)
@@ -3238,7 +3301,7 @@ loop(struct sup *s)
 		/* What this turn (or the start) changed, written before we sleep. */
 		cron_flush(s);
 		arm_timers(s);
-		n = epoll_wait(s->ep, ev, 64, -1);
+		n = epoll_wait(s->ep, ev, 64, notify_turn(s));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -3382,6 +3445,7 @@ sup_run(struct conf *conf)
 	s.lctx.base = s.base;
 	s.lctx.workdir = NULL;
 	s.lctx.grace_ms = s.gen0->conf->shutdown_grace_ms;
+	notify_init(&s.nt, timefmt_mono_ms());
 	if (lifespans_start(&s) < 0) {
 		s.status = JX_STARTUP;
 		goto out;
@@ -3389,7 +3453,12 @@ sup_run(struct conf *conf)
 	cron_start(&s);
 	store_rearm(&s);
 	log_ready(&s);
-	(void)notify_send("READY=1");
+	{
+		char st[256];
+
+		status_line(&s, st, sizeof st);
+		notify_ready(&s.nt, st, timefmt_mono_ms());
+	}
 	/* @reboot: once per supervisor start, now that the lifespans run. */
 	for (size_t i = 0; i < s.cur->n; i++) {
 		const struct task *t = s.cur->rs[i].route->task;
