@@ -11,7 +11,7 @@ setup() {
 }
 
 @test "the pages carry the configured paths and the version, and none of the defaults" {
-	run make -s --no-print-directory -C "$top_builddir" man-pages MAN_OUT="$BATS_TEST_TMPDIR/m" \
+	run make -s --no-print-directory -C "$top_builddir" subst-files OUT="$BATS_TEST_TMPDIR/m" \
 		sysconfdir=/opt/e localstatedir=/opt/v runstatedir=/opt/r docdir=/opt/doc VERSION=9.8.7
 	assert_success
 	for page in jobify.1 jobify.conf.5; do
