@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -15,8 +17,28 @@ static enum jlog_format log_fmt = JLOG_LOGFMT;
 static int log_fd = 2;
 static enum jlog_level log_min = JLOG_INFO;
 static int syslog_open;
+static int log_journal;	/* fd is journald's stream: <N> prefix, no time */
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+/* Whether FD is the stream systemd connected to journald: $JOURNAL_STREAM
+ * is "DEV:INO" of it (systemd.exec(5)).  A child that inherited the
+ * variable but whose stderr goes elsewhere does not match. */
+static int
+journal_stream_is(int fd)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	uintmax_t dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (env == NULL || sscanf(env, "%ju:%ju%n", &dev, &ino, &end) != 2 ||
+	    env[end] != '\0')
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return 0;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
 
 void
 jlog_setup(enum jlog_format fmt, int fd, enum jlog_level min)
@@ -24,6 +46,7 @@ jlog_setup(enum jlog_format fmt, int fd, enum jlog_level min)
 	log_fmt = fmt;
 	log_fd = fd;
 	log_min = min;
+	log_journal = fmt != JLOG_SYSLOG && journal_stream_is(fd);
 	if (fmt == JLOG_SYSLOG && !syslog_open) {
 		openlog("jobify", LOG_PID, LOG_DAEMON);
 		syslog_open = 1;
@@ -254,6 +277,19 @@ jlog_begin(struct jlog_line *l, enum jlog_level level, const char *event)
 	if (log_fmt == JLOG_SYSLOG) {
 		puts_(l, "event=");
 		puts_(l, event);
+		return;
+	}
+	if (log_journal) {
+		/* journald takes the priority from "<N>" (sd-daemon(3)) and
+		 * stamps the time itself. */
+		static const char *const prefix[] = { "<7>", "<6>", "<4>", "<3>" };
+
+		puts_(l, prefix[level]);
+		puts_(l, log_fmt == JLOG_JSON ? "{\"level\":\"" : "level=");
+		puts_(l, level_names[level]);
+		if (log_fmt == JLOG_JSON)
+			puts_(l, "\"");
+		jlog_str(l, "event", event);
 		return;
 	}
 	timefmt_iso_ms(timefmt_now_ms(), tz_get(NULL, NULL), t, sizeof t);

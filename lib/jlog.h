@@ -13,6 +13,9 @@
  *   json    {"time":"...","level":"info","event":"exit",...}
  *   syslog  the logfmt line without time and level, to syslog(3) at the
  *           level's priority (ident "jobify", facility daemon)
+ * Under journald ($JOURNAL_STREAM is the DEV:INO of the fd), logfmt and
+ * json lines start with the priority, "<6>level=info event=..." (sd-daemon(3)),
+ * and have no time: the journal stamps its own. 
  * A line is built in memory and written with one write(2), so lines of
  * the supervisor and of other writers to the same stderr never mix.
  * Control characters in values are escaped (\n, \t, \xHH), so one event
