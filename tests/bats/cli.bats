@@ -8,7 +8,7 @@ setup() {
 @test "--help prints the commands on stdout and exits 0" {
 	run --separate-stderr "$JOBIFY" --help
 	assert_success
-	assert_line --partial "Usage: jobify [-c FILE] [-v|-q] COMMAND [ARGS]"
+	assert_line --partial "Usage: jobify [-c FILE] [-v|-q] [--state-dir DIR] COMMAND [ARGS]"
 	assert_line --regexp '^  routes +list the routes'
 	assert_line --regexp '^  check +validate the config'
 	[ -z "$stderr" ]

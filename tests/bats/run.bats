@@ -495,9 +495,12 @@ EOF
 	wait_for READY=1 10 "$(T notify.out)"
 	sup_stop
 	wait "$py"
+	# READY=1 comes with its STATUS= (tests/bats/notify.bats has the rest).
 	run cat "$(T notify.out)"
-	assert_output "READY=1
-STOPPING=1"
+	assert_line --index 0 "READY=1"
+	assert_line --index 1 --regexp "^STATUS=ready: running 0, "
+	assert_line --index 2 "STOPPING=1"
+	assert_equal "${#lines[@]}" 3
 }
 
 @test "@reboot fires once per start, never again" {
