@@ -103,4 +103,20 @@ int cmd_set_state_dir(const struct cli *cli, const char *cmd, const char *dir);
  * error (JX_CONFIG, JX_NOPERM, JX_NOINPUT). */
 struct conf *cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings);
 
+/* Load the config for command CMD that needs only the store (the state
+ * dir, the socket, the zone): as cmd_load_conf, but when the config has
+ * errors elsewhere they are printed with a warning and the command goes on
+ * with the app's options alone (conf_load_app: no routes then). */
+struct conf *cmd_load_store_conf(const struct cli *cli, const char *cmd, int *rc);
+
+/* The config for its app time zone (next EXPR): NULL, silently, when the
+ * default config does not exist; NULL after a warning when it cannot be
+ * read; otherwise as cmd_load_store_conf. */
+struct conf *cmd_load_zone_conf(const struct cli *cli, const char *cmd);
+
+/* The end of command CMD's output: JX_OK when all of it was written to
+ * stdout, else "jobify: CMD: cannot write the output: REASON" on stderr
+ * and JX_SOFTWARE (a full disk, a closed pipe). */
+int cmd_output_done(const struct cli *cli, const char *cmd);
+
 #endif

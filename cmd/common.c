@@ -182,23 +182,40 @@ again:
 	return c;
 }
 
-struct conf *
-cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings)
+/* What a command needs of the config. */
+enum load_need {
+	LOAD_ALL,	/* the whole config: an error stops the command */
+	LOAD_STORE,	/* the app's store options: other errors are warnings */
+	LOAD_ZONE,	/* the app's zone if there is a config: else none */
+};
+
+static struct conf *
+load_conf(const struct cli *cli, const char *cmd, enum load_need need, int *rc,
+	  bool print_warnings)
 {
 	enum paths_origin origin;
 	struct diag diag;
 	struct conf *conf;
-	bool noperm = false;
+	bool noperm = false, partial = false;
 	char *path = paths_config(cli->config, &origin);
 
+	*rc = JX_OK;
 	if (path == NULL) {
 		cmd_error(cli, "cannot tell where the config is: %s (use -c FILE)",
 			  strerror(errno));
 		*rc = JX_CONFIG;
 		return NULL;
 	}
+	if (need == LOAD_ZONE && origin == PATHS_DEFAULT && access(path, F_OK) < 0 &&
+	    errno == ENOENT) {
+		free(path);
+		return NULL;	/* no config: the system's zone, silently */
+	}
 	diag_init(&diag);
-	conf = conf_load(path, &diag, &noperm);
+	if (need == LOAD_ALL)
+		conf = conf_load(path, &diag, &noperm);
+	else
+		conf = conf_load_app(path, &diag, &noperm, &partial);
 	for (size_t i = 0; i < diag.n; i++) {
 		struct diag one = diag;
 
@@ -208,7 +225,18 @@ cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings)
 		one.n = 1;
 		diag_print(&one, stderr, cli->prog);
 	}
-	if (conf == NULL) {
+	if (partial)
+		fprintf(stderr, "%s: %s: warning: the config has errors (above); going on with "
+			"its %s\n", cli->prog, cmd, need == LOAD_ZONE ? "timezone"
+			: "state-dir, socket and timezone");
+	if (conf == NULL && need == LOAD_ZONE) {
+		fprintf(stderr, "%s: %s: warning: the config cannot be read (above); times are "
+			"in the system's zone\n", cli->prog, cmd);
+	} else if (conf == NULL) {
+		if (need == LOAD_STORE && !noperm)
+			fprintf(stderr, "%s: %s: (with errors elsewhere in the config, it goes on "
+				"when the state-dir, socket and timezone lines come before the "
+				"first error)\n", cli->prog, cmd);
 		if (origin == PATHS_DEFAULT && access(path, F_OK) < 0 && errno == ENOENT)
 			fprintf(stderr, "%s: (no config there: give one with -c FILE or "
 				"$JOBIFY_CONFIG; see jobify.conf(5))\n", cli->prog);
@@ -217,6 +245,39 @@ cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings)
 	diag_free(&diag);
 	free(path);
 	return conf;
+}
+
+struct conf *
+cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings)
+{
+	return load_conf(cli, NULL, LOAD_ALL, rc, print_warnings);
+}
+
+struct conf *
+cmd_load_store_conf(const struct cli *cli, const char *cmd, int *rc)
+{
+	return load_conf(cli, cmd, LOAD_STORE, rc, false);
+}
+
+struct conf *
+cmd_load_zone_conf(const struct cli *cli, const char *cmd)
+{
+	int rc;
+
+	return load_conf(cli, cmd, LOAD_ZONE, &rc, false);
+}
+
+int
+cmd_output_done(const struct cli *cli, const char *cmd)
+{
+	errno = 0;
+	/* ferror too: a row that failed before the last flush leaves the
+	 * buffer empty, and that flush succeeds. */
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return JX_OK;
+	cmd_error(cli, "%s: cannot write the output%s%s", cmd, errno ? ": " : "",
+		  errno ? strerror(errno) : "");
+	return JX_SOFTWARE;
 }
 
 struct ctl_client *

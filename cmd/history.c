@@ -160,7 +160,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		cmd_error(cli, "history: -n: '%s' is not a positive integer", count);
 		return JX_DATAERR;
 	}
-	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+	if ((conf = cmd_load_store_conf(cli, "history", &rc)) == NULL)
 		return rc;
 	tz = tz_get(conf->timezone, NULL);
 	if ((st = cmd_open_store(cli, "history", conf, NULL, &rc)) == NULL)
@@ -168,7 +168,9 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	if (store_history(st, route, max, &v, &n, &err) < 0) {
 		cmd_error(cli, "history: %s", jerr_msg(&err));
 		rc = JX_TEMPFAIL;
-	} else if (route && n == 0 && route_find(&conf->routes, route) == NULL) {
+	} else if (route && n == 0 && conf->app && route_find(&conf->routes, route) == NULL) {
+		/* (conf->app is NULL when only the app's options could be read:
+		 * the route table is unknown then, and no rows is the answer.) */
 		/* A route gone from the config still has its history shown. */
 		cmd_error(cli, "history: unknown route '%s': not in the config and not in the "
 			  "history (see jobify routes)", route);
@@ -203,7 +205,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 				       r->route, r->job_id, r->attempt, r->status, code);
 			}
 		}
-		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
+		rc = cmd_output_done(cli, "history");
 	}
 	store_history_free(v, n);
 	store_close(st);
@@ -566,7 +568,7 @@ cmd_logs(struct cli *cli, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cmd_usage_error(cli, "logs", optind == argc ? "a job id is needed"
 				       : "one job id at a time");
-	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+	if ((conf = cmd_load_store_conf(cli, "logs", &rc)) == NULL)
 		return rc;
 	if ((st = cmd_open_store(cli, "logs", conf, &dir, &rc)) == NULL)
 		goto out;

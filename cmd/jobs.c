@@ -829,7 +829,7 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage_error(cli, "jobs", "unexpected argument '%s'", argv[optind]);
-	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+	if ((conf = cmd_load_store_conf(cli, "jobs", &rc)) == NULL)
 		return rc;
 	lp = (struct jobs_print){ tz_get(conf->timezone, NULL), json, tty, 0 };
 	if ((st = cmd_open_store(cli, "jobs", conf, NULL, &rc)) == NULL)
@@ -843,7 +843,7 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 			jobs_head(&lp);
 		if (json)
 			printf(lp.n ? "\n]\n" : "]\n");
-		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
+		rc = cmd_output_done(cli, "jobs");
 	}
 	store_close(st);
 out:
@@ -882,7 +882,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cmd_usage_error(cli, "status", optind == argc ? "a job id is needed"
 				       : "one job id at a time");
-	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+	if ((conf = cmd_load_store_conf(cli, "status", &rc)) == NULL)
 		return rc;
 	tz = tz_get(conf->timezone, NULL);
 	if ((st = cmd_open_store(cli, "status", conf, NULL, &rc)) == NULL)
@@ -922,7 +922,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		}
 		free(args);
 		store_job_free(&j);
-		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
+		rc = cmd_output_done(cli, "status");
 	}
 	store_close(st);
 out:
@@ -962,7 +962,7 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cmd_usage_error(cli, "cancel", "a job id is needed");
-	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+	if ((conf = cmd_load_store_conf(cli, "cancel", &rc)) == NULL)
 		return rc;
 	if ((st = cmd_open_store(cli, "cancel", conf, &dir, &rc)) == NULL)
 		goto out;
@@ -1096,7 +1096,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cmd_usage_error(cli, "wait", "a job id is needed");
-	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+	if ((conf = cmd_load_store_conf(cli, "wait", &rc)) == NULL)
 		return rc;
 	if ((st = cmd_open_store(cli, "wait", conf, &dir, &rc)) == NULL)
 		goto out;

@@ -36,7 +36,8 @@ cmd_next(struct cli *cli, int argc, char **argv)
 	};
 	const char *zone = NULL, *from = NULL, *why, *what;
 	struct conf *conf = NULL;
-	const struct tz *tz;
+	const struct tz *tz, *from_tz;
+	bool zone_given;
 	struct cron c;
 	struct cron_error ce;
 	bool json = false;
@@ -76,22 +77,29 @@ cmd_next(struct cli *cli, int argc, char **argv)
 				      : cmd_usage_error(cli, "next", "unexpected argument '%s' (quote "
 							"the expression: jobify next '*/5 * * * *')", argv[optind + 1]);
 	what = argv[optind];
+	zone_given = zone != NULL;
+	if (what[strspn(what, " \t")] == '\0') {
+		cmd_error(cli, "next: '%s': an empty expression (give a cron expression or "
+			  "a route)", what);
+		return JX_DATAERR;
+	}
 
 	if (is_expression(what)) {
 		if (cron_parse(what, &c, &ce) < 0) {
 			cmd_error(cli, "next: cron: %s", ce.msg);
 			return JX_DATAERR;
 		}
+		/* Without --tz, the app's zone (SPEC §4), when there is a
+		 * config to say it. */
+		if ((conf = cmd_load_zone_conf(cli, "next")) != NULL && !zone)
+			zone = conf->timezone;
 	} else {
 		const struct route *r;
 
 		if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 			return rc;
-		if ((r = route_find(&conf->routes, what)) == NULL) {
-			cmd_error(cli, "next: no route '%s' (see jobify routes)", what);
-			rc = JX_NOINPUT;
+		if ((r = cmd_find_route(cli, "next", conf, what, &rc)) == NULL)
 			goto out;
-		}
 		if (!r->task->cron) {
 			cmd_error(cli, "next: route '%s' has no cron schedule", what);
 			rc = JX_DATAERR;
@@ -106,8 +114,15 @@ cmd_next(struct cli *cli, int argc, char **argv)
 		rc = JX_DATAERR;
 		goto out;
 	}
+	/* A --from without an offset is in the app's zone, or in --tz when
+	 * one is given; never in a route's own zone. */
+	if ((from_tz = tz_get(zone_given ? zone : conf ? conf->timezone : NULL, &why)) == NULL) {
+		cmd_error(cli, "next: timezone: %s", why);
+		rc = JX_CONFIG;
+		goto out;
+	}
 	t = timefmt_now();
-	if (from && timefmt_parse(from, tz, t, &t, &why) < 0) {
+	if (from && timefmt_parse(from, from_tz, t, &t, &why) < 0) {
 		cmd_error(cli, "next: --from: '%s': %s", from, why);
 		rc = JX_DATAERR;
 		goto out;
@@ -142,10 +157,8 @@ cmd_next(struct cli *cli, int argc, char **argv)
 	}
 	if (json)
 		printf("]\n");
-	if (fflush(stdout) == EOF) {
-		cmd_error(cli, "next: cannot write the output");
-		rc = JX_SOFTWARE;
-	}
+	if (rc == JX_OK)
+		rc = cmd_output_done(cli, "next");
 out:
 	conf_free(conf);
 	return rc;

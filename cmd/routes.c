@@ -331,9 +331,7 @@ cmd_routes(struct cli *cli, int argc, char **argv)
 	else
 		rc = print_table(conf, &o);
 	conf_free(conf);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		cmd_error(cli, "routes: cannot write the output");
+	if (cmd_output_done(cli, "routes") != JX_OK)
 		rc = JX_SOFTWARE;
-	}
 	return rc;
 }

@@ -1479,10 +1479,54 @@ depth_guess(const char *path, const char *buf, size_t buflen)
 	return depth < CONF_MAX_DEPTH ? depth : CONF_MAX_DEPTH;
 }
 
-/* One load with a schema MAXDEPTH routers deep. */
+/* The app's own options that say where the store is and how to show
+ * times: what a store command needs of a config that has errors. */
+static const char *const app_store_opts[] = { "state-dir", "socket", "timezone" };
+
+/* Can the app options above be trusted after a failed load of PATH?  Each
+ * top-level assignment of one in the main file must come before the first
+ * error there (libconfuse stops at it, and a line past it was never read),
+ * and none may sit on a line with an error. */
+static bool
+app_store_opts_read(const char *path, const struct diag *diag)
+{
+	const struct confscan *cs = scan_of(path);
+	int first = 0;
+
+	if (cs == NULL)
+		return false;	/* the main file itself was not read */
+	for (size_t i = 0; i < diag->n; i++) {
+		const struct diag_entry *e = &diag->v[i];
+
+		if (e->level != DIAG_ERROR)
+			continue;
+		if (e->file == NULL || e->line <= 0)
+			return false;	/* about no line: cannot tell */
+		if (strcmp(e->file, path) == 0 && (first == 0 || e->line < first))
+			first = e->line;
+	}
+	for (size_t i = 0; i < sizeof app_store_opts / sizeof app_store_opts[0]; i++) {
+		char *key;
+		int line;
+
+		/* confscan names a top-level assignment "=OPT:" */
+		if (asprintf(&key, "=%s:", app_store_opts[i]) < 0)
+			return false;
+		line = confscan_line(cs, key);
+		free(key);
+		if (line > 0 && first > 0 && line >= first)
+			return false;
+	}
+	return true;
+}
+
+/* One load with a schema MAXDEPTH routers deep.  With APP not NULL, a
+ * load that fails with errors that leave the app's store options readable
+ * (app_store_opts_read) puts a conf holding the app's options alone into
+ * *APP. */
 static struct conf *
 load_once(const char *path, const char *buf, size_t buflen, bool no_include, int maxdepth,
-	  struct diag *diag, bool *noperm, bool *too_shallow)
+	  struct diag *diag, bool *noperm, bool *too_shallow, struct conf **app)
 {
 	struct loader loader = { .diag = diag, .check_owner = geteuid() == 0,
 				 .no_include = no_include };
@@ -1538,8 +1582,24 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 
 oom:
 	report(DIAG_ERROR, path, 0, "out of memory while reading the config");
+	app = NULL;
 fail:
 	*noperm = loader.noperm;
+	if (app && cfg && !loader.oom && !loader.noperm && !*too_shallow &&
+	    app_store_opts_read(path, diag)) {
+		size_t nerrors = diag->nerrors;
+		struct conf *a = calloc(1, sizeof *a);
+
+		/* The half-read tree is dropped; only the app's options stay. */
+		if (a && (a->path = strdup(path)) != NULL) {
+			app_read_options(a, cfg);
+			if (diag->nerrors == nerrors && !loader.oom) {
+				*app = a;
+				a = NULL;
+			}
+		}
+		conf_free(a);
+	}
 	if (cfg)
 		cfg_free(cfg);
 	loader_free(&loader);
@@ -1552,7 +1612,7 @@ fail:
  * NULL. */
 static struct conf *
 load(const char *path, const char *buf, size_t buflen, bool no_include, struct diag *diag,
-     bool *noperm)
+     bool *noperm, struct conf **app)
 {
 	int depth = depth_guess(path, buf, buflen);
 	bool perm = false, again = false;
@@ -1561,7 +1621,7 @@ load(const char *path, const char *buf, size_t buflen, bool no_include, struct d
 
 	for (;;) {
 		diag_init(&d);
-		c = load_once(path, buf, buflen, no_include, depth, &d, &perm, &again);
+		c = load_once(path, buf, buflen, no_include, depth, &d, &perm, &again, app);
 		if (!again || depth == CONF_MAX_DEPTH)
 			break;
 		diag_free(&d);
@@ -1576,19 +1636,28 @@ load(const char *path, const char *buf, size_t buflen, bool no_include, struct d
 struct conf *
 conf_load(const char *path, struct diag *diag, bool *noperm)
 {
-	return load(path, NULL, 0, false, diag, noperm);
+	return load(path, NULL, 0, false, diag, noperm, NULL);
+}
+
+struct conf *
+conf_load_app(const char *path, struct diag *diag, bool *noperm, bool *partial)
+{
+	struct conf *app = NULL, *c = load(path, NULL, 0, false, diag, noperm, &app);
+
+	*partial = c == NULL && app != NULL;
+	return c ? c : app;
 }
 
 struct conf *
 conf_load_buf(const char *name, const char *buf, struct diag *diag)
 {
-	return load(name, buf, strlen(buf), false, diag, NULL);
+	return load(name, buf, strlen(buf), false, diag, NULL, NULL);
 }
 
 struct conf *
 conf_load_buffer(const char *name, const char *buf, size_t len, struct diag *diag)
 {
-	return load(name, buf, len, true, diag, NULL);
+	return load(name, buf, len, true, diag, NULL, NULL);
 }
 
 void

@@ -151,6 +151,15 @@ struct conf {
  * permission problem (so the caller may exit 77). */
 struct conf *conf_load(const char *path, struct diag *diag, bool *noperm);
 
+/* As conf_load, for a command that needs only the app's state-dir, socket
+ * and timezone (the store commands): when the config has errors but
+ * those lines of the main file were read (each before the first error
+ * there, none with an error of its own), a conf holding the app's options
+ * alone (no routers, no routes) with *PARTIAL set; the errors are in DIAG
+ * all the same.  An option set only in an included file is not seen
+ * then.  NULL as conf_load when even those cannot be read. */
+struct conf *conf_load_app(const char *path, struct diag *diag, bool *noperm, bool *partial);
+
 /* Load from a string, named NAME in messages; include() resolves against
  * NAME's directory.  For tests. */
 struct conf *conf_load_buf(const char *name, const char *buf, struct diag *diag);

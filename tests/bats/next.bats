@@ -103,3 +103,77 @@ jobify: j.conf:5: timezone: 'Europe/Nowhere': unknown time zone (see /usr/share/
 jobify: j.conf:9: warning: cron: '0 0 30 2 *' never fires (before 2100)
 jobify: j.conf:10: start-date: 'next week': expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, 03:00 or @1764039600" ]
 }
+
+@test "next: an empty expression is a bad value (65)" {
+	for e in '' ' ' '	'; do
+		run --separate-stderr "$JOBIFY" next "$e"
+		assert_failure 65
+		[ "$stderr" = "jobify: next: '$e': an empty expression (give a cron expression or a route)" ]
+	done
+}
+
+@test "next on a detached route exits 66 naming the include-router to add, as schedule does" {
+	conf j.conf <<-'EOF'
+	router "reports" {
+	  task "weekly" { exec = 'x' cron = '0 6 * * mon' }
+	}
+	EOF
+	run --separate-stderr "$JOBIFY" -c j.conf next reports:weekly
+	assert_failure 66
+	[ -z "$output" ]
+	msg="route 'reports:weekly' is in router 'reports' (j.conf:1), which is not attached anywhere; add include-router = { \"reports\" } to the app or to a router"
+	[ "$stderr" = "jobify: next: $msg" ]
+	run --separate-stderr "$JOBIFY" -c j.conf schedule reports:weekly
+	assert_failure 66
+	[ "$stderr" = "jobify: schedule: $msg" ]
+}
+
+@test "next EXPR computes and prints in the app's zone; --from without an offset is in it" {
+	conf j.conf <<-'EOF'
+	timezone = 'America/New_York'
+	include-router = { 'r' }
+	router "r" {
+	  task "paris" { exec = 'x' cron = '0 6 * * *' timezone = 'Europe/Paris' }
+	}
+	EOF
+	run --separate-stderr "$JOBIFY" -c j.conf next '0 12 * * *' --from 2026-11-25T00:00 -n 2
+	assert_success
+	assert_output "2026-11-25T12:00:00-05:00
+2026-11-26T12:00:00-05:00"
+	# --tz still wins, and then --from is read in it.
+	run --separate-stderr "$JOBIFY" -c j.conf next '0 12 * * *' --from 2026-11-25T12:30 --tz UTC
+	assert_output "2026-11-26T12:00:00+00:00"
+	# A route's own zone evaluates its cron; --from is in the app's zone:
+	# 00:30 New York is 06:30 Paris, past that day's 06:00.
+	run --separate-stderr "$JOBIFY" -c j.conf next r:paris --from 2026-11-25T00:30
+	assert_success
+	assert_output "2026-11-26T06:00:00+01:00"
+	# $JOBIFY_CONFIG finds it too; no config at all: the system's zone, quietly.
+	JOBIFY_CONFIG=j.conf run --separate-stderr "$JOBIFY" next '0 12 * * *' --from 2026-11-25T00:00
+	assert_output "2026-11-25T12:00:00-05:00"
+	TZ=UTC run --separate-stderr "$JOBIFY" next '0 12 * * *' --from 2026-11-25T00:00
+	assert_output "2026-11-25T12:00:00+00:00"
+	[ -z "$stderr" ]
+}
+
+@test "next EXPR with a config that cannot be read warns and uses the system's zone" {
+	conf j.conf <<-'EOF'
+	timezone = 'America/New_York'
+	task "t" { exec = 'x' timeout = '5x' }
+	EOF
+	TZ=UTC run --separate-stderr "$JOBIFY" -c j.conf next '0 12 * * *' --from 2026-11-25T00:00
+	assert_success
+	assert_output "2026-11-25T12:00:00-05:00"
+	[[ "$stderr" == *"jobify: next: warning: the config has errors (above); going on with its timezone" ]]
+	TZ=UTC run --separate-stderr "$JOBIFY" -c nowhere.conf next '0 12 * * *' --from 2026-11-25T00:00
+	assert_success
+	assert_output "2026-11-25T12:00:00+00:00"
+	[ "$stderr" = "jobify: nowhere.conf: No such file or directory
+jobify: next: warning: the config cannot be read (above); times are in the system's zone" ]
+}
+
+@test "next reports a failed write with the reason" {
+	run --separate-stderr bash -c '"$JOBIFY" next "* * * * *" -n 1000 >/dev/full'
+	assert_failure 70
+	[ "$stderr" = "jobify: next: cannot write the output: No space left on device" ]
+}
