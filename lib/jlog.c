@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "jlog.h"
+#include "json.h"
 #include "timefmt.h"
 #include "tz.h"
 
@@ -101,51 +102,37 @@ needs_quotes(const char *v, size_t len)
 		unsigned char c = (unsigned char)v[i];
 		if (c <= ' ' || c == '=' || c == '"' || c == '\\' || c == 0x7f)
 			return 1;
+		/* a byte of no valid UTF-8 sequence is escaped, so quoted */
+		if (c >= 0x80) {
+			size_t n = json_utf8_len((const unsigned char *)v + i, len - i);
+
+			if (n == 0)
+				return 1;
+			i += n - 1;
+		}
 	}
 	return 0;
 }
 
-/* The length of the valid UTF-8 sequence at V[0..LEN) (V[0] >= 0x80),
- * or 0 when it is not one (overlong forms, surrogates and code points
- * past U+10FFFF included). */
-static size_t
-utf8_len(const unsigned char *v, size_t len)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (v[0] >= 0xc2 && v[0] <= 0xdf)
-		n = 2, cp = v[0] & 0x1f;
-	else if (v[0] >= 0xe0 && v[0] <= 0xef)
-		n = 3, cp = v[0] & 0x0f;
-	else if (v[0] >= 0xf0 && v[0] <= 0xf4)
-		n = 4, cp = v[0] & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((v[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (v[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
-/* V escaped for a quoted logfmt or JSON string.  JSON must be UTF-8: a
- * byte that does not start a valid sequence becomes U+FFFD there (logfmt
- * keeps it, as \xHH). */
+/* V escaped for a quoted logfmt or JSON string.  JSON is escaped as
+ * --json output is (json_escape_next: a byte that starts no valid UTF-8
+ * sequence becomes U+FFFD); logfmt keeps valid UTF-8 and writes other
+ * bytes as \xHH, so nothing is lost. */
 static void
 put_escaped(struct jlog_line *l, const char *v, size_t len, int json)
 {
-	char esc[8];
+	char esc[JSON_ESC_MAX];
+	size_t n, outlen;
 
-	for (size_t i = 0; i < len && !l->truncated; i++) {
+	for (size_t i = 0; i < len && !l->truncated; i += n) {
 		unsigned char c = (unsigned char)v[i];
 
+		if (json) {
+			n = json_escape_next(v + i, len - i, esc, &outlen);
+			put(l, esc, outlen);
+			continue;
+		}
+		n = 1;
 		switch (c) {
 		case '"':  put(l, "\\\"", 2); break;
 		case '\\': put(l, "\\\\", 2); break;
@@ -153,23 +140,14 @@ put_escaped(struct jlog_line *l, const char *v, size_t len, int json)
 		case '\t': put(l, "\\t", 2); break;
 		case '\r': put(l, "\\r", 2); break;
 		default:
-			if (c < 0x20 || c == 0x7f) {
-				snprintf(esc, sizeof esc, json ? "\\u%04x" : "\\x%02x", c);
+			if (c < 0x20 || c == 0x7f ||
+			    (c >= 0x80 && (n = json_utf8_len((const unsigned char *)v + i,
+							     len - i)) == 0)) {
+				snprintf(esc, sizeof esc, "\\x%02x", c);
 				puts_(l, esc);
-			} else if (c >= 0x80) {
-				size_t n = utf8_len((const unsigned char *)v + i, len - i);
-
-				if (n > 0) {
-					put(l, v + i, n);
-					i += n - 1;
-				} else if (json) {
-					puts_(l, "\\ufffd");
-				} else {
-					snprintf(esc, sizeof esc, "\\x%02x", c);
-					puts_(l, esc);
-				}
+				n = 1;
 			} else {
-				put(l, (const char *)&v[i], 1);
+				put(l, v + i, n);
 			}
 		}
 	}

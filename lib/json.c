@@ -1,28 +1,85 @@
 #include "config.h"
 
+#include <stdint.h>
+#include <string.h>
+
 #include "json.h"
+
+size_t
+json_utf8_len(const unsigned char *v, size_t len)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (len == 0)
+		return 0;
+	if (v[0] < 0x80)
+		return 1;
+	if (v[0] >= 0xc2 && v[0] <= 0xdf)
+		n = 2, cp = v[0] & 0x1f;
+	else if (v[0] >= 0xe0 && v[0] <= 0xef)
+		n = 3, cp = v[0] & 0x0f;
+	else if (v[0] >= 0xf0 && v[0] <= 0xf4)
+		n = 4, cp = v[0] & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((v[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (v[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+size_t
+json_escape_next(const char *s, size_t len, char out[JSON_ESC_MAX], size_t *outlen)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t n;
+
+	switch (c) {
+	case '"':  memcpy(out, "\\\"", 2); *outlen = 2; return 1;
+	case '\\': memcpy(out, "\\\\", 2); *outlen = 2; return 1;
+	case '\n': memcpy(out, "\\n", 2); *outlen = 2; return 1;
+	case '\t': memcpy(out, "\\t", 2); *outlen = 2; return 1;
+	case '\r': memcpy(out, "\\r", 2); *outlen = 2; return 1;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		*outlen = (size_t)snprintf(out, JSON_ESC_MAX, "\\u%04x", c);
+		return 1;
+	}
+	if ((n = json_utf8_len((const unsigned char *)s, len)) == 0) {
+		/* JSON text is UTF-8: a byte that starts no valid sequence
+		 * (a truncated one, an overlong form, a surrogate) becomes
+		 * U+FFFD, and the next byte is looked at afresh. */
+		memcpy(out, "\\ufffd", 6);
+		*outlen = 6;
+		return 1;
+	}
+	memcpy(out, s, n);
+	*outlen = n;
+	return n;
+}
 
 void
 json_string(FILE *fp, const char *s)
 {
+	char esc[JSON_ESC_MAX];
+	size_t len, n, outlen;
+
 	if (s == NULL) {
 		fputs("null", fp);
 		return;
 	}
 	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':  fputs("\\\"", fp); break;
-		case '\\': fputs("\\\\", fp); break;
-		case '\n': fputs("\\n", fp); break;
-		case '\t': fputs("\\t", fp); break;
-		case '\r': fputs("\\r", fp); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(fp, "\\u%04x", *p);
-			else
-				fputc(*p, fp);
-		}
+	for (len = strlen(s); len > 0; s += n, len -= n) {
+		n = json_escape_next(s, len, esc, &outlen);
+		fwrite(esc, 1, outlen, fp);
 	}
 	fputc('"', fp);
 }

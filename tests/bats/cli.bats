@@ -122,3 +122,20 @@ jobify: jobs: (with errors elsewhere in the config, it goes on when the state-di
 		[ "$stderr" = "jobify: ${cmd%% *}: cannot write the output: No space left on device" ]
 	done
 }
+
+@test "--json is valid UTF-8 JSON whatever bytes a job's arguments hold" {
+	cd "$BATS_TEST_TMPDIR"
+	conf j.conf <<-EOF
+	state-dir = "$BATS_TEST_TMPDIR/state"
+	task "t" { exec = 'true' }
+	EOF
+	run --separate-stderr "$JOBIFY" -c j.conf schedule t --at 2099-01-01T00:00 --id j1 -- $'\xff' $'caf\xc3\xa9' $'\xe2\x82'
+	assert_success
+	for cmd in "jobs --json" "status j1 --json"; do
+		# shellcheck disable=SC2086
+		"$JOBIFY" -c j.conf $cmd >out.json
+		run python3 -c 'import json,sys; d=json.loads(open("out.json","rb").read().decode("utf-8")); d=d[0] if isinstance(d,list) else d; print(ascii(d["args"]))'
+		assert_success
+		assert_output "['\\ufffd', 'caf\\xe9', '\\ufffd\\ufffd']"
+	done
+}

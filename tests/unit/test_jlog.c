@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "jlog.h"
+#include "json.h"
 #include "tap.h"
 
 static char out[3 * JLOG_LINE_MAX];
@@ -101,6 +102,35 @@ main(void)
 		ok(jlog_format_parse("json", &f) == 0 && f == JLOG_JSON, "format json");
 		ok(jlog_format_parse("logfmt", &f) == 0 && f == JLOG_LOGFMT, "format logfmt");
 		ok(jlog_format_parse("xml", &f) < 0, "format xml refused");
+	}
+	{
+		/* --json writes strings by the same rule as the JSON log. */
+		static const char in[] = "q\" b\\ t\t \x7f \xc3\xa9 \xff\xfe \xe2\x82 "
+					 "\xed\xa0\x80 \xc0\xaf \xf0\x9f\x98\x80 end";
+		static const char want[] = "\"q\\\" b\\\\ t\\t \\u007f \xc3\xa9 \\ufffd\\ufffd "
+					   "\\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd "
+					   "\xf0\x9f\x98\x80 end\"";
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *fp = open_memstream(&buf, &len);
+
+		json_string(fp, in);
+		fclose(fp);
+		is_str(buf, want, "json_string: invalid UTF-8 (lone, truncated, surrogate, "
+		       "overlong) becomes U+FFFD, valid kept");
+		free(buf);
+
+		jlog_setup(JLOG_JSON, p[1], JLOG_INFO);
+		jlog_begin(&l, JLOG_INFO, "e");
+		jlog_str(&l, "v", in);
+		jlog_end(&l);
+		ok(strstr(drain(p[0]), want) != NULL, "the JSON log writes the same bytes");
+		jlog_setup(JLOG_LOGFMT, p[1], JLOG_INFO);
+		jlog_begin(&l, JLOG_INFO, "e");
+		jlog_str(&l, "v", "\xff\xc3\xa9\xe2\x82");
+		jlog_end(&l);
+		is_str(drain(p[0]), "level=info event=e v=\"\\xff\xc3\xa9\\xe2\\x82\"\n",
+		       "logfmt keeps invalid bytes as \\xHH");
 	}
 	close(p[0]);
 	close(p[1]);
