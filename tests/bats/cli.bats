@@ -139,3 +139,19 @@ jobify: jobs: (with errors elsewhere in the config, it goes on when the state-di
 		assert_output "['\\ufffd', 'caf\\xe9', '\\ufffd\\ufffd']"
 	done
 }
+
+@test "jobify(1) gives the store's schema version and an @EPOCH among its dates" {
+	cd "$BATS_TEST_TMPDIR"
+	conf j.conf <<-EOF
+	state-dir = "$BATS_TEST_TMPDIR/state"
+	task "t" { exec = 'true' }
+	EOF
+	run --separate-stderr "$JOBIFY" -c j.conf jobs
+	assert_success
+	v=$(sqlite3 state/jobify.db 'PRAGMA user_version')
+	man="$top_srcdir/man/jobify.1"
+	grep -A1 -F '.Pq Ql PRAGMA user_version ,' "$man" | grep -qx "$v in this version,"
+	# The --at examples: the @EPOCH one is the same day as the others.
+	epoch=$(grep -A8 -F '.It Fl \-at Ar time' "$man" | sed -n 's/^\.Ql @\([0-9]*\) ;$/\1/p')
+	[ "$(date -u -d "@$epoch" +%FT%H:%M)" = "2026-11-25T03:00" ]
+}
