@@ -350,6 +350,11 @@ sched_job(struct cli *cli, const char *where, const struct conf *conf, struct sc
 			cmd_error(cli, "%s: --in: '%s': %s", where, s->in, why);
 			return JX_DATAERR;
 		}
+		if (ms > TIMEFMT_LAST * 1000 - now) {
+			cmd_error(cli, "%s: --in: '%s': after %s, the last time jobify can plan",
+				  where, s->in, TIMEFMT_LAST_ISO);
+			return JX_DATAERR;
+		}
 		j->run_at = now + ms;
 		j->trigger = "in";
 	} else if (s->cron) {

@@ -10,6 +10,7 @@
 
 #include "cron.h"
 #include "duration.h"
+#include "timefmt.h"
 
 enum field { F_SEC, F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_YEAR, NFIELDS };
 
@@ -284,6 +285,14 @@ cron_parse(const char *expr, struct cron *c, struct cron_error *err)
 					 "@every: the interval must be whole seconds, at least 1s");
 				return -1;
 			}
+			/* A fire is planned in int64 nanoseconds: an interval
+			 * that would end past 2262 wraps them. */
+			if (ms / 1000 > CRON_EVERY_MAX) {
+				snprintf(err->msg, sizeof err->msg,
+					 "@every: the interval must be at most %lldd (100 years)",
+					 (long long)(CRON_EVERY_MAX / 86400));
+				return -1;
+			}
 			c->kind = CRON_EVERY;
 			c->every = ms / 1000;
 			c->wild = true;
@@ -493,6 +502,10 @@ cron_next(const struct cron *c, const struct tz *tz, int64_t after, int64_t *nex
 		return -1;
 	}
 	if (c->kind == CRON_EVERY) {
+		if (after > TIMEFMT_LAST - c->every) {
+			errno = ERANGE;	/* past what can be planned */
+			return -1;
+		}
 		*next = after + c->every;
 		return 0;
 	}

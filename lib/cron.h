@@ -25,6 +25,9 @@ enum cron_kind {
 	CRON_REBOOT,	/* @reboot: once per supervisor start, no calendar */
 };
 
+/* The longest @every: 100 years (36500 days), in seconds. */
+#define CRON_EVERY_MAX (INT64_C(36500) * 86400)
+
 struct cron {
 	enum cron_kind kind;
 	uint64_t sec, min;	/* bits 0-59 */
@@ -41,7 +44,7 @@ struct cron {
 	uint8_t dow_nth[7];	/* x#n: bit n (1-5) of dow_nth[x] */
 	bool wild;		/* * or a step in sec/min/hour: fires by real
 				 * elapsed time through DST changes */
-	int64_t every;		/* CRON_EVERY: seconds */
+	int64_t every;		/* CRON_EVERY: seconds, 1 to CRON_EVERY_MAX */
 };
 
 /* A parse error: which field and why, as "field 2 (hour): 25 is out of

@@ -252,6 +252,25 @@ real_ns(void)
 	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
+/* V (seconds or ms) times UNIT as nanoseconds, saturated at INT64_MAX
+ * (2262-04-11T23:47:16Z) and at 0: a far time from an old store row is
+ * planned at the end of time, never wrapped into the past (which
+ * disarmed the timer and stopped every fire). */
+static int64_t
+sat_ns(int64_t v, int64_t unit)
+{
+	if (v <= 0)
+		return 0;
+	return v > INT64_MAX / unit ? INT64_MAX : v * unit;
+}
+
+/* A + B (B >= 0), saturated at INT64_MAX. */
+static int64_t
+sat_add(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 static void
 close_fd(int *fd)
 {
@@ -529,10 +548,10 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 		theap_disarm(&s->real, &rs->fire);
 		return;
 	}
-	at = next * NS_PER_S;
+	at = sat_ns(next, NS_PER_S);
 	if (t->jitter_ms > 0)
-		at += (int64_t)arc4random_uniform(t->jitter_ms > UINT32_MAX ? UINT32_MAX
-						  : (uint32_t)t->jitter_ms) * NS_PER_MS;
+		at = sat_add(at, (int64_t)arc4random_uniform(t->jitter_ms > UINT32_MAX ? UINT32_MAX
+							     : (uint32_t)t->jitter_ms) * NS_PER_MS);
 	rs->next_cron = next;
 	if (rs->track->cj && rs->track->cj->run_at != next * 1000) {
 		rs->track->cj->run_at = rs->track->cj->scheduled_at = next * 1000;
@@ -549,8 +568,8 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 			jlog_str(&l, "route", rs->route->name);
 			iso(next, rs->tz, when);
 			jlog_str(&l, "next_run", when);
-			if (at != next * NS_PER_S)
-				jlog_ms(&l, "jitter", (at - next * NS_PER_S) / NS_PER_MS);
+			if (at != sat_ns(next, NS_PER_S))
+				jlog_ms(&l, "jitter", (at - sat_ns(next, NS_PER_S)) / NS_PER_MS);
 			jlog_end(&l);
 		}
 	}
@@ -1412,8 +1431,8 @@ store_rearm(struct sup *s)
 	}
 	if (at == INT64_MAX)
 		theap_disarm(&s->real, &s->store_due);
-	else if (!timer_armed(&s->store_due) || s->store_due.at != at * NS_PER_MS)
-		(void)theap_arm(&s->real, &s->store_due, at < 1 ? 1 : at * NS_PER_MS);
+	else if (!timer_armed(&s->store_due) || s->store_due.at != sat_ns(at, NS_PER_MS))
+		(void)theap_arm(&s->real, &s->store_due, at < 1 ? 1 : sat_ns(at, NS_PER_MS));
 }
 
 /* The attached route a job of the store names, in the current config. */
@@ -2340,7 +2359,7 @@ arm_fd(int fd, int64_t at, int64_t *armed, int64_t unit_ns, int flags)
 	if (at == *armed)
 		return;
 	if (at > 0) {
-		int64_t ns = at * unit_ns;
+		int64_t ns = sat_ns(at, unit_ns);
 
 		its.it_value.tv_sec = ns / NS_PER_S;
 		its.it_value.tv_nsec = ns % NS_PER_S;

@@ -88,9 +88,9 @@ clock_part(const char **p, int *h, int *m, int *s)
 	return *h <= 23 && *m <= 59 && *s <= 59;
 }
 
-int
-timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
-	      const char **why)
+static int
+parse_time(const char *s, const struct tz *tz, int64_t now, int64_t *out,
+	   const char **why)
 {
 	const char *p = s;
 	int y, mo, d, h = 0, mi = 0, sec = 0;
@@ -168,6 +168,22 @@ timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 		}
 	}
 	return -1;
+}
+
+int
+timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
+	      const char **why)
+{
+	if (parse_time(s, tz, now, out, why) < 0)
+		return -1;
+	/* The supervisor's timers count nanoseconds in an int64: a later
+	 * time cannot be planned, so it is refused here, for every form. */
+	if (*out > TIMEFMT_LAST) {
+		*why = "time out of range: the last time jobify can plan is "
+		       TIMEFMT_LAST_ISO;
+		return -1;
+	}
+	return 0;
 }
 
 static char *timefmt_iso_frac(int64_t t, int ms, const struct tz *tz, char *buf,

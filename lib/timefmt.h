@@ -14,6 +14,12 @@
 int timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 		  const char **why);
 
+/* The last time (s since the epoch) that can be planned: INT64_MAX
+ * nanoseconds, 2262-04-11T23:47:16Z.  timefmt_parse refuses a later one;
+ * every time and interval that gets to the supervisor stays at or below. */
+#define TIMEFMT_LAST INT64_C(9223372036)
+#define TIMEFMT_LAST_ISO "2262-04-11T23:47:16Z"
+
 /* T as "2026-11-25T03:00:00+01:00" in TZ, into BUF. */
 char *timefmt_iso(int64_t t, const struct tz *tz, char *buf, size_t size);
 /* MS (milliseconds since the epoch) as "2026-11-25T03:00:00.123+01:00". */

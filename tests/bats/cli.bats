@@ -5,6 +5,12 @@ setup() {
 	load helpers
 }
 
+teardown() {
+	if declare -F sup_teardown >/dev/null; then
+		sup_teardown
+	fi
+}
+
 @test "--help prints the commands on stdout and exits 0" {
 	run --separate-stderr "$JOBIFY" --help
 	assert_success
@@ -154,4 +160,59 @@ jobify: jobs: (with errors elsewhere in the config, it goes on when the state-di
 	# The --at examples: the @EPOCH one is the same day as the others.
 	epoch=$(grep -A8 -F '.It Fl \-at Ar time' "$man" | sed -n 's/^\.Ql @\([0-9]*\) ;$/\1/p')
 	[ "$(date -u -d "@$epoch" +%FT%H:%M)" = "2026-11-25T03:00" ]
+}
+
+@test "a time past 2262-04-11T23:47:16Z is refused (65) with the limit; @every too long is a config error" {
+	cd "$BATS_TEST_TMPDIR"
+	conf j.conf <<-EOF
+	state-dir = "$BATS_TEST_TMPDIR/state"
+	timezone = "UTC"
+	task "t" { exec = 'true' }
+	EOF
+	lim="time out of range: the last time jobify can plan is 2262-04-11T23:47:16Z"
+	for at in 9999-12-31T23:59 @99999999999 2262-04-11T23:47:17Z; do
+		run --separate-stderr "$JOBIFY" -c j.conf schedule t --at "$at"
+		assert_failure 65
+		[ "$stderr" = "jobify: schedule: --at: '$at': $lim" ]
+	done
+	run --separate-stderr "$JOBIFY" -c j.conf schedule t --in 15000w
+	assert_failure 65
+	[ "$stderr" = "jobify: schedule: --in: '15000w': after 2262-04-11T23:47:16Z, the last time jobify can plan" ]
+	run --separate-stderr "$JOBIFY" -c j.conf jobs --all
+	assert_success
+	assert_output ""
+	run --separate-stderr "$JOBIFY" -c j.conf schedule t --at 2262-04-11T23:47:16Z
+	assert_success
+	run --separate-stderr "$JOBIFY" next '0 0 * * *' --from @99999999999
+	assert_failure 65
+	conf bad.conf <<-EOF
+	state-dir = "$BATS_TEST_TMPDIR/state"
+	task "t" {
+	  exec = 'true'
+	  cron = "@every 15000w"
+	}
+	EOF
+	run --separate-stderr "$JOBIFY" -c bad.conf check
+	assert_failure 78
+	[ "$stderr" = "jobify: bad.conf:4: cron: @every: the interval must be at most 36500d (100 years)" ]
+}
+
+@test "a far-future row already in the store does not stop the supervisor's timers" {
+	load sup-helpers
+	cd "$BATS_TEST_TMPDIR"
+	conf j.conf <<-EOF
+	state-dir = "$BATS_TEST_TMPDIR/state"
+	task "far" { exec = 'true' }
+	task "tick" { exec = 'true' cron = '* * * * * *' }
+	EOF
+	run --separate-stderr "$JOBIFY" -c j.conf schedule far --at 2099-01-01T00:00 --id far1
+	assert_success
+	# As an older jobify stored --at 9999-12-31T23:59:59Z: its ns wrap negative.
+	sqlite3 state/jobify.db "UPDATE jobs SET run_at = 253402300799000, scheduled_at = 253402300799000 WHERE id = 'far1'"
+	sup_start j.conf
+	wait_count 'event=exit route=tick' 2 20
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	run --separate-stderr "$JOBIFY" -c j.conf status far1
+	assert_line "status:      scheduled"
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cron.h"
+#include "timefmt.h"
 #include "tap.h"
 
 static struct cron c;
@@ -94,5 +95,17 @@ main(void)
 		"@midnight, @hourly, @every, @reboot)");
 	refused("@every soon", "@every: expected a number, as in 90s, 5m, 1h30m, 2d, 1w");
 	refused("@every 500ms", "@every: the interval must be whole seconds, at least 1s");
+	/* Fires are planned in int64 ns: 15000w would end past 2262. */
+	refused("@every 15000w", "@every: the interval must be at most 36500d (100 years)");
+	refused("@every 36501d", "@every: the interval must be at most 36500d (100 years)");
+	if (parses("@every 36500d")) {
+		int64_t next;
+
+		ok(c.every == CRON_EVERY_MAX, "@every 36500d, the longest");
+		ok(cron_next(&c, NULL, TIMEFMT_LAST - CRON_EVERY_MAX, &next) == 0 &&
+		   next == TIMEFMT_LAST, "@every: the last plannable fire");
+		ok(cron_next(&c, NULL, TIMEFMT_LAST - CRON_EVERY_MAX + 1, &next) < 0,
+		   "@every: no fire past " TIMEFMT_LAST_ISO " (no overflow)");
+	}
 	return done_testing();
 }

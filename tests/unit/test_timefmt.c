@@ -60,7 +60,17 @@ main(void)
 	/* Found by tests/fuzz/fuzz_time: printed in a zone, these overflowed. */
 	refused("@17640039603960396039600", "time out of range (years 0000-9999)");
 	refused("@9223372036854775000", "time out of range (years 0000-9999)");
-	parses("@253402300799", "UTC", 0, INT64_C(253402300799));
+	/* The supervisor's limit: INT64_MAX ns. */
+	parses("@9223372036", "UTC", 0, INT64_C(9223372036));
+	parses("2262-04-11T23:47:16Z", "UTC", 0, INT64_C(9223372036));
+	refused("@9223372037", "time out of range: the last time jobify can plan is "
+		"2262-04-11T23:47:16Z");
+	refused("@99999999999", "time out of range: the last time jobify can plan is "
+		"2262-04-11T23:47:16Z");
+	refused("9999-12-31T23:59", "time out of range: the last time jobify can plan is "
+		"2262-04-11T23:47:16Z");
+	refused("2262-04-12", "time out of range: the last time jobify can plan is "
+		"2262-04-11T23:47:16Z");
 	parses("@-1", "UTC", 0, -1);
 
 	is_str(timefmt_iso(1795575600, tz_get("Europe/Berlin", &why), buf, sizeof buf),
