@@ -9,8 +9,11 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "jerr.h"
 #include "json.h"
+#include "paths.h"
 #include "route.h"
+#include "store.h"
 #include "strv.h"
 #include "timefmt.h"
 #include "tz.h"
@@ -38,18 +41,77 @@ source_text(const struct task *t)
 	return s;
 }
 
+/* The rows of the config's cron tasks in the store, by id (= route name),
+ * when there is a store: the supervisor's own plan of each. */
+static struct {
+	struct store_job *v;
+	size_t n;
+} plans;
+
+/* Read the plans from the store of CONF if it exists; never create it.
+ * A store that cannot be read leaves the plans empty: the next runs are
+ * then computed from the schedules alone. */
+static void
+plans_load(const struct conf *conf)
+{
+	struct jerr err = JERR_INIT;
+	struct store *st = NULL;
+	char *dir = paths_state_dir(conf->state_dir, conf->path), *db = NULL;
+
+	if (dir && asprintf(&db, "%s/%s", dir, STORE_FILE) >= 0 && access(db, F_OK) == 0 &&
+	    store_open(dir, &st, &err) == 0 && store_cron_list(st, &plans.v, &plans.n, &err) < 0) {
+		plans.v = NULL;
+		plans.n = 0;
+	}
+	store_close(st);
+	jerr_free(&err);
+	free(db);
+	free(dir);
+}
+
+static void
+plans_free(void)
+{
+	store_job_list_free(plans.v, plans.n);
+	plans.v = NULL;
+	plans.n = 0;
+}
+
+static int
+plan_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct store_job *)elem)->id);
+}
+
 /* The route's next fire time after NOW as an ISO string, or NULL when it
- * has none (no cron, @reboot, or never). */
+ * has none (no cron, @reboot, never, or its durable row says it is done:
+ * max-runs reached, permanently failed).  A durable route's row holds the
+ * supervisor's plan: after the clock was set back, the supervisor keeps
+ * the fire it planned (none runs twice), and that is the one shown. */
 static char *
 next_run(const struct route *r, int64_t now)
 {
 	char buf[TIMEFMT_BUFSZ];
 	const struct tz *tz;
+	const struct store_job *row = NULL;
 	const char *why;
 	int64_t t;
 
-	if (!r->task->cron || (tz = tz_get(r->timezone, &why)) == NULL ||
-	    cron_next(&r->task->sched, tz, now, &t) < 0)
+	if (!r->task->cron || (tz = tz_get(r->timezone, &why)) == NULL)
+		return NULL;
+	/* ORDER BY id: SQLite's BINARY collation is strcmp's order. */
+	if (r->task->durable && r->attached && plans.n)
+		row = bsearch(r->name, plans.v, plans.n, sizeof *plans.v, plan_cmp);
+	if (row && row->cron && strcmp(row->cron, r->task->cron) == 0) {
+		bool live = strcmp(row->status, "scheduled") == 0 ||
+			    strcmp(row->status, "running") == 0;
+
+		if (!live || (r->task->max_runs > 0 && row->runs >= r->task->max_runs))
+			return NULL;
+		if (row->run_at / 1000 > now)
+			return strdup(timefmt_iso(row->run_at / 1000, tz, buf, sizeof buf));
+	}
+	if (cron_next(&r->task->sched, tz, now, &t) < 0)
 		return NULL;
 	return strdup(timefmt_iso(t, tz, buf, sizeof buf));
 }
@@ -324,12 +386,15 @@ cmd_routes(struct cli *cli, int argc, char **argv)
 		return cmd_usage_error(cli, "routes", "--tree and --json do not go together");
 	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
 		return rc;
+	if (!o.tree)
+		plans_load(conf);
 	if (o.json)
 		rc = print_json(conf, &o);
 	else if (o.tree)
 		rc = print_tree(conf, &o);
 	else
 		rc = print_table(conf, &o);
+	plans_free();
 	conf_free(conf);
 	if (cmd_output_done(cli, "routes") != JX_OK)
 		rc = JX_SOFTWARE;

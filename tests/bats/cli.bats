@@ -216,3 +216,39 @@ jobify: jobs: (with errors elsewhere in the config, it goes on when the state-di
 	run --separate-stderr "$JOBIFY" -c j.conf status far1
 	assert_line "status:      scheduled"
 }
+
+@test "routes shows the next run the supervisor planned (its durable row), not one from the clock alone" {
+	load sup-helpers
+	cd "$BATS_TEST_TMPDIR"
+	conf j.conf <<-EOF
+	state-dir = "$BATS_TEST_TMPDIR/state"
+	timezone = "UTC"
+	task "hourly" { exec = 'true' cron = '0 * * * *' }
+	task "daily" { exec = 'true' cron = '0 3 * * *' }
+	task "mem" { exec = 'true' cron = '0 3 * * *' durable = false }
+	EOF
+	# Before any supervisor ran there is no store: computed, none created.
+	run --separate-stderr "$JOBIFY" -c j.conf routes
+	assert_success
+	[ ! -e state/jobify.db ]
+	computed=$("$JOBIFY" next '0 * * * *' --tz UTC)
+	assert_line --partial "$(printf 'hourly\t0 * * * *\t%s\t' "$computed")"
+	sup_start j.conf
+	sup_stop
+	# What a supervisor keeps after the clock was set back an hour: the
+	# fire it planned, an hour past what the clock alone gives.
+	planned=$(( $(date -u -d "${computed%+00:00}Z" +%s) + 3600 ))
+	sqlite3 state/jobify.db "UPDATE jobs SET run_at = ${planned}000, scheduled_at = ${planned}000 WHERE id = 'hourly'"
+	sqlite3 state/jobify.db "UPDATE jobs SET status = 'permanently-failed' WHERE id = 'daily'"
+	run --separate-stderr "$JOBIFY" -c j.conf routes
+	assert_success
+	assert_line --partial "$(printf 'hourly\t0 * * * *\t%s+00:00\t' "$(date -u -d "@$planned" +%FT%T)")"
+	assert_line --partial "$(printf 'daily\t0 3 * * *\t-\t')"
+	assert_line --partial "$(printf 'mem\t0 3 * * *\t%s\t' "$("$JOBIFY" next '0 3 * * *' --tz UTC)")"
+	run --separate-stderr "$JOBIFY" -c j.conf routes --json
+	[[ "$output" == *"\"name\":\"hourly\""*"\"next_run\":\"$(date -u -d "@$planned" +%FT%T)+00:00\""* ]]
+	# A row of another schedule (the config changed since) is not the plan.
+	sed -i "s/'0 \* \* \* \*'/'30 * * * *'/" j.conf
+	run --separate-stderr "$JOBIFY" -c j.conf routes
+	assert_line --partial "$(printf 'hourly\t30 * * * *\t%s\t' "$("$JOBIFY" next '30 * * * *' --tz UTC)")"
+}
