@@ -92,7 +92,10 @@ execrun(const struct conf *c, const struct route *r, char *const *args, int *cod
 {
 	const struct task *t = r->task;
 	struct lifespan_set set = { NULL, 0 };
-	struct lifespan_ctx ctx = { .conf = c, .grace_ms = c->shutdown_grace_ms };
+	/* Hooks' output that is not state goes to stderr as the supervisor
+	 * logs it ("output" events); exec has no other log. */
+	struct lifespan_ctx ctx = { .conf = c, .grace_ms = c->shutdown_grace_ms,
+				    .output = lifespan_output_log };
 	struct jobenv_state st = { lifespan_state, &set };
 	struct jobenv_job job = { .id = r->name, .trigger = "exec", .scheduled_at = "",
 				  .attempt = 1, .args = args };

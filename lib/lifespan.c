@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "jlog.h"
 #include "lifespan.h"
 #include "spawn.h"
 #include "strv.h"
@@ -23,6 +24,14 @@ enum pump_mode {
 	PUMP_EOF,	/* startup/shutdown: EOF on both pipes, or the exit */
 	PUMP_STATE,	/* run: a blank line or EOF on stdout, or the exit */
 	PUMP_EXIT,	/* stopping run: the exit, draining both pipes */
+};
+
+/* A hook's output that is not state, split into lines for the log. */
+struct pump_lines {
+	const struct lifespan_ctx *ctx;	/* ctx->output, or NULL: dropped */
+	const struct router *router;
+	char buf[2][LIFESPAN_LINE_MAX];	/* [0] stdout, [1] stderr */
+	size_t len[2];
 };
 
 /* A hook's pipes being read. */
@@ -36,6 +45,8 @@ struct pump {
 	bool junk;			/* run: a line that is not state */
 	char err[2 * LIFESPAN_ERR_TAIL];
 	size_t errlen;
+	struct pump_lines *lines;	/* where stderr (and stdout after the
+					 * state, or at stop) goes; NULL: nowhere */
 };
 
 static bool pidfd_disabled;
@@ -65,9 +76,50 @@ pump_init(struct pump *p, enum pump_mode mode, int out_fd, int err_fd, pid_t pid
 #endif
 }
 
+/* Hand STREAM's (1 or 2) bytes BUF[0..N) to the log a line at a time; a
+ * line longer than the buffer goes in pieces. */
+static void
+lines_add(struct pump_lines *pl, pid_t pid, int stream, const char *buf, size_t n)
+{
+	char *b;
+	size_t *len;
+
+	if (pl == NULL || pl->ctx->output == NULL)
+		return;
+	b = pl->buf[stream - 1];
+	len = &pl->len[stream - 1];
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			pl->ctx->output(pl->ctx->output_arg, pl->router, pid, stream, b, *len);
+			*len = 0;
+			continue;
+		}
+		if (*len == LIFESPAN_LINE_MAX) {
+			pl->ctx->output(pl->ctx->output_arg, pl->router, pid, stream, b, *len);
+			*len = 0;
+		}
+		b[(*len)++] = buf[i];
+	}
+}
+
+/* The last lines, without their newline. */
+static void
+lines_flush(struct pump_lines *pl, pid_t pid)
+{
+	if (pl == NULL || pl->ctx->output == NULL)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (pl->len[i] > 0) {
+			pl->ctx->output(pl->ctx->output_arg, pl->router, pid, i + 1, pl->buf[i],
+					pl->len[i]);
+			pl->len[i] = 0;
+		}
+}
+
 static void
 pump_free(struct pump *p)
 {
+	lines_flush(p->lines, p->pid);
 	free(p->out);
 	p->out = NULL;
 	if (p->pidfd >= 0)
@@ -87,6 +139,11 @@ line_blank(const char *s, size_t len)
 static int
 pump_out_add(struct pump *p, const char *buf, size_t n)
 {
+	/* At stop, and after a run process's state, stdout is output. */
+	if (p->mode == PUMP_EXIT || p->blank) {
+		lines_add(p->lines, p->pid, 1, buf, n);
+		return 0;
+	}
 	if (p->overflow || p->outlen + n > LIFESPAN_OUT_MAX) {
 		p->overflow = true;
 		return 0;
@@ -114,6 +171,9 @@ pump_out_add(struct pump *p, const char *buf, size_t n)
 		char **one;
 
 		if (line_blank(p->out + p->scan, end - p->scan)) {
+			/* What the same read brought after the blank line is
+			 * the process's output, not state. */
+			lines_add(p->lines, p->pid, 1, nl + 1, p->outlen - (end + 1));
 			p->outlen = p->scan;
 			p->out[p->outlen] = '\0';
 			p->blank = true;
@@ -134,6 +194,7 @@ pump_out_add(struct pump *p, const char *buf, size_t n)
 static void
 pump_err_add(struct pump *p, const char *buf, size_t n)
 {
+	lines_add(p->lines, p->pid, 2, buf, n);
 	/* n <= LIFESPAN_ERR_TAIL: the reads are sized so */
 	memcpy(p->err + p->errlen, buf, n);
 	p->errlen += n;
@@ -318,10 +379,11 @@ tail_string(const struct pump *p)
 	return strndup(p->err, len);
 }
 
-int
-lifespan_hook_run(char *const *argv, char *const *envp, const char *workdir,
-		  int64_t timeout_ms, char **out, size_t *outlen,
-		  char **errtail, int *status, struct jerr *err)
+/* lifespan_hook_run, its stderr lines also to PL (may be NULL). */
+static int
+hook_run(char *const *argv, char *const *envp, const char *workdir, int64_t timeout_ms,
+	 char **out, size_t *outlen, char **errtail, int *status, struct pump_lines *pl,
+	 struct jerr *err)
 {
 	struct pump p;
 	int fo, fe, rc, saved;
@@ -333,6 +395,7 @@ lifespan_hook_run(char *const *argv, char *const *envp, const char *workdir,
 	if (hook_spawn(argv, envp, workdir, &pid, &fo, &fe, err) < 0)
 		return -1;
 	pump_init(&p, PUMP_EOF, fo, fe, pid);
+	p.lines = pl;
 	rc = pump_run(&p, timeout_ms);
 	saved = errno;
 	if (rc != 0)
@@ -367,6 +430,33 @@ lifespan_hook_run(char *const *argv, char *const *envp, const char *workdir,
 		return -1;
 	}
 	return 0;
+}
+
+int
+lifespan_hook_run(char *const *argv, char *const *envp, const char *workdir,
+		  int64_t timeout_ms, char **out, size_t *outlen,
+		  char **errtail, int *status, struct jerr *err)
+{
+	return hook_run(argv, envp, workdir, timeout_ms, out, outlen, errtail, status, NULL,
+			err);
+}
+
+void
+lifespan_output_log(void *arg, const struct router *r, pid_t pid, int stream,
+		    const char *line, size_t len)
+{
+	struct jlog_line l;
+
+	(void)arg;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	jlog_begin(&l, JLOG_INFO, "output");
+	jlog_str(&l, "router", r->id ? r->id : "(app)");
+	if (pid > 0)
+		jlog_int(&l, "pid", pid);
+	jlog_str(&l, "stream", stream == 1 ? "stdout" : "stderr");
+	jlog_strn(&l, "line", line, len);
+	jlog_end(&l);
 }
 
 /* "router 'db'" or "the app", for messages. */
@@ -423,12 +513,13 @@ start_startup(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 	      struct jerr *err)
 {
 	struct lifespan_proc p = { .router = r, .run_pid = -1, .run_out = -1, .run_err = -1 };
+	struct pump_lines pl = { .ctx = ctx, .router = r };
 	char *out, *tail;
 	size_t outlen;
 	int status;
 
-	if (lifespan_hook_run(argv, envp, ctx->workdir, -1, &out, &outlen, &tail,
-			      &status, err) < 0) {
+	if (hook_run(argv, envp, ctx->workdir, -1, &out, &outlen, &tail, &status, &pl,
+		     err) < 0) {
 		jerr_prefix(err, "%s: startup", who);
 		return -1;
 	}
@@ -460,6 +551,7 @@ start_run(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 	  struct jerr *err)
 {
 	struct lifespan_proc p = { .router = r, .run_pid = -1, .run_out = -1, .run_err = -1 };
+	struct pump_lines pl = { .ctx = ctx, .router = r };
 	struct pump pm;
 	int fo, fe, status, rc;
 	char *tail = NULL;
@@ -469,6 +561,7 @@ start_run(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 		return -1;
 	}
 	pump_init(&pm, PUMP_STATE, fo, fe, p.run_pid);
+	pm.lines = &pl;
 	rc = pump_run(&pm, -1);
 	if (rc < 0) {
 		jerr_set(err, "%s: run '%s': reading its output: %s", who, r->lifespan.run,
@@ -504,12 +597,7 @@ start_run(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 	}
 	p.run_out = fo;
 	p.run_err = fe;
-	if (pm.errlen > 0 && (p.early_err = malloc(pm.errlen)) != NULL) {
-		memcpy(p.early_err, pm.err, pm.errlen);
-		p.early_errlen = pm.errlen;
-	}
 	if (set_push(set, &p) < 0) {
-		free(p.early_err);
 		jerr_set(err, "%s: out of memory", who);
 		strv_free(p.state);
 		p.state = NULL;
@@ -573,14 +661,15 @@ lifespan_start(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 static int
 stop_run(const struct lifespan_ctx *ctx, struct lifespan_proc *p)
 {
+	struct pump_lines pl = { .ctx = ctx, .router = p->router };
 	struct pump pm;
 	int status, rc, killed = 0;
 
 	(void)spawn_kill_group(p->run_pid, SIGTERM);
+	/* What it writes while it cleans up (and what the loop had not read
+	 * yet, or all of it under exec) is logged, stdout and stderr. */
 	pump_init(&pm, PUMP_EXIT, p->run_out, p->run_err, p->run_pid);
-	/* Output at stop is not state: the pump only keeps the pipes from
-	 * filling while the process cleans up. */
-	pm.overflow = true;
+	pm.lines = &pl;
 	rc = pump_run(&pm, ctx->grace_ms);
 	if (rc != 0) {
 		(void)spawn_kill_group(p->run_pid, SIGKILL);
@@ -614,6 +703,7 @@ lifespan_stop(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 	close_fd(&p->run_out);
 	close_fd(&p->run_err);
 	if (p->router->lifespan.shutdown) {
+		struct pump_lines pl = { .ctx = ctx, .router = p->router };
 		char **argv = NULL, **envp = NULL, *out = NULL, *tail = NULL;
 		size_t outlen;
 		int status;
@@ -622,8 +712,8 @@ lifespan_stop(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 		    jobenv_hook_env(ctx->conf, p->router, ctx->base, &st, true, &envp, err) < 0) {
 			jerr_prefix(err, "%s", who);
 			rc = -1;
-		} else if (lifespan_hook_run(argv, envp, ctx->workdir, ctx->grace_ms, &out,
-					     &outlen, &tail, &status, err) < 0) {
+		} else if (hook_run(argv, envp, ctx->workdir, ctx->grace_ms, &out, &outlen, &tail,
+				    &status, &pl, err) < 0) {
 			jerr_prefix(err, "%s: shutdown", who);
 			rc = -1;
 		} else if (status != 0) {
@@ -636,7 +726,6 @@ lifespan_stop(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 		strv_free(envp);
 	}
 	strv_free(p->state);
-	free(p->early_err);
 	if (--set->n == 0) {
 		free(set->v);
 		set->v = NULL;
@@ -737,7 +826,6 @@ lifespan_set_free(struct lifespan_set *set)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		strv_free(set->v[i].state);
-		free(set->v[i].early_err);
 		close_fd(&set->v[i].run_out);
 		close_fd(&set->v[i].run_err);
 	}

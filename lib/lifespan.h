@@ -53,12 +53,32 @@ struct router;
 /* The most stdout a hook may produce as state. */
 #define LIFESPAN_OUT_MAX (1024 * 1024)
 
+/* A line of a hook's output that is not state, for the log: hook PID of
+ * router R wrote LINE (LEN bytes, no newline) on STREAM (1 stdout, 2
+ * stderr). */
+typedef void lifespan_output_fn(void *arg, const struct router *r, pid_t pid, int stream,
+				const char *line, size_t len);
+
 struct lifespan_ctx {
 	const struct conf *conf;
 	char *const *base;	/* the base environment (jobenv_base) */
 	const char *workdir;	/* hooks' working directory; NULL: the supervisor's */
 	int64_t grace_ms;	/* at stop, before SIGKILL; -1: wait forever */
+	/* Where a hook's output that is not state goes, as it comes: a
+	 * startup or shutdown hook's stderr; a run process's stderr, its
+	 * stdout after the state's blank line, and both while it stops.
+	 * NULL: dropped (a failing hook's stderr tail is in its error all the
+	 * same). */
+	lifespan_output_fn *output;
+	void *output_arg;
 };
+
+/* A lifespan_output_fn that logs each line as an "output" event of the
+ * supervisor's log (jlog): router=ID (or "(app)"), pid, stream, line. */
+lifespan_output_fn lifespan_output_log;
+
+/* Lines longer than this reach the output function in pieces. */
+#define LIFESPAN_LINE_MAX 2048	/* as the loop's pipe readers */
 
 /* One router whose lifespan was started. */
 struct lifespan_proc {
@@ -67,11 +87,8 @@ struct lifespan_proc {
 	pid_t run_pid;		/* run form: the process (and its pgid); else -1 */
 	int run_out;		/* run form: its stdout after the state and its */
 	int run_err;		/* stderr, O_NONBLOCK | O_CLOEXEC, for the loop
-				 * to drain and log (or close); else -1 */
-	char *early_err;	/* run form: stderr read while reading the state
-				 * (at most LIFESPAN_ERR_TAIL bytes, the last), for
-				 * the loop to log before what comes later; or NULL */
-	size_t early_errlen;
+				 * to drain and log; else -1.  Left unread, they
+				 * are drained into ctx->output at stop. */
 };
 
 /* The started lifespans, in start order. */

@@ -2513,14 +2513,23 @@ on_lifespan_out(struct sup *s, struct outpipe *p)
 	}
 }
 
-/* Forget the pipe readers before lifespan_stop takes the pipes back. */
+/* Forget the pipe readers before lifespan_stop takes the pipes back (and
+ * logs what is left in them): a partial line read already is logged. */
 static void
 unwatch_lifespan_pipes(struct sup *s)
 {
 	for (size_t i = 0; i < s->nlsout; i++) {
-		if (s->lsout[i]->fd >= 0)
-			(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lsout[i]->fd, NULL);
-		free(s->lsout[i]);
+		struct outpipe *p = s->lsout[i];
+
+		if (p->fd >= 0) {
+			struct lifespan_proc *lp = lifespan_of_fd(s, p->fd);
+
+			if (p->len > 0)
+				emit_line("router", lp ? router_label(lp->router) : "?",
+					  lp ? lp->run_pid : -1, p->stream, p->buf, p->len);
+			(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, p->fd, NULL);
+		}
+		free(p);
 	}
 	free(s->lsout);
 	s->lsout = NULL;
@@ -2575,23 +2584,10 @@ lifespans_start(struct sup *s)
 		jlog_end(&l);
 	}
 	free(order);
-	for (size_t i = 0; i < s->ls.n; i++) {
-		struct lifespan_proc *lp = &s->ls.v[i];
-		const char *e = lp->early_err;
-
-		/* What a run process wrote to stderr while its state was read. */
-		for (size_t at = 0, len = lp->early_errlen; at < len;) {
-			const char *nl = memchr(e + at, '\n', len - at);
-			size_t ll = nl ? (size_t)(nl - (e + at)) : len - at;
-
-			emit_line("router", router_label(lp->router), lp->run_pid, 2, e + at, ll);
-			at += ll + 1;
-		}
-		free(lp->early_err);
-		lp->early_err = NULL;
-		lp->early_errlen = 0;
-		watch_lifespan_pipes(s, lp);
-	}
+	/* (What the hooks wrote while they started is logged already:
+	 * lctx.output.) */
+	for (size_t i = 0; i < s->ls.n; i++)
+		watch_lifespan_pipes(s, &s->ls.v[i]);
 	return 0;
 }
 
@@ -3464,6 +3460,7 @@ sup_run(struct conf *conf)
 	s.lctx.base = s.base;
 	s.lctx.workdir = NULL;
 	s.lctx.grace_ms = s.gen0->conf->shutdown_grace_ms;
+	s.lctx.output = lifespan_output_log;
 	notify_init(&s.nt, timefmt_mono_ms());
 	if (lifespans_start(&s) < 0) {
 		s.status = JX_STARTUP;

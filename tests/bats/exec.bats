@@ -5,6 +5,10 @@ setup() {
 	load sup-helpers
 }
 
+teardown() {
+	sup_teardown
+}
+
 @test "exec runs the task with the lifespans on its path around it and appends the ARGs" {
 	script hook 'echo "$1" >> "$(dirname "$0")/order"; [ "$1" = up-r ] && echo STATE=ready; exit 0'
 	script rec 'echo "task $* state=$STATE trigger=$JOBIFY_TRIGGER" >> "$(dirname "$0")/order"; echo on-stdout'
@@ -101,4 +105,61 @@ EOF
 	assert_failure 1
 	[[ "$stderr" == *"no database"* ]]
 	[ ! -e "$(T ran)" ]
+}
+
+# The example config's hooks: a message on stderr, the state on stdout.
+lifespan_conf() {
+	script ctx 'trap "echo ctx says bye; echo ctx bye on stderr >&2; exit 0" TERM
+echo ctx is connecting >&2; printf "POOL=1\n\nctx is ready\n"; sleep 1000 & wait'
+	conf j.conf <<'EOF2'
+state-dir = "state"
+include-router = { "reports", "db" }
+router "reports" {
+  lifespan {
+    startup  = 'sh -c "echo reports router is starting up >&2; echo DB_CONN=sqlite:///tmp/reports.db"'
+    shutdown = 'sh -c "echo reports router is shutting down, was using $DB_CONN >&2"'
+  }
+  task "daily" { exec = 'sh -c "echo job sees $DB_CONN"' }
+}
+router "db" {
+  lifespan { run = "./ctx" }
+  task "q" { exec = 'sh -c "echo job sees POOL=$POOL"' }
+}
+EOF2
+}
+
+@test "exec: a lifespan hook's stderr is logged as output events, and a run hook's output after its state" {
+	lifespan_conf
+	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" exec reports:daily
+	assert_success
+	assert_output "job sees sqlite:///tmp/reports.db"
+	[[ "$stderr" == *"event=output router=reports pid="*" stream=stderr line=\"reports router is starting up\""* ]]
+	[[ "$stderr" == *"event=output router=reports pid="*" stream=stderr line=\"reports router is shutting down, was using sqlite:///tmp/reports.db\""* ]]
+	[[ "$stderr" != *DB_CONN=* ]]
+	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" exec db:q
+	assert_success
+	assert_output "job sees POOL=1"
+	[[ "$stderr" == *"event=output router=db pid="*" stream=stderr line=\"ctx is connecting\""* ]]
+	[[ "$stderr" == *"event=output router=db pid="*" stream=stdout line=\"ctx is ready\""* ]]
+	[[ "$stderr" == *"event=output router=db pid="*" stream=stdout line=\"ctx says bye\""* ]]
+	[[ "$stderr" == *"event=output router=db pid="*" stream=stderr line=\"ctx bye on stderr\""* ]]
+	[[ "$stderr" != *POOL=1* ]]
+}
+
+@test "run: a lifespan hook's stderr and a run hook's later output reach the supervisor's log" {
+	lifespan_conf
+	sup_start j.conf
+	wait_for 'event=output router=reports pid=[0-9]* stream=stderr line="reports router is starting up"'
+	wait_for 'event=output router=db pid=[0-9]* stream=stderr line="ctx is connecting"'
+	wait_for 'event=output router=db pid=[0-9]* stream=stdout line="ctx is ready"'
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	grep -q 'event=output router=db pid=[0-9]* stream=stdout line="ctx says bye"' "$SUP_LOG"
+	grep -q 'event=output router=reports pid=[0-9]* stream=stderr line="reports router is shutting down, was using sqlite:///tmp/reports.db"' "$SUP_LOG"
+	# The order of the log: started, its output, stopped.
+	grep -n 'router=reports' "$SUP_LOG" | cut -d' ' -f3- | sed 's/ pid=[0-9]*//; s/ state=[0-9]*//' >"$(T events)"
+	run cat "$(T events)"
+	assert_line --index 0 --partial 'event=output router=reports stream=stderr line="reports router is starting up"'
+	assert_line --index 1 --partial 'event=lifespan-started router=reports'
+	! grep -q 'DB_CONN=' "$SUP_LOG"
 }

@@ -109,7 +109,7 @@ test_startup(void)
 		"  router 'inner' { prefix = '' lifespan { startup = '/bin/sh -c \"echo SAW=$DB_URL; echo ROUTER=$JOBIFY_ROUTER:$JOBIFY_PREFIX\"' } }\n"
 		"}\n", logpath);
 	struct lifespan_set set = { 0 };
-	struct lifespan_ctx ctx = { c, base, NULL, 2000 };
+	struct lifespan_ctx ctx = { c, base, NULL, 2000, NULL, NULL };
 	struct jerr err = JERR_INIT;
 	char script[sizeof dir + 16], *log;
 	int fd;
@@ -151,7 +151,7 @@ test_startup(void)
 static void
 test_failures(void)
 {
-	struct lifespan_ctx ctx = { NULL, base, NULL, 2000 };
+	struct lifespan_ctx ctx = { NULL, base, NULL, 2000, NULL, NULL };
 	struct lifespan_set set = { 0 };
 	struct jerr err = JERR_INIT;
 	struct conf *c;
@@ -230,7 +230,7 @@ test_failures(void)
 static void
 test_run(void)
 {
-	struct lifespan_ctx ctx = { NULL, base, NULL, 100 };
+	struct lifespan_ctx ctx = { NULL, base, NULL, 100, NULL, NULL };
 	struct lifespan_set set = { 0 };
 	struct jerr err = JERR_INIT;
 	struct conf *c;
@@ -326,6 +326,75 @@ test_hook_run(void)
 	jerr_free(&err);
 }
 
+/* What the hooks' output function got: "ROUTER|STREAM|LINE" lines. */
+static char outlog[4096];
+
+static void
+collect(void *arg, const struct router *r, pid_t pid, int stream, const char *line, size_t len)
+{
+	size_t used = strlen(outlog);
+
+	(void)arg;
+	(void)pid;
+	snprintf(outlog + used, sizeof outlog - used, "%s|%d|%.*s\n", r->id ? r->id : "(app)",
+		 stream, (int)len, line);
+}
+
+static void
+script(const char *name, const char *body)
+{
+	char path[sizeof dir + 32];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if ((fp = fopen(path, "w")) != NULL) {
+		fprintf(fp, "#!/bin/sh\n%s\n", body);
+		fclose(fp);
+	}
+	chmod(path, 0755);
+}
+
+/* Output that is not state reaches ctx->output, line by line: startup and
+ * shutdown stderr, a run process's stderr, its stdout after the blank
+ * line (in the same read as the state too) and at stop. */
+static void
+test_output(void)
+{
+	struct lifespan_ctx ctx = { NULL, base, dir, 2000, collect, NULL };
+	struct lifespan_set set = { 0 };
+	struct jerr err = JERR_INIT;
+	struct conf *c;
+
+	script("up", "echo app is starting up >&2; echo A=1; printf 'no newline' >&2");
+	script("down", "echo app is shutting down, A=$A >&2; echo not logged");
+	script("ctx", "trap 'echo bye; echo bye2 >&2; exit 0' TERM\n"
+	       "echo early >&2; printf 'B=2\\n\\nafter state\\n'; sleep 1000 & wait");
+	c = load("lifespan { startup = './up' shutdown = './down' }\n"
+		 "include-router = { 'r' }\n"
+		 "router 'r' { lifespan { run = './ctx' } }\n");
+	ctx.conf = c;
+	outlog[0] = '\0';
+	if (!ok(c && lifespan_start_all(&ctx, &set, &err) == 0, "hooks start (%s)",
+		jerr_msg(&err)))
+		return;
+	ok(strstr(outlog, "(app)|2|app is starting up\n(app)|2|no newline\n") == outlog,
+	   "a startup hook's stderr, its last line too, before the next hook runs");
+	ok(strstr(outlog, "r|2|early\n") != NULL, "a run hook's stderr while its state is read");
+	ok(strstr(outlog, "r|1|after state\n") != NULL,
+	   "its stdout after the blank line, read with the state");
+	ok(strstr(outlog, "A=1") == NULL && strstr(outlog, "B=2") == NULL, "state is not output");
+	outlog[0] = '\0';
+	ok(lifespan_stop_all(&ctx, &set, &err) == 0, "stop (%s)", jerr_msg(&err));
+	ok(strstr(outlog, "r|1|bye\n") != NULL && strstr(outlog, "r|2|bye2\n") != NULL,
+	   "what a run process writes as it stops, both streams");
+	ok(strstr(outlog, "(app)|2|app is shutting down, A=1\n") != NULL &&
+	   strstr(outlog, "not logged") == NULL, "a shutdown hook's stderr (not its stdout)");
+	ok(strstr(outlog, "(app)|2|app is shutting down") > strstr(outlog, "r|2|bye2"),
+	   "in stop order");
+	jerr_free(&err);
+	conf_free(c);
+}
+
 int
 main(void)
 {
@@ -338,6 +407,7 @@ main(void)
 	test_failures();
 	test_run();
 	test_hook_run();
+	test_output();
 	/* Again as on a kernel without pidfd_open: the same outcomes. */
 	printf("# without a pidfd\n");
 	lifespan_pidfd_disable(true);
@@ -345,6 +415,7 @@ main(void)
 	test_failures();
 	test_run();
 	test_hook_run();
+	test_output();
 	lifespan_pidfd_disable(false);
 	ok(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "no child left: no zombie");
 	rmdir(dir);
