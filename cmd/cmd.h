@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "exitcode.h"
@@ -53,6 +54,21 @@ struct store;
  * with *RC 78, 77, 73 or 75. */
 struct store *cmd_open_store(const struct cli *cli, const char *cmd, const struct conf *conf,
 			     char **dirp, int *rc);
+
+/* The store of CONF's state directory when its database exists and
+ * opens (nothing is created, nothing printed), else NULL; the directory
+ * into *DIRP when not NULL and the store opened.  For views that show
+ * what the store knows when there is something to know (routes, status). */
+struct store *cmd_peek_store(const struct conf *conf, char **dirp);
+
+/* A run's result for a table cell: STATUS, and for a failure its exit
+ * code or signal ("failed (3)", "failed (SIGKILL)"), into BUF. */
+const char *cmd_result(const char *status, bool has_exit, int code, int sig, char *buf,
+		       size_t size);
+
+/* S as a count for -n: digits only, at least 1; larger than int64 is
+ * "all".  0, or -1 (the caller says so and exits 65). */
+int cmd_parse_count(const char *s, int64_t *n);
 
 struct tz;
 /* MS (ms since the epoch) as ISO 8601 with TZ's offset into BUF

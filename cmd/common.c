@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "diag.h"
+#include "esc.h"
 #include "paths.h"
 #include "statedir.h"
 #include "store.h"
@@ -32,6 +34,24 @@ cmd_usage(const struct cli *cli, const char *name, int rc)
 	return rc;
 }
 
+/* A message to stderr with its control bytes escaped (ESC_MSG): messages
+ * echo arguments, and an argument must not write escape sequences to the
+ * terminal (`schedule $'t\e]0;x\a'`). */
+static void
+put_msg(const char *fmt, va_list ap)
+{
+	char *msg = NULL, *e;
+
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		fputs("(out of memory)", stderr);
+		return;
+	}
+	e = esc_str(msg, ESC_MSG);
+	fputs(e ? e : "(out of memory)", stderr);
+	free(e);
+	free(msg);
+}
+
 int
 cmd_usage_error(const struct cli *cli, const char *cmd, const char *fmt, ...)
 {
@@ -39,7 +59,7 @@ cmd_usage_error(const struct cli *cli, const char *cmd, const char *fmt, ...)
 
 	fprintf(stderr, "%s: %s: ", cli->prog, cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_msg(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s %s --help'.\n", cli->prog, cmd);
 	return JX_USAGE;
@@ -52,7 +72,7 @@ cmd_error(const struct cli *cli, const char *fmt, ...)
 
 	fprintf(stderr, "%s: ", cli->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_msg(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -364,4 +384,62 @@ cmd_ctl_status(const char *line, int other)
 			return map[i].status;
 	}
 	return other;
+}
+
+struct store *
+cmd_peek_store(const struct conf *conf, char **dirp)
+{
+	struct jerr err = JERR_INIT;
+	struct store *st = NULL;
+	char *dir = paths_state_dir(conf->state_dir, conf->path), *db = NULL;
+
+	if (dir && asprintf(&db, "%s/%s", dir, STORE_FILE) >= 0 && access(db, R_OK) == 0 &&
+	    store_open(dir, &st, &err) < 0)
+		st = NULL;
+	jerr_free(&err);
+	free(db);
+	if (st && dirp)
+		*dirp = dir;
+	else
+		free(dir);
+	return st;
+}
+
+const char *
+cmd_result(const char *status, bool has_exit, int code, int sig, char *buf, size_t size)
+{
+	const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL;
+
+	if (strcmp(status, "failed") != 0 && strcmp(status, "permanently-failed") != 0)
+		snprintf(buf, size, "%s", status);
+	else if (abbrev)
+		snprintf(buf, size, "%s (SIG%s)", status, abbrev);
+	else if (sig > 0)
+		snprintf(buf, size, "%s (signal %d)", status, sig);
+	else if (has_exit && code >= 0)
+		snprintf(buf, size, "%s (%d)", status, code);
+	else
+		snprintf(buf, size, "%s", status);
+	return buf;
+}
+
+/* N as a count: digits only, at least 1; larger than int64 is "all". */
+int
+cmd_parse_count(const char *s, int64_t *n)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (errno == ERANGE)
+		v = INT64_MAX;
+	if (v < 1)
+		return -1;
+	*n = v;
+	return 0;
 }

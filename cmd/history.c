@@ -20,6 +20,7 @@
 #include "route.h"
 #include "statedir.h"
 #include "store.h"
+#include "table.h"
 #include "timefmt.h"
 #include "tz.h"
 
@@ -100,33 +101,13 @@ json_run(const struct store_run *r, const struct tz *tz)
 	printf("}");
 }
 
-/* N as a count: digits only, at least 1; larger than int64 is "all". */
-static int
-parse_count(const char *s, int64_t *n)
-{
-	char *end;
-	long long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0')
-		return -1;
-	if (errno == ERANGE)
-		v = INT64_MAX;
-	if (v < 1)
-		return -1;
-	*n = v;
-	return 0;
-}
-
 int
 cmd_history(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_JSON = 256 };
+	enum { OPT_JSON = 256, OPT_FULL };
 	static const struct option longopts[] = {
 		{ "json",    no_argument,       NULL, OPT_JSON },
+		{ "full",    no_argument,       NULL, OPT_FULL },
 		{ "config",  required_argument, NULL, OPT_CONFIG },
 		{ "help",    no_argument,       NULL, OPT_HELP },
 		{ "version", no_argument,       NULL, OPT_VERSION },
@@ -138,7 +119,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	struct conf *conf;
 	struct store *st;
 	const struct tz *tz;
-	bool json = false, tty = isatty(STDOUT_FILENO);
+	bool json = false, full = false, tty = isatty(STDOUT_FILENO);
 	int64_t max = 20;
 	size_t n = 0;
 	int opt, rc;
@@ -147,6 +128,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		switch (opt) {
 		case 'n': count = optarg; break;
 		case OPT_JSON: json = true; break;
+		case OPT_FULL: full = true; break;
 		case OPT_CONFIG: break;
 		case OPT_HELP: return cmd_usage(cli, "history", JX_OK);
 		default: return JX_USAGE;
@@ -156,7 +138,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		route = argv[optind++];
 	if (optind < argc)
 		return cmd_usage_error(cli, "history", "unexpected argument '%s'", argv[optind]);
-	if (count && parse_count(count, &max) < 0) {
+	if (count && cmd_parse_count(count, &max) < 0) {
 		cmd_error(cli, "history: -n: '%s' is not a positive integer", count);
 		return JX_DATAERR;
 	}
@@ -186,27 +168,49 @@ cmd_history(struct cli *cli, int argc, char **argv)
 			}
 			printf(n ? "\n]\n" : "]\n");
 		} else {
-			if (tty)
-				printf("%-25s %-8s %-28s %-14s %-7s %-9s %s\n", "START", "DURATION",
-				       "ROUTE", "JOB", "ATTEMPT", "STATUS", "EXIT");
+			static const struct table_col cols[] = {
+				{ "START",    0, 0, 0 },
+				{ "DURATION", TC_RIGHT, 0, 0 },
+				{ "ROUTE",    0, 0, 1 },
+				{ "JOB",      0, 0, 2 },
+				{ "ATTEMPT",  TC_RIGHT, 0, 0 },
+				{ "STATUS",   0, 0, 0 },
+				{ "EXIT",     0, 0, 0 },
+			};
+			struct table tbl;
+
+			/* Widths from the rows, fitted to the terminal (table.h). */
+			table_init(&tbl, cols, sizeof cols / sizeof cols[0], stdout, tty, full);
 			for (size_t i = 0; i < n; i++) {
 				const struct store_run *r = &v[i];
-				const char *start = cmd_when(r->started_at, tz, b);
-				char code[32] = "-";
+				const char *start = tty ? table_time(r->started_at, tz, b, sizeof b)
+					: cmd_when(r->started_at, tz, b);
+				char code[32] = "-", att[24];
+				const char *cell[7];
 
 				if (signal_name(r->signal, sig, sizeof sig))
 					snprintf(code, sizeof code, "%s", sig);
 				else if (r->has_exit && r->exit_code >= 0)
 					snprintf(code, sizeof code, "%d", r->exit_code);
-				printf(tty ? "%-25s %-8s %-28s %-14s %-7ld %-9s %s\n"
-				       : "%s\t%s\t%s\t%s\t%ld\t%s\t%s\n",
-				       start ? start : "-",
-				       human_duration(run_duration(r), d, sizeof d),
-				       r->route, r->job_id, r->attempt, r->status, code);
+				snprintf(att, sizeof att, "%ld", r->attempt);
+				cell[0] = start;
+				cell[1] = human_duration(run_duration(r), d, sizeof d);
+				cell[2] = r->route;
+				cell[3] = r->job_id;
+				cell[4] = att;
+				cell[5] = r->status;
+				cell[6] = code;
+				(void)table_row(&tbl, cell);
+			}
+			if (table_end(&tbl) < 0) {
+				cmd_error(cli, "history: out of memory");
+				rc = JX_SOFTWARE;
+				goto free;
 			}
 		}
 		rc = cmd_output_done(cli, "history");
 	}
+free:
 	store_history_free(v, n);
 	store_close(st);
 out:

@@ -12,6 +12,7 @@
 #include "jerr.h"
 #include "json.h"
 #include "paths.h"
+#include "table.h"
 #include "route.h"
 #include "store.h"
 #include "strv.h"
@@ -20,7 +21,7 @@
 #include "words.h"
 
 struct routes_opts {
-	bool tree, all, json;
+	bool tree, all, json, full;
 };
 
 /* The command as the user wrote it: the string form as is, the list form
@@ -118,73 +119,101 @@ next_run(const struct route *r, int64_t now)
 
 /* ----- table ----- */
 
-enum { COL_NAME, COL_CRON, COL_NEXT, COL_CMD, COL_SOURCE, COL_STATE, NCOLS };
-
-static const char *const headers[NCOLS] = {
-	"ROUTE", "SCHEDULE", "NEXT RUN", "COMMAND", "SOURCE", "STATE",
-};
-
-static void
-print_row(const char *const *cell, const size_t *width, int ncols, bool aligned)
+/* The last ended run of route NAME in ST (NULL: no store): 1 with *RUN
+ * set (free with store_history_free(RUN, 1)), else 0. */
+static int
+last_run(struct store *st, const char *name, struct store_run **run)
 {
-	for (int c = 0; c < ncols; c++) {
-		if (c + 1 == ncols)
-			printf("%s\n", cell[c]);
-		else if (aligned)
-			printf("%-*s  ", (int)width[c], cell[c]);
-		else
-			printf("%s\t", cell[c]);
+	size_t n = 0;
+
+	*run = NULL;
+	if (st == NULL || store_history(st, name, 1, run, &n, NULL) < 0 || n == 0) {
+		store_history_free(*run, n);
+		*run = NULL;
+		return 0;
 	}
+	return 1;
 }
+
+enum { COL_NAME, COL_CRON, COL_NEXT, COL_LEFT, COL_LAST, COL_PASSED, COL_RESULT, COL_CMD,
+       COL_SOURCE, COL_STATE, NCOLS };
+
+/* Piped, the fields are those of before (ROUTE SCHEDULE NEXT COMMAND
+ * SOURCE [STATE], times in ISO 8601): LEFT, LAST, PASSED and RESULT are
+ * for people (--json has last_run and last_status). */
+static const struct table_col columns[NCOLS] = {
+	[COL_NAME]   = { "ROUTE",    0, 0, 4 },
+	[COL_CRON]   = { "SCHEDULE", 0, 0, 3 },
+	[COL_NEXT]   = { "NEXT",     0, 3, 0 },
+	[COL_LEFT]   = { "LEFT",     TC_TTY | TC_RIGHT, 0, 0 },
+	[COL_LAST]   = { "LAST",     TC_TTY, 2, 0 },
+	[COL_PASSED] = { "PASSED",   TC_TTY | TC_RIGHT, 0, 0 },
+	[COL_RESULT] = { "RESULT",   TC_TTY, 0, 0 },
+	[COL_CMD]    = { "COMMAND",  0, 0, 1 },
+	[COL_SOURCE] = { "SOURCE",   0, 1, 2 },
+	[COL_STATE]  = { "STATE",    0, 0, 0 },
+};
 
 static int
 print_table(const struct conf *conf, const struct routes_opts *o)
 {
 	const struct route_table *tb = &conf->routes;
 	size_t n = o->all ? tb->n : tb->nattached;
-	size_t width[NCOLS];
-	char *(*cells)[NCOLS] = calloc(n ? n : 1, sizeof *cells);
 	bool tty = isatty(STDOUT_FILENO);
-	int ncols = o->all ? NCOLS : NCOLS - 1;
-	int64_t now = timefmt_now();
+	int64_t now_ms = timefmt_now_ms(), now = now_ms / 1000;
+	const struct tz *apptz = tz_get(conf->timezone, NULL);
+	struct store *st = cmd_peek_store(conf, NULL);
+	struct table tbl;
 	int rc = JX_OK;
 
-	if (cells == NULL)
-		return JX_SOFTWARE;
-	for (int c = 0; c < NCOLS; c++)
-		width[c] = strlen(headers[c]);
-	for (size_t i = 0; i < n; i++) {
+	/* On a terminal, aligned columns under a header, fitted to its
+	 * width; piped, one record a line with tab-separated fields and no
+	 * header, so that schedules and commands with spaces stay one field
+	 * each. */
+	table_init(&tbl, columns, o->all ? NCOLS : NCOLS - 1, stdout, tty, o->full);
+	for (size_t i = 0; i < n && rc == JX_OK; i++) {
 		const struct route *r = &tb->v[i];
+		char *next = next_run(r, now), *cmd = command_text(r->task);
+		char *src = source_text(r->task);
+		char nb[TIMEFMT_BUFSZ], left[32], lb[TIMEFMT_BUFSZ], passed[40], res[64];
+		const char *cell[NCOLS] = { NULL };
+		struct store_run *lr = NULL;
+		const char *why;
+		int64_t t;
 
-		cells[i][COL_NAME] = strdup(r->name);
-		cells[i][COL_CRON] = strdup(r->task->cron ? r->task->cron : "-");
-		cells[i][COL_NEXT] = next_run(r, now);
-		if (cells[i][COL_NEXT] == NULL)
-			cells[i][COL_NEXT] = strdup("-");
-		cells[i][COL_CMD] = command_text(r->task);
-		cells[i][COL_SOURCE] = source_text(r->task);
-		cells[i][COL_STATE] = strdup(r->attached ? "attached" : "detached");
-		for (int c = 0; c < NCOLS; c++) {
-			if (cells[i][c] == NULL) {
-				rc = JX_SOFTWARE;
-				goto out;
-			}
-			if (strlen(cells[i][c]) > width[c])
-				width[c] = strlen(cells[i][c]);
+		cell[COL_NAME] = r->name;
+		cell[COL_CRON] = r->task->cron;
+		cell[COL_NEXT] = next;
+		cell[COL_CMD] = cmd;
+		cell[COL_SOURCE] = src;
+		cell[COL_STATE] = r->attached ? "attached" : "detached";
+		/* next_run()'s ISO time (with its offset) read back: the
+		 * table shows every time in the app's zone. */
+		if (next && tty && timefmt_parse(next, apptz, now, &t, &why) == 0) {
+			cell[COL_NEXT] = table_time(t * 1000, apptz, nb, sizeof nb);
+			cell[COL_LEFT] = table_span(t * 1000 - now_ms, left, sizeof left);
 		}
+		if (tty && last_run(st, r->name, &lr)) {
+			cell[COL_LAST] = table_time(lr->started_at, apptz, lb, sizeof lb);
+			snprintf(passed, sizeof passed, "%s ago",
+				 table_span(now_ms - lr->started_at, left, sizeof left));
+			cell[COL_PASSED] = passed;
+			cell[COL_RESULT] = cmd_result(lr->status, lr->has_exit, lr->exit_code,
+						      lr->signal, res, sizeof res);
+			if (cell[COL_NEXT] == NULL || cell[COL_LEFT] == NULL)
+				cell[COL_LEFT] = NULL;
+		}
+		if (cmd == NULL || src == NULL || table_row(&tbl, cell) < 0)
+			rc = JX_SOFTWARE;
+		if (lr)
+			store_history_free(lr, 1);
+		free(next);
+		free(cmd);
+		free(src);
 	}
-	/* On a terminal, aligned columns under a header; piped, one record a
-	 * line with tab-separated fields and no header, so that schedules and
-	 * commands with spaces stay one field each. */
-	if (tty)
-		print_row(headers, width, ncols, true);
-	for (size_t i = 0; i < n; i++)
-		print_row((const char *const *)cells[i], width, ncols, tty);
-out:
-	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < NCOLS; c++)
-			free(cells[i][c]);
-	free(cells);
+	if (table_end(&tbl) < 0)
+		rc = JX_SOFTWARE;
+	store_close(st);
 	return rc;
 }
 
@@ -347,11 +376,12 @@ print_tree(const struct conf *conf, const struct routes_opts *o)
 int
 cmd_routes(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_TREE = 256, OPT_ALL, OPT_JSON };
+	enum { OPT_TREE = 256, OPT_ALL, OPT_JSON, OPT_FULL };
 	static const struct option longopts[] = {
 		{ "tree",   no_argument,       NULL, OPT_TREE },
 		{ "all",    no_argument,       NULL, OPT_ALL },
 		{ "json",   no_argument,       NULL, OPT_JSON },
+		{ "full",   no_argument,       NULL, OPT_FULL },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "help",   no_argument,       NULL, OPT_HELP },
 		{ "version", no_argument,      NULL, OPT_VERSION },
@@ -371,6 +401,9 @@ cmd_routes(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_JSON:
 			o.json = true;
+			break;
+		case OPT_FULL:
+			o.full = true;
 			break;
 		case OPT_CONFIG:
 			break;

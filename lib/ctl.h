@@ -14,12 +14,23 @@
  * the client refuses such a word with EINVAL, the server answers such a
  * line `err usage ...`.  The server does not know the verbs: it hands
  * VERB and ARGs to its caller, which gives them their meaning (`wake`,
- * `wait ID...`, `cancel ID [kill]`, `reload`, ...).
+ * `wait ID...`, `cancel ID [kill]`, `reload`, `status`, ...).  A verb a
+ * supervisor does not know is answered `err usage unknown request ...`:
+ * a newer client falls back to what it can do without it.
  *
  *   reply:     ok [TEXT]\n
  *              err CODE TEXT\n
  *              done ID\n        (`wait` only: zero or more, one as each job
  *                                ends, then `ok\n` once all have ended)
+ *              run ID ROUTE PID STARTED_MS\n
+ *                               (`status` only: one a running job, ID the
+ *                                route's name for a cron task of the
+ *                                config, then `ok pid=PID started=MS
+ *                                queued=N config=PATH\n`: the supervisor's
+ *                                pid and start (ms since the epoch), the
+ *                                runs waiting for a slot or a retry, its
+ *                                config; PATH last, as it may hold spaces;
+ *                                more key=value words may come before it)
  *
  * CODE is one small word: `version`, `usage`, `permission`, `unknown-job`,
  * `config`, `busy`, ...; TEXT is for people.  A client sends its request

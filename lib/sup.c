@@ -202,6 +202,7 @@ struct sup {
 	unsigned sync_mark;
 	struct notify nt;	/* systemd: watchdog and STATUS= */
 	int status;
+	int64_t started_ms;	/* when this supervisor started, for `status` */
 };
 
 /* A run of a config cron task, for the history: written with the turn's
@@ -3153,6 +3154,28 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 	(void)ctl_send(c, "err not-running job '%s' is not running", id);
 }
 
+/* `status`: one line "run ID ROUTE PID STARTED_MS" a live run of a job
+ * (ID is the route's name for a config cron task), then "ok pid=PID
+ * started=MS queued=N config=PATH" (PATH last: it may hold spaces).
+ * QUEUED counts the runs waiting: queued fires, retries, slots. */
+static void
+ctl_status(struct sup *s, struct ctl_conn *c)
+{
+	size_t queued = s->npend;
+
+	for (struct run *r = s->runs; r; r = r->next)
+		if (!r->handler)
+			(void)ctl_send(c, "run %s %s %ld %lld",
+				       r->job ? r->job->id : r->rs->route->name, r->rs->route->name,
+				       (long)r->pid, (long long)r->start_ms);
+	for (struct pend *p = s->slot_head; p; p = p->next)
+		queued++;
+	for (struct track *t = s->tracks; t; t = t->next)
+		queued += t->nq;
+	(void)ctl_send(c, "ok pid=%ld started=%lld queued=%zu config=%s", (long)getpid(),
+		       (long long)s->started_ms, queued, s->cur->conf->path);
+}
+
 static int
 on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *arg)
 {
@@ -3178,6 +3201,8 @@ on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *ar
 			ctl_cancel(s, c, argv[0]);
 		else
 			(void)ctl_send(c, "err usage cancel ID kill");
+	} else if (strcmp(verb, "status") == 0 && argc == 0) {
+		ctl_status(s, c);
 	} else if (strcmp(verb, "reload") == 0 && argc == 0) {
 		if (s->stopping)
 			(void)ctl_send(c, "err busy the supervisor is stopping");
@@ -3405,6 +3430,7 @@ sup_run(struct conf *conf)
 	timer_init(&s.store_due, TK_STORE);
 	s.hist_tail = &s.hist;
 	s.ops_tail = &s.ops;
+	s.started_ms = timefmt_now_ms();
 	if ((s.state_dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
 		log_error("start", NULL, "cannot tell where the state directory is: "
 			  "set state-dir in the config");
