@@ -1667,6 +1667,99 @@ job_done(const struct store_job *j)
 	return strcmp(j->status, "scheduled") != 0 && strcmp(j->status, "running") != 0;
 }
 
+/* `wait` on a terminal: one status line on stderr, redrawn each second,
+ * saying what is waited for and for how long; nothing when stderr is not
+ * a terminal. */
+struct wait_line {
+	bool on;		/* stderr is a terminal */
+	bool drawn;		/* a line is on the screen */
+	int64_t since;		/* monotonic ms */
+	char *what;		/* "job ID (ROUTE, STATUS)" or "N jobs: ID, ID, ..." */
+};
+
+static void
+wait_line_clear(struct wait_line *w)
+{
+	if (w->drawn)
+		fputs("\r\033[K", stderr);
+	w->drawn = false;
+}
+
+static void
+wait_line_draw(struct wait_line *w)
+{
+	char span[32], *line = NULL, *cut = NULL;
+	size_t cols;
+
+	if (!w->on || w->what == NULL)
+		return;
+	if (asprintf(&line, "waiting %s for %s", table_span(timefmt_mono_ms() - w->since, span,
+							      sizeof span), w->what) < 0)
+		return;
+	/* One line, or the next redraw would leave the rest behind. */
+	cols = table_term_width(STDERR_FILENO);
+	cut = esc_cut(line, cols > 1 ? cols - 1 : 1);
+	fprintf(stderr, "\r\033[K%s", cut ? cut : line);
+	fflush(stderr);
+	w->drawn = true;
+	free(cut);
+	free(line);
+}
+
+/* What the line says: the one job with its route and status, or the
+ * count and ids of several; escaped. */
+static void
+wait_line_set(struct wait_line *w, char **pending, const struct store_job *one)
+{
+	char *what = NULL, *e;
+
+	if (!w->on)
+		return;
+	if (strv_len(pending) == 1 && one) {
+		if (asprintf(&what, "job %s (%s, %s)", one->id, one->route, one->status) < 0)
+			what = NULL;
+	} else if (strv_len(pending) == 1) {
+		if (asprintf(&what, "job %s", pending[0]) < 0)
+			what = NULL;
+	} else {
+		char *ids = NULL;
+
+		for (size_t i = 0; pending[i]; i++) {
+			char *n = NULL;
+
+			if (asprintf(&n, "%s%s%s", ids ? ids : "", ids ? ", " : "", pending[i]) < 0) {
+				free(ids);
+				return;
+			}
+			free(ids);
+			ids = n;
+		}
+		if (asprintf(&what, "%zu jobs: %s", strv_len(pending), ids ? ids : "") < 0)
+			what = NULL;
+		free(ids);
+	}
+	e = what ? esc_str(what, ESC_TERM) : NULL;
+	free(what);
+	if (e) {
+		free(w->what);
+		w->what = e;
+	}
+}
+
+/* Drop ID from PENDING (a `done ID` line). */
+static void
+pending_drop(char **pending, const char *id)
+{
+	for (size_t i = 0; pending && pending[i]; i++)
+		if (strcmp(pending[i], id) == 0) {
+			free(pending[i]);
+			do
+				pending[i] = pending[i + 1];
+			while (pending[i++] != NULL);
+			return;
+		}
+}
+
 int
 cmd_wait(struct cli *cli, int argc, char **argv)
 {
@@ -1684,6 +1777,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	char *dir = NULL;
 	const char *why;
 	int64_t timeout = -1, deadline;
+	struct wait_line wl = { .on = isatty(STDERR_FILENO) };
 	int opt, rc;
 
 	while ((opt = cmd_getopt(cli, "wait", argc, argv, "c:h", longopts)) != -1) {
@@ -1706,13 +1800,16 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	if ((st = cmd_open_store(cli, "wait", conf, &dir, &rc)) == NULL)
 		goto out;
 	deadline = timeout < 0 ? -1 : timefmt_mono_ms() + timeout;
+	wl.since = timefmt_mono_ms();
 	/* Each job must exist; then ask the supervisor to tell us as they
 	 * end, and read the store for how.  A supervisor that goes away (a
 	 * restart) is asked again; none at all cannot end anything. */
 	for (;;) {
 		char **pending = NULL, *line = NULL;
+		struct store_job last = { 0 };
 		struct ctl_client *cl;
 		int crc, got = 0;
+		bool have_last = false;
 
 		for (int i = optind; i < argc; i++) {
 			struct store_job j;
@@ -1725,6 +1822,8 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 					cmd_error(cli, "wait: no job '%s'", argv[i]);
 				rc = found < 0 ? JX_TEMPFAIL : JX_NOINPUT;
 				strv_free(pending);
+				if (have_last)
+					store_job_free(&last);
 				goto close;
 			}
 			if (job_done(&j))
@@ -1732,13 +1831,25 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 			else if (strv_push(&pending, argv[i]) < 0) {
 				store_job_free(&j);
 				rc = JX_SOFTWARE;
+				if (have_last)
+					store_job_free(&last);
 				goto close;
+			} else {
+				if (have_last)
+					store_job_free(&last);
+				last = j;	/* for the status line */
+				have_last = true;
+				continue;
 			}
 			store_job_free(&j);
 		}
 		if (pending == NULL)
 			break;	/* rc: the last job's */
+		wait_line_set(&wl, pending, have_last ? &last : NULL);
+		if (have_last)
+			store_job_free(&last);
 		if ((cl = cmd_sup_connect(cli, "wait", conf, dir, &crc)) == NULL) {
+			wait_line_clear(&wl);
 			if (crc == JX_OK)
 				cmd_error(cli, "wait: job '%s' is not done and no supervisor is "
 					  "running (start one: jobify run)", pending[0]);
@@ -1747,35 +1858,48 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 			goto close;
 		}
 		if (ctl_request(cl, "wait", (int)strv_len(pending), pending, &err) < 0) {
+			wait_line_clear(&wl);
 			cmd_error(cli, "wait: %s", jerr_msg(&err));
 			rc = JX_UNAVAILABLE;
 			ctl_client_close(cl);
 			strv_free(pending);
 			goto close;
 		}
-		strv_free(pending);
 		for (;;) {
 			int left = -1;
+			int64_t now = timefmt_mono_ms();
 
+			wait_line_draw(&wl);
 			if (deadline >= 0) {
-				left = (int)(deadline - timefmt_mono_ms());
+				left = (int)(deadline - now);
 				if (left < 0)
 					left = 0;
 			}
+			/* On a terminal, back each second to redraw the line. */
+			if (wl.on && (left < 0 || left > 1000 - (int)((now - wl.since) % 1000)))
+				left = 1000 - (int)((now - wl.since) % 1000);
 			free(line);
 			line = NULL;
 			got = ctl_reply(cl, left, &line, NULL);
+			if (got == 0 && wl.on && (deadline < 0 || timefmt_mono_ms() < deadline))
+				continue;	/* a second passed: redraw */
 			if (got != 1 || strncmp(line, "done ", 5) != 0)
 				break;
+			pending_drop(pending, line + 5);
+			if (pending[0])
+				wait_line_set(&wl, pending, NULL);
 		}
+		strv_free(pending);
 		ctl_client_close(cl);
 		if (got == 0) {
 			free(line);
+			wait_line_clear(&wl);
 			cmd_error(cli, "wait: not all ended within the --timeout");
 			rc = JX_TEMPFAIL;
 			goto close;
 		}
 		if (got == 1 && strncmp(line, "err ", 4) == 0) {
+			wait_line_clear(&wl);
 			cmd_error(cli, "wait: the supervisor: %s", line + 4);
 			rc = cmd_ctl_status(line, JX_UNAVAILABLE);
 			free(line);
@@ -1785,6 +1909,8 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		/* "ok", or the supervisor went away: read the store again. */
 	}
 close:
+	wait_line_clear(&wl);
+	free(wl.what);
 	store_close(st);
 out:
 	free(dir);
