@@ -50,6 +50,7 @@
 #include "conf.h"
 #include "confscan.h"
 #include "duration.h"
+#include "mail.h"
 #include "paths.h"
 #include "route.h"
 #include "strv.h"
@@ -413,6 +414,9 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	} else if (strcmp(n, "overlap") == 0) {
 		if (ENUM_LOOKUP(overlap_names, value) < 0)
 			value_error(cfg, "overlap: '%s': expected skip, queue or parallel", value);
+	} else if (strcmp(n, "mail-to") == 0) {
+		if (mail_check(value, &why) < 0)
+			value_error(cfg, "mail-to: '%s': %s", value, why);
 	} else if (strcmp(n, "output") == 0) {
 		if (ENUM_LOOKUP(output_names, value) < 0)
 			value_error(cfg, "output: '%s': expected log, inherit or null", value);
@@ -564,6 +568,7 @@ static cfg_opt_t task_opts[] = {
 	CFG_STR_CB("on-failure",     NULL, CFGF_NONE, str_cb),
 	CFG_STR_CB("on-timeout",     NULL, CFGF_NONE, str_cb),
 	CFG_STR_CB("output",         "log", CFGF_NONE, str_cb),
+	CFG_STR_CB("mail-to",        NULL, CFGF_NONE, str_cb),
 	CFG_END()
 };
 
@@ -577,6 +582,7 @@ static cfg_opt_t task_opts[] = {
 	CFG_STR_CB("on-failure",            NULL, CFGF_NONE, str_cb), \
 	CFG_STR_CB("on-timeout",            NULL, CFGF_NONE, str_cb), \
 	CFG_STR_CB("route-class",           NULL, CFGF_NONE, str_cb), \
+	CFG_STR_CB("mail-to",               NULL, CFGF_NONE, str_cb), \
 	CFG_STR_LIST_CB("include-router",   NULL, CFGF_NONE, str_cb), \
 	CFG_SEC("task",                     task_opts, SECTION_FLAGS), \
 	CFG_FUNC("include",                 include_fn)
@@ -957,6 +963,7 @@ task_free(struct task *t)
 	strv_free(t->middleware);
 	free(t->on_failure);
 	free(t->on_timeout);
+	free(t->mail_to);
 	free(t);
 }
 
@@ -1066,6 +1073,7 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 	t->middleware = dup_list(sec, "middleware");
 	t->on_failure = dup_opt(sec, "on-failure");
 	t->on_timeout = dup_opt(sec, "on-timeout");
+	t->mail_to = dup_opt(sec, "mail-to");
 	v = ENUM_LOOKUP(output_names, cfg_getstr(sec, "output"));
 	t->output = v < 0 ? OUTPUT_LOG : (enum output_mode)v;
 	if (t->env == NULL || t->middleware == NULL)
@@ -1092,6 +1100,7 @@ router_free(struct router *r)
 	free(r->on_failure);
 	free(r->on_timeout);
 	free(r->route_class);
+	free(r->mail_to);
 	strv_free(r->include_router);
 	free(r->include_loc);
 	for (size_t i = 0; i < r->ntasks; i++)
@@ -1162,6 +1171,7 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 	r->on_failure = dup_opt(sec, "on-failure");
 	r->on_timeout = dup_opt(sec, "on-timeout");
 	r->route_class = dup_opt(sec, "route-class");
+	r->mail_to = dup_opt(sec, "mail-to");
 
 	n = cfg_size(sec, "include-router");
 	if ((r->include_loc = calloc(n + 1, sizeof *r->include_loc)) == NULL)

@@ -95,6 +95,7 @@ struct task {
 	char *user, *group;
 	char **middleware;
 	char *on_failure, *on_timeout;
+	char *mail_to;		/* NULL: inherit; "": no mail */
 	enum output_mode output;
 
 	size_t route;		/* its index in conf->routes, set by route.c */
@@ -113,6 +114,7 @@ struct router {
 	char **middleware, **outer_middleware;
 	char *on_failure, *on_timeout;
 	char *route_class;	/* NULL: inherit (from the app) */
+	char *mail_to;		/* NULL: inherit; "": no mail */
 
 	char **include_router;	/* ids to attach here */
 	struct srcloc *include_loc; /* where each was named */

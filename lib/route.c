@@ -118,6 +118,13 @@ route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached
 		rt->on_timeout_file = c->app->loc.file;
 	}
 
+	/* mail-to: the nearest, as on-failure ("" turns it off below). */
+	rt->mail_to = t->mail_to;
+	for (size_t i = n; rt->mail_to == NULL && i-- > 0;)
+		rt->mail_to = path[i]->mail_to;
+	if (rt->mail_to == NULL)
+		rt->mail_to = c->app->mail_to;
+
 	/* route-class: the declaring router's, else the app's, else exec. */
 	rt->route_class = t->router->route_class ? t->router->route_class :
 			  c->app->route_class ? c->app->route_class : "exec";

@@ -30,6 +30,7 @@ struct route {
 	const char *on_failure_file; /* the file declaring each: relative */
 	const char *on_timeout_file; /* command paths resolve against it */
 	const char *route_class; /* "exec", "shell" or a handler command */
+	const char *mail_to;	/* nearest of task, routers, app; NULL or "": none */
 	const char *timezone;	/* task's, else app's, else NULL (system) */
 };
 

@@ -28,6 +28,7 @@
 #include "jlog.h"
 #include "jobenv.h"
 #include "lifespan.h"
+#include "mail.h"
 #include "notify.h"
 #include "outlog.h"
 #include "paths.h"
@@ -203,6 +204,14 @@ struct sup {
 	struct notify nt;	/* systemd: watchdog and STATUS= */
 	int status;
 	int64_t started_ms;	/* when this supervisor started, for `status` */
+	struct mailer *mailers;	/* sendmail processes of mail-to, to reap */
+};
+
+/* A sendmail of mail-to (mail.h) on its way. */
+struct mailer {
+	struct mailer *next;
+	pid_t pid;
+	char *route;
 };
 
 /* A run of a config cron task, for the history: written with the turn's
@@ -1091,6 +1100,95 @@ env_putf(char ***envp, const char *fmt, ...)
 
 /* The failure handler of job JOB, which ended with STATUS ("failed" or
  * "timeout"), its exit CODE (-1: none) and SIG (0: none). */
+static const char *signame(int sig);
+
+/* mail-to: job R failed for good with STATUS (CODE, or signal SIG): its
+ * status and the tail of its log go to the route's addresses through
+ * sendmail, or a log line says why not. */
+static void
+mail_failure(struct sup *s, const struct run *r, const char *status, int code, int sig)
+{
+	const struct route *route = r->rs->route;
+	struct jerr err = JERR_INIT;
+	struct jlog_line l;
+	struct mailer *m = NULL;
+	char host[256] = "?", when[TIMEFMT_BUFSZ], what[64], *subject = NULL, *body = NULL;
+	char *tail = NULL;
+	pid_t pid;
+
+	if (route->mail_to == NULL || *route->mail_to == '\0')
+		return;
+	(void)gethostname(host, sizeof host - 1);
+	if (sig)
+		snprintf(what, sizeof what, "%s, signal %s", status, signame(sig));
+	else
+		snprintf(what, sizeof what, "%s, exit code %d", status, code);
+	if (r->log_path && mail_tail(r->log_path, &tail, &err) < 0) {
+		tail = NULL;
+		jerr_free(&err);
+	}
+	timefmt_iso_ms(r->start_ms, r->rs->tz, when, sizeof when);
+	if (asprintf(&subject, "jobify: %s %s on %s", route->name, status, host) < 0)
+		subject = NULL;
+	if (asprintf(&body, "route:    %s\njob:      %s\nstatus:   %s\nattempt:  %u\n"
+		     "started:  %s\nhost:     %s\nlog:      %s\n\n%s%s", route->name,
+		     r->job ? r->job->id : route->name, what, r->attempt, when, host,
+		     r->log_path ? r->log_path : "(none: output is not logged)",
+		     tail ? "The end of its log:\n\n" : "", tail ? tail : "") < 0)
+		body = NULL;
+	if (subject == NULL || body == NULL || (m = calloc(1, sizeof *m)) == NULL ||
+	    (m->route = strdup(route->name)) == NULL) {
+		jerr_set(&err, "out of memory");
+	} else if (mail_send(mail_sendmail(), route->mail_to, subject, body, &pid, &err) == 0) {
+		m->pid = pid;
+		m->next = s->mailers;
+		s->mailers = m;
+		m = NULL;
+		jlog_begin(&l, JLOG_INFO, "mail");
+		jlog_str(&l, "route", route->name);
+		jlog_str(&l, "to", route->mail_to);
+		jlog_int(&l, "pid", pid);
+		jlog_end(&l);
+	}
+	if (err.set) {
+		jlog_begin(&l, JLOG_WARN, "mail-failed");
+		jlog_str(&l, "route", route->name);
+		jlog_str(&l, "to", route->mail_to);
+		jlog_str(&l, "error", jerr_msg(&err));
+		jlog_end(&l);
+	}
+	if (m)
+		free(m->route);
+	free(m);
+	free(tail);
+	free(subject);
+	free(body);
+	jerr_free(&err);
+}
+
+/* Whether PID was a sendmail of mail-to: then it is logged and forgotten. */
+static bool
+mail_reaped(struct sup *s, pid_t pid, int status)
+{
+	for (struct mailer **pp = &s->mailers, *m; (m = *pp) != NULL; pp = &m->next) {
+		struct jlog_line l;
+		int code = spawn_status_code(status);
+
+		if (m->pid != pid)
+			continue;
+		*pp = m->next;
+		jlog_begin(&l, code == 0 ? JLOG_INFO : JLOG_WARN, code == 0 ? "mail-sent" : "mail-failed");
+		jlog_str(&l, "route", m->route);
+		jlog_int(&l, "pid", pid);
+		jlog_int(&l, "exit_code", code);
+		jlog_end(&l);
+		free(m->route);
+		free(m);
+		return true;
+	}
+	return false;
+}
+
 static void
 start_handler(struct sup *s, struct run *job, const char *status, int code, int sig)
 {
@@ -1101,6 +1199,7 @@ start_handler(struct sup *s, struct run *job, const char *status, int code, int 
 	struct run *r;
 	char *abs;
 
+	mail_failure(s, job, status, code, sig);
 	if (strcmp(status, "timeout") == 0 && route->on_timeout) {
 		cmd = route->on_timeout;
 		file = route->on_timeout_file;
@@ -2633,6 +2732,8 @@ reap(struct sup *s)
 
 		if (r) {
 			run_finish(s, r, status, 0);
+		} else if (mail_reaped(s, pid, status)) {
+			continue;
 		} else if ((lr = lifespan_set_exited(&s->ls, pid)) != NULL) {
 			struct jlog_line l;
 
@@ -3388,6 +3489,14 @@ sup_free(struct sup *s)
 		free(t);
 	}
 	free(s->track_tab);
+	while (s->mailers) {
+		/* Not waited for: sendmail goes on alone, init reaps it. */
+		struct mailer *m = s->mailers;
+
+		s->mailers = m->next;
+		free(m->route);
+		free(m);
+	}
 	ctl_close(s);
 	theap_free(&s->real);
 	theap_free(&s->mono);
