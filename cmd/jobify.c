@@ -16,11 +16,15 @@ const struct command commands[] = {
 	  "Validate the config. Errors exit 78; warnings (detached routers, ...)\n"
 	  "are printed and exit 0.\n" },
 	{ "routes", cmd_routes, "list the routes (tasks and their schedules)",
-	  "routes [--tree] [--all] [--json] [-c FILE]\n"
+	  "routes [--tree] [--all] [--full] [--json] [-c FILE]\n"
 	  "List every attached route: name, schedule, next run, command and the\n"
-	  "file:line that declares it.\n"
+	  "file:line that declares it.  On a terminal also LEFT (to the next run),\n"
+	  "LAST, PASSED and RESULT (its last run, from the store), widths from the\n"
+	  "rows and fitted to the terminal; piped, tab-separated fields with \\t,\n"
+	  "\\n and \\\\ escaped, one route a line.\n"
 	  "  --tree   draw the router hierarchy\n"
 	  "  --all    include the tasks of detached routers, marked as such\n"
+	  "  --full   on a terminal, cut nothing and leave no column out\n"
 	  "  --json   one JSON array, as described in jobify(1)\n" },
 	{ "next",   cmd_next,   "print the next fire times of a cron expression or route",
 	  "next EXPR|ROUTE [-n N] [--tz ZONE] [--from TIME] [--json] [-c FILE]\n"
@@ -63,19 +67,29 @@ const struct command commands[] = {
 	  "               all are written in one transaction, or none on any error,\n"
 	  "               and their ids printed one a line\n" },
 	{ "jobs",   cmd_jobs,   "list scheduled and running jobs",
-	  "jobs [--all] [--route R] [--status S] [--json] [-c FILE]\n"
-	  "List the jobs of the store that are scheduled or running.\n"
+	  "jobs [--all] [--route R] [--status S] [-n N] [--full] [--json] [-c FILE]\n"
+	  "List the jobs of the store that are scheduled or running, in id order.\n"
+	  "On a terminal with LEFT (to the run), LAST (the latest attempt's start),\n"
+	  "PASSED and RESULT, fitted to the terminal; piped, tab-separated fields\n"
+	  "ID ROUTE STATUS TRIGGER RUN_AT EXIT.\n"
 	  "  --all        ended ones too\n"
 	  "  --route R    only R's;  --status S  only those with status S\n"
+	  "  -n N         at most N jobs (a positive integer; else exit 65)\n"
+	  "  --full       on a terminal, cut nothing and leave no column out\n"
 	  "  --json       one JSON array, as described in jobify(1)\n" },
-	{ "status", cmd_status, "show one job",
-	  "status ID [--json] [-c FILE]\n"
-	  "Show job ID: status, trigger, times, attempts, exit code, log.\n" },
+	{ "status", cmd_status, "the supervisor at a glance, or one job",
+	  "status [ID] [--full] [--json] [-c FILE]\n"
+	  "Without ID: the supervisor (pid, uptime), the config, the store, the\n"
+	  "running jobs and for how long, the queued ones, the next 5 fires and\n"
+	  "the last failures; exit 0 when a supervisor answers, 69 when none runs\n"
+	  "(what the store knows is printed all the same).\n"
+	  "With ID: job ID's status, trigger, times, attempts, exit code, log.\n" },
 	{ "wait",   cmd_wait,   "wait for jobs to end",
 	  "wait ID... [--timeout DUR] [-c FILE]\n"
 	  "Block until the jobs end; exit with the status of the last one (its exit\n"
 	  "code, 124 for a timeout, 1 when cancelled or lost).  69 when no\n"
-	  "supervisor runs, 75 when --timeout passes first.\n" },
+	  "supervisor runs, 75 when --timeout passes first.  On a terminal, a\n"
+	  "status line on stderr says what it waits for and for how long.\n" },
 	{ "cancel", cmd_cancel, "cancel scheduled jobs, or stop running ones",
 	  "cancel [--kill] ID... [-c FILE]\n"
 	  "Cancel scheduled jobs (a cron job: all its next runs).  An ended job, a\n"
@@ -84,11 +98,12 @@ const struct command commands[] = {
 	  "           after its kill-grace; it ends cancelled, without retry or\n"
 	  "           failure handler (69 when no supervisor runs)\n" },
 	{ "history", cmd_history, "list past runs of jobs",
-	  "history [ROUTE] [-n N] [--json] [-c FILE]\n"
+	  "history [ROUTE] [-n N] [--full] [--json] [-c FILE]\n"
 	  "List the ended attempts of jobs, newest first: start, duration, route,\n"
 	  "job, attempt, status, exit code (or the signal that killed it).\n"
 	  "  ROUTE    only its runs (66 when neither the config nor the history has it)\n"
 	  "  -n N     at most N runs (a positive integer, default 20; else exit 65)\n"
+	  "  --full   on a terminal, cut nothing\n"
 	  "  --json   one JSON array, as described in jobify(1)\n" },
 	{ "logs",   cmd_logs,   "print a job's captured output",
 	  "logs ID [-f] [-c FILE]\n"
