@@ -183,8 +183,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 			table_init(&tbl, cols, sizeof cols / sizeof cols[0], stdout, tty, full);
 			for (size_t i = 0; i < n; i++) {
 				const struct store_run *r = &v[i];
-				const char *start = tty ? table_time(r->started_at, tz, b, sizeof b)
-					: cmd_when(r->started_at, tz, b);
+				const char *start = cmd_when(r->started_at, tz, b);
 				char code[32] = "-", att[24];
 				const char *cell[7];
 

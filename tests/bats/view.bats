@@ -81,8 +81,8 @@ max_width() {
 	run PTY --cols 120 "$JOBIFY" -c v.conf history
 	assert_success
 	# ROUTE is as wide as the longest route in the rows, not 28.
-	assert_line --index 0 "START                DURATION  ROUTE  JOB            ATTEMPT  STATUS  EXIT"
-	assert_line --index 1 --regexp "^20[0-9-]{8} [0-9:]{8} +[0-9.]+m?s  fails  $id        1  failed  3$"
+	assert_line --index 0 "START                      DURATION  ROUTE  JOB            ATTEMPT  STATUS  EXIT"
+	assert_line --index 1 --regexp "^20[0-9-]{8}T[0-9:]{8}[+-][0-9:]{5} +[0-9.]+m?s  fails  $id        1  failed  3$"
 	# Piped, the fields are those of before.
 	run --separate-stderr J jobs --all
 	assert_line --regexp "^$id	fails	failed	now	[^	]+	3$"
