@@ -162,7 +162,8 @@ print_table(const struct conf *conf, const struct routes_opts *o)
 	bool tty = isatty(STDOUT_FILENO);
 	int64_t now_ms = timefmt_now_ms(), now = now_ms / 1000;
 	const struct tz *apptz = tz_get(conf->timezone, NULL);
-	struct store *st = cmd_peek_store(conf, NULL);
+	/* LAST and RESULT are for people: piped, the store is not read. */
+	struct store *st = tty ? cmd_peek_store(conf, NULL) : NULL;
 	struct table tbl;
 	int rc = JX_OK;
 
