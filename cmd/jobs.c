@@ -1437,11 +1437,9 @@ status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 		ov_json(conf, &o, tz);
 	else
 		ov_text(conf, &o, tz, full || !isatty(STDOUT_FILENO));
-	rc = o.up ? JX_OK : JX_UNAVAILABLE;
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error(cli, "status: cannot write the output");
-		rc = JX_SOFTWARE;
-	}
+	rc = cmd_output_done(cli, "status");
+	if (rc == JX_OK && !o.up)
+		rc = JX_UNAVAILABLE;
 	jerr_free(&err);
 	ov_free(&o);
 	return rc;
