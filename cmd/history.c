@@ -173,7 +173,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 				{ "DURATION", TC_RIGHT, 0, 0 },
 				{ "ROUTE",    0, 0, 1 },
 				{ "JOB",      0, 0, 2 },
-				{ "ATTEMPT",  TC_RIGHT, 0, 0 },
+				{ "ATTEMPT",  TC_RIGHT, 1, 0 },
 				{ "STATUS",   0, 0, 0 },
 				{ "EXIT",     0, 0, 0 },
 			};
