@@ -423,7 +423,8 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	} else if (strcmp(n, "timezone") == 0 || strcmp(n, "cron") == 0 ||
 		   strcmp(n, "start-date") == 0 || strcmp(n, "workdir") == 0 ||
 		   strcmp(n, "user") == 0 || strcmp(n, "group") == 0 ||
-		   strcmp(n, "state-dir") == 0 || strcmp(n, "socket") == 0) {
+		   strcmp(n, "state-dir") == 0 || strcmp(n, "socket") == 0 ||
+		   strcmp(n, "metrics-file") == 0) {
 		if (*value == '\0')
 			value_error(cfg, "%s: the value is empty", n);
 	}
@@ -598,6 +599,7 @@ static const cfg_opt_t app_template[] = {
 	CFG_STR_CB("timezone",        NULL, CFGF_NONE, str_cb),
 	CFG_STR_CB("state-dir",       NULL, CFGF_NONE, str_cb),
 	CFG_STR_CB("socket",          NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("metrics-file",    NULL, CFGF_NONE, str_cb),
 	CFG_INT_CB("max-parallel",    DEFAULT_MAX_PARALLEL, CFGF_NONE, int_cb),
 	CFG_INT_CB("shutdown-grace",  DEFAULT_SHUTDOWN_GRACE, CFGF_NONE, duration_cb),
 	CFG_INT_CB("history",         DEFAULT_HISTORY, CFGF_NONE, int_cb),
@@ -1427,6 +1429,7 @@ app_read_options(struct conf *c, cfg_t *cfg)
 		       "timezone: '%s': %s", c->timezone, why);
 	c->state_dir = dup_opt(cfg, "state-dir");
 	c->socket = dup_opt(cfg, "socket");
+	c->metrics_file = dup_opt(cfg, "metrics-file");
 	c->max_parallel = cfg_getint(cfg, "max-parallel");
 	c->shutdown_grace_ms = cfg_getint(cfg, "shutdown-grace");
 	c->history = cfg_getint(cfg, "history");
@@ -1682,6 +1685,7 @@ conf_free(struct conf *c)
 	router_free(c->app);
 	free(c->timezone);
 	free(c->state_dir);
+	free(c->metrics_file);
 	free(c->socket);
 	free(c->path);
 	strv_free(c->files);

@@ -137,6 +137,7 @@ struct conf {
 	struct srcloc timezone_loc;
 	char *state_dir;
 	char *socket;
+	char *metrics_file;	/* metrics-file, as written (relative: to path's dir) */
 	long max_parallel;
 	int64_t shutdown_grace_ms;
 	long history;

@@ -29,6 +29,7 @@
 #include "jobenv.h"
 #include "lifespan.h"
 #include "mail.h"
+#include "metrics.h"
 #include "notify.h"
 #include "outlog.h"
 #include "paths.h"
@@ -202,6 +203,11 @@ struct sup {
 	struct jobop **ops_tail;
 	unsigned sync_mark;
 	struct notify nt;	/* systemd: watchdog and STATUS= */
+	struct metrics *metrics; /* for metrics-file; NULL when out of memory */
+	int64_t metrics_next;	/* mono ms: the next periodic write */
+	int64_t metrics_last;	/* mono ms: the last write */
+	bool metrics_dirty;	/* a run ended since the last write */
+	bool metrics_failing;	/* the last write failed (logged once) */
 	int status;
 	int64_t started_ms;	/* when this supervisor started, for `status` */
 	struct mailer *mailers;	/* sendmail processes of mail-to, to reap */
@@ -1435,6 +1441,10 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	}
 	s->nruns--;
 	tr->busy--;
+	if (metrics_run(s->metrics, rs->route->name, outcome,
+			timefmt_mono_ms() - r->start_mono_ms, timefmt_now_ms()) < 0)
+		log_error("metrics", rs->route->name, "out of memory");
+	s->metrics_dirty = true;
 	if (r->job) {
 		/* A job of the store: each attempt is a row of history; a retry
 		 * goes back to the store, due after the delay, so that it
@@ -2533,6 +2543,7 @@ on_real(struct sup *s)
 		}
 		/* The next fire first: the run may take the rest of this turn. */
 		plan(s, rs, when > after ? when : after);
+		metrics_fire(s->metrics, (now - t->at) / 1000);
 		fire(s, rs, when);
 		mark_fired(s, rs, when);
 	}
@@ -2953,6 +2964,88 @@ on_signal(struct sup *s)
 
 /* ---- the loop ---- */
 
+/* Fires waiting for their overlap queue or a max-parallel slot. */
+static size_t
+queued_count(const struct sup *s)
+{
+	size_t queued = 0;
+
+	for (const struct track *tr = s->tracks; tr; tr = tr->next)
+		queued += tr->nq;
+	for (const struct pend *p = s->slot_head; p; p = p->next)
+		queued++;
+	return queued;
+}
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The end of a turn of the loop: the store's batch, timed, then the
+ * metrics file when a run ended (at most once a second) or every
+ * METRICS_PERIOD_MS.  FORCE: write it now, whatever is due (at stop). */
+static void
+turn_end(struct sup *s, bool force)
+{
+	const char *file = s->cur->conf->metrics_file;
+	int64_t t0 = 0, now;
+
+	if (s->dirty || s->hist || s->ops)
+		t0 = mono_us();
+	cron_flush(s);
+	if (t0)
+		metrics_store_write(s->metrics, mono_us() - t0);
+	if (file == NULL || s->metrics == NULL)
+		return;
+	now = timefmt_mono_ms();
+	if (force || now >= s->metrics_next ||
+	    (s->metrics_dirty && now - s->metrics_last >= 1000)) {
+		struct jerr err = JERR_INIT;
+		char *path = paths_resolve(s->cur->conf->path, file);
+
+		if (path == NULL)
+			jerr_set(&err, "metrics-file: out of memory");
+		if (path == NULL ||
+		    metrics_write(s->metrics, path, s->nruns + s->nhandlers, queued_count(s),
+				  &err) < 0) {
+			if (!s->metrics_failing)
+				log_error("metrics", NULL, jerr_msg(&err));
+			s->metrics_failing = true;
+		} else {
+			s->metrics_failing = false;
+		}
+		jerr_free(&err);
+		free(path);
+		s->metrics_dirty = false;
+		s->metrics_last = now;
+		s->metrics_next = now + METRICS_PERIOD_MS;
+	}
+}
+
+static int notify_turn(struct sup *s);
+
+/* How long epoll_wait may sleep: until the watchdog, a STATUS= or a
+ * metrics write is due; -1 for as long as it takes. */
+static int
+loop_timeout(struct sup *s)
+{
+	int t = notify_turn(s), m;
+	int64_t due, now;
+
+	if (s->cur->conf->metrics_file == NULL || s->metrics == NULL)
+		return t;
+	now = timefmt_mono_ms();
+	due = s->metrics_dirty && s->metrics_last + 1000 < s->metrics_next ?
+		s->metrics_last + 1000 : s->metrics_next;
+	m = due <= now ? 0 : due - now > INT32_MAX ? INT32_MAX : (int)(due - now);
+	return t < 0 || m < t ? m : t;
+}
+
 /* The summary for systemd's STATUS=: what runs, what waits, what comes. */
 static void
 status_line(struct sup *s, char *buf, size_t size)
@@ -2960,12 +3053,8 @@ status_line(struct sup *s, char *buf, size_t size)
 	const struct timer *t = theap_top(&s->real);
 	char when[TIMEFMT_BUFSZ] = "none";
 	const char *what = "";
-	size_t queued = 0;
+	size_t queued = queued_count(s);
 
-	for (const struct track *tr = s->tracks; tr; tr = tr->next)
-		queued += tr->nq;
-	for (const struct pend *p = s->slot_head; p; p = p->next)
-		queued++;
 	if (t) {
 		iso(t->at / NS_PER_S, NULL, when);
 		if (t->kind == TK_FIRE)
@@ -3440,9 +3529,9 @@ loop(struct sup *s)
 		int n;
 
 		/* What this turn (or the start) changed, written before we sleep. */
-		cron_flush(s);
+		turn_end(s, false);
 		arm_timers(s);
-		n = epoll_wait(s->ep, ev, 64, notify_turn(s));
+		n = epoll_wait(s->ep, ev, 64, loop_timeout(s));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -3456,7 +3545,7 @@ loop(struct sup *s)
 			dispatch(s, ev[i].data.ptr);
 		bury_dead(s);
 	}
-	cron_flush(s);
+	turn_end(s, true);
 }
 
 static void
@@ -3500,6 +3589,7 @@ sup_free(struct sup *s)
 	ctl_close(s);
 	theap_free(&s->real);
 	theap_free(&s->mono);
+	metrics_free(s->metrics);
 	store_close(s->store);
 	/* One reference as the current config, one as the lifespans'. */
 	gen_unref(s->cur);
@@ -3597,6 +3687,7 @@ sup_run(struct conf *conf)
 	s.lctx.grace_ms = s.gen0->conf->shutdown_grace_ms;
 	s.lctx.output = lifespan_output_log;
 	notify_init(&s.nt, timefmt_mono_ms());
+	s.metrics = metrics_new(timefmt_now_ms());
 	if (lifespans_start(&s) < 0) {
 		s.status = JX_STARTUP;
 		goto out;
