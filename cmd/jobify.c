@@ -33,7 +33,8 @@ const struct command commands[] = {
 	  "it); a word without spaces is a route of the config.\n"
 	  "  -n N         how many times (1-100000, default 1; else exit 65)\n"
 	  "  --tz ZONE    the IANA zone (default: the route's, else the system's)\n"
-	  "  --from TIME  2026-11-25T03:00[:00][Z|+hh:mm], 03:00, @EPOCH\n"
+	  "  --from TIME  2026-11-25T03:00[:00][Z|+hh:mm], 03:00, @EPOCH, or at(1)'s\n"
+	  "               words: 'now + 5 minutes', 'tomorrow 09:00', noon, 'mon 03:00'\n"
 	  "  --json       one JSON array of strings\n" },
 	{ "run",    cmd_run,    "the supervisor: fire the tasks on their schedules",
 	  "run [--log-format logfmt|json] [--syslog] [-c FILE]\n"
@@ -54,7 +55,9 @@ const struct command commands[] = {
 	  "         [--env K=V]... [-c FILE] [-- ARG...]\n"
 	  "schedule --stdin [-c FILE]\n"
 	  "Write a job for ROUTE to the store and print its id.  It runs at once\n"
-	  "(--now, the default), after DUR, at TIME, or on every fire of the cron\n"
+	  "(--now, the default), after DUR (90s, 1.5h, '2 days'), at TIME (ISO 8601,\n"
+	  "03:00, @EPOCH, or at(1)'s words: 'now + 5 minutes', 'tomorrow 09:00',\n"
+	  "noon, teatime, 'mon 03:00'), or on every fire of the cron\n"
 	  "EXPR (in the task's zone), when a supervisor runs; one that runs is told\n"
 	  "at once.  ARGs are appended to the task's command.  The route's outer\n"
 	  "middleware runs first and may refuse the job (exit 65) or add to its\n"

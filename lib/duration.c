@@ -11,37 +11,63 @@ struct unit {
 	int64_t ms;
 };
 
-/* Longest suffix first, so "ms" is not read as "m" followed by junk. */
-static const struct unit units[] = {
-	{ "ms", 1 },
-	{ "w",  7 * 24 * 3600 * 1000LL },
-	{ "d",  24 * 3600 * 1000LL },
-	{ "h",  3600 * 1000LL },
-	{ "m",  60 * 1000LL },
-	{ "s",  1000 },
+/* Each unit by its short name, then the names systemd.time(7) also
+ * takes; largest first (the order the parts of a duration must follow).
+ * A month is 30.44 days and a year 365.25 days, as systemd counts them. */
+static const struct {
+	int64_t ms;
+	const char *names[6];
+} unit_names[] = {
+	{ 31557600000LL,          { "y", "year", "years" } },
+	{ 2629800000LL,           { "M", "month", "months" } },
+	{ 7 * 24 * 3600 * 1000LL, { "w", "week", "weeks" } },
+	{ 24 * 3600 * 1000LL,     { "d", "day", "days" } },
+	{ 3600 * 1000LL,          { "h", "hr", "hrs", "hour", "hours" } },
+	{ 60 * 1000LL,            { "m", "min", "mins", "minute", "minutes" } },
+	{ 1000,                   { "s", "sec", "secs", "second", "seconds" } },
+	{ 1,                      { "ms", "msec", "msecs" } },
 };
+#define N_UNITS (sizeof unit_names / sizeof unit_names[0])
 
 /* Large enough for any schedule (about 292 years), small enough that
  * adding one to a CLOCK_REALTIME nanosecond count cannot overflow. */
 #define DURATION_MAX_MS (INT64_C(9223372036854) )
+/* Digits after the point that count: 10^6 times a year in ms fits. */
+#define DURATION_MAX_FRAC 6
+
+static _Thread_local char why_buf[160];
+
+/* The unit named by the LEN letters at P, or -1. */
+static int
+unit_find(const char *p, size_t len)
+{
+	for (size_t i = 0; i < N_UNITS; i++)
+		for (size_t k = 0; k < 6 && unit_names[i].names[k]; k++)
+			if (strlen(unit_names[i].names[k]) == len &&
+			    strncmp(unit_names[i].names[k], p, len) == 0)
+				return (int)i;
+	return -1;
+}
 
 int
 duration_parse(const char *s, int64_t *ms, const char **why)
 {
 	const char *p = s;
 	int64_t total = 0;
-	size_t prev = (size_t)-1;
+	int prev = -1, parts = 0;
 
 	if (s == NULL || *s == '\0') {
 		*why = "empty duration";
 		return -1;
 	}
 	while (*p) {
-		int64_t n = 0;
-		size_t i;
+		int64_t n = 0, frac = 0, scale = 1, add;
+		const char *word;
+		size_t len;
+		int u;
 
 		if (!isdigit((unsigned char)*p)) {
-			*why = "expected a number, as in 90s, 5m, 1h30m, 2d, 1w";
+			*why = "expected a number, as in 90s, 5m, 1.5h, 1h30m, 2 days, 1w";
 			return -1;
 		}
 		while (isdigit((unsigned char)*p)) {
@@ -51,36 +77,62 @@ duration_parse(const char *s, int64_t *ms, const char **why)
 			}
 			n = n * 10 + (*p++ - '0');
 		}
-		if (*p == '\0') {
+		if (*p == '.') {
+			p++;
+			if (!isdigit((unsigned char)*p)) {
+				*why = "expected a digit after the decimal point, as in 1.5h";
+				return -1;
+			}
+			for (int k = 0; isdigit((unsigned char)*p); k++, p++)
+				if (k < DURATION_MAX_FRAC) {
+					frac = frac * 10 + (*p - '0');
+					scale *= 10;
+				}
+		}
+		parts++;
+		while (*p == ' ')
+			p++;
+		word = p;
+		while (isalpha((unsigned char)*p))
+			p++;
+		len = (size_t)(p - word);
+		if (len == 0) {
 			/* A bare number is seconds, and only alone: "1h30" is
 			 * more likely a typo than 1h30s. */
-			if (p != s + strspn(s, "0123456789")) {
-				*why = "a unit is missing after the last number (s, m, h, d, w)";
+			if (*p != '\0' || parts > 1) {
+				*why = *p ? "expected a unit after a number (s, m, h, d, w)"
+					  : "a unit is missing after the last number (s, m, h, d, w)";
 				return -1;
 			}
-			i = 5;
-		} else {
-			for (i = 0; i < sizeof units / sizeof units[0]; i++)
-				if (strncmp(p, units[i].suffix, strlen(units[i].suffix)) == 0)
-					break;
-			if (i == sizeof units / sizeof units[0]) {
-				*why = "unknown unit (use ms, s, m, h, d or w)";
-				return -1;
-			}
-			/* Units must go from largest to smallest, each once:
-			 * "1h30m" but not "30m1h" or "1m1m". */
-			if (prev != (size_t)-1 && !(units[i].ms < units[prev].ms)) {
-				*why = "units must go from largest to smallest, each once";
-				return -1;
-			}
-			prev = i;
-			p += strlen(units[i].suffix);
+			u = (int)N_UNITS - 2;
+		} else if ((u = unit_find(word, len)) < 0) {
+			snprintf(why_buf, sizeof why_buf,
+				 "unknown unit '%.*s' (use ms, s, m, h, d, w, M, y or their "
+				 "names: sec, min, hours, days, weeks, months, years)",
+				 (int)(len > 20 ? 20 : len), word);
+			*why = why_buf;
+			return -1;
 		}
-		if (n > (DURATION_MAX_MS - total) / units[i].ms) {
+		/* Units must go from largest to smallest, each once:
+		 * "1h30m" but not "30m1h" or "1m1m". */
+		if (prev >= 0 && u <= prev) {
+			*why = "units must go from largest to smallest, each once";
+			return -1;
+		}
+		prev = u;
+		while (*p == ' ')
+			p++;
+		if (n > (DURATION_MAX_MS - total) / unit_names[u].ms) {
 			*why = "duration is too large";
 			return -1;
 		}
-		total += n * units[i].ms;
+		/* frac < 10^6 and a unit < 2^35 ms: no overflow. */
+		add = n * unit_names[u].ms + frac * unit_names[u].ms / scale;
+		if (add > DURATION_MAX_MS - total) {
+			*why = "duration is too large";
+			return -1;
+		}
+		total += add;
 	}
 	*ms = total;
 	return 0;

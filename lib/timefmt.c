@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "timefmt.h"
+#include "timewords.h"
 
 /* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
 #define TIMEFMT_MIN INT64_C(-62167219200)
@@ -170,11 +171,29 @@ parse_time(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 	return -1;
 }
 
+/* The numeric forms first; then at(1)'s words ("tomorrow 09:00"), whose
+ * message names the word not understood, except for what is clearly
+ * meant as ISO 8601 or @EPOCH. */
+static int
+parse_any(const char *s, const struct tz *tz, int64_t now, int64_t *out, const char **why)
+{
+	const char *numwhy;
+	size_t lead = strspn(s, "0123456789");
+
+	if (parse_time(s, tz, now, out, &numwhy) == 0)
+		return 0;
+	if (s[0] == '@' || (lead == 4 && s[4] == '-' && strspn(s, "0123456789-:TtZz+") == strlen(s))) {
+		*why = numwhy;
+		return -1;
+	}
+	return timewords_parse(s, tz, now, out, why);
+}
+
 int
 timefmt_parse(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 	      const char **why)
 {
-	if (parse_time(s, tz, now, out, why) < 0)
+	if (parse_any(s, tz, now, out, why) < 0)
 		return -1;
 	/* The supervisor's timers count nanoseconds in an int64: a later
 	 * time cannot be planned, so it is refused here, for every form. */

@@ -17,6 +17,25 @@ setup() {
 	assert_output '["1970-01-01T01:00:00+00:00","1970-01-01T02:00:00+00:00"]'
 }
 
+@test "next --from takes at(1)'s words, read in the zone" {
+	# From 2026-11-25 in Berlin: its next 09:00, then the day after's.
+	run --separate-stderr "$JOBIFY" next '0 10 * * *' --tz Europe/Berlin --from '09:00 nov 26 2026'
+	assert_success
+	assert_output "2026-11-26T10:00:00+01:00"
+	run --separate-stderr "$JOBIFY" next '0 10 * * *' --tz Europe/Berlin --from 'teatime 11/26/2026 + 1 week'
+	assert_success
+	assert_output "2026-12-04T10:00:00+01:00"
+	# Relative to now: tomorrow's noon is between 12 and 36 hours ahead.
+	run --separate-stderr "$JOBIFY" next '* * * * *' --tz UTC --from 'noon tomorrow'
+	assert_success
+	assert_output --regexp 'T12:01:00\+00:00$'
+	run --separate-stderr "$JOBIFY" next '* * * * *' --tz UTC --from 'now + 2 hours'
+	assert_success
+	now=$(date -u +%s)
+	t=$(date -u -d "${output%+00:00}Z" +%s)
+	[ "$t" -gt $((now + 7200 - 5)) ] && [ "$t" -le $((now + 7200 + 65)) ]
+}
+
 @test "next: one time by default, strictly after now" {
 	run --separate-stderr "$JOBIFY" next '* * * * * *' --tz UTC
 	assert_success
@@ -58,7 +77,13 @@ setup() {
 	[ "$stderr" = "jobify: next: --tz: 'Mars/Base': unknown time zone (see /usr/share/zoneinfo)" ]
 	run --separate-stderr "$JOBIFY" next '0 0 * * *' --from soon
 	assert_failure 65
-	[ "$stderr" = "jobify: next: --from: 'soon': expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, 03:00 or @1764039600" ]
+	[ "$stderr" = "jobify: next: --from: 'soon': 'soon' is not understood in a time (a time is as in now + 5 minutes, tomorrow 09:00, noon, teatime, mon 03:00, 9:30pm)" ]
+	run --separate-stderr "$JOBIFY" next '0 0 * * *' --from 'tomorow 09:00'
+	assert_failure 65
+	[ "$stderr" = "jobify: next: --from: 'tomorow 09:00': 'tomorow' is not understood in a time (a time is as in now + 5 minutes, tomorrow 09:00, noon, teatime, mon 03:00, 9:30pm)" ]
+	run --separate-stderr "$JOBIFY" next '0 0 * * *' --from 'now + 5 fortnights'
+	assert_failure 65
+	[ "$stderr" = "jobify: next: --from: 'now + 5 fortnights': 'fortnights' is not a unit (minutes, hours, days, weeks, months, years)" ]
 	run --separate-stderr "$JOBIFY" next '0 0 30 2 *'
 	assert_failure 65
 	[ "$stderr" = "jobify: next: the schedule never fires (before 2100)" ]
@@ -92,7 +117,7 @@ setup() {
 	task "b" {
 	  exec = 'x'
 	  cron = '0 0 30 2 *'
-	  start-date = 'next week'
+	  start-date = 'next fortnight'
 	}
 	EOF
 	run --separate-stderr "$JOBIFY" -c j.conf check
@@ -101,7 +126,7 @@ setup() {
 jobify: j.conf:4: cron: field 2 (hour): 25 is out of range 0-23
 jobify: j.conf:5: timezone: 'Europe/Nowhere': unknown time zone (see /usr/share/zoneinfo)
 jobify: j.conf:9: warning: cron: '0 0 30 2 *' never fires (before 2100)
-jobify: j.conf:10: start-date: 'next week': expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, 03:00 or @1764039600" ]
+jobify: j.conf:10: start-date: 'next fortnight': 'fortnight' is not a unit (minutes, hours, days, weeks, months, years)" ]
 }
 
 @test "next: an empty expression is a bad value (65)" {

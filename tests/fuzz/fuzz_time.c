@@ -7,7 +7,8 @@
  *   - timefmt_parse(), in UTC and Europe/Berlin from several "now"s,
  *     fails with a message or gives an instant that timefmt_iso() prints
  *     and that parses back from the print (for years 0000-9999); a bare
- *     clock time ("03:00") is strictly after now. */
+ *     clock time ("03:00") is strictly after now.  at(1)'s words
+ *     ("tomorrow 09:00", "now + 5 minutes") go through the same checks. */
 #include "config.h"
 
 #include <stdbool.h>
@@ -59,7 +60,9 @@ timefmt(const char *s, const struct tz *tz, int64_t now)
 	char buf[TIMEFMT_BUFSZ];
 	const char *why = NULL;
 	int64_t t, back;
-	bool clock = strlen(s) >= 5 && s[2] == ':';
+	/* Exactly hh:mm or hh:mm:ss: "03:00 today" may be past. */
+	bool clock = (strlen(s) == 5 || (strlen(s) == 8 && s[5] == ':')) && s[2] == ':' &&
+		     strspn(s, "0123456789:") == strlen(s);
 
 	if (timefmt_parse(s, tz, now, &t, &why) < 0) {
 		CHECK(why && *why, "refused without a message");
