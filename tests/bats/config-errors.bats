@@ -82,7 +82,7 @@ jobify: (no config there: give one with -c FILE or \$JOBIFY_CONFIG; see jobify.c
 	}
 	EOF
 	refused a.conf \
-		"jobify: a.conf:3: timeout: '5x': unknown unit (use ms, s, m, h, d or w)" \
+		"jobify: a.conf:3: timeout: '5x': unknown unit 'x' (use ms, s, m, h, d, w, M, y or their names: sec, min, hours, days, weeks, months, years)" \
 		"jobify: a.conf:4: retry-delay: '1h30': a unit is missing after the last number (s, m, h, d, w)" \
 		"jobify: a.conf:5: misfire: 'later': expected once, all, skip or grace DURATION" \
 		"jobify: a.conf:6: overlap: 'sometimes': expected skip, queue or parallel" \

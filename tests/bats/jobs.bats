@@ -249,7 +249,7 @@ attempt 2"
 		run J jobs --all
 		assert_output ""
 	}
-	check 65 "jobify: schedule: stdin:2: --in: '5x': unknown unit (use ms, s, m, h, d or w)" 'exit4 --in 5x'
+	check 65 "jobify: schedule: stdin:2: --in: '5x': unknown unit 'x' (use ms, s, m, h, d, w, M, y or their names: sec, min, hours, days, weeks, months, years)" 'exit4 --in 5x'
 	check 66 "jobify: schedule: stdin:3: no route 'nope' (see jobify routes)" 'exit4' 'nope'
 	check 65 "jobify: schedule: stdin:2: '--bogus': unknown option, or one without its value" 'exit4 --bogus'
 	check 65 "jobify: schedule: stdin:2: a double quote (\") is not closed" 'exit4 -- "a'

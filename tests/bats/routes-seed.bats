@@ -159,7 +159,7 @@ Try 'jobify routes --help'." ]
 	EOF
 	run --separate-stderr "$JOBIFY" -c main.conf check
 	assert_failure 78
-	[ "$stderr" = "jobify: bad.conf:3: jitter: 'soon': expected a number, as in 90s, 5m, 1h30m, 2d, 1w" ]
+	[ "$stderr" = "jobify: bad.conf:3: jitter: 'soon': expected a number, as in 90s, 5m, 1.5h, 1h30m, 2 days, 1w" ]
 	conf self.conf <<-'EOF'
 	include("self.conf")
 	EOF

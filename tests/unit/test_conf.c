@@ -215,7 +215,7 @@ test_errors(void)
 {
 	refuses("task \"t\" { }\n", 1, "task 't': exec is required");
 	refuses("task \"t\" {\n exec = 'x'\n timeout = 5x\n}\n", 3,
-		"timeout: '5x': unknown unit (use ms, s, m, h, d or w)");
+		"timeout: '5x': unknown unit 'x' (use ms, s, m, h, d, w, M, y or their names: sec, min, hours, days, weeks, months, years)");
 	refuses("task \"t\" {\n exec = 'x'\n misfire = 'later'\n}\n", 3,
 		"misfire: 'later': expected once, all, skip or grace DURATION");
 	refuses("task \"t\" {\n exec = 'x'\n misfire = 'grace'\n}\n", 3,

@@ -93,7 +93,7 @@ main(void)
 		"6 (seconds first) or 7 (and a year)");
 	refused("@often", "unknown alias '@often' (@yearly, @annually, @monthly, @weekly, @daily, "
 		"@midnight, @hourly, @every, @reboot)");
-	refused("@every soon", "@every: expected a number, as in 90s, 5m, 1h30m, 2d, 1w");
+	refused("@every soon", "@every: expected a number, as in 90s, 5m, 1.5h, 1h30m, 2 days, 1w");
 	refused("@every 500ms", "@every: the interval must be whole seconds, at least 1s");
 	/* Fires are planned in int64 ns: 15000w would end past 2262. */
 	refused("@every 15000w", "@every: the interval must be at most 36500d (100 years)");
