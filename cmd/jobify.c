@@ -123,6 +123,17 @@ const struct command commands[] = {
 	  "the old one (its log has them).  Without a socket that answers, the\n"
 	  "supervisor of the state directory gets SIGHUP.  Exits 69 when no\n"
 	  "supervisor runs.\n" },
+	{ "import-crontab", cmd_import_crontab, "translate a crontab(5) file into a config",
+	  "import-crontab [--system|--user] [FILE] [-c FILE]\n"
+	  "Print a jobify config, one task a line, that runs the entries of the\n"
+	  "crontab FILE (default: standard input) at the same times: each under\n"
+	  "its SHELL with the environment lines above it, CRON_TZ as its timezone,\n"
+	  "MAILTO as its mail-to, text after % as its standard input.  What cannot\n"
+	  "be carried over becomes a comment and a warning on standard error.\n"
+	  "  --system   a user column after the time fields (the default for\n"
+	  "             /etc/crontab and /etc/cron.d/*)\n"
+	  "  --user     none (the default otherwise); a line whose command starts\n"
+	  "             with a user name is then an error (exit 65, nothing printed)\n" },
 	{ NULL, NULL, NULL, NULL },
 };
 
