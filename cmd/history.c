@@ -101,27 +101,125 @@ json_run(const struct store_run *r, const struct tz *tz)
 	printf("}");
 }
 
+/* A percentage for people: "0%", "12.5%", "100%". */
+static const char *
+rate(long part, long whole, char *buf, size_t size)
+{
+	double r = whole ? 100.0 * (double)part / (double)whole : 0;
+
+	if (r == (double)(long)r)
+		snprintf(buf, size, "%ld%%", (long)r);
+	else
+		snprintf(buf, size, "%.1f%%", r);
+	return buf;
+}
+
+/* The last result of a route: "success", "failed (3)", "timeout (SIGKILL)". */
+static const char *
+last_result(const struct store_route_stats *r, char *buf, size_t size)
+{
+	char sig[32];
+
+	if (signal_name(r->last_signal, sig, sizeof sig) && strcmp(r->last_status, "success"))
+		snprintf(buf, size, "%s (%s)", r->last_status, sig);
+	else if (r->last_has_exit && r->last_exit > 0)
+		snprintf(buf, size, "%s (%d)", r->last_status, r->last_exit);
+	else
+		snprintf(buf, size, "%s", r->last_status);
+	return buf;
+}
+
+/* history --stats: one line (or JSON object) per route. */
+static void
+print_stats(const struct store_route_stats *v, size_t n, const struct tz *tz, bool json,
+	    bool tty)
+{
+	char b[TIMEFMT_BUFSZ], p50[32], p95[32], mx[32], fr[16], res[64], sig[32];
+
+	if (json) {
+		printf("[");
+		for (size_t i = 0; i < n; i++) {
+			const struct store_route_stats *r = &v[i];
+
+			printf(i ? ",\n{\"route\":" : "\n{\"route\":");
+			json_string(stdout, r->route);
+			printf(",\"runs\":%ld,\"failures\":%ld,\"failure_rate\":%.4f,"
+			       "\"p50_ms\":%lld,\"p95_ms\":%lld,\"max_ms\":%lld,\"last_status\":",
+			       r->runs, r->failures,
+			       r->runs ? (double)r->failures / (double)r->runs : 0.0,
+			       (long long)r->p50, (long long)r->p95, (long long)r->max);
+			json_string(stdout, r->last_status);
+			printf(",\"last_exit_code\":");
+			if (r->last_has_exit && r->last_exit >= 0)
+				printf("%d", r->last_exit);
+			else
+				printf("null");
+			printf(",\"last_signal\":");
+			json_string(stdout, signal_name(r->last_signal, sig, sizeof sig));
+			printf(",\"last_started_at\":");
+			json_string(stdout, cmd_when(r->last_started, tz, b));
+			printf("}");
+		}
+		printf(n ? "\n]\n" : "]\n");
+		return;
+	}
+	/* On a terminal the route column is as wide as the longest name
+	 * (at most 32); the time of the last run is in the TSV and JSON. */
+	int w = 5;
+
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(v[i].route) > w)
+			w = strlen(v[i].route) > 32 ? 32 : (int)strlen(v[i].route);
+	if (tty)
+		printf("%-*s %5s %6s %6s %7s %7s %7s  %s\n", w, "ROUTE", "RUNS", "FAILED", "FAIL%",
+		       "P50", "P95", "MAX", "LAST");
+	for (size_t i = 0; i < n; i++) {
+		const struct store_route_stats *r = &v[i];
+
+		rate(r->failures, r->runs, fr, sizeof fr);
+		human_duration(r->p50, p50, sizeof p50);
+		human_duration(r->p95, p95, sizeof p95);
+		human_duration(r->max, mx, sizeof mx);
+		last_result(r, res, sizeof res);
+		if (tty)
+			printf("%-*s %5ld %6ld %6s %7s %7s %7s  %s\n", w, r->route, r->runs,
+			       r->failures, fr, p50, p95, mx, res);
+		else
+			printf("%s\t%ld\t%ld\t%s\t%s\t%s\t%s\t%s\t%s\n", r->route, r->runs,
+			       r->failures, fr, p50, p95, mx, res, cmd_when(r->last_started, tz, b));
+	}
+}
+
+static const char *const run_statuses[] = {
+	"success", "failed", "timeout", "cancelled", "skipped", NULL,
+};
+
 int
 cmd_history(struct cli *cli, int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_FULL };
+	enum { OPT_JSON = 256, OPT_FULL, OPT_STATUS, OPT_SINCE, OPT_STATS };
 	static const struct option longopts[] = {
 		{ "json",    no_argument,       NULL, OPT_JSON },
 		{ "full",    no_argument,       NULL, OPT_FULL },
+		{ "status",  required_argument, NULL, OPT_STATUS },
+		{ "since",   required_argument, NULL, OPT_SINCE },
+		{ "stats",   no_argument,       NULL, OPT_STATS },
 		{ "config",  required_argument, NULL, OPT_CONFIG },
 		{ "help",    no_argument,       NULL, OPT_HELP },
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct jerr err = JERR_INIT;
-	const char *route = NULL, *count = NULL;
+	const char *route = NULL, *count = NULL, *since = NULL;
+	struct store_run_filter f = { 0 };
+	struct store_route_stats *sv = NULL;
 	struct store_run *v = NULL;
 	struct conf *conf;
 	struct store *st;
 	const struct tz *tz;
-	bool json = false, full = false, tty = isatty(STDOUT_FILENO);
+	bool json = false, full = false, stats = false, tty = isatty(STDOUT_FILENO);
 	int64_t max = 20;
-	size_t n = 0;
+	size_t n = 0, sn = 0;
 	int opt, rc;
 
 	while ((opt = cmd_getopt(cli, "history", argc, argv, "c:hn:", longopts)) != -1) {
@@ -129,6 +227,20 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		case 'n': count = optarg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_FULL: full = true; break;
+		case OPT_STATS: stats = true; break;
+		case OPT_SINCE: since = optarg; break;
+		case OPT_STATUS: {
+			size_t i;
+
+			for (i = 0; run_statuses[i] && strcmp(run_statuses[i], optarg) != 0; i++)
+				;
+			if (run_statuses[i] == NULL)
+				return cmd_usage_error(cli, "history", "--status: '%s' is not the "
+						       "status of a run (success, failed, timeout, "
+						       "cancelled, skipped)", optarg);
+			f.status = optarg;
+			break;
+		}
 		case OPT_CONFIG: break;
 		case OPT_HELP: return cmd_usage(cli, "history", JX_OK);
 		default: return JX_USAGE;
@@ -138,6 +250,8 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		route = argv[optind++];
 	if (optind < argc)
 		return cmd_usage_error(cli, "history", "unexpected argument '%s'", argv[optind]);
+	if (stats && count)
+		return cmd_usage_error(cli, "history", "-n lists runs; --stats sums all of them");
 	if (count && cmd_parse_count(count, &max) < 0) {
 		cmd_error(cli, "history: -n: '%s' is not a positive integer", count);
 		return JX_DATAERR;
@@ -145,18 +259,36 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	if ((conf = cmd_load_store_conf(cli, "history", &rc)) == NULL)
 		return rc;
 	tz = tz_get(conf->timezone, NULL);
+	if (since) {
+		const char *why;
+		int64_t t;
+
+		if (timefmt_parse(since, tz, timefmt_now(), &t, &why) < 0) {
+			cmd_error(cli, "history: --since: '%s': %s", since, why);
+			conf_free(conf);
+			return JX_DATAERR;
+		}
+		f.since = t * 1000;
+	}
+	f.route = route;
+	f.max = max;
 	if ((st = cmd_open_store(cli, "history", conf, NULL, &rc)) == NULL)
 		goto out;
-	if (store_history(st, route, max, &v, &n, &err) < 0) {
+	if (stats ? store_history_stats(st, &f, &sv, &sn, &err) < 0
+		  : store_history_find(st, &f, &v, &n, &err) < 0) {
 		cmd_error(cli, "history: %s", jerr_msg(&err));
 		rc = JX_TEMPFAIL;
-	} else if (route && n == 0 && conf->app && route_find(&conf->routes, route) == NULL) {
+	} else if (route && (stats ? sn : n) == 0 && conf->app &&
+		   route_find(&conf->routes, route) == NULL && !store_history_has_route(st, route)) {
 		/* (conf->app is NULL when only the app's options could be read:
 		 * the route table is unknown then, and no rows is the answer.) */
 		/* A route gone from the config still has its history shown. */
 		cmd_error(cli, "history: unknown route '%s': not in the config and not in the "
 			  "history (see jobify routes)", route);
 		rc = JX_NOINPUT;
+	} else if (stats) {
+		print_stats(sv, sn, tz, json, tty);
+		rc = cmd_output_done(cli, "history");
 	} else {
 		char b[TIMEFMT_BUFSZ], d[32], sig[32];
 
@@ -211,6 +343,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	}
 free:
 	store_history_free(v, n);
+	store_stats_free(sv, sn);
 	store_close(st);
 out:
 	jerr_free(&err);

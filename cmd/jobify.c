@@ -101,13 +101,20 @@ const struct command commands[] = {
 	  "           after its kill-grace; it ends cancelled, without retry or\n"
 	  "           failure handler (69 when no supervisor runs)\n" },
 	{ "history", cmd_history, "list past runs of jobs",
-	  "history [ROUTE] [-n N] [--full] [--json] [-c FILE]\n"
+	  "history [ROUTE] [-n N] [--status S] [--since TIME] [--stats] [--full] [--json]\n"
+	  "        [-c FILE]\n"
 	  "List the ended attempts of jobs, newest first: start, duration, route,\n"
 	  "job, attempt, status, exit code (or the signal that killed it).\n"
-	  "  ROUTE    only its runs (66 when neither the config nor the history has it)\n"
-	  "  -n N     at most N runs (a positive integer, default 20; else exit 65)\n"
-	  "  --full   on a terminal, cut nothing\n"
-	  "  --json   one JSON array, as described in jobify(1)\n" },
+	  "  ROUTE         only its runs (66 when neither the config nor the history has it)\n"
+	  "  -n N          at most N runs (a positive integer, default 20; else exit 65)\n"
+	  "  --status S    only runs that ended S: success, failed, timeout, cancelled,\n"
+	  "                skipped\n"
+	  "  --since TIME  only runs started at or after TIME (as --at of schedule:\n"
+	  "                2026-11-25, 'now - 1 day', 'mon 00:00'...; else exit 65)\n"
+	  "  --stats       per route instead: runs, failures, failure rate, p50, p95\n"
+	  "                and max duration, last result (and its time when piped)\n"
+	  "  --full        on a terminal, cut nothing\n"
+	  "  --json        one JSON array, as described in jobify(1)\n" },
 	{ "logs",   cmd_logs,   "print a job's captured output",
 	  "logs ID [-f] [-c FILE]\n"
 	  "Print the log file of job ID's last (or current) attempt.  Exits 66 for\n"

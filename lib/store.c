@@ -1037,15 +1037,27 @@ int
 store_history(struct store *st, const char *route, int64_t max, struct store_run **v,
 	      size_t *n, struct jerr *err)
 {
+	struct store_run_filter f = { .route = route, .max = max };
+
+	return store_history_find(st, &f, v, n, err);
+}
+
+int
+store_history_find(struct store *st, const struct store_run_filter *f, struct store_run **v,
+		   size_t *n, struct jerr *err)
+{
 	sqlite3_stmt *s;
 
 	*v = NULL;
 	*n = 0;
 	if (prepare(st, "SELECT " RUN_COLUMNS " FROM runs WHERE (?1 IS NULL OR route = ?1) "
+		    "AND (?3 IS NULL OR status = ?3) AND started_at >= ?4 "
 		    "ORDER BY started_at DESC, id DESC LIMIT ?2", &s, err) < 0)
 		return -1;
-	bind_text_or_null(s, 1, route);
-	sqlite3_bind_int64(s, 2, max < 0 ? -1 : max);
+	bind_text_or_null(s, 1, f->route);
+	sqlite3_bind_int64(s, 2, f->max < 0 ? -1 : f->max);
+	bind_text_or_null(s, 3, f->status);
+	sqlite3_bind_int64(s, 4, f->since > 0 ? f->since : INT64_MIN);
 	return collect_runs(st, s, v, n, err);
 }
 
@@ -1103,4 +1115,148 @@ store_job_follow(struct store *st, const char *id, int64_t after, struct store_j
 		return -1;
 	}
 	return found;
+}
+
+/* ---- run statistics (history --stats) ---- */
+
+void
+store_stats_free(struct store_route_stats *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].route);
+		free(v[i].last_status);
+	}
+	free(v);
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The nearest-rank P-th percentile of the N sorted values of D. */
+static int64_t
+percentile(const int64_t *d, size_t n, int p)
+{
+	size_t rank = (n * (size_t)p + 99) / 100;
+
+	return d[rank ? rank - 1 : 0];
+}
+
+/* Close the route being summed into *R from its N durations D. */
+static void
+stats_close(struct store_route_stats *r, int64_t *d, size_t n)
+{
+	qsort(d, n, sizeof *d, cmp_i64);
+	r->p50 = percentile(d, n, 50);
+	r->p95 = percentile(d, n, 95);
+	r->max = d[n - 1];
+}
+
+int
+store_history_stats(struct store *st, const struct store_run_filter *f,
+		    struct store_route_stats **v, size_t *n, struct jerr *err)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0, nd = 0, dcap = 0;
+	int64_t *d = NULL;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	/* By route, newest first within each: the first row is the last
+	 * result.  runs_route(route, id) serves the grouping. */
+	if (prepare(st, "SELECT route, status, started_at, finished_at, exit_code, signal "
+		    "FROM runs WHERE (?1 IS NULL OR route = ?1) AND (?2 IS NULL OR status = ?2) "
+		    "AND started_at >= ?3 ORDER BY route, started_at DESC, id DESC", &s, err) < 0)
+		return -1;
+	bind_text_or_null(s, 1, f->route);
+	bind_text_or_null(s, 2, f->status);
+	sqlite3_bind_int64(s, 3, f->since > 0 ? f->since : INT64_MIN);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *route = (const char *)sqlite3_column_text(s, 0);
+		const char *status = (const char *)sqlite3_column_text(s, 1);
+		int64_t started = sqlite3_column_int64(s, 2), fin = sqlite3_column_int64(s, 3);
+		struct store_route_stats *r = *n ? &(*v)[*n - 1] : NULL;
+
+		if (route == NULL || status == NULL)
+			goto oom;
+		if (r == NULL || strcmp(r->route, route) != 0) {
+			if (r)
+				stats_close(r, d, nd);
+			nd = 0;
+			if (*n == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				struct store_route_stats *nv = reallocarray(*v, ncap, sizeof *nv);
+
+				if (nv == NULL)
+					goto oom;
+				*v = nv;
+				cap = ncap;
+			}
+			r = &(*v)[(*n)++];
+			memset(r, 0, sizeof *r);
+			r->route = strdup(route);
+			r->last_status = strdup(status);
+			if (r->route == NULL || r->last_status == NULL)
+				goto oom;
+			r->last_started = started;
+			r->last_has_exit = sqlite3_column_type(s, 4) != SQLITE_NULL;
+			r->last_exit = sqlite3_column_int(s, 4);
+			r->last_signal = sqlite3_column_int(s, 5);
+		}
+		r->runs++;
+		if (strcmp(status, "success") != 0)
+			r->failures++;
+		if (nd == dcap) {
+			size_t ncap = dcap ? dcap * 2 : 64;
+			int64_t *nd_ = reallocarray(d, ncap, sizeof *d);
+
+			if (nd_ == NULL)
+				goto oom;
+			d = nd_;
+			dcap = ncap;
+		}
+		/* A clock stepped back during a run: no negative duration. */
+		d[nd++] = fin > started ? fin - started : 0;
+	}
+	if (rc != SQLITE_DONE) {
+		fail(st, err, "select");
+		goto fail;
+	}
+	if (*n)
+		stats_close(&(*v)[*n - 1], d, nd);
+	sqlite3_finalize(s);
+	free(d);
+	return 0;
+oom:
+	jerr_set(err, "store: out of memory");
+	errno = ENOMEM;
+fail:
+	sqlite3_finalize(s);
+	free(d);
+	store_stats_free(*v, *n);
+	*v = NULL;
+	*n = 0;
+	return -1;
+}
+
+bool
+store_history_has_route(struct store *st, const char *route)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM runs WHERE route = ? LIMIT 1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return true;
+	sqlite3_bind_text(s, 1, route, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	/* An error reads as "has": the caller only uses false to call a
+	 * route unknown. */
+	return rc != SQLITE_DONE;
 }

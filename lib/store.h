@@ -190,6 +190,36 @@ struct store_run {
 int store_history(struct store *st, const char *route, int64_t max,
 		  struct store_run **v, size_t *n, struct jerr *err);
 void store_history_free(struct store_run *v, size_t n);
+
+/* Which rows of history: each field NULL or 0 for any. */
+struct store_run_filter {
+	const char *route;	/* only this route's */
+	const char *status;	/* only with this status */
+	int64_t since;		/* only those started at or after (ms) */
+	int64_t max;		/* at most this many, newest first (< 0: all) */
+};
+/* store_history with FILTER. */
+int store_history_find(struct store *st, const struct store_run_filter *filter,
+		       struct store_run **v, size_t *n, struct jerr *err);
+
+/* A route's health over the rows of history a filter selects. */
+struct store_route_stats {
+	char *route;
+	long runs;
+	long failures;		/* runs whose status is not success */
+	int64_t p50, p95, max;	/* durations (ms), nearest-rank percentiles */
+	char *last_status;	/* of the run started last */
+	int64_t last_started;	/* ms */
+	bool last_has_exit;
+	int last_exit, last_signal;
+};
+/* One entry per route with rows in FILTER (its max is not used), by
+ * route name, into *V (*N of them).  0, or -1 with ERR set. */
+int store_history_stats(struct store *st, const struct store_run_filter *filter,
+			struct store_route_stats **v, size_t *n, struct jerr *err);
+void store_stats_free(struct store_route_stats *v, size_t n);
+/* Whether ROUTE has a row of history (true on a store error too). */
+bool store_history_has_route(struct store *st, const char *route);
 /* The rows of history of job ID of ROUTE written after row AFTER (0: all),
  * in the order they were written (free with store_history_free). */
 int store_job_runs(struct store *st, const char *route, const char *id, int64_t after,

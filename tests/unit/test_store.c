@@ -228,6 +228,67 @@ cron_row(const char *route, const char *status, long runs, long failures, int64_
 	return j;
 }
 
+/* history --stats and its filters: 20 runs of route a lasting 1..20 s
+ * (every fifth failed), one of b; p50 and p95 by nearest rank. */
+static void
+test_stats(const char *base)
+{
+	struct jerr err = JERR_INIT;
+	struct store *st;
+	struct store_route_stats *sv;
+	struct store_run *rv;
+	struct store_run_filter f = { .max = -1 };
+	char sdir[300];
+	size_t n;
+
+	snprintf(sdir, sizeof sdir, "%s/stats", base);
+	if (mkdir(sdir, 0700) < 0 || store_open(sdir, &st, &err) < 0) {
+		ok(0, "a store for the stats: %s", jerr_msg(&err));
+		return;
+	}
+	for (int i = 1; i <= 20; i++) {
+		int64_t start = (int64_t)i * 100000;
+
+		store_run_add(st, "j", "a", 1, start, start + i * 1000, i % 5 ? "success" : "failed",
+			      i % 5 ? 0 : 2, 0, NULL, -1, &err);
+	}
+	store_run_add(st, "k", "b", 1, 50000, 50250, "timeout", 137, 9, NULL, -1, &err);
+	ok(store_history_stats(st, &f, &sv, &n, &err) == 0 && n == 2, "two routes: %s",
+	   jerr_msg(&err));
+	if (n == 2) {
+		ok(strcmp(sv[0].route, "a") == 0 && sv[0].runs == 20 && sv[0].failures == 4,
+		   "a: 20 runs, 4 failures");
+		ok(sv[0].p50 == 10000 && sv[0].p95 == 19000 && sv[0].max == 20000,
+		   "a: p50 10 s, p95 19 s, max 20 s (got %lld %lld %lld)", (long long)sv[0].p50,
+		   (long long)sv[0].p95, (long long)sv[0].max);
+		ok(strcmp(sv[0].last_status, "failed") == 0 && sv[0].last_started == 2000000 &&
+		   sv[0].last_exit == 2, "a: the last result is the run started last");
+		ok(strcmp(sv[1].route, "b") == 0 && sv[1].runs == 1 && sv[1].failures == 1 &&
+		   sv[1].p50 == 250 && sv[1].p95 == 250 && sv[1].max == 250 &&
+		   sv[1].last_signal == 9, "b: one timeout of 250 ms");
+	}
+	store_stats_free(sv, n);
+	f.since = 1600000;
+	f.status = "success";
+	ok(store_history_stats(st, &f, &sv, &n, &err) == 0 && n == 1 && sv[0].runs == 4 &&
+	   sv[0].failures == 0 && sv[0].max == 19000, "since and status narrow the stats");
+	store_stats_free(sv, n);
+	f.max = 2;
+	ok(store_history_find(st, &f, &rv, &n, &err) == 0 && n == 2 &&
+	   rv[0].started_at == 1900000 && rv[1].started_at == 1800000,
+	   "and the list: newest first, at most max");
+	store_history_free(rv, n);
+	f.status = "failed";
+	f.max = -1;
+	ok(store_history_find(st, &f, &rv, &n, &err) == 0 && n == 1 &&
+	   rv[0].started_at == 2000000, "failed since 1600 s: one");
+	store_history_free(rv, n);
+	ok(store_history_has_route(st, "b") && !store_history_has_route(st, "c"),
+	   "has_route: b yes, c no");
+	store_close(st);
+	jerr_free(&err);
+}
+
 int
 main(void)
 {
@@ -435,6 +496,7 @@ main(void)
 	store_close(st);
 
 	test_migrate_v1(dir);
+	test_stats(dir);
 
 	/* Four processes adding 50 jobs each at once: none lost.  Nothing of
 	 * ours may be left in stdio for a child to write again (valgrind's
