@@ -130,6 +130,14 @@ const struct command commands[] = {
 	  "the old one (its log has them).  Without a socket that answers, the\n"
 	  "supervisor of the state directory gets SIGHUP.  Exits 69 when no\n"
 	  "supervisor runs.\n" },
+	{ "prune",  cmd_prune,  "remove ended jobs, their history and logs",
+	  "prune [--older-than DUR] [-c FILE]\n"
+	  "Remove from the store the jobs that ended more than DUR ago (default:\n"
+	  "the config's keep-ended, else all that ended), their rows of history\n"
+	  "and their log files; also the history of cron tasks older than that.\n"
+	  "Scheduled and running jobs and the cron tasks' own rows stay.  Prints\n"
+	  "what it removed.  A bad DUR exits 65.\n"
+	  "  --older-than DUR  90s, 12h, 1.5d, '2 weeks'...\n" },
 	{ "import-crontab", cmd_import_crontab, "translate a crontab(5) file into a config",
 	  "import-crontab [--system|--user] [FILE] [-c FILE]\n"
 	  "Print a jobify config, one task a line, that runs the entries of the\n"

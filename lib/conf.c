@@ -603,6 +603,7 @@ static const cfg_opt_t app_template[] = {
 	CFG_INT_CB("max-parallel",    DEFAULT_MAX_PARALLEL, CFGF_NONE, int_cb),
 	CFG_INT_CB("shutdown-grace",  DEFAULT_SHUTDOWN_GRACE, CFGF_NONE, duration_cb),
 	CFG_INT_CB("history",         DEFAULT_HISTORY, CFGF_NONE, int_cb),
+	CFG_INT_CB("keep-ended",      0, CFGF_NONE, duration_cb),
 	ROUTER_COMMON_OPTS,
 	CFG_SEC("router", NULL, SECTION_FLAGS),
 	CFG_END()
@@ -1433,6 +1434,7 @@ app_read_options(struct conf *c, cfg_t *cfg)
 	c->max_parallel = cfg_getint(cfg, "max-parallel");
 	c->shutdown_grace_ms = cfg_getint(cfg, "shutdown-grace");
 	c->history = cfg_getint(cfg, "history");
+	c->keep_ended_ms = cfg_getint(cfg, "keep-ended");
 }
 
 static void

@@ -141,6 +141,7 @@ struct conf {
 	long max_parallel;
 	int64_t shutdown_grace_ms;
 	long history;
+	int64_t keep_ended_ms;	/* keep-ended: prune what ended longer ago; 0 never */
 
 	struct router *app;	/* the app: the root of the tree */
 	struct router **routers; /* every router definition, in file order */

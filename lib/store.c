@@ -1260,3 +1260,115 @@ store_history_has_route(struct store *st, const char *route)
 	 * route unknown. */
 	return rc != SQLITE_DONE;
 }
+
+/* ---- prune ---- */
+
+/* The jobs prune removes: ended ones of the CLI (never a config cron
+ * task's row, never one scheduled or running), ended before ?1. */
+#define PRUNE_JOBS "SELECT id FROM jobs WHERE source = 'cli' AND status NOT IN " \
+	"('scheduled', 'running') AND COALESCE(finished_at, created_at) < ?1"
+/* The rows of history it removes: those of these jobs, and those ended
+ * before ?1 of no job of the CLI (config cron tasks, jobs gone). */
+#define PRUNE_RUNS "job_id IN (" PRUNE_JOBS ") OR (finished_at < ?1 AND job_id NOT IN " \
+	"(SELECT id FROM jobs WHERE source = 'cli'))"
+
+/* Whether PATH is a log file of the state directory DIR (absolute, as the
+ * supervisor names them): under DIR/logs/, no "." or ".." part. */
+static bool
+is_state_log(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+
+	if (strncmp(path, dir, n) != 0 || strncmp(path + n, "/logs/", 6) != 0)
+		return false;
+	return strstr(path, "/../") == NULL && strstr(path, "/./") == NULL;
+}
+
+int
+store_prune(struct store *st, int64_t before, struct store_prune_result *res,
+	    struct jerr *err)
+{
+	static const char *const steps[] = {
+		"CREATE TEMP TABLE IF NOT EXISTS prune_logs(l TEXT)",
+		"DELETE FROM temp.prune_logs",
+		"INSERT INTO temp.prune_logs SELECT log FROM runs WHERE log IS NOT NULL AND ("
+			PRUNE_RUNS ") UNION SELECT log FROM jobs WHERE log IS NOT NULL AND id IN ("
+			PRUNE_JOBS ")",
+		"DELETE FROM runs WHERE " PRUNE_RUNS,
+		"DELETE FROM jobs WHERE id IN (" PRUNE_JOBS ")",
+		/* A log still named by a row that stays is kept. */
+		"DELETE FROM temp.prune_logs WHERE l IN (SELECT log FROM jobs WHERE log IS NOT "
+			"NULL UNION SELECT log FROM runs WHERE log IS NOT NULL)",
+	};
+	char *dir = NULL, *slash, **logs = NULL;
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	if (store_txn_begin(st, true, err) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		if (prepare(st, steps[i], &s, err) < 0)
+			goto fail;
+		if (sqlite3_bind_parameter_count(s) > 0)
+			sqlite3_bind_int64(s, 1, before);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE) {
+			fail(st, err, "prune");
+			goto fail;
+		}
+		if (i == 3)
+			res->runs = sqlite3_changes(st->db);
+		else if (i == 4)
+			res->jobs = sqlite3_changes(st->db);
+	}
+	if (prepare(st, "SELECT l FROM temp.prune_logs", &s, err) < 0)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *l = (const char *)sqlite3_column_text(s, 0);
+
+		if (l == NULL || strv_push(&logs, l) < 0) {
+			sqlite3_finalize(s);
+			jerr_set(err, "store: out of memory");
+			errno = ENOMEM;
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		fail(st, err, "prune");
+		goto fail;
+	}
+	if (store_txn_commit(st, err) < 0)
+		goto fail_logs;
+	/* The rows are gone: now their files.  Only files of this state
+	 * directory, named as the supervisor names them. */
+	if ((dir = strdup(st->path)) != NULL && (slash = strrchr(dir, '/')) != NULL) {
+		char *real;
+
+		*slash = '\0';
+		if ((real = realpath(dir, NULL)) != NULL) {
+			free(dir);
+			dir = real;
+		}
+		for (size_t i = 0; logs && logs[i]; i++) {
+			if (!is_state_log(dir, logs[i])) {
+				res->logs_kept++;
+				continue;
+			}
+			if (unlink(logs[i]) == 0)
+				res->logs++;
+			else if (errno != ENOENT)
+				res->logs_failed++;
+		}
+	}
+	free(dir);
+	strv_free(logs);
+	return 0;
+fail:
+	store_txn_rollback(st);
+fail_logs:
+	strv_free(logs);
+	return -1;
+}

@@ -218,6 +218,23 @@ struct store_route_stats {
 int store_history_stats(struct store *st, const struct store_run_filter *filter,
 			struct store_route_stats **v, size_t *n, struct jerr *err);
 void store_stats_free(struct store_route_stats *v, size_t n);
+/* What store_prune removed. */
+struct store_prune_result {
+	long jobs;		/* rows of ended jobs */
+	long runs;		/* rows of history */
+	long logs;		/* log files */
+	long logs_kept;		/* named by a removed row, but not a log file
+				 * of this state directory: left alone */
+	long logs_failed;	/* that could not be removed */
+};
+/* Remove what ended before BEFORE (ms): the jobs of the CLI that ended
+ * (never a config cron task's row, never a job scheduled or running),
+ * their history, the history of config cron tasks and of jobs no longer
+ * in the store, in one transaction; then the log files of those rows
+ * that no remaining row names.  0, or -1 with ERR set (nothing removed). */
+int store_prune(struct store *st, int64_t before, struct store_prune_result *res,
+		struct jerr *err);
+
 /* Whether ROUTE has a row of history (true on a store error too). */
 bool store_history_has_route(struct store *st, const char *route);
 /* The rows of history of job ID of ROUTE written after row AFTER (0: all),

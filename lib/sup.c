@@ -54,7 +54,7 @@ extern char **environ;
 /* The pid table's buckets (chained). */
 #define PID_BUCKETS 1024
 
-enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE };
+enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE };
 enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE };
 
 /* What epoll_event.data.ptr points to. */
@@ -192,6 +192,7 @@ struct sup {
 	struct timer grace;	/* TK_GRACE */
 	struct store *store;
 	struct timer store_due;	/* TK_STORE, realtime: the next one-off job */
+	struct timer prune;	/* TK_PRUNE, monotonic: keep-ended's next turn */
 	int lfd;		/* the control socket */
 	struct watch w_ctl;
 	char *sock_path;
@@ -2413,6 +2414,37 @@ terminate_all(struct sup *s)
 	}
 }
 
+/* keep-ended: what ended longer ago leaves the store at start and then
+ * once an hour (an ended job waits at most an hour past its keep-ended). */
+#define PRUNE_EVERY_MS (3600 * 1000)
+
+static void
+prune_ended(struct sup *s)
+{
+	int64_t keep = s->cur->conf->keep_ended_ms;
+	struct store_prune_result res;
+	struct jerr err = JERR_INIT;
+
+	if (keep > 0) {
+		if (store_prune(s->store, timefmt_now_ms() - keep, &res, &err) < 0) {
+			log_error("prune", NULL, jerr_msg(&err));
+		} else if (res.jobs || res.runs || res.logs || res.logs_failed) {
+			struct jlog_line l;
+
+			jlog_begin(&l, res.logs_failed ? JLOG_WARN : JLOG_INFO, "prune");
+			jlog_int(&l, "jobs", res.jobs);
+			jlog_int(&l, "runs", res.runs);
+			jlog_int(&l, "logs", res.logs);
+			if (res.logs_failed)
+				jlog_int(&l, "logs_failed", res.logs_failed);
+			jlog_ms(&l, "keep_ended", keep);
+			jlog_end(&l);
+		}
+	}
+	jerr_free(&err);
+	(void)theap_arm(&s->mono, &s->prune, timefmt_mono_ms_up() + PRUNE_EVERY_MS);
+}
+
 static void
 on_mono_timer(struct sup *s, struct timer *t)
 {
@@ -2450,6 +2482,9 @@ on_mono_timer(struct sup *s, struct timer *t)
 		p = container_of(t, struct pend, t);
 		s->npend--;
 		request(s, p);
+		break;
+	case TK_PRUNE:
+		prune_ended(s);
 		break;
 	case TK_GRACE:
 		jlog_begin(&l, JLOG_WARN, "grace-over");
@@ -3626,6 +3661,7 @@ sup_run(struct conf *conf)
 	theap_init(&s.real);
 	theap_init(&s.mono);
 	timer_init(&s.grace, TK_GRACE);
+	timer_init(&s.prune, TK_PRUNE);
 	timer_init(&s.store_due, TK_STORE);
 	s.hist_tail = &s.hist;
 	s.ops_tail = &s.ops;
@@ -3694,6 +3730,7 @@ sup_run(struct conf *conf)
 	}
 	cron_start(&s);
 	store_rearm(&s);
+	prune_ended(&s);
 	log_ready(&s);
 	{
 		char st[256];
