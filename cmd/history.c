@@ -98,7 +98,7 @@ json_run(const struct store_run *r, const struct tz *tz)
 	json_string(stdout, cmd_when(r->finished_at, tz, b));
 	printf(",\"duration_ms\":%lld,\"log\":", (long long)run_duration(r));
 	json_string(stdout, r->log);
-	printf("}");
+	printf(",\"output_dropped\":%lld}", (long long)r->dropped);
 }
 
 /* A percentage for people: "0%", "12.5%", "100%". */
@@ -316,13 +316,20 @@ cmd_history(struct cli *cli, int argc, char **argv)
 			for (size_t i = 0; i < n; i++) {
 				const struct store_run *r = &v[i];
 				const char *start = cmd_when(r->started_at, tz, b);
-				char code[32] = "-", att[24];
+				char code[80] = "-", att[24];
 				const char *cell[7];
 
 				if (signal_name(r->signal, sig, sizeof sig))
 					snprintf(code, sizeof code, "%s", sig);
 				else if (r->has_exit && r->exit_code >= 0)
 					snprintf(code, sizeof code, "%d", r->exit_code);
+				/* Output past output-max-size: said after the code. */
+				if (r->dropped > 0) {
+					size_t len = strlen(code);
+
+					snprintf(code + len, sizeof code - len,
+						 " (output: %lld bytes dropped)", (long long)r->dropped);
+				}
 				snprintf(att, sizeof att, "%ld", r->attempt);
 				cell[0] = start;
 				cell[1] = human_duration(run_duration(r), d, sizeof d);

@@ -47,6 +47,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytesize.h"
 #include "conf.h"
 #include "confscan.h"
 #include "duration.h"
@@ -432,6 +433,20 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 }
 
 /* Durations into milliseconds. */
+/* output-max-size: a size in bytes (bytesize.h); 0 means no cap. */
+static int
+size_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int64_t n = 0;
+	const char *why;
+
+	line_record(cfg, opt);
+	if (bytesize_parse(value, &n, &why) < 0)
+		value_error(cfg, "%s: '%s': %s", opt->name, value, why);
+	*(long *)result = (long)n;
+	return 0;
+}
+
 static int
 duration_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -570,6 +585,7 @@ static cfg_opt_t task_opts[] = {
 	CFG_STR_CB("on-timeout",     NULL, CFGF_NONE, str_cb),
 	CFG_STR_CB("output",         "log", CFGF_NONE, str_cb),
 	CFG_STR_CB("mail-to",        NULL, CFGF_NONE, str_cb),
+	CFG_INT_CB("output-max-size", UNSET_INT, CFGF_NONE, size_cb),
 	CFG_END()
 };
 
@@ -584,6 +600,7 @@ static cfg_opt_t task_opts[] = {
 	CFG_STR_CB("on-timeout",            NULL, CFGF_NONE, str_cb), \
 	CFG_STR_CB("route-class",           NULL, CFGF_NONE, str_cb), \
 	CFG_STR_CB("mail-to",               NULL, CFGF_NONE, str_cb), \
+	CFG_INT_CB("output-max-size",       UNSET_INT, CFGF_NONE, size_cb), \
 	CFG_STR_LIST_CB("include-router",   NULL, CFGF_NONE, str_cb), \
 	CFG_SEC("task",                     task_opts, SECTION_FLAGS), \
 	CFG_FUNC("include",                 include_fn)
@@ -1079,6 +1096,8 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 	t->mail_to = dup_opt(sec, "mail-to");
 	v = ENUM_LOOKUP(output_names, cfg_getstr(sec, "output"));
 	t->output = v < 0 ? OUTPUT_LOG : (enum output_mode)v;
+	v = cfg_getint(sec, "output-max-size");
+	t->output_max = v == UNSET_INT ? -1 : (int64_t)v;
 	if (t->env == NULL || t->middleware == NULL)
 		goto oom;
 	return t;
@@ -1175,6 +1194,11 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 	r->on_timeout = dup_opt(sec, "on-timeout");
 	r->route_class = dup_opt(sec, "route-class");
 	r->mail_to = dup_opt(sec, "mail-to");
+	{
+		long v = cfg_getint(sec, "output-max-size");
+
+		r->output_max = v == UNSET_INT ? -1 : (int64_t)v;
+	}
 
 	n = cfg_size(sec, "include-router");
 	if ((r->include_loc = calloc(n + 1, sizeof *r->include_loc)) == NULL)

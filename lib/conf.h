@@ -97,6 +97,7 @@ struct task {
 	char *on_failure, *on_timeout;
 	char *mail_to;		/* NULL: inherit; "": no mail */
 	enum output_mode output;
+	int64_t output_max;	/* output-max-size in bytes; -1 inherit, 0 no cap */
 
 	size_t route;		/* its index in conf->routes, set by route.c */
 };
@@ -115,6 +116,7 @@ struct router {
 	char *on_failure, *on_timeout;
 	char *route_class;	/* NULL: inherit (from the app) */
 	char *mail_to;		/* NULL: inherit; "": no mail */
+	int64_t output_max;	/* output-max-size; -1 inherit */
 
 	char **include_router;	/* ids to attach here */
 	struct srcloc *include_loc; /* where each was named */

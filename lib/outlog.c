@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytesize.h"
 #include "outlog.h"
 #include "strv.h"
 #include "tz.h"
@@ -182,4 +183,81 @@ outlog_prune(struct outlog *o, long keep, struct jerr *err)
 	free(dir);
 	strv_free(names);
 	return err && err->set ? -1 : removed;
+}
+
+/* ---- the capped writer (output-max-size) ---- */
+
+void
+outlog_writer_init(struct outlog_writer *w, int fd, int64_t max)
+{
+	w->fd = fd;
+	w->max = max;
+	w->written = 0;
+	w->dropped = 0;
+}
+
+static int
+write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, buf, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		buf += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int
+outlog_write(struct outlog_writer *w, const char *buf, size_t n)
+{
+	size_t room = n;
+
+	if (w->max > 0) {
+		int64_t left = w->max > w->written ? w->max - w->written : 0;
+
+		if ((int64_t)room > left)
+			room = (size_t)left;
+	}
+	w->dropped += (int64_t)(n - room);
+	if (room == 0)
+		return 0;
+	if (w->fd < 0 || write_all(w->fd, buf, room) < 0) {
+		w->dropped += (int64_t)room;
+		return -1;
+	}
+	w->written += (int64_t)room;
+	return 0;
+}
+
+int
+outlog_writer_close(struct outlog_writer *w)
+{
+	int rc = 0, e = 0;
+
+	if (w->fd < 0)
+		return 0;
+	if (w->dropped > 0) {
+		char note[160], size[BYTESIZE_BUFSZ];
+		int len = snprintf(note, sizeof note,
+				   "\n[jobify: output-max-size %s reached: %lld bytes dropped]\n",
+				   bytesize_format(w->max, size, sizeof size),
+				   (long long)w->dropped);
+
+		if (write_all(w->fd, note, (size_t)len) < 0) {
+			rc = -1;
+			e = errno;
+		}
+	}
+	if (close(w->fd) < 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	w->fd = -1;
+	errno = e;
+	return rc;
 }

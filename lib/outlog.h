@@ -31,4 +31,25 @@ char *outlog_new_path(struct outlog *o, int64_t start_ms, unsigned attempt,
  * KEEP + KEEP/4.  Returns how many were removed, -1 with ERR set. */
 int outlog_prune(struct outlog *o, long keep, struct jerr *err);
 
+/* output-max-size: one run's output goes through a pipe to the
+ * supervisor, which writes it to the run's log file up to MAX bytes and
+ * counts the rest, dropped; when the run ends a last line says how much
+ * was dropped. */
+struct outlog_writer {
+	int fd;			/* the log file; owned */
+	int64_t max;		/* bytes; 0: no cap */
+	int64_t written;	/* into the file by this run */
+	int64_t dropped;	/* past the cap */
+};
+
+void outlog_writer_init(struct outlog_writer *w, int fd, int64_t max);
+/* Write what fits of BUF (N bytes) under the cap; count the rest.  0, or
+ * -1 with errno when the file could not be written (what was not written
+ * then counts as dropped too). */
+int outlog_write(struct outlog_writer *w, const char *buf, size_t n);
+/* The end of the run: the line about what was dropped, if anything was
+ * ("\n[jobify: output-max-size 10M reached: 1234567 bytes dropped]\n"),
+ * then close the file.  0, or -1 with errno. */
+int outlog_writer_close(struct outlog_writer *w);
+
 #endif

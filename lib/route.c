@@ -129,6 +129,13 @@ route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached
 	rt->route_class = t->router->route_class ? t->router->route_class :
 			  c->app->route_class ? c->app->route_class : "exec";
 	rt->timezone = t->timezone ? t->timezone : c->timezone;
+	/* output-max-size: the nearest of task, routers, app; else 10M. */
+	rt->output_max = t->output_max;
+	for (size_t i = n; i-- > 0 && rt->output_max < 0;)
+		rt->output_max = path[i]->output_max;
+	if (rt->output_max < 0)
+		rt->output_max = c->app->output_max >= 0 ? c->app->output_max
+							 : ROUTE_OUTPUT_MAX_DEFAULT;
 	free(path);
 	return 0;
 oom:

@@ -32,7 +32,11 @@ struct route {
 	const char *route_class; /* "exec", "shell" or a handler command */
 	const char *mail_to;	/* nearest of task, routers, app; NULL or "": none */
 	const char *timezone;	/* task's, else app's, else NULL (system) */
+	int64_t output_max;	/* one run's log at most (bytes); 0 no cap */
 };
+
+/* output-max-size when none is given: 10M. */
+#define ROUTE_OUTPUT_MAX_DEFAULT (INT64_C(10) * 1024 * 1024)
 
 struct route_table {
 	struct route *v;	/* attached routes in config order, then detached */

@@ -88,6 +88,12 @@ static const char *const migrations[] = {
 	/* 2 -> 3: the config's rows found without a walk of every job (a
 	 * start with a million one-off jobs took 9 s). */
 	"CREATE INDEX jobs_config ON jobs(id) WHERE source = 'config';",
+	/* 3 -> 4: what a run's log dropped past output-max-size, by its log
+	 * file (unique per run): written when the run ends, apart from the
+	 * row of history, which is batched. */
+	"CREATE TABLE run_notes ("
+	"  log TEXT PRIMARY KEY,"
+	"  dropped INTEGER NOT NULL);",
 };
 
 static int
@@ -974,7 +980,7 @@ store_history_free(struct store_run *v, size_t n)
 }
 
 #define RUN_COLUMNS "id, job_id, route, attempt, started_at, finished_at, status, " \
-	"exit_code, signal, log"
+	"exit_code, signal, log, (SELECT dropped FROM run_notes WHERE run_notes.log = runs.log)"
 
 /* Rows of history (RUN_COLUMNS) of S into *V; S is finalized. */
 static int
@@ -1012,6 +1018,7 @@ collect_runs(struct store *st, sqlite3_stmt *s, struct store_run **v, size_t *n,
 		r->exit_code = sqlite3_column_int(s, 7);
 		r->signal = sqlite3_column_int(s, 8);
 		r->log = col_str(s, 9);
+		r->dropped = sqlite3_column_int64(s, 10);
 		if (!r->job_id || !r->route || !r->status ||
 		    (r->log == NULL && sqlite3_column_type(s, 9) != SQLITE_NULL))
 			goto oom;
@@ -1299,6 +1306,9 @@ store_prune(struct store *st, int64_t before, struct store_prune_result *res,
 		/* A log still named by a row that stays is kept. */
 		"DELETE FROM temp.prune_logs WHERE l IN (SELECT log FROM jobs WHERE log IS NOT "
 			"NULL UNION SELECT log FROM runs WHERE log IS NOT NULL)",
+		/* Notes of logs no row names any more. */
+		"DELETE FROM run_notes WHERE log NOT IN (SELECT log FROM runs WHERE log IS NOT "
+			"NULL)",
 	};
 	char *dir = NULL, *slash, **logs = NULL;
 	sqlite3_stmt *s;
@@ -1371,4 +1381,17 @@ fail:
 fail_logs:
 	strv_free(logs);
 	return -1;
+}
+
+int
+store_run_set_dropped(struct store *st, const char *log, int64_t dropped, struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "INSERT OR REPLACE INTO run_notes(log, dropped) VALUES (?, ?)", &s,
+		    err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, log, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, dropped);
+	return run_write(st, s, err, "run note");
 }

@@ -19,7 +19,7 @@
 #include "jerr.h"
 
 #define STORE_FILE "jobify.db"
-#define STORE_VERSION 3
+#define STORE_VERSION 4
 /* A job id: 13 characters of Crockford base32, the first 9 the creation
  * time in ms (so ids sort by creation), the last 4 random. */
 #define STORE_ID_LEN 13
@@ -183,6 +183,7 @@ struct store_run {
 	int exit_code;		/* 128+N for a signal; -1 for a lost attempt */
 	int signal;		/* 0: none */
 	char *log;		/* the attempt's log file, or NULL */
+	int64_t dropped;	/* bytes of output dropped past output-max-size */
 };
 
 /* The newest MAX rows of history (by start, newest first), only ROUTE's
@@ -218,6 +219,11 @@ struct store_route_stats {
 int store_history_stats(struct store *st, const struct store_run_filter *filter,
 			struct store_route_stats **v, size_t *n, struct jerr *err);
 void store_stats_free(struct store_route_stats *v, size_t n);
+/* The run whose log file is LOG dropped DROPPED bytes of its output
+ * (output-max-size); store_run's dropped reads it back. */
+int store_run_set_dropped(struct store *st, const char *log, int64_t dropped,
+			  struct jerr *err);
+
 /* What store_prune removed. */
 struct store_prune_result {
 	long jobs;		/* rows of ended jobs */

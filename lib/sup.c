@@ -70,6 +70,7 @@ struct outpipe {
 	int stream;		/* 1 stdout, 2 stderr */
 	struct run *run;	/* whose output it is; NULL for a lifespan's */
 	struct outpipe *dead;	/* closed, to be freed after this turn */
+	bool relay;		/* output = log with a cap: bytes to run->logw */
 	size_t len;
 	char buf[2048];
 };
@@ -155,8 +156,10 @@ struct run {
 	int64_t scheduled;
 	const char *trigger;
 	int64_t start_ms, start_mono_ms;
-	struct outpipe *out[2];	/* output = inherit */
+	struct outpipe *out[2];	/* output = inherit; out[0] output = log, capped */
 	char *log_path;		/* output = log */
+	struct outlog_writer logw; /* output = log, capped: the file */
+	bool logw_open;
 	struct store_job *job;	/* a job of the store, owned; NULL for cron */
 };
 
@@ -718,6 +721,34 @@ outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, boo
 	return eof;
 }
 
+/* Reads of a relayed log pipe a turn (64 KiB each): a flood costs the
+ * loop at most 2 MiB of copying before the timers get their turn. */
+#define RELAY_READS 32
+
+/* Move what P has into its run's capped log file, up to MAX reads (each
+ * 64 KiB).  Returns 1 at EOF or error, 0 otherwise. */
+static int
+outpipe_relay(struct outpipe *p, int max)
+{
+	static char buf[65536];
+
+	for (int reads = 0; reads < max; reads++) {
+		ssize_t n = read(p->fd, buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return 1;
+		if (p->run && outlog_write(&p->run->logw, buf, (size_t)n) < 0 &&
+		    p->run->logw.dropped == n)
+			/* The first failed write; the later ones are counted. */
+			log_error("log", p->run->rs->route->name, strerror(errno));
+	}
+	return 0;
+}
+
 static void
 outpipe_close(struct sup *s, struct outpipe **pp)
 {
@@ -876,6 +907,34 @@ run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
 			  &job, envp, err);
 }
 
+/* output-max-size: R's stdout and stderr are one pipe that the loop
+ * copies into FD, the log file, up to the cap (outlog_write). */
+static int
+log_relay(struct sup *s, struct run *r, int fd, int *out, int *errfd, struct jerr *err)
+{
+	int fds[2] = { -1, -1 };
+
+	if (make_pipe(fds, err) < 0 || (r->out[0] = outpipe_new(fds[0], 1)) == NULL) {
+		if (!err->set)
+			jerr_set(err, "out of memory");
+		close_fd(&fds[0]);
+		close_fd(&fds[1]);
+		close(fd);
+		return -1;
+	}
+	r->out[0]->run = r;
+	r->out[0]->relay = true;
+	outlog_writer_init(&r->logw, fd, r->rs->route->output_max);
+	r->logw_open = true;
+	if (watch_pipe(s, r->out[0], err) < 0) {
+		close_fd(&fds[1]);
+		outpipe_close(s, &r->out[0]);
+		return -1;
+	}
+	*out = *errfd = fds[1];
+	return 0;
+}
+
 /* Output descriptors for R's process, by the task's output mode. */
 static int
 run_output(struct sup *s, struct run *r, int *out, int *errfd, bool append, struct jerr *err)
@@ -899,6 +958,8 @@ run_output(struct sup *s, struct run *r, int *out, int *errfd, bool append, stru
 			jerr_set(err, "log %s: %s", r->log_path, strerror(errno));
 			return -1;
 		}
+		if (r->rs->route->output_max > 0)
+			return log_relay(s, r, fd, out, errfd, err);
 		*out = *errfd = fd;
 		return 0;
 	}
@@ -982,6 +1043,8 @@ run_free(struct sup *s, struct run *r)
 {
 	outpipe_close(s, &r->out[0]);
 	outpipe_close(s, &r->out[1]);
+	if (r->logw_open)
+		(void)outlog_writer_close(&r->logw);
 	job_free(r->job);
 	gen_unref(r->gen);
 	free(r->log_path);
@@ -1393,6 +1456,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	int sig = 0;
 	const char *outcome;
 	struct jlog_line l;
+	int64_t dropped = 0;
 	bool bad;
 
 	if (status != -1) {
@@ -1411,10 +1475,28 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		 * behind in its group goes with it, SIGTERM ignored or not. */
 		(void)spawn_kill_group(r->pid, SIGKILL);
 	for (int i = 0; i < 2; i++)
-		if (r->out[i]) {
+		if (r->out[i] && r->out[i]->relay) {
+			/* What the job wrote before it ended; not what a process
+			 * it left behind may still write. */
+			(void)outpipe_relay(r->out[i], 1024);
+			outpipe_close(s, &r->out[i]);
+		} else if (r->out[i]) {
 			(void)outpipe_read(r->out[i], "route", rs->route->name, r->pid, true);
 			outpipe_close(s, &r->out[i]);
 		}
+	if (r->logw_open) {
+		dropped = r->logw.dropped;
+		r->logw_open = false;
+		if (outlog_writer_close(&r->logw) < 0)
+			log_error("log", rs->route->name, strerror(errno));
+		if (dropped > 0 && !r->handler && r->log_path) {
+			struct jerr derr = JERR_INIT;
+
+			if (store_run_set_dropped(s->store, r->log_path, dropped, &derr) < 0)
+				log_error("store", rs->route->name, jerr_msg(&derr));
+			jerr_free(&derr);
+		}
+	}
 
 	jlog_begin(&l, outcome[0] == 's' ? JLOG_INFO : JLOG_WARN,
 		   r->handler ? "handler-exit" : "exit");
@@ -1433,6 +1515,8 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	jlog_ms(&l, "duration", timefmt_mono_ms() - r->start_mono_ms);
 	if (r->log_path && !r->handler)
 		jlog_str(&l, "log", r->log_path);
+	if (dropped > 0)
+		jlog_int(&l, "output_dropped", dropped);
 	jlog_end(&l);
 
 	if (r->handler) {
@@ -3537,7 +3621,8 @@ dispatch(struct sup *s, struct watch *w)
 	case W_RUNOUT:
 		p = container_of(w, struct outpipe, w);
 		if ((r = p->run) != NULL &&
-		    outpipe_read(p, "route", r->rs->route->name, r->pid, false))
+		    (p->relay ? outpipe_relay(p, RELAY_READS)
+			      : outpipe_read(p, "route", r->rs->route->name, r->pid, false)))
 			outpipe_close(s, &r->out[p->stream - 1]);
 		break;
 	case W_LIFEOUT:

@@ -166,11 +166,13 @@ EOF
 	conf j.conf <<EOF
 state-dir = "state"
 task "pg" { exec = "./rec" cron = "@reboot" output = "null" }
-task "fds" { exec = "ls -l /proc/self/fd" cron = "@reboot" }
+task "fds" { exec = "ls -l /proc/self/fd" cron = "@reboot" output-max-size = 0 }
+task "capped" { exec = "ls -l /proc/self/fd" cron = "@reboot" }
 EOF
 	sup_start j.conf
 	wait_for 'event=exit route=pg'
 	wait_for 'event=exit route=fds'
+	wait_for 'event=exit route=capped'
 	sup_stop
 	read -r pid pgid <"$(T pg)"
 	[ "$pid" = "$pgid" ]
@@ -181,6 +183,14 @@ EOF
 	# Besides those, only the directory ls itself opened.
 	[ "$(grep -c -- ' -> ' <<<"$output")" -eq 4 ]
 	assert_line --regexp ' 3 -> /proc/[0-9]+/fd$'
+	# With output-max-size (10M by default) both are one pipe to the
+	# supervisor, which writes the file.
+	run cat "$(T state/logs/capped)"/*.log
+	assert_line --regexp ' 0 -> /dev/null$'
+	pipe=$(sed -n 's/.* 1 -> pipe:\[\([0-9]*\)\]$/\1/p' <<<"$output")
+	[ -n "$pipe" ]
+	assert_line --regexp " 2 -> pipe:\\[$pipe\\]\$"
+	[ "$(grep -c -- ' -> ' <<<"$output")" -eq 4 ]
 }
 
 @test "timeout: SIGTERM to the group, status timeout, then on-timeout" {

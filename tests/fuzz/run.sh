@@ -31,7 +31,8 @@ sources() {
 	cron) echo lib/cron.c lib/tz.c lib/duration.c ;;
 	time) echo lib/duration.c lib/timefmt.c lib/timewords.c lib/tz.c ;;
 	conf) echo lib/conf.c lib/confscan.c lib/diag.c lib/strv.c lib/words.c lib/paths.c \
-		lib/duration.c lib/route.c lib/tz.c lib/cron.c lib/timefmt.c lib/timewords.c ;;
+		lib/duration.c lib/route.c lib/tz.c lib/cron.c lib/timefmt.c lib/timewords.c \
+		lib/bytesize.c ;;
 	ctl) echo lib/ctl.c lib/jerr.c ;;
 	*) echo "run.sh: unknown target $1" >&2; return 1 ;;
 	esac

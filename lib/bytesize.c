@@ -1,0 +1,79 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bytesize.h"
+
+/* 2^62: far above any disk, far from overflow. */
+#define BYTESIZE_MAX (INT64_C(1) << 62)
+
+int
+bytesize_parse(const char *s, int64_t *bytes, const char **why)
+{
+	static const char units[] = "BKMGT";
+	int64_t n = 0, frac = 0, scale = 1, mult = 1;
+	const char *p = s, *u;
+
+	if (s == NULL || !isdigit((unsigned char)*p)) {
+		*why = "expected a size, as in 10M, 512K, 1.5G or 4096 (bytes)";
+		return -1;
+	}
+	while (isdigit((unsigned char)*p)) {
+		if (n > (BYTESIZE_MAX - (*p - '0')) / 10) {
+			*why = "size is too large";
+			return -1;
+		}
+		n = n * 10 + (*p++ - '0');
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p)) {
+			*why = "expected a digit after the decimal point, as in 1.5G";
+			return -1;
+		}
+		for (int k = 0; isdigit((unsigned char)*p); k++, p++)
+			if (k < 6) {
+				frac = frac * 10 + (*p - '0');
+				scale *= 10;
+			}
+	}
+	while (*p == ' ')
+		p++;
+	if (*p) {
+		if ((u = strchr(units, toupper((unsigned char)*p))) == NULL ||
+		    !(p[1] == '\0' || strcasecmp(p + 1, "B") == 0 || strcasecmp(p + 1, "iB") == 0) ||
+		    (*u == 'B' && p[1] != '\0')) {
+			*why = "unknown unit (use B, K, M, G or T, powers of 1024)";
+			return -1;
+		}
+		for (const char *q = units; q < u; q++)
+			mult *= 1024;
+	}
+	if (n > BYTESIZE_MAX / mult || frac * mult / scale > BYTESIZE_MAX - n * mult) {
+		*why = "size is too large";
+		return -1;
+	}
+	*bytes = n * mult + frac * mult / scale;
+	return 0;
+}
+
+char *
+bytesize_format(int64_t n, char *buf, size_t size)
+{
+	static const char units[] = "BKMGT";
+	int64_t div = 1;
+	int i = 0;
+
+	while (i < 4 && n >= div * 1024) {
+		div *= 1024;
+		i++;
+	}
+	if (i == 0 || n % div == 0)
+		snprintf(buf, size, "%lld%c", (long long)(n / div), units[i]);
+	else
+		snprintf(buf, size, "%.1f%c", (double)n / (double)div, units[i]);
+	return buf;
+}
