@@ -125,9 +125,9 @@ cmd_import_crontab(struct cli *cli, int argc, char **argv)
 	} else if (d.nerrors) {
 		/* Nothing written on failure. */
 		rc = JX_DATAERR;
-	} else if (fputs(out, stdout) == EOF || fflush(stdout) == EOF) {
-		cmd_error(cli, "%s: standard output: %s", cmd, strerror(errno));
-		rc = JX_OSERR;
+	} else {
+		fputs(out, stdout);
+		rc = cmd_output_done(cli, cmd);
 	}
 	diag_print(&d, stderr, cli->prog);
 	diag_free(&d);

@@ -43,7 +43,7 @@ cmd_prune(struct cli *cli, int argc, char **argv)
 		cmd_error(cli, "prune: --older-than: '%s': %s", older, why);
 		return JX_DATAERR;
 	}
-	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+	if ((conf = cmd_load_store_conf(cli, "prune", &rc)) == NULL)
 		return rc;
 	/* Without --older-than: the config's keep-ended, else all that ended. */
 	if (age < 0)
@@ -57,14 +57,12 @@ cmd_prune(struct cli *cli, int argc, char **argv)
 		printf("pruned %ld job%s, %ld run%s of history, %ld log file%s\n", res.jobs,
 		       res.jobs == 1 ? "" : "s", res.runs, res.runs == 1 ? "" : "s", res.logs,
 		       res.logs == 1 ? "" : "s");
-		rc = JX_OK;
+		rc = cmd_output_done(cli, "prune");
 		if (res.logs_failed) {
 			cmd_error(cli, "prune: %ld log file%s could not be removed", res.logs_failed,
 				  res.logs_failed == 1 ? "" : "s");
 			rc = JX_CANTCREAT;
 		}
-		if (fflush(stdout) != 0)
-			rc = JX_SOFTWARE;
 	}
 	store_close(st);
 out:
