@@ -70,7 +70,7 @@ Try 'jobify --help'." ]
 	timezone = "UTC"
 	task "t" { exec = 'true' timeout = "5x" }
 	EOF
-	warn="jobify: j.conf:3: timeout: '5x': unknown unit (use ms, s, m, h, d or w)"
+	warn="jobify: j.conf:3: timeout: '5x': unknown unit 'x' (use ms, s, m, h, d, w, M, y or their names: sec, min, hours, days, weeks, months, years)"
 	run --separate-stderr "$JOBIFY" -c j.conf jobs
 	assert_success
 	assert_output --regexp '^j1	t	scheduled	'
@@ -103,7 +103,7 @@ jobify: jobs: warning: the config has errors (above); going on with its state-di
 	EOF
 	run --separate-stderr "$JOBIFY" -c j.conf jobs
 	assert_failure 78
-	[ "$stderr" = "jobify: j.conf:1: timeout: '5x': unknown unit (use ms, s, m, h, d or w)
+	[ "$stderr" = "jobify: j.conf:1: timeout: '5x': unknown unit 'x' (use ms, s, m, h, d, w, M, y or their names: sec, min, hours, days, weeks, months, years)
 jobify: jobs: (with errors elsewhere in the config, it goes on when the state-dir, socket and timezone lines come before the first error)" ]
 	[ ! -e state ]
 	# An error on the state-dir line itself is no better.
@@ -158,7 +158,7 @@ jobify: jobs: (with errors elsewhere in the config, it goes on when the state-di
 	man="$top_srcdir/man/jobify.1"
 	grep -A1 -F '.Pq Ql PRAGMA user_version ,' "$man" | grep -qx "$v in this version,"
 	# The --at examples: the @EPOCH one is the same day as the others.
-	epoch=$(grep -A8 -F '.It Fl \-at Ar time' "$man" | sed -n 's/^\.Ql @\([0-9]*\) ;$/\1/p')
+	epoch=$(grep -A8 -F '.It Fl \-at Ar time' "$man" | sed -n 's/^\.Ql @\([0-9]*\) [;,]$/\1/p')
 	[ "$(date -u -d "@$epoch" +%FT%H:%M)" = "2026-11-25T03:00" ]
 }
 
