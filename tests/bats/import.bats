@@ -38,6 +38,7 @@ agree() {
 	run "$JOBIFY" -c user.conf check
 	assert_success
 	assert_output "user.conf: 23 routes in 1 file, 0 detached routers"
+	grep -q "mail-to = 'ops@example.com, oncall@example.com'" user.conf
 	# From June: croniter 1.3.5 adds a fire an hour early on the Monday
 	# after New York's spring change, which jobify and cron do not.
 	agree "$top_srcdir/tests/fixtures/user-crontab" user.conf 1780272000
@@ -86,6 +87,9 @@ agree() {
 	assert_line --partial "task \"third-7\" { cron = '0 3 * * *' exec"
 	refute_line --regexp "third-7.*(mail-to|timezone)"
 	refute_line --regexp "first-1.*(mail-to|timezone)"
+	printf '%s\n' "$output" > m.conf
+	run "$JOBIFY" -c m.conf check
+	assert_success
 }
 
 @test "import-crontab: what cannot be carried over is a comment and a warning" {
