@@ -129,10 +129,11 @@ last_result(const struct store_route_stats *r, char *buf, size_t size)
 	return buf;
 }
 
-/* history --stats: one line (or JSON object) per route. */
-static void
+/* history --stats: one line (or JSON object) per route.  0, or -1 when
+ * a row was lost to memory. */
+static int
 print_stats(const struct store_route_stats *v, size_t n, const struct tz *tz, bool json,
-	    bool tty)
+	    bool tty, bool full)
 {
 	char b[TIMEFMT_BUFSZ], p50[32], p95[32], mx[32], fr[16], res[64], sig[32];
 
@@ -161,32 +162,45 @@ print_stats(const struct store_route_stats *v, size_t n, const struct tz *tz, bo
 			printf("}");
 		}
 		printf(n ? "\n]\n" : "]\n");
-		return;
+		return 0;
 	}
-	/* On a terminal the route column is as wide as the longest name
-	 * (at most 32); the time of the last run is in the TSV and JSON. */
-	int w = 5;
+	{
+		/* The table printer's: widths from the rows, fitted to the
+		 * terminal (the route cut first); the time of the last run is
+		 * in the TSV (and the JSON) only. */
+		static const struct table_col cols[] = {
+			{ "ROUTE",    0, 0, 1 },
+			{ "RUNS",     TC_RIGHT, 0, 0 },
+			{ "FAILED",   TC_RIGHT, 0, 0 },
+			{ "FAIL%",    TC_RIGHT, 0, 0 },
+			{ "P50",      TC_RIGHT, 0, 0 },
+			{ "P95",      TC_RIGHT, 0, 0 },
+			{ "MAX",      TC_RIGHT, 0, 0 },
+			{ "LAST",     0, 0, 0 },
+			{ "LAST_AT",  TC_TSV, 0, 0 },
+		};
+		struct table tbl;
+		char runs[24], fails[24];
 
-	for (size_t i = 0; i < n; i++)
-		if ((int)strlen(v[i].route) > w)
-			w = strlen(v[i].route) > 32 ? 32 : (int)strlen(v[i].route);
-	if (tty)
-		printf("%-*s %5s %6s %6s %7s %7s %7s  %s\n", w, "ROUTE", "RUNS", "FAILED", "FAIL%",
-		       "P50", "P95", "MAX", "LAST");
-	for (size_t i = 0; i < n; i++) {
-		const struct store_route_stats *r = &v[i];
+		table_init(&tbl, cols, sizeof cols / sizeof cols[0], stdout, tty, full);
+		for (size_t i = 0; i < n; i++) {
+			const struct store_route_stats *r = &v[i];
+			const char *cell[9];
 
-		rate(r->failures, r->runs, fr, sizeof fr);
-		human_duration(r->p50, p50, sizeof p50);
-		human_duration(r->p95, p95, sizeof p95);
-		human_duration(r->max, mx, sizeof mx);
-		last_result(r, res, sizeof res);
-		if (tty)
-			printf("%-*s %5ld %6ld %6s %7s %7s %7s  %s\n", w, r->route, r->runs,
-			       r->failures, fr, p50, p95, mx, res);
-		else
-			printf("%s\t%ld\t%ld\t%s\t%s\t%s\t%s\t%s\t%s\n", r->route, r->runs,
-			       r->failures, fr, p50, p95, mx, res, cmd_when(r->last_started, tz, b));
+			snprintf(runs, sizeof runs, "%ld", r->runs);
+			snprintf(fails, sizeof fails, "%ld", r->failures);
+			cell[0] = r->route;
+			cell[1] = runs;
+			cell[2] = fails;
+			cell[3] = rate(r->failures, r->runs, fr, sizeof fr);
+			cell[4] = human_duration(r->p50, p50, sizeof p50);
+			cell[5] = human_duration(r->p95, p95, sizeof p95);
+			cell[6] = human_duration(r->max, mx, sizeof mx);
+			cell[7] = last_result(r, res, sizeof res);
+			cell[8] = cmd_when(r->last_started, tz, b);
+			(void)table_row(&tbl, cell);
+		}
+		return table_end(&tbl);
 	}
 }
 
@@ -287,8 +301,12 @@ cmd_history(struct cli *cli, int argc, char **argv)
 			  "history (see jobify routes)", route);
 		rc = JX_NOINPUT;
 	} else if (stats) {
-		print_stats(sv, sn, tz, json, tty);
-		rc = cmd_output_done(cli, "history");
+		if (print_stats(sv, sn, tz, json, tty, full) < 0) {
+			cmd_error(cli, "history: out of memory");
+			rc = JX_SOFTWARE;
+		} else {
+			rc = cmd_output_done(cli, "history");
+		}
 	} else {
 		char b[TIMEFMT_BUFSZ], d[32], sig[32];
 

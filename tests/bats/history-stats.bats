@@ -68,7 +68,7 @@ nightly-backup	20	4	20%	10.0s	19.0s	20.0s	failed (2)	2026-11-20T00:00:00+00:00"
 	# On a terminal: a table whose route column fits the longest name.
 	command script -qec "$JOBIFY -c h.conf history --stats" /dev/null > tty.out
 	run cat tty.out
-	assert_line --index 0 --regexp '^ROUTE +RUNS FAILED  FAIL% +P50 +P95 +MAX  LAST'
+	assert_line --index 0 --regexp '^ROUTE +RUNS +FAILED +FAIL% +P50 +P95 +MAX +LAST'
 	assert_line --index 2 --regexp '^nightly-backup +20 +4 +20% +10\.0s +19\.0s +20\.0s  failed \(2\)'
 	run --separate-stderr J history --stats --json
 	assert_success
