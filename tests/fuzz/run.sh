@@ -32,7 +32,7 @@ sources() {
 	time) echo lib/duration.c lib/timefmt.c lib/timewords.c lib/tz.c ;;
 	conf) echo lib/conf.c lib/confscan.c lib/diag.c lib/strv.c lib/words.c lib/paths.c \
 		lib/duration.c lib/route.c lib/tz.c lib/cron.c lib/timefmt.c lib/timewords.c \
-		lib/bytesize.c ;;
+		lib/bytesize.c lib/mail.c lib/esc.c lib/jerr.c lib/spawn.c ;;
 	ctl) echo lib/ctl.c lib/jerr.c ;;
 	*) echo "run.sh: unknown target $1" >&2; return 1 ;;
 	esac
@@ -64,7 +64,7 @@ for t in $targets; do
 	# shellcheck disable=SC2086
 	if ! (cd "$top" && $CC -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -I"$config_dir" -I. -Ilib \
-		-DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' $pkg_cflags \
+		-DSYSCONFDIR='"/etc"' -DLOCALSTATEDIR='"/var"' -DRUNSTATEDIR='"/run"' $pkg_cflags \
 		-o "$bin" tests/fuzz/fuzz_$t.c $src $pkg_libs -lm); then
 		echo "== fuzz_$t: build FAILED"
 		failed="$failed $t"
