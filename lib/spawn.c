@@ -55,7 +55,7 @@ spawn_opts_init(struct spawn_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->umask = -1;
-	o->stdin_fd = o->stdout_fd = o->stderr_fd = -1;
+	o->stdin_fd = o->stdout_fd = o->stderr_fd = o->note_fd = -1;
 }
 
 int
@@ -135,6 +135,8 @@ child_run(struct child *c)
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		child_fail(c, "sigprocmask");
 
+	if (o->note_fd >= 0)
+		(void)!write(o->note_fd, o->note, o->note_len);
 	execve(c->path, o->argv, o->envp);
 	child_fail(c, NULL);
 }

@@ -33,6 +33,7 @@
  *   every signal disposition reset to SIG_DFL and the mask emptied (the
  *   parent blocks all signals across vfork() so that none of its handlers
  *   can run in the child, which shares its memory);
+ *   write(note_fd, note)          when asked (see struct spawn_opts);
  *   execve(path, argv, envp).
  * The PATH search for a bare argv[0] is done in the parent, in the PATH
  * of the job's own environment (envp), so the child only calls execve().
@@ -76,6 +77,12 @@ struct spawn_opts {
 	int stdin_fd;		/* -1: /dev/null */
 	int stdout_fd;		/* -1: /dev/null */
 	int stderr_fd;		/* -1: /dev/null */
+	/* NOTE_LEN bytes of NOTE written to NOTE_FD (-1: none) by the child
+	 * with one write(2), its last step before execve: the record that
+	 * the process started outlives a parent that dies right after. */
+	int note_fd;
+	const char *note;
+	size_t note_len;
 };
 
 /* Initialise O to defaults: no workdir, umask, nice or ids; all three
