@@ -93,7 +93,8 @@ cmp(const void *a, const void *b)
 }
 
 char *
-outlog_new_path(struct outlog *o, int64_t start_ms, unsigned attempt, struct jerr *err)
+outlog_new_path(struct outlog *o, int64_t start_ms, const char *key, unsigned attempt,
+		struct jerr *err)
 {
 	char *path = NULL, *dir;
 	int64_t days = start_ms / 86400000, y;
@@ -121,22 +122,14 @@ outlog_new_path(struct outlog *o, int64_t start_ms, unsigned attempt, struct jer
 		o->made = true;
 	}
 	civil_from_days(days, &y, &m, &d);
-	for (unsigned dup = 0;; dup++) {
-		struct stat st;
-		char sfx[16] = "";
-
-		if (dup)
-			snprintf(sfx, sizeof sfx, ".%u", dup);
-		free(path);
-		if (asprintf(&path, "%s/%04lld%02d%02dT%02d%02d%02d.%03dZ-%u%s.log", dir,
-			     (long long)y, m, d, (int)(msod / 3600000), (int)(msod / 60000 % 60),
-			     (int)(msod / 1000 % 60), (int)(msod % 1000), attempt, sfx) < 0) {
-			path = NULL;
-			jerr_set(err, "out of memory");
-			goto out;
-		}
-		if (lstat(path, &st) < 0 && errno == ENOENT)
-			break;
+	/* The time first, so that names sort by it (outlog_prune); then the
+	 * attempt's own name, which no other attempt has (see outlog.h). */
+	if (asprintf(&path, "%s/%04lld%02d%02dT%02d%02d%02d.%03dZ-%s-%u.log", dir,
+		     (long long)y, m, d, (int)(msod / 3600000), (int)(msod / 60000 % 60),
+		     (int)(msod / 1000 % 60), (int)(msod % 1000), key, attempt) < 0) {
+		path = NULL;
+		jerr_set(err, "out of memory");
+		goto out;
 	}
 	if (o->count >= 0)
 		o->count++;

@@ -1,7 +1,17 @@
-/* output = log: one file per run under STATE_DIR/logs/ROUTE/, named by
- * the run's start so that names sort by time:
- *     logs/reports:weekly/20261125T030000.123Z-1.log     (attempt 1)
- * and at most about `history` of them kept per route: when a route has
+/* output = log: one file per attempt under STATE_DIR/logs/ROUTE/, named by
+ * the attempt's start, so that names sort by time, then by what names the
+ * attempt, KEY and ATTEMPT:
+ *     logs/reports/20261125T030000.123Z-0k9m2x7a1b3c5-1.log  (job, attempt 1)
+ *     logs/reports/20261125T030000.123Z-@17-1.log            (a cron run)
+ * KEY is a job's id for a job of the store (an id holds no '@'), and
+ * '@' and a number no other run of the supervisor has for a cron task's
+ * run.  No two attempts have the same name: a job's attempt is claimed
+ * by one supervisor at a time, a cron run's number is the supervisor's
+ * own, and two supervisors of one state directory never run together
+ * (its lock) and start at different times.  The file is created with
+ * O_EXCL all the same, so that even then (a clock set back to the same
+ * millisecond) the second run fails to start rather than share a file.
+ * At most about `history` files are kept per route: when a route has
  * more than history + history/4, the oldest are removed down to history
  * (one directory scan per history/4 runs, not one per run). */
 #ifndef JOBIFY_OUTLOG_H
@@ -21,10 +31,10 @@ struct outlog {
 
 void outlog_init(struct outlog *o, const char *state_dir, const char *route);
 
-/* The path for a new run started at START_MS (realtime ms) as ATTEMPT,
- * creating the directory when needed.  malloc'd, or NULL with ERR set.
- * A new name is unique even for runs started in the same millisecond. */
-char *outlog_new_path(struct outlog *o, int64_t start_ms, unsigned attempt,
+/* The path for attempt ATTEMPT of KEY (see above) started at START_MS
+ * (realtime ms), creating the directory when needed; the file is not
+ * created.  malloc'd, or NULL with ERR set. */
+char *outlog_new_path(struct outlog *o, int64_t start_ms, const char *key, unsigned attempt,
 		      struct jerr *err);
 
 /* Remove the oldest files beyond KEEP when there are more than

@@ -696,6 +696,45 @@ store_next_due(struct store *st, int64_t *at, struct jerr *err)
 }
 
 int
+store_job_claim(struct store *st, const char *id, long attempt, const char *log,
+		struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	/* started_at NULL: claimed, not started (see store_job_began). */
+	if (prepare(st, "UPDATE jobs SET status = 'running', attempts = ?, started_at = NULL, "
+		    "log = ? WHERE id = ? AND status = 'scheduled'", &s, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, attempt);
+	bind_text_or_null(s, 2, log);
+	sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
+	if (run_write(st, s, err, "claim") < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1;
+}
+
+int
+store_job_began(struct store *st, const char *id, long attempt, int64_t started,
+		struct jerr *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "UPDATE jobs SET started_at = ? WHERE id = ? AND attempts = ? "
+		    "AND status = 'running'", &s, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, started);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, attempt);
+	return run_write(st, s, err, "began");
+}
+
+void
+store_busy_timeout(struct store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms < 0 ? BUSY_TIMEOUT_MS : ms);
+}
+
+int
 store_job_started(struct store *st, const char *id, long attempt, int64_t now,
 		  const char *log, struct jerr *err)
 {
@@ -953,15 +992,18 @@ store_jobs_running(struct store *st, struct store_job **v, size_t *n, struct jer
 }
 
 int
-store_job_release(struct store *st, const char *id, long attempts, struct jerr *err)
+store_job_release(struct store *st, const char *id, long attempts, int64_t run_at,
+		  struct jerr *err)
 {
 	sqlite3_stmt *s;
 
-	if (prepare(st, "UPDATE jobs SET status = 'scheduled', attempts = ?, started_at = NULL "
-		    "WHERE id = ? AND status = 'running'", &s, err) < 0)
+	if (prepare(st, "UPDATE jobs SET status = 'scheduled', attempts = ?1, started_at = NULL, "
+		    "log = NULL, run_at = CASE WHEN ?3 > 0 THEN ?3 ELSE run_at END "
+		    "WHERE id = ?2 AND status = 'running'", &s, err) < 0)
 		return -1;
 	sqlite3_bind_int64(s, 1, attempts);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, run_at);
 	return run_write(st, s, err, "release");
 }
 

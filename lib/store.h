@@ -109,7 +109,21 @@ int store_jobs_due(struct store *st, int64_t upto, size_t max, struct store_job 
 /* The earliest run_at of a scheduled job, or INT64_MAX. */
 int store_next_due(struct store *st, int64_t *at, struct jerr *err);
 
-/* Job ID starts attempt ATTEMPT at NOW: status running.  1, 0 when it was
+/* Claim job ID for attempt ATTEMPT, whose output goes to LOG: status
+ * running, with no start time until store_job_began records one.  A job
+ * found claimed but not begun at start never started: it is released
+ * (store_job_release), not lost.  1, 0 when it was no longer scheduled
+ * (cancelled meanwhile), -1. */
+int store_job_claim(struct store *st, const char *id, long attempt, const char *log,
+		    struct jerr *err);
+/* Attempt ATTEMPT of claimed job ID has a process since STARTED (ms). */
+int store_job_began(struct store *st, const char *id, long attempt, int64_t started,
+		    struct jerr *err);
+/* How long a write waits for another process's transaction: MS, or the
+ * default (5 s) when MS < 0.  The supervisor's loop waits briefly and
+ * keeps what it could not write, to try again. */
+void store_busy_timeout(struct store *st, int ms);
+/* Job ID starts attempt ATTEMPT at NOW: status running (claimed and begun).  1, 0 when it was
  * no longer scheduled (cancelled meanwhile), -1. */
 int store_job_started(struct store *st, const char *id, long attempt, int64_t now,
 		      const char *log, struct jerr *err);
@@ -124,9 +138,10 @@ int store_job_set_scheduled(struct store *st, const char *id, int64_t at, struct
 /* Job ID goes back to scheduled, to run at RUN_AT (a retry). */
 int store_job_reschedule(struct store *st, const char *id, int64_t run_at,
 			 struct jerr *err);
-/* Job ID was claimed (started) but never ran: back to scheduled with
- * ATTEMPTS as they were. */
-int store_job_release(struct store *st, const char *id, long attempts, struct jerr *err);
+/* Job ID was claimed but never ran: back to scheduled with ATTEMPTS as
+ * they were, no log, due at RUN_AT (ms; <= 0: when it was due). */
+int store_job_release(struct store *st, const char *id, long attempts, int64_t run_at,
+		      struct jerr *err);
 /* A row of run history for job ID of ROUTE, pruned to KEEP rows per
  * route (KEEP < 0: no pruning).  Part of the caller's transaction, if
  * any. */

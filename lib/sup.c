@@ -53,8 +53,31 @@ extern char **environ;
 #define QUEUE_MAX 64
 /* The pid table's buckets (chained). */
 #define PID_BUCKETS 1024
+/* Jobs of the store claimed and started in one turn of the loop, at most:
+ * a burst is started a slice a turn, between the reaping of what exited
+ * and the timers that came due. */
+#define SPAWNS_PER_TURN 32
+/* How long the loop waits for another process's write transaction on
+ * the store (ms): what it could not write it keeps, and tries again. */
+#define LOOP_BUSY_MS 50
+/* The delay before a batch that could not be written is tried again:
+ * the first, and the longest it doubles to (ms). */
+#define FLUSH_DELAY_MS 100
+#define FLUSH_DELAY_MAX_MS 5000
+/* The delay before a start the system refused for now (EAGAIN: a
+ * process limit) is tried again: the first, and the longest (ms). */
+#define SPAWN_DELAY_MS 50
+#define SPAWN_DELAY_MAX_MS 2000
+/* In the state directory: a line "ID ATTEMPT START_MS" for each claimed
+ * job whose process started, written by the process itself just before
+ * its execve (spawn_opts.note), emptied once the starts are in the
+ * store.  It tells a job that started from one that did not, when the
+ * supervisor died between a claim and the record of the start (see
+ * recover). */
+#define STARTS_FILE "starts"
 
-enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE };
+enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE,
+		  TK_FLUSH };
 enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE };
 
 /* What epoll_event.data.ptr points to. */
@@ -200,6 +223,16 @@ struct sup {
 	struct watch w_ctl;
 	char *sock_path;
 	struct client *clients;
+	struct timer flush_t;	/* TK_FLUSH: the batch is tried again */
+	int64_t flush_delay;	/* 0, or the batch failed: the next delay (ms) */
+	unsigned flush_fails;	/* failed writes of the batch in a row */
+	int64_t spawn_delay;	/* 0, or a start met EAGAIN: the next delay (ms) */
+	int64_t flush_until;	/* stopping: how long a batch is tried (mono ms) */
+	int starts_fd;		/* STARTS_FILE, O_APPEND; -1: none */
+	bool starts_used;	/* it has lines the store may not have yet */
+	bool again;		/* more jobs of the store due: pickup next turn */
+	bool slot_wait;		/* jobs of the store wait for max-parallel */
+	unsigned long nkeys;	/* cron runs named (their log's key) */
 	struct track *dirty;	/* cron rows to write at the end of the turn */
 	struct hist *hist;	/* history rows of cron runs, the same */
 	struct hist **hist_tail;
@@ -238,13 +271,21 @@ struct hist {
  * in one synchronous=FULL transaction: a burst of exits costs one fsync.
  * Until it is written the job is `running` in the store: a crash before
  * then makes it a lost run, retried if it has retries left. */
+enum jobop_kind {
+	OP_END,		/* an attempt ended: its end and history row */
+	OP_BEGAN,	/* a claimed attempt has its process: its start */
+	OP_RELEASE,	/* a claimed attempt never started: scheduled again */
+};
+
 struct jobop {
 	struct jobop *next;
+	enum jobop_kind kind;
 	char *id, *route, *status, *log;
 	long attempt, keep;
 	int64_t started, finished;
 	int code, sig;
-	int64_t retry_at;		/* > 0: back to scheduled, due then */
+	int64_t retry_at;		/* > 0: back to scheduled, due then (and
+					 * OP_RELEASE's due time) */
 	struct store_job *next_run;	/* a cron job: its next (store_job_next) */
 	bool ended;			/* ended for good: tell waiters once written */
 };
@@ -783,7 +824,10 @@ bury_dead(struct sup *s)
 
 static void run_finish(struct sup *s, struct run *r, int status, int code_override);
 static void store_rearm(struct sup *s);
-static void job_ended(struct sup *s, const char *id);
+static void job_ended(struct sup *s, const char *id, const char *status, int code);
+static struct jobop *jobop_new(struct sup *s, enum jobop_kind kind, const char *id,
+			       const char *route, long attempt);
+static void cron_flush(struct sup *s);
 static struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt,
 			       int64_t started, int64_t finished, const char *status, int code,
 			       int sig, const char *log, long keep);
@@ -796,6 +840,7 @@ static void cj_ended(struct sup *s, struct run *r, const char *outcome, int code
 		     bool final);
 static void pickup(struct sup *s);
 static void reap(struct sup *s);
+static void dequeue(struct sup *s, struct track *tr);
 static void request(struct sup *s, struct pend *p);
 
 static struct pend *
@@ -946,14 +991,20 @@ run_output(struct sup *s, struct run *r, int *out, int *errfd, bool append, stru
 	if (mode == OUTPUT_NULL)
 		return 0;
 	if (mode == OUTPUT_LOG) {
+		char key[32];
 		int fd;
 
+		/* A job's log was named at its claim; a cron run's is named
+		 * here, by a number no other run of ours has (see outlog.h). */
+		snprintf(key, sizeof key, "@%lu", ++s->nkeys);
 		if (r->log_path == NULL &&
-		    (r->log_path = outlog_new_path(&r->rs->track->log, r->start_ms, r->attempt,
-						   err)) == NULL)
+		    (r->log_path = outlog_new_path(&r->rs->track->log, r->start_ms, key,
+						   r->attempt, err)) == NULL)
 			return -1;
-		fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
-			  (append ? O_APPEND : O_TRUNC), 0600);
+		/* A new attempt's file is its own (O_EXCL): never another's,
+		 * whatever the name.  A handler adds to its job's. */
+		fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+			  (append ? O_APPEND : O_EXCL), 0600);
 		if (fd < 0) {
 			jerr_set(err, "log %s: %s", r->log_path, strerror(errno));
 			return -1;
@@ -1051,6 +1102,62 @@ run_free(struct sup *s, struct run *r)
 	free(r);
 }
 
+/* R could not start for now (EAGAIN: a process limit): not a failure of
+ * its job.  It starts again after a delay that doubles while starts keep
+ * meeting it: a job of the store goes back to the store, scheduled, due
+ * then (its claim released); a cron run waits as a retry of the same
+ * attempt. */
+static void
+spawn_later(struct sup *s, struct run *r, const char *why)
+{
+	struct rstate *rs = r->rs;
+	struct track *tr = rs->track;
+	int64_t delay = s->spawn_delay ? s->spawn_delay * 2 : SPAWN_DELAY_MS;
+	struct jlog_line l;
+
+	if (delay > SPAWN_DELAY_MAX_MS)
+		delay = SPAWN_DELAY_MAX_MS;
+	s->spawn_delay = delay;
+	jlog_begin(&l, JLOG_WARN, "spawn-later");
+	jlog_str(&l, "route", rs->route->name);
+	if (r->job)
+		jlog_str(&l, "job", r->job->id);
+	jlog_int(&l, "attempt", r->attempt);
+	jlog_ms(&l, "delay", delay);
+	jlog_str(&l, "error", why);
+	jlog_end(&l);
+	/* The attempt's file, made for it and empty: the next try names its own. */
+	if (r->log_path && unlink(r->log_path) < 0 && errno != ENOENT)
+		log_error("log", rs->route->name, strerror(errno));
+	s->nruns--;
+	if (r->job) {
+		struct jobop *op = jobop_new(s, OP_RELEASE, r->job->id, r->job->route,
+					     (long)r->attempt - 1);
+
+		if (op)
+			op->retry_at = timefmt_now_ms() + delay;
+		tr->busy--;
+	} else {
+		struct pend *p = pend_new(rs, r->attempt, r->scheduled, r->trigger);
+
+		/* Not a run after all: cj_started counted it. */
+		if (tr->cj && r->attempt == 1 && tr->cj->runs > 0)
+			tr->cj->runs--;
+		if (p && theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) == 0) {
+			p->busy = true;	/* holds the route's busy count */
+			s->npend++;
+		} else {
+			log_error("spawn-later", rs->route->name, "out of memory");
+			if (p)
+				pend_free(p);
+			tr->busy--;
+		}
+	}
+	run_free(s, r);
+	if (tr->busy == 0)
+		dequeue(s, tr);
+}
+
 /* Start the process of R (argv and envp built), link it in.  On failure
  * the error is logged and R finished as a failure without a process. */
 static void
@@ -1061,6 +1168,8 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 	const struct task *t = rs->route->task;
 	struct spawn_opts o;
 	int out = -1, errfd = -1, code = 0;
+	bool later = false;
+	char *note = NULL;
 
 	if (argv && envp && run_output(s, r, &out, &errfd, append, err) == 0) {
 		spawn_opts_init(&o);
@@ -1073,14 +1182,34 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 		o.ids = &rs->ids;
 		o.stdout_fd = out;
 		o.stderr_fd = errfd;
-		if (spawn_start(&o, &r->pid, err) < 0)
+		if (r->job && !r->handler && s->starts_fd >= 0) {
+			int len = asprintf(&note, "%s %u %lld\n", r->job->id, r->attempt,
+					   (long long)r->start_ms);
+
+			if (len < 0) {
+				note = NULL;
+			} else {
+				o.note_fd = s->starts_fd;
+				o.note = note;
+				o.note_len = (size_t)len;
+				s->starts_used = true;
+			}
+		}
+		if (spawn_start(&o, &r->pid, err) < 0) {
+			later = errno == EAGAIN && !r->handler;
 			code = errno == ENOENT ? 127 : 126;
+		}
 		close_outputs(out, errfd);
+		free(note);
 	} else {
 		code = 126;
 	}
 	strv_free(argv);
 	strv_free(envp);
+	if (later) {
+		spawn_later(s, r, jerr_msg(err));
+		return;
+	}
 	if (r->pid < 0) {
 		log_error(r->handler ? "handler-error" : "spawn-error", rs->route->name,
 			  jerr_msg(err));
@@ -1090,6 +1219,16 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 	}
 	run_link(s, r);
 	log_start(r, r->handler ? "handler" : "start");
+	if (!r->handler)
+		s->spawn_delay = 0;
+	/* A job of the store: its start, written with the batch (which
+	 * pickup writes at once), ends its claim's window (see recover). */
+	if (r->job) {
+		struct jobop *op = jobop_new(s, OP_BEGAN, r->job->id, r->job->route, r->attempt);
+
+		if (op)
+			op->started = r->start_ms;
+	}
 	if (!r->handler && r->job == NULL && rs->track->cj && r->log_path) {
 		/* A config cron task's row names the running attempt's log. */
 		(void)set_str(&rs->track->cj->log, r->log_path);
@@ -1552,6 +1691,11 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			op->retry_at = now + delay;
 		else if (op)
 			op->ended = true;
+		/* Whoever waits for it hears now, before the batch is written
+		 * (which may have to wait for the disk or the store's lock). */
+		if (op && op->ended)
+			job_ended(s, j->id, op->next_run ? op->next_run->status : outcome,
+				  sig ? -1 : code);
 		if (again) {
 			if (bad)
 				start_handler(s, r, outcome, sig ? -1 : code, sig);
@@ -1606,6 +1750,11 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	run_free(s, r);
 	dequeue(s, tr);
 	fill_slots(s);
+	if (s->slot_wait) {
+		/* A slot is free for a job of the store waiting in the store. */
+		s->slot_wait = false;
+		s->again = true;
+	}
 }
 
 /* ---- jobs of the store ---- */
@@ -1641,119 +1790,151 @@ job_route(struct sup *s, const char *name)
 	return &s->cur->rs[r - s->cur->conf->routes.v];
 }
 
-/* Start every job of the store that is due. */
+/* Try to claim the due jobs again after DELAY ms (the store was locked). */
+static void
+pickup_later(struct sup *s, int64_t delay)
+{
+	(void)theap_arm(&s->real, &s->store_due, real_ns() + delay * NS_PER_MS);
+}
+
+/* Start jobs of the store that are due: at most SPAWNS_PER_TURN in this
+ * turn of the loop (s->again asks for the next slice), and no more than
+ * max-parallel lets start now (the others wait in the store, scheduled,
+ * until a run ends: s->slot_wait).  A claim is what starts at once: the
+ * jobs are claimed in one transaction (synchronous=FULL, one fsync), each
+ * `running` with the log it will have and no start time; then each
+ * process starts, and the starts are written with the batch right after.
+ * A job claimed and not started (the supervisor died in between, or the
+ * system refused the process for now) is scheduled again, never lost:
+ * see recover and spawn_later. */
 static void
 pickup(struct sup *s)
 {
+	long max = s->cur->conf->max_parallel;
 	struct jerr err = JERR_INIT;
+	size_t budget = SPAWNS_PER_TURN, n, started = 0;
+	int64_t now = timefmt_now_ms();
 	struct store_job *v;
-	size_t n;
+	struct rstate **rsv;
+	char **logs;
+	bool txn;
 
+	s->again = false;
 	if (s->store == NULL || s->stopping)
 		return;
-	do {
-		int64_t now = timefmt_now_ms();
-		struct rstate **rsv;
-		char **logs;
-		bool txn;
-
-		if (store_jobs_due(s->store, now, 256, &v, &n, &err) < 0) {
-			log_error("store", NULL, jerr_msg(&err));
-			break;
-		}
-		rsv = calloc(n ? n : 1, sizeof *rsv);
-		logs = calloc(n ? n : 1, sizeof *logs);
-		if (rsv == NULL || logs == NULL) {
-			log_error("pickup", NULL, "out of memory");
-			free(rsv);
-			free(logs);
-			store_job_list_free(v, n);
-			break;
-		}
-		/* What runs: the route must be there, and a late one meets the
-		 * misfire policy (which may end or move it). */
-		for (size_t i = 0; i < n; i++) {
-			struct store_job *j = &v[i];
-			struct rstate *rs = job_route(s, j->route);
-
-			if (rs == NULL) {
-				struct jlog_line l;
-
-				jlog_begin(&l, JLOG_ERROR, "job-failed");
-				jlog_str(&l, "job", j->id);
-				jlog_str(&l, "route", j->route);
-				jlog_str(&l, "error", "the route is not in the config (any more)");
-				jlog_end(&l);
-				(void)store_job_finished(s->store, j->id, j->route, j->attempts + 1,
-							 now, now, "failed", 127, 0, NULL,
-							 s->cur->conf->history, &err);
-				job_ended(s, j->id);
-				continue;
-			}
-			if (job_misfire(s, rs, j, now))
-				rsv[i] = rs;
-		}
-		/* Claim them all in one transaction (one fsync), before any
-		 * process starts: a job is never started twice unless it was
-		 * in flight.  The log is named now and recorded with the claim,
-		 * so that `jobify logs -f` finds a running job's output. */
-		txn = store_txn_begin(s->store, true, &err) == 0;
-		if (!txn)
-			log_error("store", NULL, jerr_msg(&err));
-		for (size_t i = 0; txn && i < n; i++) {
-			struct store_job *j = &v[i];
-			int rc;
-
-			if (rsv[i] == NULL)
-				continue;
-			if (rsv[i]->route->task->output == OUTPUT_LOG &&
-			    (logs[i] = outlog_new_path(&rsv[i]->track->log, now,
-						       (unsigned)j->attempts + 1, &err)) == NULL)
-				log_error("log", j->route, jerr_msg(&err));
-			rc = store_job_started(s->store, j->id, j->attempts + 1, now, logs[i], &err);
-			if (rc < 0) {
-				log_error("store", j->route, jerr_msg(&err));
-				txn = false;
-				store_txn_rollback(s->store);
-			} else if (rc == 0) {
-				rsv[i] = NULL;	/* cancelled meanwhile */
-			}
-		}
-		if (txn && store_txn_commit(s->store, &err) < 0) {
-			log_error("store", NULL, jerr_msg(&err));
-			txn = false;
-		}
-		for (size_t i = 0; i < n; i++) {
-			struct store_job *j = &v[i];
-			struct pend *p;
-
-			if (!txn || rsv[i] == NULL) {
-				free(logs[i]);
-				continue;
-			}
-			if ((p = pend_new(rsv[i], (unsigned)j->attempts + 1, 0, NULL)) == NULL ||
-			    (p->job = malloc(sizeof *p->job)) == NULL) {
-				/* Claimed: the next start finds it running, lost. */
-				log_error("pickup", j->route, "out of memory");
-				if (p)
-					pend_free(p);
-				free(logs[i]);
-				continue;
-			}
-			p->log_path = logs[i];
-			*p->job = *j;
-			memset(j, 0, sizeof *j);
-			p->trigger = p->job->trigger;
-			request(s, p);
-		}
+	if (max > 0 && s->nruns + (size_t)budget > (size_t)max)
+		budget = s->nruns < (size_t)max ? (size_t)max - s->nruns : 0;
+	if (budget == 0) {
+		s->slot_wait = true;
+		theap_disarm(&s->real, &s->store_due);
+		return;
+	}
+	if (store_jobs_due(s->store, now, budget, &v, &n, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		pickup_later(s, FLUSH_DELAY_MS);
+		return;
+	}
+	rsv = calloc(n ? n : 1, sizeof *rsv);
+	logs = calloc(n ? n : 1, sizeof *logs);
+	if (rsv == NULL || logs == NULL) {
+		log_error("pickup", NULL, "out of memory");
 		free(rsv);
 		free(logs);
 		store_job_list_free(v, n);
-		if (!txn)
-			break;
-	} while (n == 256);
+		pickup_later(s, FLUSH_DELAY_MS);
+		return;
+	}
+	/* What runs: the route must be there, and a late one meets the
+	 * misfire policy (which may end or move it). */
+	for (size_t i = 0; i < n; i++) {
+		struct store_job *j = &v[i];
+		struct rstate *rs = job_route(s, j->route);
+
+		if (rs == NULL) {
+			struct jlog_line l;
+
+			jlog_begin(&l, JLOG_ERROR, "job-failed");
+			jlog_str(&l, "job", j->id);
+			jlog_str(&l, "route", j->route);
+			jlog_str(&l, "error", "the route is not in the config (any more)");
+			jlog_end(&l);
+			if (store_job_finished(s->store, j->id, j->route, j->attempts + 1,
+					       now, now, "failed", 127, 0, NULL,
+					       s->cur->conf->history, &err) < 0)
+				log_error("store", j->route, jerr_msg(&err));
+			else
+				job_ended(s, j->id, NULL, 0);
+			continue;
+		}
+		if (job_misfire(s, rs, j, now))
+			rsv[i] = rs;
+	}
+	/* The claims, in one transaction.  The log is named now (its name is
+	 * the job's id and attempt: see outlog.h) and recorded with the
+	 * claim, so that `jobify logs -f` finds a running job's output. */
+	txn = store_txn_begin(s->store, true, &err) == 0;
+	for (size_t i = 0; txn && i < n; i++) {
+		struct store_job *j = &v[i];
+		int rc;
+
+		if (rsv[i] == NULL)
+			continue;
+		if (rsv[i]->route->task->output == OUTPUT_LOG &&
+		    (logs[i] = outlog_new_path(&rsv[i]->track->log, now, j->id,
+					       (unsigned)j->attempts + 1, &err)) == NULL)
+			log_error("log", j->route, jerr_msg(&err));
+		rc = store_job_claim(s->store, j->id, j->attempts + 1, logs[i], &err);
+		if (rc < 0) {
+			txn = false;
+			store_txn_rollback(s->store);
+		} else if (rc == 0) {
+			rsv[i] = NULL;	/* cancelled meanwhile */
+		}
+	}
+	if (txn && store_txn_commit(s->store, &err) < 0)
+		txn = false;
+	if (!txn) {
+		/* Nothing claimed, nothing lost: they wait in the store. */
+		log_error("store", NULL, jerr_msg(&err));
+		pickup_later(s, s->flush_delay > FLUSH_DELAY_MS ? s->flush_delay : FLUSH_DELAY_MS);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct store_job *j = &v[i];
+		struct pend *p;
+
+		if (!txn || rsv[i] == NULL) {
+			free(logs[i]);
+			continue;
+		}
+		if ((p = pend_new(rsv[i], (unsigned)j->attempts + 1, 0, NULL)) == NULL ||
+		    (p->job = malloc(sizeof *p->job)) == NULL) {
+			/* Claimed and not begun: the next start runs it. */
+			log_error("pickup", j->route, "out of memory");
+			if (p)
+				pend_free(p);
+			free(logs[i]);
+			continue;
+		}
+		p->log_path = logs[i];
+		*p->job = *j;
+		memset(j, 0, sizeof *j);
+		p->trigger = p->job->trigger;
+		start_job(s, p);
+		started++;
+	}
+	free(rsv);
+	free(logs);
+	store_job_list_free(v, n);
 	jerr_free(&err);
-	store_rearm(s);
+	if (started)
+		cron_flush(s);	/* their starts: the claims' window closes */
+	if (!txn)
+		return;
+	if (n == budget)
+		s->again = true;	/* maybe more: the next slice next turn */
+	else
+		store_rearm(s);
 }
 
 /* ---- ends of jobs of the store ---- */
@@ -1773,30 +1954,53 @@ jobop_free(struct jobop *op)
 	free(op);
 }
 
+/* A write of KIND for attempt ATTEMPT of job ID of ROUTE, queued for the
+ * batch; NULL when out of memory (then the job stays running in the
+ * store: lost at the next start, or released if it never began). */
+static struct jobop *
+jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route,
+	  long attempt)
+{
+	struct jobop *op = calloc(1, sizeof *op);
+
+	if (op == NULL || (op->id = strdup(id)) == NULL ||
+	    (op->route = strdup(route)) == NULL) {
+		log_error("store", route, "out of memory");
+		if (op)
+			jobop_free(op);
+		return NULL;
+	}
+	op->kind = kind;
+	op->attempt = attempt;
+	*s->ops_tail = op;
+	s->ops_tail = &op->next;
+	return op;
+}
+
 /* The end of attempt ATTEMPT of job J, queued for the batch; NULL when
  * out of memory (then the job stays running, lost at the next start). */
 static struct jobop *
 jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started,
 	  int64_t finished, const char *status, int code, int sig, const char *log, long keep)
 {
-	struct jobop *op = calloc(1, sizeof *op);
+	char *st = strdup(status), *lg = log ? strdup(log) : NULL;
+	struct jobop *op;
 
-	if (op == NULL || (op->id = strdup(j->id)) == NULL ||
-	    (op->route = strdup(j->route)) == NULL || (op->status = strdup(status)) == NULL ||
-	    (log && (op->log = strdup(log)) == NULL)) {
-		log_error("store", j->route, "out of memory");
-		if (op)
-			jobop_free(op);
+	if (st == NULL || (log && lg == NULL) ||
+	    (op = jobop_new(s, OP_END, j->id, j->route, attempt)) == NULL) {
+		if (st == NULL || (log && lg == NULL))
+			log_error("store", j->route, "out of memory");
+		free(st);
+		free(lg);
 		return NULL;
 	}
-	op->attempt = attempt;
+	op->status = st;
+	op->log = lg;
 	op->started = started;
 	op->finished = finished;
 	op->code = code;
 	op->sig = sig;
 	op->keep = keep;
-	*s->ops_tail = op;
-	s->ops_tail = &op->next;
 	return op;
 }
 
@@ -1817,7 +2021,7 @@ cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
 	struct jerr err = JERR_INIT;
 	struct cron sched;
 	struct cron_error ce;
-	int64_t now = timefmt_now_ms(), at = 0;
+	int64_t at = 0;
 	const char *status = "scheduled";
 	bool again = false;
 
@@ -1862,13 +2066,14 @@ cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
 		op->ended = !again;
 		return again;
 	}
-	if (store_cron_job_finished(s->store, j->id, j->route, attempt, started, now, outcome,
+	/* Without OP: a lost attempt (recover), whose end is not known (0). */
+	if (store_cron_job_finished(s->store, j->id, j->route, attempt, started, 0, outcome,
 				    code, sig, log, rs->gen->conf->history, &next, &err) < 0)
 		log_error("store", rs->route->name, jerr_msg(&err));
 	else if (again)
 		return true;
 	else
-		job_ended(s, j->id);
+		job_ended(s, j->id, NULL, 0);
 	jerr_free(&err);
 	return false;
 }
@@ -1902,7 +2107,7 @@ job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
 		if (store_job_finished(s->store, j->id, j->route, j->attempts, now, now, "skipped",
 				       -1, 0, NULL, rs->gen->conf->history, &err) < 0)
 			log_error("store", rs->route->name, jerr_msg(&err));
-		job_ended(s, j->id);
+		job_ended(s, j->id, NULL, 0);
 		jerr_free(&err);
 		return false;
 	}
@@ -1960,18 +2165,87 @@ job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
 	return false;
 }
 
-/* Jobs the store says are running were running when a supervisor died:
- * each is a failed attempt (lost), retried when it has retries left. */
+/* The lines of STARTS_FILE, or NULL (none, or not readable: logged). */
+static char *
+starts_read(struct sup *s)
+{
+	char *path, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (asprintf(&path, "%s/" STARTS_FILE, s->state_dir) < 0)
+		return NULL;
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno != ENOENT)
+			log_error("start", NULL, strerror(errno));
+		free(path);
+		return NULL;
+	}
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	free(path);
+	return buf;
+}
+
+/* The start (ms) STARTS records for attempt ATTEMPT of job ID, or 0. */
+static int64_t
+starts_find(const char *starts, const char *id, long attempt)
+{
+	size_t n = strlen(id);
+
+	for (const char *l = starts; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "") {
+		long a;
+		long long ms;
+
+		if (strncmp(l, id, n) == 0 && l[n] == ' ' &&
+		    sscanf(l + n + 1, "%ld %lld", &a, &ms) == 2 && a == attempt)
+			return ms > 0 ? ms : 1;
+	}
+	return 0;
+}
+
+/* Open STARTS_FILE for the starts to come, emptied unless a line in it
+ * may still be needed (not EMPTY: a write of recover failed). */
+static void
+starts_open(struct sup *s, bool empty)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/" STARTS_FILE, s->state_dir) < 0) {
+		log_error("start", NULL, "out of memory");
+		return;
+	}
+	s->starts_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+			    (empty ? O_TRUNC : 0), 0600);
+	if (s->starts_fd < 0)
+		log_error("start", NULL, strerror(errno));
+	s->starts_used = !empty;
+	free(path);
+}
+
+/* Jobs the store says are running were claimed by a supervisor that
+ * died.  One with no start time never began (it died between the claim
+ * and the process): scheduled again, its attempt not counted.  One that
+ * began is a failed attempt (lost), retried when it has retries left;
+ * its row of history has its start and log and no end time (the end is
+ * not known). */
 static void
 recover(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
+	char *starts = starts_read(s);
 	struct store_job *v;
+	bool written = true;
 	size_t n;
 
 	if (store_jobs_running(s->store, &v, &n, &err) < 0) {
 		log_error("store", NULL, jerr_msg(&err));
 		jerr_free(&err);
+		/* Its lines are kept for the next start: none are added. */
+		free(starts);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1980,6 +2254,21 @@ recover(struct sup *s)
 		int64_t now = timefmt_now_ms();
 		struct jlog_line l;
 
+		if (v[i].started_at == 0)
+			v[i].started_at = starts_find(starts, v[i].id, v[i].attempts);
+		if (v[i].started_at == 0) {
+			jlog_begin(&l, JLOG_WARN, "released");
+			jlog_str(&l, "job", v[i].id);
+			jlog_str(&l, "route", v[i].route);
+			jlog_int(&l, "attempt", v[i].attempts);
+			jlog_str(&l, "reason", "claimed, never started");
+			jlog_end(&l);
+			if (store_job_release(s->store, v[i].id, v[i].attempts - 1, 0, &err) < 0) {
+				log_error("store", v[i].route, jerr_msg(&err));
+				written = false;
+			}
+			continue;
+		}
 		jlog_begin(&l, JLOG_WARN, "lost");
 		jlog_str(&l, "job", v[i].id);
 		jlog_str(&l, "route", v[i].route);
@@ -1995,16 +2284,19 @@ recover(struct sup *s)
 		/* One transaction: no reader sees it failed before its retry. */
 		if (store_txn_begin(s->store, true, &err) < 0 ||
 		    store_job_finish_rows(s->store, v[i].id, v[i].route, v[i].attempts,
-					  v[i].started_at, now, "failed", -1, 0, v[i].log,
+					  v[i].started_at, 0, "failed", -1, 0, v[i].log,
 					  s->cur->conf->history, &err) < 0 ||
 		    (retry && store_job_reschedule(s->store, v[i].id, now, &err) < 0) ||
 		    store_txn_commit(s->store, &err) < 0) {
 			log_error("store", v[i].route, jerr_msg(&err));
 			store_txn_rollback(s->store);
+			written = false;
 		}
 	}
 	store_job_list_free(v, n);
 	jerr_free(&err);
+	free(starts);
+	starts_open(s, written);
 }
 
 /* ---- durable cron tasks: the store ---- */
@@ -2043,11 +2335,26 @@ cj_history(struct sup *s, const struct run *r, const char *status, int code, int
 	s->hist_tail = &h->next;
 }
 
-/* Write the turn's batch: the rows of cron tasks that changed and the
- * history of their runs, in one transaction without a sync of its own
- * (see store_txn_begin): thousands of fires a second cost no fsync each.
- * A crash may lose the last of these; then a fire runs again as a
- * misfire, never one less. */
+/* Whether a batch waits to be written. */
+static bool
+batch_pending(const struct sup *s)
+{
+	return s->dirty || s->hist || s->ops;
+}
+
+/* Write the turn's batch: the ends, starts and releases of jobs of the
+ * store, the rows of cron tasks that changed and the history of their
+ * runs, in one transaction: with synchronous=FULL when it holds what a
+ * user scheduled (ends, releases), else without a sync of its own (see
+ * store_txn_begin): thousands of fires a second cost no fsync each.  A
+ * crash may lose the last of the latter; then a fire runs again as a
+ * misfire, never one less.
+ * A batch that cannot be written (the disk is full, another process
+ * holds the store's lock past LOOP_BUSY_MS) is kept, whole and in order,
+ * and tried again after a delay that doubles up to FLUSH_DELAY_MAX_MS,
+ * while the loop goes on (what later turns add joins it); it is logged
+ * when it fails first and when it is written at last.  Waiters were
+ * told of the ends already (run_finish). */
 static void
 cron_flush(struct sup *s)
 {
@@ -2055,31 +2362,44 @@ cron_flush(struct sup *s)
 	struct hist *h;
 	struct jobop *op;
 	char **ended = NULL;
-	bool rearm = false;
+	bool rearm = false, full = false;
+	size_t nops = 0, nhist = 0;
 	int rc = 0;
 
-	if (s->dirty == NULL && s->hist == NULL && s->ops == NULL)
-		return;
-	if (s->store == NULL || store_txn_begin(s->store, s->ops != NULL, &err) < 0)
+	if (!batch_pending(s) || timer_armed(&s->flush_t))
+		return;		/* nothing, or waiting to try again */
+	for (op = s->ops; op; op = op->next, nops++)
+		full = full || op->kind != OP_BEGAN;
+	if (s->store == NULL || store_txn_begin(s->store, full, &err) < 0)
 		rc = -1;
 	for (op = s->ops; rc == 0 && op; op = op->next)
-		if (store_job_finish_rows(s->store, op->id, op->route, op->attempt, op->started,
-					  op->finished, op->status, op->code, op->sig, op->log,
-					  op->keep, &err) < 0 ||
-		    (op->retry_at > 0 &&
-		     store_job_reschedule(s->store, op->id, op->retry_at, &err) < 0) ||
-		    (op->next_run && store_job_next(s->store, op->next_run, &err) < 0))
+		switch (op->kind) {
+		case OP_END:
+			if (store_job_finish_rows(s->store, op->id, op->route, op->attempt,
+						  op->started, op->finished, op->status, op->code,
+						  op->sig, op->log, op->keep, &err) < 0 ||
+			    (op->retry_at > 0 &&
+			     store_job_reschedule(s->store, op->id, op->retry_at, &err) < 0) ||
+			    (op->next_run && store_job_next(s->store, op->next_run, &err) < 0))
+				rc = -1;
+			break;
+		case OP_BEGAN:
+			if (store_job_began(s->store, op->id, op->attempt, op->started, &err) < 0)
+				rc = -1;
+			break;
+		case OP_RELEASE:
+			if (store_job_release(s->store, op->id, op->attempt, op->retry_at, &err) < 0)
+				rc = -1;
+			break;
+		}
+	for (struct track *tr = s->dirty; rc == 0 && tr; tr = tr->dirty_next) {
+		int put;
+
+		if (tr->cj == NULL)
+			continue;
+		if ((put = store_cron_put(s->store, tr->cj, &err)) < 0) {
 			rc = -1;
-	for (struct track *tr = s->dirty, *next; tr; tr = next) {
-		next = tr->dirty_next;
-		tr->dirty = false;
-		tr->dirty_next = NULL;
-		/* A row that ended for good (max-runs, permanently failed,
-		 * removed): whoever waits on it is told once it is written. */
-		if (tr->cj && strcmp(tr->cj->status, "scheduled") != 0 &&
-		    strcmp(tr->cj->status, "running") != 0 && strv_push(&ended, tr->name) < 0)
-			log_error("store", tr->name, "out of memory");
-		if (rc == 0 && store_cron_put(s->store, tr->cj, &err) == 0) {
+		} else if (put == 0) {
 			struct jlog_line l;
 
 			/* A job scheduled with this id owns the row: this task
@@ -2092,38 +2412,119 @@ cron_flush(struct sup *s)
 			tr->cj = NULL;
 		}
 	}
-	s->dirty = NULL;
-	while ((h = s->hist) != NULL) {
-		if (rc == 0 && store_run_add(s->store, h->route, h->route, h->attempt, h->started,
-					     h->finished, h->status, h->code, h->sig, h->log,
-					     h->keep, &err) < 0)
+	for (h = s->hist; rc == 0 && h; h = h->next, nhist++)
+		if (store_run_add(s->store, h->route, h->route, h->attempt, h->started,
+				  h->finished, h->status, h->code, h->sig, h->log, h->keep,
+				  &err) < 0)
 			rc = -1;
-		s->hist = h->next;
-		hist_free(h);
-	}
-	s->hist_tail = &s->hist;
 	if (rc == 0)
 		rc = store_txn_commit(s->store, &err);
 	else if (s->store)
 		store_txn_rollback(s->store);
-	if (rc < 0)
-		log_error("store", NULL, jerr_msg(&err));
+	if (rc < 0) {
+		int64_t delay = s->flush_delay ? s->flush_delay * 2 : FLUSH_DELAY_MS;
+
+		if (delay > FLUSH_DELAY_MAX_MS)
+			delay = FLUSH_DELAY_MAX_MS;
+		s->flush_delay = delay;
+		/* Said once when it starts failing, then once a minute or so. */
+		if (s->flush_fails++ % 20 == 0) {
+			struct jlog_line l;
+
+			jlog_begin(&l, JLOG_ERROR, "store-unwritten");
+			jlog_str(&l, "error", jerr_msg(&err));
+			jlog_int(&l, "jobs", (int64_t)nops);
+			jlog_int(&l, "tries", s->flush_fails);
+			jlog_ms(&l, "retry_in", delay);
+			jlog_end(&l);
+		}
+		jerr_free(&err);
+		(void)theap_arm(&s->mono, &s->flush_t, timefmt_mono_ms_up() + delay);
+		return;
+	}
 	jerr_free(&err);
-	/* Written (or not: then the jobs stay running, lost at the next
-	 * start, and retried if they have retries left). */
+	if (s->flush_fails) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_INFO, "store-written");
+		jlog_int(&l, "tries", s->flush_fails + 1);
+		jlog_end(&l);
+	}
+	s->flush_fails = 0;
+	s->flush_delay = 0;
+	for (struct track *tr = s->dirty, *next; tr; tr = next) {
+		next = tr->dirty_next;
+		tr->dirty = false;
+		tr->dirty_next = NULL;
+		/* A row that ended for good (max-runs, permanently failed,
+		 * removed): whoever waits on it is told once it is written. */
+		if (tr->cj && strcmp(tr->cj->status, "scheduled") != 0 &&
+		    strcmp(tr->cj->status, "running") != 0 && strv_push(&ended, tr->name) < 0)
+			log_error("store", tr->name, "out of memory");
+	}
+	s->dirty = NULL;
+	while ((h = s->hist) != NULL) {
+		s->hist = h->next;
+		hist_free(h);
+	}
+	s->hist_tail = &s->hist;
 	while ((op = s->ops) != NULL) {
 		s->ops = op->next;
-		if (rc == 0 && op->ended)
-			job_ended(s, op->id);
 		rearm = rearm || op->retry_at > 0 || (op->next_run && !op->ended);
 		jobop_free(op);
 	}
 	s->ops_tail = &s->ops;
-	for (size_t i = 0; rc == 0 && ended && ended[i]; i++)
-		job_ended(s, ended[i]);
+	/* Every start so far is in the store now (OP_BEGAN): the file's
+	 * lines are no longer needed. */
+	if (s->starts_used) {
+		if (ftruncate(s->starts_fd, 0) < 0)
+			log_error("store", NULL, strerror(errno));
+		else
+			s->starts_used = false;
+	}
+	for (size_t i = 0; ended && ended[i]; i++)
+		job_ended(s, ended[i], NULL, 0);
 	strv_free(ended);
-	if (rc == 0 && rearm)
+	if (rearm)
 		store_rearm(s);
+}
+
+/* At the very end: what could not be written is said, and dropped (the
+ * jobs stay running in the store: the next start finds them lost, or
+ * released if they never began). */
+static void
+batch_drop(struct sup *s)
+{
+	struct jobop *op;
+	struct hist *h;
+	size_t n = 0;
+
+	for (op = s->ops; op; op = op->next)
+		n++;
+	if (batch_pending(s)) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_ERROR, "store-unwritten");
+		jlog_str(&l, "error", "the supervisor stops with writes it could not make");
+		jlog_int(&l, "jobs", (int64_t)n);
+		jlog_end(&l);
+	}
+	while ((op = s->ops) != NULL) {
+		s->ops = op->next;
+		jobop_free(op);
+	}
+	s->ops_tail = &s->ops;
+	while ((h = s->hist) != NULL) {
+		s->hist = h->next;
+		hist_free(h);
+	}
+	s->hist_tail = &s->hist;
+	for (struct track *tr = s->dirty, *next; tr; tr = next) {
+		next = tr->dirty_next;
+		tr->dirty = false;
+		tr->dirty_next = NULL;
+	}
+	s->dirty = NULL;
 }
 
 /* A new row for durable cron task RS. */
@@ -2570,6 +2971,8 @@ on_mono_timer(struct sup *s, struct timer *t)
 	case TK_PRUNE:
 		prune_ended(s);
 		break;
+	case TK_FLUSH:
+		break;		/* the loop writes the batch at the turn's end */
 	case TK_GRACE:
 		jlog_begin(&l, JLOG_WARN, "grace-over");
 		jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
@@ -2895,6 +3298,8 @@ begin_stop(struct sup *s, int sig)
 		return;
 	}
 	s->stopping = true;
+	s->again = false;
+	s->flush_until = timefmt_mono_ms() + s->cur->conf->shutdown_grace_ms;
 	(void)notify_send("STOPPING=1");
 	jlog_begin(&l, sig ? JLOG_INFO : JLOG_ERROR, "stopping");
 	if (sig)
@@ -2924,7 +3329,7 @@ begin_stop(struct sup *s, int sig)
 
 		s->slot_head = p->next;
 		/* A job of the store that never got a slot runs at the next start. */
-		if (p->job && store_job_release(s->store, p->job->id, (long)p->attempt - 1,
+		if (p->job && store_job_release(s->store, p->job->id, (long)p->attempt - 1, 0,
 						&err) < 0)
 			log_error("store", p->job->route, jerr_msg(&err));
 		jerr_free(&err);
@@ -3114,7 +3519,7 @@ turn_end(struct sup *s, bool force)
 	const char *file = s->cur->conf->metrics_file;
 	int64_t t0 = 0, now;
 
-	if (s->dirty || s->hist || s->ops)
+	if (batch_pending(s) && !timer_armed(&s->flush_t))	/* not waiting to try again */
 		t0 = mono_us();
 	cron_flush(s);
 	if (t0)
@@ -3181,9 +3586,10 @@ status_line(struct sup *s, char *buf, size_t size)
 		else
 			what = "(a job of the store)";
 	}
-	snprintf(buf, size, "%s: running %zu, queued %zu, next fire %s%s%s",
+	snprintf(buf, size, "%s: running %zu, queued %zu, next fire %s%s%s%s",
 		 s->stopping ? "stopping" : "ready", s->nruns + s->nhandlers, queued, when,
-		 *what ? " " : "", what);
+		 *what ? " " : "", what,
+		 s->flush_fails ? "; the store cannot be written, retrying" : "");
 }
 
 /* systemd at each turn of the loop: the watchdog, and STATUS= when the
@@ -3350,13 +3756,17 @@ client_drop(struct sup *s, struct client *cl)
 	free(cl);
 }
 
-/* Drop ID from CL's wait; tell it, and when nothing is left, the end. */
+/* Drop ID from CL's wait; tell it (with how it ended, STATUS and CODE,
+ * when the store may not say so yet), and when nothing is left, the end. */
 static void
-client_done(struct client *cl, size_t i)
+client_done(struct client *cl, size_t i, const char *status, int code)
 {
 	char **w = cl->wait;
 
-	(void)ctl_send(cl->c, "done %s", w[i]);
+	if (status)
+		(void)ctl_send(cl->c, "done %s %s %d", w[i], status, code);
+	else
+		(void)ctl_send(cl->c, "done %s", w[i]);
 	free(w[i]);
 	do
 		w[i] = w[i + 1];
@@ -3368,13 +3778,29 @@ client_done(struct client *cl, size_t i)
 	}
 }
 
+/* The end of job ID for good that waits in the batch, or NULL. */
+static const struct jobop *
+pending_end(const struct sup *s, const char *id)
+{
+	const struct jobop *found = NULL;
+
+	for (const struct jobop *op = s->ops; op; op = op->next)
+		if (op->kind == OP_END && strcmp(op->id, id) == 0)
+			found = op->ended ? op : NULL;	/* the latest counts */
+	return found;
+}
+
 /* Whether job ID has ended for good (or is not there at all). */
 static bool
 store_ended(struct sup *s, const char *id)
 {
 	struct store_job j;
-	int found = store_job_get(s->store, id, &j, NULL);
+	int found;
 	bool ended;
+
+	if (pending_end(s, id))
+		return true;
+	found = store_job_get(s->store, id, &j, NULL);
 
 	if (found <= 0)
 		return found == 0;	/* an error: ask again later */
@@ -3383,16 +3809,31 @@ store_ended(struct sup *s, const char *id)
 	return ended;
 }
 
-/* Job ID ended for good: tell whoever waits for it. */
+/* Job ID ended for good: tell whoever waits for it; with STATUS and its
+ * exit CODE (-1: none) when it is not written yet, NULL when the store
+ * says. */
 static void
-job_ended(struct sup *s, const char *id)
+job_ended(struct sup *s, const char *id, const char *status, int code)
 {
 	for (struct client *cl = s->clients; cl; cl = cl->next)
 		for (size_t i = 0; cl->wait && cl->wait[i]; i++)
 			if (strcmp(cl->wait[i], id) == 0) {
-				client_done(cl, i);
+				client_done(cl, i, status, code);
 				break;
 			}
+}
+
+/* Tell CL that job ID (which store_ended says has ended) is done. */
+static void
+client_ended(struct sup *s, struct client *cl, size_t i)
+{
+	const struct jobop *op = pending_end(s, cl->wait[i]);
+
+	if (op)
+		client_done(cl, i, op->next_run ? op->next_run->status : op->status,
+			    op->sig ? -1 : op->code);
+	else
+		client_done(cl, i, NULL, 0);
 }
 
 /* Look in the store for every job waited for: one the CLI cancelled
@@ -3403,7 +3844,7 @@ waiters_check(struct sup *s)
 	for (struct client *cl = s->clients; cl; cl = cl->next)
 		for (size_t i = 0; cl->wait && cl->wait[i];)
 			if (store_ended(s, cl->wait[i]))
-				client_done(cl, i);
+				client_ended(s, cl, i);
 			else
 				i++;
 }
@@ -3457,7 +3898,7 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 		jerr_free(&err);
 		pend_free(p);
 		(void)ctl_send(c, "ok");
-		job_ended(s, id);
+		job_ended(s, id, NULL, 0);
 		return;
 	}
 	(void)ctl_send(c, "err not-running job '%s' is not running", id);
@@ -3497,11 +3938,18 @@ on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *ar
 		pickup(s);
 		waiters_check(s);
 	} else if (strcmp(verb, "wait") == 0 && argc > 0) {
-		for (int i = 0; i < argc; i++)
-			if (store_ended(s, argv[i]))
+		for (int i = 0; i < argc; i++) {
+			const struct jobop *op = pending_end(s, argv[i]);
+
+			if (op)
+				(void)ctl_send(c, "done %s %s %d", argv[i],
+					       op->next_run ? op->next_run->status : op->status,
+					       op->sig ? -1 : op->code);
+			else if (store_ended(s, argv[i]))
 				(void)ctl_send(c, "done %s", argv[i]);
 			else if (strv_push(&cl->wait, argv[i]) < 0)
 				return ctl_send(c, "err busy out of memory"), -1;
+		}
 		if (cl->wait == NULL)
 			(void)ctl_send(c, "ok");
 	} else if (strcmp(verb, "cancel") == 0 && (argc == 1 ||
@@ -3645,13 +4093,24 @@ loop(struct sup *s)
 {
 	struct epoll_event ev[64];
 
-	while (!s->stopping || s->nruns + s->nhandlers > 0) {
+	/* Stopping, the loop goes on while runs are left, and while the
+	 * batch could not be written, for the shutdown grace. */
+	while (!s->stopping || s->nruns + s->nhandlers > 0 ||
+	       (batch_pending(s) && timefmt_mono_ms() < s->flush_until)) {
 		int n;
 
 		/* What this turn (or the start) changed, written before we sleep. */
 		turn_end(s, false);
+		if (s->stopping && s->nruns + s->nhandlers == 0 && !batch_pending(s))
+			break;
 		arm_timers(s);
-		n = epoll_wait(s->ep, ev, 64, loop_timeout(s));
+		{
+			/* More jobs of the store are due: a look at what
+			 * happened, then the next slice (pickup). */
+			int wait_ms = loop_timeout(s);
+
+			n = epoll_wait(s->ep, ev, 64, s->again ? 0 : wait_ms);
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -3664,8 +4123,11 @@ loop(struct sup *s)
 		for (int i = 0; i < n; i++)
 			dispatch(s, ev[i].data.ptr);
 		bury_dead(s);
+		if (s->again)
+			pickup(s);
 	}
 	turn_end(s, true);
+	batch_drop(s);
 }
 
 static void
@@ -3689,6 +4151,7 @@ static void
 sup_free(struct sup *s)
 {
 	cron_flush(s);		/* nothing is left in a batch unwritten */
+	batch_drop(s);
 	while (s->tracks) {
 		struct track *t = s->tracks;
 
@@ -3723,6 +4186,7 @@ sup_free(struct sup *s)
 	close_fd(&s->tfd_real);
 	close_fd(&s->tfd_mono);
 	close_fd(&s->ifd);
+	close_fd(&s->starts_fd);
 	statedir_unlock(s->lock);
 	free(s->state_dir);
 }
@@ -3731,6 +4195,7 @@ int
 sup_run(struct conf *conf)
 {
 	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1, .ifd = -1, .lfd = -1,
+			 .starts_fd = -1,
 			 .real_armed = -1, .mono_armed = -1 };
 	struct jerr err = JERR_INIT;
 	pid_t other;
@@ -3748,6 +4213,7 @@ sup_run(struct conf *conf)
 	timer_init(&s.grace, TK_GRACE);
 	timer_init(&s.prune, TK_PRUNE);
 	timer_init(&s.store_due, TK_STORE);
+	timer_init(&s.flush_t, TK_FLUSH);
 	s.hist_tail = &s.hist;
 	s.ops_tail = &s.ops;
 	s.started_ms = timefmt_now_ms();
@@ -3816,6 +4282,9 @@ sup_run(struct conf *conf)
 	cron_start(&s);
 	store_rearm(&s);
 	prune_ended(&s);
+	/* From here the loop never waits long for another's write: what it
+	 * cannot write it keeps and writes later (cron_flush). */
+	store_busy_timeout(s.store, LOOP_BUSY_MS);
 	log_ready(&s);
 	{
 		char st[256];
