@@ -68,9 +68,12 @@ signal_name(int sig, char *buf, size_t size)
 	return buf;
 }
 
+/* -1: not known (a lost attempt, whose end was not seen). */
 static int64_t
 run_duration(const struct store_run *r)
 {
+	if (r->finished_at == 0)
+		return -1;
 	return r->finished_at > r->started_at ? r->finished_at - r->started_at : 0;
 }
 
@@ -96,7 +99,10 @@ json_run(const struct store_run *r, const struct tz *tz)
 	json_string(stdout, cmd_when(r->started_at, tz, b));
 	printf(",\"finished_at\":");
 	json_string(stdout, cmd_when(r->finished_at, tz, b));
-	printf(",\"duration_ms\":%lld,\"log\":", (long long)run_duration(r));
+	if (run_duration(r) < 0)
+		printf(",\"duration_ms\":null,\"log\":");
+	else
+		printf(",\"duration_ms\":%lld,\"log\":", (long long)run_duration(r));
 	json_string(stdout, r->log);
 	printf(",\"output_dropped\":%lld}", (long long)r->dropped);
 }
@@ -350,7 +356,8 @@ cmd_history(struct cli *cli, int argc, char **argv)
 				}
 				snprintf(att, sizeof att, "%ld", r->attempt);
 				cell[0] = start;
-				cell[1] = human_duration(run_duration(r), d, sizeof d);
+				cell[1] = run_duration(r) < 0 ? "-" :
+					  human_duration(run_duration(r), d, sizeof d);
 				cell[2] = r->route;
 				cell[3] = r->job_id;
 				cell[4] = att;

@@ -1648,15 +1648,41 @@ out:
 /* A job's end as an exit status: its code, 124 for a timeout, 1 for an
  * end without one (cancelled, lost). */
 static int
+end_exit(const char *status, bool has_exit, int code)
+{
+	if (strcmp(status, "success") == 0)
+		return 0;
+	if (strcmp(status, "timeout") == 0)
+		return 124;
+	if (strcmp(status, "failed") == 0 && has_exit && code > 0)
+		return code;
+	return 1;	/* cancelled (maybe between attempts), lost, ... */
+}
+
+static int
 job_exit(const struct store_job *j)
 {
-	if (strcmp(j->status, "success") == 0)
-		return 0;
-	if (strcmp(j->status, "timeout") == 0)
-		return 124;
-	if (strcmp(j->status, "failed") == 0 && j->has_exit && j->exit_code > 0)
-		return j->exit_code;
-	return 1;	/* cancelled (maybe between attempts), lost, ... */
+	return end_exit(j->status, j->has_exit, j->exit_code);
+}
+
+/* The supervisor's "done ID STATUS CODE" (an end it has not written yet):
+ * ID's exit status into TOLD, as "ID STATUS CODE" lines are kept. */
+static int
+told_exit(char *const *told, const char *id, int *rc)
+{
+	size_t n = strlen(id);
+
+	for (size_t i = 0; told && told[i]; i++) {
+		char status[32];
+		int code;
+
+		if (strncmp(told[i], id, n) == 0 && told[i][n] == ' ' &&
+		    sscanf(told[i] + n + 1, "%31s %d", status, &code) == 2) {
+			*rc = end_exit(status, code >= 0, code);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static bool
@@ -1772,7 +1798,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	struct jerr err = JERR_INIT;
 	struct conf *conf;
 	struct store *st;
-	char *dir = NULL;
+	char *dir = NULL, **told = NULL;
 	const char *why;
 	int64_t timeout = -1, deadline;
 	struct wait_line wl = { .on = isatty(STDERR_FILENO) };
@@ -1800,7 +1826,8 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	deadline = timeout < 0 ? -1 : timefmt_mono_ms() + timeout;
 	wl.since = timefmt_mono_ms();
 	/* Each job must exist; then ask the supervisor to tell us as they
-	 * end, and read the store for how.  A supervisor that goes away (a
+	 * end, and read the store for how (or take the supervisor's word for
+	 * an end it could not write yet).  A supervisor that goes away (a
 	 * restart) is asked again; none at all cannot end anything. */
 	for (;;) {
 		char **pending = NULL, *line = NULL;
@@ -1826,6 +1853,8 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 			}
 			if (job_done(&j))
 				rc = job_exit(&j);
+			else if (told_exit(told, argv[i], &rc))
+				;
 			else if (strv_push(&pending, argv[i]) < 0) {
 				store_job_free(&j);
 				rc = JX_SOFTWARE;
@@ -1883,6 +1912,14 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 				continue;	/* a second passed: redraw */
 			if (got != 1 || strncmp(line, "done ", 5) != 0)
 				break;
+			if (strchr(line + 5, ' ') && strv_push(&told, line + 5) < 0) {
+				rc = JX_SOFTWARE;
+				free(line);
+				strv_free(pending);
+				ctl_client_close(cl);
+				goto close;
+			}
+			*strchrnul(line + 5, ' ') = '\0';	/* the id, without how it ended */
 			pending_drop(pending, line + 5);
 			if (pending[0])
 				wait_line_set(&wl, pending, NULL);
@@ -1909,6 +1946,7 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 close:
 	wait_line_clear(&wl);
 	free(wl.what);
+	strv_free(told);
 	store_close(st);
 out:
 	free(dir);
