@@ -556,3 +556,38 @@ EOF
 	assert_success
 	[ "$(grep -c 'event=reloaded by=control' "$SUP_LOG")" -eq 2 ]
 }
+
+@test "jobs of one route started together each have their own log: logs A shows A's output, B B's" {
+	script say 'echo "out of $1"'
+	conf j.conf <<EOF2
+state-dir = "state"
+task "say" { exec = "./say" output = "log" }
+EOF2
+	# Two jobs due at the same instant, and a batch: all due before the
+	# supervisor starts, so its first look claims them all at once.
+	at=$(($(date +%s) + 1))
+	a=$(J schedule say --at "@$at" -- A)
+	b=$(J schedule say --at "@$at" -- B)
+	mapfile -t batch < <(printf 'say -- C\nsay -- D\nsay -- E\n' | J schedule --stdin)
+	[ "${#batch[@]}" -eq 3 ]
+	db_wait "SELECT count(*) FROM jobs WHERE run_at <= CAST(strftime('%s','now') AS INTEGER) * 1000" 5
+	sup_start j.conf
+	run J wait --timeout 30s "$a" "$b" "${batch[@]}"
+	assert_success
+	run J logs "$a"
+	assert_output "out of A"
+	run J logs "$b"
+	assert_output "out of B"
+	i=0
+	for w in C D E; do
+		run J logs "${batch[$i]}"
+		assert_output "out of $w"
+		i=$((i + 1))
+	done
+	# Five attempts, five files, each named by its job and attempt.
+	run DB "SELECT count(DISTINCT log) FROM runs"
+	assert_output 5
+	run DB "SELECT count(*) FROM runs WHERE log NOT LIKE '%-' || job_id || '-1.log'"
+	assert_output 0
+	[ "$(find "$(T state/logs/say)" -name '*.log' | wc -l)" -eq 5 ]
+}

@@ -302,3 +302,145 @@ EOF
 	run sh -c "grep 'event=start route=tick' '$SUP_LOG' | grep -o 'scheduled_at=[^ ]*' | sort | uniq -d"
 	assert_output ""
 }
+
+@test "kill -9 cycles with retry = 0 lose nothing: every job runs exactly once, claimed jobs are never left unrun" {
+	# max-parallel 2 keeps most of the burst due, not running: none of it
+	# may be claimed and then forgotten by a kill.  Each job records its
+	# run once; a job in flight at a kill is lost (it ran) and ends failed.
+	script rec 'echo "$1 $JOBIFY_ATTEMPT" >> "$(dirname "$0")/rec.out"; sleep 0.1'
+	conf j.conf <<EOF2
+state-dir = "state"
+max-parallel = 2
+task "rec" { exec = "./rec" output = "null" retry = 0 }
+EOF2
+	seq 1 150 | sed 's/.*/rec --id k& -- k&/' | J schedule --stdin >/dev/null
+	for round in 1 2 3 4 5 6; do
+		sup_start j.conf
+		# A random point of the burst: after 1 to 20 starts.
+		wait_count 'event=start route=rec' $((1 + RANDOM % 20)) 30
+		kill -9 "$SUP_PID"
+		wait "$SUP_PID" || true
+		SUP_PID=
+		cat "$SUP_LOG" >>"$(T all.log)"
+		run sqlite3 "$(T state/jobify.db)" 'PRAGMA integrity_check'
+		assert_output ok
+	done
+	sup_start j.conf
+	run J wait --timeout 120s $(seq -f 'k%g' 1 150)
+	[ "$status" -eq 0 ] || [ "$status" -eq 1 ]
+	sup_stop
+	cat "$SUP_LOG" >>"$(T all.log)"
+	run J jobs
+	assert_output ""
+	for i in $(seq 1 150); do
+		n=$(grep -c "^k$i " "$(T rec.out)" || true)
+		st=$(J status "k$i" | sed -n 's/^status: *//p')
+		if [ "$n" -eq 1 ] && { [ "$st" = success ] ||
+			{ [ "$st" = failed ] && grep -q "event=lost job=k$i " "$(T all.log)"; }; }; then
+			continue
+		fi
+		echo "job k$i ran $n times and ended $st" >&2
+		false
+	done
+}
+
+@test "a full state directory when a job ends: wait hears the end at once; it is written once there is room" {
+	may_mount 2m
+	script hold 'while [ ! -e "$(dirname "$0")/go" ]; do sleep 0.05; done; echo done'
+	conf j.conf <<EOF2
+state-dir = "$MNT/state"
+task "hold" { exec = "$(T hold)" output = "null" }
+EOF2
+	sup_start j.conf
+	id=$(J schedule hold)
+	wait_for "event=start route=hold job=$id"
+	# The disk full to the last block, then the job ends.
+	dd if=/dev/zero of="$MNT/fill" bs=64k 2>/dev/null || true
+	: >"$(T go)"
+	wait_for "event=exit route=hold job=$id"
+	# Its end cannot be written: whoever waits hears it all the same,
+	# and the supervisor keeps it and says so.
+	run J wait --timeout 30s "$id"
+	assert_success
+	run sqlite3 "$MNT/state/jobify.db" "SELECT status FROM jobs WHERE id = '$id'"
+	assert_output running
+	wait_for 'event=store-unwritten'
+	rm "$MNT/fill"
+	# Room again: the end is written, with its row of history.
+	wait_for 'event=store-written' 30
+	run sqlite3 "$MNT/state/jobify.db" "SELECT status FROM jobs WHERE id = '$id'"
+	assert_output success
+	run sqlite3 "$MNT/state/jobify.db" "SELECT status FROM runs WHERE job_id = '$id'"
+	assert_output success
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+}
+
+@test "a long write transaction of another process: fires go on during it and no history row is lost" {
+	conf j.conf <<EOF2
+state-dir = "state"
+task "tick" { exec = "true" cron = "* * * * * *" output = "null" }
+EOF2
+	sup_start j.conf
+	wait_for 'event=exit route=tick'
+	# Another process holds the write lock for 8 s (the store's busy
+	# timeout is 5 s).
+	sqlite3 "$(T state/jobify.db)" 'BEGIN IMMEDIATE; SELECT 1;' ".shell touch $(T held); sleep 8" \
+		'COMMIT;' >/dev/null &
+	holder=$!
+	echo "$holder" >>"$(T pids)"
+	deadline=$((SECONDS + 20))
+	until [ -e "$(T held)" ]; do
+		((SECONDS < deadline)) || { echo "the lock was never taken" >&2; false; }
+		sleep 0.05
+	done
+	n0=$(grep -c 'event=exit route=tick' "$SUP_LOG")
+	wait "$holder"
+	n1=$(grep -c 'event=exit route=tick' "$SUP_LOG")
+	# About 8 fires while it held the lock; at least 4 on a loaded box.
+	[ $((n1 - n0)) -ge 4 ] || { echo "$((n1 - n0)) fires in the 8 s" >&2; false; }
+	wait_for 'event=store-written' 30
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	# Every run has its row of history.
+	n=$(grep -c 'event=exit route=tick' "$SUP_LOG")
+	run sqlite3 "$(T state/jobify.db)" "SELECT count(*) FROM runs WHERE route = 'tick'"
+	assert_output "$n"
+}
+
+@test "a process limit: a start refused with EAGAIN is tried again, not failed; every job runs" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (to become nobody with a process limit)"
+	id nobody >/dev/null 2>&1 || skip "no user 'nobody' on this system"
+	command -v setpriv >/dev/null && command -v prlimit >/dev/null || skip "needs setpriv and prlimit"
+	local d=$BATS_TEST_TMPDIR
+	while [ "$d" != / ]; do
+		chmod o+x "$d" 2>/dev/null || true
+		d=$(dirname "$d")
+	done
+	mkdir -p "$(T out)" "$(T state)"
+	chown nobody "$(T out)" "$(T state)"
+	# One process a job: the script forks nothing.
+	script slow "echo \"\$1\" >> $(T out/ran); exec sleep 0.3"
+	conf j.conf <<EOF2
+state-dir = "$(T state)"
+task "slow" { exec = "$(T slow)" output = "null" }
+EOF2
+	chmod 644 "$(T j.conf)"
+	N() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"; }
+	seq 1 12 | sed 's/.*/slow --id p& -- p&/' | N "$JOBIFY" -c "$(T j.conf)" schedule --stdin >/dev/null
+	# nobody may have 4 processes: the supervisor and 3 jobs at a time.
+	SUP_LOG=$(T sup.log)
+	: >"$SUP_LOG"
+	prlimit --nproc=4:4 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- \
+		"$JOBIFY" -c "$(T j.conf)" run 2>>"$SUP_LOG" 3>&- &
+	SUP_PID=$!
+	wait_for 'event=ready'
+	run N "$JOBIFY" -c "$(T j.conf)" wait --timeout 60s $(seq -f 'p%g' 1 12)
+	assert_success
+	grep -q 'event=spawn-later' "$SUP_LOG"
+	! grep -q 'event=spawn-error' "$SUP_LOG"
+	[ "$(sort -u "$(T out/ran)" | wc -l)" -eq 12 ]
+	[ "$(wc -l <"$(T out/ran)")" -eq 12 ]
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+}
