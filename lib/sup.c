@@ -2620,9 +2620,10 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 					jlog_str(&l, "route", tr->name);
 					jlog_int(&l, "attempt", tr->cj->attempts);
 					jlog_end(&l);
+					/* Its end is not known: no end time (0). */
 					(void)store_run_add(s->store, tr->name, tr->name,
 							    tr->cj->attempts, tr->cj->started_at,
-							    now, "failed", -1, 0, tr->cj->log,
+							    0, "failed", -1, 0, tr->cj->log,
 							    rs->gen->conf->history, NULL);
 					/* A failure, unless a retry follows. */
 					if (tr->cj->attempts <= t->retry)
