@@ -3058,14 +3058,17 @@ on_real(struct sup *s)
 		}
 		struct rstate *rs = container_of(t, struct rstate, fire);
 		int64_t when = rs->next_cron;
-		int64_t after = now / NS_PER_S - 1;
 
 		if (now - t->at > MISFIRE_SLACK_MS * NS_PER_MS) {
 			misfire(s, rs, when, now / NS_PER_S);
 			continue;
 		}
-		/* The next fire first: the run may take the rest of this turn. */
-		plan(s, rs, when > after ? when : after);
+		/* The next fire first: the run may take the rest of this turn.
+		 * It is the cron time after this one, even when this one came
+		 * late (its jitter, or a busy loop): planned from the clock, a
+		 * jitter as long as the interval skipped the cron times between,
+		 * unsaid.  One already due fires in this loop, late. */
+		plan(s, rs, when);
 		metrics_fire(s->metrics, (now - t->at) / 1000);
 		fire(s, rs, when);
 		mark_fired(s, rs, when);

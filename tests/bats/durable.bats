@@ -632,3 +632,26 @@ EOF2
 	run J logs "$id"
 	assert_output "started x"
 }
+
+@test "a jitter as long as the interval: every cron time runs (late by its jitter), none is dropped; check warns" {
+	script at 'echo "$JOBIFY_SCHEDULED_AT" >> "$(dirname "$0")/at.out"'
+	conf j.conf <<EOF2
+state-dir = "state"
+task "jt" { exec = "./at" cron = "* * * * * *" jitter = 3s overlap = "parallel" output = "null" }
+EOF2
+	run --separate-stderr J check
+	assert_success
+	[[ "$stderr" == *"j.conf:2: warning: jitter: 3000 ms is not shorter than the 1s between fires"* ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	sup_start j.conf
+	wait_count 'event=exit route=jt ' 12 60
+	sup_stop
+	# The cron times run, in order, with none missing between the first
+	# and the last (a skip would be logged: there is none).
+	while read -r t; do date -u -d "$t" +%s; done <"$(T at.out)" | sort -n >"$(T secs)"
+	first=$(head -n 1 "$(T secs)")
+	last=$(tail -n 1 "$(T secs)")
+	seq "$first" "$last" >"$(T want)"
+	diff "$(T want)" "$(T secs)"
+	! grep -q 'event=skip route=jt' "$SUP_LOG"
+}
