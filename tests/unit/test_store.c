@@ -427,6 +427,33 @@ main(void)
 	   got.run_at == 7000, "rescheduled for a retry");
 	store_job_free(&got);
 
+	/* A claim is a start to come: no start time until it is recorded;
+	 * a claim released goes back as it was, due when asked. */
+	is_int(store_job_claim(st, "j2", 2, "/j2-2.log", &err), 1, "claimed");
+	is_int(store_job_claim(st, "j2", 2, NULL, &err), 0, "not twice");
+	ok(store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "running") == 0 &&
+	   got.attempts == 2 && got.started_at == 0 && strcmp(got.log, "/j2-2.log") == 0,
+	   "claimed: running, attempt 2, its log, no start time");
+	store_job_free(&got);
+	ok(store_job_release(st, "j2", 1, 9000, &err) == 0 &&
+	   store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "scheduled") == 0 &&
+	   got.attempts == 1 && got.run_at == 9000 && got.log == NULL,
+	   "released: scheduled, the attempt not counted, due then, no log");
+	store_job_free(&got);
+	ok(store_job_claim(st, "j2", 2, NULL, &err) == 1 &&
+	   store_job_began(st, "j2", 2, 9100, &err) == 0 &&
+	   store_job_get(st, "j2", &got, &err) == 1 && got.started_at == 9100,
+	   "began: the start recorded");
+	store_job_free(&got);
+	ok(store_job_began(st, "j2", 3, 9999, &err) == 0 &&
+	   store_job_get(st, "j2", &got, &err) == 1 && got.started_at == 9100,
+	   "another attempt's start does not touch it");
+	store_job_free(&got);
+	ok(store_job_release(st, "j2", 1, 0, &err) == 0 &&
+	   store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "scheduled") == 0 &&
+	   got.run_at == 9000, "released with no time: due when it was");
+	store_job_free(&got);
+
 	ok(store_job_list(st, NULL, NULL, false, &v, &n, &err) == 0 && n == 2, "jobs: scheduled and running (%zu)", n);
 	store_job_list_free(v, n);
 	ok(store_job_list(st, NULL, NULL, true, &v, &n, &err) == 0 && n == 3, "--all adds the ended");
