@@ -328,7 +328,7 @@ EOF
 	assert_line --regexp 'event=output route=i pid=[0-9]+ stream=stderr line=partial$'
 	refute_line --partial to-null
 	refute_line --partial 'line=to-log'
-	assert_line --regexp 'event=exit route=l .* log=.*/state/logs/l/[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-1\.log$'
+	assert_line --regexp 'event=exit route=l .* log=.*/state/logs/l/[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-@[0-9]+-1\.log$'
 	run cat "$(T state/logs/l)"/*.log
 	assert_output "to-log
 err-log"
