@@ -202,6 +202,24 @@ store_open(const char *dir, struct store **out, struct jerr *err)
 		errno = ENOMEM;
 		return -1;
 	}
+	{
+		/* SQLite makes a new database 0644 (less the umask), and its
+		 * -wal and -shm with the database's mode: created here first,
+		 * all three are the supervisor's user's alone, as jobify(1)
+		 * promises.  An empty file is a new database to SQLite. */
+		int fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd < 0) {
+			int e = errno;
+
+			jerr_set(err, "store: %s: %s", st->path, strerror(e));
+			free(st->path);
+			free(st);
+			errno = e;
+			return -1;
+		}
+		close(fd);
+	}
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		fail(st, err, "open");

@@ -96,3 +96,13 @@ EOF
 	assert_success
 	[ -n "$stderr" ]
 }
+
+@test "the store's files are the user's alone (0600), as jobify(1) says" {
+	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" schedule t --in 1h
+	assert_success
+	run stat -c '%n %a' "$(T conf-state/jobify.db)" "$(T conf-state/jobify.db-wal)" \
+		"$(T conf-state/jobify.db-shm)"
+	assert_output "$(T conf-state/jobify.db) 600
+$(T conf-state/jobify.db-wal) 600
+$(T conf-state/jobify.db-shm) 600"
+}
