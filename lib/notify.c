@@ -121,12 +121,16 @@ notify_status(struct notify *n, const char *status, int64_t now)
 	char buf[300];
 
 	n->turned = false;
-	if (!n->on || strncmp(status, n->status, sizeof n->status - 1) == 0)
+	if (!n->on)
+		return;
+	/* Checked or sent, the next check waits: building the summary
+	 * walks every route, which a busy loop must not do each turn. */
+	n->status_next = now + NOTIFY_STATUS_MS;
+	if (strncmp(status, n->status, sizeof n->status - 1) == 0)
 		return;
 	snprintf(buf, sizeof buf, "STATUS=%s", status);
 	(void)notify_send(buf);
 	status_copy(n, status);
-	n->status_next = now + NOTIFY_STATUS_MS;
 }
 
 int
