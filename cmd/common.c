@@ -332,7 +332,7 @@ cmd_open_store(const struct cli *cli, const char *cmd, const struct conf *conf, 
 {
 	struct jerr err = JERR_INIT;
 	struct store *st = NULL;
-	char *dir = paths_state_dir(conf->state_dir, conf->path);
+	char *dir = paths_state_dir(conf->state_dir, conf->path), *real = NULL;
 
 	*rc = JX_OK;
 	if (dir == NULL) {
@@ -341,12 +341,22 @@ cmd_open_store(const struct cli *cli, const char *cmd, const struct conf *conf, 
 		*rc = JX_CONFIG;
 		return NULL;
 	}
-	if (statedir_make(dir, &err) < 0) {
+	if (statedir_make(dir, "state directory", &real, &err) < 0) {
+		int e = errno;
+
 		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
-		*rc = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_CANTCREAT;
-	} else if (store_open(dir, &st, &err) < 0) {
-		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
-		*rc = errno == EBUSY ? JX_TEMPFAIL : errno == EACCES ? JX_NOPERM : JX_CANTCREAT;
+		*rc = e == EACCES || e == EPERM ? JX_NOPERM : JX_CANTCREAT;
+	} else {
+		/* Canonical: the path that was checked, with no link in it. */
+		free(dir);
+		dir = real;
+		if (store_open(dir, &st, &err) < 0) {
+			int e = errno;
+
+			cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
+			*rc = e == EBUSY ? JX_TEMPFAIL : e == EACCES || e == EPERM ? JX_NOPERM :
+				JX_CANTCREAT;
+		}
 	}
 	jerr_free(&err);
 	if (st && dirp)

@@ -189,7 +189,7 @@ struct run {
 struct sup {
 	struct gen *cur, *gen0;	/* gen0: the lifespans' config */
 	char *state_dir;
-	struct pidfh *lock;
+	struct statedir_lock *lock;
 	char **base;
 	struct lifespan_set ls;
 	struct lifespan_ctx lctx;
@@ -1003,12 +1003,8 @@ run_output(struct sup *s, struct run *r, int *out, int *errfd, bool append, stru
 			return -1;
 		/* A new attempt's file is its own (O_EXCL): never another's,
 		 * whatever the name.  A handler adds to its job's. */
-		fd = open(r->log_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
-			  (append ? O_APPEND : O_EXCL), 0600);
-		if (fd < 0) {
-			jerr_set(err, "log %s: %s", r->log_path, strerror(errno));
+		if ((fd = outlog_open(r->log_path, append, err)) < 0)
 			return -1;
-		}
 		if (r->rs->route->output_max > 0)
 			return log_relay(s, r, fd, out, errfd, err);
 		*out = *errfd = fd;
@@ -3718,7 +3714,7 @@ ctl_setup(struct sup *s)
 {
 	const struct conf *c = s->cur->conf;
 	struct jerr err = JERR_INIT;
-	char *dir;
+	char *dir, *real = NULL;
 	int rc = 0;
 
 	s->lfd = -1;
@@ -3728,7 +3724,23 @@ ctl_setup(struct sup *s)
 		log_error("start", NULL, "out of memory");
 		return JX_OSERR;
 	}
-	if (statedir_make(dir, &err) < 0 || ctl_listen(s->sock_path, &s->lfd, &err) < 0) {
+	/* The socket's path through the directory's canonical one, checked. */
+	if (statedir_make(dir, "socket directory", &real, &err) == 0) {
+		const char *base = strrchr(s->sock_path, '/');
+		char *p;
+
+		if (asprintf(&p, "%s/%s", real, base ? base + 1 : s->sock_path) < 0) {
+			log_error("start", NULL, "out of memory");
+			free(dir);
+			free(real);
+			free(s->sock_path);
+			s->sock_path = NULL;
+			return JX_OSERR;
+		}
+		free(s->sock_path);
+		s->sock_path = p;
+	}
+	if (err.set || ctl_listen(s->sock_path, &s->lfd, &err) < 0) {
 		int e = errno;
 
 		log_error("start", NULL, jerr_msg(&err));
@@ -3741,6 +3753,7 @@ ctl_setup(struct sup *s)
 		rc = JX_OSERR;
 	}
 	free(dir);
+	free(real);
 	jerr_free(&err);
 	return rc;
 }
@@ -4227,19 +4240,17 @@ sup_run(struct conf *conf)
 		conf_free(conf);
 		return JX_CONFIG;
 	}
-	if (statedir_make(s.state_dir, &err) < 0) {
-		log_error("start", NULL, jerr_msg(&err));
-		s.status = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_CANTCREAT;
-		goto out_conf;
-	}
 	{
-		/* Absolute from here: log paths and JOBIFY_LOG must not depend
-		 * on the working directory of whoever reads them. */
-		char *abs = realpath(s.state_dir, NULL);
+		/* Canonical from here: log paths and JOBIFY_LOG must not depend
+		 * on the working directory of whoever reads them, and no link
+		 * another user could change lies on the way. */
+		char *abs;
 
-		if (abs == NULL) {
-			log_error("start", NULL, strerror(errno));
-			s.status = JX_CANTCREAT;
+		if (statedir_make(s.state_dir, "state directory", &abs, &err) < 0) {
+			int e = errno;
+
+			log_error("start", NULL, jerr_msg(&err));
+			s.status = e == EACCES || e == EPERM ? JX_NOPERM : JX_CANTCREAT;
 			goto out_conf;
 		}
 		free(s.state_dir);
