@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "bytesize.h"
 #include "outlog.h"
+#include "statedir.h"
 #include "strv.h"
 #include "tz.h"
 
@@ -42,13 +44,41 @@ dir_path(const struct outlog *o)
 	return p;
 }
 
+/* The route's log directory, opened without following a link on the
+ * way below the state directory and checked to be ours and writable by
+ * no one else (made, with logs/, when MAKE).  Its descriptor, or -1 with
+ * ERR set. */
+static int
+open_dir(const struct outlog *o, bool make, struct jerr *err)
+{
+	char *logs = NULL;
+	int sfd, lfd = -1, rfd = -1;
+
+	if ((sfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		jerr_set(err, "%s: %s", o->state_dir, strerror(errno));
+		return -1;
+	}
+	if (asprintf(&logs, "%s/logs", o->state_dir) < 0) {
+		logs = NULL;
+		jerr_set(err, "out of memory");
+	} else if ((lfd = statedir_subdir(sfd, o->state_dir, "logs", make, err)) >= 0) {
+		rfd = statedir_subdir(lfd, logs, o->route, make, err);
+	}
+	close(sfd);
+	if (lfd >= 0)
+		close(lfd);
+	free(logs);
+	return rfd;
+}
+
 /* The names of the log files, sorted.  -1 with ERR set. */
 static int
-list(const struct outlog *o, char ***names, size_t *n, struct jerr *err)
+list(const struct outlog *o, int fd, char ***names, size_t *n, struct jerr *err)
 {
 	char *dir = dir_path(o);
 	struct dirent *de;
 	DIR *d;
+	int dfd;
 
 	*names = NULL;
 	*n = 0;
@@ -56,8 +86,10 @@ list(const struct outlog *o, char ***names, size_t *n, struct jerr *err)
 		jerr_set(err, "out of memory");
 		return -1;
 	}
-	if ((d = opendir(dir)) == NULL) {
+	if ((dfd = dup(fd)) < 0 || (d = fdopendir(dfd)) == NULL) {
 		jerr_set(err, "%s: %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
 		free(dir);
 		return -1;
 	}
@@ -106,19 +138,11 @@ outlog_new_path(struct outlog *o, int64_t start_ms, const char *key, unsigned at
 		return NULL;
 	}
 	if (!o->made) {
-		char *logs;
+		int fd = open_dir(o, true, err);
 
-		if (asprintf(&logs, "%s/logs", o->state_dir) < 0) {
-			jerr_set(err, "out of memory");
+		if (fd < 0)
 			goto out;
-		}
-		if ((mkdir(logs, 0700) < 0 && errno != EEXIST) ||
-		    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
-			jerr_set(err, "mkdir %s: %s", errno == EEXIST ? dir : logs, strerror(errno));
-			free(logs);
-			goto out;
-		}
-		free(logs);
+		close(fd);
 		o->made = true;
 	}
 	civil_from_days(days, &y, &m, &d);
@@ -143,36 +167,41 @@ outlog_prune(struct outlog *o, long keep, struct jerr *err)
 {
 	char **names, *dir;
 	size_t n;
-	int removed = 0;
+	int removed = 0, fd;
 
 	if (keep < 0 || (o->count >= 0 && o->count <= keep + keep / 4))
 		return 0;
-	if (list(o, &names, &n, err) < 0)
+	/* From the directory's descriptor, opened without following links:
+	 * a link put in place of logs/ or logs/ROUTE is refused, and
+	 * unlinkat() removes the entry itself, never what it points to. */
+	if ((fd = open_dir(o, false, err)) < 0)
 		return -1;
+	if (list(o, fd, &names, &n, err) < 0) {
+		close(fd);
+		return -1;
+	}
 	o->count = (long)n;
 	if (o->count <= keep + keep / 4) {
 		strv_free(names);
+		close(fd);
 		return 0;
 	}
 	if ((dir = dir_path(o)) == NULL) {
 		strv_free(names);
+		close(fd);
 		jerr_set(err, "out of memory");
 		return -1;
 	}
 	qsort(names, n, sizeof *names, cmp);
 	for (size_t i = 0; i + (size_t)keep < n; i++) {
-		char *p;
-
-		if (asprintf(&p, "%s/%s", dir, names[i]) < 0)
-			break;
-		if (unlink(p) == 0 || errno == ENOENT) {
+		if (unlinkat(fd, names[i], 0) == 0 || errno == ENOENT) {
 			removed++;
 			o->count--;
 		} else if (!err->set) {
-			jerr_set(err, "unlink %s: %s", p, strerror(errno));
+			jerr_set(err, "unlink %s/%s: %s", dir, names[i], strerror(errno));
 		}
-		free(p);
 	}
+	close(fd);
 	free(dir);
 	strv_free(names);
 	return err && err->set ? -1 : removed;
@@ -253,4 +282,33 @@ outlog_writer_close(struct outlog_writer *w)
 	w->fd = -1;
 	errno = e;
 	return rc;
+}
+
+int
+outlog_open(const char *path, bool append, struct jerr *err)
+{
+	int fd, e;
+
+	/* A new log is a new file (O_EXCL: never one that was there, nor a
+	 * link); a retry's is the one its first attempt made, and must
+	 * still be a file, not a link. */
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+		  (append ? O_APPEND : O_CREAT | O_EXCL), 0600);
+	if (fd < 0) {
+		e = errno;
+		jerr_set(err, "log %s: %s", path,
+			 e == ELOOP ? "a symbolic link: refused, not followed" : strerror(e));
+		errno = e;
+		return -1;
+	}
+	/* 0600 whatever the umask (which can only have narrowed it). */
+	if (!append && fchmod(fd, 0600) < 0) {
+		e = errno;
+		jerr_set(err, "log %s: chmod 0600: %s", path, strerror(e));
+		close(fd);
+		(void)unlink(path);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }

@@ -37,6 +37,12 @@ void outlog_init(struct outlog *o, const char *state_dir, const char *route);
 char *outlog_new_path(struct outlog *o, int64_t start_ms, const char *key, unsigned attempt,
 		      struct jerr *err);
 
+/* Open the log file PATH (from outlog_new_path) for writing: a new one
+ * (created mode 0600, O_EXCL) or, when APPEND, the existing one a
+ * retry writes on.  Never through a symbolic link.  The descriptor
+ * (close-on-exec), or -1 with errno and ERR set. */
+int outlog_open(const char *path, bool append, struct jerr *err);
+
 /* Remove the oldest files beyond KEEP when there are more than
  * KEEP + KEEP/4.  Returns how many were removed, -1 with ERR set. */
 int outlog_prune(struct outlog *o, long keep, struct jerr *err);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,38 +191,98 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
+/* Make sure the store's file NAME under DIRFD (DIR), if there is one or
+ * MAKE, is a regular file of ours, mode 0600: created so whatever the
+ * umask (SQLite gives the -wal and -shm the database's mode), and an
+ * older store's wider modes narrowed.  A symbolic link is refused, never
+ * followed.  0, or -1 with errno and ERR set. */
+static int
+own_file(int dirfd, const char *dir, const char *name, bool make, struct jerr *err)
+{
+	struct stat sb;
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
+		    (make ? O_CREAT : 0), 0600);
+	if (fd < 0) {
+		e = errno;
+		if (e == ENOENT && !make)
+			return 0;
+		jerr_set(err, "%s/%s: %s", dir, name,
+			 e == ELOOP ? "a symbolic link: refused, not followed" : strerror(e));
+		errno = e == ELOOP ? EPERM : e;
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0) {
+		e = errno;
+		jerr_set(err, "%s/%s: %s", dir, name, strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
+		jerr_set(err, "%s/%s: refused: not a regular file of uid %lu (who runs jobify)",
+			 dir, name, (unsigned long)geteuid());
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	if ((sb.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0) {
+		e = errno;
+		jerr_set(err, "%s/%s: chmod 0600: %s", dir, name, strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int
 store_open(const char *dir, struct store **out, struct jerr *err)
 {
 	struct store *st = calloc(1, sizeof *st);
+	char *real = NULL;
+	int dfd = -1, e;
 
 	*out = NULL;
-	if (st == NULL || asprintf(&st->path, "%s/" STORE_FILE, dir) < 0) {
-		free(st);
+	if (st == NULL) {
 		jerr_set(err, "store: out of memory");
 		errno = ENOMEM;
 		return -1;
 	}
-	{
-		/* SQLite makes a new database 0644 (less the umask), and its
-		 * -wal and -shm with the database's mode: created here first,
-		 * all three are the supervisor's user's alone, as jobify(1)
-		 * promises.  An empty file is a new database to SQLite. */
-		int fd = open(st->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-		if (fd < 0) {
-			int e = errno;
-
-			jerr_set(err, "store: %s: %s", st->path, strerror(e));
-			free(st->path);
-			free(st);
-			errno = e;
-			return -1;
-		}
-		close(fd);
+	/* Through the canonical directory: SQLITE_OPEN_NOFOLLOW refuses a
+	 * path with any link in it, and a link above the state directory
+	 * (a /home that is one) is not ours to refuse. */
+	if ((real = realpath(dir, NULL)) == NULL ||
+	    (dfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		e = errno;
+		jerr_set(err, "store %s: %s", dir, strerror(e));
+		free(real);
+		free(st);
+		errno = e;
+		return -1;
+	}
+	e = 0;
+	if (asprintf(&st->path, "%s/" STORE_FILE, real) < 0) {
+		st->path = NULL;
+		e = ENOMEM;
+		jerr_set(err, "store: out of memory");
+	}
+	else if (own_file(dfd, real, STORE_FILE, true, err) < 0 ||
+		 own_file(dfd, real, STORE_FILE "-wal", false, err) < 0 ||
+		 own_file(dfd, real, STORE_FILE "-shm", false, err) < 0)
+		e = errno;
+	close(dfd);
+	free(real);
+	if (e) {
+		free(st->path);
+		free(st);
+		errno = e;
+		return -1;
 	}
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		fail(st, err, "open");
 		goto out;
 	}
@@ -246,12 +307,9 @@ store_open(const char *dir, struct store **out, struct jerr *err)
 	*out = st;
 	return 0;
 out:
-	{
-		int e = errno;
-
-		store_close(st);
-		errno = e;
-	}
+	e = errno;
+	store_close(st);
+	errno = e;
 	return -1;
 }
 
