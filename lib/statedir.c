@@ -270,6 +270,8 @@ statedir_lock(const char *dir, pid_t *other, struct jerr *err)
 			e = errno;
 			jerr_set(err, "lock %s/" LOCK_NAME ": %s", dir,
 				 e == ELOOP ? "a symbolic link: refused, not followed" : strerror(e));
+			if (e == ELOOP)
+				e = EPERM;
 			goto fail;
 		}
 		if (fstat(lk->fd, &st) < 0) {

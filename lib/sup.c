@@ -4257,8 +4257,10 @@ sup_run(struct conf *conf)
 		s.state_dir = abs;
 	}
 	if ((s.lock = statedir_lock(s.state_dir, &other, &err)) == NULL) {
+		int e = errno;
+
 		log_error("start", NULL, jerr_msg(&err));
-		s.status = other ? JX_TEMPFAIL : JX_CANTCREAT;
+		s.status = other ? JX_TEMPFAIL : e == EPERM || e == EACCES ? JX_NOPERM : JX_CANTCREAT;
 		goto out_conf;
 	}
 	if (jobenv_base(environ, NULL, &s.base, &err) < 0 ||
@@ -4271,8 +4273,11 @@ sup_run(struct conf *conf)
 	conf = NULL;
 	trim();
 	if (store_open(s.state_dir, &s.store, &err) < 0) {
+		int e = errno;
+
 		log_error("start", NULL, jerr_msg(&err));
-		s.status = errno == EBUSY ? JX_TEMPFAIL : errno == EACCES ? JX_NOPERM : JX_CANTCREAT;
+		s.status = e == EBUSY ? JX_TEMPFAIL : e == EACCES || e == EPERM ? JX_NOPERM :
+			JX_CANTCREAT;
 		goto out;
 	}
 	recover(&s);
