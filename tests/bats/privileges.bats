@@ -171,3 +171,128 @@ EOF
 	run "$JOBIFY" -c "$(T ok.conf)" jobs --all
 	assert_output ""
 }
+
+@test "root refuses a state directory another user owns or could change (77), and writes nothing" {
+	need_root_and_nobody
+	nob=$(id -u nobody)
+	# Owned by nobody, as if nobody had made it first.
+	mkdir -m 700 "$(T state)"
+	chown nobody "$(T state)"
+	conf j.conf <<EOF
+state-dir = "$(T state)"
+task "t" { exec = "true" }
+EOF
+	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	assert_failure 77
+	[[ "$stderr" == *"state directory $(T state): refused: it is owned by uid $nob, not by uid 0"* ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	run --separate-stderr J jobs
+	assert_failure 77
+	[[ "$stderr" == *"refused: it is owned by uid $nob"* ]]
+	run ls -A "$(T state)"
+	assert_output ""
+	# Root's, but writable by others.
+	chown root "$(T state)"
+	chmod 777 "$(T state)"
+	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	assert_failure 77
+	[[ "$stderr" == *"refused: it is writable by others (mode 0777)"* ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	# Root's, inside a directory nobody owns (who could rename it away).
+	mkdir -m 755 "$(T theirs)"
+	mkdir -m 700 "$(T theirs/state)"
+	chown nobody "$(T theirs)"
+	conf j.conf <<EOF
+state-dir = "$(T theirs/state)"
+task "t" { exec = "true" }
+EOF
+	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	assert_failure 77
+	[[ "$stderr" == *"refused: $(T theirs) above it is owned by uid $nob, neither root nor uid 0"* ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	run ls -A "$(T theirs/state)"
+	assert_output ""
+}
+
+@test "a state directory below a sticky world-writable one (/tmp) is ours to make" {
+	need_root_and_nobody
+	mkdir -m 1777 "$(T tmp)"
+	conf j.conf <<EOF
+state-dir = "$(T tmp/state)"
+task "t" { exec = "true" }
+EOF
+	sup_start j.conf
+	run stat -c '%U %a' "$(T tmp/state)"
+	assert_output "root 700"
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	# Made first by another user there: refused.
+	rm -rf "$(T tmp/state)"
+	as_nobody mkdir -m 700 "$(T tmp/state)"
+	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	assert_failure 77
+	[[ "$stderr" == *"refused: it is owned by uid $(id -u nobody)"* ]]
+}
+
+@test "a jobify.pid symbolic link is refused, not followed" {
+	conf j.conf <<EOF
+state-dir = "$(T state)"
+task "t" { exec = "true" }
+EOF
+	mkdir -m 700 "$(T state)"
+	echo precious >"$(T victim)"
+	ln -s "$(T victim)" "$(T state/jobify.pid)"
+	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	assert_failure 77
+	[[ "$stderr" == *"jobify.pid: a symbolic link: refused, not followed"* ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	run cat "$(T victim)"
+	assert_output precious
+	[ -L "$(T state/jobify.pid)" ]
+}
+
+@test "a logs/ROUTE symbolic link is neither written through nor pruned through" {
+	conf j.conf <<EOF
+state-dir = "$(T state)"
+history = 1
+task "t" { exec = "echo hi" }
+EOF
+	mkdir -p -m 700 "$(T state/logs)" "$(T elsewhere)"
+	for f in 19700101T000000.000Z-1 19700101T000001.000Z-1 19700101T000002.000Z-1; do
+		echo keep >"$(T elsewhere/$f.log)"
+	done
+	ln -s "$(T elsewhere)" "$(T state/logs/t)"
+	sup_start j.conf
+	for i in 1 2 3; do
+		run J schedule t
+		assert_success
+	done
+	wait_count 'event=exit route=t\|route=t.*refused' 3
+	sup_stop
+	run ls "$(T elsewhere)"
+	assert_output "19700101T000000.000Z-1.log
+19700101T000001.000Z-1.log
+19700101T000002.000Z-1.log"
+	run grep -c "$(T state)/logs/t: not a directory (a symbolic link?): refused" "$SUP_LOG"
+	[ "$output" -ge 1 ]
+}
+
+@test "the store's files and run logs are 0600 whatever the umask, in a 0755 state dir" {
+	conf j.conf <<EOF
+state-dir = "$(T state)"
+task "t" { exec = "echo secret" }
+EOF
+	mkdir -m 755 "$(T state)"
+	umask 022
+	sup_start j.conf
+	run J schedule t --env API_TOKEN=x
+	assert_success
+	wait_for 'event=exit route=t'
+	# While it runs: the WAL and its index are there too.
+	[ -e "$(T state/jobify.db-wal)" ] && [ -e "$(T state/jobify.db-shm)" ]
+	run stat -c '%a %n' "$(T state/jobify.db)" "$(T state/jobify.db-wal)" \
+		"$(T state/jobify.db-shm)" "$(T state/logs/t)"/*.log
+	assert_equal "$(grep -vc '^600 ' <<<"$output")" 0
+	assert_equal "${#lines[@]}" 4
+	sup_stop
+}
