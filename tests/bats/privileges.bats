@@ -182,7 +182,7 @@ EOF
 state-dir = "$(T state)"
 task "t" { exec = "true" }
 EOF
-	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	run --separate-stderr timeout 20 "$JOBIFY" -c "$(T j.conf)" run 3>&-
 	assert_failure 77
 	[[ "$stderr" == *"state directory $(T state): refused: it is owned by uid $nob, not by uid 0"* ]] ||
 		{ echo "stderr: $stderr" >&2; false; }
@@ -194,7 +194,7 @@ EOF
 	# Root's, but writable by others.
 	chown root "$(T state)"
 	chmod 777 "$(T state)"
-	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	run --separate-stderr timeout 20 "$JOBIFY" -c "$(T j.conf)" run 3>&-
 	assert_failure 77
 	[[ "$stderr" == *"refused: it is writable by others (mode 0777)"* ]] ||
 		{ echo "stderr: $stderr" >&2; false; }
@@ -206,7 +206,7 @@ EOF
 state-dir = "$(T theirs/state)"
 task "t" { exec = "true" }
 EOF
-	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	run --separate-stderr timeout 20 "$JOBIFY" -c "$(T j.conf)" run 3>&-
 	assert_failure 77
 	[[ "$stderr" == *"refused: $(T theirs) above it is owned by uid $nob, neither root nor uid 0"* ]] ||
 		{ echo "stderr: $stderr" >&2; false; }
@@ -229,7 +229,7 @@ EOF
 	# Made first by another user there: refused.
 	rm -rf "$(T tmp/state)"
 	as_nobody mkdir -m 700 "$(T tmp/state)"
-	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	run --separate-stderr timeout 20 "$JOBIFY" -c "$(T j.conf)" run 3>&-
 	assert_failure 77
 	[[ "$stderr" == *"refused: it is owned by uid $(id -u nobody)"* ]]
 }
@@ -242,7 +242,7 @@ EOF
 	mkdir -m 700 "$(T state)"
 	echo precious >"$(T victim)"
 	ln -s "$(T victim)" "$(T state/jobify.pid)"
-	run --separate-stderr "$JOBIFY" -c "$(T j.conf)" run 3>&-
+	run --separate-stderr timeout 20 "$JOBIFY" -c "$(T j.conf)" run 3>&-
 	assert_failure 77
 	[[ "$stderr" == *"jobify.pid: a symbolic link: refused, not followed"* ]] ||
 		{ echo "stderr: $stderr" >&2; false; }
