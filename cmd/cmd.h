@@ -80,7 +80,8 @@ const char *cmd_when(int64_t ms, const struct tz *tz, char *buf);
 struct ctl_client;
 /* Connect to the control socket of the supervisor of CONF (state dir
  * DIR).  NULL with *RC = JX_OK when none listens, or after printing why
- * with *RC set (77 permission, 69 other). */
+ * (as CMD; nothing when CMD is NULL) with *RC set (77 permission, 69
+ * other: also when it accepted no connection within 3 s). */
 struct ctl_client *cmd_sup_connect(const struct cli *cli, const char *cmd,
 				   const struct conf *conf, const char *dir, int *rc);
 

@@ -310,14 +310,18 @@ cmd_sup_connect(const struct cli *cli, const char *cmd, const struct conf *conf,
 
 	*rc = JX_OK;
 	if (path == NULL) {
-		cmd_error(cli, "%s: out of memory", cmd);
+		if (cmd)
+			cmd_error(cli, "%s: out of memory", cmd);
 		*rc = JX_SOFTWARE;
 		return NULL;
 	}
 	if (ctl_connect(path, &cl, &err) < 0) {
-		if (errno != ENOENT && errno != ECONNREFUSED) {
-			cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
-			*rc = errno == EACCES || errno == EPERM ? JX_NOPERM : JX_UNAVAILABLE;
+		int e = errno;
+
+		if (e != ENOENT && e != ECONNREFUSED) {
+			if (cmd)
+				cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
+			*rc = e == EACCES || e == EPERM ? JX_NOPERM : JX_UNAVAILABLE;
 		}
 		cl = NULL;
 	}

@@ -43,12 +43,13 @@ wake(const struct cli *cli, const struct conf *conf, const char *dir)
 	char *line = NULL;
 	int rc;
 
-	if ((cl = cmd_sup_connect(cli, "wake", conf, dir, &rc)) == NULL) {
+	if ((cl = cmd_sup_connect(cli, NULL, conf, dir, &rc)) == NULL) {
 		pid_t pid;
 
 		/* No socket answers where we look (another $XDG_RUNTIME_DIR?),
-		 * yet the state dir may have a supervisor: it takes SIGUSR1. */
-		if (rc == JX_OK && statedir_holder(dir, &pid, NULL) == 1)
+		 * or none accepted us in time (a full backlog), yet the state
+		 * dir may have a supervisor: it takes SIGUSR1. */
+		if ((rc == JX_OK || rc == JX_UNAVAILABLE) && statedir_holder(dir, &pid, NULL) == 1)
 			(void)kill(pid, SIGUSR1);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -19,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +31,7 @@
 #include "ctl.h"
 
 #define CTL_BACKLOG 64
+#define CONNECT_MS 3000	/* ctl_connect's deadline */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -93,7 +97,39 @@ sock_addr(const char *path, struct sockaddr_un *sa, socklen_t *salen, struct jer
 	return 0;
 }
 
+static int64_t now_ms(void);
+
 /* ---- Server ---- */
+
+long
+ctl_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = cur;
+	}
+	return rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+}
+
+size_t
+ctl_max_clients(long fd_limit)
+{
+	long n;
+
+	/* Half of what is left after a reserve for the supervisor's own
+	 * descriptors, the rest for jobs (pipes, logs) and the store. */
+	if (fd_limit < 0)
+		return 64;
+	n = (fd_limit - CTL_FD_RESERVE) / 2;
+	return n < 4 ? 4 : n > CTL_CLIENTS_MAX ? CTL_CLIENTS_MAX : (size_t)n;
+}
 
 /* Whether a server accepts connections at SA. */
 static bool
@@ -494,19 +530,52 @@ ctl_connect(const char *path, struct ctl_client **out, struct jerr *err)
 		errno = e;
 		return -1;
 	}
-	/* A blocking connect(2) waits while the backlog is full; a signal
-	 * then leaves the socket unconnected, so trying again is right. */
-	while (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
-		if (errno == EINTR)
-			continue;
-		e = errno;
+	/* A connect(2) to a Unix socket whose backlog is full waits for the
+	 * server to accept, for ever with a stopped or wedged one.  Linux
+	 * bounds that wait by the send timeout (and wakes as soon as the
+	 * server accepts, no polling): a deadline, then EAGAIN.  A signal
+	 * leaves the socket unconnected, so trying again is right, for what
+	 * is left of the deadline. */
+	for (int64_t deadline = now_ms() + CONNECT_MS;;) {
+		int64_t left = deadline - now_ms();
+		struct timeval tv = { .tv_sec = left / 1000, .tv_usec = left % 1000 * 1000 };
+
+		if (left <= 0) {
+			e = ETIMEDOUT;
+		} else if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0) {
+			e = errno;
+		} else if (connect(fd, (struct sockaddr *)&sa, salen) == 0) {
+			break;
+		} else {
+			e = errno;
+			if (e == EINTR)
+				continue;
+			if (e == EAGAIN)
+				e = ETIMEDOUT;
+		}
 		close(fd);
 		if (e == ENOENT || e == ECONNREFUSED)
 			jerr_set(err, "no supervisor listens on %s: %s", sa.sun_path, strerror(e));
+		else if (e == ETIMEDOUT)
+			jerr_set(err, "control socket %s: the supervisor accepted no connection "
+				 "within %d s (stopped, or too many clients)", sa.sun_path,
+				 CONNECT_MS / 1000);
 		else
 			jerr_set(err, "control socket %s: connect: %s", sa.sun_path, strerror(e));
 		errno = e;
 		return -1;
+	}
+	/* Back to blocking sends: ctl_request() writes the whole line. */
+	{
+		struct timeval none = { 0, 0 };
+
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none) < 0) {
+			e = errno;
+			close(fd);
+			jerr_set(err, "control socket: SO_SNDTIMEO: %s", strerror(e));
+			errno = e;
+			return -1;
+		}
 	}
 	if ((cl = calloc(1, sizeof *cl)) == NULL) {
 		close(fd);

@@ -61,6 +61,7 @@
 #ifndef JOBIFY_CTL_H
 #define JOBIFY_CTL_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "jerr.h"
@@ -77,6 +78,18 @@
  * close-on-exec.  0, or -1 with errno and ERR set (a path too long for a
  * socket address names the path). */
 int ctl_listen(const char *path, int *fd, struct jerr *err);
+/* Raise the soft limit on open descriptors to the hard one, and return
+ * the soft limit then (-1 when it cannot be read). */
+long ctl_fd_limit(void);
+
+#define CTL_FD_RESERVE	32	/* descriptors kept for the supervisor itself */
+#define CTL_CLIENTS_MAX	4096	/* clients at once, whatever the limit */
+/* How many clients to serve at once under FD_LIMIT descriptors: half of
+ * what is left after CTL_FD_RESERVE (jobs' pipes and logs need the
+ * rest), at least 4, at most CTL_CLIENTS_MAX.  More wait in the backlog
+ * while the caller stops accepting. */
+size_t ctl_max_clients(long fd_limit);
+
 /* Remove PATH, at stop (the caller closes the listening fd). */
 void ctl_unlink(const char *path);
 
@@ -133,9 +146,11 @@ void ctl_conn_free(struct ctl_conn *c);
 
 struct ctl_client;
 
-/* Connect to the supervisor listening on DIR/jobify.sock.  0 with *OUT
- * set, or -1 with errno and ERR set: ENOENT or ECONNREFUSED when no
- * supervisor listens (the CLI's "not running", exit 69, not an error),
+/* Connect to the supervisor listening on DIR/jobify.sock, waiting at
+ * most 3 s while its backlog is full.  0 with *OUT set, or -1 with errno
+ * and ERR set: ENOENT or ECONNREFUSED when no supervisor listens (the
+ * CLI's "not running", exit 69, not an error), ETIMEDOUT when it accepted
+ * nothing within the deadline (stopped, wedged, or serving its most), 
  * EACCES when the socket or directory is not ours, ENAMETOOLONG, ... */
 int ctl_connect(const char *path, struct ctl_client **out, struct jerr *err);
 int ctl_client_fd(const struct ctl_client *cl);

@@ -77,7 +77,7 @@ extern char **environ;
 #define STARTS_FILE "starts"
 
 enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE,
-		  TK_FLUSH };
+		  TK_FLUSH, TK_CTL };
 enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE };
 
 /* What epoll_event.data.ptr points to. */
@@ -233,6 +233,11 @@ struct sup {
 	bool again;		/* more jobs of the store due: pickup next turn */
 	bool slot_wait;		/* jobs of the store wait for max-parallel */
 	unsigned long nkeys;	/* cron runs named (their log's key) */
+	size_t nclients, max_clients; /* served at once; more wait in the backlog */
+	bool ctl_paused;	/* lfd out of the epoll set: at max_clients, or no fds */
+	struct timer ctl_retry;	/* TK_CTL: listen again after running out of fds */
+	int64_t ctl_logged_ms;	/* monotonic: when control-busy was last logged */
+	unsigned long ctl_unlogged; /* control-busy events since */
 	struct track *dirty;	/* cron rows to write at the end of the turn */
 	struct hist *hist;	/* history rows of cron runs, the same */
 	struct hist **hist_tail;
@@ -2926,6 +2931,7 @@ prune_ended(struct sup *s)
 	jerr_free(&err);
 	(void)theap_arm(&s->mono, &s->prune, timefmt_mono_ms_up() + PRUNE_EVERY_MS);
 }
+static void ctl_resume(struct sup *s);
 
 static void
 on_mono_timer(struct sup *s, struct timer *t)
@@ -2970,6 +2976,9 @@ on_mono_timer(struct sup *s, struct timer *t)
 		break;
 	case TK_FLUSH:
 		break;		/* the loop writes the batch at the turn's end */
+	case TK_CTL:
+		ctl_resume(s);
+		break;
 	case TK_GRACE:
 		jlog_begin(&l, JLOG_WARN, "grace-over");
 		jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
@@ -3718,6 +3727,9 @@ ctl_setup(struct sup *s)
 	int rc = 0;
 
 	s->lfd = -1;
+	/* Clients are capped below the descriptors there are, not found out
+	 * by accept(2) failing; and as many as the system lets us have. */
+	s->max_clients = ctl_max_clients(ctl_fd_limit());
 	if ((s->sock_path = paths_socket(c->socket, c->path, c->state_dir != NULL,
 					 s->state_dir)) == NULL ||
 	    (dir = paths_dirname(s->sock_path)) == NULL) {
@@ -3769,6 +3781,8 @@ client_drop(struct sup *s, struct client *cl)
 		*pp = cl->next;
 	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, ctl_conn_fd(cl->c), NULL);
 	ctl_conn_free(cl->c);
+	s->nclients--;
+	ctl_resume(s);
 	strv_free(cl->wait);
 	free(cl);
 }
@@ -3992,6 +4006,51 @@ on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *ar
 	return 0;
 }
 
+/* Stop accepting: the listening socket leaves the epoll set, so that a
+ * client the supervisor cannot take waits in the backlog (and its
+ * connect, past the backlog, times out) instead of making the loop spin
+ * on a readable socket.  Logged at most every CTL_LOG_MS, with a count. */
+#define CTL_LOG_MS	10000
+#define CTL_RETRY_MS	250	/* after EMFILE: accept again this much later */
+static void
+ctl_pause(struct sup *s, const char *reason, const char *detail)
+{
+	int64_t now = timefmt_mono_ms_up();
+
+	if (!s->ctl_paused) {
+		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+		s->ctl_paused = true;
+	}
+	s->ctl_unlogged++;
+	if (s->ctl_logged_ms == 0 || now - s->ctl_logged_ms >= CTL_LOG_MS) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_WARN, "control-busy");
+		jlog_str(&l, "reason", reason);
+		if (detail)
+			jlog_str(&l, "error", detail);
+		jlog_int(&l, "clients", (int64_t)s->nclients);
+		jlog_int(&l, "max_clients", (int64_t)s->max_clients);
+		jlog_int(&l, "times", (int64_t)s->ctl_unlogged);
+		jlog_end(&l);
+		s->ctl_logged_ms = now;
+		s->ctl_unlogged = 0;
+	}
+}
+
+static void
+ctl_resume(struct sup *s)
+{
+	if (!s->ctl_paused || s->lfd < 0 || s->nclients >= s->max_clients)
+		return;
+	if (add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
+		(void)theap_arm(&s->mono, &s->ctl_retry, timefmt_mono_ms_up() + CTL_RETRY_MS);
+		return;
+	}
+	s->ctl_paused = false;
+	theap_disarm(&s->mono, &s->ctl_retry);
+}
+
 static void
 on_ctl(struct sup *s)
 {
@@ -4001,8 +4060,23 @@ on_ctl(struct sup *s)
 		struct client *cl;
 		struct jlog_line l;
 
+		if (s->nclients >= s->max_clients) {
+			ctl_pause(s, "too many clients", NULL);
+			return;
+		}
 		if (ctl_accept(s->lfd, &c, &err) < 0) {
-			log_error("control", NULL, jerr_msg(&err));
+			int e = errno;
+
+			/* Out of descriptors (or memory): the client stays queued
+			 * and the socket readable; try again a little later, or
+			 * when a client leaves. */
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+				ctl_pause(s, "out of descriptors", strerror(e));
+				(void)theap_arm(&s->mono, &s->ctl_retry,
+						timefmt_mono_ms_up() + CTL_RETRY_MS);
+			} else {
+				log_error("control", NULL, jerr_msg(&err));
+			}
 			jerr_free(&err);
 			return;
 		}
@@ -4034,6 +4108,7 @@ on_ctl(struct sup *s)
 		}
 		cl->next = s->clients;
 		s->clients = cl;
+		s->nclients++;
 	}
 }
 
@@ -4231,6 +4306,7 @@ sup_run(struct conf *conf)
 	timer_init(&s.prune, TK_PRUNE);
 	timer_init(&s.store_due, TK_STORE);
 	timer_init(&s.flush_t, TK_FLUSH);
+	timer_init(&s.ctl_retry, TK_CTL);
 	s.hist_tail = &s.hist;
 	s.ops_tail = &s.ops;
 	s.started_ms = timefmt_now_ms();
