@@ -393,3 +393,30 @@ EOF
 	sup_stop
 	[ "$SUP_STATUS" -eq 0 ]
 }
+
+@test "a user's jobify refuses a state directory of another user (77), root's too" {
+	need_root_and_nobody
+	nob=$(id -u nobody)
+	mkdir -m 755 "$(T nb)"
+	chown nobody "$(T nb)"
+	mkdir -m 755 "$(T nb/state)"
+	conf j.conf <<EOF
+state-dir = "$(T nb/state)"
+task "t" { exec = "true" }
+EOF
+	chmod 644 "$(T j.conf)"
+	run --separate-stderr as_nobody "$JOBIFY" -c "$(T j.conf)" jobs
+	assert_failure 77
+	[[ "$stderr" == *"state directory $(T nb/state): refused: it is owned by uid 0, not by uid $nob"* ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	# Its own, but others may write to it.
+	rmdir "$(T nb/state)"
+	as_nobody mkdir -m 777 "$(T nb/state)"
+	chmod 777 "$(T nb/state)"
+	run --separate-stderr as_nobody "$JOBIFY" -c "$(T j.conf)" jobs
+	assert_failure 77
+	[[ "$stderr" == *"refused: it is writable by others (mode 0777)"* ]] ||
+		{ echo "stderr: $stderr" >&2; false; }
+	run ls -A "$(T nb/state)"
+	assert_output ""
+}
