@@ -11,6 +11,11 @@ setup() {
 }
 
 teardown() {
+	# hold's clients, when a test failed before unhold.
+	if [ -n "${HOLD:-}" ]; then
+		kill "$HOLD" 2>/dev/null || true
+		wait "$HOLD" 2>/dev/null || true
+	fi
 	sup_teardown
 }
 
@@ -329,6 +334,7 @@ PY
 unhold() {
 	kill "$HOLD"
 	wait "$HOLD" || true
+	HOLD=
 }
 
 # cpu_ticks PID: its user + system time so far, in clock ticks.
