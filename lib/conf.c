@@ -93,6 +93,17 @@ struct linemap {
 struct scanned {
 	char *file;
 	struct confscan scan;
+	size_t next_task;	/* scan.tasks[next_task]: the next task parsed */
+};
+
+/* Where the values of the task section being parsed were written: a task
+ * is read and freed as soon as it is parsed (see sec_detach()), so its
+ * lines are kept apart from those of the sections that live on. */
+struct tline {
+	const cfg_opt_t *opt;
+	unsigned idx;
+	const char *file;
+	int line;
 };
 
 struct pending {
@@ -103,8 +114,42 @@ struct pending {
 	int depth;		/* of the including file */
 };
 
+/* The sections of a MULTI option (task, router) of one section instance,
+ * taken out of libconfuse's value array as each is parsed (see
+ * sec_detach()). */
+struct kids {
+	const cfg_opt_t *opt;	/* the option instance in its parent */
+	bool tasks;		/* v holds struct task (read), else cfg_t */
+	void **v;		/* NULL once taken by the read-out */
+	unsigned n, cap;
+};
+
+struct kidmap {
+	struct kids *v;
+	size_t cap, n;
+};
+
+/* The titles seen among the sections of one option instance, for the
+ * duplicate check. */
+struct titleent {
+	const cfg_opt_t *opt;
+	const char *title;	/* the section's own */
+	unsigned count;		/* sections with this title so far */
+};
+
+struct titleset {
+	struct titleent *v;
+	size_t cap, n;
+};
+
 struct loader {
 	struct diag *diag;
+	struct kidmap kids;
+	struct titleset titles;
+	size_t cur_scan;	/* L->scans[cur_scan] is of the file being parsed */
+	cfg_t *tl_owner;	/* the task section tl describes */
+	struct tline *tl;
+	size_t ntl, captl;
 	struct conf *conf;
 	struct linemap lines;
 	struct scanned *scans;
@@ -180,12 +225,179 @@ line_record(cfg_t *cfg, const cfg_opt_t *opt)
 {
 	/* A list's new value is already counted in nvalues. */
 	unsigned idx = opt->nvalues ? opt->nvalues - 1 : 0;
-	struct lineent *e = line_slot(opt, idx, true);
+	struct lineent *e;
+
+	if (cfg->name && strcmp(cfg->name, "task") == 0) {
+		struct tline *tl;
+
+		if (L->tl_owner != cfg) {
+			L->tl_owner = cfg;
+			L->ntl = 0;
+		}
+		if (L->ntl == L->captl) {
+			size_t cap = L->captl ? 2 * L->captl : 32;
+
+			if ((tl = reallocarray(L->tl, cap, sizeof *tl)) == NULL) {
+				L->oom = true;
+				return;
+			}
+			L->tl = tl;
+			L->captl = cap;
+		}
+		tl = &L->tl[L->ntl++];
+		tl->opt = opt;
+		tl->idx = idx;
+		tl->line = cfg->line;
+		tl->file = cfg->filename ? intern_file(cfg->filename) : NULL;
+		return;
+	}
+	e = line_slot(opt, idx, true);
 
 	if (e) {
 		e->line = cfg->line;
 		e->file = cfg->filename ? intern_file(cfg->filename) : NULL;
 	}
+}
+
+static size_t
+ptr_hash(const void *p)
+{
+	uintptr_t h = (uintptr_t)p;
+
+	h ^= h >> 17;
+	h *= UINT64_C(0x9e3779b97f4a7c15) & UINTPTR_MAX;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* The kids of option instance OPT (created when CREATE). */
+static struct kids *
+kids_slot(const cfg_opt_t *opt, bool create)
+{
+	struct kidmap *m = &L->kids;
+	size_t i;
+
+	if (create && (m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		struct kids *v = calloc(cap, sizeof *v);
+
+		if (v == NULL)
+			return NULL;
+		for (size_t j = 0; j < m->cap; j++) {
+			if (m->v[j].opt == NULL)
+				continue;
+			for (i = ptr_hash(m->v[j].opt) & (cap - 1); v[i].opt; i = (i + 1) & (cap - 1))
+				;
+			v[i] = m->v[j];
+		}
+		free(m->v);
+		m->v = v;
+		m->cap = cap;
+	}
+	if (m->cap == 0)
+		return NULL;
+	for (i = ptr_hash(opt) & (m->cap - 1); m->v[i].opt; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].opt == opt)
+			return &m->v[i];
+	if (!create)
+		return NULL;
+	m->v[i].opt = opt;
+	m->n++;
+	return &m->v[i];
+}
+
+static struct task *task_read(cfg_t *sec, const struct confscan *scan,
+				     const struct confscan_sec *at);
+static void report(enum diag_level level, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void task_free(struct task *t);
+static int title_dup(const cfg_opt_t *opt, const char *title);
+
+/* Called by libconfuse when a task or router section has been parsed:
+ * take it out of the option's value array into our own.  libconfuse
+ * compares a new section's title with every sibling's before adding it
+ * (whether or not duplicates are allowed), which made a router of n
+ * tasks cost n^2/2 string compares; with the array kept empty that search
+ * is free, and duplicate titles are found with a hash by the read-out. */
+static int
+sec_detach(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct kids *k;
+	cfg_value_t *val;
+
+	(void)cfg;
+	if (opt->nvalues == 0)
+		return 0;
+	if ((k = kids_slot(opt, true)) == NULL) {
+		L->oom = true;
+		return 0;
+	}
+	if (k->n == k->cap) {
+		unsigned cap = k->cap ? 2 * k->cap : 4;
+		void **v = reallocarray(k->v, cap, sizeof *v);
+
+		if (v == NULL) {
+			L->oom = true;
+			return 0;
+		}
+		k->v = v;
+		k->cap = cap;
+	}
+	val = opt->values[--opt->nvalues];
+	if (strcmp(opt->name, "task") == 0) {
+		/* Read at once and freed: libconfuse's copy of the task schema
+		 * in every task section is most of a parse tree's memory. */
+		struct scanned *sc = &L->scans[L->cur_scan];
+		const struct confscan_sec *at = sc->next_task < sc->scan.ntasks ?
+			sc->scan.tasks[sc->next_task++] : NULL;
+		cfg_t *ts = val->section;
+		struct task *t;
+		int dup;
+
+		k->tasks = true;
+		free(val);
+		t = task_read(ts, &sc->scan, at);
+		dup = t ? title_dup(opt, t->title) : -1;
+		if (dup > 0)
+			report(DIAG_ERROR, t->loc.file, t->loc.line,
+			       "found duplicate title '%s'", t->title);
+		if (dup < 0)
+			L->oom = true;
+		if (dup != 0)
+			task_free(t);
+		else
+			k->v[k->n++] = t;
+		cfg_free(ts);
+		L->tl_owner = NULL;
+		L->ntl = 0;
+		return 0;
+	}
+	k->v[k->n++] = val->section;
+	free(val);
+	return 0;
+}
+
+/* The sections of option NAME of SEC, parsed in file order. */
+static struct kids *
+kids_of(cfg_t *sec, const char *name)
+{
+	cfg_opt_t *opt = cfg_getopt(sec, name);
+
+	return opt ? kids_slot(opt, false) : NULL;
+}
+
+static void
+kids_free(struct kidmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		for (unsigned j = 0; j < m->v[i].n; j++)
+			if (m->v[i].tasks)
+				task_free(m->v[i].v[j]);
+			else if (m->v[i].v[j])
+				cfg_free(m->v[i].v[j]);
+		free(m->v[i].v);
+	}
+	free(m->v);
+	memset(m, 0, sizeof *m);
 }
 
 /* Where option NAME of section SEC was written, value IDX; the section's
@@ -194,9 +406,20 @@ static struct srcloc
 where(cfg_t *sec, const char *name, unsigned idx)
 {
 	cfg_opt_t *opt = cfg_getopt(sec, name);
-	struct lineent *e = opt ? line_slot(opt, idx, false) : NULL;
+	struct lineent *e = NULL;
 	struct srcloc l = { NULL, 0 };
 
+	if (opt && sec == L->tl_owner) {
+		/* The last record: a value set twice keeps the later line. */
+		for (size_t i = L->ntl; i-- > 0;)
+			if (L->tl[i].opt == opt && L->tl[i].idx == idx) {
+				l.file = L->tl[i].file;
+				l.line = L->tl[i].line;
+				return l;
+			}
+	} else if (opt) {
+		e = line_slot(opt, idx, false);
+	}
 	if (e && e->file) {
 		l.file = e->file;
 		l.line = e->line;
@@ -421,6 +644,16 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	} else if (strcmp(n, "output") == 0) {
 		if (ENUM_LOOKUP(output_names, value) < 0)
 			value_error(cfg, "output: '%s': expected log, inherit or null", value);
+	} else if (strcmp(n, "cron") == 0 && *value) {
+		struct cron c;
+		struct cron_error ce;
+
+		if (cron_parse(value, &c, &ce) < 0)
+			value_error(cfg, "cron: %s", ce.msg);
+	} else if (strcmp(n, "timezone") == 0 && *value) {
+		/* Checked as read, so that it comes in file order. */
+		if (tz_get(value, &why) == NULL)
+			value_error(cfg, "timezone: '%s': %s", value, why);
 	} else if (strcmp(n, "timezone") == 0 || strcmp(n, "cron") == 0 ||
 		   strcmp(n, "start-date") == 0 || strcmp(n, "workdir") == 0 ||
 		   strcmp(n, "user") == 0 || strcmp(n, "group") == 0 ||
@@ -634,6 +867,10 @@ level_build(const cfg_opt_t *tmpl, size_t n, cfg_opt_t *next)
 	if (opts == NULL)
 		return NULL;
 	memcpy(opts, tmpl, n * sizeof *opts);
+	for (size_t i = 0; i < n; i++)
+		if (opts[i].name && (strcmp(opts[i].name, "task") == 0 ||
+				     strcmp(opts[i].name, "router") == 0))
+			opts[i].validcb = sec_detach;
 	/* The entry before CFG_END() is "router". */
 	if (next) {
 		opts[n - 2].subopts = next;
@@ -813,7 +1050,8 @@ parse_into(cfg_t *sec, const char *path, const char *buf, size_t len)
 		free(s->file);
 		return -1;
 	}
-	L->nscans++;
+	s->next_task = 0;
+	L->cur_scan = L->nscans++;
 
 	/* fmemopen() refuses an empty buffer on old glibc; nothing to parse. */
 	if (len == 0)
@@ -987,8 +1225,11 @@ task_free(struct task *t)
 	free(t);
 }
 
+/* Read task section SEC, just parsed; AT is its entry in SCAN, the scan
+ * of its file (NULL if the scan lost count).  The router is set, and
+ * start-date (read in the app's zone) checked, by task_finish(). */
 static struct task *
-task_read(cfg_t *sec, struct router *r, const char *path)
+task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at)
 {
 	struct task *t = calloc(1, sizeof *t);
 	const char *title = cfg_title(sec);
@@ -997,9 +1238,8 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 
 	if (t == NULL)
 		return NULL;
-	t->router = r;
 	t->loc.file = intern_file(sec->filename);
-	t->loc.line = section_line(sec, path, NULL);
+	t->loc.line = at ? at->line : 0;
 	if ((t->title = strdup(title)) == NULL)
 		goto oom;
 	t->name = dup_opt(sec, "name");
@@ -1016,7 +1256,7 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 	t->exec_loc = loc_of(sec, "exec");
 	if (cfg_size(sec, "exec") == 0) {
 		report(DIAG_ERROR, t->loc.file, t->loc.line, "task '%s': exec is required", title);
-	} else if (confscan_option_form(scan_of(sec->filename), path, "exec") == 1) {
+	} else if (at && confscan_option_form(scan, at->path, "exec") == 1) {
 		/* The list form is argv as given; libconfuse keeps no trace of
 		 * which form was written, the scanner does. */
 		if ((t->argv = dup_list(sec, "exec")) == NULL)
@@ -1029,7 +1269,8 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 		e = words_split(t->exec, &t->argv);
 		if (e == WORDS_NOMEM)
 			goto oom;
-		t->exec_error = e;
+		/* An empty exec is reported by str_cb already. */
+		t->exec_error = *t->exec ? e : WORDS_OK;
 		/* Unsplittable: kept whole for shell and handler route classes. */
 		if (e != WORDS_OK && (t->argv = calloc(2, sizeof *t->argv)) != NULL)
 			t->argv[0] = strdup(t->exec);
@@ -1044,31 +1285,16 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 		int64_t next;
 
 		if (cron_parse(t->cron, &t->sched, &ce) < 0)
-			report(DIAG_ERROR, t->cron_loc.file, t->cron_loc.line, "cron: %s", ce.msg);
+			;	/* reported by str_cb */
 		else if (t->sched.kind == CRON_FIELDS &&
 			 cron_next(&t->sched, tz_get("UTC", &why), 0, &next) < 0)
 			report(DIAG_WARNING, t->cron_loc.file, t->cron_loc.line,
 			       "cron: '%s' never fires (before 2100)", t->cron);
 	}
 	t->timezone = dup_opt(sec, "timezone");
-	t->timezone_loc = loc_of(sec, "timezone");
-	if (t->timezone && *t->timezone && tz_get(t->timezone, &why) == NULL)
-		report(DIAG_ERROR, t->timezone_loc.file, t->timezone_loc.line,
-		       "timezone: '%s': %s", t->timezone, why);
+	t->timezone_loc = loc_of(sec, "timezone");	/* checked by str_cb */
 	t->start_date = dup_opt(sec, "start-date");
 	t->start_date_loc = loc_of(sec, "start-date");
-	if (t->start_date && *t->start_date) {
-		/* Without an offset, in the task's zone, else the app's. */
-		const char *zone = t->timezone ? t->timezone : L->conf->timezone;
-		const struct tz *tz = tz_get(zone, &why);
-
-		/* A bad zone is reported on its own; still check the syntax. */
-		if (tz == NULL)
-			tz = tz_get("UTC", &why);
-		if (tz && timefmt_parse(t->start_date, tz, timefmt_now(), &t->start_at, &why) < 0)
-			report(DIAG_ERROR, t->start_date_loc.file, t->start_date_loc.line,
-			       "start-date: '%s': %s", t->start_date, why);
-	}
 	if (misfire_parse(cfg_getstr(sec, "misfire"), &t->misfire, &t->misfire_grace_ms, &why) < 0)
 		t->misfire = MISFIRE_ONCE;	/* reported by str_cb */
 	t->max_runs = cfg_getint(sec, "max-runs");
@@ -1104,6 +1330,28 @@ task_read(cfg_t *sec, struct router *r, const char *path)
 oom:
 	task_free(t);
 	return NULL;
+}
+
+/* The rest of reading task T, once the whole config is parsed: its
+ * router R, and start-date, read in the app's zone when it has no offset
+ * and the task no zone of its own. */
+static void
+task_finish(struct task *t, struct router *r)
+{
+	const char *why;
+
+	t->router = r;
+	if (t->start_date && *t->start_date) {
+		const char *zone = t->timezone ? t->timezone : L->conf->timezone;
+		const struct tz *tz = tz_get(zone, &why);
+
+		/* A bad zone is reported on its own; still check the syntax. */
+		if (tz == NULL)
+			tz = tz_get("UTC", &why);
+		if (tz && timefmt_parse(t->start_date, tz, timefmt_now(), &t->start_at, &why) < 0)
+			report(DIAG_ERROR, t->start_date_loc.file, t->start_date_loc.line,
+			       "start-date: '%s': %s", t->start_date, why);
+	}
 }
 
 static void
@@ -1154,11 +1402,63 @@ router_add_child(struct router *parent, struct router *child)
 	return 0;
 }
 
+static size_t
+title_hash(const cfg_opt_t *opt, const char *title)
+{
+	/* FNV-1a over the title, mixed with the option instance */
+	uint64_t h = UINT64_C(14695981039346656037) ^ ptr_hash(opt);
+
+	for (const char *p = title; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= UINT64_C(1099511628211);
+	}
+	return (size_t)h;
+}
+
+/* How many earlier siblings (sections of option instance OPT) have
+ * TITLE, counting this one in: 0 for the first of its title, -1 out of
+ * memory.  Titles are unique among siblings, as CFGF_NO_TITLE_DUPES had
+ * it, checked in O(1) per section; TITLE must live as long as the load. */
+static int
+title_dup(const cfg_opt_t *opt, const char *title)
+{
+	struct titleset *m = &L->titles;
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		struct titleent *v = calloc(cap, sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		for (size_t j = 0; j < m->cap; j++) {
+			if (m->v[j].opt == NULL)
+				continue;
+			for (i = title_hash(m->v[j].opt, m->v[j].title) & (cap - 1); v[i].opt;
+			     i = (i + 1) & (cap - 1))
+				;
+			v[i] = m->v[j];
+		}
+		free(m->v);
+		m->v = v;
+		m->cap = cap;
+	}
+	for (i = title_hash(opt, title) & (m->cap - 1); m->v[i].opt; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].opt == opt && strcmp(m->v[i].title, title) == 0)
+			return (int)m->v[i].count++;
+	m->v[i].opt = opt;
+	m->v[i].title = title;
+	m->v[i].count = 1;
+	m->n++;
+	return 0;
+}
+
 /* Read router (or app, at depth 0) section SEC and everything inside. */
 static struct router *
 router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 {
 	struct router *r = calloc(1, sizeof *r);
+	const struct kids *kids;
 	char *cpath;
 	unsigned n;
 
@@ -1230,33 +1530,42 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 			       "use either run, or startup and shutdown");
 	}
 
-	n = cfg_size(sec, "task");
+	/* Tasks were read as they were parsed; they are this router's now. */
+	kids = kids_of(sec, "task");
+	n = kids ? kids->n : 0;
 	if (n && (r->tasks = calloc(n, sizeof *r->tasks)) == NULL)
 		goto oom;
 	for (unsigned i = 0; i < n; i++) {
-		cfg_t *ts = cfg_getnsec(sec, "task", i);
+		struct task *t = kids->v[i];
 
-		if ((cpath = child_path(sec, path, ts)) == NULL)
-			goto oom;
-		r->tasks[i] = task_read(ts, r, cpath);
-		free(cpath);
-		if (r->tasks[i] == NULL)
-			goto oom;
-		r->ntasks++;
+		kids->v[i] = NULL;
+		task_finish(t, r);
+		r->tasks[r->ntasks++] = t;
 	}
 
 	if (depth > 0 && routers_push(&L->conf->routers, &L->conf->nrouters, r) < 0)
 		goto oom;
 	/* Inline routers: defined and attached here. */
-	n = depth < CONF_MAX_DEPTH ? cfg_size(sec, "router") : 0;
+	kids = depth < CONF_MAX_DEPTH ? kids_of(sec, "router") : NULL;
+	n = kids ? kids->n : 0;
 	for (unsigned i = 0; i < n; i++) {
-		cfg_t *rs = cfg_getnsec(sec, "router", i);
+		cfg_t *rs = kids->v[i];
 		struct router *child;
+		int dup = 0;
 
-		if ((cpath = child_path(sec, path, rs)) == NULL) {
+		if ((cpath = child_path(sec, path, rs)) == NULL ||
+		    (dup = title_dup(cfg_getopt(sec, "router"), cfg_title(rs))) < 0) {
+			free(cpath);
 			if (depth == 0)
 				router_free(r);
 			return NULL;
+		}
+		if (dup) {
+			report(DIAG_ERROR, rs->filename,
+			       confscan_line_nth(scan_of(rs->filename), cpath, (unsigned)dup),
+			       "found duplicate title '%s'", cfg_title(rs));
+			free(cpath);
+			continue;
 		}
 		child = router_read(rs, depth + 1, r, cpath);
 		free(cpath);
@@ -1445,13 +1754,9 @@ attach_all(struct conf *c)
 static void
 app_read_options(struct conf *c, cfg_t *cfg)
 {
-	const char *why;
 
 	c->timezone = dup_opt(cfg, "timezone");
-	c->timezone_loc = loc_of(cfg, "timezone");
-	if (c->timezone && *c->timezone && tz_get(c->timezone, &why) == NULL)
-		report(DIAG_ERROR, c->timezone_loc.file, c->timezone_loc.line,
-		       "timezone: '%s': %s", c->timezone, why);
+	c->timezone_loc = loc_of(cfg, "timezone");	/* checked by str_cb */
 	c->state_dir = dup_opt(cfg, "state-dir");
 	c->socket = dup_opt(cfg, "socket");
 	c->metrics_file = dup_opt(cfg, "metrics-file");
@@ -1475,6 +1780,9 @@ loader_free(struct loader *l)
 	}
 	free(l->pending);
 	free(l->lines.v);
+	free(l->tl);
+	free(l->titles.v);
+	kids_free(&l->kids);
 	schema_free();
 }
 
@@ -1602,7 +1910,10 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 	}
 	if (rc < 0 || loader.oom)
 		goto oom;
-	if (rc > 0 || diag->nerrors > 0)
+	/* A syntax error stops libconfuse midway: what it read is partial.
+	 * Bad values do not stop it; the checks across objects still run on
+	 * the whole tree, so that one run reports every error it can. */
+	if (rc > 0)
 		goto fail;
 
 	app_read_options(c, cfg);

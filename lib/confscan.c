@@ -152,6 +152,7 @@ add(struct confscan *cs, const char *parent, const char *keyword, const char *ti
 	s->line = line;
 	s->seq = (int)cs->n;
 	s->list = list;
+	s->task = strcmp(keyword, "task") == 0;
 	cs->n++;
 	return 0;
 }
@@ -163,6 +164,33 @@ by_path(const void *a, const void *b)
 	int c = strcmp(x->path, y->path);
 
 	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct confscan_sec *x = *(const struct confscan_sec *const *)a;
+	const struct confscan_sec *y = *(const struct confscan_sec *const *)b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int
+tasks_index(struct confscan *cs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cs->n; i++)
+		n += cs->v[i].task;
+	if (n == 0)
+		return 0;
+	if ((cs->tasks = calloc(n, sizeof *cs->tasks)) == NULL)
+		return -1;
+	for (size_t i = 0; i < cs->n; i++)
+		if (cs->v[i].task)
+			cs->tasks[cs->ntasks++] = &cs->v[i];
+	qsort(cs->tasks, cs->ntasks, sizeof *cs->tasks, by_seq);
+	return 0;
 }
 
 int
@@ -252,6 +280,8 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 	/* Sorted by path for confscan_line()'s binary search. */
 	if (cs->n > 1)
 		qsort(cs->v, cs->n, sizeof *cs->v, by_path);
+	if (tasks_index(cs) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(w1);
@@ -269,6 +299,7 @@ confscan_free(struct confscan *cs)
 	for (size_t i = 0; i < cs->n; i++)
 		free(cs->v[i].path);
 	free(cs->v);
+	free(cs->tasks);
 	memset(cs, 0, sizeof *cs);
 }
 
@@ -299,6 +330,18 @@ confscan_line(const struct confscan *cs, const char *path)
 	ssize_t i = find_last(cs, path);
 
 	return i < 0 ? 0 : cs->v[i].line;
+}
+
+int
+confscan_line_nth(const struct confscan *cs, const char *path, unsigned k)
+{
+	ssize_t i = find_last(cs, path), first = i;
+
+	if (i < 0)
+		return 0;
+	while (first > 0 && strcmp(cs->v[first - 1].path, path) == 0)
+		first--;
+	return first + (ssize_t)k <= i ? cs->v[first + k].line : cs->v[i].line;
 }
 
 int

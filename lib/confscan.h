@@ -19,11 +19,16 @@ struct confscan_sec {
 	int line;		/* line of the keyword or option name */
 	int seq;		/* order in the file: the last assignment wins */
 	bool list;		/* an option given as { ... } (or with +=) */
+	bool task;		/* a task section */
 };
 
 struct confscan {
 	struct confscan_sec *v;
 	size_t n, cap;
+	/* The task sections, in the order they open in the file (which is
+	 * the order libconfuse finishes them in: tasks hold no sections). */
+	const struct confscan_sec **tasks;
+	size_t ntasks;
 };
 
 /* Scan BUF (LEN bytes).  Returns 0, or -1 on allocation failure.  Text
@@ -34,6 +39,10 @@ void confscan_free(struct confscan *cs);
 
 /* The line of the section at PATH, or 0 when the scan does not know it. */
 int confscan_line(const struct confscan *cs, const char *path);
+
+/* The line of the K-th (from 0) section at PATH, for sections that share
+ * one (duplicate titles); the last one's when there are fewer. */
+int confscan_line_nth(const struct confscan *cs, const char *path, unsigned k);
 
 /* How option OPT of the section at SECTION_PATH was last written: 1 as a
  * list ({ ... } or +=), 0 as a single value, -1 when not written. */

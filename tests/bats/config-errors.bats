@@ -109,7 +109,8 @@ jobify: (no config there: give one with -c FILE or \$JOBIFY_CONFIG; see jobify.c
 	EOF
 	refused a.conf \
 		"jobify: a.conf:1: middleware: a double quote (\") is not closed" \
-		"jobify: a.conf:3: startup: the command ends with a lone backslash"
+		"jobify: a.conf:3: startup: the command ends with a lone backslash" \
+		"jobify: a.conf:7: task 't': exec: a double quote (\") is not closed"
 	conf b.conf <<-'EOF'
 	task "t" {
 	  exec = 'echo "x'
@@ -118,7 +119,9 @@ jobify: (no config there: give one with -c FILE or \$JOBIFY_CONFIG; see jobify.c
 	task "v" { }
 	EOF
 	refused b.conf \
-		"jobify: b.conf:4: exec: the command is empty"
+		"jobify: b.conf:4: exec: the command is empty" \
+		"jobify: b.conf:5: task 'v': exec is required" \
+		"jobify: b.conf:2: task 't': exec: a double quote (\") is not closed"
 	conf c.conf <<-'EOF'
 	task "t" {
 	  exec = 'echo "x'
@@ -146,7 +149,11 @@ jobify: (no config there: give one with -c FILE or \$JOBIFY_CONFIG; see jobify.c
 	router "r2" { prefix = 'a.b' }
 	EOF
 	refused a.conf \
-		"jobify: a.conf:3: prefix: 'a.b' is not a valid name (1-64 characters of A-Z a-z 0-9 _ -)"
+		"jobify: a.conf:1: task 'bad.name': not a valid name (1-64 characters of A-Z a-z 0-9 _ -); rename it or set name = \"...\"" \
+		"jobify: a.conf:3: prefix: 'a.b' is not a valid name (1-64 characters of A-Z a-z 0-9 _ -)" \
+		"jobify: a.conf:2: router 'r/1': not a valid id (1-64 characters of A-Z a-z 0-9 _ -)" \
+		"jobify: a.conf:2: warning: router 'r/1' is not attached: its tasks will not run; add include-router = { \"r/1\" } to the app or to a router" \
+		"jobify: a.conf:3: warning: router 'r2' is not attached: its tasks will not run; add include-router = { \"r2\" } to the app or to a router"
 	conf b.conf <<-'EOF'
 	task "bad.name" { exec = 'x' }
 	router "r/1" { }
