@@ -963,11 +963,32 @@ intern_file(const char *path)
 
 /* Read PATH whole, applying the ownership rule; FROM:FROM_LINE is the
  * include() that named it, if any. */
+/* Open PATH for reading without blocking: a FIFO (or a device) as the
+ * config would block open() until a writer came, and a reload would
+ * wedge the supervisor.  Nothing is read before the caller has seen,
+ * with fstat() into *ST, that it is a regular file. */
+static int
+open_nonblock(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 static char *
 file_read(const char *path, const char *from, int from_line, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
+	int fd = open_nonblock(path, &st);
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 
@@ -980,8 +1001,6 @@ file_read(const char *path, const char *from, int from_line, size_t *len)
 			report(DIAG_ERROR, path, 0, "%s", strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0)
-		goto fail_errno_fd;
 	if (!S_ISREG(st.st_mode)) {
 		report(DIAG_ERROR, from, from_line, "%s%s: not a regular file",
 		       from ? "include: " : "", path);
@@ -1796,11 +1815,17 @@ depth_guess(const char *path, const char *buf, size_t buflen)
 	int depth = 1;
 
 	if (buf == NULL) {
-		FILE *fp = fopen(path, "re");
+		struct stat st;
+		int fd = open_nonblock(path, &st);
+		FILE *fp;
 
-		if (fp == NULL)
+		if (fd < 0)
 			return depth;
 		/* A quiet read: the real one reports errors and checks owners. */
+		if (!S_ISREG(st.st_mode) || (fp = fdopen(fd, "r")) == NULL) {
+			close(fd);
+			return depth;
+		}
 		if (getdelim(&text, &len, '\0', fp) < 0) {
 			fclose(fp);
 			free(text);

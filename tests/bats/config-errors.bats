@@ -7,6 +7,12 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
+teardown() {
+	if declare -f sup_teardown >/dev/null; then
+		sup_teardown
+	fi
+}
+
 # refused FILE LINE...: `check` exits 78 with exactly these stderr lines.
 refused() {
 	run --separate-stderr "$JOBIFY" -c "$1" check
@@ -281,4 +287,45 @@ Try 'jobify check --help'." ]
 	run --separate-stderr "$JOBIFY" check --help
 	assert_success
 	assert_line --index 0 "Usage: jobify check [-c FILE]"
+}
+
+@test "a FIFO as the config or as an include is refused, not waited on" {
+	mkfifo fifo.conf
+	conf a.conf <<-'EOF'
+	task "t" { exec = 'x' }
+	include("fifo.conf")
+	EOF
+	# timeout: the old code blocked in open() for good (exit 124 here).
+	run --separate-stderr timeout 20 "$JOBIFY" -c a.conf check
+	assert_failure 78
+	[ "$stderr" = "jobify: a.conf:2: include: fifo.conf: not a regular file" ]
+	run --separate-stderr timeout 20 "$JOBIFY" -c fifo.conf check
+	assert_failure 78
+	[ "$stderr" = "jobify: fifo.conf: not a regular file" ]
+}
+
+@test "a reload that meets a FIFO include keeps the old config and the supervisor" {
+	load sup-helpers
+	mkfifo "$(T fifo.conf)"
+	conf j.conf <<-'EOF'
+	state-dir = "state"
+	task "t" { exec = 'true' }
+	EOF
+	sup_start j.conf
+	cp j.conf good.conf
+	echo 'include("fifo.conf")' >>j.conf
+	# The supervisor's own reload (SIGHUP): the old code blocked in
+	# open() for good, and the loop with it.
+	kill -HUP "$SUP_PID"
+	wait_for 'event=reload-failed'
+	run grep 'event=config' "$SUP_LOG"
+	assert_output --regexp "level=error event=config file=.*j.conf line=3 message=.*include: .*fifo.conf: not a regular file"
+	refute grep -q 'event=reloaded' "$SUP_LOG"
+	# It still answers, and takes the good config back.
+	cp good.conf j.conf
+	run timeout 20 "$JOBIFY" -c "$(T j.conf)" reload
+	assert_success
+	wait_for 'event=reloaded by=control'
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
 }
