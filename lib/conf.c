@@ -1072,6 +1072,24 @@ parse_into(cfg_t *sec, const char *path, const char *buf, size_t len)
 	s->next_task = 0;
 	L->cur_scan = L->nscans++;
 
+	/* libconfuse takes a NUL in a string as its end ("tr\0ue" is
+	 * "tr"), and a comment left open as running to the end of the file
+	 * (its tasks silently gone): both are errors. */
+	if (memchr(buf, '\0', len)) {
+		const char *nul = memchr(buf, '\0', len);
+		int line = 1;
+
+		for (const char *p = buf; p < nul; p++)
+			line += *p == '\n';
+		report(DIAG_ERROR, path, line, "a NUL byte in the file (not allowed)");
+		return 1;
+	}
+	if (s->scan.open_comment) {
+		report(DIAG_ERROR, path, s->scan.open_comment,
+		       "a comment opened with /* is never closed");
+		return 1;
+	}
+
 	/* fmemopen() refuses an empty buffer on old glibc; nothing to parse. */
 	if (len == 0)
 		return 0;

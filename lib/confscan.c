@@ -21,6 +21,7 @@ struct lexer {
 	int line;
 	char *text;	/* the last word, unescaped enough to compare titles */
 	size_t len;
+	int open_comment;	/* line of a comment never closed */
 };
 
 static bool
@@ -61,9 +62,13 @@ lex(struct lexer *lx)
 			while (p < end && *p != '\n')
 				p++;
 		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
+			int from = lx->line;
+
 			for (p += 2; p < end && !(*p == '*' && p + 1 < end && p[1] == '/'); p++)
 				if (*p == '\n')
 					lx->line++;
+			if (p >= end && lx->open_comment == 0)
+				lx->open_comment = from;
 			p = p < end ? p + 2 : end;
 		} else {
 			break;
@@ -282,6 +287,7 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 		qsort(cs->v, cs->n, sizeof *cs->v, by_path);
 	if (tasks_index(cs) < 0)
 		goto out;
+	cs->open_comment = lx.open_comment;
 	rc = 0;
 out:
 	free(w1);

@@ -29,6 +29,7 @@ struct confscan {
 	 * the order libconfuse finishes them in: tasks hold no sections). */
 	const struct confscan_sec **tasks;
 	size_t ntasks;
+	int open_comment;	/* line of a slash-star never closed, else 0 */
 };
 
 /* Scan BUF (LEN bytes).  Returns 0, or -1 on allocation failure.  Text

@@ -329,3 +329,48 @@ Try 'jobify check --help'." ]
 	sup_stop
 	[ "$SUP_STATUS" -eq 0 ]
 }
+
+@test "bad values do not hide cron, zone, name, command and start-date errors" {
+	conf a.conf <<-'EOF'
+	task "t" {
+	  exec = 'echo "x'
+	  timeout = 5x
+	  cron = '61 * * * *'
+	  timezone = 'Mars/Olympus'
+	  start-date = 'soon'
+	}
+	task "bad.name" { exec = 'true' }
+	task "u" { retry = -1 }
+	EOF
+	refused a.conf \
+		"jobify: a.conf:3: timeout: '5x': unknown unit (use ms, s, m, h, d or w)" \
+		"jobify: a.conf:4: cron: field 1 (minute): 61 is out of range 0-59" \
+		"jobify: a.conf:5: timezone: 'Mars/Olympus': unknown time zone (see /usr/share/zoneinfo)" \
+		"jobify: a.conf:8: task 'bad.name': not a valid name (1-64 characters of A-Z a-z 0-9 _ -); rename it or set name = \"...\"" \
+		"jobify: a.conf:9: retry: '-1' is not a whole number from 0 to 2147483647" \
+		"jobify: a.conf:9: task 'u': exec is required" \
+		"jobify: a.conf:6: start-date: 'soon': expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, 03:00 or @1764039600" \
+		"jobify: a.conf:2: task 't': exec: a double quote (\") is not closed"
+}
+
+@test "a NUL byte in a string is an error, not the end of the value" {
+	printf 'task "t" {\n  exec = { "tr\000ue" }\n}\n' >a.conf
+	refused a.conf "jobify: a.conf:2: a NUL byte in the file (not allowed)"
+}
+
+@test "a comment left open is an error, not the end of the file" {
+	conf a.conf <<-'EOF'
+	task "t" { exec = 'true' }
+	/* the tasks below are commented out by mistake
+	task "u" { exec = 'true' }
+	EOF
+	refused a.conf "jobify: a.conf:2: a comment opened with /* is never closed"
+	conf b.conf <<-'EOF'
+	task "t" { exec = 'echo /* not a comment' }   # nor /* this
+	// nor /* this
+	task "u" { exec = 'true' } /* closed */
+	EOF
+	run "$JOBIFY" -c b.conf check
+	assert_success
+	assert_output "b.conf: 2 routes in 1 file, 0 detached routers"
+}
