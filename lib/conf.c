@@ -147,6 +147,9 @@ struct loader {
 	struct kidmap kids;
 	struct titleset titles;
 	size_t cur_scan;	/* L->scans[cur_scan] is of the file being parsed */
+	char *cron_expr;	/* the last cron value read, parsed: */
+	struct cron cron;	/* kept for the task's read-out */
+	bool cron_ok;
 	cfg_t *tl_owner;	/* the task section tl describes */
 	struct tline *tl;
 	size_t ntl, captl;
@@ -402,10 +405,18 @@ kids_free(struct kidmap *m)
 
 /* Where option NAME of section SEC was written, value IDX; the section's
  * own place when it was not written (a default). */
+static struct srcloc where_opt(cfg_t *sec, const cfg_opt_t *opt, unsigned idx);
+
 static struct srcloc
 where(cfg_t *sec, const char *name, unsigned idx)
 {
-	cfg_opt_t *opt = cfg_getopt(sec, name);
+	return where_opt(sec, cfg_getopt(sec, name), idx);
+}
+
+/* The same for option OPT of SEC. */
+static struct srcloc
+where_opt(cfg_t *sec, const cfg_opt_t *opt, unsigned idx)
+{
 	struct lineent *e = NULL;
 	struct srcloc l = { NULL, 0 };
 
@@ -645,10 +656,12 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		if (ENUM_LOOKUP(output_names, value) < 0)
 			value_error(cfg, "output: '%s': expected log, inherit or null", value);
 	} else if (strcmp(n, "cron") == 0 && *value) {
-		struct cron c;
 		struct cron_error ce;
 
-		if (cron_parse(value, &c, &ce) < 0)
+		free(L->cron_expr);
+		L->cron_expr = strdup(value);
+		L->cron_ok = cron_parse(value, &L->cron, &ce) == 0;
+		if (!L->cron_ok)
 			value_error(cfg, "cron: %s", ce.msg);
 	} else if (strcmp(n, "timezone") == 0 && *value) {
 		/* Checked as read, so that it comes in file order. */
@@ -791,36 +804,75 @@ static cfg_opt_t lifespan_opts[] = {
 	CFG_END()
 };
 
-static cfg_opt_t task_opts[] = {
-	CFG_STR_CB("name",           NULL, CFGF_NONE, str_cb),
-	CFG_STR_LIST_CB("exec",      NULL, CFGF_NONE, str_cb),
-	CFG_STR_CB("cron",           NULL, CFGF_NONE, str_cb),
-	CFG_STR_CB("timezone",       NULL, CFGF_NONE, str_cb),
-	CFG_STR_CB("start-date",     NULL, CFGF_NONE, str_cb),
-	CFG_STR_CB("misfire",        "once", CFGF_NONE, str_cb),
-	CFG_INT_CB("max-runs",       DEFAULT_MAX_RUNS, CFGF_NONE, int_cb),
-	CFG_INT_CB("max-failures",   DEFAULT_MAX_FAILURES, CFGF_NONE, int_cb),
-	CFG_INT_CB("retry",          DEFAULT_RETRY, CFGF_NONE, int_cb),
-	CFG_INT_CB("retry-delay",    DEFAULT_RETRY_DELAY, CFGF_NONE, duration_cb),
-	CFG_INT_CB("timeout",        DEFAULT_TIMEOUT, CFGF_NONE, duration_cb),
-	CFG_INT_CB("kill-grace",     DEFAULT_KILL_GRACE, CFGF_NONE, duration_cb),
-	CFG_STR_CB("overlap",        "skip", CFGF_NONE, str_cb),
-	CFG_INT_CB("jitter",         DEFAULT_JITTER, CFGF_NONE, duration_cb),
-	CFG_BOOL("durable",          cfg_true, CFGF_NONE),
-	CFG_STR_LIST_CB("env",       NULL, CFGF_NONE, str_cb),
-	CFG_STR_CB("workdir",        NULL, CFGF_NONE, str_cb),
-	CFG_INT_CB("umask",          UNSET_INT, CFGF_NONE, int_cb),
-	CFG_INT_CB("nice",           UNSET_INT, CFGF_NONE, int_cb),
-	CFG_STR_CB("user",           NULL, CFGF_NONE, str_cb),
-	CFG_STR_CB("group",          NULL, CFGF_NONE, str_cb),
-	CFG_STR_LIST_CB("middleware", NULL, CFGF_NONE, str_cb),
-	CFG_STR_CB("on-failure",     NULL, CFGF_NONE, str_cb),
-	CFG_STR_CB("on-timeout",     NULL, CFGF_NONE, str_cb),
-	CFG_STR_CB("output",         "log", CFGF_NONE, str_cb),
-	CFG_STR_CB("mail-to",        NULL, CFGF_NONE, str_cb),
-	CFG_INT_CB("output-max-size", UNSET_INT, CFGF_NONE, size_cb),
-	CFG_END()
+/* task_opts by index: the read-out of a task takes its options by
+ * position, not by a search of the names (a task is read 100,000 times). */
+enum {
+	TO_NAME,
+	TO_EXEC,
+	TO_CRON,
+	TO_TIMEZONE,
+	TO_START_DATE,
+	TO_MISFIRE,
+	TO_MAX_RUNS,
+	TO_MAX_FAILURES,
+	TO_RETRY,
+	TO_RETRY_DELAY,
+	TO_TIMEOUT,
+	TO_KILL_GRACE,
+	TO_OVERLAP,
+	TO_JITTER,
+	TO_DURABLE,
+	TO_ENV,
+	TO_WORKDIR,
+	TO_UMASK,
+	TO_NICE,
+	TO_USER,
+	TO_GROUP,
+	TO_MIDDLEWARE,
+	TO_ON_FAILURE,
+	TO_ON_TIMEOUT,
+	TO_OUTPUT,
+	TO_MAIL_TO,
+	TO_OUTPUT_MAX_SIZE,
+	TO_N
 };
+
+static cfg_opt_t task_opts[] = {
+	[TO_NAME] = CFG_STR_CB("name",           NULL, CFGF_NONE, str_cb),
+	[TO_EXEC] = CFG_STR_LIST_CB("exec",      NULL, CFGF_NONE, str_cb),
+	[TO_CRON] = CFG_STR_CB("cron",           NULL, CFGF_NONE, str_cb),
+	[TO_TIMEZONE] = CFG_STR_CB("timezone",       NULL, CFGF_NONE, str_cb),
+	[TO_START_DATE] = CFG_STR_CB("start-date",     NULL, CFGF_NONE, str_cb),
+	[TO_MISFIRE] = CFG_STR_CB("misfire",        "once", CFGF_NONE, str_cb),
+	[TO_MAX_RUNS] = CFG_INT_CB("max-runs",       DEFAULT_MAX_RUNS, CFGF_NONE, int_cb),
+	[TO_MAX_FAILURES] = CFG_INT_CB("max-failures",   DEFAULT_MAX_FAILURES, CFGF_NONE, int_cb),
+	[TO_RETRY] = CFG_INT_CB("retry",          DEFAULT_RETRY, CFGF_NONE, int_cb),
+	[TO_RETRY_DELAY] = CFG_INT_CB("retry-delay",    DEFAULT_RETRY_DELAY, CFGF_NONE, duration_cb),
+	[TO_TIMEOUT] = CFG_INT_CB("timeout",        DEFAULT_TIMEOUT, CFGF_NONE, duration_cb),
+	[TO_KILL_GRACE] = CFG_INT_CB("kill-grace",     DEFAULT_KILL_GRACE, CFGF_NONE, duration_cb),
+	[TO_OVERLAP] = CFG_STR_CB("overlap",        "skip", CFGF_NONE, str_cb),
+	[TO_JITTER] = CFG_INT_CB("jitter",         DEFAULT_JITTER, CFGF_NONE, duration_cb),
+	[TO_DURABLE] = CFG_BOOL("durable",          cfg_true, CFGF_NONE),
+	[TO_ENV] = CFG_STR_LIST_CB("env",       NULL, CFGF_NONE, str_cb),
+	[TO_WORKDIR] = CFG_STR_CB("workdir",        NULL, CFGF_NONE, str_cb),
+	[TO_UMASK] = CFG_INT_CB("umask",          UNSET_INT, CFGF_NONE, int_cb),
+	[TO_NICE] = CFG_INT_CB("nice",           UNSET_INT, CFGF_NONE, int_cb),
+	[TO_USER] = CFG_STR_CB("user",           NULL, CFGF_NONE, str_cb),
+	[TO_GROUP] = CFG_STR_CB("group",          NULL, CFGF_NONE, str_cb),
+	[TO_MIDDLEWARE] = CFG_STR_LIST_CB("middleware", NULL, CFGF_NONE, str_cb),
+	[TO_ON_FAILURE] = CFG_STR_CB("on-failure",     NULL, CFGF_NONE, str_cb),
+	[TO_ON_TIMEOUT] = CFG_STR_CB("on-timeout",     NULL, CFGF_NONE, str_cb),
+	[TO_OUTPUT] = CFG_STR_CB("output",         "log", CFGF_NONE, str_cb),
+	[TO_MAIL_TO] = CFG_STR_CB("mail-to",        NULL, CFGF_NONE, str_cb),
+	[TO_OUTPUT_MAX_SIZE] = CFG_INT_CB("output-max-size", UNSET_INT, CFGF_NONE, size_cb),
+	[TO_N] = CFG_END()
+};
+
+/* CFGF_DEFINIT on "task" above: libconfuse does not set the defaults of
+ * a new task section (nor check its option names for duplicates, 325
+ * string compares), task_read() applies them to what was not written:
+ * the defaults in task_opts are documentation there, the ones read are
+ * those in task_read(). */
 
 /* What routers and the app share; "router" comes last so that the level
  * builder can point it at the next level (or drop it at the deepest). */
@@ -835,7 +887,7 @@ static cfg_opt_t task_opts[] = {
 	CFG_STR_CB("mail-to",               NULL, CFGF_NONE, str_cb), \
 	CFG_INT_CB("output-max-size",       UNSET_INT, CFGF_NONE, size_cb), \
 	CFG_STR_LIST_CB("include-router",   NULL, CFGF_NONE, str_cb), \
-	CFG_SEC("task",                     task_opts, SECTION_FLAGS), \
+	CFG_SEC("task",                     task_opts, SECTION_FLAGS | CFGF_DEFINIT), \
 	CFG_FUNC("include",                 include_fn)
 
 static const cfg_opt_t router_template[] = {
@@ -1049,7 +1101,7 @@ fail:
 
 /* Parse BUF (LEN bytes, from file PATH) into section SEC. */
 static int
-parse_into(cfg_t *sec, const char *path, const char *buf, size_t len)
+parse_into(cfg_t *sec, const char *path, const char *buf, size_t len, struct confscan *pre)
 {
 	char *saved_name = sec->filename;
 	int saved_line = sec->line;
@@ -1065,7 +1117,10 @@ parse_into(cfg_t *sec, const char *path, const char *buf, size_t len)
 	s = &L->scans[L->nscans];
 	if ((s->file = strdup(path)) == NULL)
 		return -1;
-	if (confscan_buf(&s->scan, buf, len) < 0) {
+	if (pre) {
+		s->scan = *pre;	/* the main file's, scanned for its depth */
+		memset(pre, 0, sizeof *pre);
+	} else if (confscan_buf(&s->scan, buf, len) < 0) {
 		free(s->file);
 		return -1;
 	}
@@ -1125,7 +1180,7 @@ parse_file(cfg_t *sec, const char *path, const char *from, int from_line, int de
 	if ((buf = file_read(path, from, from_line, &len)) == NULL)
 		return 1;
 	L->depth = depth;
-	rc = parse_into(sec, path, buf, len);
+	rc = parse_into(sec, path, buf, len, NULL);
 	free(buf);
 	return rc;
 }
@@ -1208,6 +1263,43 @@ includes_run(void)
  * Read-out: the cfg_t tree into struct router / struct task.
  */
 
+/* Option OPT's value, or DEF when it was not written (no default set). */
+static long
+int_or(cfg_opt_t *opt, long def)
+{
+	return cfg_opt_size(opt) ? cfg_opt_getnint(opt, 0) : def;
+}
+
+static const char *
+str_or(cfg_opt_t *opt, const char *def)
+{
+	return cfg_opt_size(opt) ? cfg_opt_getnstr(opt, 0) : def;
+}
+
+static char *
+dup_o(cfg_opt_t *opt)
+{
+	const char *s = cfg_opt_getnstr(opt, 0);
+
+	return s ? strdup(s) : NULL;
+}
+
+static char **
+dup_l(cfg_opt_t *opt)
+{
+	unsigned n = cfg_opt_size(opt);
+	char **v = calloc(n + 1, sizeof *v);
+
+	if (v == NULL)
+		return NULL;
+	for (unsigned i = 0; i < n; i++)
+		if ((v[i] = strdup(cfg_opt_getnstr(opt, i))) == NULL) {
+			strv_free(v);
+			return NULL;
+		}
+	return v;
+}
+
 static char *
 dup_opt(cfg_t *sec, const char *name)
 {
@@ -1269,6 +1361,7 @@ static struct task *
 task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at)
 {
 	struct task *t = calloc(1, sizeof *t);
+	cfg_opt_t *o = sec->opts;
 	const char *title = cfg_title(sec);
 	const char *why;
 	long v;
@@ -1279,7 +1372,7 @@ task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at
 	t->loc.line = at ? at->line : 0;
 	if ((t->title = strdup(title)) == NULL)
 		goto oom;
-	t->name = dup_opt(sec, "name");
+	t->name = dup_o(&o[TO_NAME]);
 	if (t->name == NULL) {
 		if ((t->name = strdup(title)) == NULL)
 			goto oom;
@@ -1290,18 +1383,18 @@ task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at
 			       title, ROUTE_NAME_MAX);
 	}
 
-	t->exec_loc = loc_of(sec, "exec");
-	if (cfg_size(sec, "exec") == 0) {
+	t->exec_loc = where_opt(sec, &o[TO_EXEC], 0);
+	if (cfg_opt_size(&o[TO_EXEC]) == 0) {
 		report(DIAG_ERROR, t->loc.file, t->loc.line, "task '%s': exec is required", title);
 	} else if (at && confscan_option_form(scan, at->path, "exec") == 1) {
 		/* The list form is argv as given; libconfuse keeps no trace of
 		 * which form was written, the scanner does. */
-		if ((t->argv = dup_list(sec, "exec")) == NULL)
+		if ((t->argv = dup_l(&o[TO_EXEC])) == NULL)
 			goto oom;
 	} else {
 		enum words_error e;
 
-		if ((t->exec = strdup(cfg_getnstr(sec, "exec", 0))) == NULL)
+		if ((t->exec = strdup(cfg_opt_getnstr(&o[TO_EXEC], 0))) == NULL)
 			goto oom;
 		e = words_split(t->exec, &t->argv);
 		if (e == WORDS_NOMEM)
@@ -1315,51 +1408,58 @@ task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at
 			goto oom;
 	}
 
-	t->cron = dup_opt(sec, "cron");
-	t->cron_loc = loc_of(sec, "cron");
+	t->cron = dup_o(&o[TO_CRON]);
+	t->cron_loc = where_opt(sec, &o[TO_CRON], 0);
 	if (t->cron && *t->cron) {
 		struct cron_error ce;
 		int64_t next;
 
-		if (cron_parse(t->cron, &t->sched, &ce) < 0)
-			;	/* reported by str_cb */
-		else if (t->sched.kind == CRON_FIELDS &&
-			 cron_next(&t->sched, tz_get("UTC", &why), 0, &next) < 0)
+		bool ok;
+
+		/* Parsed (and any error reported) by str_cb as it was read. */
+		if (L->cron_expr && strcmp(L->cron_expr, t->cron) == 0) {
+			ok = L->cron_ok;
+			t->sched = L->cron;
+		} else {
+			ok = cron_parse(t->cron, &t->sched, &ce) == 0;
+		}
+		if (ok && t->sched.kind == CRON_FIELDS &&
+		    cron_next(&t->sched, tz_get("UTC", &why), 0, &next) < 0)
 			report(DIAG_WARNING, t->cron_loc.file, t->cron_loc.line,
 			       "cron: '%s' never fires (before 2100)", t->cron);
 	}
-	t->timezone = dup_opt(sec, "timezone");
-	t->timezone_loc = loc_of(sec, "timezone");	/* checked by str_cb */
-	t->start_date = dup_opt(sec, "start-date");
-	t->start_date_loc = loc_of(sec, "start-date");
-	if (misfire_parse(cfg_getstr(sec, "misfire"), &t->misfire, &t->misfire_grace_ms, &why) < 0)
+	t->timezone = dup_o(&o[TO_TIMEZONE]);
+	t->timezone_loc = where_opt(sec, &o[TO_TIMEZONE], 0);	/* checked by str_cb */
+	t->start_date = dup_o(&o[TO_START_DATE]);
+	t->start_date_loc = where_opt(sec, &o[TO_START_DATE], 0);
+	if (misfire_parse(str_or(&o[TO_MISFIRE], "once"), &t->misfire, &t->misfire_grace_ms, &why) < 0)
 		t->misfire = MISFIRE_ONCE;	/* reported by str_cb */
-	t->max_runs = cfg_getint(sec, "max-runs");
-	t->max_failures = cfg_getint(sec, "max-failures");
-	t->retry = cfg_getint(sec, "retry");
-	t->retry_delay_ms = cfg_getint(sec, "retry-delay");
-	t->timeout_ms = cfg_getint(sec, "timeout");
-	t->kill_grace_ms = cfg_getint(sec, "kill-grace");
-	v = ENUM_LOOKUP(overlap_names, cfg_getstr(sec, "overlap"));
+	t->max_runs = int_or(&o[TO_MAX_RUNS], DEFAULT_MAX_RUNS);
+	t->max_failures = int_or(&o[TO_MAX_FAILURES], DEFAULT_MAX_FAILURES);
+	t->retry = int_or(&o[TO_RETRY], DEFAULT_RETRY);
+	t->retry_delay_ms = int_or(&o[TO_RETRY_DELAY], DEFAULT_RETRY_DELAY);
+	t->timeout_ms = int_or(&o[TO_TIMEOUT], DEFAULT_TIMEOUT);
+	t->kill_grace_ms = int_or(&o[TO_KILL_GRACE], DEFAULT_KILL_GRACE);
+	v = ENUM_LOOKUP(overlap_names, str_or(&o[TO_OVERLAP], "skip"));
 	t->overlap = v < 0 ? OVERLAP_SKIP : (enum overlap_policy)v;
-	t->jitter_ms = cfg_getint(sec, "jitter");
-	t->durable = cfg_getbool(sec, "durable");
-	t->env = dup_list(sec, "env");
-	t->workdir = dup_opt(sec, "workdir");
-	v = cfg_getint(sec, "umask");
+	t->jitter_ms = int_or(&o[TO_JITTER], DEFAULT_JITTER);
+	t->durable = (cfg_opt_size(&o[TO_DURABLE]) ? cfg_opt_getnbool(&o[TO_DURABLE], 0) : cfg_true);
+	t->env = dup_l(&o[TO_ENV]);
+	t->workdir = dup_o(&o[TO_WORKDIR]);
+	v = int_or(&o[TO_UMASK], UNSET_INT);
 	t->umask = v == UNSET_INT ? -1 : (int)v;
-	v = cfg_getint(sec, "nice");
+	v = int_or(&o[TO_NICE], UNSET_INT);
 	t->nice_set = v != UNSET_INT;
 	t->nice = t->nice_set ? (int)v : 0;
-	t->user = dup_opt(sec, "user");
-	t->group = dup_opt(sec, "group");
-	t->middleware = dup_list(sec, "middleware");
-	t->on_failure = dup_opt(sec, "on-failure");
-	t->on_timeout = dup_opt(sec, "on-timeout");
-	t->mail_to = dup_opt(sec, "mail-to");
-	v = ENUM_LOOKUP(output_names, cfg_getstr(sec, "output"));
+	t->user = dup_o(&o[TO_USER]);
+	t->group = dup_o(&o[TO_GROUP]);
+	t->middleware = dup_l(&o[TO_MIDDLEWARE]);
+	t->on_failure = dup_o(&o[TO_ON_FAILURE]);
+	t->on_timeout = dup_o(&o[TO_ON_TIMEOUT]);
+	t->mail_to = dup_o(&o[TO_MAIL_TO]);
+	v = ENUM_LOOKUP(output_names, str_or(&o[TO_OUTPUT], "log"));
 	t->output = v < 0 ? OUTPUT_LOG : (enum output_mode)v;
-	v = cfg_getint(sec, "output-max-size");
+	v = int_or(&o[TO_OUTPUT_MAX_SIZE], UNSET_INT);
 	t->output_max = v == UNSET_INT ? -1 : (int64_t)v;
 	if (t->env == NULL || t->middleware == NULL)
 		goto oom;
@@ -1818,54 +1918,27 @@ loader_free(struct loader *l)
 	free(l->pending);
 	free(l->lines.v);
 	free(l->tl);
+	free(l->cron_expr);
 	free(l->titles.v);
 	kids_free(&l->kids);
 	schema_free();
 }
 
-/* How deep routers nest in the main file (at least 1), from its text. */
+/* How deep routers nest in the main file (at least 1), from its scan. */
 static int
-depth_guess(const char *path, const char *buf, size_t buflen)
+depth_of(const struct confscan *cs)
 {
-	struct confscan cs;
-	char *text = NULL;
-	size_t len = 0;
 	int depth = 1;
 
-	if (buf == NULL) {
-		struct stat st;
-		int fd = open_nonblock(path, &st);
-		FILE *fp;
+	for (size_t i = 0; i < cs->n; i++) {
+		int d = 0;
 
-		if (fd < 0)
-			return depth;
-		/* A quiet read: the real one reports errors and checks owners. */
-		if (!S_ISREG(st.st_mode) || (fp = fdopen(fd, "r")) == NULL) {
-			close(fd);
-			return depth;
-		}
-		if (getdelim(&text, &len, '\0', fp) < 0) {
-			fclose(fp);
-			free(text);
-			return depth;
-		}
-		fclose(fp);
-		buf = text;
-		buflen = strlen(text);
+		for (const char *p = cs->v[i].path; (p = strstr(p, "router:")); p += 7)
+			if (p == cs->v[i].path || p[-1] == '/')
+				d++;
+		if (d > depth)
+			depth = d;
 	}
-	if (confscan_buf(&cs, buf, buflen) == 0) {
-		for (size_t i = 0; i < cs.n; i++) {
-			int d = 0;
-
-			for (const char *p = cs.v[i].path; (p = strstr(p, "router:")); p += 7)
-				if (p == cs.v[i].path || p[-1] == '/')
-					d++;
-			if (d > depth)
-				depth = d;
-		}
-		confscan_free(&cs);
-	}
-	free(text);
 	return depth < CONF_MAX_DEPTH ? depth : CONF_MAX_DEPTH;
 }
 
@@ -1910,7 +1983,10 @@ app_store_opts_read(const char *path, const struct diag *diag)
 	return true;
 }
 
-/* One load with a schema MAXDEPTH routers deep.  With APP not NULL, a
+/* One load with a schema MAXDEPTH routers deep; 0: as deep as the main
+ * file nests (libconfuse copies every level of the schema into every
+ * router section, so levels not needed cost time and memory).  With APP
+ * not NULL, a
  * load that fails with errors that leave the app's store options readable
  * (app_store_opts_read) puts a conf holding the app's options alone into
  * *APP. */
@@ -1921,6 +1997,8 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 	struct loader loader = { .diag = diag, .check_owner = geteuid() == 0,
 				 .no_include = no_include };
 	struct conf *c = calloc(1, sizeof *c);
+	struct confscan scan = { 0 };
+	char *text = NULL;
 	cfg_t *cfg = NULL;
 	int rc;
 
@@ -1930,7 +2008,18 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 		return NULL;
 	L = &loader;
 	loader.conf = c;
-	if ((c->path = strdup(path)) == NULL || schema_build(maxdepth) < 0)
+	if ((c->path = strdup(path)) == NULL || intern_file(path) == NULL)
+		goto oom;
+	/* The main file is read and scanned once: the scan gives the depth
+	 * of the schema, and then the lines to the parse. */
+	if (buf == NULL) {
+		if ((text = file_read(path, NULL, 0, &buflen)) == NULL)
+			goto fail;
+		buf = text;
+	}
+	if (confscan_buf(&scan, buf, buflen) < 0)
+		goto oom;
+	if (schema_build(maxdepth ? maxdepth : depth_of(&scan)) < 0)
 		goto oom;
 	if ((cfg = cfg_init(loader.schema[0], CFGF_NONE)) == NULL)
 		goto oom;
@@ -1938,13 +2027,9 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 	if ((cfg->filename = strdup(path)) == NULL)
 		goto oom;
 
-	if (buf) {
-		if (intern_file(path) == NULL)
-			goto oom;
-		rc = parse_into(cfg, path, buf, buflen);
-	} else {
-		rc = parse_file(cfg, path, NULL, 0, 0);
-	}
+	rc = parse_into(cfg, path, buf, buflen, &scan);
+	free(text);
+	text = NULL;
 	if (rc == 0)
 		rc = includes_run();
 	if (loader.too_shallow) {
@@ -1993,6 +2078,8 @@ fail:
 		}
 		conf_free(a);
 	}
+	free(text);
+	confscan_free(&scan);
 	if (cfg)
 		cfg_free(cfg);
 	loader_free(&loader);
@@ -2007,7 +2094,7 @@ static struct conf *
 load(const char *path, const char *buf, size_t buflen, bool no_include, struct diag *diag,
      bool *noperm, struct conf **app)
 {
-	int depth = depth_guess(path, buf, buflen);
+	int depth = 0;
 	bool perm = false, again = false;
 	struct conf *c;
 	struct diag d;
