@@ -2564,6 +2564,16 @@ trim(void)
 #endif
 }
 
+/* Set *P to V if it differs; *CHANGED then. */
+static void
+sync_str(char **p, const char *v, bool *changed)
+{
+	if (*p && strcmp(*p, v) == 0)
+		return;
+	if (set_str(p, v) == 0)
+		*changed = true;
+}
+
 /* Bring the rows of durable cron tasks in line with the current config:
  * at start with the rows LOADED from the store (taken from the vector
  * as they are used), at a reload with none.  A task whose cron changed
@@ -2592,6 +2602,9 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 		struct track *tr = rs->track;
 		struct store_job *cj;
 		size_t lo = 0, hi = nloaded;
+		/* Only rows that change are written: a restart on a store of
+		 * 100k unchanged rows wrote every one of them again. */
+		bool changed = false;
 
 		if (!t->cron || !t->durable)
 			continue;
@@ -2614,6 +2627,7 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 				*tr->cj = loaded[k];
 				memset(&loaded[k], 0, sizeof loaded[k]);
 				if (strcmp(tr->cj->status, "running") == 0) {
+					changed = true;
 					/* We died under it: a failed run. */
 					struct jlog_line l;
 
@@ -2639,9 +2653,12 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 				}
 			}
 		}
-		if (tr->cj == NULL && (tr->cj = cj_new(rs, now)) == NULL) {
-			log_error("store", tr->name, "out of memory");
-			continue;
+		if (tr->cj == NULL) {
+			if ((tr->cj = cj_new(rs, now)) == NULL) {
+				log_error("store", tr->name, "out of memory");
+				continue;
+			}
+			changed = true;
 		}
 		cj = tr->cj;
 		if (cj->cron == NULL || strcmp(cj->cron, t->cron) != 0) {
@@ -2658,22 +2675,24 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 			tr->fired = 0;
 			(void)set_str(&cj->cron, t->cron);
 			(void)set_str(&cj->status, "scheduled");
+			changed = true;
 		}
 		if (strcmp(cj->status, "running") != 0) {
 			bool done = cj_done(t, cj), failed = t->max_failures > 0 &&
 				cj->failures >= t->max_failures;
 
 			if (failed)
-				(void)set_str(&cj->status, "permanently-failed");
+				sync_str(&cj->status, "permanently-failed", &changed);
 			else if (!done)
-				(void)set_str(&cj->status, "scheduled");
+				sync_str(&cj->status, "scheduled", &changed);
 			else if (strcmp(cj->status, "scheduled") == 0 ||
 				 strcmp(cj->status, "cancelled") == 0 ||
 				 strcmp(cj->status, "permanently-failed") == 0)
-				(void)set_str(&cj->status, cj->has_exit && cj->exit_code != 0 ?
-					      "failed" : "success");
+				sync_str(&cj->status, cj->has_exit && cj->exit_code != 0 ?
+					 "failed" : "success", &changed);
 		}
-		cj_touch(s, tr);
+		if (changed)
+			cj_touch(s, tr);
 	}
 	/* Rows of tasks that are gone (or no longer durable cron tasks). */
 	for (struct track *tr = s->tracks; tr; tr = tr->next)
