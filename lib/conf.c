@@ -1263,6 +1263,17 @@ includes_run(void)
  * Read-out: the cfg_t tree into struct router / struct task.
  */
 
+/* The list of every option not written (env, middleware, ...): one for
+ * all, not an allocation per task.  Read-only; list_free() passes it by. */
+static char *empty_list[1];
+
+static void
+list_free(char **v)
+{
+	if (v != empty_list)
+		strv_free(v);
+}
+
 /* Option OPT's value, or DEF when it was not written (no default set). */
 static long
 int_or(cfg_opt_t *opt, long def)
@@ -1288,9 +1299,11 @@ static char **
 dup_l(cfg_opt_t *opt)
 {
 	unsigned n = cfg_opt_size(opt);
-	char **v = calloc(n + 1, sizeof *v);
+	char **v;
 
-	if (v == NULL)
+	if (n == 0)
+		return empty_list;
+	if ((v = calloc(n + 1, sizeof *v)) == NULL)
 		return NULL;
 	for (unsigned i = 0; i < n; i++)
 		if ((v[i] = strdup(cfg_opt_getnstr(opt, i))) == NULL) {
@@ -1312,9 +1325,11 @@ static char **
 dup_list(cfg_t *sec, const char *name)
 {
 	unsigned n = cfg_size(sec, name);
-	char **v = calloc(n + 1, sizeof *v);
+	char **v;
 
-	if (v == NULL)
+	if (n == 0)
+		return empty_list;
+	if ((v = calloc(n + 1, sizeof *v)) == NULL)
 		return NULL;
 	/* Sized at once: include-router lists can be long. */
 	for (unsigned i = 0; i < n; i++)
@@ -1336,18 +1351,19 @@ task_free(struct task *t)
 {
 	if (t == NULL)
 		return;
+	if (t->name != t->title)
+		free(t->name);
 	free(t->title);
-	free(t->name);
 	free(t->exec);
 	strv_free(t->argv);
 	free(t->cron);
 	free(t->timezone);
 	free(t->start_date);
-	strv_free(t->env);
+	list_free(t->env);
 	free(t->workdir);
 	free(t->user);
 	free(t->group);
-	strv_free(t->middleware);
+	list_free(t->middleware);
 	free(t->on_failure);
 	free(t->on_timeout);
 	free(t->mail_to);
@@ -1374,8 +1390,7 @@ task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at
 		goto oom;
 	t->name = dup_o(&o[TO_NAME]);
 	if (t->name == NULL) {
-		if ((t->name = strdup(title)) == NULL)
-			goto oom;
+		t->name = t->title;	/* shared: task_free() knows */
 		if (!route_name_valid(title))
 			report(DIAG_ERROR, t->loc.file, t->loc.line,
 			       "task '%s': not a valid name (1-%d characters of "
@@ -1498,17 +1513,17 @@ router_free(struct router *r)
 		return;
 	free(r->id);
 	free(r->prefix);
-	strv_free(r->env);
+	list_free(r->env);
 	free(r->lifespan.startup);
 	free(r->lifespan.shutdown);
 	free(r->lifespan.run);
-	strv_free(r->middleware);
-	strv_free(r->outer_middleware);
+	list_free(r->middleware);
+	list_free(r->outer_middleware);
 	free(r->on_failure);
 	free(r->on_timeout);
 	free(r->route_class);
 	free(r->mail_to);
-	strv_free(r->include_router);
+	list_free(r->include_router);
 	free(r->include_loc);
 	for (size_t i = 0; i < r->ntasks; i++)
 		task_free(r->tasks[i]);

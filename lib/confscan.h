@@ -15,7 +15,10 @@
 
 struct confscan_sec {
 	char *path;		/* "router:reports/task:weekly"; "lifespan:" untitled;
-				 * an option assignment: "task:weekly/=exec" */
+				 * an assignment of a list option (exec, env,
+				 * middleware, outer-middleware, include-router)
+				 * or of state-dir, socket or timezone:
+				 * "task:weekly/=exec" */
 	int line;		/* line of the keyword or option name */
 	int seq;		/* order in the file: the last assignment wins */
 	bool list;		/* an option given as { ... } (or with +=) */

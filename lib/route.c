@@ -9,6 +9,27 @@
 #include "strv.h"
 #include "words.h"
 
+/* One empty list for every route whose middleware, outer middleware or
+ * env is empty (most): not three allocations per route. */
+static char *empty_list[1];
+
+static void
+list_free(char **v)
+{
+	if (v != empty_list)
+		strv_free(v);
+}
+
+/* *V, or the shared empty list when *V is empty (freed). */
+static void
+list_settle(char ***v)
+{
+	if (*v && **v == NULL && *v != empty_list) {
+		strv_free(*v);
+		*v = empty_list;
+	}
+}
+
 static size_t
 name_hash(const char *s)
 {
@@ -42,30 +63,37 @@ router_path(struct router *r, struct router **path, size_t max)
 
 static int
 route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached,
-	   struct router *detached_root, size_t maxdepth)
+	   struct router *detached_root, const struct route *prev)
 {
-	struct router **path = calloc(maxdepth + 1, sizeof *path);
+	/* A router's chain is at most CONF_MAX_DEPTH deep: on the stack,
+	 * not an array the size of every router (calloc'd per route, that
+	 * made one router per task quadratic). */
+	struct router *path[CONF_MAX_DEPTH + 2];
 	size_t n, len = 0;
 	char *prefix;
 
-	if (path == NULL)
-		return -1;
-	n = router_path(t->router, path, maxdepth + 1);
+	n = router_path(t->router, path, sizeof path / sizeof path[0]);
 	rt->task = t;
 	rt->router = t->router;
 	rt->attached = attached;
 	rt->detached_root = detached_root;
 
-	for (size_t i = 0; i < n; i++)
-		len += strlen(path[i]->prefix) + 1;
-	if ((prefix = calloc(len + 1, 1)) == NULL)
-		goto oom;
-	for (size_t i = 0; i < n; i++) {
-		if (*path[i]->prefix == '\0')
-			continue;
-		if (*prefix)
-			strcat(prefix, ".");
-		strcat(prefix, path[i]->prefix);
+	/* Routes of one router share its prefix (they come in a row):
+	 * route_table_free() frees it once. */
+	if (prev && prev->router == t->router) {
+		prefix = prev->prefix;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			len += strlen(path[i]->prefix) + 1;
+		if ((prefix = calloc(len + 1, 1)) == NULL)
+			goto oom;
+		for (size_t i = 0; i < n; i++) {
+			if (*path[i]->prefix == '\0')
+				continue;
+			if (*prefix)
+				strcat(prefix, ".");
+			strcat(prefix, path[i]->prefix);
+		}
 	}
 	rt->prefix = prefix;
 	if (*prefix) {
@@ -91,6 +119,9 @@ route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached
 	if (strv_extend(&rt->middleware, t->middleware) < 0 ||
 	    strv_extend(&rt->env, t->env) < 0)
 		goto oom;
+	list_settle(&rt->middleware);
+	list_settle(&rt->outer_middleware);
+	list_settle(&rt->env);
 
 	/* The nearest handler wins: task, its router, the enclosing ones, app. */
 	rt->on_failure = t->on_failure;
@@ -136,10 +167,8 @@ route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached
 	if (rt->output_max < 0)
 		rt->output_max = c->app->output_max >= 0 ? c->app->output_max
 							 : ROUTE_OUTPUT_MAX_DEFAULT;
-	free(path);
 	return 0;
 oom:
-	free(path);
 	return -1;
 }
 
@@ -163,17 +192,18 @@ table_push(struct route_table *tb, size_t *cap)
 /* Depth-first: a router's tasks, then its children in attachment order. */
 static int
 walk(struct route_table *tb, size_t *cap, const struct conf *c, struct router *r,
-     bool attached, struct router *root, size_t maxdepth)
+     bool attached, struct router *root)
 {
 	for (size_t i = 0; i < r->ntasks; i++) {
 		if (table_push(tb, cap) < 0)
 			return -1;
-		if (route_fill(&tb->v[tb->n - 1], c, r->tasks[i], attached, root, maxdepth) < 0)
+		if (route_fill(&tb->v[tb->n - 1], c, r->tasks[i], attached, root,
+			       tb->n > 1 ? &tb->v[tb->n - 2] : NULL) < 0)
 			return -1;
 		r->tasks[i]->route = tb->n - 1;
 	}
 	for (size_t i = 0; i < r->nchildren; i++)
-		if (walk(tb, cap, c, r->children[i], attached, root, maxdepth) < 0)
+		if (walk(tb, cap, c, r->children[i], attached, root) < 0)
 			return -1;
 	return 0;
 }
@@ -234,14 +264,14 @@ route_table_build(struct route_table *tb, const struct conf *c, struct diag *dia
 	size_t errors = diag->nerrors;
 
 	memset(tb, 0, sizeof *tb);
-	if (walk(tb, &cap, c, c->app, true, NULL, c->nrouters) < 0)
+	if (walk(tb, &cap, c, c->app, true, NULL) < 0)
 		goto oom;
 	tb->nattached = tb->n;
 	for (size_t i = 0; i < c->nrouters; i++) {
 		struct router *r = c->routers[i];
 
 		if (r->depth == 1 && !r->attached && r->parent == NULL &&
-		    walk(tb, &cap, c, r, false, r, c->nrouters) < 0)
+		    walk(tb, &cap, c, r, false, r) < 0)
 			goto oom;
 	}
 	if (index_build(tb, diag) < 0 && diag->nerrors == errors)
@@ -259,10 +289,11 @@ route_table_free(struct route_table *tb)
 		struct route *r = &tb->v[i];
 
 		free(r->name);
-		free(r->prefix);
-		strv_free(r->middleware);
-		strv_free(r->outer_middleware);
-		strv_free(r->env);
+		if (i == 0 || r->prefix != tb->v[i - 1].prefix)
+			free(r->prefix);
+		list_free(r->middleware);
+		list_free(r->outer_middleware);
+		list_free(r->env);
 	}
 	free(tb->v);
 	free(tb->index);
