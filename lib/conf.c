@@ -965,6 +965,89 @@ schema_build(int maxdepth)
 }
 
 /* ---------------------------------------------------------------------
+ * Unknown names, found before libconfuse (which stops at the first).
+ */
+
+static bool
+in_opts(const cfg_opt_t *opts, const char *name)
+{
+	for (const cfg_opt_t *o = opts; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Whether a section SECTION ("root": the app) has an option or a section
+ * NAME.  Of a section we do not know, libconfuse tells. */
+static bool
+name_known(const char *section, const char *name)
+{
+	if (strcmp(section, "task") == 0)
+		return in_opts(task_opts, name);
+	if (strcmp(section, "lifespan") == 0)
+		return in_opts(lifespan_opts, name);
+	if (strcmp(section, "router") == 0)
+		return in_opts(router_template, name);
+	if (strcmp(section, "root") == 0)
+		return in_opts(app_template, name);
+	return true;
+}
+
+static void
+name_unknown(void *arg, const char *name, int line)
+{
+	report(DIAG_ERROR, arg, line, "no such option '%s'", name);
+}
+
+struct diag_key {
+	int line;
+	size_t seq;
+	struct diag_entry e;
+};
+
+static int
+by_line(const void *a, const void *b)
+{
+	const struct diag_key *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The messages from FROM on, all of one file's reading, in the order of
+ * their lines: unknown names are found before the parse, the values
+ * during it, and the reader reads them as they stand in the file. */
+static void
+diag_sort_from(size_t from)
+{
+	struct diag *d = L->diag;
+	size_t n = d->n - from;
+	struct diag_key *k;
+
+	if (n < 2 || (k = calloc(n, sizeof *k)) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		k[i].e = d->v[from + i];
+		k[i].line = k[i].e.line;
+		k[i].seq = i;
+	}
+	qsort(k, n, sizeof *k, by_line);
+	for (size_t i = 0; i < n; i++)
+		d->v[from + i] = k[i].e;
+	free(k);
+}
+
+/* Report the unknown names of BUF (from file PATH, read into section SEC)
+ * and blank them out, so that the rest of the file is read. */
+static int
+strip_unknown(cfg_t *sec, const char *path, char *buf, size_t len)
+{
+	return confscan_strip(buf, len, sec->name ? sec->name : "root", name_known,
+			      name_unknown, (void *)path);
+}
+
+/* ---------------------------------------------------------------------
  * Reading files.
  */
 
@@ -1171,7 +1254,7 @@ parse_into(cfg_t *sec, const char *path, const char *buf, size_t len, struct con
 static int
 parse_file(cfg_t *sec, const char *path, const char *from, int from_line, int depth)
 {
-	size_t len;
+	size_t len, d0;
 	char *buf;
 	int rc;
 
@@ -1180,7 +1263,13 @@ parse_file(cfg_t *sec, const char *path, const char *from, int from_line, int de
 	if ((buf = file_read(path, from, from_line, &len)) == NULL)
 		return 1;
 	L->depth = depth;
+	d0 = L->diag->n;
+	if (strip_unknown(sec, path, buf, len) < 0) {
+		free(buf);
+		return -1;
+	}
 	rc = parse_into(sec, path, buf, len, NULL);
+	diag_sort_from(d0);
 	free(buf);
 	return rc;
 }
@@ -2015,6 +2104,7 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 	struct confscan scan = { 0 };
 	char *text = NULL;
 	cfg_t *cfg = NULL;
+	size_t d0;
 	int rc;
 
 	*noperm = false;
@@ -2030,9 +2120,16 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 	if (buf == NULL) {
 		if ((text = file_read(path, NULL, 0, &buflen)) == NULL)
 			goto fail;
-		buf = text;
+	} else {
+		if ((text = malloc(buflen + 1)) == NULL)
+			goto oom;
+		memcpy(text, buf, buflen);
+		text[buflen] = '\0';
 	}
-	if (confscan_buf(&scan, buf, buflen) < 0)
+	buf = text;
+	d0 = diag->n;
+	if (confscan_strip(text, buflen, "root", name_known, name_unknown, (void *)path) < 0 ||
+	    confscan_buf(&scan, buf, buflen) < 0)
 		goto oom;
 	if (schema_build(maxdepth ? maxdepth : depth_of(&scan)) < 0)
 		goto oom;
@@ -2043,6 +2140,7 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 		goto oom;
 
 	rc = parse_into(cfg, path, buf, buflen, &scan);
+	diag_sort_from(d0);
 	free(text);
 	text = NULL;
 	if (rc == 0)

@@ -22,6 +22,7 @@ struct lexer {
 	char *text;	/* the last word, unescaped enough to compare titles */
 	size_t len;
 	int open_comment;	/* line of a comment never closed */
+	const char *start;	/* where the last token starts */
 };
 
 static bool
@@ -74,6 +75,7 @@ lex(struct lexer *lx)
 			break;
 		}
 	}
+	lx->start = p;
 	switch (*p) {
 	case '{':
 		lx->p = p + 1;
@@ -387,4 +389,155 @@ confscan_option_form(const struct confscan *cs, const char *section_path, const 
 	i = find_last(cs, path);
 	free(path);
 	return i < 0 ? -1 : cs->v[i].list;
+}
+
+/* ---------------------------------------------------------------------
+ * Unknown names: libconfuse stops reading a file at the first option it
+ * does not know.  The statements whose name KNOWN() refuses are reported
+ * and blanked (spaces; newlines kept, so lines stay), and libconfuse reads
+ * the rest.
+ */
+
+enum sstate {
+	S_NAME,		/* expecting an option or section name, or } */
+	S_AFTER,	/* after a name: = += TITLE { ( */
+	S_VALUE,	/* after =: a value or { */
+	S_LIST,		/* in a list's braces, until } */
+	S_TITLE,	/* after a section's title: { */
+	S_FUNC,		/* in a function's parentheses, until ) */
+};
+
+static void
+blank(char *from, const char *to)
+{
+	for (char *p = from; p < to; p++)
+		if (*p != '\n')
+			*p = ' ';
+}
+
+/* Skip a section's body after its {: to just past the matching }. */
+static void
+skip_body(struct lexer *lx)
+{
+	int depth = 1;
+
+	for (;;) {
+		enum tok t = lex(lx);
+
+		if (t == TOK_END)
+			return;
+		if (t == TOK_OPEN)
+			depth++;
+		else if (t == TOK_CLOSE && --depth == 0)
+			return;
+	}
+}
+
+int
+confscan_strip(char *buf, size_t len, const char *top,
+	       bool (*known)(const char *section, const char *name),
+	       void (*unknown)(void *arg, const char *name, int line), void *arg)
+{
+	struct lexer lx = { .p = buf, .end = buf + len, .line = 1 };
+	/* The keyword of each open section; TOP outside them all. */
+	char **stack = NULL;
+	size_t depth = 0, cap = 0;
+	enum sstate st = S_NAME;
+	char *name = NULL;	/* the statement's name */
+	char *from = NULL;	/* where it starts, when it is to be blanked */
+	int rc = -1;
+
+	if ((lx.text = malloc(len + 1)) == NULL)
+		return -1;
+	for (;;) {
+		enum tok t = lex(&lx);
+
+		if (t == TOK_END)
+			break;
+		switch (st) {
+		case S_NAME:
+			if (t == TOK_CLOSE && depth > 0) {
+				free(stack[--depth]);
+			} else if (t == TOK_WORD) {
+				const char *sec = depth ? stack[depth - 1] : top;
+
+				free(name);
+				if ((name = strdup(lx.text)) == NULL)
+					goto out;
+				from = known(sec, name) ? NULL : (char *)lx.start;
+				if (from)
+					unknown(arg, name, lx.line);
+				st = S_AFTER;
+			}
+			break;
+		case S_AFTER:
+			if (t == TOK_EQ) {
+				st = S_VALUE;
+			} else if (t == TOK_WORD) {
+				st = S_TITLE;
+			} else if (t == TOK_OTHER && lx.start[0] == '(') {
+				st = S_FUNC;
+			} else if (t == TOK_OPEN) {
+				goto section;
+			} else {
+				st = S_NAME;	/* libconfuse's error to tell */
+			}
+			break;
+		case S_TITLE:
+			if (t != TOK_OPEN) {
+				st = S_NAME;
+				break;
+			}
+section:
+			if (from) {
+				skip_body(&lx);
+				blank(from, lx.p);
+			} else {
+				if (depth == cap) {
+					size_t ncap = cap ? 2 * cap : 16;
+					char **v = reallocarray(stack, ncap, sizeof *v);
+
+					if (v == NULL)
+						goto out;
+					stack = v;
+					cap = ncap;
+				}
+				stack[depth++] = name;
+				name = NULL;
+			}
+			st = S_NAME;
+			break;
+		case S_VALUE:
+			if (t == TOK_OPEN) {
+				st = S_LIST;
+				break;
+			}
+			if (from)
+				blank(from, lx.p);
+			st = S_NAME;
+			break;
+		case S_LIST:
+			if (t == TOK_CLOSE) {
+				if (from)
+					blank(from, lx.p);
+				st = S_NAME;
+			}
+			break;
+		case S_FUNC:
+			if (t == TOK_OTHER && lx.start[0] == ')') {
+				if (from)
+					blank(from, lx.p);
+				st = S_NAME;
+			}
+			break;
+		}
+	}
+	rc = 0;
+out:
+	while (depth > 0)
+		free(stack[--depth]);
+	free(stack);
+	free(name);
+	free(lx.text);
+	return rc;
 }

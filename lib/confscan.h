@@ -53,6 +53,15 @@ int confscan_line_nth(const struct confscan *cs, const char *path, unsigned k);
 int confscan_option_form(const struct confscan *cs, const char *section_path,
 			 const char *opt);
 
+/* Report, through UNKNOWN, each statement of BUF (LEN bytes) whose name
+ * KNOWN(SECTION, NAME) refuses (SECTION: the keyword of the section it is
+ * in, TOP at the top of the file), and blank it out of BUF (newlines
+ * kept), so that libconfuse, which stops at an unknown name, reads the
+ * rest.  Returns 0, or -1 on allocation failure. */
+int confscan_strip(char *buf, size_t len, const char *top,
+		   bool (*known)(const char *section, const char *name),
+		   void (*unknown)(void *arg, const char *name, int line), void *arg);
+
 /* PARENT_PATH extended by KEYWORD:TITLE (TITLE may be NULL), malloc'd. */
 char *confscan_path(const char *parent_path, const char *keyword, const char *title);
 

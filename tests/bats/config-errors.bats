@@ -374,3 +374,41 @@ Try 'jobify check --help'." ]
 	assert_success
 	assert_output "b.conf: 2 routes in 1 file, 0 detached routers"
 }
+
+@test "an unknown option is reported and the rest of the file still read" {
+	conf a.conf <<-'EOF'
+	bogus = 1
+	task "t" {
+	  exec = 'x'
+	  colour = { "red", "blue" }
+	  timeout = 5x
+	  weird "a" { x = 1 }
+	  cron = "61 * * * *"
+	}
+	foo(1, 2)
+	mystery { task "z" { exec = 'y' } }
+	router "r" { include("r.conf") }
+	include-router = { 'r' }
+	EOF
+	conf r.conf <<-'EOF'
+	prefix = "p"
+	timezone = "UTC"
+	task "u" { exec = 'true' }
+	EOF
+	refused a.conf \
+		"jobify: a.conf:1: no such option 'bogus'" \
+		"jobify: a.conf:4: no such option 'colour'" \
+		"jobify: a.conf:5: timeout: '5x': unknown unit (use ms, s, m, h, d or w)" \
+		"jobify: a.conf:6: no such option 'weird'" \
+		"jobify: a.conf:7: cron: field 1 (minute): 61 is out of range 0-59" \
+		"jobify: a.conf:9: no such option 'foo'" \
+		"jobify: a.conf:10: no such option 'mystery'" \
+		"jobify: r.conf:2: no such option 'timezone'"
+	# Without the unknown names it is a good config: nothing else was lost.
+	sed -i -e '/bogus\|colour\|weird\|foo\|mystery/d' -e 's/5x/5s/' -e 's/61 /1 /' a.conf
+	sed -i '/timezone/d' r.conf
+	run "$JOBIFY" -c a.conf routes
+	assert_success
+	assert_line --index 0 --regexp '^t	'
+	assert_line --index 1 --regexp '^p:u	'
+}
