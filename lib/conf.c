@@ -94,6 +94,7 @@ struct scanned {
 	char *file;
 	struct confscan scan;
 	size_t next_task;	/* scan.tasks[next_task]: the next task parsed */
+	size_t next_router;	/* scan.routers[next_router]: the next router */
 };
 
 /* Where the values of the task section being parsed were written: a task
@@ -117,12 +118,28 @@ struct pending {
 /* The sections of a MULTI option (task, router) of one section instance,
  * taken out of libconfuse's value array as each is parsed (see
  * sec_detach()). */
+enum kid_kind {
+	KID_TASK,	/* a struct task, read as it was parsed */
+	KID_ROUTER,	/* a struct router, read as it was parsed */
+	KID_CFG,	/* a router's cfg_t, read at the end */
+	KID_DUP,	/* a router's cfg_t with a duplicate title: only freed */
+};
+
+struct kid {
+	void *p;		/* NULL once taken by the read-out */
+	enum kid_kind kind;
+};
+
 struct kids {
 	const cfg_opt_t *opt;	/* the option instance in its parent */
-	bool tasks;		/* v holds struct task (read), else cfg_t */
-	void **v;		/* NULL once taken by the read-out */
+	unsigned long serial;	/* of this list: the key of its titles */
+	struct kid *v;
 	unsigned n, cap;
 };
+
+/* A list whose section was read and freed: its option's address may come
+ * again, for another section. */
+#define KIDS_GONE ((const cfg_opt_t *)1)
 
 struct kidmap {
 	struct kids *v;
@@ -132,7 +149,9 @@ struct kidmap {
 /* The titles seen among the sections of one option instance, for the
  * duplicate check. */
 struct titleent {
-	const cfg_opt_t *opt;
+	unsigned long serial;	/* of the struct kids; 0: a free slot */
+	size_t hash;		/* title_hash(): the title may be freed (a
+				 * duplicate router's tasks) before the set */
 	const char *title;	/* the section's own */
 	unsigned count;		/* sections with this title so far */
 };
@@ -145,6 +164,7 @@ struct titleset {
 struct loader {
 	struct diag *diag;
 	struct kidmap kids;
+	unsigned long kids_serial;
 	struct titleset titles;
 	size_t cur_scan;	/* L->scans[cur_scan] is of the file being parsed */
 	char *cron_expr;	/* the last cron value read, parsed: */
@@ -280,13 +300,18 @@ kids_slot(const cfg_opt_t *opt, bool create)
 	size_t i;
 
 	if (create && (m->n + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		struct kids *v = calloc(cap, sizeof *v);
+		size_t cap = m->cap ? m->cap * 2 : 256, live = 0;
+		struct kids *v;
 
-		if (v == NULL)
+		/* Gone lists are dropped here: only the live ones count. */
+		for (size_t j = 0; j < m->cap; j++)
+			live += m->v[j].opt != NULL && m->v[j].opt != KIDS_GONE;
+		while (cap > 256 && (live + 1) * 4 < cap)
+			cap /= 2;
+		if ((v = calloc(cap, sizeof *v)) == NULL)
 			return NULL;
 		for (size_t j = 0; j < m->cap; j++) {
-			if (m->v[j].opt == NULL)
+			if (m->v[j].opt == NULL || m->v[j].opt == KIDS_GONE)
 				continue;
 			for (i = ptr_hash(m->v[j].opt) & (cap - 1); v[i].opt; i = (i + 1) & (cap - 1))
 				;
@@ -295,6 +320,7 @@ kids_slot(const cfg_opt_t *opt, bool create)
 		free(m->v);
 		m->v = v;
 		m->cap = cap;
+		m->n = live;
 	}
 	if (m->cap == 0)
 		return NULL;
@@ -304,6 +330,7 @@ kids_slot(const cfg_opt_t *opt, bool create)
 	if (!create)
 		return NULL;
 	m->v[i].opt = opt;
+	m->v[i].serial = ++L->kids_serial;
 	m->n++;
 	return &m->v[i];
 }
@@ -313,7 +340,12 @@ static struct task *task_read(cfg_t *sec, const struct confscan *scan,
 static void report(enum diag_level level, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void task_free(struct task *t);
-static int title_dup(const cfg_opt_t *opt, const char *title);
+static int title_dup(unsigned long serial, const char *title);
+static struct router *router_early(cfg_t *sec, const struct confscan *scan,
+				   const struct confscan_sec *at);
+static void router_tree_free(struct router *r);
+static struct kids *kids_of(cfg_t *sec, const char *name);
+static int section_line(cfg_t *sec, const char *path, const char *fallback);
 
 /* Called by libconfuse when a task or router section has been parsed:
  * take it out of the option's value array into our own.  libconfuse
@@ -321,11 +353,44 @@ static int title_dup(const cfg_opt_t *opt, const char *title);
  * (whether or not duplicates are allowed), which made a router of n
  * tasks cost n^2/2 string compares; with the array kept empty that search
  * is free, and duplicate titles are found with a hash by the read-out. */
+/* Whether router section SEC can be read now and freed: when no
+ * include() is to be read into it, and each of its own routers was. */
+static bool
+router_now(cfg_t *sec)
+{
+	const struct kids *k = kids_of(sec, "router");
+
+	for (size_t i = 0; i < L->npending; i++)
+		if (L->pending[i].sec == sec)
+			return false;
+	for (unsigned i = 0; k && i < k->n; i++)
+		if (k->v[i].kind == KID_CFG)
+			return false;
+	return true;
+}
+
+/* Drop the lists of SEC's option NAME, whose sections were taken. */
+static void
+kids_gone(cfg_t *sec, const char *name)
+{
+	struct kids *k = kids_of(sec, name);
+
+	if (k) {
+		free(k->v);
+		k->v = NULL;
+		k->n = k->cap = 0;
+		k->opt = KIDS_GONE;
+	}
+}
+
 static int
 sec_detach(cfg_t *cfg, cfg_opt_t *opt)
 {
+	struct scanned *sc = &L->scans[L->cur_scan];
 	struct kids *k;
 	cfg_value_t *val;
+	cfg_t *sec;
+	int dup;
 
 	(void)cfg;
 	if (opt->nvalues == 0)
@@ -336,7 +401,7 @@ sec_detach(cfg_t *cfg, cfg_opt_t *opt)
 	}
 	if (k->n == k->cap) {
 		unsigned cap = k->cap ? 2 * k->cap : 4;
-		void **v = reallocarray(k->v, cap, sizeof *v);
+		struct kid *v = reallocarray(k->v, cap, sizeof *v);
 
 		if (v == NULL) {
 			L->oom = true;
@@ -346,20 +411,16 @@ sec_detach(cfg_t *cfg, cfg_opt_t *opt)
 		k->cap = cap;
 	}
 	val = opt->values[--opt->nvalues];
+	sec = val->section;
+	free(val);
 	if (strcmp(opt->name, "task") == 0) {
 		/* Read at once and freed: libconfuse's copy of the task schema
 		 * in every task section is most of a parse tree's memory. */
-		struct scanned *sc = &L->scans[L->cur_scan];
 		const struct confscan_sec *at = sc->next_task < sc->scan.ntasks ?
 			sc->scan.tasks[sc->next_task++] : NULL;
-		cfg_t *ts = val->section;
-		struct task *t;
-		int dup;
+		struct task *t = task_read(sec, &sc->scan, at);
 
-		k->tasks = true;
-		free(val);
-		t = task_read(ts, &sc->scan, at);
-		dup = t ? title_dup(opt, t->title) : -1;
+		dup = t ? title_dup(k->serial, t->title) : -1;
 		if (dup > 0)
 			report(DIAG_ERROR, t->loc.file, t->loc.line,
 			       "found duplicate title '%s'", t->title);
@@ -368,14 +429,49 @@ sec_detach(cfg_t *cfg, cfg_opt_t *opt)
 		if (dup != 0)
 			task_free(t);
 		else
-			k->v[k->n++] = t;
-		cfg_free(ts);
+			k->v[k->n++] = (struct kid){ t, KID_TASK };
+		cfg_free(sec);
 		L->tl_owner = NULL;
 		L->ntl = 0;
 		return 0;
 	}
-	k->v[k->n++] = val->section;
-	free(val);
+	/* A router: read now and freed too (a router's copy of the schema is
+	 * larger still), unless an include() is still to be read into it. */
+	{
+		const struct confscan_sec *at = sc->next_router < sc->scan.nrouters ?
+			sc->scan.routers[sc->next_router++] : NULL;
+		struct router *r = NULL;
+		const char *title;
+
+		if (at && router_now(sec)) {
+			if ((r = router_early(sec, &sc->scan, at)) == NULL) {
+				L->oom = true;
+				cfg_free(sec);
+				return 0;
+			}
+			title = r->id;
+		} else {
+			title = cfg_title(sec);
+		}
+		dup = title_dup(k->serial, title);
+		if (dup > 0)
+			report(DIAG_ERROR, sec->filename,
+			       at ? at->line : section_line(sec, "", NULL),
+			       "found duplicate title '%s'", title);
+		if (dup < 0)
+			L->oom = true;
+		if (r) {
+			kids_gone(sec, "task");
+			kids_gone(sec, "router");
+			cfg_free(sec);
+			if (dup != 0)
+				router_tree_free(r);
+			else
+				k->v[k->n++] = (struct kid){ r, KID_ROUTER };
+		} else {
+			k->v[k->n++] = (struct kid){ sec, dup != 0 ? KID_DUP : KID_CFG };
+		}
+	}
 	return 0;
 }
 
@@ -383,20 +479,30 @@ sec_detach(cfg_t *cfg, cfg_opt_t *opt)
 static struct kids *
 kids_of(cfg_t *sec, const char *name)
 {
-	cfg_opt_t *opt = cfg_getopt(sec, name);
-
-	return opt ? kids_slot(opt, false) : NULL;
+	/* Not cfg_getopt(): the deepest router level has no "router", and
+	 * libconfuse would report its absence as an error. */
+	for (cfg_opt_t *o = sec->opts; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return kids_slot(o, false);
+	return NULL;
 }
 
 static void
 kids_free(struct kidmap *m)
 {
 	for (size_t i = 0; i < m->cap; i++) {
-		for (unsigned j = 0; j < m->v[i].n; j++)
-			if (m->v[i].tasks)
-				task_free(m->v[i].v[j]);
-			else if (m->v[i].v[j])
-				cfg_free(m->v[i].v[j]);
+		for (unsigned j = 0; j < m->v[i].n; j++) {
+			struct kid *x = &m->v[i].v[j];
+
+			if (x->p == NULL)
+				continue;
+			if (x->kind == KID_TASK)
+				task_free(x->p);
+			else if (x->kind == KID_ROUTER)
+				router_tree_free(x->p);
+			else
+				cfg_free(x->p);
+		}
 		free(m->v[i].v);
 	}
 	free(m->v);
@@ -1208,6 +1314,7 @@ parse_into(cfg_t *sec, const char *path, const char *buf, size_t len, struct con
 		return -1;
 	}
 	s->next_task = 0;
+	s->next_router = 0;
 	L->cur_scan = L->nscans++;
 
 	/* libconfuse takes a NUL in a string as its end ("tr\0ue" is
@@ -1644,10 +1751,10 @@ router_add_child(struct router *parent, struct router *child)
 }
 
 static size_t
-title_hash(const cfg_opt_t *opt, const char *title)
+title_hash(unsigned long serial, const char *title)
 {
-	/* FNV-1a over the title, mixed with the option instance */
-	uint64_t h = UINT64_C(14695981039346656037) ^ ptr_hash(opt);
+	/* FNV-1a over the title, mixed with the list's serial */
+	uint64_t h = UINT64_C(14695981039346656037) ^ (serial * UINT64_C(0x9e3779b97f4a7c15));
 
 	for (const char *p = title; *p; p++) {
 		h ^= (unsigned char)*p;
@@ -1661,10 +1768,10 @@ title_hash(const cfg_opt_t *opt, const char *title)
  * memory.  Titles are unique among siblings, as CFGF_NO_TITLE_DUPES had
  * it, checked in O(1) per section; TITLE must live as long as the load. */
 static int
-title_dup(const cfg_opt_t *opt, const char *title)
+title_dup(unsigned long serial, const char *title)
 {
 	struct titleset *m = &L->titles;
-	size_t i;
+	size_t i, h;
 
 	if ((m->n + 1) * 2 > m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 1024;
@@ -1673,10 +1780,9 @@ title_dup(const cfg_opt_t *opt, const char *title)
 		if (v == NULL)
 			return -1;
 		for (size_t j = 0; j < m->cap; j++) {
-			if (m->v[j].opt == NULL)
+			if (m->v[j].serial == 0)
 				continue;
-			for (i = title_hash(m->v[j].opt, m->v[j].title) & (cap - 1); v[i].opt;
-			     i = (i + 1) & (cap - 1))
+			for (i = m->v[j].hash & (cap - 1); v[i].serial; i = (i + 1) & (cap - 1))
 				;
 			v[i] = m->v[j];
 		}
@@ -1684,45 +1790,43 @@ title_dup(const cfg_opt_t *opt, const char *title)
 		m->v = v;
 		m->cap = cap;
 	}
-	for (i = title_hash(opt, title) & (m->cap - 1); m->v[i].opt; i = (i + 1) & (m->cap - 1))
-		if (m->v[i].opt == opt && strcmp(m->v[i].title, title) == 0)
+	h = title_hash(serial, title);
+	for (i = h & (m->cap - 1); m->v[i].serial; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].serial == serial && m->v[i].hash == h &&
+		    strcmp(m->v[i].title, title) == 0)
 			return (int)m->v[i].count++;
-	m->v[i].opt = opt;
+	m->v[i].serial = serial;
+	m->v[i].hash = h;
 	m->v[i].title = title;
 	m->v[i].count = 1;
 	m->n++;
 	return 0;
 }
 
-/* Read router (or app, at depth 0) section SEC and everything inside. */
-static struct router *
-router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
+/* Read the options of router (or app, at depth 0) section SEC, which
+ * opens on LINE at PATH in its file: all but its tasks and routers. */
+static int
+router_fill(struct router *r, cfg_t *sec, int depth, const char *path, int line)
 {
-	struct router *r = calloc(1, sizeof *r);
-	const struct kids *kids;
 	char *cpath;
 	unsigned n;
 
-	if (r == NULL)
-		return NULL;
-	r->depth = depth;
-	r->defined_in = defined_in;
 	r->loc.file = intern_file(sec->filename);
-	r->loc.line = depth ? section_line(sec, path, NULL) : 0;
+	r->loc.line = line;
 	if (depth > 0) {
 		const char *prefix = cfg_getstr(sec, "prefix");
 
 		if ((r->id = strdup(cfg_title(sec))) == NULL)
-			goto oom;
+			return -1;
 		if (!route_name_valid(r->id))
 			report(DIAG_ERROR, r->loc.file, r->loc.line,
 			       "router '%s': not a valid id (1-%d characters of A-Z a-z 0-9 _ -)",
 			       r->id, ROUTE_NAME_MAX);
 		/* The prefix defaults to the id; "" means none. */
 		if ((r->prefix = strdup(prefix ? prefix : r->id)) == NULL)
-			goto oom;
+			return -1;
 	} else if ((r->prefix = strdup("")) == NULL) {
-		goto oom;
+		return -1;
 	}
 
 	r->env = dup_list(sec, "env");
@@ -1730,7 +1834,7 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 	r->outer_middleware = dup_list(sec, "outer-middleware");
 	r->include_router = dup_list(sec, "include-router");
 	if (!r->env || !r->middleware || !r->outer_middleware || !r->include_router)
-		goto oom;
+		return -1;
 	r->on_failure = dup_opt(sec, "on-failure");
 	r->on_timeout = dup_opt(sec, "on-timeout");
 	r->route_class = dup_opt(sec, "route-class");
@@ -1743,7 +1847,7 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 
 	n = cfg_size(sec, "include-router");
 	if ((r->include_loc = calloc(n + 1, sizeof *r->include_loc)) == NULL)
-		goto oom;
+		return -1;
 	for (unsigned i = 0; i < n; i++)
 		r->include_loc[i] = where(sec, "include-router", i);
 
@@ -1762,7 +1866,7 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 
 		r->lifespan.loc.file = intern_file(ls->filename ? ls->filename : sec->filename);
 		if ((cpath = confscan_path(path, "lifespan", NULL)) == NULL)
-			goto oom;
+			return -1;
 		r->lifespan.loc.line = section_line(ls, cpath, sec->filename);
 		free(cpath);
 		if (r->lifespan.run && (r->lifespan.startup || r->lifespan.shutdown))
@@ -1770,19 +1874,105 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 			       "lifespan: run is the long-lived form of startup and shutdown; "
 			       "use either run, or startup and shutdown");
 	}
+	return 0;
+}
 
-	/* Tasks were read as they were parsed; they are this router's now. */
-	kids = kids_of(sec, "task");
-	n = kids ? kids->n : 0;
+/* Take the tasks of SEC, read as they were parsed, into R. */
+static int
+router_take_tasks(struct router *r, cfg_t *sec)
+{
+	struct kids *kids = kids_of(sec, "task");
+	unsigned n = kids ? kids->n : 0;
+
 	if (n && (r->tasks = calloc(n, sizeof *r->tasks)) == NULL)
-		goto oom;
+		return -1;
 	for (unsigned i = 0; i < n; i++) {
-		struct task *t = kids->v[i];
+		struct task *t = kids->v[i].p;
 
-		kids->v[i] = NULL;
-		task_finish(t, r);
+		kids->v[i].p = NULL;
+		t->router = r;
 		r->tasks[r->ntasks++] = t;
 	}
+	return 0;
+}
+
+/* A router read as it was parsed, with its inline routers (read before
+ * it): all but its depth, where it was defined and its place in
+ * conf->routers, which router_register() gives once all is parsed. */
+static struct router *
+router_early(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at)
+{
+	struct router *r = calloc(1, sizeof *r);
+	struct kids *kids;
+
+	(void)scan;
+	if (r == NULL)
+		return NULL;
+	if (router_fill(r, sec, 1, at->path, at->line) < 0 || router_take_tasks(r, sec) < 0)
+		goto oom;
+	kids = kids_of(sec, "router");
+	for (unsigned i = 0; kids && i < kids->n; i++) {
+		struct kid *x = &kids->v[i];
+
+		if (x->kind != KID_ROUTER || x->p == NULL)
+			continue;	/* KID_DUP: freed with the list */
+		if (router_add_child(r, x->p) < 0)
+			goto oom;
+		x->p = NULL;
+	}
+	return r;
+oom:
+	router_tree_free(r);
+	return NULL;
+}
+
+/* Free R and the inline routers below it, none of them in conf->routers
+ * yet. */
+static void
+router_tree_free(struct router *r)
+{
+	for (size_t i = 0; i < r->nchildren; i++)
+		router_tree_free(r->children[i]);
+	router_free(r);
+}
+
+/* Give R (read early) and the routers below it their depth, where each
+ * was defined and its place in conf->routers (file order: a router before
+ * the ones inside it); and the tasks their start-date. */
+static int
+router_register(struct router *r, int depth, struct router *defined_in)
+{
+	r->depth = depth;
+	r->defined_in = defined_in;
+	for (size_t i = 0; i < r->ntasks; i++)
+		task_finish(r->tasks[i], r);
+	if (routers_push(&L->conf->routers, &L->conf->nrouters, r) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nchildren; i++)
+		if (router_register(r->children[i], depth + 1, r) < 0)
+			return -1;
+	return 0;
+}
+
+/* Read router (or app, at depth 0) section SEC and everything inside, at
+ * the end: the app, and routers that an include() was read into. */
+static struct router *
+router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
+{
+	struct router *r = calloc(1, sizeof *r);
+	struct kids *kids;
+	char *cpath;
+	unsigned n;
+
+	if (r == NULL)
+		return NULL;
+	r->depth = depth;
+	r->defined_in = defined_in;
+	if (router_fill(r, sec, depth, path, depth ? section_line(sec, path, NULL) : 0) < 0 ||
+	    router_take_tasks(r, sec) < 0)
+		goto oom;
+	for (size_t i = 0; i < r->ntasks; i++)
+		task_finish(r->tasks[i], r);
 
 	if (depth > 0 && routers_push(&L->conf->routers, &L->conf->nrouters, r) < 0)
 		goto oom;
@@ -1790,31 +1980,36 @@ router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path)
 	kids = depth < CONF_MAX_DEPTH ? kids_of(sec, "router") : NULL;
 	n = kids ? kids->n : 0;
 	for (unsigned i = 0; i < n; i++) {
-		cfg_t *rs = kids->v[i];
+		struct kid *x = &kids->v[i];
 		struct router *child;
-		int dup = 0;
 
-		if ((cpath = child_path(sec, path, rs)) == NULL ||
-		    (dup = title_dup(cfg_getopt(sec, "router"), cfg_title(rs))) < 0) {
+		if (x->kind == KID_DUP || x->p == NULL)
+			continue;	/* reported by sec_detach() */
+		if (x->kind == KID_ROUTER) {
+			child = x->p;
+			x->p = NULL;
+			if (router_register(child, depth + 1, r) < 0) {
+				if (depth == 0)
+					router_free(r);
+				return NULL;
+			}
+		} else {
+			cfg_t *rs = x->p;
+
+			if ((cpath = child_path(sec, path, rs)) == NULL) {
+				if (depth == 0)
+					router_free(r);
+				return NULL;
+			}
+			child = router_read(rs, depth + 1, r, cpath);
 			free(cpath);
-			if (depth == 0)
-				router_free(r);
-			return NULL;
-		}
-		if (dup) {
-			report(DIAG_ERROR, rs->filename,
-			       confscan_line_nth(scan_of(rs->filename), cpath, (unsigned)dup),
-			       "found duplicate title '%s'", cfg_title(rs));
-			free(cpath);
-			continue;
-		}
-		child = router_read(rs, depth + 1, r, cpath);
-		free(cpath);
-		if (child == NULL) {
-			/* A router is owned by conf->routers once added; the app is not. */
-			if (depth == 0)
-				router_free(r);
-			return NULL;
+			if (child == NULL) {
+				/* A router is owned by conf->routers once added;
+				 * the app is not. */
+				if (depth == 0)
+					router_free(r);
+				return NULL;
+			}
 		}
 		if (depth > 0 && router_add_child(r, child) < 0)
 			return NULL;

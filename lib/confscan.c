@@ -190,6 +190,7 @@ add(struct confscan *cs, const char *parent, const char *keyword, const char *ti
 	s->seq = (int)cs->n;
 	s->list = list;
 	s->task = strcmp(keyword, "task") == 0;
+	s->close = strcmp(keyword, "router") == 0 ? -2 : -1;	/* -2: open */
 	cs->n++;
 	return 0;
 }
@@ -210,6 +211,33 @@ by_seq(const void *a, const void *b)
 	const struct confscan_sec *y = *(const struct confscan_sec *const *)b;
 
 	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int
+by_close(const void *a, const void *b)
+{
+	const struct confscan_sec *x = *(const struct confscan_sec *const *)a;
+	const struct confscan_sec *y = *(const struct confscan_sec *const *)b;
+
+	return (x->close > y->close) - (x->close < y->close);
+}
+
+static int
+routers_index(struct confscan *cs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cs->n; i++)
+		n += cs->v[i].close >= 0;
+	if (n == 0)
+		return 0;
+	if ((cs->routers = calloc(n, sizeof *cs->routers)) == NULL)
+		return -1;
+	for (size_t i = 0; i < cs->n; i++)
+		if (cs->v[i].close >= 0)
+			cs->routers[cs->nrouters++] = &cs->v[i];
+	qsort(cs->routers, cs->nrouters, sizeof *cs->routers, by_close);
+	return 0;
 }
 
 static int
@@ -241,6 +269,7 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 	int l1 = 0, l2 = 0;
 	struct frame *stack = NULL;
 	size_t depth = 0, cap = 0;
+	int nclosed = 0;
 	int rc = -1;
 
 	memset(cs, 0, sizeof *cs);
@@ -293,7 +322,10 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 			}
 			stack[depth++].sec = sec;
 		} else if (t == TOK_CLOSE && depth > 0) {
-			depth--;
+			ssize_t sec = stack[--depth].sec;
+
+			if (sec >= 0 && cs->v[sec].close == -2)
+				cs->v[sec].close = nclosed++;
 		}
 		free(w2);
 		w2 = w1;
@@ -313,7 +345,7 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 	/* Sorted by path for confscan_line()'s binary search. */
 	if (cs->n > 1)
 		qsort(cs->v, cs->n, sizeof *cs->v, by_path);
-	if (tasks_index(cs) < 0)
+	if (tasks_index(cs) < 0 || routers_index(cs) < 0)
 		goto out;
 	cs->open_comment = lx.open_comment;
 	rc = 0;
@@ -334,6 +366,7 @@ confscan_free(struct confscan *cs)
 		free(cs->v[i].path);
 	free(cs->v);
 	free(cs->tasks);
+	free(cs->routers);
 	memset(cs, 0, sizeof *cs);
 }
 

@@ -23,6 +23,8 @@ struct confscan_sec {
 	int seq;		/* order in the file: the last assignment wins */
 	bool list;		/* an option given as { ... } (or with +=) */
 	bool task;		/* a task section */
+	int close;		/* a router section: when it closed (0 first),
+				 * else -1 */
 };
 
 struct confscan {
@@ -32,6 +34,10 @@ struct confscan {
 	 * the order libconfuse finishes them in: tasks hold no sections). */
 	const struct confscan_sec **tasks;
 	size_t ntasks;
+	/* The router sections, in the order they close (libconfuse's order
+	 * of finishing them: children first). */
+	const struct confscan_sec **routers;
+	size_t nrouters;
 	int open_comment;	/* line of a slash-star never closed, else 0 */
 };
 

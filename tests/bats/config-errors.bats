@@ -156,8 +156,8 @@ jobify: (no config there: give one with -c FILE or \$JOBIFY_CONFIG; see jobify.c
 	EOF
 	refused a.conf \
 		"jobify: a.conf:1: task 'bad.name': not a valid name (1-64 characters of A-Z a-z 0-9 _ -); rename it or set name = \"...\"" \
-		"jobify: a.conf:3: prefix: 'a.b' is not a valid name (1-64 characters of A-Z a-z 0-9 _ -)" \
 		"jobify: a.conf:2: router 'r/1': not a valid id (1-64 characters of A-Z a-z 0-9 _ -)" \
+		"jobify: a.conf:3: prefix: 'a.b' is not a valid name (1-64 characters of A-Z a-z 0-9 _ -)" \
 		"jobify: a.conf:2: warning: router 'r/1' is not attached: its tasks will not run; add include-router = { \"r/1\" } to the app or to a router" \
 		"jobify: a.conf:3: warning: router 'r2' is not attached: its tasks will not run; add include-router = { \"r2\" } to the app or to a router"
 	conf b.conf <<-'EOF'
@@ -411,4 +411,42 @@ Try 'jobify check --help'." ]
 	assert_success
 	assert_line --index 0 --regexp '^t	'
 	assert_line --index 1 --regexp '^p:u	'
+}
+
+@test "duplicate titles: each one reported at its own line, in a router, in the app, across an include" {
+	conf a.conf <<-'EOF'
+	router "r" {
+	  task "t" { exec = 'x' }
+	  task "t" { exec = 'y' }
+	  router "in" { task "t" { exec = 'z' } }
+	  task "t" { exec = 'w' }
+	  router "in" { }
+	}
+	router "r" { }
+	task "t" { exec = 'x' }
+	router "s" { include("s.conf") }
+	include-router = { 'r', 's' }
+	EOF
+	conf s.conf <<-'EOF'
+	task "u" { exec = 'x' }
+	task "u" { exec = 'x' }
+	EOF
+	refused a.conf \
+		"jobify: a.conf:3: found duplicate title 't'" \
+		"jobify: a.conf:5: found duplicate title 't'" \
+		"jobify: a.conf:6: found duplicate title 'in'" \
+		"jobify: a.conf:8: found duplicate title 'r'" \
+		"jobify: s.conf:2: found duplicate title 'u'"
+	# Titles are unique among siblings only: the same title in two
+	# routers, or a task and a router of one title, are fine.
+	conf b.conf <<-'EOF'
+	router "a" { task "t" { exec = 'x' } router "t" { task "t" { exec = 'x' } } }
+	router "b" { task "t" { exec = 'x' } }
+	include-router = { 'a', 'b' }
+	EOF
+	run "$JOBIFY" -c b.conf routes
+	assert_success
+	assert_output --regexp '^a:t	.*
+a.t:t	.*
+b:t	'
 }
