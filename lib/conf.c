@@ -1334,6 +1334,12 @@ parse_into(cfg_t *sec, const char *path, const char *buf, size_t len, struct con
 		       "a comment opened with /* is never closed");
 		return 1;
 	}
+	/* libconfuse takes the end of the file as closing every section
+	 * still open: a missing } would move what follows into them. */
+	if (s->scan.open_brace) {
+		report(DIAG_ERROR, path, s->scan.open_brace, "a { here is never closed");
+		return 1;
+	}
 
 	/* fmemopen() refuses an empty buffer on old glibc; nothing to parse. */
 	if (len == 0)

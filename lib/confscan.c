@@ -125,6 +125,7 @@ lex(struct lexer *lx)
 
 struct frame {
 	ssize_t sec;	/* index in cs->v, or -1 for a list's braces */
+	int line;	/* of its { */
 };
 
 char *
@@ -320,6 +321,7 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 					goto out;
 				sec = (ssize_t)cs->n - 1;
 			}
+			stack[depth].line = lx.line;
 			stack[depth++].sec = sec;
 		} else if (t == TOK_CLOSE && depth > 0) {
 			ssize_t sec = stack[--depth].sec;
@@ -348,6 +350,7 @@ confscan_buf(struct confscan *cs, const char *buf, size_t len)
 	if (tasks_index(cs) < 0 || routers_index(cs) < 0)
 		goto out;
 	cs->open_comment = lx.open_comment;
+	cs->open_brace = depth > 0 ? stack[0].line : 0;
 	rc = 0;
 out:
 	free(w1);

@@ -39,6 +39,7 @@ struct confscan {
 	const struct confscan_sec **routers;
 	size_t nrouters;
 	int open_comment;	/* line of a slash-star never closed, else 0 */
+	int open_brace;		/* line of the first { never closed, else 0 */
 };
 
 /* Scan BUF (LEN bytes).  Returns 0, or -1 on allocation failure.  Text

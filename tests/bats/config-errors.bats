@@ -450,3 +450,13 @@ Try 'jobify check --help'." ]
 a.t:t	.*
 b:t	'
 }
+
+@test "a { never closed is an error, not closed by the end of the file" {
+	conf a.conf <<-'EOF'
+	task "t" { exec = 'true' }
+	router "r" {
+	  task "u" { exec = 'true' }
+	include-router = { 'r' }
+	EOF
+	refused a.conf "jobify: a.conf:2: a { here is never closed"
+}
