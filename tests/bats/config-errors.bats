@@ -343,13 +343,13 @@ Try 'jobify check --help'." ]
 	task "u" { retry = -1 }
 	EOF
 	refused a.conf \
-		"jobify: a.conf:3: timeout: '5x': unknown unit (use ms, s, m, h, d or w)" \
+		"jobify: a.conf:3: timeout: '5x': unknown unit 'x' (use ms, s, m, h, d, w, M, y or their names: sec, min, hours, days, weeks, months, years)" \
 		"jobify: a.conf:4: cron: field 1 (minute): 61 is out of range 0-59" \
 		"jobify: a.conf:5: timezone: 'Mars/Olympus': unknown time zone (see /usr/share/zoneinfo)" \
 		"jobify: a.conf:8: task 'bad.name': not a valid name (1-64 characters of A-Z a-z 0-9 _ -); rename it or set name = \"...\"" \
 		"jobify: a.conf:9: retry: '-1' is not a whole number from 0 to 2147483647" \
 		"jobify: a.conf:9: task 'u': exec is required" \
-		"jobify: a.conf:6: start-date: 'soon': expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, 03:00 or @1764039600" \
+		"jobify: a.conf:6: start-date: 'soon': 'soon' is not understood in a time (a time is as in now + 5 minutes, tomorrow 09:00, noon, teatime, mon 03:00, 9:30pm)" \
 		"jobify: a.conf:2: task 't': exec: a double quote (\") is not closed"
 }
 
@@ -398,7 +398,7 @@ Try 'jobify check --help'." ]
 	refused a.conf \
 		"jobify: a.conf:1: no such option 'bogus'" \
 		"jobify: a.conf:4: no such option 'colour'" \
-		"jobify: a.conf:5: timeout: '5x': unknown unit (use ms, s, m, h, d or w)" \
+		"jobify: a.conf:5: timeout: '5x': unknown unit 'x' (use ms, s, m, h, d, w, M, y or their names: sec, min, hours, days, weeks, months, years)" \
 		"jobify: a.conf:6: no such option 'weird'" \
 		"jobify: a.conf:7: cron: field 1 (minute): 61 is out of range 0-59" \
 		"jobify: a.conf:9: no such option 'foo'" \
