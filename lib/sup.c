@@ -2627,9 +2627,10 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 				*tr->cj = loaded[k];
 				memset(&loaded[k], 0, sizeof loaded[k]);
 				if (strcmp(tr->cj->status, "running") == 0) {
-					changed = true;
 					/* We died under it: a failed run. */
 					struct jlog_line l;
+
+					changed = true;
 
 					jlog_begin(&l, JLOG_WARN, "lost");
 					jlog_str(&l, "route", tr->name);
