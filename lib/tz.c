@@ -178,7 +178,10 @@ tz_get(const char *name, const char **why)
 	const char *key = name ? name : "system";
 	struct tz *z, **v;
 	char *spec = NULL;
+	const char *ignored;
 
+	if (why == NULL)
+		why = &ignored;
 	for (size_t i = 0; i < cache.n; i++)
 		if (strcmp(cache.v[i]->name, key) == 0)
 			return cache.v[i];

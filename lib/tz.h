@@ -29,7 +29,8 @@ struct tz {
 /* The zone NAME (an IANA name such as "Europe/Berlin", or "UTC"), or the
  * system zone when NAME is NULL ($TZ, else /etc/localtime, else UTC).
  * Zones are cached: the result lives until tz_cache_clear().  Returns NULL
- * with *WHY set to a static message when the zone is unknown. */
+ * with *WHY (when WHY is not NULL) set to a static message when the zone
+ * is unknown. */
 const struct tz *tz_get(const char *name, const char **why);
 void tz_cache_clear(void);
 
