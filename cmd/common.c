@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "diag.h"
 #include "esc.h"
+#include "job.h"
 #include "paths.h"
 #include "statedir.h"
 #include "store.h"
@@ -424,7 +425,7 @@ cmd_result(const char *status, bool has_exit, int code, int sig, char *buf, size
 {
 	const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL;
 
-	if (strcmp(status, "failed") != 0 && strcmp(status, "permanently-failed") != 0)
+	if (!job_status_is(status, JOB_FAILED) && !job_status_is(status, JOB_PERMANENTLY_FAILED))
 		snprintf(buf, size, "%s", status);
 	else if (abbrev)
 		snprintf(buf, size, "%s (SIG%s)", status, abbrev);

@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "job.h"
 #include "json.h"
 #include "paths.h"
 #include "route.h"
@@ -126,7 +127,8 @@ last_result(const struct store_route_stats *r, char *buf, size_t size)
 {
 	char sig[32];
 
-	if (signal_name(r->last_signal, sig, sizeof sig) && strcmp(r->last_status, "success"))
+	if (signal_name(r->last_signal, sig, sizeof sig) &&
+	    !job_status_is(r->last_status, JOB_SUCCESS))
 		snprintf(buf, size, "%s (%s)", r->last_status, sig);
 	else if (r->last_has_exit && r->last_exit > 0)
 		snprintf(buf, size, "%s (%d)", r->last_status, r->last_exit);
@@ -210,10 +212,6 @@ print_stats(const struct store_route_stats *v, size_t n, const struct tz *tz, bo
 	}
 }
 
-static const char *const run_statuses[] = {
-	"success", "failed", "timeout", "cancelled", "skipped", NULL,
-};
-
 int
 cmd_history(struct cli *cli, int argc, char **argv)
 {
@@ -250,11 +248,9 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		case OPT_STATS: stats = true; break;
 		case OPT_SINCE: since = optarg; break;
 		case OPT_STATUS: {
-			size_t i;
+			enum job_status js;
 
-			for (i = 0; run_statuses[i] && strcmp(run_statuses[i], optarg) != 0; i++)
-				;
-			if (run_statuses[i] == NULL)
+			if (job_status_parse(optarg, &js) < 0 || !job_status_ends_run(js))
 				return cmd_usage_error(cli, "history", "--status: '%s' is not the "
 						       "status of a run (success, failed, timeout, "
 						       "cancelled, skipped)", optarg);
@@ -424,7 +420,7 @@ drain(int fd)
 static bool
 job_done(const struct store_job *j)
 {
-	return strcmp(j->status, "scheduled") != 0 && strcmp(j->status, "running") != 0;
+	return job_status_ended(j->status);
 }
 
 /* Whether J, failed, may be about to go back to scheduled for a retry: a
@@ -434,10 +430,10 @@ static bool
 job_may_retry(const struct conf *conf, const struct store_job *j)
 {
 	const struct route *r = route_find(&conf->routes, j->route);
+	enum job_status st;
 
-	return r && r->attached && (strcmp(j->status, "failed") == 0 ||
-				    strcmp(j->status, "timeout") == 0) &&
-		j->attempts <= r->task->retry;
+	return r && r->attached && job_status_parse(j->status, &st) == 0 &&
+		job_status_failure(st) && j->attempts <= r->task->retry;
 }
 
 /* The output mode of J's task in CONF; OUTPUT_LOG when its route is gone. */
@@ -460,14 +456,14 @@ no_log(const struct cli *cli, const struct conf *conf, const struct store_job *j
 		cmd_error(cli, "logs: job '%s' has no log: route '%s' has output = \"%s\"%s",
 			  j->id, j->route, conf_output_name(mode),
 			  mode == OUTPUT_INHERIT ? " (its lines are in the supervisor's log)" : "");
-	else if (strcmp(j->status, "scheduled") == 0 && j->attempts == 0)
+	else if (job_status_is(j->status, JOB_SCHEDULED) && j->attempts == 0)
 		cmd_error(cli, "logs: job '%s' has not started yet (-f waits for it)", j->id);
-	else if (strcmp(j->status, "running") == 0 || strcmp(j->status, "scheduled") == 0)
+	else if (!job_status_ended(j->status))
 		cmd_error(cli, "logs: job '%s' is %s and its log file is not known yet%s", j->id,
 			  j->status, follow ? "" : " (-f waits for it)");
-	else if (strcmp(j->status, "cancelled") == 0)
+	else if (job_status_is(j->status, JOB_CANCELLED))
 		cmd_error(cli, "logs: job '%s' has no log: it was cancelled before it ran", j->id);
-	else if (strcmp(j->status, "failed") == 0 && !(j->has_exit && j->exit_code >= 0))
+	else if (job_status_is(j->status, JOB_FAILED) && !(j->has_exit && j->exit_code >= 0))
 		cmd_error(cli, "logs: job '%s' has no log: its last attempt was lost "
 			  "(see jobify status %s)", j->id, j->id);
 	else
@@ -575,7 +571,7 @@ follow(const struct cli *cli, struct store *st, const char *dir, const struct co
 			rc = found < 0 ? JX_TEMPFAIL : JX_NOINPUT;
 			break;
 		}
-		running = strcmp(j.status, "running") == 0;
+		running = job_status_is(j.status, JOB_RUNNING);
 		if (seen < 0) {
 			/* At first, as without -f: the last attempt's file, or the
 			 * running one's (below). */

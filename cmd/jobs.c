@@ -20,7 +20,9 @@
 #include "json.h"
 #include "jobenv.h"
 #include "lifespan.h"
+#include "job.h"
 #include "paths.h"
+#include "policy.h"
 #include "route.h"
 #include "spawn.h"
 #include "statedir.h"
@@ -348,7 +350,7 @@ sched_job(struct cli *cli, const char *where, const struct conf *conf, struct sc
 		return rc;
 	*route = r;
 	j->run_at = now;
-	j->trigger = "now";
+	j->trigger = (char *)job_trigger_name(JOB_TRIGGER_NOW);
 	if (s->in) {
 		if (duration_parse(s->in, &ms, &why) < 0) {
 			cmd_error(cli, "%s: --in: '%s': %s", where, s->in, why);
@@ -360,7 +362,7 @@ sched_job(struct cli *cli, const char *where, const struct conf *conf, struct sc
 			return JX_DATAERR;
 		}
 		j->run_at = now + ms;
-		j->trigger = "in";
+		j->trigger = (char *)job_trigger_name(JOB_TRIGGER_IN);
 	} else if (s->cron) {
 		/* A dynamic cron job: in the task's zone like a config one, its
 		 * first run the next fire from now. */
@@ -378,12 +380,12 @@ sched_job(struct cli *cli, const char *where, const struct conf *conf, struct sc
 		}
 		/* The zone only when a time needs it: loading one costs ~10 ms. */
 		tz = tz_get(r->timezone, NULL);
-		if (cron_next(&sched, tz, now / 1000, &next) < 0) {
+		if (policy_next_fire(&sched, tz, 0, now / 1000, &next) < 0) {
 			cmd_error(cli, "%s: --cron: '%s' never fires (before 2100)", where, s->cron);
 			return JX_DATAERR;
 		}
 		j->run_at = next * 1000;
-		j->trigger = "cron";
+		j->trigger = (char *)job_trigger_name(JOB_TRIGGER_CRON);
 		j->cron = (char *)s->cron;
 	} else if (s->at) {
 		int64_t t;
@@ -394,7 +396,7 @@ sched_job(struct cli *cli, const char *where, const struct conf *conf, struct sc
 			return JX_DATAERR;
 		}
 		j->run_at = t * 1000;
-		j->trigger = "at";
+		j->trigger = (char *)job_trigger_name(JOB_TRIGGER_AT);
 	}
 	if (s->id == NULL)
 		store_new_id(now, newid);
@@ -785,13 +787,12 @@ struct jobs_print {
 static const char *
 job_result(const struct store_job *j, char *buf, size_t size)
 {
-	bool ended = strcmp(j->status, "scheduled") != 0 && strcmp(j->status, "running") != 0;
-
-	if (ended)
+	if (job_status_ended(j->status))
 		return cmd_result(j->status, j->has_exit, j->exit_code, j->signal, buf, size);
 	if (!j->has_exit || j->finished_at == 0)
 		return NULL;
-	return cmd_result(j->exit_code == 0 && j->signal == 0 ? "success" : "failed", true,
+	return cmd_result(job_status_name(j->exit_code == 0 && j->signal == 0 ? JOB_SUCCESS
+					  : JOB_FAILED), true,
 			  j->exit_code, j->signal, buf, size);
 }
 
@@ -819,7 +820,7 @@ jobs_row(const struct store_job *j, void *arg)
 	cell[JC_TRIGGER] = j->trigger;
 	if (p->tty) {
 		cell[JC_RUNAT] = table_time(j->run_at, p->tz, b, sizeof b);
-		if (strcmp(j->status, "scheduled") == 0)
+		if (job_status_is(j->status, JOB_SCHEDULED))
 			cell[JC_LEFT] = j->run_at <= p->now ? "due" :
 				table_span(j->run_at - p->now, left, sizeof left);
 		if (j->started_at) {
@@ -855,8 +856,6 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const statuses[] = { "scheduled", "running", "success", "failed",
-		"timeout", "cancelled", "skipped", "permanently-failed", NULL };
 	const char *route = NULL, *status = NULL, *count = NULL;
 	struct jerr err = JERR_INIT;
 	struct conf *conf;
@@ -871,11 +870,9 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 		case OPT_ALL: all = true; break;
 		case OPT_ROUTE: route = optarg; break;
 		case OPT_STATUS: {
-			size_t i;
+			enum job_status js;
 
-			for (i = 0; statuses[i] && strcmp(statuses[i], optarg) != 0; i++)
-				;
-			if (statuses[i] == NULL)
+			if (job_status_parse(optarg, &js) < 0)
 				return cmd_usage_error(cli, "jobs", "--status: '%s' is not a job status", optarg);
 			status = optarg;
 			break;
@@ -1088,7 +1085,7 @@ ov_job(const struct store_job *j, void *arg)
 {
 	struct overview *o = arg;
 
-	if (strcmp(j->status, "running") == 0) {
+	if (job_status_is(j->status, JOB_RUNNING)) {
 		o->nrunning_store++;
 		/* Without a supervisor, what the store has as running. */
 		if (!o->up && ov_run_add(o, j->id, j->route, 0, j->started_at) < 0)
@@ -1134,7 +1131,7 @@ ov_free(struct overview *o)
 static bool
 run_failed(const struct store_run *r)
 {
-	return strcmp(r->status, "success") != 0;
+	return !job_status_is(r->status, JOB_SUCCESS);
 }
 
 /* A value for a "key: value" line, escaped for the terminal. */
@@ -1282,8 +1279,7 @@ ov_text(const struct conf *conf, const struct overview *o, const struct tz *tz, 
 			cell[1] = ago;
 			cell[2] = r->route;
 			cell[3] = r->job_id;
-			cell[4] = cmd_result(strcmp(r->status, "failed") == 0 ? "failed" : r->status,
-					     r->has_exit, r->exit_code, r->signal, res, sizeof res);
+			cell[4] = cmd_result(r->status, r->has_exit, r->exit_code, r->signal, res, sizeof res);
 			(void)table_row(&t, cell);
 			shown++;
 		}
@@ -1430,7 +1426,7 @@ status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 
 		if (!r->task->cron || r->task->sched.kind == CRON_REBOOT ||
 		    (rtz = tz_get(r->timezone, NULL)) == NULL ||
-		    cron_next(&r->task->sched, rtz, o.now / 1000, &t) < 0)
+		    policy_next_fire(&r->task->sched, rtz, r->task->start_at, o.now / 1000, &t) < 0)
 			continue;
 		fire_keep(o.fires, &o.nfires, (struct ov_fire){ t * 1000, strdup(r->name), NULL });
 	}
@@ -1595,7 +1591,7 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 				  "there (and reload)", argv[i]);
 			if (rc == JX_OK)
 				rc = JX_DATAERR;
-		} else if (strcmp(status, "running") != 0) {
+		} else if (!job_status_is(status, JOB_RUNNING)) {
 			cmd_error(cli, "cancel: job '%s' is %s; nothing to cancel", argv[i], status);
 			if (rc == JX_OK)
 				rc = JX_DATAERR;
@@ -1646,18 +1642,16 @@ out:
 	return rc;
 }
 
-/* A job's end as an exit status: its code, 124 for a timeout, 1 for an
- * end without one (cancelled, lost). */
+/* A job's end, as the store or the supervisor names it, as an exit
+ * status (job_exit_status; a name this version does not know: 1). */
 static int
 end_exit(const char *status, bool has_exit, int code)
 {
-	if (strcmp(status, "success") == 0)
-		return 0;
-	if (strcmp(status, "timeout") == 0)
-		return 124;
-	if (strcmp(status, "failed") == 0 && has_exit && code > 0)
-		return code;
-	return 1;	/* cancelled (maybe between attempts), lost, ... */
+	enum job_status st;
+
+	if (job_status_parse(status, &st) < 0)
+		return 1;
+	return job_exit_status(st, has_exit, code);
 }
 
 static int
@@ -1689,7 +1683,7 @@ told_exit(char *const *told, const char *id, int *rc)
 static bool
 job_done(const struct store_job *j)
 {
-	return strcmp(j->status, "scheduled") != 0 && strcmp(j->status, "running") != 0;
+	return job_status_ended(j->status);
 }
 
 /* `wait` on a terminal: one status line on stderr, redrawn each second,

@@ -15,6 +15,7 @@
 #include "execrun.h"
 #include "exitcode.h"
 #include "jobenv.h"
+#include "job.h"
 #include "lifespan.h"
 #include "paths.h"
 #include "route.h"
@@ -97,7 +98,7 @@ execrun(const struct conf *c, const struct route *r, char *const *args, int *cod
 	struct lifespan_ctx ctx = { .conf = c, .grace_ms = c->shutdown_grace_ms,
 				    .output = lifespan_output_log };
 	struct jobenv_state st = { lifespan_state, &set };
-	struct jobenv_job job = { .id = r->name, .trigger = "exec", .scheduled_at = "",
+	struct jobenv_job job = { .id = r->name, .trigger = job_trigger_name(JOB_TRIGGER_EXEC), .scheduled_at = "",
 				  .attempt = 1, .args = args };
 	struct spawn_ids ids = { 0 };
 	const struct router **order = NULL;
@@ -166,7 +167,11 @@ execrun(const struct conf *c, const struct route *r, char *const *args, int *cod
 		jerr_set(err, "wait: %s", strerror(errno));
 		goto stop;
 	}
-	rc = timed_out ? 124 : spawn_status_code(status);
+	{
+		int rcode = spawn_status_code(status);
+
+		rc = job_exit_status(job_status_of_run(false, timed_out, rcode), true, rcode);
+	}
 stop:
 	{
 		struct jerr serr = JERR_INIT;

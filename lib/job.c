@@ -60,6 +60,18 @@ job_status_final(enum job_status st)
 }
 
 bool
+job_status_failure(enum job_status st)
+{
+	return st == JOB_FAILED || st == JOB_TIMEOUT;
+}
+
+bool
+job_status_ends_run(enum job_status st)
+{
+	return job_status_final(st) && st != JOB_PERMANENTLY_FAILED;
+}
+
+bool
 job_status_ended(const char *name)
 {
 	enum job_status st;

@@ -53,6 +53,15 @@ bool job_status_final(enum job_status st);
  * not know counts as ended (nothing here would run such a job). */
 bool job_status_ended(const char *name);
 
+/* Whether ST is a failure: an attempt that ended so is retried (retry),
+ * runs the route's handler (on-failure, on-timeout) and mails (mail-to). */
+bool job_status_failure(enum job_status st);
+
+/* Whether a run (one attempt, a row of history) may end with ST: the
+ * final statuses but permanently-failed, which is the job's after a
+ * run of it failed. */
+bool job_status_ends_run(enum job_status st);
+
 /* Whether NAME is the status ST. */
 bool job_status_is(const char *name, enum job_status st);
 

@@ -137,7 +137,7 @@ route_get(struct metrics *m, const char *name)
 }
 
 int
-metrics_run(struct metrics *m, const char *route, const char *outcome, int64_t duration_ms,
+metrics_run(struct metrics *m, const char *route, enum job_status outcome, int64_t duration_ms,
 	    int64_t end_ms)
 {
 	struct route_m *r;
@@ -147,11 +147,11 @@ metrics_run(struct metrics *m, const char *route, const char *outcome, int64_t d
 	if ((r = route_get(m, route)) == NULL)
 		return -1;
 	r->runs++;
-	if (strcmp(outcome, "failed") == 0)
+	if (outcome == JOB_FAILED)
 		r->failures++;
-	else if (strcmp(outcome, "timeout") == 0)
+	else if (outcome == JOB_TIMEOUT)
 		r->timeouts++;
-	else if (strcmp(outcome, "success") == 0)
+	else if (outcome == JOB_SUCCESS)
 		r->last_success_ms = end_ms;
 	hist_add(&m->duration, duration_ms);
 	return 0;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "jerr.h"
+#include "job.h"
 
 /* How often the file is rewritten when nothing ends (ms). */
 #define METRICS_PERIOD_MS 15000
@@ -26,10 +27,10 @@ struct metrics;
 struct metrics *metrics_new(int64_t start_ms);
 void metrics_free(struct metrics *m);
 
-/* An attempt of ROUTE ended with OUTCOME ("success", "failed", "timeout",
- * "cancelled") after DURATION_MS, at END_MS (ms since the epoch).
+/* An attempt of ROUTE ended with OUTCOME (success, failed, timeout,
+ * cancelled) after DURATION_MS, at END_MS (ms since the epoch).
  * -1 when out of memory (the run is not counted), else 0. */
-int metrics_run(struct metrics *m, const char *route, const char *outcome, int64_t duration_ms,
+int metrics_run(struct metrics *m, const char *route, enum job_status outcome, int64_t duration_ms,
 		int64_t end_ms);
 /* A cron fire LATE_US microseconds after its time. */
 void metrics_fire(struct metrics *m, int64_t late_us);

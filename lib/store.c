@@ -540,7 +540,7 @@ store_job_add(struct store *st, const struct store_job *j, bool replace, struct 
 	if ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(s, 0);
 		const char *source = (const char *)sqlite3_column_text(s, 1);
-		bool running = status && strcmp(status, "running") == 0;
+		bool running = job_status_is(status, JOB_RUNNING);
 		bool config = source && strcmp(source, "config") == 0;
 
 		if (!replace || running || config) {
@@ -567,7 +567,8 @@ store_job_add(struct store *st, const struct store_job *j, bool replace, struct 
 	s = st->add_ins;
 	sqlite3_bind_text(s, 1, j->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, j->route, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, j->status ? j->status : "scheduled", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, j->status ? j->status : job_status_name(JOB_SCHEDULED), -1,
+			  SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, j->trigger, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 5, j->cron);
 	sqlite3_bind_int64(s, 6, j->run_at);
@@ -664,7 +665,7 @@ list_stmt(struct store *st, const char *route, const char *status, bool all,
 {
 	if (prepare(st, "SELECT " JOB_COLUMNS " FROM jobs WHERE "
 		    "(?1 IS NULL OR route = ?1) AND (?2 IS NULL OR status = ?2) AND "
-		    "(?3 OR status IN ('scheduled', 'running')) ORDER BY id", s, err) < 0)
+		    "(?3 OR status IN " JOB_STATUS_LIVE_SQL ") ORDER BY id", s, err) < 0)
 		return -1;
 	bind_text_or_null(*s, 1, route);
 	bind_text_or_null(*s, 2, status);
@@ -1344,7 +1345,7 @@ store_history_stats(struct store *st, const struct store_run_filter *f,
 			r->last_signal = sqlite3_column_int(s, 5);
 		}
 		r->runs++;
-		if (strcmp(status, "success") != 0)
+		if (!job_status_is(status, JOB_SUCCESS))
 			r->failures++;
 		if (nd == dcap) {
 			size_t ncap = dcap ? dcap * 2 : 64;

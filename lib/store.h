@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "jerr.h"
+#include "job.h"
 
 #define STORE_FILE "jobify.db"
 #define STORE_VERSION 4
@@ -31,8 +32,10 @@ struct store;
 struct store_job {
 	char *id;
 	char *route;
-	char *status;		/* scheduled running success failed timeout cancelled ... */
-	char *trigger;		/* now at in cron */
+	/* The store keeps names (the schema's text); decide with the enum:
+	 * job_status_ended(), job_status_is(), job_status_parse(). */
+	char *status;		/* job_status_name(): scheduled, running, ... */
+	char *trigger;		/* job_trigger_name(): now, at, in, cron */
 	char *cron;		/* a dynamic cron job's expression, or NULL */
 	int64_t run_at;		/* when it (next) runs: a retry moves it */
 	int64_t scheduled_at;	/* when it was scheduled for: JOBIFY_SCHEDULED_AT
@@ -193,7 +196,7 @@ struct store_run {
 	char *route;
 	long attempt;
 	int64_t started_at, finished_at;
-	char *status;		/* success failed timeout */
+	char *status;		/* job_status_name() of the attempt's end */
 	bool has_exit;		/* exit_code is set (a lost attempt has none) */
 	int exit_code;		/* 128+N for a signal; -1 for a lost attempt */
 	int signal;		/* 0: none */

@@ -27,12 +27,14 @@
 #include "ctl.h"
 #include "jlog.h"
 #include "jobenv.h"
+#include "job.h"
 #include "lifespan.h"
 #include "mail.h"
 #include "metrics.h"
 #include "notify.h"
 #include "outlog.h"
 #include "paths.h"
+#include "policy.h"
 #include "route.h"
 #include "spawn.h"
 #include "statedir.h"
@@ -547,13 +549,13 @@ cj_touch(struct sup *s, struct track *tr)
 }
 
 static void
-cj_status(struct sup *s, struct track *tr, const char *status)
+cj_status(struct sup *s, struct track *tr, enum job_status status)
 {
 	char *st;
 
-	if (tr->cj == NULL || strcmp(tr->cj->status, status) == 0)
+	if (tr->cj == NULL || job_status_is(tr->cj->status, status))
 		return;
-	if ((st = strdup(status)) == NULL) {
+	if ((st = strdup(job_status_name(status))) == NULL) {
 		log_error("store", tr->name, "out of memory");
 		return;
 	}
@@ -568,7 +570,7 @@ cj_done(const struct task *t, const struct store_job *cj)
 {
 	if (cj == NULL)
 		return false;
-	return strcmp(cj->status, "permanently-failed") == 0 ||
+	return job_status_is(cj->status, JOB_PERMANENTLY_FAILED) ||
 		(t->max_runs > 0 && cj->runs >= t->max_runs);
 }
 
@@ -608,9 +610,7 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 		theap_disarm(&s->real, &rs->fire);
 		return;
 	}
-	if (t->start_at && after < t->start_at - 1)
-		after = t->start_at - 1;
-	if (cron_next(&t->sched, rs->tz, after, &next) < 0) {
+	if (policy_next_fire(&t->sched, rs->tz, t->start_at, after, &next) < 0) {
 		theap_disarm(&s->real, &rs->fire);
 		return;
 	}
@@ -834,14 +834,14 @@ static struct jobop *jobop_new(struct sup *s, enum jobop_kind kind, const char *
 			       const char *route, long attempt);
 static void cron_flush(struct sup *s);
 static struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt,
-			       int64_t started, int64_t finished, const char *status, int code,
-			       int sig, const char *log, long keep);
+			       int64_t started, int64_t finished, enum job_status status,
+			       int code, int sig, const char *log, long keep);
 static bool job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now);
 static bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
-			int64_t started, const char *outcome, int code, int sig,
+			int64_t started, enum job_status outcome, int code, int sig,
 			const char *log, struct jobop *op);
 static void cj_started(struct sup *s, struct run *r);
-static void cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig,
+static void cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig,
 		     bool final);
 static void pickup(struct sup *s);
 static void reap(struct sup *s);
@@ -1262,8 +1262,8 @@ start_job(struct sup *s, struct pend *p)
 		/* A queued fire beyond max-runs (or after a permanent failure). */
 		jlog_begin(&l, JLOG_INFO, "skip");
 		jlog_str(&l, "route", rs->route->name);
-		jlog_str(&l, "reason", strcmp(rs->track->cj->status, "permanently-failed") == 0 ?
-			 "permanently-failed" : "max-runs");
+		jlog_str(&l, "reason", job_status_is(rs->track->cj->status, JOB_PERMANENTLY_FAILED) ?
+			 job_status_name(JOB_PERMANENTLY_FAILED) : "max-runs");
 		jlog_end(&l);
 		run_free(s, r);
 		if (p->busy)
@@ -1308,16 +1308,15 @@ env_putf(char ***envp, const char *fmt, ...)
 	return strv_push_take(envp, kv);
 }
 
-/* The failure handler of job JOB, which ended with STATUS ("failed" or
- * "timeout"), its exit CODE (-1: none) and SIG (0: none). */
 static const char *signame(int sig);
 
 /* mail-to: job R failed for good with STATUS (CODE, or signal SIG): its
  * status and the tail of its log go to the route's addresses through
  * sendmail, or a log line says why not. */
 static void
-mail_failure(struct sup *s, const struct run *r, const char *status, int code, int sig)
+mail_failure(struct sup *s, const struct run *r, enum job_status st, int code, int sig)
 {
+	const char *status = job_status_name(st);
 	const struct route *route = r->rs->route;
 	struct jerr err = JERR_INIT;
 	struct jlog_line l;
@@ -1399,8 +1398,10 @@ mail_reaped(struct sup *s, pid_t pid, int status)
 	return false;
 }
 
+/* The failure handler of job JOB, which ended with STATUS (failed or
+ * timeout), its exit CODE (-1: none) and SIG (0: none). */
 static void
-start_handler(struct sup *s, struct run *job, const char *status, int code, int sig)
+start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig)
 {
 	const struct route *route = job->rs->route;
 	const char *cmd = route->on_failure, *file = route->on_failure_file;
@@ -1410,7 +1411,7 @@ start_handler(struct sup *s, struct run *job, const char *status, int code, int 
 	char *abs;
 
 	mail_failure(s, job, status, code, sig);
-	if (strcmp(status, "timeout") == 0 && route->on_timeout) {
+	if (status == JOB_TIMEOUT && route->on_timeout) {
 		cmd = route->on_timeout;
 		file = route->on_timeout_file;
 	}
@@ -1445,7 +1446,7 @@ start_handler(struct sup *s, struct run *job, const char *status, int code, int 
 		argv[0] = abs;
 	}
 	if (!err.set && run_env(s, r, &envp, &err) == 0 &&
-	    (env_putf(&envp, "JOBIFY_STATUS=%s", status) < 0 ||
+	    (env_putf(&envp, "JOBIFY_STATUS=%s", job_status_name(status)) < 0 ||
 	     (code >= 0 && sig == 0 ? env_putf(&envp, "JOBIFY_EXIT_CODE=%d", code)
 				    : env_putf(&envp, "JOBIFY_EXIT_CODE=")) < 0 ||
 	     (sig > 0 ? env_putf(&envp, "JOBIFY_SIGNAL=%d", sig)
@@ -1594,7 +1595,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	const struct task *t = rs->route->task;
 	struct track *tr = rs->track;
 	int sig = 0;
-	const char *outcome;
+	enum job_status outcome;
 	struct jlog_line l;
 	int64_t dropped = 0;
 	bool bad;
@@ -1604,9 +1605,8 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		if (WIFSIGNALED(status))
 			sig = WTERMSIG(status);
 	}
-	outcome = r->cancelled ? "cancelled" : r->timed_out ? "timeout" :
-		code == 0 ? "success" : "failed";
-	bad = !r->cancelled && outcome[0] != 's';
+	outcome = job_status_of_run(r->cancelled, r->timed_out, code);
+	bad = job_status_failure(outcome);
 	run_unlink(s, r);
 	theap_disarm(&s->mono, &r->timeout);
 	theap_disarm(&s->mono, &r->kill);
@@ -1638,14 +1638,14 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		}
 	}
 
-	jlog_begin(&l, outcome[0] == 's' ? JLOG_INFO : JLOG_WARN,
+	jlog_begin(&l, outcome == JOB_SUCCESS ? JLOG_INFO : JLOG_WARN,
 		   r->handler ? "handler-exit" : "exit");
 	jlog_str(&l, "route", rs->route->name);
 	if (r->job)
 		jlog_str(&l, "job", r->job->id);
 	if (r->pid > 0)
 		jlog_int(&l, "pid", r->pid);
-	jlog_str(&l, "status", outcome);
+	jlog_str(&l, "status", job_status_name(outcome));
 	if (sig)
 		jlog_str(&l, "signal", signame(sig));
 	else
@@ -1678,12 +1678,10 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		/* Also when we are stopping: the retry waits in the store for
 		 * the next start, as it would after a crash. */
 		bool retry = bad && (long)r->attempt <= t->retry, again = false;
-		int64_t now = timefmt_now_ms(), delay = t->retry_delay_ms;
+		int64_t now = timefmt_now_ms();
+		int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
 		struct jobop *op = jobop_add(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
 					     r->log_path, rs->gen->conf->history);
-
-		for (unsigned i = 1; i < r->attempt && delay < INT64_MAX / 2; i++)
-			delay *= 2;
 
 		if (op && !retry && j->cron && !r->cancelled)
 			again = cronjob_end(s, rs, j, r->attempt, r->start_ms, outcome, code, sig,
@@ -1695,8 +1693,8 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		/* Whoever waits for it hears now, before the batch is written
 		 * (which may have to wait for the disk or the store's lock). */
 		if (op && op->ended)
-			job_ended(s, j->id, op->next_run ? op->next_run->status : outcome,
-				  sig ? -1 : code);
+			job_ended(s, j->id, op->next_run ? op->next_run->status
+				  : job_status_name(outcome), sig ? -1 : code);
 		if (again) {
 			if (bad)
 				start_handler(s, r, outcome, sig ? -1 : code, sig);
@@ -1717,10 +1715,8 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		cj_ended(s, r, outcome, code, sig, !retry);
 		if (retry) {
 			struct pend *p = pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
-			int64_t delay = t->retry_delay_ms;
+			int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
 
-			for (unsigned i = 1; i < r->attempt && delay < INT64_MAX / 2; i++)
-				delay *= 2;
 			if (p && theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) == 0) {
 				p->busy = true;
 				tr->busy++;
@@ -1861,7 +1857,7 @@ pickup(struct sup *s)
 			jlog_str(&l, "error", "the route is not in the config (any more)");
 			jlog_end(&l);
 			if (store_job_finished(s->store, j->id, j->route, j->attempts + 1,
-					       now, now, "failed", 127, 0, NULL,
+					       now, now, job_status_name(JOB_FAILED), 127, 0, NULL,
 					       s->cur->conf->history, &err) < 0)
 				log_error("store", j->route, jerr_msg(&err));
 			else
@@ -1982,9 +1978,9 @@ jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route
  * out of memory (then the job stays running, lost at the next start). */
 static struct jobop *
 jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started,
-	  int64_t finished, const char *status, int code, int sig, const char *log, long keep)
+	  int64_t finished, enum job_status status, int code, int sig, const char *log, long keep)
 {
-	char *st = strdup(status), *lg = log ? strdup(log) : NULL;
+	char *st = strdup(job_status_name(status)), *lg = log ? strdup(log) : NULL;
 	struct jobop *op;
 
 	if (st == NULL || (log && lg == NULL) ||
@@ -2014,7 +2010,7 @@ jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t starte
  * meets the misfire policy at pickup.  True when it runs again. */
 static bool
 cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
-	    int64_t started, const char *outcome, int code, int sig, const char *log,
+	    int64_t started, enum job_status outcome, int code, int sig, const char *log,
 	    struct jobop *op)
 {
 	const struct task *t = rs->route->task;
@@ -2023,17 +2019,17 @@ cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
 	struct cron sched;
 	struct cron_error ce;
 	int64_t at = 0;
-	const char *status = "scheduled";
+	enum job_status status = JOB_SCHEDULED;
 	bool again = false;
 
 	next.runs = j->runs + 1;
-	next.failures = outcome[0] == 's' ? 0 : j->failures + 1;
+	next.failures = outcome == JOB_SUCCESS ? 0 : j->failures + 1;
 	next.last_fire = j->scheduled_at;
 	if (t->max_failures > 0 && next.failures >= t->max_failures) {
 		struct jlog_line l;
 
-		status = "permanently-failed";
-		jlog_begin(&l, JLOG_ERROR, "permanently-failed");
+		status = JOB_PERMANENTLY_FAILED;
+		jlog_begin(&l, JLOG_ERROR, job_status_name(status));
 		jlog_str(&l, "route", rs->route->name);
 		jlog_str(&l, "job", j->id);
 		jlog_int(&l, "failures", next.failures);
@@ -2041,19 +2037,19 @@ cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
 	} else if (t->max_runs > 0 && next.runs >= t->max_runs) {
 		status = outcome;
 	} else if (cron_parse(j->cron, &sched, &ce) < 0 ||
-		   cron_next(&sched, rs->tz, j->scheduled_at / 1000, &at) < 0) {
+		   policy_next_fire(&sched, rs->tz, 0, j->scheduled_at / 1000, &at) < 0) {
 		status = outcome;	/* never fires again (or no longer parses) */
 	} else {
 		again = true;
 	}
-	next.status = (char *)status;
+	next.status = (char *)job_status_name(status);
 	next.run_at = again ? at * 1000 : j->run_at;
 	if (op) {
 		/* With the batch: its finish rows, then this. */
 		struct store_job *n = malloc(sizeof *n);
 
 		if (n == NULL || (*n = next, n->id = strdup(j->id)) == NULL ||
-		    (n->status = strdup(status)) == NULL) {
+		    (n->status = strdup(job_status_name(status))) == NULL) {
 			log_error("store", rs->route->name, "out of memory");
 			if (n) {
 				free(n->id);
@@ -2068,8 +2064,8 @@ cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
 		return again;
 	}
 	/* Without OP: a lost attempt (recover), whose end is not known (0). */
-	if (store_cron_job_finished(s->store, j->id, j->route, attempt, started, 0, outcome,
-				    code, sig, log, rs->gen->conf->history, &next, &err) < 0)
+	if (store_cron_job_finished(s->store, j->id, j->route, attempt, started, 0,
+				    job_status_name(outcome), code, sig, log, rs->gen->conf->history, &next, &err) < 0)
 		log_error("store", rs->route->name, jerr_msg(&err));
 	else if (again)
 		return true;
@@ -2091,8 +2087,8 @@ job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
 	struct jlog_line l;
 	struct cron sched;
 	struct cron_error ce;
-	int64_t count = 0, latest = 0, next;
-	bool run;
+	int64_t count, latest, next;
+	enum policy_missed run;
 
 	if (j->attempts > 0 || now - j->run_at <= MISFIRE_SLACK_MS)
 		return true;		/* a retry, or not late */
@@ -2105,8 +2101,8 @@ job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
 		jlog_str(&l, "policy", conf_misfire_name(t->misfire));
 		jlog_int(&l, "run", 0);
 		jlog_end(&l);
-		if (store_job_finished(s->store, j->id, j->route, j->attempts, now, now, "skipped",
-				       -1, 0, NULL, rs->gen->conf->history, &err) < 0)
+		if (store_job_finished(s->store, j->id, j->route, j->attempts, now, now,
+				       job_status_name(JOB_SKIPPED), -1, 0, NULL, rs->gen->conf->history, &err) < 0)
 			log_error("store", rs->route->name, jerr_msg(&err));
 		job_ended(s, j->id, NULL, 0);
 		jerr_free(&err);
@@ -2114,36 +2110,21 @@ job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
 	}
 	if (cron_parse(j->cron, &sched, &ce) < 0)
 		return true;		/* cronjob_end ends it */
-	for (int64_t x = j->scheduled_at / 1000 - 1, nx;
-	     count < MISFIRE_SCAN && cron_next(&sched, rs->tz, x, &nx) == 0 && nx * 1000 <= now;
-	     x = nx) {
-		latest = nx;
-		count++;
-	}
+	/* The cron times from the one it waits for to now (s, now's included). */
+	latest = policy_cron_latest(&sched, rs->tz, j->scheduled_at / 1000, now / 1000 + 1,
+				    MISFIRE_SCAN, &count);
 	if (count == 0)
 		return true;
-	switch (t->misfire) {
-	case MISFIRE_ALL:
-		run = true;		/* this one, then the next, ... */
-		break;
-	case MISFIRE_SKIP:
-		run = false;
-		break;
-	case MISFIRE_GRACE:
-		run = now - latest * 1000 <= t->misfire_grace_ms;
-		break;
-	default:
-		run = true;
-		break;
-	}
+	/* RUN_ALL: this one, then the next, ... each due at once. */
+	run = policy_misfire(t->misfire, t->misfire_grace_ms, latest * 1000, now);
 	jlog_begin(&l, JLOG_WARN, "misfire");
 	jlog_str(&l, "route", rs->route->name);
 	jlog_str(&l, "job", j->id);
 	jlog_str(&l, "policy", conf_misfire_name(t->misfire));
 	jlog_int(&l, "missed", count);
-	jlog_int(&l, "run", run ? (t->misfire == MISFIRE_ALL ? count : 1) : 0);
+	jlog_int(&l, "run", run == POLICY_RUN_ALL ? count : run == POLICY_RUN_LATEST ? 1 : 0);
 	jlog_end(&l);
-	if (run && t->misfire != MISFIRE_ALL) {
+	if (run == POLICY_RUN_LATEST) {
 		/* The latest is the one run, retries included. */
 		j->scheduled_at = latest * 1000;
 		if (store_job_set_scheduled(s->store, j->id, j->scheduled_at, &err) < 0)
@@ -2151,12 +2132,12 @@ job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
 		jerr_free(&err);
 		return true;
 	}
-	if (run)
+	if (run == POLICY_RUN_ALL)
 		return true;
-	if (cron_next(&sched, rs->tz, now / 1000, &next) == 0) {
+	if (policy_next_fire(&sched, rs->tz, 0, now / 1000, &next) == 0) {
 		struct store_job n = *j;
 
-		n.status = "scheduled";
+		n.status = (char *)job_status_name(JOB_SCHEDULED);
 		n.run_at = next * 1000;
 		n.last_fire = latest * 1000;
 		if (store_job_next(s->store, &n, &err) < 0)
@@ -2278,14 +2259,15 @@ recover(struct sup *s)
 		jlog_end(&l);
 		if (!retry && rs && v[i].cron) {
 			/* A cron job goes on to its next fire. */
-			(void)cronjob_end(s, rs, &v[i], v[i].attempts, v[i].started_at, "failed",
-					  -1, 0, v[i].log, NULL);
+			(void)cronjob_end(s, rs, &v[i], v[i].attempts, v[i].started_at,
+					  JOB_FAILED, -1, 0, v[i].log, NULL);
 			continue;
 		}
 		/* One transaction: no reader sees it failed before its retry. */
 		if (store_txn_begin(s->store, true, &err) < 0 ||
 		    store_job_finish_rows(s->store, v[i].id, v[i].route, v[i].attempts,
-					  v[i].started_at, 0, "failed", -1, 0, v[i].log,
+					  v[i].started_at, 0, job_status_name(JOB_FAILED), -1, 0,
+					  v[i].log,
 					  s->cur->conf->history, &err) < 0 ||
 		    (retry && store_job_reschedule(s->store, v[i].id, now, &err) < 0) ||
 		    store_txn_commit(s->store, &err) < 0) {
@@ -2313,13 +2295,13 @@ hist_free(struct hist *h)
 
 /* A row of history for run R of a config cron task, for the batch. */
 static void
-cj_history(struct sup *s, const struct run *r, const char *status, int code, int sig,
+cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig,
 	   int64_t now)
 {
 	struct hist *h = calloc(1, sizeof *h);
 
 	if (h == NULL || (h->route = strdup(r->rs->route->name)) == NULL ||
-	    (h->status = strdup(status)) == NULL ||
+	    (h->status = strdup(job_status_name(status))) == NULL ||
 	    (r->log_path && (h->log = strdup(r->log_path)) == NULL)) {
 		log_error("store", r->rs->route->name, "out of memory");
 		if (h)
@@ -2459,8 +2441,7 @@ cron_flush(struct sup *s)
 		tr->dirty_next = NULL;
 		/* A row that ended for good (max-runs, permanently failed,
 		 * removed): whoever waits on it is told once it is written. */
-		if (tr->cj && strcmp(tr->cj->status, "scheduled") != 0 &&
-		    strcmp(tr->cj->status, "running") != 0 && strv_push(&ended, tr->name) < 0)
+		if (tr->cj && job_status_ended(tr->cj->status) && strv_push(&ended, tr->name) < 0)
 			log_error("store", tr->name, "out of memory");
 	}
 	s->dirty = NULL;
@@ -2538,8 +2519,8 @@ cj_new(const struct rstate *rs, int64_t now)
 		return NULL;
 	j->id = strdup(rs->route->name);
 	j->route = strdup(rs->route->name);
-	j->status = strdup("scheduled");
-	j->trigger = strdup("cron");
+	j->status = strdup(job_status_name(JOB_SCHEDULED));
+	j->trigger = strdup(job_trigger_name(JOB_TRIGGER_CRON));
 	j->cron = strdup(rs->route->task->cron);
 	j->args = calloc(1, sizeof *j->args);
 	j->env = calloc(1, sizeof *j->env);
@@ -2780,13 +2761,13 @@ cj_started(struct sup *s, struct run *r)
 	}
 	cj->attempts = r->attempt;
 	cj->started_at = r->start_ms;
-	cj_status(s, tr, "running");
+	cj_status(s, tr, JOB_RUNNING);
 	cj_touch(s, tr);
 }
 
 /* Run R of a config cron task ended with OUTCOME; FINAL: no retry follows. */
 static void
-cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig, bool final)
+cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final)
 {
 	struct rstate *rs = r->rs;
 	const struct task *t = rs->route->task;
@@ -2799,7 +2780,7 @@ cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig, b
 	cj_history(s, r, outcome, code, sig, now);
 	if (!final)
 		return;
-	cj->failures = outcome[0] == 's' ? 0 : cj->failures + 1;
+	cj->failures = outcome == JOB_SUCCESS ? 0 : cj->failures + 1;
 	cj->finished_at = now;
 	cj->has_exit = true;
 	cj->exit_code = code;
@@ -2809,37 +2790,20 @@ cj_ended(struct sup *s, struct run *r, const char *outcome, int code, int sig, b
 	if (t->max_failures > 0 && cj->failures >= t->max_failures) {
 		struct jlog_line l;
 
-		jlog_begin(&l, JLOG_ERROR, "permanently-failed");
+		jlog_begin(&l, JLOG_ERROR, job_status_name(JOB_PERMANENTLY_FAILED));
 		jlog_str(&l, "route", tr->name);
 		jlog_int(&l, "failures", cj->failures);
 		jlog_end(&l);
-		cj_status(s, tr, "permanently-failed");
+		cj_status(s, tr, JOB_PERMANENTLY_FAILED);
 		theap_disarm(&s->real, &rs->fire);
 	} else if (tr->busy > 0) {
-		cj_status(s, tr, "running");
+		cj_status(s, tr, JOB_RUNNING);
 	} else if (t->max_runs > 0 && cj->runs >= t->max_runs) {
 		cj_status(s, tr, outcome);
 	} else {
-		cj_status(s, tr, "scheduled");
+		cj_status(s, tr, JOB_SCHEDULED);
 	}
 	cj_touch(s, tr);
-}
-
-/* The latest cron time of RS in [FROM, BEFORE), at most MISFIRE_SCAN
- * looked at, or 0; *COUNT: how many there were (MISFIRE_SCAN: at least). */
-static int64_t
-latest_in(const struct rstate *rs, int64_t from, int64_t before, int64_t *count)
-{
-	const struct task *t = rs->route->task;
-	int64_t latest = 0, x = from - 1, nx;
-
-	*count = 0;
-	while (*count < MISFIRE_SCAN && cron_next(&t->sched, rs->tz, x, &nx) == 0 &&
-	       nx < before) {
-		latest = x = nx;
-		(*count)++;
-	}
-	return latest;
 }
 
 /* The fire of RS for cron time FIRST comes at NOW (s), so late that it
@@ -2849,7 +2813,8 @@ static void
 misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 {
 	const struct task *t = rs->route->task;
-	int64_t count, latest = latest_in(rs, first, now, &count), run = 0;
+	int64_t count, run = 0;
+	int64_t latest = policy_cron_latest(&t->sched, rs->tz, first, now, MISFIRE_SCAN, &count);
 	struct jlog_line l;
 	char a[TIMEFMT_BUFSZ], b[TIMEFMT_BUFSZ];
 
@@ -2861,24 +2826,22 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 		/* Too many to walk: the latest is in the last week or the
 		 * grace, whichever is longer, or it is the one we got to. */
 		int64_t back = t->misfire == MISFIRE_GRACE ? t->misfire_grace_ms / 1000 : 0, c;
-		int64_t l2 = latest_in(rs, now - (back > 7 * 86400 ? back : 7 * 86400), now, &c);
+		int64_t l2 = policy_cron_latest(&t->sched, rs->tz,
+						now - (back > 7 * 86400 ? back : 7 * 86400), now,
+						MISFIRE_SCAN, &c);
 
 		if (l2 > latest)
 			latest = l2;
 	}
 	plan(s, rs, now - 1);
-	switch (t->misfire) {
-	case MISFIRE_SKIP:
+	switch (policy_misfire(t->misfire, t->misfire_grace_ms, latest * 1000, now * 1000)) {
+	case POLICY_RUN_NONE:
 		break;
-	case MISFIRE_GRACE:
-		if ((now - latest) * 1000 > t->misfire_grace_ms)
-			break;
-		/* fall through */
-	case MISFIRE_ONCE:
+	case POLICY_RUN_LATEST:
 		fire(s, rs, latest);
 		run = 1;
 		break;
-	case MISFIRE_ALL:
+	case POLICY_RUN_ALL:
 		for (int64_t x = first, nx; run < count && run < MISFIRE_ALL_MAX; x = nx) {
 			fire_queued(rs, x);
 			run++;
@@ -3855,7 +3818,7 @@ store_ended(struct sup *s, const char *id)
 
 	if (found <= 0)
 		return found == 0;	/* an error: ask again later */
-	ended = strcmp(j.status, "scheduled") != 0 && strcmp(j.status, "running") != 0;
+	ended = job_status_ended(j.status);
 	store_job_free(&j);
 	return ended;
 }
@@ -3943,7 +3906,8 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 			p->rs->track->busy--;
 		now = timefmt_now_ms();
 		if (store_job_finished(s->store, id, p->job->route, (long)p->attempt, now, now,
-				       "cancelled", -1, 0, NULL, p->rs->gen->conf->history,
+				       job_status_name(JOB_CANCELLED), -1, 0, NULL,
+				       p->rs->gen->conf->history,
 				       &err) < 0)
 			log_error("store", p->job->route, jerr_msg(&err));
 		jerr_free(&err);

@@ -43,6 +43,15 @@ main(void)
 	ok(!job_status_ended("scheduled") && !job_status_ended("running") &&
 	   job_status_ended("failed"), "job_status_ended by name");
 	ok(job_status_ended("exploded"), "an unknown status counts as ended");
+	for (int i = 0; i < JOB_STATUS_N; i++)
+		ok(job_status_failure((enum job_status)i) == (i == JOB_FAILED || i == JOB_TIMEOUT),
+		   "%s is %sa failure (retried, handled)", statuses[i],
+		   job_status_failure((enum job_status)i) ? "" : "not ");
+	for (int i = 0; i < JOB_STATUS_N; i++)
+		ok(job_status_ends_run((enum job_status)i) ==
+		   (i != JOB_SCHEDULED && i != JOB_RUNNING && i != JOB_PERMANENTLY_FAILED),
+		   "a run may end %s: %s", statuses[i],
+		   job_status_ends_run((enum job_status)i) ? "yes" : "no");
 
 	errno = 0;
 	ok(job_status_parse("Success", &st) == -1 && errno == EINVAL, "parse is exact (case)");
