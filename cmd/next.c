@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "cron.h"
 #include "json.h"
+#include "policy.h"
 #include "route.h"
 #include "timefmt.h"
 #include "tz.h"
@@ -42,7 +43,7 @@ cmd_next(struct cli *cli, int argc, char **argv)
 	struct cron_error ce;
 	bool json = false;
 	long n = 1;
-	int64_t t;
+	int64_t t, start_at = 0;	/* a route's start-date */
 	int opt, rc = JX_OK;
 	char *end;
 
@@ -106,6 +107,7 @@ cmd_next(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		c = r->task->sched;
+		start_at = r->task->start_at;
 		if (!zone)
 			zone = r->timezone;
 	}
@@ -137,7 +139,7 @@ cmd_next(struct cli *cli, int argc, char **argv)
 	for (long i = 0; i < n; i++) {
 		char buf[TIMEFMT_BUFSZ];
 
-		if (cron_next(&c, tz, t, &t) < 0) {
+		if (policy_next_fire(&c, tz, start_at, t, &t) < 0) {
 			if (i == 0) {
 				if (json)
 					printf("]\n");

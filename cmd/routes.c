@@ -10,8 +10,10 @@
 #include "cmd.h"
 #include "conf.h"
 #include "jerr.h"
+#include "job.h"
 #include "json.h"
 #include "paths.h"
+#include "policy.h"
 #include "table.h"
 #include "route.h"
 #include "store.h"
@@ -104,15 +106,12 @@ next_run(const struct route *r, int64_t now)
 	if (r->task->durable && r->attached && plans.n)
 		row = bsearch(r->name, plans.v, plans.n, sizeof *plans.v, plan_cmp);
 	if (row && row->cron && strcmp(row->cron, r->task->cron) == 0) {
-		bool live = strcmp(row->status, "scheduled") == 0 ||
-			    strcmp(row->status, "running") == 0;
-
-		if (!live || (r->task->max_runs > 0 && row->runs >= r->task->max_runs))
+		if (job_status_ended(row->status) || (r->task->max_runs > 0 && row->runs >= r->task->max_runs))
 			return NULL;
 		if (row->run_at / 1000 > now)
 			return strdup(timefmt_iso(row->run_at / 1000, tz, buf, sizeof buf));
 	}
-	if (cron_next(&r->task->sched, tz, now, &t) < 0)
+	if (policy_next_fire(&r->task->sched, tz, r->task->start_at, now, &t) < 0)
 		return NULL;
 	return strdup(timefmt_iso(t, tz, buf, sizeof buf));
 }

@@ -202,3 +202,44 @@ jobify: next: warning: the config cannot be read (above); times are in the syste
 	assert_failure 70
 	[ "$stderr" = "jobify: next: cannot write the output: No space left on device" ]
 }
+
+@test "routes, status and next ROUTE honour start-date, as the supervisor does" {
+	# Its first fire is the start-date's midnight, not tomorrow's; a
+	# start-date already past changes nothing.
+	conf j.conf <<-EOF
+	timezone = 'UTC'
+	state-dir = '$BATS_TEST_TMPDIR/state'
+	task "later" { exec = 'x' cron = '0 0 * * *' start-date = '2030-01-01T00:00' }
+	task "past" { exec = 'x' cron = '0 0 * * *' start-date = '2020-01-01T00:00' }
+	task "odd" { exec = 'x' cron = '0 0 * * *' start-date = '2030-01-01T00:01' }
+	EOF
+	run --separate-stderr "$JOBIFY" -c j.conf next later -n 2
+	assert_success
+	assert_output "2030-01-01T00:00:00+00:00
+2030-01-02T00:00:00+00:00"
+	run --separate-stderr "$JOBIFY" -c j.conf next odd
+	assert_success
+	assert_output "2030-01-02T00:00:00+00:00"
+	run --separate-stderr "$JOBIFY" -c j.conf next later --from 2031-05-05T12:00
+	assert_success
+	assert_output "2031-05-06T00:00:00+00:00"
+	run --separate-stderr "$JOBIFY" -c j.conf next past --from 2026-11-25T12:00
+	assert_success
+	assert_output "2026-11-26T00:00:00+00:00"
+	run --separate-stderr "$JOBIFY" -c j.conf routes --json
+	assert_success
+	python3 -c '
+import json, sys
+r = {x["name"]: x for x in json.loads(sys.argv[1])}
+assert r["later"]["next_run"] == "2030-01-01T00:00:00+00:00", r["later"]
+assert r["odd"]["next_run"] == "2030-01-02T00:00:00+00:00", r["odd"]
+assert r["past"]["next_run"] < "2030", r["past"]
+' "$output"
+	run --separate-stderr "$JOBIFY" -c j.conf status --json
+	assert_failure 69	# no supervisor runs; the plan is shown all the same
+	python3 -c '
+import json, sys
+n = {x["route"]: x["at"] for x in json.loads(sys.argv[1])["next"]}
+assert n["later"] == "2030-01-01T00:00:00+00:00", n
+' "$output"
+}
