@@ -188,6 +188,19 @@ struct run {
 	struct store_job *job;	/* a job of the store, owned; NULL for cron */
 };
 
+/* A run lost with its supervisor (found running at start) that failed
+ * for good (no retry follows): its failure handler runs, as after every
+ * other failure, once the lifespans run (lost_handlers). */
+struct lost {
+	struct lost *next;
+	char *route;
+	unsigned attempt;
+	int64_t scheduled;	/* s: a config cron run's cron time */
+	int64_t started;	/* ms; 0: not known */
+	char *log;
+	struct store_job *job;	/* a job of the store, owned; NULL: a config cron run */
+};
+
 struct sup {
 	struct gen *cur, *gen0;	/* gen0: the lifespans' config */
 	char *state_dir;
@@ -210,6 +223,7 @@ struct sup {
 	struct track **track_tab; /* open addressing by name, for track_get */
 	size_t track_cap, ntracks;
 	struct run *runs;	/* every live run */
+	struct lost *lost;	/* lost runs whose handler waits for the start */
 	struct run *pids[PID_BUCKETS];
 	size_t nruns;		/* jobs running (not handlers) */
 	size_t nhandlers;
@@ -2147,6 +2161,85 @@ job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
 	return false;
 }
 
+static void
+lost_free(struct lost *l)
+{
+	free(l->route);
+	free(l->log);
+	job_free(l->job);
+	free(l);
+}
+
+/* Keep a lost run of ROUTE (ATTEMPT, SCHEDULED s, STARTED ms, LOG) for
+ * lost_handlers; JOB (taken, NULL for a config cron run) is its job. */
+static void
+lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled,
+	 int64_t started, const char *log, struct store_job *job)
+{
+	struct lost *l = calloc(1, sizeof *l);
+
+	if (l == NULL || (l->route = strdup(route)) == NULL ||
+	    (log && (l->log = strdup(log)) == NULL)) {
+		log_error("handler-error", route, "out of memory");
+		if (l)
+			lost_free(l);
+		job_free(job);
+		return;
+	}
+	l->attempt = attempt;
+	l->scheduled = scheduled;
+	l->started = started;
+	l->job = job;
+	l->next = s->lost;
+	s->lost = l;
+}
+
+/* Job J of the store, whose lost attempt failed for good, is taken
+ * from its vector (left empty) for lost_handlers. */
+static void
+lost_take(struct sup *s, struct store_job *j)
+{
+	struct store_job *t = malloc(sizeof *t);
+
+	if (t == NULL) {
+		log_error("handler-error", j->route, "out of memory");
+		return;
+	}
+	*t = *j;
+	memset(j, 0, sizeof *j);
+	lost_add(s, t->route, (unsigned)t->attempts, 0, t->started_at, t->log, t);
+}
+
+/* The failure handlers of the lost runs (JOBIFY_STATUS=failed, no exit
+ * code), now that the lifespans run. */
+static void
+lost_handlers(struct sup *s)
+{
+	while (s->lost) {
+		struct lost *l = s->lost;
+		struct rstate *rs = job_route(s, l->route);
+		struct run *r;
+
+		s->lost = l->next;
+		if (rs && (r = run_new(s, rs)) != NULL) {
+			r->attempt = l->attempt;
+			r->scheduled = l->scheduled;
+			if (l->started)
+				r->start_ms = l->started;
+			r->log_path = l->log;
+			r->job = l->job;
+			r->trigger = l->job ? l->job->trigger : job_trigger_name(JOB_TRIGGER_CRON);
+			l->log = NULL;
+			l->job = NULL;
+			start_handler(s, r, JOB_FAILED, -1, 0);
+			run_free(s, r);
+		} else if (rs) {
+			log_error("handler-error", l->route, "out of memory");
+		}
+		lost_free(l);
+	}
+}
+
 /* The lines of STARTS_FILE, or NULL (none, or not readable: logged). */
 static char *
 starts_read(struct sup *s)
@@ -2261,6 +2354,7 @@ recover(struct sup *s)
 			/* A cron job goes on to its next fire. */
 			(void)cronjob_end(s, rs, &v[i], v[i].attempts, v[i].started_at,
 					  JOB_FAILED, -1, 0, v[i].log, NULL);
+			lost_take(s, &v[i]);
 			continue;
 		}
 		/* One transaction: no reader sees it failed before its retry. */
@@ -2275,6 +2369,8 @@ recover(struct sup *s)
 			store_txn_rollback(s->store);
 			written = false;
 		}
+		if (!retry && rs)
+			lost_take(s, &v[i]);
 	}
 	store_job_list_free(v, n);
 	jerr_free(&err);
@@ -2625,8 +2721,12 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 					/* A failure, unless a retry follows. */
 					if (tr->cj->attempts <= t->retry)
 						tr->lost = (unsigned)tr->cj->attempts;
-					else
+					else {
 						tr->cj->failures++;
+						lost_add(s, tr->name, (unsigned)tr->cj->attempts,
+							 tr->cj->last_fire / 1000, tr->cj->started_at,
+							 tr->cj->log, NULL);
+					}
 					tr->cj->has_exit = true;
 					tr->cj->exit_code = -1;
 					tr->cj->signal = 0;
@@ -4228,6 +4328,12 @@ sup_free(struct sup *s)
 {
 	cron_flush(s);		/* nothing is left in a batch unwritten */
 	batch_drop(s);
+	while (s->lost) {
+		struct lost *l = s->lost;
+
+		s->lost = l->next;
+		lost_free(l);
+	}
 	while (s->tracks) {
 		struct track *t = s->tracks;
 
@@ -4360,6 +4466,7 @@ sup_run(struct conf *conf)
 		goto out;
 	}
 	cron_start(&s);
+	lost_handlers(&s);
 	store_rearm(&s);
 	prune_ended(&s);
 	/* From here the loop never waits long for another's write: what it

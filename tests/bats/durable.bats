@@ -655,3 +655,45 @@ EOF2
 	diff "$(T want)" "$(T secs)"
 	! grep -q 'event=skip route=jt' "$SUP_LOG"
 }
+
+@test "a lost run that fails for good runs its on-failure handler with JOBIFY_STATUS=failed; one with a retry left does not" {
+	script blk 'while [ ! -e "$(dirname "$0")/go" ]; do sleep 0.05; done'
+	script onfail 'echo "$JOBIFY_ROUTE $JOBIFY_STATUS code=$JOBIFY_EXIT_CODE sig=$JOBIFY_SIGNAL attempt=$JOBIFY_ATTEMPT" >> "$(dirname "$0")/onfail.out"'
+	conf j.conf <<EOF2
+state-dir = "state"
+on-failure = "./onfail"
+task "blk" { exec = "./blk" output = "null" }
+task "rt" { exec = "./blk" output = "null" retry = 1 retry-delay = 10ms }
+task "cr" { exec = "./blk" cron = "* * * * * *" output = "null" }
+EOF2
+	sup_start j.conf
+	id=$(J schedule blk)
+	rid=$(J schedule rt)
+	wait_for "event=start route=blk job=$id "
+	wait_for "event=start route=rt job=$rid "
+	wait_for "event=start route=cr "
+	pids="$(start_pid "event=start route=blk ") $(start_pid "event=start route=rt ") $(start_pid "event=start route=cr ")"
+	db_wait "SELECT count(*) FROM jobs WHERE status = 'running'" 3
+	kill -9 "$SUP_PID"
+	wait "$SUP_PID" || true
+	SUP_PID=
+	: >"$(T go)"
+	for pid in $pids; do
+		deadline=$((SECONDS + 20))
+		while kill -0 "$pid" 2>/dev/null; do
+			((SECONDS < deadline))
+			sleep 0.05
+		done
+	done
+	[ ! -e "$(T onfail.out)" ]
+	sup_start j.conf
+	wait_for "event=lost job=$id "
+	# The retry of rt runs (and succeeds): no handler for it.
+	wait_for "event=exit route=rt job=$rid .*status=success"
+	wait_count "event=handler-exit" 2
+	run sort "$(T onfail.out)"
+	assert_output "blk failed code= sig= attempt=1
+cr failed code= sig= attempt=1"
+	run J wait "$id"
+	assert_failure 1
+}
