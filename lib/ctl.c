@@ -101,23 +101,6 @@ static int64_t now_ms(void);
 
 /* ---- Server ---- */
 
-long
-ctl_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return -1;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t cur = rl.rlim_cur;
-
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			rl.rlim_cur = cur;
-	}
-	return rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
-}
-
 size_t
 ctl_max_clients(long fd_limit)
 {

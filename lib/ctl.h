@@ -78,10 +78,6 @@
  * close-on-exec.  0, or -1 with errno and ERR set (a path too long for a
  * socket address names the path). */
 int ctl_listen(const char *path, int *fd, struct jerr *err);
-/* Raise the soft limit on open descriptors to the hard one, and return
- * the soft limit then (-1 when it cannot be read). */
-long ctl_fd_limit(void);
-
 #define CTL_FD_RESERVE	32	/* descriptors kept for the supervisor itself */
 #define CTL_CLIENTS_MAX	4096	/* clients at once, whatever the limit */
 /* How many clients to serve at once under FD_LIMIT descriptors: half of

@@ -68,6 +68,31 @@ spawn_devnull(void)
 	return fd;
 }
 
+/* The descriptor limit children get back (spawn_raise_nofile). */
+static struct rlimit child_nofile;
+static bool child_nofile_set;
+
+long
+spawn_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { rl.rlim_max, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			if (!child_nofile_set) {
+				child_nofile = rl;
+				child_nofile_set = true;
+			}
+			rl.rlim_cur = rl.rlim_max;
+		}
+	}
+	return rl.rlim_cur > (rlim_t)LONG_MAX ? LONG_MAX : (long)rl.rlim_cur;
+}
+
 static void __attribute__((noreturn))
 child_fail(struct child *c, const char *stage)
 {
@@ -135,6 +160,8 @@ child_run(struct child *c)
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		child_fail(c, "sigprocmask");
 
+	if (child_nofile_set && setrlimit(RLIMIT_NOFILE, &child_nofile) < 0)
+		child_fail(c, "setrlimit");
 	if (o->note_fd >= 0)
 		(void)!write(o->note_fd, o->note, o->note_len);
 	execve(c->path, o->argv, o->envp);

@@ -33,6 +33,8 @@
  *   every signal disposition reset to SIG_DFL and the mask emptied (the
  *   parent blocks all signals across vfork() so that none of its handlers
  *   can run in the child, which shares its memory);
+ *   setrlimit(RLIMIT_NOFILE)      back to the soft limit the process
+ *                                 had before spawn_raise_nofile();
  *   write(note_fd, note)          when asked (see struct spawn_opts);
  *   execve(path, argv, envp).
  * The PATH search for a bare argv[0] is done in the parent, in the PATH
@@ -94,6 +96,15 @@ void spawn_opts_init(struct spawn_opts *o);
  * setup, exec included) returns -1 with ERR set to
  * "spawn: WHAT: strerror" and no child left behind. */
 int spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err);
+
+/* Raise this process's soft limit on open descriptors to its hard limit
+ * (a supervisor with many clients and jobs' pipes needs them), and have
+ * every process spawn_start() starts from then on get the soft limit back
+ * as it was: a job is owed the usual limit (programs that select(2) or
+ * close every descriptor up to the limit expect about 1024, not the
+ * hard limit of a unit's LimitNOFILE=).  Returns the soft limit now, or
+ * -1 when it cannot be read. */
+long spawn_raise_nofile(void);
 
 /* The file WORD names: WORD itself when it holds a '/' (made absolute
  * against the current directory when relative), else the first

@@ -132,7 +132,9 @@ EOF
 	assert_output '<fixed><$(touch pwned)><; touch pwned2><`touch pwned3`><*><"q"><>'
 	run cat sh.out
 	assert_output '<s:sh><$(touch pwned)><; touch pwned2><*><>'
-	[ ! -e pwned ] && [ ! -e pwned2 ] && [ ! -e pwned3 ]
+	[ ! -e pwned ]
+	[ ! -e pwned2 ]
+	[ ! -e pwned3 ]
 }
 
 @test "JOBIFY_ variables come from jobify only: not from a lifespan, a gate, env or --env" {
@@ -294,7 +296,8 @@ EOF
 	assert_success
 	wait_for 'event=exit route=t'
 	# While it runs: the WAL and its index are there too.
-	[ -e "$(T state/jobify.db-wal)" ] && [ -e "$(T state/jobify.db-shm)" ]
+	[ -e "$(T state/jobify.db-wal)" ]
+	[ -e "$(T state/jobify.db-shm)" ]
 	run stat -c '%a %n' "$(T state/jobify.db)" "$(T state/jobify.db-wal)" \
 		"$(T state/jobify.db-shm)" "$(T state/logs/t)"/*.log
 	assert_equal "$(grep -vc '^600 ' <<<"$output")" 0
@@ -375,6 +378,26 @@ EOF
 	wait_for 'event=exit route=t'
 	run J reload
 	assert_success
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+}
+
+@test "the supervisor raises its descriptor limit, and its jobs get the usual one back" {
+	command -v prlimit >/dev/null || skip "needs prlimit (util-linux)"
+	conf j.conf <<EOF
+state-dir = "$(T state)"
+task "t" { exec = 'sh -c "ulimit -Sn; ulimit -Hn"' output = "inherit" }
+EOF
+	script limited "exec prlimit --nofile=256:4096 '$JOBIFY' \"\$@\""
+	JOBIFY=$(T limited) sup_start j.conf
+	run grep -o 'Max open files *[0-9]* *[0-9]*' "/proc/$SUP_PID/limits"
+	assert_output --regexp 'Max open files +4096 +4096'
+	run J schedule t
+	assert_success
+	wait_for 'event=exit route=t'
+	# The job's lines, in the supervisor's log: soft 256, hard as it was.
+	wait_for 'line=256'
+	wait_for 'line=4096'
 	sup_stop
 	[ "$SUP_STATUS" -eq 0 ]
 }
