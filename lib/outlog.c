@@ -71,6 +71,40 @@ open_dir(const struct outlog *o, bool make, struct jerr *err)
 	return rfd;
 }
 
+int
+outlog_remove(const char *state_dir, const char *path, struct jerr *err)
+{
+	size_t n = strlen(state_dir);
+	const char *rest = path + n + sizeof "/logs/" - 1, *slash;
+	char *route;
+	struct outlog o;
+	int fd, rc;
+
+	if (strncmp(path, state_dir, n) != 0 || strncmp(path + n, "/logs/", 6) != 0 ||
+	    (slash = strchr(rest, '/')) == NULL || slash == rest || strchr(slash + 1, '/') ||
+	    slash[1] == '\0' || strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0) {
+		jerr_set(err, "%s: not a log of %s", path, state_dir);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((route = strndup(rest, (size_t)(slash - rest))) == NULL) {
+		jerr_set(err, "out of memory");
+		return -1;
+	}
+	outlog_init(&o, state_dir, route);
+	fd = open_dir(&o, false, err);
+	free(route);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	rc = unlinkat(fd, slash + 1, 0);
+	if (rc < 0 && errno != ENOENT)
+		jerr_set(err, "%s: %s", path, strerror(errno));
+	else
+		rc = rc == 0;
+	close(fd);
+	return rc;
+}
+
 /* The names of the log files, sorted.  -1 with ERR set. */
 static int
 list(const struct outlog *o, int fd, char ***names, size_t *n, struct jerr *err)

@@ -47,6 +47,13 @@ int outlog_open(const char *path, bool append, struct jerr *err);
  * KEEP + KEEP/4.  Returns how many were removed, -1 with ERR set. */
 int outlog_prune(struct outlog *o, long keep, struct jerr *err);
 
+/* Remove the log file PATH, which must be STATE_DIR/logs/ROUTE/NAME:
+ * logs/ and logs/ROUTE/ are opened as outlog_prune's are (no link
+ * followed, checked to be ours) and NAME removed from there, never what
+ * a link points to.  1 removed, 0 not there, -1 with errno and ERR set
+ * (EINVAL: PATH is not a log of STATE_DIR). */
+int outlog_remove(const char *state_dir, const char *path, struct jerr *err);
+
 /* output-max-size: one run's output goes through a pipe to the
  * supervisor, which writes it to the run's log file up to MAX bytes and
  * counts the rest, dropped; when the run ends a last line says how much

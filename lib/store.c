@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outlog.h"
 #include "store.h"
 #include "strv.h"
 #include "words.h"
@@ -1496,9 +1497,13 @@ store_prune(struct store *st, int64_t before, struct store_prune_result *res,
 				res->logs_kept++;
 				continue;
 			}
-			if (unlink(logs[i]) == 0)
+			struct jerr uerr = JERR_INIT;
+			int r = outlog_remove(dir, logs[i], &uerr);
+
+			jerr_free(&uerr);
+			if (r > 0)
 				res->logs++;
-			else if (errno != ENOENT)
+			else if (r < 0)
 				res->logs_failed++;
 		}
 	}

@@ -61,9 +61,13 @@ sched"
 	run DB "SELECT job_id || ' ' || (finished_at > $now - 86400000) FROM runs ORDER BY id"
 	assert_output "new1 1
 c 1"
-	[ ! -e "$S/logs/t/old1.log" ] && [ ! -e "$S/logs/t/old2.log" ] && [ ! -e "$S/logs/c/old.log" ]
+	[ ! -e "$S/logs/t/old1.log" ]
+	[ ! -e "$S/logs/t/old2.log" ]
+	[ ! -e "$S/logs/c/old.log" ]
 	# Kept: the logs of what stays, and a file outside the state directory.
-	[ -e "$S/logs/t/new1.log" ] && [ -e "$S/logs/t/run1.log" ] && [ -e "$S/logs/c/new.log" ]
+	[ -e "$S/logs/t/new1.log" ]
+	[ -e "$S/logs/t/run1.log" ]
+	[ -e "$S/logs/c/new.log" ]
 	[ -e outside.log ]
 	# Again: nothing left to prune.
 	run J prune --older-than 1d
@@ -77,6 +81,22 @@ run1
 sched"
 	# The log a cron row still names stays, its history row gone or not.
 	[ -e "$S/logs/c/new.log" ]
+}
+
+@test "prune never removes a file through a symbolic link in the logs" {
+	# logs/t is now a link to a directory outside holding files of the
+	# same names: they are not the state directory's, and stay.
+	mkdir elsewhere
+	mv "$S/logs/t/"*.log elsewhere/
+	rmdir "$S/logs/t"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$S/logs/t"
+	run --separate-stderr J prune --older-than 1d
+	[ -e elsewhere/old1.log ]
+	[ -e elsewhere/old2.log ]
+	# The rows went; the files behind the link did not.
+	run DB "SELECT count(*) FROM jobs WHERE id IN ('old1', 'old2')"
+	assert_output 0
+	[ ! -e "$S/logs/c/old.log" ]
 }
 
 @test "prune: a bad duration exits 65, an argument 64; nothing removed" {
@@ -110,7 +130,8 @@ new1
 old2
 run1
 sched"
-	[ ! -e "$S/logs/t/old1.log" ] && [ ! -e "$S/logs/c/old.log" ]
+	[ ! -e "$S/logs/t/old1.log" ]
+	[ ! -e "$S/logs/c/old.log" ]
 	grep -E 'event=prune .*jobs=2 runs=2 logs=2' "$SUP_LOG"
 	sup_stop
 	run J -c "$(T k.conf)" prune
