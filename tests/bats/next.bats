@@ -33,7 +33,8 @@ setup() {
 	assert_success
 	now=$(date -u +%s)
 	t=$(date -u -d "${output%+00:00}Z" +%s)
-	[ "$t" -gt $((now + 7200 - 5)) ] && [ "$t" -le $((now + 7200 + 65)) ]
+	[ "$t" -gt $((now + 7200 - 5)) ]
+	[ "$t" -le $((now + 7200 + 65)) ]
 }
 
 @test "next: one time by default, strictly after now" {
@@ -42,7 +43,8 @@ setup() {
 	[ "${#lines[@]}" -eq 1 ]
 	now=$(date -u +%s)
 	t=$(date -u -d "${output%+00:00}Z" +%s)
-	[ "$t" -gt $((now - 2)) ] && [ "$t" -le $((now + 2)) ]
+	[ "$t" -gt $((now - 2)) ]
+	[ "$t" -le $((now + 2)) ]
 }
 
 @test "next ROUTE uses the route's schedule and zone" {

@@ -345,7 +345,8 @@ EOF
 	sup_stop
 	n=$(ls "$(T state/logs/t)" | wc -l)
 	# history + history/4 at most (here 5), and history right after a prune.
-	[ "$n" -ge 4 ] && [ "$n" -le 5 ]
+	[ "$n" -ge 4 ]
+	[ "$n" -le 5 ]
 }
 
 @test "a second supervisor on the same state directory exits 75" {
