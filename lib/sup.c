@@ -1704,9 +1704,11 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			op->retry_at = now + delay;
 		else if (op)
 			op->ended = true;
-		/* Whoever waits for it hears now, before the batch is written
-		 * (which may have to wait for the disk or the store's lock). */
-		if (op && op->ended)
+		/* Whoever waits for it hears once the batch is written, so that
+		 * what `wait` returns for is in the store for `status` and
+		 * `history`; but while the store cannot be written (a full
+		 * disk, a lock held), from memory now. */
+		if (op && op->ended && s->flush_fails > 0)
 			job_ended(s, j->id, op->next_run ? op->next_run->status
 				  : job_status_name(outcome), sig ? -1 : code);
 		if (again) {
@@ -2432,8 +2434,9 @@ batch_pending(const struct sup *s)
  * holds the store's lock past LOOP_BUSY_MS) is kept, whole and in order,
  * and tried again after a delay that doubles up to FLUSH_DELAY_MAX_MS,
  * while the loop goes on (what later turns add joins it); it is logged
- * when it fails first and when it is written at last.  Waiters were
- * told of the ends already (run_finish). */
+ * when it fails first and when it is written at last.  Waiters hear of
+ * the ends once they are written, or, while the batch is kept, from it
+ * (run_finish, pending_end). */
 static void
 cron_flush(struct sup *s)
 {
@@ -2518,6 +2521,12 @@ cron_flush(struct sup *s)
 			jlog_end(&l);
 		}
 		jerr_free(&err);
+		/* Its ends are told from memory from now on (pending_end). */
+		for (op = s->ops; op; op = op->next)
+			if (op->kind == OP_END && op->ended)
+				job_ended(s, op->id,
+					  op->next_run ? op->next_run->status : op->status,
+					  op->sig ? -1 : op->code);
 		(void)theap_arm(&s->mono, &s->flush_t, timefmt_mono_ms_up() + delay);
 		return;
 	}
@@ -2549,6 +2558,8 @@ cron_flush(struct sup *s)
 	while ((op = s->ops) != NULL) {
 		s->ops = op->next;
 		rearm = rearm || op->retry_at > 0 || (op->next_run && !op->ended);
+		if (op->kind == OP_END && op->ended && strv_push(&ended, op->id) < 0)
+			log_error("store", op->id, "out of memory");
 		jobop_free(op);
 	}
 	s->ops_tail = &s->ops;
@@ -3812,7 +3823,7 @@ ctl_setup(struct sup *s)
 	s->lfd = -1;
 	/* Clients are capped below the descriptors there are, not found out
 	 * by accept(2) failing; and as many as the system lets us have. */
-	s->max_clients = ctl_max_clients(ctl_fd_limit());
+	s->max_clients = ctl_max_clients(spawn_raise_nofile());
 	if ((s->sock_path = paths_socket(c->socket, c->path, c->state_dir != NULL,
 					 s->state_dir)) == NULL ||
 	    (dir = paths_dirname(s->sock_path)) == NULL) {
@@ -3892,12 +3903,16 @@ client_done(struct client *cl, size_t i, const char *status, int code)
 	}
 }
 
-/* The end of job ID for good that waits in the batch, or NULL. */
+/* The end of job ID for good that waits in a batch the store would not
+ * take (see cron_flush), or NULL: while writes succeed, waiters hear of
+ * an end once it is written. */
 static const struct jobop *
 pending_end(const struct sup *s, const char *id)
 {
 	const struct jobop *found = NULL;
 
+	if (s->flush_fails == 0)
+		return NULL;
 	for (const struct jobop *op = s->ops; op; op = op->next)
 		if (op->kind == OP_END && strcmp(op->id, id) == 0)
 			found = op->ended ? op : NULL;	/* the latest counts */
