@@ -2249,12 +2249,17 @@ starts_read(struct sup *s)
 	char *path, *buf = NULL;
 	size_t len = 0;
 	FILE *f;
+	int fd = -1;
 
 	if (asprintf(&path, "%s/" STARTS_FILE, s->state_dir) < 0)
 		return NULL;
-	if ((f = fopen(path, "re")) == NULL) {
+	/* Never through a link: the file is ours, in our directory. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (f = fdopen(fd, "r")) == NULL) {
 		if (errno != ENOENT)
-			log_error("start", NULL, strerror(errno));
+			log_error("start", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		free(path);
 		return NULL;
 	}
