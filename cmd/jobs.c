@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "duration.h"
 #include "esc.h"
+#include "gate.h"
 #include "json.h"
 #include "jobenv.h"
 #include "lifespan.h"
@@ -63,135 +64,20 @@ wake(const struct cli *cli, const struct conf *conf, const char *dir)
 
 /* ---- schedule ---- */
 
-/* Add each KEY=VALUE of ADD to *ENVP, replacing an entry of the same KEY. */
-static int
-env_layer(char ***envp, char *const *add)
-{
-	for (size_t i = 0; add && add[i]; i++) {
-		size_t klen = strcspn(add[i], "=");
-		size_t n = strv_len(*envp), k;
-
-		for (k = 0; k < n; k++)
-			if (strncmp((*envp)[k], add[i], klen + 1) == 0)
-				break;
-		if (k < n) {
-			char *v = strdup(add[i]);
-
-			if (v == NULL)
-				return -1;
-			free((*envp)[k]);
-			(*envp)[k] = v;
-		} else if (strv_push(envp, add[i]) < 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Run the outer middleware of R (app first) for job J: each may refuse
  * it (its stderr is printed, 65) or add KEY=VALUE lines to its env. */
 static int
 gate(const struct cli *cli, const char *where, const struct conf *c, const struct route *r,
      struct store_job *j)
 {
-	const struct router *chain[CONF_MAX_DEPTH + 2];
 	struct jerr err = JERR_INIT;
-	char **base = NULL, at[TIMEFMT_BUFSZ];
-	size_t n = 0;
+	enum gate_error why;
 	int rc = JX_OK;
 
-	for (const struct router *x = r->task->router; x && n < CONF_MAX_DEPTH + 1; x = x->parent)
-		chain[n++] = x;
-	if (n == 0 || chain[n - 1] != c->app)
-		chain[n++] = c->app;
-	for (size_t i = 0; i < n; i++)
-		if (chain[i]->outer_middleware && chain[i]->outer_middleware[0])
-			break;
-		else if (i + 1 == n)
-			return JX_OK;	/* no gate on the way */
-	if (jobenv_base(environ, NULL, &base, &err) < 0)
-		goto oom;
-	/* As the job will see it: in the task's zone, with milliseconds. */
-	timefmt_iso_ms(j->run_at, tz_get(r->timezone, NULL), at, sizeof at);
-	while (n-- > 0) {
-		const struct router *x = chain[n];
-
-		for (size_t i = 0; x->outer_middleware && x->outer_middleware[i]; i++) {
-			const char *cmd = x->outer_middleware[i];
-			char **argv = NULL, **envp = NULL, *out = NULL, *tail = NULL, **add = NULL;
-			char *prefix = jobenv_prefix(r->task->router), *abs;
-			size_t outlen;
-			int status;
-
-			if (words_split(cmd, &argv) != WORDS_OK ||
-			    (abs = jobenv_resolve(x->loc.file, argv[0])) == NULL) {
-				cmd_error(cli, "%s: outer-middleware '%s' does not split into words", where, cmd);
-				strv_free(argv);
-				free(prefix);
-				rc = JX_CONFIG;
-				goto out;
-			}
-			free(argv[0]);
-			argv[0] = abs;
-			/* The job's own env (layer 5), then jobify's variables. */
-			envp = strv_dup(base);
-			if (envp == NULL || env_layer(&envp, j->env) < 0) {
-				strv_free(argv);
-				strv_free(envp);
-				free(prefix);
-				goto oom;
-			}
-			{
-				char *kv[7] = { NULL };
-
-				if (asprintf(&kv[0], "JOBIFY_JOB_ID=%s", j->id) < 0 ||
-				    asprintf(&kv[1], "JOBIFY_ROUTE=%s", r->name) < 0 ||
-				    asprintf(&kv[2], "JOBIFY_TASK=%s", r->task->name) < 0 ||
-				    asprintf(&kv[3], "JOBIFY_PREFIX=%s", prefix ? prefix : "") < 0 ||
-				    asprintf(&kv[4], "JOBIFY_TRIGGER=%s", j->trigger) < 0 ||
-				    asprintf(&kv[5], "JOBIFY_SCHEDULED_AT=%s", at) < 0) {
-					for (int k = 0; k < 6; k++)
-						free(kv[k]);
-					strv_free(argv);
-					strv_free(envp);
-					free(prefix);
-					goto oom;
-				}
-				for (int k = 0; k < 6; k++)
-					(void)strv_push_take(&envp, kv[k]);
-			}
-			free(prefix);
-			if (lifespan_hook_run(argv, envp, NULL, -1, &out, &outlen, &tail, &status,
-					      &err) < 0) {
-				cmd_error(cli, "%s: outer-middleware '%s': %s", where, cmd, jerr_msg(&err));
-				rc = JX_DATAERR;
-			} else if (status != 0) {
-				cmd_error(cli, "%s: refused by outer-middleware '%s' (exit status %d)%s%s", where,
-					  cmd, spawn_status_code(status), tail && *tail ? ": " : "",
-					  tail ? tail : "");
-				rc = JX_DATAERR;
-			} else if (jobenv_parse(out, outlen, &add, &err) < 0) {
-				cmd_error(cli, "%s: outer-middleware '%s': output: %s", where, cmd,
-					  jerr_msg(&err));
-				rc = JX_DATAERR;
-			} else if (strv_extend(&j->env, add) < 0) {
-				rc = JX_SOFTWARE;
-			}
-			strv_free(add);
-			free(out);
-			free(tail);
-			strv_free(argv);
-			strv_free(envp);
-			if (rc != JX_OK)
-				goto out;
-		}
+	if (gate_run(c, r, j, environ, &why, &err) < 0) {
+		cmd_error(cli, "%s: %s", where, jerr_msg(&err));
+		rc = why == GATE_CONFIG ? JX_CONFIG : why == GATE_NOMEM ? JX_SOFTWARE : JX_DATAERR;
 	}
-	goto out;
-oom:
-	cmd_error(cli, "%s: out of memory", where);
-	rc = JX_SOFTWARE;
-out:
-	strv_free(base);
 	jerr_free(&err);
 	return rc;
 }
