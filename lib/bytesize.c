@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "bytesize.h"
+#include "decimal.h"
 
 /* 2^62: far above any disk, far from overflow. */
 #define BYTESIZE_MAX (INT64_C(1) << 62)
@@ -14,31 +15,22 @@ int
 bytesize_parse(const char *s, int64_t *bytes, const char **why)
 {
 	static const char units[] = "BKMGT";
-	int64_t n = 0, frac = 0, scale = 1, mult = 1;
+	int64_t mult = 1;
 	const char *p = s, *u;
+	struct decimal d;
 
-	if (s == NULL || !isdigit((unsigned char)*p)) {
+	switch (s ? decimal_read(&p, BYTESIZE_MAX, &d) : DECIMAL_NO_DIGIT) {
+	case DECIMAL_OK:
+		break;
+	case DECIMAL_NO_DIGIT:
 		*why = "expected a size, as in 10M, 512K, 1.5G or 4096 (bytes)";
 		return -1;
-	}
-	while (isdigit((unsigned char)*p)) {
-		if (n > (BYTESIZE_MAX - (*p - '0')) / 10) {
-			*why = "size is too large";
-			return -1;
-		}
-		n = n * 10 + (*p++ - '0');
-	}
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p)) {
-			*why = "expected a digit after the decimal point, as in 1.5G";
-			return -1;
-		}
-		for (int k = 0; isdigit((unsigned char)*p); k++, p++)
-			if (k < 6) {
-				frac = frac * 10 + (*p - '0');
-				scale *= 10;
-			}
+	case DECIMAL_NO_FRACTION:
+		*why = "expected a digit after the decimal point, as in 1.5G";
+		return -1;
+	case DECIMAL_TOO_LARGE:
+		*why = "size is too large";
+		return -1;
 	}
 	while (*p == ' ')
 		p++;
@@ -52,11 +44,10 @@ bytesize_parse(const char *s, int64_t *bytes, const char **why)
 		for (const char *q = units; q < u; q++)
 			mult *= 1024;
 	}
-	if (n > BYTESIZE_MAX / mult || frac * mult / scale > BYTESIZE_MAX - n * mult) {
+	if (decimal_times(&d, mult, BYTESIZE_MAX, bytes) < 0) {
 		*why = "size is too large";
 		return -1;
 	}
-	*bytes = n * mult + frac * mult / scale;
 	return 0;
 }
 

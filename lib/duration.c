@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "duration.h"
 
 struct unit {
@@ -32,8 +33,6 @@ static const struct {
 /* Large enough for any schedule (about 292 years), small enough that
  * adding one to a CLOCK_REALTIME nanosecond count cannot overflow. */
 #define DURATION_MAX_MS (INT64_C(9223372036854) )
-/* Digits after the point that count: 10^6 times a year in ms fits. */
-#define DURATION_MAX_FRAC 6
 
 static _Thread_local char why_buf[160];
 
@@ -61,33 +60,24 @@ duration_parse(const char *s, int64_t *ms, const char **why)
 		return -1;
 	}
 	while (*p) {
-		int64_t n = 0, frac = 0, scale = 1, add;
+		int64_t add;
+		struct decimal d;
 		const char *word;
 		size_t len;
 		int u;
 
-		if (!isdigit((unsigned char)*p)) {
+		switch (decimal_read(&p, DURATION_MAX_MS, &d)) {
+		case DECIMAL_OK:
+			break;
+		case DECIMAL_NO_DIGIT:
 			*why = "expected a number, as in 90s, 5m, 1.5h, 1h30m, 2 days, 1w";
 			return -1;
-		}
-		while (isdigit((unsigned char)*p)) {
-			if (n > (DURATION_MAX_MS - (*p - '0')) / 10) {
-				*why = "duration is too large";
-				return -1;
-			}
-			n = n * 10 + (*p++ - '0');
-		}
-		if (*p == '.') {
-			p++;
-			if (!isdigit((unsigned char)*p)) {
-				*why = "expected a digit after the decimal point, as in 1.5h";
-				return -1;
-			}
-			for (int k = 0; isdigit((unsigned char)*p); k++, p++)
-				if (k < DURATION_MAX_FRAC) {
-					frac = frac * 10 + (*p - '0');
-					scale *= 10;
-				}
+		case DECIMAL_NO_FRACTION:
+			*why = "expected a digit after the decimal point, as in 1.5h";
+			return -1;
+		case DECIMAL_TOO_LARGE:
+			*why = "duration is too large";
+			return -1;
 		}
 		parts++;
 		while (*p == ' ')
@@ -122,13 +112,7 @@ duration_parse(const char *s, int64_t *ms, const char **why)
 		prev = u;
 		while (*p == ' ')
 			p++;
-		if (n > (DURATION_MAX_MS - total) / unit_names[u].ms) {
-			*why = "duration is too large";
-			return -1;
-		}
-		/* frac < 10^6 and a unit < 2^35 ms: no overflow. */
-		add = n * unit_names[u].ms + frac * unit_names[u].ms / scale;
-		if (add > DURATION_MAX_MS - total) {
+		if (decimal_times(&d, unit_names[u].ms, DURATION_MAX_MS - total, &add) < 0) {
 			*why = "duration is too large";
 			return -1;
 		}
