@@ -815,24 +815,6 @@ store_busy_timeout(struct store *st, int ms)
 }
 
 int
-store_job_started(struct store *st, const char *id, long attempt, int64_t now,
-		  const char *log, struct jerr *err)
-{
-	sqlite3_stmt *s;
-
-	if (prepare(st, "UPDATE jobs SET status = 'running', attempts = ?, started_at = ?, "
-		    "log = ? WHERE id = ? AND status = 'scheduled'", &s, err) < 0)
-		return -1;
-	sqlite3_bind_int64(s, 1, attempt);
-	sqlite3_bind_int64(s, 2, now);
-	bind_text_or_null(s, 3, log);
-	sqlite3_bind_text(s, 4, id, -1, SQLITE_STATIC);
-	if (run_write(st, s, err, "start") < 0)
-		return -1;
-	return sqlite3_changes(st->db) == 1;
-}
-
-int
 store_run_add(struct store *st, const char *id, const char *route, long attempt,
 	      int64_t started, int64_t finished, const char *status, int exit_code,
 	      int signal, const char *log, long keep, struct jerr *err)

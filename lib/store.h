@@ -126,10 +126,6 @@ int store_job_began(struct store *st, const char *id, long attempt, int64_t star
  * default (5 s) when MS < 0.  The supervisor's loop waits briefly and
  * keeps what it could not write, to try again. */
 void store_busy_timeout(struct store *st, int ms);
-/* Job ID starts attempt ATTEMPT at NOW: status running (claimed and begun).  1, 0 when it was
- * no longer scheduled (cancelled meanwhile), -1. */
-int store_job_started(struct store *st, const char *id, long attempt, int64_t now,
-		      const char *log, struct jerr *err);
 /* Job ID ended: STATUS, exit code and signal, at NOW; and a row of run
  * history for ROUTE, pruned to KEEP rows per route. */
 int store_job_finished(struct store *st, const char *id, const char *route,

@@ -390,8 +390,9 @@ main(void)
 	is_int(store_job_cancel(st, "zz", &status, &err), 0, "an unknown job");
 	ok(status == NULL, "has no status");
 
-	is_int(store_job_started(st, "j2", 1, 3001, "/x.log", &err), 1, "started");
-	is_int(store_job_started(st, "j3", 1, 3001, NULL, &err), 0, "a cancelled job does not start");
+	is_int(store_job_claim(st, "j2", 1, "/x.log", &err), 1, "claimed");
+	is_int(store_job_began(st, "j2", 1, 3001, &err), 0, "and started");
+	is_int(store_job_claim(st, "j3", 1, NULL, &err), 0, "a cancelled job is not claimed");
 	ok(store_job_add(st, &(struct store_job){ .id = "j2", .route = "r", .trigger = "at" },
 			 true, &err) < 0 && errno == EALREADY, "a running job cannot be replaced");
 	ok(store_jobs_running(st, &v, &n, &err) == 0 && n == 1 && strcmp(v[0].id, "j2") == 0,
