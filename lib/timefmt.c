@@ -97,7 +97,7 @@ parse_time(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 	int y, mo, d, h = 0, mi = 0, sec = 0;
 
 	*why = "expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, "
-	       "03:00 or @1764039600";
+	       "03:00 or @1795575600";
 	if (*p == '@') {
 		long long v;
 		char *end;

@@ -112,7 +112,7 @@ main(void)
 	const char *why;
 	char buf[TIMEFMT_BUFSZ];
 	const char *usage = "expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, "
-			    "03:00 or @1764039600";
+			    "03:00 or @1795575600";
 
 	parses("2026-11-25T03:00", "UTC", 0, 1795575600);
 	parses("2026-11-25 03:00:00", "UTC", 0, 1795575600);
