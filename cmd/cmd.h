@@ -85,6 +85,12 @@ struct ctl_client;
 struct ctl_client *cmd_sup_connect(const struct cli *cli, const char *cmd,
 				   const struct conf *conf, const char *dir, int *rc);
 
+/* Tell a running supervisor of CONF (state dir DIR) that the store
+ * changed (a new job, a cancelled one): over its control socket, else
+ * SIGUSR1 to the state dir's holder.  None running is fine (it reads the
+ * store at start); nothing is printed. */
+void cmd_sup_wake(const struct cli *cli, const struct conf *conf, const char *dir);
+
 /* The exit status for the control socket's reply LINE "err CODE TEXT":
  * 77 for permission, 78 for config, 75 for busy, else OTHER. */
 int cmd_ctl_status(const char *line, int other);

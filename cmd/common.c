@@ -458,3 +458,29 @@ cmd_parse_count(const char *s, int64_t *n)
 	*n = v;
 	return 0;
 }
+
+/* Tell a running supervisor that the store changed (a new job, a
+ * cancelled one).  None running is fine: it reads the store at start.
+ * It answers before it looks, so this costs one round trip. */
+void
+cmd_sup_wake(const struct cli *cli, const struct conf *conf, const char *dir)
+{
+	struct ctl_client *cl;
+	char *line = NULL;
+	int rc;
+
+	if ((cl = cmd_sup_connect(cli, NULL, conf, dir, &rc)) == NULL) {
+		pid_t pid;
+
+		/* No socket answers where we look (another $XDG_RUNTIME_DIR?),
+		 * or none accepted us in time (a full backlog), yet the state
+		 * dir may have a supervisor: it takes SIGUSR1. */
+		if ((rc == JX_OK || rc == JX_UNAVAILABLE) && statedir_holder(dir, &pid, NULL) == 1)
+			(void)kill(pid, SIGUSR1);
+		return;
+	}
+	if (ctl_request(cl, "wake", 0, NULL, NULL) == 0)
+		(void)ctl_reply(cl, 2000, &line, NULL);
+	free(line);
+	ctl_client_close(cl);
+}

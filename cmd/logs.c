@@ -1,0 +1,411 @@
+/* jobify logs: the captured output of jobs, and following it as it grows. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "conf.h"
+#include "statedir.h"
+#include "store.h"
+#include "timefmt.h"
+
+/* How often `logs -f` reads the job's status in the store while the log
+ * file is quiet (a write to the file wakes it at once). */
+#define FOLLOW_CHECK_MS 250
+
+/* Copy what FD has up to its end to standard output: 0, -1 when FD could
+ * not be read, -2 when standard output could not be written (EPIPE too:
+ * a reader that went away ends the command). */
+static int
+drain(int fd)
+{
+	char buf[65536];
+	struct stat sb;
+	off_t off;
+
+	/* Truncated under us: start over. */
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (off = lseek(fd, 0, SEEK_CUR)) > sb.st_size)
+		(void)lseek(fd, 0, SEEK_SET);
+	for (;;) {
+		ssize_t got = read(fd, buf, sizeof buf);
+
+		if (got == 0)
+			return 0;
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (ssize_t put = 0; put < got;) {
+			ssize_t w = write(STDOUT_FILENO, buf + put, (size_t)(got - put));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return -2;
+			put += w;
+		}
+	}
+}
+
+static bool
+job_done(const struct store_job *j)
+{
+	return job_status_ended(j->status);
+}
+
+/* Whether J, failed, may be about to go back to scheduled for a retry: a
+ * supervisor that starts writes a lost attempt's end and its retry in two
+ * transactions, so a reader can see "failed" between them. */
+static bool
+job_may_retry(const struct conf *conf, const struct store_job *j)
+{
+	const struct route *r = route_find(&conf->routes, j->route);
+	enum job_status st;
+
+	return r && r->attached && job_status_parse(j->status, &st) == 0 &&
+		job_status_failure(st) && j->attempts <= r->task->retry;
+}
+
+/* The output mode of J's task in CONF; OUTPUT_LOG when its route is gone. */
+static enum output_mode
+job_output(const struct conf *conf, const struct store_job *j)
+{
+	const struct route *r = route_find(&conf->routes, j->route);
+
+	return r ? r->task->output : OUTPUT_LOG;
+}
+
+/* Say why job J has no log to show (exit 1). */
+static int
+no_log(const struct cli *cli, const struct conf *conf, const struct store_job *j,
+       bool follow)
+{
+	enum output_mode mode = job_output(conf, j);
+
+	if (mode != OUTPUT_LOG)
+		cmd_error(cli, "logs: job '%s' has no log: route '%s' has output = \"%s\"%s",
+			  j->id, j->route, conf_output_name(mode),
+			  mode == OUTPUT_INHERIT ? " (its lines are in the supervisor's log)" : "");
+	else if (job_status_is(j->status, JOB_SCHEDULED) && j->attempts == 0)
+		cmd_error(cli, "logs: job '%s' has not started yet (-f waits for it)", j->id);
+	else if (!job_status_ended(j->status))
+		cmd_error(cli, "logs: job '%s' is %s and its log file is not known yet%s", j->id,
+			  j->status, follow ? "" : " (-f waits for it)");
+	else if (job_status_is(j->status, JOB_CANCELLED))
+		cmd_error(cli, "logs: job '%s' has no log: it was cancelled before it ran", j->id);
+	else if (job_status_is(j->status, JOB_FAILED) && !(j->has_exit && j->exit_code >= 0))
+		cmd_error(cli, "logs: job '%s' has no log: its last attempt was lost "
+			  "(see jobify status %s)", j->id, j->id);
+	else
+		cmd_error(cli, "logs: job '%s' has no log file", j->id);
+	return 1;
+}
+
+/* Open PATH, the log of job ID: the descriptor, or -1 with *RC set after
+ * a message (1 when it is gone, 77 when it may not be read). */
+static int
+open_log(const struct cli *cli, const char *id, const char *path, int *rc)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), e = errno;
+
+	if (fd >= 0)
+		return fd;
+	*rc = e == EACCES || e == EPERM ? JX_NOPERM : 1;
+	if (e == ENOENT)
+		cmd_error(cli, "logs: job '%s': its log file %s is gone (removed as older than "
+			  "the route's history?)", id, path);
+	else
+		cmd_error(cli, "logs: job '%s': %s: %s", id, path, strerror(e));
+	return -1;
+}
+
+/* Print all of PATH, the log of an ended attempt of job ID: JX_OK, else
+ * the exit status after a message (JX_SOFTWARE: stdout failed). */
+static int
+print_file(const struct cli *cli, const char *id, const char *path)
+{
+	int rc = JX_OK, fd = open_log(cli, id, path, &rc), d;
+
+	if (fd < 0)
+		return rc;
+	d = drain(fd);
+	if (d == -1)
+		cmd_error(cli, "logs: %s: %s", path, strerror(errno));
+	close(fd);
+	return d == 0 ? JX_OK : d == -1 ? 1 : JX_SOFTWARE;
+}
+
+/* *P = a copy of S (kept as it was when out of memory). */
+static void
+remember(char **p, const char *s)
+{
+	char *c;
+
+	if (*p && strcmp(*p, s) == 0)
+		return;
+	if ((c = strdup(s)) != NULL) {
+		free(*p);
+		*p = c;
+	}
+}
+
+/* Stop following: the rest of *FD, closed. -2 when stdout failed. */
+static int
+finish_file(int *fd, int ino, int *wd)
+{
+	int d = *fd >= 0 ? drain(*fd) : 0;
+
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	if (*wd >= 0)
+		(void)inotify_rm_watch(ino, *wd);
+	*wd = -1;
+	return d;
+}
+
+/* logs -f: print the log of job ID and follow it until the job has ended:
+ * through its retries, the log of each attempt in turn, in full (and a
+ * cron job's runs, one after the other, until it is cancelled).  The store
+ * is read every FOLLOW_CHECK_MS: the job's row names the file of the
+ * attempt that runs, which is then watched with inotify so that its lines
+ * are copied as they come; an attempt that ended since the last reading
+ * has its row of history, and one that started and ended in between is
+ * printed from there. */
+static int
+follow(const struct cli *cli, struct store *st, const char *dir, const struct conf *conf,
+       const char *id)
+{
+	struct jerr err = JERR_INIT;
+	int64_t seen = -1;	/* the last row of history dealt with; -1: none yet */
+	char *cur = NULL;	/* the file of the running attempt, followed */
+	char *last = NULL;	/* the file of the last attempt seen to end */
+	int fd = -1, wd = -1, rc = JX_OK;
+	bool confirm = false, any = false;
+	int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	for (;;) {
+		struct store_job j;
+		struct store_run *v = NULL;
+		size_t n = 0;
+		int found = store_job_follow(st, id, seen < 0 ? 0 : seen, &j, &v, &n, &err);
+		bool running, done;
+		int64_t until;
+		pid_t pid;
+
+		if (found <= 0) {
+			if (found < 0)
+				cmd_error(cli, "logs: %s", jerr_msg(&err));
+			else
+				cmd_error(cli, "logs: job '%s' is no longer in the store", id);
+			rc = found < 0 ? JX_TEMPFAIL : JX_NOINPUT;
+			break;
+		}
+		running = job_status_is(j.status, JOB_RUNNING);
+		if (seen < 0) {
+			/* At first, as without -f: the last attempt's file, or the
+			 * running one's (below). */
+			seen = n ? v[n - 1].id : 0;
+			if (n && v[n - 1].log)
+				remember(&last, v[n - 1].log);
+			if (!running && j.log) {
+				any = true;
+				rc = print_file(cli, id, j.log);
+				remember(&last, j.log);
+			}
+		} else {
+			/* The attempts that ended since: the rest of the one
+			 * followed, all of any other. */
+			for (size_t i = 0; i < n && rc != JX_SOFTWARE; i++) {
+				int r;
+
+				seen = v[i].id;
+				if (v[i].log == NULL)
+					continue;
+				any = true;
+				remember(&last, v[i].log);
+				if (cur && strcmp(v[i].log, cur) == 0 && fd >= 0) {
+					r = finish_file(&fd, ino, &wd) == -2 ? JX_SOFTWARE : JX_OK;
+				} else {
+					r = print_file(cli, id, v[i].log);
+				}
+				if (cur && strcmp(v[i].log, cur) == 0) {
+					free(cur);
+					cur = NULL;
+				}
+				if (r != JX_OK)
+					rc = r;
+			}
+		}
+		store_history_free(v, n);
+		if (rc == JX_SOFTWARE) {
+			store_job_free(&j);
+			break;
+		}
+		/* The running attempt's file, once the store names it (not the
+		 * last one's: the row of a config cron task names the file of
+		 * its previous run until the one running ends). */
+		if (running && j.log && (cur == NULL || strcmp(cur, j.log) != 0) &&
+		    (last == NULL || strcmp(last, j.log) != 0)) {
+			if (finish_file(&fd, ino, &wd) == -2) {
+				rc = JX_SOFTWARE;
+				store_job_free(&j);
+				break;
+			}
+			free(cur);
+			if ((cur = strdup(j.log)) == NULL) {
+				cmd_error(cli, "logs: out of memory");
+				rc = JX_SOFTWARE;
+				store_job_free(&j);
+				break;
+			}
+		}
+		/* (The supervisor may name it a moment before it makes it.) */
+		if (running && cur && fd < 0) {
+			fd = open(cur, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+			if (fd >= 0) {
+				any = true;
+				if (ino >= 0)
+					wd = inotify_add_watch(ino, cur, IN_MODIFY | IN_CLOSE_WRITE);
+			} else if (errno != ENOENT) {
+				(void)open_log(cli, id, cur, &rc);
+				store_job_free(&j);
+				break;
+			}
+		}
+		if (fd >= 0) {
+			int d = drain(fd);
+
+			if (d == -1)
+				cmd_error(cli, "logs: %s: %s", cur, strerror(errno));
+			if (d < 0) {
+				rc = d == -1 ? 1 : JX_SOFTWARE;
+				store_job_free(&j);
+				break;
+			}
+		}
+		done = job_done(&j);
+		/* An end that a retry may follow at once: look again, once. */
+		if (done && !confirm && job_may_retry(conf, &j)) {
+			confirm = true;
+			done = false;
+		} else if (!done) {
+			confirm = false;
+		}
+		if (done || (!any && job_output(conf, &j) != OUTPUT_LOG)) {
+			if (!any && rc == JX_OK)
+				rc = no_log(cli, conf, &j, true);
+			store_job_free(&j);
+			break;
+		}
+		if (!confirm && statedir_holder(dir, &pid, NULL) != 1) {
+			cmd_error(cli, "logs: job '%s' is %s and no supervisor is running "
+				  "(start one: jobify run)", id, j.status);
+			store_job_free(&j);
+			rc = JX_UNAVAILABLE;
+			break;
+		}
+		store_job_free(&j);
+		/* Until the next look at the store: copy what is written meanwhile. */
+		until = timefmt_mono_ms() + FOLLOW_CHECK_MS;
+		for (int64_t left; (left = until - timefmt_mono_ms()) > 0;) {
+			struct pollfd p = { .fd = ino, .events = POLLIN };
+			char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+			if (poll(&p, wd >= 0 ? 1 : 0, (int)left) <= 0 || !(p.revents & POLLIN))
+				continue;
+			while (read(ino, ev, sizeof ev) > 0)
+				;
+			if (fd >= 0 && drain(fd) == -2) {
+				rc = JX_SOFTWARE;
+				goto out;
+			}
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ino >= 0)
+		close(ino);
+	free(cur);
+	free(last);
+	jerr_free(&err);
+	return rc;
+}
+
+int
+cmd_logs(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "follow",  no_argument,       NULL, 'f' },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct jerr err = JERR_INIT;
+	struct store_job j;
+	struct conf *conf;
+	struct store *st;
+	char *dir = NULL;
+	bool follow_it = false;
+	int opt, rc, found;
+
+	while ((opt = cmd_getopt(cli, "logs", argc, argv, "c:hf", longopts)) != -1) {
+		switch (opt) {
+		case 'f': follow_it = true; break;
+		case OPT_CONFIG: break;
+		case OPT_HELP: return cmd_usage(cli, "logs", JX_OK);
+		default: return JX_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cmd_usage_error(cli, "logs", optind == argc ? "a job id is needed"
+				       : "one job id at a time");
+	if ((conf = cmd_load_store_conf(cli, "logs", &rc)) == NULL)
+		return rc;
+	if ((st = cmd_open_store(cli, "logs", conf, &dir, &rc)) == NULL)
+		goto out;
+	found = store_job_get(st, argv[optind], &j, &err);
+	if (found < 0) {
+		cmd_error(cli, "logs: %s", jerr_msg(&err));
+		rc = JX_TEMPFAIL;
+	} else if (found == 0) {
+		cmd_error(cli, "logs: no job '%s' (see jobify jobs --all)", argv[optind]);
+		rc = JX_NOINPUT;
+	} else if (follow_it) {
+		store_job_free(&j);
+		rc = follow(cli, st, dir, conf, argv[optind]);
+	} else if (j.log == NULL) {
+		rc = no_log(cli, conf, &j, false);
+		store_job_free(&j);
+	} else {
+		int fd = open_log(cli, j.id, j.log, &rc);
+
+		if (fd >= 0) {
+			int d = drain(fd);
+
+			if (d == -1)
+				cmd_error(cli, "logs: %s: %s", j.log, strerror(errno));
+			rc = d == 0 ? JX_OK : d == -1 ? 1 : JX_SOFTWARE;
+			close(fd);
+		}
+		store_job_free(&j);
+	}
+	store_close(st);
+out:
+	free(dir);
+	jerr_free(&err);
+	conf_free(conf);
+	return rc;
+}

@@ -1,0 +1,558 @@
+/* jobify schedule: add jobs to the store, from the arguments or from stdin. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "duration.h"
+#include "gate.h"
+#include "lifespan.h"
+#include "policy.h"
+#include "strv.h"
+#include "timefmt.h"
+#include "words.h"
+
+extern char **environ;
+
+/* ---- schedule ---- */
+
+/* Run the outer middleware of R (app first) for job J: each may refuse
+ * it (its stderr is printed, 65) or add KEY=VALUE lines to its env. */
+static int
+gate(const struct cli *cli, const char *where, const struct conf *c, const struct route *r,
+     struct store_job *j)
+{
+	struct jerr err = JERR_INIT;
+	enum gate_error why;
+	int rc = JX_OK;
+
+	if (gate_run(c, r, j, environ, &why, &err) < 0) {
+		cmd_error(cli, "%s: %s", where, jerr_msg(&err));
+		rc = why == GATE_CONFIG ? JX_CONFIG : why == GATE_NOMEM ? JX_SOFTWARE : JX_DATAERR;
+	}
+	jerr_free(&err);
+	return rc;
+}
+
+/* One `schedule` request: its options, from the command line or from a
+ * line of --stdin. */
+struct sched {
+	const char *in, *at, *cron, *id;
+	bool replace, from_stdin;
+	int when_opts;
+	char **env;		/* --env K=V, owned */
+};
+
+/* Parse schedule's options in ARGV into S; optind is then the route's
+ * index.  A LINE of --stdin takes no -c, --help or --stdin, and its errors
+ * are data errors (65) named by WHERE ("schedule: stdin:3").  -1 to go
+ * on, else the exit status. */
+static int
+sched_parse(struct cli *cli, const char *where, int argc, char **argv, bool line,
+	    struct sched *s)
+{
+	enum { OPT_NOW = 256, OPT_IN, OPT_AT, OPT_CRON, OPT_ID, OPT_REPLACE, OPT_ENV,
+	       OPT_STDIN };
+	static const struct option longopts[] = {
+		{ "now",     no_argument,       NULL, OPT_NOW },
+		{ "in",      required_argument, NULL, OPT_IN },
+		{ "at",      required_argument, NULL, OPT_AT },
+		{ "cron",    required_argument, NULL, OPT_CRON },
+		{ "id",      required_argument, NULL, OPT_ID },
+		{ "replace", no_argument,       NULL, OPT_REPLACE },
+		{ "env",     required_argument, NULL, OPT_ENV },
+		{ "stdin",   no_argument,       NULL, OPT_STDIN },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* A line's options: the first seven, then the table's end. */
+	static struct option lineopts[8];
+	int opt, bad = line ? JX_DATAERR : JX_USAGE;
+
+	if (line) {
+		if (lineopts[0].name == NULL)
+			memcpy(lineopts, longopts, 7 * sizeof *longopts);
+		optind = 0;	/* glibc: start afresh on a new vector */
+		opterr = 0;
+	}
+	for (;;) {
+		opt = line ? getopt_long(argc, argv, "", lineopts, NULL) :
+			     cmd_getopt(cli, "schedule", argc, argv, "c:h", longopts);
+		if (opt == -1)
+			break;
+		switch (opt) {
+		case OPT_NOW:
+			s->when_opts++;
+			break;
+		case OPT_IN:
+			s->in = optarg;
+			s->when_opts++;
+			break;
+		case OPT_AT:
+			s->at = optarg;
+			s->when_opts++;
+			break;
+		case OPT_CRON:
+			s->cron = optarg;
+			s->when_opts++;
+			break;
+		case OPT_ID:
+			if (!store_id_valid(optarg)) {
+				cmd_error(cli, "%s: --id: '%s': use 1 to %d of A-Z a-z 0-9 _ . : -",
+					  where, optarg, STORE_ID_MAX);
+				return JX_DATAERR;
+			}
+			s->id = optarg;
+			break;
+		case OPT_REPLACE:
+			s->replace = true;
+			break;
+		case OPT_ENV: {
+			const char *eq = strchr(optarg, '=');
+
+			if (eq == NULL || !jobenv_key_valid(optarg, (size_t)(eq - optarg)) ||
+			    strncmp(optarg, "JOBIFY_", 7) == 0) {
+				cmd_error(cli, "%s: --env: '%s': expected KEY=VALUE with a "
+					  "variable name not starting with JOBIFY_", where, optarg);
+				return JX_DATAERR;
+			}
+			if (strv_push(&s->env, optarg) < 0)
+				return JX_SOFTWARE;
+			break;
+		}
+		case OPT_STDIN:
+			s->from_stdin = true;
+			break;
+		case OPT_CONFIG:
+			break;
+		case OPT_HELP:
+			return cmd_usage(cli, "schedule", JX_OK);
+		default:
+			if (line) {
+				cmd_error(cli, "%s: '%s': unknown option, or one without its value",
+					  where, argv[optind - 1]);
+			}
+			return bad;
+		}
+	}
+	if (s->when_opts > 1) {
+		if (line) {
+			cmd_error(cli, "%s: --now, --in, --at and --cron exclude each other", where);
+			return bad;
+		}
+		return cmd_usage_error(cli, "schedule", "--now, --in, --at and --cron exclude "
+				       "each other");
+	}
+	if (s->replace && s->id == NULL) {
+		/* It would replace whichever job had the id made for it. */
+		if (line) {
+			cmd_error(cli, "%s: --replace needs --id", where);
+			return bad;
+		}
+		return cmd_usage_error(cli, "schedule", "--replace needs --id");
+	}
+	if (s->from_stdin) {
+		if (optind < argc || s->when_opts || s->id || s->replace || s->env)
+			return cmd_usage_error(cli, "schedule", "--stdin takes its jobs from "
+					       "standard input: no route or other option here");
+		return -1;
+	}
+	if (optind >= argc) {
+		if (line) {
+			cmd_error(cli, "%s: a route is needed", where);
+			return bad;
+		}
+		return cmd_usage_error(cli, "schedule", "a route is needed");
+	}
+	return -1;
+}
+
+/* Job *J for request S of ARGV (route at ARGV[OPTIND], its ARGs after),
+ * its times from NOW, its id into NEWID unless --id; *J takes S's env.
+ * The route's outer middleware is not run here (gate).  JX_OK or the exit
+ * status after printing why; *ROUTE is the route. */
+static int
+sched_job(struct cli *cli, const char *where, const struct conf *conf, struct sched *s,
+	  char **argv, int64_t now, struct store_job *j, char newid[STORE_ID_LEN + 1],
+	  const struct route **route)
+{
+	const struct route *r;
+	const struct tz *tz;
+	int64_t ms;
+	const char *why;
+	int rc;
+
+	if ((r = cmd_find_route(cli, where, conf, argv[optind], &rc)) == NULL)
+		return rc;
+	*route = r;
+	j->run_at = now;
+	j->trigger = (char *)job_trigger_name(JOB_TRIGGER_NOW);
+	if (s->in) {
+		if (duration_parse(s->in, &ms, &why) < 0) {
+			cmd_error(cli, "%s: --in: '%s': %s", where, s->in, why);
+			return JX_DATAERR;
+		}
+		if (ms > TIMEFMT_LAST * 1000 - now) {
+			cmd_error(cli, "%s: --in: '%s': after %s, the last time jobify can plan",
+				  where, s->in, TIMEFMT_LAST_ISO);
+			return JX_DATAERR;
+		}
+		j->run_at = now + ms;
+		j->trigger = (char *)job_trigger_name(JOB_TRIGGER_IN);
+	} else if (s->cron) {
+		/* A dynamic cron job: in the task's zone like a config one, its
+		 * first run the next fire from now. */
+		struct cron sched;
+		struct cron_error ce;
+		int64_t next;
+
+		if (cron_parse(s->cron, &sched, &ce) < 0) {
+			cmd_error(cli, "%s: --cron: '%s': %s", where, s->cron, ce.msg);
+			return JX_DATAERR;
+		}
+		if (sched.kind == CRON_REBOOT) {
+			cmd_error(cli, "%s: --cron: '@reboot' is for tasks of the config", where);
+			return JX_DATAERR;
+		}
+		/* The zone only when a time needs it: loading one costs ~10 ms. */
+		tz = tz_get(r->timezone, NULL);
+		if (policy_next_fire(&sched, tz, 0, now / 1000, &next) < 0) {
+			cmd_error(cli, "%s: --cron: '%s' never fires (before 2100)", where, s->cron);
+			return JX_DATAERR;
+		}
+		j->run_at = next * 1000;
+		j->trigger = (char *)job_trigger_name(JOB_TRIGGER_CRON);
+		j->cron = (char *)s->cron;
+	} else if (s->at) {
+		int64_t t;
+
+		tz = tz_get(conf->timezone, NULL);
+		if (timefmt_parse(s->at, tz, now / 1000, &t, &why) < 0) {
+			cmd_error(cli, "%s: --at: '%s': %s", where, s->at, why);
+			return JX_DATAERR;
+		}
+		j->run_at = t * 1000;
+		j->trigger = (char *)job_trigger_name(JOB_TRIGGER_AT);
+	}
+	if (s->id == NULL)
+		store_new_id(now, newid);
+	j->id = (char *)(s->id ? s->id : newid);
+	j->route = r->name;
+	j->created_at = now;
+	j->args = argv + optind + 1;
+	j->env = s->env ? s->env : calloc(1, sizeof(char *));
+	s->env = NULL;
+	return j->env ? JX_OK : JX_SOFTWARE;
+}
+
+/* Add job J to ST.  An id of our making (OURS) that another job took in
+ * the same millisecond is made anew, a few times, rather than refused. */
+static int
+add(struct store *st, struct store_job *j, bool ours, bool replace, struct jerr *err)
+{
+	for (int tries = 0;; tries++) {
+		if (store_job_add(st, j, replace, err) == 0)
+			return 0;
+		if (!ours || errno != EEXIST || tries == 4)
+			return -1;
+		jerr_free(err);
+		store_new_id(j->created_at, j->id);
+	}
+}
+
+/* One line of --stdin made ready: the id it was given (unless --id) and
+ * the env its outer middleware added (NULL: none). */
+struct sched_prep {
+	char id[STORE_ID_LEN + 1];
+	char **env;
+};
+
+/* The next line of BUF (N bytes, lines ended by NUL after the first
+ * pass) at *POS: its start, or NULL at the end. */
+static char *
+next_line(char *buf, size_t n, size_t *pos)
+{
+	char *l;
+
+	if (*pos >= n)
+		return NULL;
+	l = buf + *pos;
+	*pos += strlen(l) + 1;
+	return l;
+}
+
+/* Whether line L holds no job: blank, or a # comment. */
+static bool
+line_empty(const char *l)
+{
+	l += strspn(l, " \t\r");
+	return *l == '\0' || *l == '#';
+}
+
+/* Line L of --stdin parsed: its words (*WORDS, to free) behind a
+ * "schedule" argv[0] in *ARGVP, its request in S and its job in J.  JX_OK
+ * or the exit status after printing why. */
+static int
+stdin_job(struct cli *cli, const char *where, const struct conf *conf, const char *l,
+	  int64_t now, char ***words, char ***argvp, struct sched *s, struct store_job *j,
+	  char newid[STORE_ID_LEN + 1], const struct route **r)
+{
+	enum words_error we = words_split(l, words);
+	size_t n;
+	int rc;
+
+	if (we != WORDS_OK) {
+		cmd_error(cli, "%s: %s", where, words_strerror(we));
+		return we == WORDS_NOMEM ? JX_SOFTWARE : JX_DATAERR;
+	}
+	n = strv_len(*words);
+	if ((*argvp = calloc(n + 2, sizeof(char *))) == NULL)
+		return JX_SOFTWARE;
+	(*argvp)[0] = (char *)"schedule";
+	memcpy(*argvp + 1, *words, n * sizeof(char *));
+	if ((rc = sched_parse(cli, where, (int)n + 1, *argvp, true, s)) != -1)
+		return rc;
+	return sched_job(cli, where, conf, s, *argvp, now, j, newid, r);
+}
+
+/* schedule --stdin: every job of standard input, or none.  The lines are
+ * read whole first and made ready (outer middleware included); then
+ * parsed again and written in one transaction, so the store is locked
+ * only while they are written. */
+static int
+schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
+{
+	struct sched_prep *prep = NULL;
+	struct jerr err = JERR_INIT;
+	struct store *st = NULL;
+	char *buf = NULL, *l, *out = NULL, *dir = NULL, where[64];
+	size_t len = 0, cap = 0, pos, njobs = 0, k, outlen = 0;
+	long lineno;
+	FILE *ids = NULL;
+	uint32_t base;
+	int rc = JX_OK;
+
+	/* All of standard input, every newline made a NUL. */
+	for (;;) {
+		ssize_t got;
+
+		if (cap - len < 65536) {
+			char *nb = realloc(buf, cap + cap / 2 + 65536);
+
+			if (nb == NULL) {
+				cmd_error(cli, "schedule: --stdin: out of memory");
+				rc = JX_SOFTWARE;
+				goto out;
+			}
+			buf = nb;
+			cap = cap + cap / 2 + 65536;
+		}
+		got = read(STDIN_FILENO, buf + len, cap - len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			cmd_error(cli, "schedule: --stdin: read: %s", strerror(errno));
+			rc = JX_OSERR;
+			goto out;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+	}
+	lineno = 1;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '\0') {
+			cmd_error(cli, "schedule: stdin:%ld: a NUL byte", lineno);
+			rc = JX_DATAERR;
+			goto out;
+		}
+		if (buf[i] == '\n') {
+			buf[i] = '\0';
+			lineno++;
+		}
+	}
+	buf[len] = '\0';
+	base = store_batch_base((size_t)lineno);
+
+	/* Pass 1: every line checked; ids given, outer middleware run. */
+	for (pos = 0, lineno = 0; (l = next_line(buf, len, &pos)) != NULL;) {
+		struct sched s = { 0 };
+		struct store_job j = { 0 };
+		const struct route *r;
+		char **words = NULL, **av = NULL;
+		size_t before;
+
+		lineno++;
+		if (line_empty(l))
+			continue;
+		if (njobs % 1024 == 0) {
+			struct sched_prep *np = reallocarray(prep, njobs + 1024, sizeof *prep);
+
+			if (np == NULL) {
+				rc = JX_SOFTWARE;
+				goto out;
+			}
+			prep = np;
+		}
+		(void)snprintf(where, sizeof where, "schedule: stdin:%ld", lineno);
+		prep[njobs].env = NULL;
+		rc = stdin_job(cli, where, conf, l, now, &words, &av, &s, &j, prep[njobs].id, &r);
+		if (rc == JX_OK) {
+			/* Random ids would collide within a millisecond's batch. */
+			if (s.id == NULL)
+				store_batch_id(now, base, njobs, prep[njobs].id);
+			before = strv_len(j.env);
+			rc = gate(cli, where, conf, r, &j);
+			if (rc == JX_OK && strv_len(j.env) != before) {
+				prep[njobs].env = j.env;
+				j.env = NULL;
+			}
+		}
+		njobs += rc == JX_OK;
+		strv_free(j.env);
+		strv_free(s.env);
+		free(av);
+		strv_free(words);
+		if (rc != JX_OK)
+			goto out;
+	}
+	if (njobs == 0)
+		goto out;	/* nothing to write: not even the store is opened */
+
+	/* Pass 2: the same lines, written in one transaction. */
+	if ((st = cmd_open_store(cli, "schedule", conf, &dir, &rc)) == NULL)
+		goto out;
+	if ((ids = open_memstream(&out, &outlen)) == NULL) {
+		rc = JX_SOFTWARE;
+		goto out;
+	}
+	if (store_txn_begin(st, true, &err) < 0) {
+		cmd_error(cli, "schedule: %s", jerr_msg(&err));
+		rc = JX_TEMPFAIL;
+		goto out;
+	}
+	for (pos = 0, lineno = 0, k = 0; (l = next_line(buf, len, &pos)) != NULL;) {
+		struct sched s = { 0 };
+		struct store_job j = { 0 };
+		const struct route *r;
+		char **words = NULL, **av = NULL, id[STORE_ID_LEN + 1];
+
+		lineno++;
+		if (line_empty(l))
+			continue;
+		(void)snprintf(where, sizeof where, "schedule: stdin:%ld", lineno);
+		rc = stdin_job(cli, where, conf, l, now, &words, &av, &s, &j, id, &r);
+		if (rc == JX_OK) {
+			if (s.id == NULL)
+				j.id = prep[k].id;
+			if (prep[k].env) {
+				strv_free(j.env);
+				j.env = prep[k].env;
+				prep[k].env = NULL;
+			}
+			if (add(st, &j, s.id == NULL, s.replace, &err) < 0) {
+				cmd_error(cli, "%s: %s", where, jerr_msg(&err));
+				rc = errno == EEXIST || errno == EALREADY ? JX_DATAERR : JX_TEMPFAIL;
+			} else if (fprintf(ids, "%s\n", j.id) < 0) {
+				rc = JX_SOFTWARE;
+			}
+		}
+		k++;
+		strv_free(j.env);
+		strv_free(s.env);
+		free(av);
+		strv_free(words);
+		if (rc != JX_OK) {
+			store_txn_rollback(st);
+			goto out;
+		}
+	}
+	if (store_txn_commit(st, &err) < 0) {
+		cmd_error(cli, "schedule: %s", jerr_msg(&err));
+		rc = JX_TEMPFAIL;
+		goto out;
+	}
+	store_close(st);
+	st = NULL;
+	if (fclose(ids) != 0) {
+		ids = NULL;
+		rc = JX_SOFTWARE;
+		goto out;
+	}
+	ids = NULL;
+	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0) {
+		cmd_error(cli, "schedule: stdout: %s", strerror(errno));
+		rc = JX_SOFTWARE;
+	}
+	cmd_sup_wake(cli, conf, dir);
+out:
+	if (ids)
+		(void)fclose(ids);
+	free(out);
+	store_close(st);
+	for (k = 0; k < njobs; k++)
+		strv_free(prep[k].env);
+	free(prep);
+	free(buf);
+	free(dir);
+	jerr_free(&err);
+	return rc;
+}
+
+int
+cmd_schedule(struct cli *cli, int argc, char **argv)
+{
+	struct sched s = { 0 };
+	struct store_job j = { 0 };
+	struct jerr err = JERR_INIT;
+	char newid[STORE_ID_LEN + 1], *dir = NULL;
+	const struct route *r;
+	struct conf *conf;
+	struct store *st;
+	int rc;
+	int64_t now = timefmt_now_ms();
+
+	if ((rc = sched_parse(cli, "schedule", argc, argv, false, &s)) != -1) {
+		strv_free(s.env);
+		return rc;
+	}
+	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL) {
+		strv_free(s.env);
+		return rc;
+	}
+	if (s.from_stdin) {
+		rc = schedule_stdin(cli, conf, now);
+		conf_free(conf);
+		return rc;
+	}
+	if ((rc = sched_job(cli, "schedule", conf, &s, argv, now, &j, newid, &r)) != JX_OK)
+		goto out;
+	if ((rc = gate(cli, "schedule", conf, r, &j)) != JX_OK)
+		goto out;
+	if ((st = cmd_open_store(cli, "schedule", conf, &dir, &rc)) == NULL)
+		goto out;
+	if (add(st, &j, s.id == NULL, s.replace, &err) < 0) {
+		cmd_error(cli, "schedule: %s", jerr_msg(&err));
+		rc = errno == EEXIST || errno == EALREADY ? JX_DATAERR : JX_TEMPFAIL;
+	} else {
+		printf("%s\n", j.id);
+		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
+		store_close(st);
+		st = NULL;
+		cmd_sup_wake(cli, conf, dir);
+	}
+	store_close(st);
+out:
+	strv_free(j.env);
+	strv_free(s.env);
+	free(dir);
+	jerr_free(&err);
+	conf_free(conf);
+	return rc;
+}

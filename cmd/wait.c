@@ -1,0 +1,436 @@
+/* jobify cancel, wait: stop jobs, and wait for their ends. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ctl.h"
+#include "duration.h"
+#include "esc.h"
+#include "policy.h"
+#include "store.h"
+#include "strv.h"
+#include "table.h"
+#include "timefmt.h"
+
+/* ---- cancel, wait ---- */
+
+int
+cmd_cancel(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_KILL = 256 };
+	static const struct option longopts[] = {
+		{ "kill",    no_argument,       NULL, OPT_KILL },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct jerr err = JERR_INIT;
+	struct ctl_client *cl = NULL;
+	struct conf *conf;
+	struct store *st;
+	char *dir = NULL;
+	bool kill_running = false, changed = false;
+	int opt, rc;
+
+	while ((opt = cmd_getopt(cli, "cancel", argc, argv, "c:h", longopts)) != -1) {
+		switch (opt) {
+		case OPT_KILL: kill_running = true; break;
+		case OPT_CONFIG: break;
+		case OPT_HELP: return cmd_usage(cli, "cancel", JX_OK);
+		default: return JX_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(cli, "cancel", "a job id is needed");
+	if ((conf = cmd_load_store_conf(cli, "cancel", &rc)) == NULL)
+		return rc;
+	if ((st = cmd_open_store(cli, "cancel", conf, &dir, &rc)) == NULL)
+		goto out;
+	for (int i = optind; i < argc; i++) {
+		struct store_job j;
+		char *status;
+		int c = store_job_cancel(st, argv[i], &status, &err), found;
+
+		if (c < 0) {
+			cmd_error(cli, "cancel: %s", jerr_msg(&err));
+			rc = JX_TEMPFAIL;
+			continue;
+		}
+		if (c == 1) {
+			changed = true;
+			continue;
+		}
+		if (status == NULL) {
+			cmd_error(cli, "cancel: no job '%s'", argv[i]);
+			rc = JX_NOINPUT;
+			continue;
+		}
+		found = store_job_get(st, argv[i], &j, NULL);
+		if (found == 1 && j.config) {
+			cmd_error(cli, "cancel: '%s' is a cron task of the config: remove it "
+				  "there (and reload)", argv[i]);
+			if (rc == JX_OK)
+				rc = JX_DATAERR;
+		} else if (!job_status_is(status, JOB_RUNNING)) {
+			cmd_error(cli, "cancel: job '%s' is %s; nothing to cancel", argv[i], status);
+			if (rc == JX_OK)
+				rc = JX_DATAERR;
+		} else if (!kill_running) {
+			cmd_error(cli, "cancel: job '%s' is running (--kill stops it)", argv[i]);
+			if (rc == JX_OK)
+				rc = JX_DATAERR;
+		} else {
+			/* Only the supervisor can stop its process. */
+			char *line = NULL;
+			char *args[2] = { argv[i], "kill" };
+			int crc;
+
+			if (cl == NULL && (cl = cmd_sup_connect(cli, "cancel", conf, dir, &crc)) == NULL) {
+				if (crc == JX_OK)
+					cmd_error(cli, "cancel: job '%s' is marked running but no "
+						  "supervisor runs (the next one will record it lost)",
+						  argv[i]);
+				rc = crc == JX_OK ? JX_UNAVAILABLE : crc;
+			} else if (ctl_request(cl, "cancel", 2, args, &err) < 0 ||
+				   ctl_reply(cl, 10000, &line, &err) != 1) {
+				cmd_error(cli, "cancel: the supervisor: %s",
+					  err.set ? jerr_msg(&err) : "no answer");
+				rc = JX_UNAVAILABLE;
+			} else if (strncmp(line, "ok", 2) != 0) {
+				const char *text = strchr(line, ' ');
+
+				text = text ? strchr(text + 1, ' ') : NULL;
+				cmd_error(cli, "cancel: %s", text ? text + 1 : line);
+				if (rc == JX_OK)
+					rc = cmd_ctl_status(line, JX_DATAERR);
+			}
+			free(line);
+		}
+		if (found == 1)
+			store_job_free(&j);
+		free(status);
+	}
+	store_close(st);
+	if (cl)
+		ctl_client_close(cl);
+	if (changed)
+		cmd_sup_wake(cli, conf, dir);	/* for whoever waits on a cancelled job */
+out:
+	free(dir);
+	jerr_free(&err);
+	conf_free(conf);
+	return rc;
+}
+
+/* A job's end, as the store or the supervisor names it, as an exit
+ * status (job_exit_status; a name this version does not know: 1). */
+static int
+end_exit(const char *status, bool has_exit, int code)
+{
+	enum job_status st;
+
+	if (job_status_parse(status, &st) < 0)
+		return 1;
+	return job_exit_status(st, has_exit, code);
+}
+
+static int
+job_exit(const struct store_job *j)
+{
+	return end_exit(j->status, j->has_exit, j->exit_code);
+}
+
+/* The supervisor's "done ID STATUS CODE" (an end it has not written yet):
+ * ID's exit status into TOLD, as "ID STATUS CODE" lines are kept. */
+static int
+told_exit(char *const *told, const char *id, int *rc)
+{
+	size_t n = strlen(id);
+
+	for (size_t i = 0; told && told[i]; i++) {
+		char status[32];
+		int code;
+
+		if (strncmp(told[i], id, n) == 0 && told[i][n] == ' ' &&
+		    sscanf(told[i] + n + 1, "%31s %d", status, &code) == 2) {
+			*rc = end_exit(status, code >= 0, code);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static bool
+job_done(const struct store_job *j)
+{
+	return job_status_ended(j->status);
+}
+
+/* `wait` on a terminal: one status line on stderr, redrawn each second,
+ * saying what is waited for and for how long; nothing when stderr is not
+ * a terminal. */
+struct wait_line {
+	bool on;		/* stderr is a terminal */
+	bool drawn;		/* a line is on the screen */
+	int64_t since;		/* monotonic ms */
+	char *what;		/* "job ID (ROUTE, STATUS)" or "N jobs: ID, ID, ..." */
+};
+
+static void
+wait_line_clear(struct wait_line *w)
+{
+	if (w->drawn)
+		fputs("\r\033[K", stderr);
+	w->drawn = false;
+}
+
+static void
+wait_line_draw(struct wait_line *w)
+{
+	char span[32], *line = NULL, *cut = NULL;
+	size_t cols;
+
+	if (!w->on || w->what == NULL)
+		return;
+	if (asprintf(&line, "waiting %s for %s", table_span(timefmt_mono_ms() - w->since, span,
+							      sizeof span), w->what) < 0)
+		return;
+	/* One line, or the next redraw would leave the rest behind. */
+	cols = table_term_width(STDERR_FILENO);
+	cut = esc_cut(line, cols > 1 ? cols - 1 : 1);
+	fprintf(stderr, "\r\033[K%s", cut ? cut : line);
+	fflush(stderr);
+	w->drawn = true;
+	free(cut);
+	free(line);
+}
+
+/* What the line says: the one job with its route and status, or the
+ * count and ids of several; escaped. */
+static void
+wait_line_set(struct wait_line *w, char **pending, const struct store_job *one)
+{
+	char *what = NULL, *e;
+
+	if (!w->on)
+		return;
+	if (strv_len(pending) == 1 && one) {
+		if (asprintf(&what, "job %s (%s, %s)", one->id, one->route, one->status) < 0)
+			what = NULL;
+	} else if (strv_len(pending) == 1) {
+		if (asprintf(&what, "job %s", pending[0]) < 0)
+			what = NULL;
+	} else {
+		char *ids = NULL;
+
+		for (size_t i = 0; pending[i]; i++) {
+			char *n = NULL;
+
+			if (asprintf(&n, "%s%s%s", ids ? ids : "", ids ? ", " : "", pending[i]) < 0) {
+				free(ids);
+				return;
+			}
+			free(ids);
+			ids = n;
+		}
+		if (asprintf(&what, "%zu jobs: %s", strv_len(pending), ids ? ids : "") < 0)
+			what = NULL;
+		free(ids);
+	}
+	e = what ? esc_str(what, ESC_TERM) : NULL;
+	free(what);
+	if (e) {
+		free(w->what);
+		w->what = e;
+	}
+}
+
+/* Drop ID from PENDING (a `done ID` line). */
+static void
+pending_drop(char **pending, const char *id)
+{
+	for (size_t i = 0; pending && pending[i]; i++)
+		if (strcmp(pending[i], id) == 0) {
+			free(pending[i]);
+			do
+				pending[i] = pending[i + 1];
+			while (pending[i++] != NULL);
+			return;
+		}
+}
+
+int
+cmd_wait(struct cli *cli, int argc, char **argv)
+{
+	enum { OPT_TIMEOUT = 256 };
+	static const struct option longopts[] = {
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct jerr err = JERR_INIT;
+	struct conf *conf;
+	struct store *st;
+	char *dir = NULL, **told = NULL;
+	const char *why;
+	int64_t timeout = -1, deadline;
+	struct wait_line wl = { .on = isatty(STDERR_FILENO) };
+	int opt, rc;
+
+	while ((opt = cmd_getopt(cli, "wait", argc, argv, "c:h", longopts)) != -1) {
+		switch (opt) {
+		case OPT_TIMEOUT:
+			if (duration_parse(optarg, &timeout, &why) < 0) {
+				cmd_error(cli, "wait: --timeout: '%s': %s", optarg, why);
+				return JX_DATAERR;
+			}
+			break;
+		case OPT_CONFIG: break;
+		case OPT_HELP: return cmd_usage(cli, "wait", JX_OK);
+		default: return JX_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(cli, "wait", "a job id is needed");
+	if ((conf = cmd_load_store_conf(cli, "wait", &rc)) == NULL)
+		return rc;
+	if ((st = cmd_open_store(cli, "wait", conf, &dir, &rc)) == NULL)
+		goto out;
+	deadline = timeout < 0 ? -1 : timefmt_mono_ms() + timeout;
+	wl.since = timefmt_mono_ms();
+	/* Each job must exist; then ask the supervisor to tell us as they
+	 * end, and read the store for how (or take the supervisor's word for
+	 * an end it could not write yet).  A supervisor that goes away (a
+	 * restart) is asked again; none at all cannot end anything. */
+	for (;;) {
+		char **pending = NULL, *line = NULL;
+		struct store_job last = { 0 };
+		struct ctl_client *cl;
+		int crc, got = 0;
+		bool have_last = false;
+
+		for (int i = optind; i < argc; i++) {
+			struct store_job j;
+			int found = store_job_get(st, argv[i], &j, &err);
+
+			if (found <= 0) {
+				if (found < 0)
+					cmd_error(cli, "wait: %s", jerr_msg(&err));
+				else
+					cmd_error(cli, "wait: no job '%s'", argv[i]);
+				rc = found < 0 ? JX_TEMPFAIL : JX_NOINPUT;
+				strv_free(pending);
+				if (have_last)
+					store_job_free(&last);
+				goto close;
+			}
+			if (job_done(&j))
+				rc = job_exit(&j);
+			else if (told_exit(told, argv[i], &rc))
+				;
+			else if (strv_push(&pending, argv[i]) < 0) {
+				store_job_free(&j);
+				rc = JX_SOFTWARE;
+				if (have_last)
+					store_job_free(&last);
+				goto close;
+			} else {
+				if (have_last)
+					store_job_free(&last);
+				last = j;	/* for the status line */
+				have_last = true;
+				continue;
+			}
+			store_job_free(&j);
+		}
+		if (pending == NULL)
+			break;	/* rc: the last job's */
+		wait_line_set(&wl, pending, have_last ? &last : NULL);
+		if (have_last)
+			store_job_free(&last);
+		if ((cl = cmd_sup_connect(cli, "wait", conf, dir, &crc)) == NULL) {
+			wait_line_clear(&wl);
+			if (crc == JX_OK)
+				cmd_error(cli, "wait: job '%s' is not done and no supervisor is "
+					  "running (start one: jobify run)", pending[0]);
+			rc = crc == JX_OK ? JX_UNAVAILABLE : crc;
+			strv_free(pending);
+			goto close;
+		}
+		if (ctl_request(cl, "wait", (int)strv_len(pending), pending, &err) < 0) {
+			wait_line_clear(&wl);
+			cmd_error(cli, "wait: %s", jerr_msg(&err));
+			rc = JX_UNAVAILABLE;
+			ctl_client_close(cl);
+			strv_free(pending);
+			goto close;
+		}
+		for (;;) {
+			int left = -1;
+			int64_t now = timefmt_mono_ms();
+
+			wait_line_draw(&wl);
+			if (deadline >= 0) {
+				left = (int)(deadline - now);
+				if (left < 0)
+					left = 0;
+			}
+			/* On a terminal, back each second to redraw the line. */
+			if (wl.on && (left < 0 || left > 1000 - (int)((now - wl.since) % 1000)))
+				left = 1000 - (int)((now - wl.since) % 1000);
+			free(line);
+			line = NULL;
+			got = ctl_reply(cl, left, &line, NULL);
+			if (got == 0 && wl.on && (deadline < 0 || timefmt_mono_ms() < deadline))
+				continue;	/* a second passed: redraw */
+			if (got != 1 || strncmp(line, "done ", 5) != 0)
+				break;
+			if (strchr(line + 5, ' ') && strv_push(&told, line + 5) < 0) {
+				rc = JX_SOFTWARE;
+				free(line);
+				strv_free(pending);
+				ctl_client_close(cl);
+				goto close;
+			}
+			*strchrnul(line + 5, ' ') = '\0';	/* the id, without how it ended */
+			pending_drop(pending, line + 5);
+			if (pending[0])
+				wait_line_set(&wl, pending, NULL);
+		}
+		strv_free(pending);
+		ctl_client_close(cl);
+		if (got == 0) {
+			free(line);
+			wait_line_clear(&wl);
+			cmd_error(cli, "wait: not all ended within the --timeout");
+			rc = JX_TEMPFAIL;
+			goto close;
+		}
+		if (got == 1 && strncmp(line, "err ", 4) == 0) {
+			wait_line_clear(&wl);
+			cmd_error(cli, "wait: the supervisor: %s", line + 4);
+			rc = cmd_ctl_status(line, JX_UNAVAILABLE);
+			free(line);
+			goto close;
+		}
+		free(line);
+		/* "ok", or the supervisor went away: read the store again. */
+	}
+close:
+	wait_line_clear(&wl);
+	free(wl.what);
+	strv_free(told);
+	store_close(st);
+out:
+	free(dir);
+	jerr_free(&err);
+	conf_free(conf);
+	return rc;
+}
