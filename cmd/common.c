@@ -391,13 +391,9 @@ cmd_ctl_status(const char *line, int other)
 		{ "busy", JX_TEMPFAIL },
 	};
 
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-		size_t n = strlen(map[i].code);
-
-		if (strncmp(line, "err ", 4) == 0 && strncmp(line + 4, map[i].code, n) == 0 &&
-		    (line[4 + n] == ' ' || line[4 + n] == '\0'))
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (ctl_err_is(line, map[i].code))
 			return map[i].status;
-	}
 	return other;
 }
 
@@ -479,8 +475,7 @@ cmd_sup_wake(const struct cli *cli, const struct conf *conf, const char *dir)
 			(void)kill(pid, SIGUSR1);
 		return;
 	}
-	if (ctl_request(cl, "wake", 0, NULL, NULL) == 0)
-		(void)ctl_reply(cl, 2000, &line, NULL);
+	(void)ctl_call(cl, "wake", 0, NULL, 2000, &line, NULL);
 	free(line);
 	ctl_client_close(cl);
 }

@@ -334,35 +334,25 @@ ov_ask(const struct cli *cli, const struct conf *conf, struct overview *o)
 	}
 	while ((got = ctl_reply(cl, 10000, &line, &err)) == 1) {
 		char id[CTL_LINE_MAX], route[CTL_LINE_MAX];
+		struct ctl_status sup = { .pid = o->pid, .started = o->started,
+					  .queued = o->queued };
 		long pid;
 		long long started;
 
-		if (sscanf(line, "run %4095s %4095s %ld %lld", id, route, &pid, &started) == 4) {
+		if (ctl_status_run(line, id, route, &pid, &started)) {
 			if (ov_run_add(o, id, route, pid, started) < 0) {
 				rc = JX_SOFTWARE;
 				goto out;
 			}
-		} else if (strncmp(line, "ok", 2) == 0) {
-			char *cf = strstr(line, " config=");
-
+		} else if (ctl_status_ok(line, &sup)) {
 			o->up = true;
-			if (cf) {
-				*cf = '\0';
-				if ((o->sup_config = strdup(cf + 8)) == NULL)
-					rc = JX_SOFTWARE;
-			}
-			for (char *w = strtok(line + 2, " "); w; w = strtok(NULL, " ")) {
-				long long v;
-
-				if (sscanf(w, "pid=%lld", &v) == 1)
-					o->pid = (long)v;
-				else if (sscanf(w, "started=%lld", &v) == 1)
-					o->started = v;
-				else if (sscanf(w, "queued=%lld", &v) == 1)
-					o->queued = (long)v;
-			}
+			o->pid = sup.pid;
+			o->started = sup.started;
+			o->queued = sup.queued;
+			if (sup.config && (o->sup_config = strdup(sup.config)) == NULL)
+				rc = JX_SOFTWARE;
 			goto out;
-		} else if (strncmp(line, "err usage ", 10) == 0) {
+		} else if (ctl_err_is(line, "usage")) {
 			/* An older supervisor: it runs, and says no more. */
 			o->up = o->old = true;
 			goto out;

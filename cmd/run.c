@@ -175,18 +175,14 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 	if ((cl = cmd_sup_connect(cli, "reload", conf, dir, &rc)) != NULL) {
 		char *line = NULL;
 
-		if (ctl_request(cl, "reload", 0, NULL, &err) < 0 ||
-		    ctl_reply(cl, 60000, &line, &err) != 1) {
+		if (ctl_call(cl, "reload", 0, NULL, 60000, &line, &err) != 1) {
 			cmd_error(cli, "reload: the supervisor: %s",
 				  err.set ? jerr_msg(&err) : "no answer within 60 s");
 			rc = JX_UNAVAILABLE;
 		} else if (strncmp(line, "ok", 2) == 0) {
 			rc = JX_OK;
 		} else {
-			const char *text = strchr(line, ' ');
-
-			text = text ? strchr(text + 1, ' ') : NULL;
-			cmd_error(cli, "reload: %s", text ? text + 1 : line);
+			cmd_error(cli, "reload: %s", ctl_err_text(line));
 			rc = cmd_ctl_status(line, JX_UNAVAILABLE);
 		}
 		free(line);

@@ -96,16 +96,12 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 						  "supervisor runs (the next one will record it lost)",
 						  argv[i]);
 				rc = crc == JX_OK ? JX_UNAVAILABLE : crc;
-			} else if (ctl_request(cl, "cancel", 2, args, &err) < 0 ||
-				   ctl_reply(cl, 10000, &line, &err) != 1) {
+			} else if (ctl_call(cl, "cancel", 2, args, 10000, &line, &err) != 1) {
 				cmd_error(cli, "cancel: the supervisor: %s",
 					  err.set ? jerr_msg(&err) : "no answer");
 				rc = JX_UNAVAILABLE;
 			} else if (strncmp(line, "ok", 2) != 0) {
-				const char *text = strchr(line, ' ');
-
-				text = text ? strchr(text + 1, ' ') : NULL;
-				cmd_error(cli, "cancel: %s", text ? text + 1 : line);
+				cmd_error(cli, "cancel: %s", ctl_err_text(line));
 				if (rc == JX_OK)
 					rc = cmd_ctl_status(line, JX_DATAERR);
 			}

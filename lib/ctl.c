@@ -750,3 +750,63 @@ ctl_client_close(struct ctl_client *cl)
 	(void)close(cl->fd);
 	free(cl);
 }
+
+int
+ctl_call(struct ctl_client *cl, const char *verb, int argc, char *const argv[], int timeout_ms,
+	 char **line, struct jerr *err)
+{
+	if (ctl_request(cl, verb, argc, argv, err) < 0)
+		return -1;
+	return ctl_reply(cl, timeout_ms, line, err);
+}
+
+int
+ctl_err_is(const char *line, const char *code)
+{
+	size_t n = strlen(code);
+
+	return strncmp(line, "err ", 4) == 0 && strncmp(line + 4, code, n) == 0 &&
+		(line[4 + n] == ' ' || line[4 + n] == '\0');
+}
+
+const char *
+ctl_err_text(const char *line)
+{
+	const char *text = strchr(line, ' ');
+
+	text = text ? strchr(text + 1, ' ') : NULL;
+	return text ? text + 1 : line;
+}
+
+int
+ctl_status_ok(char *line, struct ctl_status *st)
+{
+	char *cf, *save = NULL;
+
+	if (strncmp(line, "ok", 2) != 0)
+		return 0;
+	/* The path last, as it may hold spaces. */
+	if ((cf = strstr(line, " config=")) != NULL) {
+		*cf = '\0';
+		st->config = cf + 8;
+	}
+	for (char *w = strtok_r(line + 2, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		long long v;
+
+		if (sscanf(w, "pid=%lld", &v) == 1)
+			st->pid = (long)v;
+		else if (sscanf(w, "started=%lld", &v) == 1)
+			st->started = v;
+		else if (sscanf(w, "queued=%lld", &v) == 1)
+			st->queued = (long)v;
+	}
+	return 1;
+}
+
+int
+ctl_status_run(const char *line, char *id, char *route, long *pid, long long *started)
+{
+	/* CTL_LINE_MAX - 1: a word of a line cannot be longer. */
+	_Static_assert(CTL_LINE_MAX == 4096, "the widths below are CTL_LINE_MAX - 1");
+	return sscanf(line, "run %4095s %4095s %ld %lld", id, route, pid, started) == 4;
+}

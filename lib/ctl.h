@@ -169,4 +169,36 @@ int ctl_reply(struct ctl_client *cl, int timeout_ms, char **line, struct jerr *e
 /* Close the connection and free CL.  NULL is a no-op. */
 void ctl_client_close(struct ctl_client *cl);
 
+/* ---- Client: the replies ---- */
+
+/* One request and its first reply line: ctl_request() then ctl_reply()
+ * with TIMEOUT_MS.  1 with *LINE set (malloc'd), 0 on timeout, -1 with
+ * errno and ERR set. */
+int ctl_call(struct ctl_client *cl, const char *verb, int argc, char *const argv[],
+	     int timeout_ms, char **line, struct jerr *err);
+
+/* Whether LINE is the reply "err CODE[ TEXT]". */
+int ctl_err_is(const char *line, const char *code);
+
+/* The TEXT of the reply "err CODE TEXT", for people; LINE itself when it
+ * has no such shape. */
+const char *ctl_err_text(const char *line);
+
+/* What the `ok` line ending a `status` reply says (see above). */
+struct ctl_status {
+	long pid;		/* the supervisor's pid */
+	long long started;	/* when it started, ms since the epoch */
+	long queued;		/* runs waiting for a slot or a retry */
+	const char *config;	/* its config's path, into the line, or NULL */
+};
+
+/* Parse LINE, a `status` reply's `ok` line, in place (the config's path
+ * is cut from the words before it): 1 with the fields LINE names set in
+ * *ST (the others left as they were), 0 when LINE is not an `ok` line. */
+int ctl_status_ok(char *line, struct ctl_status *st);
+
+/* Parse LINE as a `status` reply's "run ID ROUTE PID STARTED_MS": 1 with
+ * ID and ROUTE (CTL_LINE_MAX bytes each), *PID and *STARTED set, else 0. */
+int ctl_status_run(const char *line, char *id, char *route, long *pid, long long *started);
+
 #endif

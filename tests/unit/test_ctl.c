@@ -240,6 +240,41 @@ other_uid(void)
 	jerr_free(&err);
 }
 
+/* The client's reading of replies: errors, and `status`. */
+static void
+test_replies(void)
+{
+	struct ctl_status st = { .pid = 7, .started = 0, .queued = -1 };
+	char id[CTL_LINE_MAX], route[CTL_LINE_MAX];
+	char ok1[] = "ok pid=42 started=1700000000123 queued=3 config=/etc/my jobs/x.conf";
+	char ok2[] = "ok queued=0", notok[] = "err busy now";
+	long pid;
+	long long started;
+
+	ok(ctl_err_is("err busy out of memory", "busy"), "err CODE TEXT is CODE");
+	ok(ctl_err_is("err busy", "busy"), "err CODE alone is CODE");
+	ok(!ctl_err_is("err busyness x", "busy"), "a longer code is not CODE");
+	ok(!ctl_err_is("ok busy", "busy"), "an ok is no error");
+	is_str(ctl_err_text("err unknown-job no job 'x'"), "no job 'x'", "the text of an error");
+	is_str(ctl_err_text("garbled"), "garbled", "a line of no shape is its own text");
+
+	is_int(ctl_status_ok(notok, &st), 0, "an error is no status");
+	is_int(ctl_status_ok(ok1, &st), 1, "the ok line of status");
+	ok(st.pid == 42 && st.started == 1700000000123LL && st.queued == 3,
+	   "its pid, start and queue");
+	is_str(st.config, "/etc/my jobs/x.conf", "its config, spaces and all");
+	st = (struct ctl_status){ .pid = 7, .started = 5, .queued = -1 };
+	is_int(ctl_status_ok(ok2, &st), 1, "an ok line of fewer words");
+	ok(st.pid == 7 && st.started == 5 && st.queued == 0 && st.config == NULL,
+	   "what it does not say is left as it was");
+
+	ok(ctl_status_run("run 01J5 backup 1234 1700000000000", id, route, &pid, &started) &&
+	   strcmp(id, "01J5") == 0 && strcmp(route, "backup") == 0 && pid == 1234 &&
+	   started == 1700000000000LL, "a run line");
+	ok(!ctl_status_run("run 01J5 backup", id, route, &pid, &started), "a run line cut short");
+	ok(!ctl_status_run("ok pid=1", id, route, &pid, &started), "an ok line is no run");
+}
+
 int
 main(void)
 {
@@ -253,6 +288,7 @@ main(void)
 	char *args[4];
 	int fds0, fd, rc, flags;
 
+	test_replies();
 	fds0 = count_fds();
 	if (mkdtemp(dir) == NULL)
 		return 1;
