@@ -321,24 +321,16 @@ stdin_job(struct cli *cli, const char *where, const struct conf *conf, const cha
 	return sched_job(cli, where, conf, s, *argvp, now, j, newid, r);
 }
 
-/* schedule --stdin: every job of standard input, or none.  The lines are
- * read whole first and made ready (outer middleware included); then
- * parsed again and written in one transaction, so the store is locked
- * only while they are written. */
+/* All of standard input into *BUFP (*LENP bytes, NUL-terminated), each
+ * newline made a NUL, its line count into *LINES.  JX_OK, or the exit
+ * status after printing why (*BUFP is the caller's to free either way). */
 static int
-schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
+stdin_read(struct cli *cli, char **bufp, size_t *lenp, long *lines)
 {
-	struct sched_prep *prep = NULL;
-	struct jerr err = JERR_INIT;
-	struct store *st = NULL;
-	char *buf = NULL, *l, *out = NULL, *dir = NULL, where[64];
-	size_t len = 0, cap = 0, pos, njobs = 0, k, outlen = 0;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
 	long lineno;
-	FILE *ids = NULL;
-	uint32_t base;
-	int rc = JX_OK;
 
-	/* All of standard input, every newline made a NUL. */
 	for (;;) {
 		ssize_t got;
 
@@ -346,20 +338,20 @@ schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
 			char *nb = realloc(buf, cap + cap / 2 + 65536);
 
 			if (nb == NULL) {
+				*bufp = buf;
 				cmd_error(cli, "schedule: --stdin: out of memory");
-				rc = JX_SOFTWARE;
-				goto out;
+				return JX_SOFTWARE;
 			}
 			buf = nb;
 			cap = cap + cap / 2 + 65536;
 		}
+		*bufp = buf;
 		got = read(STDIN_FILENO, buf + len, cap - len - 1);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
 			cmd_error(cli, "schedule: --stdin: read: %s", strerror(errno));
-			rc = JX_OSERR;
-			goto out;
+			return JX_OSERR;
 		}
 		if (got == 0)
 			break;
@@ -369,8 +361,7 @@ schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\0') {
 			cmd_error(cli, "schedule: stdin:%ld: a NUL byte", lineno);
-			rc = JX_DATAERR;
-			goto out;
+			return JX_DATAERR;
 		}
 		if (buf[i] == '\n') {
 			buf[i] = '\0';
@@ -378,66 +369,82 @@ schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
 		}
 	}
 	buf[len] = '\0';
-	base = store_batch_base((size_t)lineno);
+	*lenp = len;
+	*lines = lineno;
+	return JX_OK;
+}
 
-	/* Pass 1: every line checked; ids given, outer middleware run. */
-	for (pos = 0, lineno = 0; (l = next_line(buf, len, &pos)) != NULL;) {
+/* Pass 1 of --stdin: every line of BUF (LEN bytes) checked, ids given
+ * (from NOW and the batch's BASE), outer middleware run; one *PREPP
+ * entry a job, *NJOBS of them (the caller frees them either way). */
+static int
+stdin_check(struct cli *cli, const struct conf *conf, char *buf, size_t len, int64_t now,
+	    uint32_t base, struct sched_prep **prepp, size_t *njobs)
+{
+	char where[64], *l;
+	size_t pos = 0;
+	long lineno = 0;
+	int rc = JX_OK;
+
+	while ((l = next_line(buf, len, &pos)) != NULL) {
 		struct sched s = { 0 };
 		struct store_job j = { 0 };
+		struct sched_prep *prep = *prepp;
 		const struct route *r;
 		char **words = NULL, **av = NULL;
-		size_t before;
+		size_t before, n = *njobs;
 
 		lineno++;
 		if (line_empty(l))
 			continue;
-		if (njobs % 1024 == 0) {
-			struct sched_prep *np = reallocarray(prep, njobs + 1024, sizeof *prep);
-
-			if (np == NULL) {
-				rc = JX_SOFTWARE;
-				goto out;
-			}
-			prep = np;
+		if (n % 1024 == 0) {
+			if ((prep = reallocarray(prep, n + 1024, sizeof *prep)) == NULL)
+				return JX_SOFTWARE;
+			*prepp = prep;
 		}
 		(void)snprintf(where, sizeof where, "schedule: stdin:%ld", lineno);
-		prep[njobs].env = NULL;
-		rc = stdin_job(cli, where, conf, l, now, &words, &av, &s, &j, prep[njobs].id, &r);
+		prep[n].env = NULL;
+		rc = stdin_job(cli, where, conf, l, now, &words, &av, &s, &j, prep[n].id, &r);
 		if (rc == JX_OK) {
 			/* Random ids would collide within a millisecond's batch. */
 			if (s.id == NULL)
-				store_batch_id(now, base, njobs, prep[njobs].id);
+				store_batch_id(now, base, n, prep[n].id);
 			before = strv_len(j.env);
 			rc = gate(cli, where, conf, r, &j);
 			if (rc == JX_OK && strv_len(j.env) != before) {
-				prep[njobs].env = j.env;
+				prep[n].env = j.env;
 				j.env = NULL;
 			}
 		}
-		njobs += rc == JX_OK;
+		*njobs += rc == JX_OK;
 		strv_free(j.env);
 		strv_free(s.env);
 		free(av);
 		strv_free(words);
 		if (rc != JX_OK)
-			goto out;
+			return rc;
 	}
-	if (njobs == 0)
-		goto out;	/* nothing to write: not even the store is opened */
+	return JX_OK;
+}
 
-	/* Pass 2: the same lines, written in one transaction. */
-	if ((st = cmd_open_store(cli, "schedule", conf, &dir, &rc)) == NULL)
-		goto out;
-	if ((ids = open_memstream(&out, &outlen)) == NULL) {
-		rc = JX_SOFTWARE;
-		goto out;
-	}
+/* Pass 2 of --stdin: the lines of BUF again, with what pass 1 made ready
+ * in PREP, written to ST in one transaction; their ids printed to IDS. */
+static int
+stdin_write(struct cli *cli, const struct conf *conf, char *buf, size_t len, int64_t now,
+	    struct sched_prep *prep, struct store *st, FILE *ids)
+{
+	struct jerr err = JERR_INIT;
+	char where[64], *l;
+	size_t pos = 0, k = 0;
+	long lineno = 0;
+	int rc = JX_OK;
+
 	if (store_txn_begin(st, true, &err) < 0) {
 		cmd_error(cli, "schedule: %s", jerr_msg(&err));
-		rc = JX_TEMPFAIL;
-		goto out;
+		jerr_free(&err);
+		return JX_TEMPFAIL;
 	}
-	for (pos = 0, lineno = 0, k = 0; (l = next_line(buf, len, &pos)) != NULL;) {
+	while ((l = next_line(buf, len, &pos)) != NULL) {
 		struct sched s = { 0 };
 		struct store_job j = { 0 };
 		const struct route *r;
@@ -470,14 +477,47 @@ schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
 		strv_free(words);
 		if (rc != JX_OK) {
 			store_txn_rollback(st);
-			goto out;
+			jerr_free(&err);
+			return rc;
 		}
 	}
 	if (store_txn_commit(st, &err) < 0) {
 		cmd_error(cli, "schedule: %s", jerr_msg(&err));
 		rc = JX_TEMPFAIL;
+	}
+	jerr_free(&err);
+	return rc;
+}
+
+/* schedule --stdin: every job of standard input, or none.  The lines are
+ * read whole first and made ready (outer middleware included); then
+ * parsed again and written in one transaction, so the store is locked
+ * only while they are written. */
+static int
+schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
+{
+	struct sched_prep *prep = NULL;
+	struct store *st = NULL;
+	char *buf = NULL, *out = NULL, *dir = NULL;
+	size_t len = 0, njobs = 0, outlen = 0;
+	long lines;
+	FILE *ids = NULL;
+	int rc;
+
+	if ((rc = stdin_read(cli, &buf, &len, &lines)) != JX_OK)
+		goto out;
+	rc = stdin_check(cli, conf, buf, len, now, store_batch_base((size_t)lines), &prep,
+			 &njobs);
+	if (rc != JX_OK || njobs == 0)
+		goto out;	/* nothing to write: not even the store is opened */
+	if ((st = cmd_open_store(cli, "schedule", conf, &dir, &rc)) == NULL)
+		goto out;
+	if ((ids = open_memstream(&out, &outlen)) == NULL) {
+		rc = JX_SOFTWARE;
 		goto out;
 	}
+	if ((rc = stdin_write(cli, conf, buf, len, now, prep, st, ids)) != JX_OK)
+		goto out;
 	store_close(st);
 	st = NULL;
 	if (fclose(ids) != 0) {
@@ -496,12 +536,11 @@ out:
 		(void)fclose(ids);
 	free(out);
 	store_close(st);
-	for (k = 0; k < njobs; k++)
+	for (size_t k = 0; k < njobs; k++)
 		strv_free(prep[k].env);
 	free(prep);
 	free(buf);
 	free(dir);
-	jerr_free(&err);
 	return rc;
 }
 
