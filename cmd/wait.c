@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "duration.h"
 #include "esc.h"
+#include "job.h"
 #include "policy.h"
 #include "store.h"
 #include "strv.h"
@@ -161,12 +162,6 @@ told_exit(char *const *told, const char *id, int *rc)
 	return 0;
 }
 
-static bool
-job_done(const struct store_job *j)
-{
-	return job_status_ended(j->status);
-}
-
 /* `wait` on a terminal: one status line on stderr, redrawn each second,
  * saying what is waited for and for how long; nothing when stderr is not
  * a terminal. */
@@ -260,6 +255,108 @@ pending_drop(char **pending, const char *id)
 		}
 }
 
+/* Where the jobs IDS[0..N-1] stand: each must exist; one the store has
+ * ended, or the supervisor TOLD so, gives its exit status to *RC; the
+ * others go to *PENDING (NULL: none), and the status line WL says so.
+ * 0, or -1 with *RC set after printing why. */
+static int
+wait_scan(struct cli *cli, struct store *st, char **ids, int n, char *const *told,
+	  char ***pending, struct wait_line *wl, int *rc)
+{
+	struct jerr err = JERR_INIT;
+	struct store_job last = { 0 };
+	bool have_last = false;
+
+	*pending = NULL;
+	for (int i = 0; i < n; i++) {
+		struct store_job j;
+		int found = store_job_get(st, ids[i], &j, &err);
+
+		if (found <= 0) {
+			if (found < 0)
+				cmd_error(cli, "wait: %s", jerr_msg(&err));
+			else
+				cmd_error(cli, "wait: no job '%s'", ids[i]);
+			*rc = found < 0 ? JX_TEMPFAIL : JX_NOINPUT;
+			goto fail;
+		}
+		if (job_status_ended(j.status))
+			*rc = job_exit(&j);
+		else if (told_exit(told, ids[i], rc))
+			;
+		else if (strv_push(pending, ids[i]) < 0) {
+			store_job_free(&j);
+			*rc = JX_SOFTWARE;
+			goto fail;
+		} else {
+			if (have_last)
+				store_job_free(&last);
+			last = j;	/* for the status line */
+			have_last = true;
+			continue;
+		}
+		store_job_free(&j);
+	}
+	if (*pending)
+		wait_line_set(wl, *pending, have_last ? &last : NULL);
+	if (have_last)
+		store_job_free(&last);
+	jerr_free(&err);
+	return 0;
+fail:
+	strv_free(*pending);
+	*pending = NULL;
+	if (have_last)
+		store_job_free(&last);
+	jerr_free(&err);
+	return -1;
+}
+
+/* Hear the supervisor on CL tell the ends of PENDING ("done ID[ STATUS
+ * CODE]": dropped from PENDING, the end kept in *TOLD) until another
+ * line (into *LINEP), DEADLINE (mono ms, -1 none), or the connection's
+ * end; redraw WL meanwhile.  ctl_reply's 1, 0 (deadline) or -1, or -2
+ * out of memory. */
+static int
+wait_hear(struct ctl_client *cl, char **pending, char ***told, struct wait_line *wl,
+	  int64_t deadline, char **linep)
+{
+	char *line = NULL;
+	int got;
+
+	for (;;) {
+		int left = -1;
+		int64_t now = timefmt_mono_ms();
+
+		wait_line_draw(wl);
+		if (deadline >= 0) {
+			left = (int)(deadline - now);
+			if (left < 0)
+				left = 0;
+		}
+		/* On a terminal, back each second to redraw the line. */
+		if (wl->on && (left < 0 || left > 1000 - (int)((now - wl->since) % 1000)))
+			left = 1000 - (int)((now - wl->since) % 1000);
+		free(line);
+		line = NULL;
+		got = ctl_reply(cl, left, &line, NULL);
+		if (got == 0 && wl->on && (deadline < 0 || timefmt_mono_ms() < deadline))
+			continue;	/* a second passed: redraw */
+		if (got != 1 || strncmp(line, "done ", 5) != 0)
+			break;
+		if (strchr(line + 5, ' ') && strv_push(told, line + 5) < 0) {
+			free(line);
+			return -2;
+		}
+		*strchrnul(line + 5, ' ') = '\0';	/* the id, without how it ended */
+		pending_drop(pending, line + 5);
+		if (pending[0])
+			wait_line_set(wl, pending, NULL);
+	}
+	*linep = line;
+	return got;
+}
+
 int
 cmd_wait(struct cli *cli, int argc, char **argv)
 {
@@ -307,50 +404,13 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	 * restart) is asked again; none at all cannot end anything. */
 	for (;;) {
 		char **pending = NULL, *line = NULL;
-		struct store_job last = { 0 };
 		struct ctl_client *cl;
-		int crc, got = 0;
-		bool have_last = false;
+		int crc, got;
 
-		for (int i = optind; i < argc; i++) {
-			struct store_job j;
-			int found = store_job_get(st, argv[i], &j, &err);
-
-			if (found <= 0) {
-				if (found < 0)
-					cmd_error(cli, "wait: %s", jerr_msg(&err));
-				else
-					cmd_error(cli, "wait: no job '%s'", argv[i]);
-				rc = found < 0 ? JX_TEMPFAIL : JX_NOINPUT;
-				strv_free(pending);
-				if (have_last)
-					store_job_free(&last);
-				goto close;
-			}
-			if (job_done(&j))
-				rc = job_exit(&j);
-			else if (told_exit(told, argv[i], &rc))
-				;
-			else if (strv_push(&pending, argv[i]) < 0) {
-				store_job_free(&j);
-				rc = JX_SOFTWARE;
-				if (have_last)
-					store_job_free(&last);
-				goto close;
-			} else {
-				if (have_last)
-					store_job_free(&last);
-				last = j;	/* for the status line */
-				have_last = true;
-				continue;
-			}
-			store_job_free(&j);
-		}
+		if (wait_scan(cli, st, argv + optind, argc - optind, told, &pending, &wl, &rc) < 0)
+			goto close;
 		if (pending == NULL)
 			break;	/* rc: the last job's */
-		wait_line_set(&wl, pending, have_last ? &last : NULL);
-		if (have_last)
-			store_job_free(&last);
 		if ((cl = cmd_sup_connect(cli, "wait", conf, dir, &crc)) == NULL) {
 			wait_line_clear(&wl);
 			if (crc == JX_OK)
@@ -368,37 +428,12 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 			strv_free(pending);
 			goto close;
 		}
-		for (;;) {
-			int left = -1;
-			int64_t now = timefmt_mono_ms();
-
-			wait_line_draw(&wl);
-			if (deadline >= 0) {
-				left = (int)(deadline - now);
-				if (left < 0)
-					left = 0;
-			}
-			/* On a terminal, back each second to redraw the line. */
-			if (wl.on && (left < 0 || left > 1000 - (int)((now - wl.since) % 1000)))
-				left = 1000 - (int)((now - wl.since) % 1000);
-			free(line);
-			line = NULL;
-			got = ctl_reply(cl, left, &line, NULL);
-			if (got == 0 && wl.on && (deadline < 0 || timefmt_mono_ms() < deadline))
-				continue;	/* a second passed: redraw */
-			if (got != 1 || strncmp(line, "done ", 5) != 0)
-				break;
-			if (strchr(line + 5, ' ') && strv_push(&told, line + 5) < 0) {
-				rc = JX_SOFTWARE;
-				free(line);
-				strv_free(pending);
-				ctl_client_close(cl);
-				goto close;
-			}
-			*strchrnul(line + 5, ' ') = '\0';	/* the id, without how it ended */
-			pending_drop(pending, line + 5);
-			if (pending[0])
-				wait_line_set(&wl, pending, NULL);
+		got = wait_hear(cl, pending, &told, &wl, deadline, &line);
+		if (got == -2) {
+			rc = JX_SOFTWARE;
+			strv_free(pending);
+			ctl_client_close(cl);
+			goto close;
 		}
 		strv_free(pending);
 		ctl_client_close(cl);
