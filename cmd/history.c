@@ -9,10 +9,15 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "duration.h"
+#include "jerr.h"
+#include "job.h"
 #include "json.h"
+#include "route.h"
 #include "store.h"
 #include "table.h"
 #include "timefmt.h"
+#include "tz.h"
 
 /* ---- history ---- */
 

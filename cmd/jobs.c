@@ -9,15 +9,21 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "conf.h"
+#include "cron.h"
 #include "ctl.h"
 #include "esc.h"
+#include "jerr.h"
+#include "job.h"
 #include "json.h"
 #include "paths.h"
 #include "policy.h"
+#include "route.h"
 #include "statedir.h"
 #include "store.h"
 #include "table.h"
 #include "timefmt.h"
+#include "tz.h"
 #include "words.h"
 
 /* ---- jobs, status ---- */

@@ -13,6 +13,9 @@
 
 #include "cmd.h"
 #include "conf.h"
+#include "jerr.h"
+#include "job.h"
+#include "route.h"
 #include "statedir.h"
 #include "store.h"
 #include "timefmt.h"

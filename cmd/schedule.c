@@ -8,12 +8,17 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "duration.h"
+#include "conf.h"
 #include "gate.h"
-#include "lifespan.h"
+#include "jerr.h"
+#include "job.h"
+#include "jobenv.h"
 #include "policy.h"
+#include "route.h"
+#include "store.h"
 #include "strv.h"
 #include "timefmt.h"
+#include "tz.h"
 #include "words.h"
 
 extern char **environ;
@@ -182,64 +187,27 @@ sched_job(struct cli *cli, const char *where, const struct conf *conf, struct sc
 	  char **argv, int64_t now, struct store_job *j, char newid[STORE_ID_LEN + 1],
 	  const struct route **route)
 {
+	struct jerr err = JERR_INIT;
 	const struct route *r;
-	const struct tz *tz;
-	int64_t ms;
-	const char *why;
+	const struct tz *tz = NULL;
+	enum job_trigger trigger;
 	int rc;
 
 	if ((r = cmd_find_route(cli, where, conf, argv[optind], &rc)) == NULL)
 		return rc;
 	*route = r;
-	j->run_at = now;
-	j->trigger = (char *)job_trigger_name(JOB_TRIGGER_NOW);
-	if (s->in) {
-		if (duration_parse(s->in, &ms, &why) < 0) {
-			cmd_error(cli, "%s: --in: '%s': %s", where, s->in, why);
-			return JX_DATAERR;
-		}
-		if (ms > TIMEFMT_LAST * 1000 - now) {
-			cmd_error(cli, "%s: --in: '%s': after %s, the last time jobify can plan",
-				  where, s->in, TIMEFMT_LAST_ISO);
-			return JX_DATAERR;
-		}
-		j->run_at = now + ms;
-		j->trigger = (char *)job_trigger_name(JOB_TRIGGER_IN);
-	} else if (s->cron) {
-		/* A dynamic cron job: in the task's zone like a config one, its
-		 * first run the next fire from now. */
-		struct cron sched;
-		struct cron_error ce;
-		int64_t next;
-
-		if (cron_parse(s->cron, &sched, &ce) < 0) {
-			cmd_error(cli, "%s: --cron: '%s': %s", where, s->cron, ce.msg);
-			return JX_DATAERR;
-		}
-		if (sched.kind == CRON_REBOOT) {
-			cmd_error(cli, "%s: --cron: '@reboot' is for tasks of the config", where);
-			return JX_DATAERR;
-		}
-		/* The zone only when a time needs it: loading one costs ~10 ms. */
-		tz = tz_get(r->timezone, NULL);
-		if (policy_next_fire(&sched, tz, 0, now / 1000, &next) < 0) {
-			cmd_error(cli, "%s: --cron: '%s' never fires (before 2100)", where, s->cron);
-			return JX_DATAERR;
-		}
-		j->run_at = next * 1000;
-		j->trigger = (char *)job_trigger_name(JOB_TRIGGER_CRON);
-		j->cron = (char *)s->cron;
-	} else if (s->at) {
-		int64_t t;
-
-		tz = tz_get(conf->timezone, NULL);
-		if (timefmt_parse(s->at, tz, now / 1000, &t, &why) < 0) {
-			cmd_error(cli, "%s: --at: '%s': %s", where, s->at, why);
-			return JX_DATAERR;
-		}
-		j->run_at = t * 1000;
-		j->trigger = (char *)job_trigger_name(JOB_TRIGGER_AT);
+	/* The zone only when a time needs it: loading one costs ~10 ms.  A
+	 * dynamic cron job runs in its task's zone, like a config one. */
+	if (s->cron || s->at)
+		tz = tz_get(s->cron ? r->timezone : conf->timezone, NULL);
+	if (policy_first_run(s->in, s->cron, s->at, tz, now, &j->run_at, &trigger, &err) < 0) {
+		cmd_error(cli, "%s: %s", where, jerr_msg(&err));
+		jerr_free(&err);
+		return JX_DATAERR;
 	}
+	j->trigger = (char *)job_trigger_name(trigger);
+	if (trigger == JOB_TRIGGER_CRON)
+		j->cron = (char *)s->cron;
 	if (s->id == NULL)
 		store_new_id(now, newid);
 	j->id = (char *)(s->id ? s->id : newid);

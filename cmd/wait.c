@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "conf.h"
 #include "ctl.h"
 #include "duration.h"
 #include "esc.h"
+#include "jerr.h"
 #include "job.h"
-#include "policy.h"
 #include "store.h"
 #include "strv.h"
 #include "table.h"

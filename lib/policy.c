@@ -1,7 +1,9 @@
 /* The policy of a task (see policy.h). */
 #include "config.h"
 
+#include "duration.h"
 #include "policy.h"
+#include "timefmt.h"
 
 int
 policy_next_fire(const struct cron *sched, const struct tz *tz, int64_t start_at,
@@ -53,4 +55,44 @@ policy_misfire(enum misfire_policy policy, int64_t grace_ms, int64_t latest_ms,
 	default:
 		return POLICY_RUN_LATEST;
 	}
+}
+
+int
+policy_first_run(const char *in, const char *cron, const char *at, const struct tz *tz,
+		 int64_t now, int64_t *run_at, enum job_trigger *trigger, struct jerr *err)
+{
+	const char *why;
+	int64_t t;
+
+	if (in) {
+		if (duration_parse(in, &t, &why) < 0)
+			return jerr_set(err, "--in: '%s': %s", in, why), -1;
+		if (t > TIMEFMT_LAST * 1000 - now)
+			return jerr_set(err, "--in: '%s': after %s, the last time jobify can plan",
+					in, TIMEFMT_LAST_ISO), -1;
+		*run_at = now + t;
+		*trigger = JOB_TRIGGER_IN;
+	} else if (cron) {
+		/* A dynamic cron job: its first run is the next fire from now. */
+		struct cron sched;
+		struct cron_error ce;
+
+		if (cron_parse(cron, &sched, &ce) < 0)
+			return jerr_set(err, "--cron: '%s': %s", cron, ce.msg), -1;
+		if (sched.kind == CRON_REBOOT)
+			return jerr_set(err, "--cron: '@reboot' is for tasks of the config"), -1;
+		if (policy_next_fire(&sched, tz, 0, now / 1000, &t) < 0)
+			return jerr_set(err, "--cron: '%s' never fires (before 2100)", cron), -1;
+		*run_at = t * 1000;
+		*trigger = JOB_TRIGGER_CRON;
+	} else if (at) {
+		if (timefmt_parse(at, tz, now / 1000, &t, &why) < 0)
+			return jerr_set(err, "--at: '%s': %s", at, why), -1;
+		*run_at = t * 1000;
+		*trigger = JOB_TRIGGER_AT;
+	} else {
+		*run_at = now;
+		*trigger = JOB_TRIGGER_NOW;
+	}
+	return 0;
 }

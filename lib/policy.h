@@ -12,6 +12,8 @@
 
 #include "conf.h"
 #include "cron.h"
+#include "jerr.h"
+#include "job.h"
 #include "tz.h"
 
 /* The first cron time of SCHED in zone TZ strictly after AFTER (s) and
@@ -43,5 +45,15 @@ enum policy_missed {
  * LATEST_MS and the clock NOW_MS. */
 enum policy_missed policy_misfire(enum misfire_policy policy, int64_t grace_ms,
 				  int64_t latest_ms, int64_t now_ms);
+
+/* When a job asked for at NOW (ms) runs first, and by which trigger: IN
+ * after a duration ("90s"), CRON at the next fire of an expression in
+ * zone TZ (not @reboot, a config task's), AT at a time ("tomorrow 3:00")
+ * in zone TZ, or NOW when all three are NULL (at most one is given; TZ
+ * may be NULL with none of CRON and AT).  0 with *RUN_AT (ms) and
+ * *TRIGGER, or -1 with ERR saying why for people, the option first
+ * ("--in: '2x': ..."). */
+int policy_first_run(const char *in, const char *cron, const char *at, const struct tz *tz,
+		     int64_t now, int64_t *run_at, enum job_trigger *trigger, struct jerr *err);
 
 #endif

@@ -1,6 +1,8 @@
 /* The task policy: next fire (start-date), retry delay, misfire. */
 #include "config.h"
 
+#include <string.h>
+
 #include "policy.h"
 #include "tap.h"
 #include "timefmt.h"
@@ -34,6 +36,27 @@ next_is(const char *expr, const char *start, const char *after, const char *want
 	}
 	is_str(timefmt_iso(t, utc, buf, sizeof buf), want, "[%s] start %s after %s", expr,
 	       start ? start : "-", after);
+}
+
+/* A dynamic job's first run: ERR's text when it is refused. */
+static void
+first_is(const char *in, const char *cron, const char *when, int64_t now, int64_t want,
+	 enum job_trigger want_tr, const char *want_err)
+{
+	struct jerr err = JERR_INIT;
+	enum job_trigger tr = JOB_TRIGGER_NOW;
+	int64_t run = -1;
+	int rc = policy_first_run(in, cron, when, utc, now, &run, &tr, &err);
+
+	if (want_err)
+		ok(rc == -1 && strncmp(jerr_msg(&err), want_err, strlen(want_err)) == 0,
+		   "refused: %s... (%s)",
+		   want_err, rc == -1 ? jerr_msg(&err) : "taken");
+	else
+		ok(rc == 0 && run == want && tr == want_tr, "%s%s%s: %lld, trigger %d (%lld, %d)",
+		   in ? in : "", cron ? cron : "", when ? when : "now", (long long)want, (int)want_tr,
+		   (long long)run, (int)tr);
+	jerr_free(&err);
 }
 
 int
@@ -80,6 +103,25 @@ main(void)
 	       "grace: the latest within the grace (on its edge)");
 	is_int(policy_misfire(MISFIRE_GRACE, 5000, 10000, 15001), POLICY_RUN_NONE,
 	       "grace: none past it");
+	{
+		int64_t now = at("2026-01-01T12:00") * 1000 + 250;
+
+		first_is(NULL, NULL, NULL, now, now, JOB_TRIGGER_NOW, NULL);
+		first_is("90s", NULL, NULL, now, now + 90000, JOB_TRIGGER_IN, NULL);
+		first_is("2x", NULL, NULL, now, 0, 0, "--in: '2x': ");
+		first_is("15248w", NULL, NULL, now, 0, 0, "--in: '15248w': after "
+			 TIMEFMT_LAST_ISO ", the last time jobify can plan");
+		first_is(NULL, "0 0 * * *", NULL, now, at("2026-01-02T00:00") * 1000,
+			 JOB_TRIGGER_CRON, NULL);
+		first_is(NULL, "0 0 * *", NULL, now, 0, 0, "--cron: '0 0 * *': ");
+		first_is(NULL, "@reboot", NULL, now, 0, 0,
+			 "--cron: '@reboot' is for tasks of the config");
+		first_is(NULL, "0 0 0 1 1 * 2020", NULL, now, 0, 0,
+			 "--cron: '0 0 0 1 1 * 2020' never fires (before 2100)");
+		first_is(NULL, NULL, "2026-03-01T08:30", now, at("2026-03-01T08:30") * 1000,
+			 JOB_TRIGGER_AT, NULL);
+		first_is(NULL, NULL, "someday", now, 0, 0, "--at: 'someday': ");
+	}
 	tz_cache_clear();
 	return done_testing();
 }
