@@ -177,6 +177,127 @@ finish_file(int *fd, int ino, int *wd)
 	return d;
 }
 
+/* What `logs -f` keeps between two looks at the store. */
+struct follow {
+	const struct cli *cli;
+	const char *id;		/* the job */
+	int64_t seen;		/* the last row of history dealt with; -1: none yet */
+	char *cur;		/* the file of the running attempt, followed */
+	char *last;		/* the file of the last attempt seen to end */
+	int fd, wd, ino;	/* CUR open, its inotify watch, the inotify fd */
+	bool confirm;		/* an end seen that a retry may follow: look again */
+	bool any;		/* some log printed */
+};
+
+/* The attempts of history V[0..N-1] of J that ended since the last look:
+ * at first, as without -f, the last attempt's file (or the running one's,
+ * later); then the rest of the one followed, all of any other.  A file
+ * that could not be printed sets *RC (JX_SOFTWARE: stop). */
+static void
+follow_ended(struct follow *f, const struct store_job *j, bool running, struct store_run *v,
+	     size_t n, int *rc)
+{
+	if (f->seen < 0) {
+		f->seen = n ? v[n - 1].id : 0;
+		if (n && v[n - 1].log)
+			remember(&f->last, v[n - 1].log);
+		if (!running && j->log) {
+			f->any = true;
+			*rc = print_file(f->cli, f->id, j->log);
+			remember(&f->last, j->log);
+		}
+		return;
+	}
+	for (size_t i = 0; i < n && *rc != JX_SOFTWARE; i++) {
+		int r;
+
+		f->seen = v[i].id;
+		if (v[i].log == NULL)
+			continue;
+		f->any = true;
+		remember(&f->last, v[i].log);
+		if (f->cur && strcmp(v[i].log, f->cur) == 0 && f->fd >= 0)
+			r = finish_file(&f->fd, f->ino, &f->wd) == -2 ? JX_SOFTWARE : JX_OK;
+		else
+			r = print_file(f->cli, f->id, v[i].log);
+		if (f->cur && strcmp(v[i].log, f->cur) == 0) {
+			free(f->cur);
+			f->cur = NULL;
+		}
+		if (r != JX_OK)
+			*rc = r;
+	}
+}
+
+/* The running attempt of J: its file, once the store names it (not the
+ * last one's: the row of a config cron task names the file of its
+ * previous run until the one running ends), opened and watched, and what
+ * it holds copied.  0 to go on, or -1 to stop (*RC set when it failed). */
+static int
+follow_running(struct follow *f, const struct store_job *j, bool running, int *rc)
+{
+	if (running && j->log && (f->cur == NULL || strcmp(f->cur, j->log) != 0) &&
+	    (f->last == NULL || strcmp(f->last, j->log) != 0)) {
+		if (finish_file(&f->fd, f->ino, &f->wd) == -2) {
+			*rc = JX_SOFTWARE;
+			return -1;
+		}
+		free(f->cur);
+		if ((f->cur = strdup(j->log)) == NULL) {
+			cmd_error(f->cli, "logs: out of memory");
+			*rc = JX_SOFTWARE;
+			return -1;
+		}
+	}
+	/* (The supervisor may name it a moment before it makes it.) */
+	if (running && f->cur && f->fd < 0) {
+		f->fd = open(f->cur, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (f->fd >= 0) {
+			f->any = true;
+			if (f->ino >= 0)
+				f->wd = inotify_add_watch(f->ino, f->cur, IN_MODIFY | IN_CLOSE_WRITE);
+		} else if (errno != ENOENT) {
+			int fd = open_log(f->cli, f->id, f->cur, rc);
+
+			if (fd >= 0)
+				(void)close(fd);	/* there after all: look again */
+			return -1;
+		}
+	}
+	if (f->fd >= 0) {
+		int d = drain(f->fd);
+
+		if (d == -1)
+			cmd_error(f->cli, "logs: %s: %s", f->cur, strerror(errno));
+		if (d < 0) {
+			*rc = d == -1 ? 1 : JX_SOFTWARE;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Until the next look at the store: copy what is written meanwhile.  0,
+ * or -1 when standard output could not be written. */
+static int
+follow_pause(struct follow *f)
+{
+	int64_t until = timefmt_mono_ms() + FOLLOW_CHECK_MS;
+
+	for (int64_t left; (left = until - timefmt_mono_ms()) > 0;) {
+		struct pollfd p = { .fd = f->ino, .events = POLLIN };
+		char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+		if (poll(&p, f->wd >= 0 ? 1 : 0, (int)left) <= 0 || !(p.revents & POLLIN))
+			continue;
+		while (read(f->ino, ev, sizeof ev) > 0)
+			;
+		if (f->fd >= 0 && drain(f->fd) == -2)
+			return -1;
+	}
+	return 0;
+}
+
 /* logs -f: print the log of job ID and follow it until the job has ended:
  * through its retries, the log of each attempt in turn, in full (and a
  * cron job's runs, one after the other, until it is cancelled).  The store
@@ -190,20 +311,16 @@ follow(const struct cli *cli, struct store *st, const char *dir, const struct co
        const char *id)
 {
 	struct jerr err = JERR_INIT;
-	int64_t seen = -1;	/* the last row of history dealt with; -1: none yet */
-	char *cur = NULL;	/* the file of the running attempt, followed */
-	char *last = NULL;	/* the file of the last attempt seen to end */
-	int fd = -1, wd = -1, rc = JX_OK;
-	bool confirm = false, any = false;
-	int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	struct follow f = { .cli = cli, .id = id, .seen = -1, .fd = -1, .wd = -1,
+			    .ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK) };
+	int rc = JX_OK;
 
 	for (;;) {
 		struct store_job j;
 		struct store_run *v = NULL;
 		size_t n = 0;
-		int found = store_job_follow(st, id, seen < 0 ? 0 : seen, &j, &v, &n, &err);
+		int found = store_job_follow(st, id, f.seen < 0 ? 0 : f.seen, &j, &v, &n, &err);
 		bool running, done;
-		int64_t until;
 		pid_t pid;
 
 		if (found <= 0) {
@@ -215,103 +332,27 @@ follow(const struct cli *cli, struct store *st, const char *dir, const struct co
 			break;
 		}
 		running = job_status_is(j.status, JOB_RUNNING);
-		if (seen < 0) {
-			/* At first, as without -f: the last attempt's file, or the
-			 * running one's (below). */
-			seen = n ? v[n - 1].id : 0;
-			if (n && v[n - 1].log)
-				remember(&last, v[n - 1].log);
-			if (!running && j.log) {
-				any = true;
-				rc = print_file(cli, id, j.log);
-				remember(&last, j.log);
-			}
-		} else {
-			/* The attempts that ended since: the rest of the one
-			 * followed, all of any other. */
-			for (size_t i = 0; i < n && rc != JX_SOFTWARE; i++) {
-				int r;
-
-				seen = v[i].id;
-				if (v[i].log == NULL)
-					continue;
-				any = true;
-				remember(&last, v[i].log);
-				if (cur && strcmp(v[i].log, cur) == 0 && fd >= 0) {
-					r = finish_file(&fd, ino, &wd) == -2 ? JX_SOFTWARE : JX_OK;
-				} else {
-					r = print_file(cli, id, v[i].log);
-				}
-				if (cur && strcmp(v[i].log, cur) == 0) {
-					free(cur);
-					cur = NULL;
-				}
-				if (r != JX_OK)
-					rc = r;
-			}
-		}
+		follow_ended(&f, &j, running, v, n, &rc);
 		store_history_free(v, n);
-		if (rc == JX_SOFTWARE) {
+		if (rc == JX_SOFTWARE || follow_running(&f, &j, running, &rc) < 0) {
 			store_job_free(&j);
 			break;
 		}
-		/* The running attempt's file, once the store names it (not the
-		 * last one's: the row of a config cron task names the file of
-		 * its previous run until the one running ends). */
-		if (running && j.log && (cur == NULL || strcmp(cur, j.log) != 0) &&
-		    (last == NULL || strcmp(last, j.log) != 0)) {
-			if (finish_file(&fd, ino, &wd) == -2) {
-				rc = JX_SOFTWARE;
-				store_job_free(&j);
-				break;
-			}
-			free(cur);
-			if ((cur = strdup(j.log)) == NULL) {
-				cmd_error(cli, "logs: out of memory");
-				rc = JX_SOFTWARE;
-				store_job_free(&j);
-				break;
-			}
-		}
-		/* (The supervisor may name it a moment before it makes it.) */
-		if (running && cur && fd < 0) {
-			fd = open(cur, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-			if (fd >= 0) {
-				any = true;
-				if (ino >= 0)
-					wd = inotify_add_watch(ino, cur, IN_MODIFY | IN_CLOSE_WRITE);
-			} else if (errno != ENOENT) {
-				(void)open_log(cli, id, cur, &rc);
-				store_job_free(&j);
-				break;
-			}
-		}
-		if (fd >= 0) {
-			int d = drain(fd);
-
-			if (d == -1)
-				cmd_error(cli, "logs: %s: %s", cur, strerror(errno));
-			if (d < 0) {
-				rc = d == -1 ? 1 : JX_SOFTWARE;
-				store_job_free(&j);
-				break;
-			}
-		}
 		done = job_done(&j);
 		/* An end that a retry may follow at once: look again, once. */
-		if (done && !confirm && job_may_retry(conf, &j)) {
-			confirm = true;
+		if (done && !f.confirm && job_may_retry(conf, &j)) {
+			f.confirm = true;
 			done = false;
 		} else if (!done) {
-			confirm = false;
+			f.confirm = false;
 		}
-		if (done || (!any && job_output(conf, &j) != OUTPUT_LOG)) {
-			if (!any && rc == JX_OK)
+		if (done || (!f.any && job_output(conf, &j) != OUTPUT_LOG)) {
+			if (!f.any && rc == JX_OK)
 				rc = no_log(cli, conf, &j, true);
 			store_job_free(&j);
 			break;
 		}
-		if (!confirm && statedir_holder(dir, &pid, NULL) != 1) {
+		if (!f.confirm && statedir_holder(dir, &pid, NULL) != 1) {
 			cmd_error(cli, "logs: job '%s' is %s and no supervisor is running "
 				  "(start one: jobify run)", id, j.status);
 			store_job_free(&j);
@@ -319,29 +360,17 @@ follow(const struct cli *cli, struct store *st, const char *dir, const struct co
 			break;
 		}
 		store_job_free(&j);
-		/* Until the next look at the store: copy what is written meanwhile. */
-		until = timefmt_mono_ms() + FOLLOW_CHECK_MS;
-		for (int64_t left; (left = until - timefmt_mono_ms()) > 0;) {
-			struct pollfd p = { .fd = ino, .events = POLLIN };
-			char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-			if (poll(&p, wd >= 0 ? 1 : 0, (int)left) <= 0 || !(p.revents & POLLIN))
-				continue;
-			while (read(ino, ev, sizeof ev) > 0)
-				;
-			if (fd >= 0 && drain(fd) == -2) {
-				rc = JX_SOFTWARE;
-				goto out;
-			}
+		if (follow_pause(&f) < 0) {
+			rc = JX_SOFTWARE;
+			break;
 		}
 	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ino >= 0)
-		close(ino);
-	free(cur);
-	free(last);
+	if (f.fd >= 0)
+		close(f.fd);
+	if (f.ino >= 0)
+		close(f.ino);
+	free(f.cur);
+	free(f.last);
 	jerr_free(&err);
 	return rc;
 }
