@@ -22,6 +22,78 @@ is_expression(const char *s)
 	return *s == '@' || strpbrk(s, " \t") != NULL;
 }
 
+/* The schedule WHAT names: a cron expression (the app's zone into
+ * *ZONE, when there is a config to say it and *ZONE is NULL), or a
+ * route's (its zone, its start-date into *START_AT); the config into
+ * *CONFP.  JX_OK, or the exit status after printing why. */
+static int
+next_schedule(struct cli *cli, const char *what, struct conf **confp, struct cron *c,
+	      const char **zone, int64_t *start_at)
+{
+	const struct route *r;
+	struct cron_error ce;
+	int rc;
+
+	if (is_expression(what)) {
+		if (cron_parse(what, c, &ce) < 0) {
+			cmd_error(cli, "next: cron: %s", ce.msg);
+			return JX_DATAERR;
+		}
+		/* Without --tz, the app's zone (SPEC §4), when there is a
+		 * config to say it. */
+		if ((*confp = cmd_load_zone_conf(cli, "next")) != NULL && !*zone)
+			*zone = (*confp)->timezone;
+		return JX_OK;
+	}
+	if ((*confp = cmd_load_conf(cli, &rc, false)) == NULL)
+		return rc;
+	if ((r = cmd_find_route(cli, "next", *confp, what, &rc)) == NULL)
+		return rc;
+	if (!r->task->cron) {
+		cmd_error(cli, "next: route '%s' has no cron schedule", what);
+		return JX_DATAERR;
+	}
+	*c = r->task->sched;
+	*start_at = r->task->start_at;
+	if (!*zone)
+		*zone = r->timezone;
+	return JX_OK;
+}
+
+/* Print the next N fires of C in zone TZ after T (s), not before
+ * START_AT, one a line or as a JSON array.  JX_OK, or the exit status
+ * after printing why (it never fires). */
+static int
+next_print(struct cli *cli, const struct cron *c, const struct tz *tz, int64_t start_at,
+	   int64_t t, long n, bool json)
+{
+	if (json)
+		putchar('[');
+	for (long i = 0; i < n; i++) {
+		char buf[TIMEFMT_BUFSZ];
+
+		if (policy_next_fire(c, tz, start_at, t, &t) < 0) {
+			if (i == 0) {
+				if (json)
+					printf("]\n");
+				cmd_error(cli, "next: the schedule never fires (before 2100)");
+				return JX_DATAERR;
+			}
+			break;
+		}
+		timefmt_iso(t, tz, buf, sizeof buf);
+		if (json) {
+			printf("%s", i ? "," : "");
+			json_string(stdout, buf);
+		} else {
+			printf("%s\n", buf);
+		}
+	}
+	if (json)
+		printf("]\n");
+	return JX_OK;
+}
+
 int
 cmd_next(struct cli *cli, int argc, char **argv)
 {
@@ -40,7 +112,6 @@ cmd_next(struct cli *cli, int argc, char **argv)
 	const struct tz *tz, *from_tz;
 	bool zone_given;
 	struct cron c;
-	struct cron_error ce;
 	bool json = false;
 	long n = 1;
 	int64_t t, start_at = 0;	/* a route's start-date */
@@ -85,32 +156,8 @@ cmd_next(struct cli *cli, int argc, char **argv)
 		return JX_DATAERR;
 	}
 
-	if (is_expression(what)) {
-		if (cron_parse(what, &c, &ce) < 0) {
-			cmd_error(cli, "next: cron: %s", ce.msg);
-			return JX_DATAERR;
-		}
-		/* Without --tz, the app's zone (SPEC §4), when there is a
-		 * config to say it. */
-		if ((conf = cmd_load_zone_conf(cli, "next")) != NULL && !zone)
-			zone = conf->timezone;
-	} else {
-		const struct route *r;
-
-		if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
-			return rc;
-		if ((r = cmd_find_route(cli, "next", conf, what, &rc)) == NULL)
-			goto out;
-		if (!r->task->cron) {
-			cmd_error(cli, "next: route '%s' has no cron schedule", what);
-			rc = JX_DATAERR;
-			goto out;
-		}
-		c = r->task->sched;
-		start_at = r->task->start_at;
-		if (!zone)
-			zone = r->timezone;
-	}
+	if ((rc = next_schedule(cli, what, &conf, &c, &zone, &start_at)) != JX_OK)
+		goto out;
 	if ((tz = tz_get(zone, &why)) == NULL) {
 		cmd_error(cli, "next: --tz: '%s': %s", zone, why);
 		rc = JX_DATAERR;
@@ -134,33 +181,9 @@ cmd_next(struct cli *cli, int argc, char **argv)
 		rc = JX_DATAERR;
 		goto out;
 	}
-	if (json)
-		putchar('[');
-	for (long i = 0; i < n; i++) {
-		char buf[TIMEFMT_BUFSZ];
-
-		if (policy_next_fire(&c, tz, start_at, t, &t) < 0) {
-			if (i == 0) {
-				if (json)
-					printf("]\n");
-				cmd_error(cli, "next: the schedule never fires (before 2100)");
-				rc = JX_DATAERR;
-				goto out;
-			}
-			break;
-		}
-		timefmt_iso(t, tz, buf, sizeof buf);
-		if (json) {
-			printf("%s", i ? "," : "");
-			json_string(stdout, buf);
-		} else {
-			printf("%s\n", buf);
-		}
-	}
-	if (json)
-		printf("]\n");
-	if (rc == JX_OK)
-		rc = cmd_output_done(cli, "next");
+	if ((rc = next_print(cli, &c, tz, start_at, t, n, json)) != JX_OK)
+		goto out;
+	rc = cmd_output_done(cli, "next");
 out:
 	conf_free(conf);
 	return rc;
