@@ -202,6 +202,65 @@ print_stats(const struct store_route_stats *v, size_t n, const struct tz *tz, bo
 	}
 }
 
+/* The runs V[0..N-1], latest first, as a table (fitted to a TTY unless
+ * FULL) or as JSON, times in zone TZ.  0, or -1 out of memory. */
+static int
+print_runs(const struct store_run *v, size_t n, const struct tz *tz, bool json, bool tty,
+	   bool full)
+{
+	static const struct table_col cols[] = {
+		{ "START",    0, 0, 0 },
+		{ "DURATION", TC_RIGHT, 0, 0 },
+		{ "ROUTE",    0, 0, 1 },
+		{ "JOB",      0, 0, 2 },
+		{ "ATTEMPT",  TC_RIGHT, 1, 0 },
+		{ "STATUS",   0, 0, 0 },
+		{ "EXIT",     0, 0, 0 },
+	};
+	char b[TIMEFMT_BUFSZ], d[32], sig[32];
+	struct table tbl;
+
+	if (json) {
+		printf("[");
+		for (size_t i = 0; i < n; i++) {
+			printf(i ? ",\n" : "\n");
+			json_run(&v[i], tz);
+		}
+		printf(n ? "\n]\n" : "]\n");
+		return 0;
+	}
+	/* Widths from the rows, fitted to the terminal (table.h). */
+	table_init(&tbl, cols, sizeof cols / sizeof cols[0], stdout, tty, full);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_run *r = &v[i];
+		const char *start = cmd_when(r->started_at, tz, b);
+		char code[80] = "-", att[24];
+		const char *cell[7];
+
+		if (signal_name(r->signal, sig, sizeof sig))
+			snprintf(code, sizeof code, "%s", sig);
+		else if (r->has_exit && r->exit_code >= 0)
+			snprintf(code, sizeof code, "%d", r->exit_code);
+		/* Output past output-max-size: said after the code. */
+		if (r->dropped > 0) {
+			size_t len = strlen(code);
+
+			snprintf(code + len, sizeof code - len,
+				 " (output: %lld bytes dropped)", (long long)r->dropped);
+		}
+		snprintf(att, sizeof att, "%ld", r->attempt);
+		cell[0] = start;
+		cell[1] = run_duration(r) < 0 ? "-" : human_duration(run_duration(r), d, sizeof d);
+		cell[2] = r->route;
+		cell[3] = r->job_id;
+		cell[4] = att;
+		cell[5] = r->status;
+		cell[6] = code;
+		(void)table_row(&tbl, cell);
+	}
+	return table_end(&tbl) < 0 ? -1 : 0;
+}
+
 int
 cmd_history(struct cli *cli, int argc, char **argv)
 {
@@ -300,66 +359,13 @@ cmd_history(struct cli *cli, int argc, char **argv)
 			rc = cmd_output_done(cli, "history");
 		}
 	} else {
-		char b[TIMEFMT_BUFSZ], d[32], sig[32];
-
-		if (json) {
-			printf("[");
-			for (size_t i = 0; i < n; i++) {
-				printf(i ? ",\n" : "\n");
-				json_run(&v[i], tz);
-			}
-			printf(n ? "\n]\n" : "]\n");
+		if (print_runs(v, n, tz, json, tty, full) < 0) {
+			cmd_error(cli, "history: out of memory");
+			rc = JX_SOFTWARE;
 		} else {
-			static const struct table_col cols[] = {
-				{ "START",    0, 0, 0 },
-				{ "DURATION", TC_RIGHT, 0, 0 },
-				{ "ROUTE",    0, 0, 1 },
-				{ "JOB",      0, 0, 2 },
-				{ "ATTEMPT",  TC_RIGHT, 1, 0 },
-				{ "STATUS",   0, 0, 0 },
-				{ "EXIT",     0, 0, 0 },
-			};
-			struct table tbl;
-
-			/* Widths from the rows, fitted to the terminal (table.h). */
-			table_init(&tbl, cols, sizeof cols / sizeof cols[0], stdout, tty, full);
-			for (size_t i = 0; i < n; i++) {
-				const struct store_run *r = &v[i];
-				const char *start = cmd_when(r->started_at, tz, b);
-				char code[80] = "-", att[24];
-				const char *cell[7];
-
-				if (signal_name(r->signal, sig, sizeof sig))
-					snprintf(code, sizeof code, "%s", sig);
-				else if (r->has_exit && r->exit_code >= 0)
-					snprintf(code, sizeof code, "%d", r->exit_code);
-				/* Output past output-max-size: said after the code. */
-				if (r->dropped > 0) {
-					size_t len = strlen(code);
-
-					snprintf(code + len, sizeof code - len,
-						 " (output: %lld bytes dropped)", (long long)r->dropped);
-				}
-				snprintf(att, sizeof att, "%ld", r->attempt);
-				cell[0] = start;
-				cell[1] = run_duration(r) < 0 ? "-" :
-					  human_duration(run_duration(r), d, sizeof d);
-				cell[2] = r->route;
-				cell[3] = r->job_id;
-				cell[4] = att;
-				cell[5] = r->status;
-				cell[6] = code;
-				(void)table_row(&tbl, cell);
-			}
-			if (table_end(&tbl) < 0) {
-				cmd_error(cli, "history: out of memory");
-				rc = JX_SOFTWARE;
-				goto free;
-			}
+			rc = cmd_output_done(cli, "history");
 		}
-		rc = cmd_output_done(cli, "history");
 	}
-free:
 	store_history_free(v, n);
 	store_stats_free(sv, sn);
 	store_close(st);
