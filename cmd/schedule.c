@@ -52,6 +52,45 @@ struct sched {
 	char **env;		/* --env K=V, owned */
 };
 
+/* The rules between schedule's options S, once parsed (see sched_parse);
+ * the route, when needed, at ARGV[optind]. */
+static int
+sched_check(struct cli *cli, const char *where, int argc, bool line, const struct sched *s)
+{
+	int bad = line ? JX_DATAERR : JX_USAGE;
+
+	if (s->when_opts > 1) {
+		if (line) {
+			cmd_error(cli, "%s: --now, --in, --at and --cron exclude each other", where);
+			return bad;
+		}
+		return cmd_usage_error(cli, "schedule", "--now, --in, --at and --cron exclude "
+				       "each other");
+	}
+	if (s->replace && s->id == NULL) {
+		/* It would replace whichever job had the id made for it. */
+		if (line) {
+			cmd_error(cli, "%s: --replace needs --id", where);
+			return bad;
+		}
+		return cmd_usage_error(cli, "schedule", "--replace needs --id");
+	}
+	if (s->from_stdin) {
+		if (optind < argc || s->when_opts || s->id || s->replace || s->env)
+			return cmd_usage_error(cli, "schedule", "--stdin takes its jobs from "
+					       "standard input: no route or other option here");
+		return -1;
+	}
+	if (optind >= argc) {
+		if (line) {
+			cmd_error(cli, "%s: a route is needed", where);
+			return bad;
+		}
+		return cmd_usage_error(cli, "schedule", "a route is needed");
+	}
+	return -1;
+}
+
 /* Parse schedule's options in ARGV into S; optind is then the route's
  * index.  A LINE of --stdin takes no -c, --help or --stdin, and its errors
  * are data errors (65) named by WHERE ("schedule: stdin:3").  -1 to go
@@ -146,36 +185,7 @@ sched_parse(struct cli *cli, const char *where, int argc, char **argv, bool line
 			return bad;
 		}
 	}
-	if (s->when_opts > 1) {
-		if (line) {
-			cmd_error(cli, "%s: --now, --in, --at and --cron exclude each other", where);
-			return bad;
-		}
-		return cmd_usage_error(cli, "schedule", "--now, --in, --at and --cron exclude "
-				       "each other");
-	}
-	if (s->replace && s->id == NULL) {
-		/* It would replace whichever job had the id made for it. */
-		if (line) {
-			cmd_error(cli, "%s: --replace needs --id", where);
-			return bad;
-		}
-		return cmd_usage_error(cli, "schedule", "--replace needs --id");
-	}
-	if (s->from_stdin) {
-		if (optind < argc || s->when_opts || s->id || s->replace || s->env)
-			return cmd_usage_error(cli, "schedule", "--stdin takes its jobs from "
-					       "standard input: no route or other option here");
-		return -1;
-	}
-	if (optind >= argc) {
-		if (line) {
-			cmd_error(cli, "%s: a route is needed", where);
-			return bad;
-		}
-		return cmd_usage_error(cli, "schedule", "a route is needed");
-	}
-	return -1;
+	return sched_check(cli, where, argc, line, s);
 }
 
 /* Job *J for request S of ARGV (route at ARGV[OPTIND], its ARGs after),
