@@ -435,6 +435,138 @@ run_failed(const struct store_run *r)
 	return !job_status_is(r->status, JOB_SUCCESS);
 }
 
+/* The live runs (the supervisor's, or the store's running jobs). */
+static void
+ov_text_running(const struct overview *o, const struct tz *tz, bool full)
+{
+	static const struct table_col cols[] = {
+		{ "RUNNING", 0, 0, 2 }, { "ROUTE", 0, 0, 1 }, { "PID", TC_RIGHT, 0, 0 },
+		{ "STARTED", 0, 1, 0 }, { "FOR", TC_RIGHT, 0, 0 },
+	};
+	char span[32];
+	struct table t;
+
+	putchar('\n');
+	table_init(&t, cols, 5, stdout, true, full);
+	for (size_t i = 0; i < o->nruns; i++) {
+		char pid[24], sb[TIMEFMT_BUFSZ];
+		const char *cell[5] = { o->runs[i].id, o->runs[i].route, NULL,
+			table_time(o->runs[i].started, tz, sb, sizeof sb),
+			table_span(o->now - o->runs[i].started, span, sizeof span) };
+
+		if (o->runs[i].pid) {
+			snprintf(pid, sizeof pid, "%ld", o->runs[i].pid);
+			cell[2] = pid;
+		}
+		(void)table_row(&t, cell);
+	}
+	if (o->nruns == 0)
+		table_free(&t), printf("RUNNING: none\n");
+	else
+		(void)table_end(&t);
+	if (o->nruns > 0 && !o->up)
+		printf("(marked running in the store; the next supervisor records them lost)\n");
+}
+
+/* The jobs due and not started, and what waits in the supervisor. */
+static void
+ov_text_queued(const struct overview *o, const struct tz *tz, bool full)
+{
+	static const struct table_col cols[] = {
+		{ "QUEUED", 0, 0, 2 }, { "ROUTE", 0, 0, 1 }, { "DUE", 0, 1, 0 },
+		{ "LATE", TC_RIGHT, 0, 0 },
+	};
+	char span[32];
+	struct table t;
+
+	putchar('\n');
+	table_init(&t, cols, 4, stdout, true, full);
+	for (size_t i = 0; i < o->ndue; i++) {
+		char db[TIMEFMT_BUFSZ];
+		const char *cell[4] = { o->due[i].job, o->due[i].route,
+			table_time(o->due[i].at, tz, db, sizeof db),
+			table_span(o->now - o->due[i].at, span, sizeof span) };
+
+		(void)table_row(&t, cell);
+	}
+	if (o->ndue == 0)
+		table_free(&t), printf("QUEUED: none due\n");
+	else
+		(void)table_end(&t);
+	if (o->nduetotal > (long)o->ndue)
+		printf("(and %ld more due: jobify jobs --status scheduled)\n",
+		       o->nduetotal - (long)o->ndue);
+	if (o->queued > 0)
+		printf("(%ld run%s waiting in the supervisor for a slot, a queue or a retry)\n",
+		       o->queued, o->queued == 1 ? "" : "s");
+}
+
+/* The next fires, cron tasks and jobs alike. */
+static void
+ov_text_next(const struct overview *o, const struct tz *tz, bool full)
+{
+	static const struct table_col cols[] = {
+		{ "NEXT", 0, 0, 0 }, { "LEFT", TC_RIGHT, 0, 0 }, { "ROUTE", 0, 0, 1 },
+		{ "JOB", 0, 0, 2 },
+	};
+	char span[32];
+	struct table t;
+
+	putchar('\n');
+	table_init(&t, cols, 4, stdout, true, full);
+	for (size_t i = 0; i < o->nfires; i++) {
+		char nb[TIMEFMT_BUFSZ];
+		const char *cell[4] = { table_time(o->fires[i].at, tz, nb, sizeof nb),
+			table_span(o->fires[i].at - o->now, span, sizeof span),
+			o->fires[i].route, o->fires[i].job };
+
+		(void)table_row(&t, cell);
+	}
+	if (o->nfires == 0)
+		table_free(&t), printf("NEXT: none\n");
+	else
+		(void)table_end(&t);
+}
+
+/* The latest failures of the latest FAILURES_SCAN runs. */
+static void
+ov_text_failed(const struct overview *o, const struct tz *tz, bool full)
+{
+	static const struct table_col cols[] = {
+		{ "FAILED", 0, 2, 0 }, { "PASSED", TC_RIGHT, 0, 0 }, { "ROUTE", 0, 0, 1 },
+		{ "JOB", 0, 0, 2 }, { "RESULT", 0, 0, 0 },
+	};
+	char span[32], ago[40];
+	struct table t;
+	size_t shown = 0;
+
+	putchar('\n');
+	table_init(&t, cols, 5, stdout, true, full);
+	for (size_t i = 0; i < o->nhist && shown < OVERVIEW_N; i++) {
+		const struct store_run *r = &o->hist[i];
+		char fb[TIMEFMT_BUFSZ], res[64];
+		const char *cell[5];
+
+		if (!run_failed(r))
+			continue;
+		cell[0] = table_time(r->finished_at ? r->finished_at : r->started_at, tz, fb,
+				     sizeof fb);
+		snprintf(ago, sizeof ago, "%s ago",
+			 table_span(o->now - (r->finished_at ? r->finished_at : r->started_at),
+				    span, sizeof span));
+		cell[1] = ago;
+		cell[2] = r->route;
+		cell[3] = r->job_id;
+		cell[4] = cmd_result(r->status, r->has_exit, r->exit_code, r->signal, res, sizeof res);
+		(void)table_row(&t, cell);
+		shown++;
+	}
+	if (shown == 0)
+		table_free(&t), printf("FAILED: none in the latest %d runs\n", FAILURES_SCAN);
+	else
+		(void)table_end(&t);
+}
+
 /* A value for a "key: value" line, escaped for the terminal. */
 static void
 ov_line(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -454,11 +586,12 @@ ov_line(const char *key, const char *fmt, ...)
 	free(v);
 }
 
+/* `status` for people: the supervisor, the config and the store, then
+ * what runs, what is due, what fires next and what failed lately. */
 static void
 ov_text(const struct conf *conf, const struct overview *o, const struct tz *tz, bool full)
 {
-	char b[TIMEFMT_BUFSZ], span[32], ago[40];
-	struct table t;
+	char b[TIMEFMT_BUFSZ], span[32];
 
 	if (o->up && !o->old)
 		ov_line("supervisor:", "running, pid %ld, up %s (since %s)", o->pid,
@@ -480,115 +613,10 @@ ov_text(const struct conf *conf, const struct overview *o, const struct tz *tz, 
 			o->nduetotal, o->nrunning_store);
 	else
 		ov_line("store:", "%s (not created yet)", o->db);
-
-	{
-		static const struct table_col cols[] = {
-			{ "RUNNING", 0, 0, 2 }, { "ROUTE", 0, 0, 1 }, { "PID", TC_RIGHT, 0, 0 },
-			{ "STARTED", 0, 1, 0 }, { "FOR", TC_RIGHT, 0, 0 },
-		};
-
-		putchar('\n');
-		table_init(&t, cols, 5, stdout, true, full);
-		for (size_t i = 0; i < o->nruns; i++) {
-			char pid[24], sb[TIMEFMT_BUFSZ];
-			const char *cell[5] = { o->runs[i].id, o->runs[i].route, NULL,
-				table_time(o->runs[i].started, tz, sb, sizeof sb),
-				table_span(o->now - o->runs[i].started, span, sizeof span) };
-
-			if (o->runs[i].pid) {
-				snprintf(pid, sizeof pid, "%ld", o->runs[i].pid);
-				cell[2] = pid;
-			}
-			(void)table_row(&t, cell);
-		}
-		if (o->nruns == 0)
-			table_free(&t), printf("RUNNING: none\n");
-		else
-			(void)table_end(&t);
-		if (o->nruns > 0 && !o->up)
-			printf("(marked running in the store; the next supervisor records them lost)\n");
-	}
-	{
-		static const struct table_col cols[] = {
-			{ "QUEUED", 0, 0, 2 }, { "ROUTE", 0, 0, 1 }, { "DUE", 0, 1, 0 },
-			{ "LATE", TC_RIGHT, 0, 0 },
-		};
-
-		putchar('\n');
-		table_init(&t, cols, 4, stdout, true, full);
-		for (size_t i = 0; i < o->ndue; i++) {
-			char db[TIMEFMT_BUFSZ];
-			const char *cell[4] = { o->due[i].job, o->due[i].route,
-				table_time(o->due[i].at, tz, db, sizeof db),
-				table_span(o->now - o->due[i].at, span, sizeof span) };
-
-			(void)table_row(&t, cell);
-		}
-		if (o->ndue == 0)
-			table_free(&t), printf("QUEUED: none due\n");
-		else
-			(void)table_end(&t);
-		if (o->nduetotal > (long)o->ndue)
-			printf("(and %ld more due: jobify jobs --status scheduled)\n",
-			       o->nduetotal - (long)o->ndue);
-		if (o->queued > 0)
-			printf("(%ld run%s waiting in the supervisor for a slot, a queue or a retry)\n",
-			       o->queued, o->queued == 1 ? "" : "s");
-	}
-	{
-		static const struct table_col cols[] = {
-			{ "NEXT", 0, 0, 0 }, { "LEFT", TC_RIGHT, 0, 0 }, { "ROUTE", 0, 0, 1 },
-			{ "JOB", 0, 0, 2 },
-		};
-
-		putchar('\n');
-		table_init(&t, cols, 4, stdout, true, full);
-		for (size_t i = 0; i < o->nfires; i++) {
-			char nb[TIMEFMT_BUFSZ];
-			const char *cell[4] = { table_time(o->fires[i].at, tz, nb, sizeof nb),
-				table_span(o->fires[i].at - o->now, span, sizeof span),
-				o->fires[i].route, o->fires[i].job };
-
-			(void)table_row(&t, cell);
-		}
-		if (o->nfires == 0)
-			table_free(&t), printf("NEXT: none\n");
-		else
-			(void)table_end(&t);
-	}
-	{
-		static const struct table_col cols[] = {
-			{ "FAILED", 0, 2, 0 }, { "PASSED", TC_RIGHT, 0, 0 }, { "ROUTE", 0, 0, 1 },
-			{ "JOB", 0, 0, 2 }, { "RESULT", 0, 0, 0 },
-		};
-		size_t shown = 0;
-
-		putchar('\n');
-		table_init(&t, cols, 5, stdout, true, full);
-		for (size_t i = 0; i < o->nhist && shown < OVERVIEW_N; i++) {
-			const struct store_run *r = &o->hist[i];
-			char fb[TIMEFMT_BUFSZ], res[64];
-			const char *cell[5];
-
-			if (!run_failed(r))
-				continue;
-			cell[0] = table_time(r->finished_at ? r->finished_at : r->started_at, tz, fb,
-					     sizeof fb);
-			snprintf(ago, sizeof ago, "%s ago",
-				 table_span(o->now - (r->finished_at ? r->finished_at : r->started_at),
-					    span, sizeof span));
-			cell[1] = ago;
-			cell[2] = r->route;
-			cell[3] = r->job_id;
-			cell[4] = cmd_result(r->status, r->has_exit, r->exit_code, r->signal, res, sizeof res);
-			(void)table_row(&t, cell);
-			shown++;
-		}
-		if (shown == 0)
-			table_free(&t), printf("FAILED: none in the latest %d runs\n", FAILURES_SCAN);
-		else
-			(void)table_end(&t);
-	}
+	ov_text_running(o, tz, full);
+	ov_text_queued(o, tz, full);
+	ov_text_next(o, tz, full);
+	ov_text_failed(o, tz, full);
 }
 
 static void
