@@ -1,530 +1,22 @@
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libutil.h>
-#include <limits.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-#include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/inotify.h>
-#include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
-#include <time.h>
-#include <unistd.h>
+#include "sup-private.h"
 
-#include "conf.h"
-#include "cron.h"
-#include "exitcode.h"
-#include "ctl.h"
-#include "jlog.h"
-#include "jobenv.h"
-#include "job.h"
-#include "lifespan.h"
-#include "mail.h"
-#include "metrics.h"
-#include "notify.h"
-#include "outlog.h"
-#include "paths.h"
-#include "policy.h"
-#include "route.h"
-#include "spawn.h"
-#include "statedir.h"
-#include "store.h"
-#include "strv.h"
-#include "sup.h"
-#include "theap.h"
-#include "timefmt.h"
-#include "words.h"
-
-extern char **environ;
-
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
-#define NS_PER_MS INT64_C(1000000)
-#define NS_PER_S INT64_C(1000000000)
-
-/* Fires of one overlap = queue route waiting for the previous run. */
-#define QUEUE_MAX 64
-/* The pid table's buckets (chained). */
-#define PID_BUCKETS 1024
-/* Jobs of the store claimed and started in one turn of the loop, at most:
- * a burst is started a slice a turn, between the reaping of what exited
- * and the timers that came due. */
-#define SPAWNS_PER_TURN 32
-/* How long the loop waits for another process's write transaction on
- * the store (ms): what it could not write it keeps, and tries again. */
-#define LOOP_BUSY_MS 50
-/* The delay before a batch that could not be written is tried again:
- * the first, and the longest it doubles to (ms). */
-#define FLUSH_DELAY_MS 100
-#define FLUSH_DELAY_MAX_MS 5000
-/* The delay before a start the system refused for now (EAGAIN: a
- * process limit) is tried again: the first, and the longest (ms). */
-#define SPAWN_DELAY_MS 50
-#define SPAWN_DELAY_MAX_MS 2000
-/* In the state directory: a line "ID ATTEMPT START_MS" for each claimed
- * job whose process started, written by the process itself just before
- * its execve (spawn_opts.note), emptied once the starts are in the
- * store.  It tells a job that started from one that did not, when the
- * supervisor died between a claim and the record of the start (see
- * recover). */
-#define STARTS_FILE "starts"
-
-enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE,
-		  TK_FLUSH, TK_CTL };
-enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE };
-
-/* What epoll_event.data.ptr points to. */
-struct watch {
-	enum watch_kind kind;
-};
-
-/* A line-splitting reader of one output pipe (output = inherit, and the
- * run-form lifespan processes). */
-struct outpipe {
-	struct watch w;
-	int fd;
-	int stream;		/* 1 stdout, 2 stderr */
-	struct run *run;	/* whose output it is; NULL for a lifespan's */
-	struct outpipe *dead;	/* closed, to be freed after this turn */
-	bool relay;		/* output = log with a cap: bytes to run->logw */
-	size_t len;
-	char buf[2048];
-};
-
-/* What lives across reloads, per route name. */
-struct track {
-	struct track *next;
-	char *name;
-	unsigned busy;		/* runs in flight and retries waiting */
-	struct pend *qhead, *qtail; /* overlap = queue: fires waiting */
-	unsigned nq;
-	struct outlog log;	/* output = log: the route's log directory */
-	/* A durable cron task: its row in the store (status, counters, last
-	 * run), kept here and written in the batch at the end of each turn
-	 * of the loop when DIRTY.  NULL when the task is not durable. */
-	struct store_job *cj;
-	bool dirty;
-	struct track *dirty_next;
-	unsigned mark;		/* cron_sync's: still a durable cron task */
-	unsigned lost;		/* at start: the attempt we died under, to retry */
-	int64_t fired;		/* the latest cron time fired or missed (s), 0 none */
-};
-
-struct gen;
-
-/* A route of one config generation. */
-struct rstate {
-	struct timer fire;	/* TK_FIRE on the realtime heap */
-	struct gen *gen;
-	const struct route *route;
-	struct track *track;
-	const struct tz *tz;
-	int64_t next_cron;	/* the cron time the timer is for (s) */
-	bool ids_done;
-	int ids_rc;
-	struct spawn_ids ids;
-	char **base;		/* the base environment for other ids */
-	char *workdir;		/* resolved */
-};
-
-/* One loaded config: the routes and what runs still refer to it. */
-struct gen {
-	struct conf *conf;
-	unsigned refs;
-	struct rstate *rs;	/* one per attached route */
-	size_t n;
-};
-
-/* A run waiting to start: a queued fire, a retry, or one waiting for a
- * max-parallel slot. */
-struct pend {
-	struct timer t;		/* TK_RETRY on the monotonic heap */
-	struct pend *next;
-	struct gen *gen;	/* a reference */
-	struct rstate *rs;
-	unsigned attempt;
-	int64_t scheduled;	/* the cron time it is for (s) */
-	const char *trigger;
-	bool busy;		/* counted in track->busy already (a retry) */
-	struct store_job *job;	/* a job of the store, owned; NULL for cron */
-	char *log_path;		/* a job of the store: its log, named at claim */
-};
-
-/* A client of the control socket. */
-struct client {
-	struct watch w;
-	struct ctl_conn *c;
-	struct client *next;
-	char **wait;		/* the job ids its `wait` waits for, or NULL */
-};
-
-struct run {
-	struct timer timeout;	/* TK_TIMEOUT, monotonic */
-	struct timer kill;	/* TK_KILL, monotonic */
-	struct run *next, *prev, *hnext;
-	struct gen *gen;	/* a reference */
-	struct rstate *rs;
-	pid_t pid;
-	bool handler;		/* a failure handler, not a job */
-	bool timed_out, term_sent;
-	bool cancelled;		/* `cancel --kill`: ends as cancelled */
-	unsigned attempt;
-	int64_t scheduled;
-	const char *trigger;
-	int64_t start_ms, start_mono_ms;
-	struct outpipe *out[2];	/* output = inherit; out[0] output = log, capped */
-	char *log_path;		/* output = log */
-	struct outlog_writer logw; /* output = log, capped: the file */
-	bool logw_open;
-	struct store_job *job;	/* a job of the store, owned; NULL for cron */
-};
-
-/* A run lost with its supervisor (found running at start) that failed
- * for good (no retry follows): its failure handler runs, as after every
- * other failure, once the lifespans run (lost_handlers). */
-struct lost {
-	struct lost *next;
-	char *route;
-	unsigned attempt;
-	int64_t scheduled;	/* s: a config cron run's cron time */
-	int64_t started;	/* ms; 0: not known */
-	char *log;
-	struct store_job *job;	/* a job of the store, owned; NULL: a config cron run */
-};
-
-struct sup {
-	struct gen *cur, *gen0;	/* gen0: the lifespans' config */
-	char *state_dir;
-	struct statedir_lock *lock;
-	char **base;
-	struct lifespan_set ls;
-	struct lifespan_ctx lctx;
-	struct outpipe **lsout;	/* run-form lifespans' pipes being read */
-	struct outpipe *dead;	/* closed this turn: an event of the same
-				 * epoll_wait may still point at them */
-	size_t nlsout;
-
-	int ep, sfd, tfd_real, tfd_mono;
-	int ifd;		/* inotify on the state directory, or -1 */
-	struct watch w_signal, w_real, w_mono, w_state;
-	struct theap real, mono;
-	int64_t real_armed, mono_armed; /* what each timerfd is set to; -1: unknown */
-
-	struct track *tracks;
-	struct track **track_tab; /* open addressing by name, for track_get */
-	size_t track_cap, ntracks;
-	struct run *runs;	/* every live run */
-	struct lost *lost;	/* lost runs whose handler waits for the start */
-	struct run *pids[PID_BUCKETS];
-	size_t nruns;		/* jobs running (not handlers) */
-	size_t nhandlers;
-	struct pend *slot_head, *slot_tail; /* waiting for max-parallel */
-	size_t npend;		/* retries waiting */
-
-	bool stopping, terminating;
-	struct timer grace;	/* TK_GRACE */
-	struct store *store;
-	struct timer store_due;	/* TK_STORE, realtime: the next one-off job */
-	struct timer prune;	/* TK_PRUNE, monotonic: keep-ended's next turn */
-	int lfd;		/* the control socket */
-	struct watch w_ctl;
-	char *sock_path;
-	struct client *clients;
-	struct timer flush_t;	/* TK_FLUSH: the batch is tried again */
-	int64_t flush_delay;	/* 0, or the batch failed: the next delay (ms) */
-	unsigned flush_fails;	/* failed writes of the batch in a row */
-	int64_t spawn_delay;	/* 0, or a start met EAGAIN: the next delay (ms) */
-	int64_t flush_until;	/* stopping: how long a batch is tried (mono ms) */
-	int starts_fd;		/* STARTS_FILE, O_APPEND; -1: none */
-	bool starts_used;	/* it has lines the store may not have yet */
-	bool again;		/* more jobs of the store due: pickup next turn */
-	bool slot_wait;		/* jobs of the store wait for max-parallel */
-	unsigned long nkeys;	/* cron runs named (their log's key) */
-	size_t nclients, max_clients; /* served at once; more wait in the backlog */
-	bool ctl_paused;	/* lfd out of the epoll set: at max_clients, or no fds */
-	struct timer ctl_retry;	/* TK_CTL: listen again after running out of fds */
-	int64_t ctl_logged_ms;	/* monotonic: when control-busy was last logged */
-	unsigned long ctl_unlogged; /* control-busy events since */
-	struct track *dirty;	/* cron rows to write at the end of the turn */
-	struct hist *hist;	/* history rows of cron runs, the same */
-	struct hist **hist_tail;
-	struct jobop *ops;	/* ends of jobs of the store, the same */
-	struct jobop **ops_tail;
-	unsigned sync_mark;
-	struct notify nt;	/* systemd: watchdog and STATUS= */
-	struct metrics *metrics; /* for metrics-file; NULL when out of memory */
-	int64_t metrics_next;	/* mono ms: the next periodic write */
-	int64_t metrics_last;	/* mono ms: the last write */
-	bool metrics_dirty;	/* a run ended since the last write */
-	bool metrics_failing;	/* the last write failed (logged once) */
-	int status;
-	int64_t started_ms;	/* when this supervisor started, for `status` */
-	struct mailer *mailers;	/* sendmail processes of mail-to, to reap */
-};
-
-/* A sendmail of mail-to (mail.h) on its way. */
-struct mailer {
-	struct mailer *next;
-	pid_t pid;
-	char *route;
-};
-
-/* A run of a config cron task, for the history: written with the turn's
- * batch. */
-struct hist {
-	struct hist *next;
-	char *route, *status, *log;
-	long attempt, keep;
-	int64_t started, finished;
-	int code, sig;
-};
-
-/* The end of a run of a job of the store, written with the turn's batch
- * in one synchronous=FULL transaction: a burst of exits costs one fsync.
- * Until it is written the job is `running` in the store: a crash before
- * then makes it a lost run, retried if it has retries left. */
-enum jobop_kind {
-	OP_END,		/* an attempt ended: its end and history row */
-	OP_BEGAN,	/* a claimed attempt has its process: its start */
-	OP_RELEASE,	/* a claimed attempt never started: scheduled again */
-};
-
-struct jobop {
-	struct jobop *next;
-	enum jobop_kind kind;
-	char *id, *route, *status, *log;
-	long attempt, keep;
-	int64_t started, finished;
-	int code, sig;
-	int64_t retry_at;		/* > 0: back to scheduled, due then (and
-					 * OP_RELEASE's due time) */
-	struct store_job *next_run;	/* a cron job: its next (store_job_next) */
-	bool ended;			/* ended for good: tell waiters once written */
-};
-
-/* A fire more than this late was missed (downtime, a clock step): the
- * task's misfire policy decides.  Less is load, and runs. */
-#define MISFIRE_SLACK_MS 10000
-/* A step of the clock back by up to this much does not run again the cron
- * times already run: their routes resume after the latest.  A bigger step
- * is taken for a correction of a clock that was wrong, and planning starts
- * from the new time (cron's rule, with its 3 hours). */
-#define BACK_STEP_MAX_S (3 * 3600)
-#define MISFIRE_SCAN 100000	/* cron times looked at for one misfire */
-#define MISFIRE_ALL_MAX 1000	/* missed fires `misfire = all` runs */
-#define LIFESPAN_EXTEND_USEC (90ULL * 1000000) /* EXTEND_TIMEOUT_USEC per startup hook */
-
-/* ---- small helpers ---- */
-
-static int64_t
-real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
-
-/* V (seconds or ms) times UNIT as nanoseconds, saturated at INT64_MAX
- * (2262-04-11T23:47:16Z) and at 0: a far time from an old store row is
- * planned at the end of time, never wrapped into the past (which
- * disarmed the timer and stopped every fire). */
-static int64_t
-sat_ns(int64_t v, int64_t unit)
-{
-	if (v <= 0)
-		return 0;
-	return v > INT64_MAX / unit ? INT64_MAX : v * unit;
-}
-
-/* A + B (B >= 0), saturated at INT64_MAX. */
-static int64_t
-sat_add(int64_t a, int64_t b)
-{
-	return a > INT64_MAX - b ? INT64_MAX : a + b;
-}
-
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-static void
-log_error(const char *event, const char *route, const char *msg)
-{
-	struct jlog_line l;
-
-	jlog_begin(&l, JLOG_ERROR, event);
-	if (route)
-		jlog_str(&l, "route", route);
-	jlog_str(&l, "error", msg);
-	jlog_end(&l);
-}
-
-static void
-iso(int64_t t, const struct tz *tz, char *buf)
-{
-	timefmt_iso(t, tz ? tz : tz_get(NULL, NULL), buf, TIMEFMT_BUFSZ);
-}
-
-/* ---- generations and tracks ---- */
-
-static size_t
-name_hash(const char *s)
-{
-	size_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-/* Put T in the table (which has room). */
-static void
-track_place(struct track **tab, size_t cap, struct track *t)
-{
-	size_t i = name_hash(t->name) & (cap - 1);
-
-	while (tab[i])
-		i = (i + 1) & (cap - 1);
-	tab[i] = t;
-}
-
-static struct track *
-track_get(struct sup *s, const char *name)
-{
-	struct track *t;
-	size_t i;
-
-	if (s->track_cap) {
-		for (i = name_hash(name) & (s->track_cap - 1); (t = s->track_tab[i]) != NULL;
-		     i = (i + 1) & (s->track_cap - 1))
-			if (strcmp(t->name, name) == 0)
-				return t;
-	}
-	if (2 * (s->ntracks + 1) > s->track_cap) {
-		size_t cap = s->track_cap ? s->track_cap * 2 : 64;
-		struct track **tab = calloc(cap, sizeof *tab);
-
-		if (tab == NULL)
-			return NULL;
-		for (t = s->tracks; t; t = t->next)
-			track_place(tab, cap, t);
-		free(s->track_tab);
-		s->track_tab = tab;
-		s->track_cap = cap;
-	}
-	if ((t = calloc(1, sizeof *t)) == NULL || (t->name = strdup(name)) == NULL) {
-		free(t);
-		return NULL;
-	}
-	outlog_init(&t->log, s->state_dir, t->name);
-	t->next = s->tracks;
-	s->tracks = t;
-	s->ntracks++;
-	track_place(s->track_tab, s->track_cap, t);
-	return t;
-}
-
-static void
-gen_free(struct gen *g)
-{
-	for (size_t i = 0; i < g->n; i++) {
-		spawn_ids_free(&g->rs[i].ids);
-		strv_free(g->rs[i].base);
-		free(g->rs[i].workdir);
-	}
-	free(g->rs);
-	conf_free(g->conf);
-	free(g);
-}
-
-static struct gen *
-gen_ref(struct gen *g)
-{
-	g->refs++;
-	return g;
-}
-
-static void
-gen_unref(struct gen *g)
-{
-	if (g && --g->refs == 0)
-		gen_free(g);
-}
-
-/* Routers are the same across configs when their id chains are. */
-static bool
-router_same(const struct router *a, const struct router *b)
-{
-	for (; a && b; a = a->parent, b = b->parent) {
-		if ((a->id == NULL) != (b->id == NULL))
-			return false;
-		if (a->id && strcmp(a->id, b->id) != 0)
-			return false;
-	}
-	return a == NULL && b == NULL;
-}
-
-/* Lifespan state for a router of any generation: the started lifespans
- * belong to the first config, so they are matched by id chain. */
-static char *const *
-state_of(void *arg, const struct router *r)
-{
-	struct sup *s = arg;
-
-	for (size_t i = 0; i < s->ls.n; i++)
-		if (s->ls.v[i].router == r || router_same(s->ls.v[i].router, r))
-			return s->ls.v[i].state;
-	return NULL;
-}
-
-static struct gen *
-gen_new(struct sup *s, struct conf *conf)
-{
-	struct gen *g = calloc(1, sizeof *g);
-	size_t n = conf->routes.nattached;
-
-	if (g == NULL || (n && (g->rs = calloc(n, sizeof *g->rs)) == NULL)) {
-		free(g);
-		return NULL;
-	}
-	g->conf = conf;
-	g->refs = 1;
-	g->n = n;
-	for (size_t i = 0; i < n; i++) {
-		struct rstate *rs = &g->rs[i];
-		const struct route *r = &conf->routes.v[i];
-
-		timer_init(&rs->fire, TK_FIRE);
-		rs->gen = g;
-		rs->route = r;
-		if ((rs->track = track_get(s, r->name)) == NULL)
-			goto fail;
-		rs->tz = tz_get(r->timezone, NULL);
-		if (r->task->workdir &&
-		    (rs->workdir = paths_resolve(r->task->loc.file, r->task->workdir)) == NULL)
-			goto fail;
-	}
-	return g;
-fail:
-	g->conf = NULL;		/* the caller's still */
-	gen_free(g);
-	return NULL;
-}
+static const char *signame(int sig);
+static struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
+static bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt, int64_t started, enum job_status outcome, int code, int sig, const char *log, struct jobop *op);
+static bool job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now);
+static void lost_handlers(struct sup *s);
+static void cron_flush(struct sup *s);
+static void cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final);
+static void misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
+static void reap(struct sup *s);
+static int reload(struct sup *s, const char *why);
+static int reload_conf(struct sup *s, const char *why);
+static int notify_turn(struct sup *s);
+static const struct jobop *pending_end(const struct sup *s, const char *id);
+static void job_ended(struct sup *s, const char *id, const char *status, int code);
+static void ctl_resume(struct sup *s);
 
 /* ---- planning fires ---- */
 
@@ -539,7 +31,7 @@ has_calendar(const struct rstate *rs)
 /* ---- durable cron tasks: the row in memory ---- */
 
 /* Replace string *P with a copy of V. */
-static int
+int
 set_str(char **p, const char *v)
 {
 	char *c = strdup(v);
@@ -552,7 +44,7 @@ set_str(char **p, const char *v)
 }
 
 /* Write TR's row with this turn's batch. */
-static void
+void
 cj_touch(struct sup *s, struct track *tr)
 {
 	if (tr->cj && !tr->dirty) {
@@ -579,7 +71,7 @@ cj_status(struct sup *s, struct track *tr, enum job_status status)
 }
 
 /* Whether the task is through: permanently failed, or max-runs run. */
-static bool
+bool
 cj_done(const struct task *t, const struct store_job *cj)
 {
 	if (cj == NULL)
@@ -655,658 +147,6 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 	}
 }
 
-/* ---- the pid table ---- */
-
-static size_t
-pid_bucket(pid_t pid)
-{
-	return (size_t)pid % PID_BUCKETS;
-}
-
-static void
-run_link(struct sup *s, struct run *r)
-{
-	size_t b = pid_bucket(r->pid);
-
-	r->hnext = s->pids[b];
-	s->pids[b] = r;
-	r->prev = NULL;
-	r->next = s->runs;
-	if (s->runs)
-		s->runs->prev = r;
-	s->runs = r;
-}
-
-static void
-run_unlink(struct sup *s, struct run *r)
-{
-	struct run **pp = &s->pids[pid_bucket(r->pid)];
-
-	while (*pp && *pp != r)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = r->hnext;
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		s->runs = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-}
-
-static struct run *
-run_find(struct sup *s, pid_t pid)
-{
-	for (struct run *r = s->pids[pid_bucket(pid)]; r; r = r->hnext)
-		if (r->pid == pid)
-			return r;
-	return NULL;
-}
-
-/* ---- output pipes ---- */
-
-static struct outpipe *
-outpipe_new(int fd, int stream)
-{
-	struct outpipe *p = calloc(1, sizeof *p);
-
-	if (p == NULL)
-		return NULL;
-	p->w.kind = W_RUNOUT;
-	p->fd = fd;
-	p->stream = stream;
-	return p;
-}
-
-static void
-emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line,
-	  size_t len)
-{
-	struct jlog_line l;
-
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	jlog_begin(&l, JLOG_INFO, "output");
-	jlog_str(&l, key, who);
-	if (pid > 0)
-		jlog_int(&l, "pid", pid);
-	jlog_str(&l, "stream", stream == 1 ? "stdout" : "stderr");
-	jlog_strn(&l, "line", line, len);
-	jlog_end(&l);
-}
-
-/* Reads of a pipe a turn of the loop: a job that floods its output
- * (or a process it left behind, after it exited) must not keep the
- * supervisor from its timers.  The pipe is level-triggered: what is left
- * is read on the next turn. */
-#define OUTPIPE_READS 32
-
-/* Read what P has, up to OUTPIPE_READS reads; log each complete line (and
- * a line too long for the buffer in pieces).  At EOF (or FLUSH) the
- * partial line too.  Returns 1 at EOF or error, 0 otherwise. */
-static int
-outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush)
-{
-	int eof = 0;
-
-	for (int reads = 0; reads < OUTPIPE_READS; reads++) {
-		ssize_t n = read(p->fd, p->buf + p->len, sizeof p->buf - p->len);
-		size_t start = 0;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			eof = 1;
-			break;
-		}
-		p->len += (size_t)n;
-		for (size_t i = 0; i < p->len; i++)
-			if (p->buf[i] == '\n') {
-				emit_line(key, who, pid, p->stream, p->buf + start, i - start);
-				start = i + 1;
-			}
-		if (start == 0 && p->len == sizeof p->buf) {
-			emit_line(key, who, pid, p->stream, p->buf, p->len);
-			start = p->len;
-		}
-		memmove(p->buf, p->buf + start, p->len - start);
-		p->len -= start;
-	}
-	if ((eof || flush) && p->len > 0) {
-		emit_line(key, who, pid, p->stream, p->buf, p->len);
-		p->len = 0;
-	}
-	return eof;
-}
-
-/* Reads of a relayed log pipe a turn (64 KiB each): a flood costs the
- * loop at most 2 MiB of copying before the timers get their turn. */
-#define RELAY_READS 32
-
-/* Move what P has into its run's capped log file, up to MAX reads (each
- * 64 KiB).  Returns 1 at EOF or error, 0 otherwise. */
-static int
-outpipe_relay(struct outpipe *p, int max)
-{
-	static char buf[65536];
-
-	for (int reads = 0; reads < max; reads++) {
-		ssize_t n = read(p->fd, buf, sizeof buf);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		if (n <= 0)
-			return 1;
-		if (p->run && outlog_write(&p->run->logw, buf, (size_t)n) < 0 &&
-		    p->run->logw.dropped == n)
-			/* The first failed write; the later ones are counted. */
-			log_error("log", p->run->rs->route->name, strerror(errno));
-	}
-	return 0;
-}
-
-static void
-outpipe_close(struct sup *s, struct outpipe **pp)
-{
-	struct outpipe *p = *pp;
-
-	if (p == NULL)
-		return;
-	/* Closing is not enough to leave the epoll set: a child forked but
-	 * not yet exec'd may still hold the pipe, and the registration goes
-	 * with the last descriptor of the open file, not with ours. */
-	if (p->fd >= 0)
-		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, p->fd, NULL);
-	close_fd(&p->fd);
-	p->run = NULL;
-	p->dead = s->dead;
-	s->dead = p;
-	*pp = NULL;
-}
-
-static void
-bury_dead(struct sup *s)
-{
-	while (s->dead) {
-		struct outpipe *p = s->dead;
-
-		s->dead = p->dead;
-		free(p);
-	}
-}
-
-/* ---- starting runs ---- */
-
-static void run_finish(struct sup *s, struct run *r, int status, int code_override);
-static void store_rearm(struct sup *s);
-static void job_ended(struct sup *s, const char *id, const char *status, int code);
-static struct jobop *jobop_new(struct sup *s, enum jobop_kind kind, const char *id,
-			       const char *route, long attempt);
-static void cron_flush(struct sup *s);
-static struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt,
-			       int64_t started, int64_t finished, enum job_status status,
-			       int code, int sig, const char *log, long keep);
-static bool job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now);
-static bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
-			int64_t started, enum job_status outcome, int code, int sig,
-			const char *log, struct jobop *op);
-static void cj_started(struct sup *s, struct run *r);
-static void cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig,
-		     bool final);
-static void pickup(struct sup *s);
-static void reap(struct sup *s);
-static void dequeue(struct sup *s, struct track *tr);
-static void request(struct sup *s, struct pend *p);
-
-static struct pend *
-pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger)
-{
-	struct pend *p = calloc(1, sizeof *p);
-
-	if (p == NULL)
-		return NULL;
-	timer_init(&p->t, TK_RETRY);
-	p->gen = gen_ref(rs->gen);
-	p->rs = rs;
-	p->attempt = attempt;
-	p->scheduled = scheduled;
-	p->trigger = trigger;
-	return p;
-}
-
-static void
-job_free(struct store_job *j)
-{
-	if (j) {
-		store_job_free(j);
-		free(j);
-	}
-}
-
-static void
-pend_free(struct pend *p)
-{
-	free(p->log_path);
-	job_free(p->job);
-	gen_unref(p->gen);
-	free(p);
-}
-
-/* Who the route runs as, resolved once per generation. */
-static int
-route_ids(struct rstate *rs, struct jerr *err)
-{
-	const struct task *t = rs->route->task;
-
-	if (!rs->ids_done) {
-		rs->ids_done = true;
-		/* Without user or group the job runs as we do: no lookup, which
-		 * could block the loop on a network user directory. */
-		if (t->user == NULL && t->group == NULL)
-			return rs->ids_rc = 0;
-		rs->ids_rc = spawn_ids_resolve(t->user, t->group, &rs->ids, err);
-		if (rs->ids_rc == 0 && rs->ids.change) {
-			struct jobenv_id id = { rs->ids.name, rs->ids.home, rs->ids.shell,
-						rs->ids.uid == 0 };
-			if (jobenv_base(environ, &id, &rs->base, err) < 0)
-				rs->ids_rc = -1;
-		}
-		return rs->ids_rc;
-	}
-	if (rs->ids_rc < 0)
-		jerr_set(err, "user/group of the task could not be resolved (see the first error)");
-	return rs->ids_rc;
-}
-
-static int
-make_pipe(int fds[2], struct jerr *err)
-{
-	if (pipe2(fds, O_CLOEXEC) < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
-		jerr_set(err, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &p->w };
-
-	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, p->fd, &ev) < 0) {
-		jerr_set(err, "epoll_ctl: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* The job's environment; for a handler, with the outcome added. */
-static int
-run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
-{
-	struct rstate *rs = r->rs;
-	struct jobenv_state st = { state_of, s };
-	char when[TIMEFMT_BUFSZ] = "";
-	struct jobenv_job job = {
-		.id = r->job ? r->job->id : rs->route->name,
-		.trigger = r->trigger,
-		.scheduled_at = when,
-		.attempt = r->attempt,
-		.args = r->job ? r->job->args : NULL,
-		.env = r->job ? r->job->env : NULL,
-	};
-
-	if (r->job && r->job->cron)	/* a cron time: whole seconds, like a config task's */
-		iso(r->job->scheduled_at / 1000, rs->tz, when);
-	else if (r->job)
-		timefmt_iso_ms(r->job->scheduled_at, rs->tz ? rs->tz : tz_get(NULL, NULL), when,
-			       sizeof when);
-	else if (r->scheduled)
-		iso(r->scheduled, rs->tz, when);
-	return jobenv_env(rs->gen->conf, rs->route, rs->base ? rs->base : s->base, &st,
-			  &job, envp, err);
-}
-
-/* output-max-size: R's stdout and stderr are one pipe that the loop
- * copies into FD, the log file, up to the cap (outlog_write). */
-static int
-log_relay(struct sup *s, struct run *r, int fd, int *out, int *errfd, struct jerr *err)
-{
-	int fds[2] = { -1, -1 };
-
-	if (make_pipe(fds, err) < 0 || (r->out[0] = outpipe_new(fds[0], 1)) == NULL) {
-		if (!err->set)
-			jerr_set(err, "out of memory");
-		close_fd(&fds[0]);
-		close_fd(&fds[1]);
-		close(fd);
-		return -1;
-	}
-	r->out[0]->run = r;
-	r->out[0]->relay = true;
-	outlog_writer_init(&r->logw, fd, r->rs->route->output_max);
-	r->logw_open = true;
-	if (watch_pipe(s, r->out[0], err) < 0) {
-		close_fd(&fds[1]);
-		outpipe_close(s, &r->out[0]);
-		return -1;
-	}
-	*out = *errfd = fds[1];
-	return 0;
-}
-
-/* Output descriptors for R's process, by the task's output mode. */
-static int
-run_output(struct sup *s, struct run *r, int *out, int *errfd, bool append, struct jerr *err)
-{
-	enum output_mode mode = r->rs->route->task->output;
-	int fds[2][2] = { { -1, -1 }, { -1, -1 } };
-
-	*out = *errfd = -1;
-	if (mode == OUTPUT_NULL)
-		return 0;
-	if (mode == OUTPUT_LOG) {
-		char key[32];
-		int fd;
-
-		/* A job's log was named at its claim; a cron run's is named
-		 * here, by a number no other run of ours has (see outlog.h). */
-		snprintf(key, sizeof key, "@%lu", ++s->nkeys);
-		if (r->log_path == NULL &&
-		    (r->log_path = outlog_new_path(&r->rs->track->log, r->start_ms, key,
-						   r->attempt, err)) == NULL)
-			return -1;
-		/* A new attempt's file is its own (O_EXCL): never another's,
-		 * whatever the name.  A handler adds to its job's. */
-		if ((fd = outlog_open(r->log_path, append, err)) < 0)
-			return -1;
-		if (r->rs->route->output_max > 0)
-			return log_relay(s, r, fd, out, errfd, err);
-		*out = *errfd = fd;
-		return 0;
-	}
-	for (int i = 0; i < 2; i++)
-		if (make_pipe(fds[i], err) < 0 ||
-		    (r->out[i] = outpipe_new(fds[i][0], i + 1)) == NULL) {
-			if (!err->set)
-				jerr_set(err, "out of memory");
-			goto fail;
-		} else {
-			fds[i][0] = -1;
-			r->out[i]->run = r;
-			if (watch_pipe(s, r->out[i], err) < 0)
-				goto fail;
-		}
-	*out = fds[0][1];
-	*errfd = fds[1][1];
-	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		close_fd(&fds[i][0]);
-		close_fd(&fds[i][1]);
-		outpipe_close(s, &r->out[i]);
-	}
-	return -1;
-}
-
-static void
-close_outputs(int out, int errfd)
-{
-	if (out >= 0)
-		close(out);
-	if (errfd >= 0 && errfd != out)
-		close(errfd);
-}
-
-static void
-log_start(const struct run *r, const char *event)
-{
-	struct jlog_line l;
-	char when[TIMEFMT_BUFSZ];
-
-	jlog_begin(&l, JLOG_INFO, event);
-	jlog_str(&l, "route", r->rs->route->name);
-	if (r->job)
-		jlog_str(&l, "job", r->job->id);
-	jlog_int(&l, "pid", r->pid);
-	if (!r->handler) {
-		jlog_str(&l, "trigger", r->trigger);
-		jlog_int(&l, "attempt", r->attempt);
-		if (r->scheduled) {
-			iso(r->scheduled, r->rs->tz, when);
-			jlog_str(&l, "scheduled_at", when);
-		}
-	}
-	if (r->log_path)
-		jlog_str(&l, "log", r->log_path);
-	jlog_end(&l);
-}
-
-static struct run *
-run_new(struct sup *s, struct rstate *rs)
-{
-	struct run *r = calloc(1, sizeof *r);
-
-	(void)s;
-	if (r == NULL)
-		return NULL;
-	timer_init(&r->timeout, TK_TIMEOUT);
-	timer_init(&r->kill, TK_KILL);
-	r->gen = gen_ref(rs->gen);
-	r->rs = rs;
-	r->pid = -1;
-	r->start_ms = timefmt_now_ms();
-	r->start_mono_ms = timefmt_mono_ms_up();
-	return r;
-}
-
-static void
-run_free(struct sup *s, struct run *r)
-{
-	outpipe_close(s, &r->out[0]);
-	outpipe_close(s, &r->out[1]);
-	if (r->logw_open)
-		(void)outlog_writer_close(&r->logw);
-	job_free(r->job);
-	gen_unref(r->gen);
-	free(r->log_path);
-	free(r);
-}
-
-/* R could not start for now (EAGAIN: a process limit): not a failure of
- * its job.  It starts again after a delay that doubles while starts keep
- * meeting it: a job of the store goes back to the store, scheduled, due
- * then (its claim released); a cron run waits as a retry of the same
- * attempt. */
-static void
-spawn_later(struct sup *s, struct run *r, const char *why)
-{
-	struct rstate *rs = r->rs;
-	struct track *tr = rs->track;
-	int64_t delay = s->spawn_delay ? s->spawn_delay * 2 : SPAWN_DELAY_MS;
-	struct jlog_line l;
-
-	if (delay > SPAWN_DELAY_MAX_MS)
-		delay = SPAWN_DELAY_MAX_MS;
-	s->spawn_delay = delay;
-	jlog_begin(&l, JLOG_WARN, "spawn-later");
-	jlog_str(&l, "route", rs->route->name);
-	if (r->job)
-		jlog_str(&l, "job", r->job->id);
-	jlog_int(&l, "attempt", r->attempt);
-	jlog_ms(&l, "delay", delay);
-	jlog_str(&l, "error", why);
-	jlog_end(&l);
-	/* The attempt's file, made for it and empty: the next try names its own. */
-	if (r->log_path && unlink(r->log_path) < 0 && errno != ENOENT)
-		log_error("log", rs->route->name, strerror(errno));
-	s->nruns--;
-	if (r->job) {
-		struct jobop *op = jobop_new(s, OP_RELEASE, r->job->id, r->job->route,
-					     (long)r->attempt - 1);
-
-		if (op)
-			op->retry_at = timefmt_now_ms() + delay;
-		tr->busy--;
-	} else {
-		struct pend *p = pend_new(rs, r->attempt, r->scheduled, r->trigger);
-
-		/* Not a run after all: cj_started counted it. */
-		if (tr->cj && r->attempt == 1 && tr->cj->runs > 0)
-			tr->cj->runs--;
-		if (p && theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) == 0) {
-			p->busy = true;	/* holds the route's busy count */
-			s->npend++;
-		} else {
-			log_error("spawn-later", rs->route->name, "out of memory");
-			if (p)
-				pend_free(p);
-			tr->busy--;
-		}
-	}
-	run_free(s, r);
-	if (tr->busy == 0)
-		dequeue(s, tr);
-}
-
-/* Start the process of R (argv and envp built), link it in.  On failure
- * the error is logged and R finished as a failure without a process. */
-static void
-run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err,
-	  bool append)
-{
-	struct rstate *rs = r->rs;
-	const struct task *t = rs->route->task;
-	struct spawn_opts o;
-	int out = -1, errfd = -1, code = 0;
-	bool later = false;
-	char *note = NULL;
-
-	if (argv && envp && run_output(s, r, &out, &errfd, append, err) == 0) {
-		spawn_opts_init(&o);
-		o.argv = argv;
-		o.envp = envp;
-		o.workdir = rs->workdir;
-		o.umask = t->umask;
-		o.nice_set = t->nice_set;
-		o.nice = t->nice;
-		o.ids = &rs->ids;
-		o.stdout_fd = out;
-		o.stderr_fd = errfd;
-		if (r->job && !r->handler && s->starts_fd >= 0) {
-			int len = asprintf(&note, "%s %u %lld\n", r->job->id, r->attempt,
-					   (long long)r->start_ms);
-
-			if (len < 0) {
-				note = NULL;
-			} else {
-				o.note_fd = s->starts_fd;
-				o.note = note;
-				o.note_len = (size_t)len;
-				s->starts_used = true;
-			}
-		}
-		if (spawn_start(&o, &r->pid, err) < 0) {
-			later = errno == EAGAIN && !r->handler;
-			code = errno == ENOENT ? 127 : 126;
-		}
-		close_outputs(out, errfd);
-		free(note);
-	} else {
-		code = 126;
-	}
-	strv_free(argv);
-	strv_free(envp);
-	if (later) {
-		spawn_later(s, r, jerr_msg(err));
-		return;
-	}
-	if (r->pid < 0) {
-		log_error(r->handler ? "handler-error" : "spawn-error", rs->route->name,
-			  jerr_msg(err));
-		run_link(s, r);	/* run_finish unlinks it */
-		run_finish(s, r, -1, code ? code : 126);
-		return;
-	}
-	run_link(s, r);
-	log_start(r, r->handler ? "handler" : "start");
-	if (!r->handler)
-		s->spawn_delay = 0;
-	/* A job of the store: its start, written with the batch (which
-	 * pickup writes at once), ends its claim's window (see recover). */
-	if (r->job) {
-		struct jobop *op = jobop_new(s, OP_BEGAN, r->job->id, r->job->route, r->attempt);
-
-		if (op)
-			op->started = r->start_ms;
-	}
-	if (!r->handler && r->job == NULL && rs->track->cj && r->log_path) {
-		/* A config cron task's row names the running attempt's log. */
-		(void)set_str(&rs->track->cj->log, r->log_path);
-		cj_touch(s, rs->track);
-	}
-	if (!r->handler && t->timeout_ms > 0 &&
-	    theap_arm(&s->mono, &r->timeout, r->start_mono_ms + t->timeout_ms) < 0)
-		log_error("timeout", rs->route->name, strerror(errno));
-}
-
-/* Start a job now: P is consumed. */
-static void
-start_job(struct sup *s, struct pend *p)
-{
-	struct rstate *rs = p->rs;
-	struct jerr err = JERR_INIT;
-	char **argv = NULL, **envp = NULL;
-	struct run *r = run_new(s, rs);
-
-	if (r == NULL) {
-		log_error("start", rs->route->name, "out of memory");
-		if (p->busy)
-			rs->track->busy--;
-		pend_free(p);
-		return;
-	}
-	if (p->job == NULL && p->attempt == 1 && cj_done(rs->route->task, rs->track->cj)) {
-		struct jlog_line l;
-
-		/* A queued fire beyond max-runs (or after a permanent failure). */
-		jlog_begin(&l, JLOG_INFO, "skip");
-		jlog_str(&l, "route", rs->route->name);
-		jlog_str(&l, "reason", job_status_is(rs->track->cj->status, JOB_PERMANENTLY_FAILED) ?
-			 job_status_name(JOB_PERMANENTLY_FAILED) : "max-runs");
-		jlog_end(&l);
-		run_free(s, r);
-		if (p->busy)
-			rs->track->busy--;
-		pend_free(p);
-		return;
-	}
-	r->attempt = p->attempt;
-	r->scheduled = p->scheduled;
-	r->trigger = p->trigger;
-	r->job = p->job;
-	p->job = NULL;
-	r->log_path = p->log_path;
-	p->log_path = NULL;
-	if (!p->busy)
-		rs->track->busy++;
-	s->nruns++;
-	pend_free(p);
-
-	if (route_ids(rs, &err) == 0 &&
-	    jobenv_argv(rs->gen->conf, rs->route, r->job ? r->job->args : NULL, &argv,
-			&err) == 0)
-		(void)run_env(s, r, &envp, &err);
-	if (r->job == NULL)
-		cj_started(s, r);
-	run_spawn(s, r, argv, envp, &err, false);
-	jerr_free(&err);
-}
-
 static int __attribute__((format(printf, 2, 3)))
 env_putf(char ***envp, const char *fmt, ...)
 {
@@ -1322,7 +162,6 @@ env_putf(char ***envp, const char *fmt, ...)
 	return strv_push_take(envp, kv);
 }
 
-static const char *signame(int sig);
 
 /* mail-to: job R failed for good with STATUS (CODE, or signal SIG): its
  * status and the tail of its log go to the route's addresses through
@@ -1545,7 +384,7 @@ fire_queued(struct rstate *rs, int64_t when)
 }
 
 /* A cron fire of RS for cron time WHEN (s). */
-static void
+void
 fire(struct sup *s, struct rstate *rs, int64_t when)
 {
 	const struct task *t = rs->route->task;
@@ -1578,7 +417,7 @@ fire(struct sup *s, struct rstate *rs, int64_t when)
 }
 
 /* The route is free again: start its next queued fire. */
-static void
+void
 dequeue(struct sup *s, struct track *tr)
 {
 	struct pend *p = tr->qhead;
@@ -1602,7 +441,7 @@ signame(int sig)
 
 /* R's process ended with wait STATUS; or never started, when STATUS is -1
  * and CODE says why (126, 127). */
-static void
+void
 run_finish(struct sup *s, struct run *r, int status, int code)
 {
 	struct rstate *rs = r->rs;
@@ -1820,7 +659,7 @@ pickup_later(struct sup *s, int64_t delay)
  * A job claimed and not started (the supervisor died in between, or the
  * system refused the process for now) is scheduled again, never lost:
  * see recover and spawn_later. */
-static void
+void
 pickup(struct sup *s)
 {
 	long max = s->cur->conf->max_parallel;
@@ -1970,7 +809,7 @@ jobop_free(struct jobop *op)
 /* A write of KIND for attempt ATTEMPT of job ID of ROUTE, queued for the
  * batch; NULL when out of memory (then the job stays running in the
  * store: lost at the next start, or released if it never began). */
-static struct jobop *
+struct jobop *
 jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route,
 	  long attempt)
 {
@@ -2314,7 +1153,7 @@ starts_open(struct sup *s, bool empty)
  * began is a failed attempt (lost), retried when it has retries left;
  * its row of history has its start and log and no end time (the end is
  * not known). */
-static void
+void
 recover(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
@@ -2862,7 +1701,7 @@ cron_start(struct sup *s)
 }
 
 /* A run of a config cron task started (ATTEMPT 1: a fire). */
-static void
+void
 cj_started(struct sup *s, struct run *r)
 {
 	struct track *tr = r->rs->track;
@@ -3030,7 +1869,6 @@ prune_ended(struct sup *s)
 	jerr_free(&err);
 	(void)theap_arm(&s->mono, &s->prune, timefmt_mono_ms_up() + PRUNE_EVERY_MS);
 }
-static void ctl_resume(struct sup *s);
 
 static void
 on_mono_timer(struct sup *s, struct timer *t)
@@ -3458,7 +2296,6 @@ begin_stop(struct sup *s, int sig)
 				timefmt_mono_ms_up() + s->cur->conf->shutdown_grace_ms);
 }
 
-static int reload_conf(struct sup *s, const char *why);
 
 /* Reload, told to systemd (Type=notify-reload's protocol; fine for
  * Type=notify too). */
@@ -3659,7 +2496,6 @@ turn_end(struct sup *s, bool force)
 	}
 }
 
-static int notify_turn(struct sup *s);
 
 /* How long epoll_wait may sleep: until the watchdog, a STATUS= or a
  * metrics write is due; -1 for as long as it takes. */
@@ -4284,7 +3120,7 @@ dispatch(struct sup *s, struct watch *w)
 	}
 }
 
-static void
+void
 loop(struct sup *s)
 {
 	struct epoll_event ev[64];

@@ -1,0 +1,428 @@
+/* The supervisor's internals, shared by its layers (sup.c and sup*.c):
+ * its structures, and the functions one layer calls in another.  Not
+ * for use outside the supervisor: its interface is sup.h. */
+#ifndef JOBIFY_SUP_PRIVATE_H
+#define JOBIFY_SUP_PRIVATE_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libutil.h>
+#include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "cron.h"
+#include "exitcode.h"
+#include "ctl.h"
+#include "jlog.h"
+#include "jobenv.h"
+#include "job.h"
+#include "lifespan.h"
+#include "mail.h"
+#include "metrics.h"
+#include "notify.h"
+#include "outlog.h"
+#include "paths.h"
+#include "policy.h"
+#include "route.h"
+#include "spawn.h"
+#include "statedir.h"
+#include "store.h"
+#include "strv.h"
+#include "sup.h"
+#include "theap.h"
+#include "timefmt.h"
+#include "words.h"
+
+extern char **environ;
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define NS_PER_MS INT64_C(1000000)
+#define NS_PER_S INT64_C(1000000000)
+
+/* Fires of one overlap = queue route waiting for the previous run. */
+#define QUEUE_MAX 64
+/* The pid table's buckets (chained). */
+#define PID_BUCKETS 1024
+/* Jobs of the store claimed and started in one turn of the loop, at most:
+ * a burst is started a slice a turn, between the reaping of what exited
+ * and the timers that came due. */
+#define SPAWNS_PER_TURN 32
+/* How long the loop waits for another process's write transaction on
+ * the store (ms): what it could not write it keeps, and tries again. */
+#define LOOP_BUSY_MS 50
+/* The delay before a batch that could not be written is tried again:
+ * the first, and the longest it doubles to (ms). */
+#define FLUSH_DELAY_MS 100
+#define FLUSH_DELAY_MAX_MS 5000
+/* The delay before a start the system refused for now (EAGAIN: a
+ * process limit) is tried again: the first, and the longest (ms). */
+#define SPAWN_DELAY_MS 50
+#define SPAWN_DELAY_MAX_MS 2000
+/* In the state directory: a line "ID ATTEMPT START_MS" for each claimed
+ * job whose process started, written by the process itself just before
+ * its execve (spawn_opts.note), emptied once the starts are in the
+ * store.  It tells a job that started from one that did not, when the
+ * supervisor died between a claim and the record of the start (see
+ * recover). */
+#define STARTS_FILE "starts"
+
+enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE,
+		  TK_FLUSH, TK_CTL };
+enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE };
+
+/* What epoll_event.data.ptr points to. */
+struct watch {
+	enum watch_kind kind;
+};
+
+/* A line-splitting reader of one output pipe (output = inherit, and the
+ * run-form lifespan processes). */
+struct outpipe {
+	struct watch w;
+	int fd;
+	int stream;		/* 1 stdout, 2 stderr */
+	struct run *run;	/* whose output it is; NULL for a lifespan's */
+	struct outpipe *dead;	/* closed, to be freed after this turn */
+	bool relay;		/* output = log with a cap: bytes to run->logw */
+	size_t len;
+	char buf[2048];
+};
+
+/* What lives across reloads, per route name. */
+struct track {
+	struct track *next;
+	char *name;
+	unsigned busy;		/* runs in flight and retries waiting */
+	struct pend *qhead, *qtail; /* overlap = queue: fires waiting */
+	unsigned nq;
+	struct outlog log;	/* output = log: the route's log directory */
+	/* A durable cron task: its row in the store (status, counters, last
+	 * run), kept here and written in the batch at the end of each turn
+	 * of the loop when DIRTY.  NULL when the task is not durable. */
+	struct store_job *cj;
+	bool dirty;
+	struct track *dirty_next;
+	unsigned mark;		/* cron_sync's: still a durable cron task */
+	unsigned lost;		/* at start: the attempt we died under, to retry */
+	int64_t fired;		/* the latest cron time fired or missed (s), 0 none */
+};
+
+struct gen;
+
+/* A route of one config generation. */
+struct rstate {
+	struct timer fire;	/* TK_FIRE on the realtime heap */
+	struct gen *gen;
+	const struct route *route;
+	struct track *track;
+	const struct tz *tz;
+	int64_t next_cron;	/* the cron time the timer is for (s) */
+	bool ids_done;
+	int ids_rc;
+	struct spawn_ids ids;
+	char **base;		/* the base environment for other ids */
+	char *workdir;		/* resolved */
+};
+
+/* One loaded config: the routes and what runs still refer to it. */
+struct gen {
+	struct conf *conf;
+	unsigned refs;
+	struct rstate *rs;	/* one per attached route */
+	size_t n;
+};
+
+/* A run waiting to start: a queued fire, a retry, or one waiting for a
+ * max-parallel slot. */
+struct pend {
+	struct timer t;		/* TK_RETRY on the monotonic heap */
+	struct pend *next;
+	struct gen *gen;	/* a reference */
+	struct rstate *rs;
+	unsigned attempt;
+	int64_t scheduled;	/* the cron time it is for (s) */
+	const char *trigger;
+	bool busy;		/* counted in track->busy already (a retry) */
+	struct store_job *job;	/* a job of the store, owned; NULL for cron */
+	char *log_path;		/* a job of the store: its log, named at claim */
+};
+
+/* A client of the control socket. */
+struct client {
+	struct watch w;
+	struct ctl_conn *c;
+	struct client *next;
+	char **wait;		/* the job ids its `wait` waits for, or NULL */
+};
+
+struct run {
+	struct timer timeout;	/* TK_TIMEOUT, monotonic */
+	struct timer kill;	/* TK_KILL, monotonic */
+	struct run *next, *prev, *hnext;
+	struct gen *gen;	/* a reference */
+	struct rstate *rs;
+	pid_t pid;
+	bool handler;		/* a failure handler, not a job */
+	bool timed_out, term_sent;
+	bool cancelled;		/* `cancel --kill`: ends as cancelled */
+	unsigned attempt;
+	int64_t scheduled;
+	const char *trigger;
+	int64_t start_ms, start_mono_ms;
+	struct outpipe *out[2];	/* output = inherit; out[0] output = log, capped */
+	char *log_path;		/* output = log */
+	struct outlog_writer logw; /* output = log, capped: the file */
+	bool logw_open;
+	struct store_job *job;	/* a job of the store, owned; NULL for cron */
+};
+
+/* A run lost with its supervisor (found running at start) that failed
+ * for good (no retry follows): its failure handler runs, as after every
+ * other failure, once the lifespans run (lost_handlers). */
+struct lost {
+	struct lost *next;
+	char *route;
+	unsigned attempt;
+	int64_t scheduled;	/* s: a config cron run's cron time */
+	int64_t started;	/* ms; 0: not known */
+	char *log;
+	struct store_job *job;	/* a job of the store, owned; NULL: a config cron run */
+};
+
+struct sup {
+	struct gen *cur, *gen0;	/* gen0: the lifespans' config */
+	char *state_dir;
+	struct statedir_lock *lock;
+	char **base;
+	struct lifespan_set ls;
+	struct lifespan_ctx lctx;
+	struct outpipe **lsout;	/* run-form lifespans' pipes being read */
+	struct outpipe *dead;	/* closed this turn: an event of the same
+				 * epoll_wait may still point at them */
+	size_t nlsout;
+
+	int ep, sfd, tfd_real, tfd_mono;
+	int ifd;		/* inotify on the state directory, or -1 */
+	struct watch w_signal, w_real, w_mono, w_state;
+	struct theap real, mono;
+	int64_t real_armed, mono_armed; /* what each timerfd is set to; -1: unknown */
+
+	struct track *tracks;
+	struct track **track_tab; /* open addressing by name, for track_get */
+	size_t track_cap, ntracks;
+	struct run *runs;	/* every live run */
+	struct lost *lost;	/* lost runs whose handler waits for the start */
+	struct run *pids[PID_BUCKETS];
+	size_t nruns;		/* jobs running (not handlers) */
+	size_t nhandlers;
+	struct pend *slot_head, *slot_tail; /* waiting for max-parallel */
+	size_t npend;		/* retries waiting */
+
+	bool stopping, terminating;
+	struct timer grace;	/* TK_GRACE */
+	struct store *store;
+	struct timer store_due;	/* TK_STORE, realtime: the next one-off job */
+	struct timer prune;	/* TK_PRUNE, monotonic: keep-ended's next turn */
+	int lfd;		/* the control socket */
+	struct watch w_ctl;
+	char *sock_path;
+	struct client *clients;
+	struct timer flush_t;	/* TK_FLUSH: the batch is tried again */
+	int64_t flush_delay;	/* 0, or the batch failed: the next delay (ms) */
+	unsigned flush_fails;	/* failed writes of the batch in a row */
+	int64_t spawn_delay;	/* 0, or a start met EAGAIN: the next delay (ms) */
+	int64_t flush_until;	/* stopping: how long a batch is tried (mono ms) */
+	int starts_fd;		/* STARTS_FILE, O_APPEND; -1: none */
+	bool starts_used;	/* it has lines the store may not have yet */
+	bool again;		/* more jobs of the store due: pickup next turn */
+	bool slot_wait;		/* jobs of the store wait for max-parallel */
+	unsigned long nkeys;	/* cron runs named (their log's key) */
+	size_t nclients, max_clients; /* served at once; more wait in the backlog */
+	bool ctl_paused;	/* lfd out of the epoll set: at max_clients, or no fds */
+	struct timer ctl_retry;	/* TK_CTL: listen again after running out of fds */
+	int64_t ctl_logged_ms;	/* monotonic: when control-busy was last logged */
+	unsigned long ctl_unlogged; /* control-busy events since */
+	struct track *dirty;	/* cron rows to write at the end of the turn */
+	struct hist *hist;	/* history rows of cron runs, the same */
+	struct hist **hist_tail;
+	struct jobop *ops;	/* ends of jobs of the store, the same */
+	struct jobop **ops_tail;
+	unsigned sync_mark;
+	struct notify nt;	/* systemd: watchdog and STATUS= */
+	struct metrics *metrics; /* for metrics-file; NULL when out of memory */
+	int64_t metrics_next;	/* mono ms: the next periodic write */
+	int64_t metrics_last;	/* mono ms: the last write */
+	bool metrics_dirty;	/* a run ended since the last write */
+	bool metrics_failing;	/* the last write failed (logged once) */
+	int status;
+	int64_t started_ms;	/* when this supervisor started, for `status` */
+	struct mailer *mailers;	/* sendmail processes of mail-to, to reap */
+};
+
+/* A sendmail of mail-to (mail.h) on its way. */
+struct mailer {
+	struct mailer *next;
+	pid_t pid;
+	char *route;
+};
+
+/* A run of a config cron task, for the history: written with the turn's
+ * batch. */
+struct hist {
+	struct hist *next;
+	char *route, *status, *log;
+	long attempt, keep;
+	int64_t started, finished;
+	int code, sig;
+};
+
+/* The end of a run of a job of the store, written with the turn's batch
+ * in one synchronous=FULL transaction: a burst of exits costs one fsync.
+ * Until it is written the job is `running` in the store: a crash before
+ * then makes it a lost run, retried if it has retries left. */
+enum jobop_kind {
+	OP_END,		/* an attempt ended: its end and history row */
+	OP_BEGAN,	/* a claimed attempt has its process: its start */
+	OP_RELEASE,	/* a claimed attempt never started: scheduled again */
+};
+
+struct jobop {
+	struct jobop *next;
+	enum jobop_kind kind;
+	char *id, *route, *status, *log;
+	long attempt, keep;
+	int64_t started, finished;
+	int code, sig;
+	int64_t retry_at;		/* > 0: back to scheduled, due then (and
+					 * OP_RELEASE's due time) */
+	struct store_job *next_run;	/* a cron job: its next (store_job_next) */
+	bool ended;			/* ended for good: tell waiters once written */
+};
+
+/* A fire more than this late was missed (downtime, a clock step): the
+ * task's misfire policy decides.  Less is load, and runs. */
+#define MISFIRE_SLACK_MS 10000
+/* A step of the clock back by up to this much does not run again the cron
+ * times already run: their routes resume after the latest.  A bigger step
+ * is taken for a correction of a clock that was wrong, and planning starts
+ * from the new time (cron's rule, with its 3 hours). */
+#define BACK_STEP_MAX_S (3 * 3600)
+#define MISFIRE_SCAN 100000	/* cron times looked at for one misfire */
+#define MISFIRE_ALL_MAX 1000	/* missed fires `misfire = all` runs */
+#define LIFESPAN_EXTEND_USEC (90ULL * 1000000) /* EXTEND_TIMEOUT_USEC per startup hook */
+/* Reads of a relayed log pipe a turn (64 KiB each): a flood costs the
+ * loop at most 2 MiB of copying before the timers get their turn. */
+#define RELAY_READS 32
+
+
+/* ---- small helpers ---- */
+
+static inline int64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* V (seconds or ms) times UNIT as nanoseconds, saturated at INT64_MAX
+ * (2262-04-11T23:47:16Z) and at 0: a far time from an old store row is
+ * planned at the end of time, never wrapped into the past (which
+ * disarmed the timer and stopped every fire). */
+static inline int64_t
+sat_ns(int64_t v, int64_t unit)
+{
+	if (v <= 0)
+		return 0;
+	return v > INT64_MAX / unit ? INT64_MAX : v * unit;
+}
+
+/* A + B (B >= 0), saturated at INT64_MAX. */
+static inline int64_t
+sat_add(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+static inline void
+close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static inline void
+log_error(const char *event, const char *route, const char *msg)
+{
+	struct jlog_line l;
+
+	jlog_begin(&l, JLOG_ERROR, event);
+	if (route)
+		jlog_str(&l, "route", route);
+	jlog_str(&l, "error", msg);
+	jlog_end(&l);
+}
+
+static inline void
+iso(int64_t t, const struct tz *tz, char *buf)
+{
+	timefmt_iso(t, tz ? tz : tz_get(NULL, NULL), buf, TIMEFMT_BUFSZ);
+}
+
+/* suprun.c */
+struct gen *gen_ref(struct gen *g);
+void gen_unref(struct gen *g);
+bool router_same(const struct router *a, const struct router *b);
+struct gen *gen_new(struct sup *s, struct conf *conf);
+void run_unlink(struct sup *s, struct run *r);
+struct run *run_find(struct sup *s, pid_t pid);
+struct outpipe *outpipe_new(int fd, int stream);
+void emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line, size_t len);
+int outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush);
+int outpipe_relay(struct outpipe *p, int max);
+void outpipe_close(struct sup *s, struct outpipe **pp);
+void bury_dead(struct sup *s);
+struct pend *pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger);
+void job_free(struct store_job *j);
+void pend_free(struct pend *p);
+int watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
+int run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err);
+struct run *run_new(struct sup *s, struct rstate *rs);
+void run_free(struct sup *s, struct run *r);
+void spawn_later(struct sup *s, struct run *r, const char *why);
+void run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err, bool append);
+void start_job(struct sup *s, struct pend *p);
+
+/* sup.c */
+int set_str(char **p, const char *v);
+void cj_touch(struct sup *s, struct track *tr);
+bool cj_done(const struct task *t, const struct store_job *cj);
+void fire(struct sup *s, struct rstate *rs, int64_t when);
+void dequeue(struct sup *s, struct track *tr);
+void run_finish(struct sup *s, struct run *r, int status, int code);
+void pickup(struct sup *s);
+struct jobop *jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route, long attempt);
+void recover(struct sup *s);
+void cj_started(struct sup *s, struct run *r);
+void loop(struct sup *s);
+
+#endif

@@ -1,0 +1,781 @@
+/* The supervisor's runs, their start: config generations and the
+ * tracks that live across reloads, the pid table, output pipes, and the
+ * spawning of a run (a config cron fire or a job of the store). */
+
+#include "config.h"
+
+#include "sup-private.h"
+
+/* ---- generations and tracks ---- */
+
+static size_t
+name_hash(const char *s)
+{
+	size_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Put T in the table (which has room). */
+static void
+track_place(struct track **tab, size_t cap, struct track *t)
+{
+	size_t i = name_hash(t->name) & (cap - 1);
+
+	while (tab[i])
+		i = (i + 1) & (cap - 1);
+	tab[i] = t;
+}
+
+static struct track *
+track_get(struct sup *s, const char *name)
+{
+	struct track *t;
+	size_t i;
+
+	if (s->track_cap) {
+		for (i = name_hash(name) & (s->track_cap - 1); (t = s->track_tab[i]) != NULL;
+		     i = (i + 1) & (s->track_cap - 1))
+			if (strcmp(t->name, name) == 0)
+				return t;
+	}
+	if (2 * (s->ntracks + 1) > s->track_cap) {
+		size_t cap = s->track_cap ? s->track_cap * 2 : 64;
+		struct track **tab = calloc(cap, sizeof *tab);
+
+		if (tab == NULL)
+			return NULL;
+		for (t = s->tracks; t; t = t->next)
+			track_place(tab, cap, t);
+		free(s->track_tab);
+		s->track_tab = tab;
+		s->track_cap = cap;
+	}
+	if ((t = calloc(1, sizeof *t)) == NULL || (t->name = strdup(name)) == NULL) {
+		free(t);
+		return NULL;
+	}
+	outlog_init(&t->log, s->state_dir, t->name);
+	t->next = s->tracks;
+	s->tracks = t;
+	s->ntracks++;
+	track_place(s->track_tab, s->track_cap, t);
+	return t;
+}
+
+static void
+gen_free(struct gen *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		spawn_ids_free(&g->rs[i].ids);
+		strv_free(g->rs[i].base);
+		free(g->rs[i].workdir);
+	}
+	free(g->rs);
+	conf_free(g->conf);
+	free(g);
+}
+
+struct gen *
+gen_ref(struct gen *g)
+{
+	g->refs++;
+	return g;
+}
+
+void
+gen_unref(struct gen *g)
+{
+	if (g && --g->refs == 0)
+		gen_free(g);
+}
+
+/* Routers are the same across configs when their id chains are. */
+bool
+router_same(const struct router *a, const struct router *b)
+{
+	for (; a && b; a = a->parent, b = b->parent) {
+		if ((a->id == NULL) != (b->id == NULL))
+			return false;
+		if (a->id && strcmp(a->id, b->id) != 0)
+			return false;
+	}
+	return a == NULL && b == NULL;
+}
+
+/* Lifespan state for a router of any generation: the started lifespans
+ * belong to the first config, so they are matched by id chain. */
+static char *const *
+state_of(void *arg, const struct router *r)
+{
+	struct sup *s = arg;
+
+	for (size_t i = 0; i < s->ls.n; i++)
+		if (s->ls.v[i].router == r || router_same(s->ls.v[i].router, r))
+			return s->ls.v[i].state;
+	return NULL;
+}
+
+struct gen *
+gen_new(struct sup *s, struct conf *conf)
+{
+	struct gen *g = calloc(1, sizeof *g);
+	size_t n = conf->routes.nattached;
+
+	if (g == NULL || (n && (g->rs = calloc(n, sizeof *g->rs)) == NULL)) {
+		free(g);
+		return NULL;
+	}
+	g->conf = conf;
+	g->refs = 1;
+	g->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct rstate *rs = &g->rs[i];
+		const struct route *r = &conf->routes.v[i];
+
+		timer_init(&rs->fire, TK_FIRE);
+		rs->gen = g;
+		rs->route = r;
+		if ((rs->track = track_get(s, r->name)) == NULL)
+			goto fail;
+		rs->tz = tz_get(r->timezone, NULL);
+		if (r->task->workdir &&
+		    (rs->workdir = paths_resolve(r->task->loc.file, r->task->workdir)) == NULL)
+			goto fail;
+	}
+	return g;
+fail:
+	g->conf = NULL;		/* the caller's still */
+	gen_free(g);
+	return NULL;
+}
+
+/* ---- the pid table ---- */
+
+static size_t
+pid_bucket(pid_t pid)
+{
+	return (size_t)pid % PID_BUCKETS;
+}
+
+static void
+run_link(struct sup *s, struct run *r)
+{
+	size_t b = pid_bucket(r->pid);
+
+	r->hnext = s->pids[b];
+	s->pids[b] = r;
+	r->prev = NULL;
+	r->next = s->runs;
+	if (s->runs)
+		s->runs->prev = r;
+	s->runs = r;
+}
+
+void
+run_unlink(struct sup *s, struct run *r)
+{
+	struct run **pp = &s->pids[pid_bucket(r->pid)];
+
+	while (*pp && *pp != r)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = r->hnext;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		s->runs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+}
+
+struct run *
+run_find(struct sup *s, pid_t pid)
+{
+	for (struct run *r = s->pids[pid_bucket(pid)]; r; r = r->hnext)
+		if (r->pid == pid)
+			return r;
+	return NULL;
+}
+
+/* ---- output pipes ---- */
+
+struct outpipe *
+outpipe_new(int fd, int stream)
+{
+	struct outpipe *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	p->w.kind = W_RUNOUT;
+	p->fd = fd;
+	p->stream = stream;
+	return p;
+}
+
+void
+emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line,
+	  size_t len)
+{
+	struct jlog_line l;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	jlog_begin(&l, JLOG_INFO, "output");
+	jlog_str(&l, key, who);
+	if (pid > 0)
+		jlog_int(&l, "pid", pid);
+	jlog_str(&l, "stream", stream == 1 ? "stdout" : "stderr");
+	jlog_strn(&l, "line", line, len);
+	jlog_end(&l);
+}
+
+/* Reads of a pipe a turn of the loop: a job that floods its output
+ * (or a process it left behind, after it exited) must not keep the
+ * supervisor from its timers.  The pipe is level-triggered: what is left
+ * is read on the next turn. */
+#define OUTPIPE_READS 32
+
+/* Read what P has, up to OUTPIPE_READS reads; log each complete line (and
+ * a line too long for the buffer in pieces).  At EOF (or FLUSH) the
+ * partial line too.  Returns 1 at EOF or error, 0 otherwise. */
+int
+outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush)
+{
+	int eof = 0;
+
+	for (int reads = 0; reads < OUTPIPE_READS; reads++) {
+		ssize_t n = read(p->fd, p->buf + p->len, sizeof p->buf - p->len);
+		size_t start = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			eof = 1;
+			break;
+		}
+		p->len += (size_t)n;
+		for (size_t i = 0; i < p->len; i++)
+			if (p->buf[i] == '\n') {
+				emit_line(key, who, pid, p->stream, p->buf + start, i - start);
+				start = i + 1;
+			}
+		if (start == 0 && p->len == sizeof p->buf) {
+			emit_line(key, who, pid, p->stream, p->buf, p->len);
+			start = p->len;
+		}
+		memmove(p->buf, p->buf + start, p->len - start);
+		p->len -= start;
+	}
+	if ((eof || flush) && p->len > 0) {
+		emit_line(key, who, pid, p->stream, p->buf, p->len);
+		p->len = 0;
+	}
+	return eof;
+}
+
+/* Move what P has into its run's capped log file, up to MAX reads (each
+ * 64 KiB).  Returns 1 at EOF or error, 0 otherwise. */
+int
+outpipe_relay(struct outpipe *p, int max)
+{
+	static char buf[65536];
+
+	for (int reads = 0; reads < max; reads++) {
+		ssize_t n = read(p->fd, buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return 1;
+		if (p->run && outlog_write(&p->run->logw, buf, (size_t)n) < 0 &&
+		    p->run->logw.dropped == n)
+			/* The first failed write; the later ones are counted. */
+			log_error("log", p->run->rs->route->name, strerror(errno));
+	}
+	return 0;
+}
+
+void
+outpipe_close(struct sup *s, struct outpipe **pp)
+{
+	struct outpipe *p = *pp;
+
+	if (p == NULL)
+		return;
+	/* Closing is not enough to leave the epoll set: a child forked but
+	 * not yet exec'd may still hold the pipe, and the registration goes
+	 * with the last descriptor of the open file, not with ours. */
+	if (p->fd >= 0)
+		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, p->fd, NULL);
+	close_fd(&p->fd);
+	p->run = NULL;
+	p->dead = s->dead;
+	s->dead = p;
+	*pp = NULL;
+}
+
+void
+bury_dead(struct sup *s)
+{
+	while (s->dead) {
+		struct outpipe *p = s->dead;
+
+		s->dead = p->dead;
+		free(p);
+	}
+}
+
+/* ---- starting runs ---- */
+
+
+struct pend *
+pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger)
+{
+	struct pend *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	timer_init(&p->t, TK_RETRY);
+	p->gen = gen_ref(rs->gen);
+	p->rs = rs;
+	p->attempt = attempt;
+	p->scheduled = scheduled;
+	p->trigger = trigger;
+	return p;
+}
+
+void
+job_free(struct store_job *j)
+{
+	if (j) {
+		store_job_free(j);
+		free(j);
+	}
+}
+
+void
+pend_free(struct pend *p)
+{
+	free(p->log_path);
+	job_free(p->job);
+	gen_unref(p->gen);
+	free(p);
+}
+
+/* Who the route runs as, resolved once per generation. */
+static int
+route_ids(struct rstate *rs, struct jerr *err)
+{
+	const struct task *t = rs->route->task;
+
+	if (!rs->ids_done) {
+		rs->ids_done = true;
+		/* Without user or group the job runs as we do: no lookup, which
+		 * could block the loop on a network user directory. */
+		if (t->user == NULL && t->group == NULL)
+			return rs->ids_rc = 0;
+		rs->ids_rc = spawn_ids_resolve(t->user, t->group, &rs->ids, err);
+		if (rs->ids_rc == 0 && rs->ids.change) {
+			struct jobenv_id id = { rs->ids.name, rs->ids.home, rs->ids.shell,
+						rs->ids.uid == 0 };
+			if (jobenv_base(environ, &id, &rs->base, err) < 0)
+				rs->ids_rc = -1;
+		}
+		return rs->ids_rc;
+	}
+	if (rs->ids_rc < 0)
+		jerr_set(err, "user/group of the task could not be resolved (see the first error)");
+	return rs->ids_rc;
+}
+
+static int
+make_pipe(int fds[2], struct jerr *err)
+{
+	if (pipe2(fds, O_CLOEXEC) < 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
+		jerr_set(err, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &p->w };
+
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, p->fd, &ev) < 0) {
+		jerr_set(err, "epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The job's environment; for a handler, with the outcome added. */
+int
+run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
+{
+	struct rstate *rs = r->rs;
+	struct jobenv_state st = { state_of, s };
+	char when[TIMEFMT_BUFSZ] = "";
+	struct jobenv_job job = {
+		.id = r->job ? r->job->id : rs->route->name,
+		.trigger = r->trigger,
+		.scheduled_at = when,
+		.attempt = r->attempt,
+		.args = r->job ? r->job->args : NULL,
+		.env = r->job ? r->job->env : NULL,
+	};
+
+	if (r->job && r->job->cron)	/* a cron time: whole seconds, like a config task's */
+		iso(r->job->scheduled_at / 1000, rs->tz, when);
+	else if (r->job)
+		timefmt_iso_ms(r->job->scheduled_at, rs->tz ? rs->tz : tz_get(NULL, NULL), when,
+			       sizeof when);
+	else if (r->scheduled)
+		iso(r->scheduled, rs->tz, when);
+	return jobenv_env(rs->gen->conf, rs->route, rs->base ? rs->base : s->base, &st,
+			  &job, envp, err);
+}
+
+/* output-max-size: R's stdout and stderr are one pipe that the loop
+ * copies into FD, the log file, up to the cap (outlog_write). */
+static int
+log_relay(struct sup *s, struct run *r, int fd, int *out, int *errfd, struct jerr *err)
+{
+	int fds[2] = { -1, -1 };
+
+	if (make_pipe(fds, err) < 0 || (r->out[0] = outpipe_new(fds[0], 1)) == NULL) {
+		if (!err->set)
+			jerr_set(err, "out of memory");
+		close_fd(&fds[0]);
+		close_fd(&fds[1]);
+		close(fd);
+		return -1;
+	}
+	r->out[0]->run = r;
+	r->out[0]->relay = true;
+	outlog_writer_init(&r->logw, fd, r->rs->route->output_max);
+	r->logw_open = true;
+	if (watch_pipe(s, r->out[0], err) < 0) {
+		close_fd(&fds[1]);
+		outpipe_close(s, &r->out[0]);
+		return -1;
+	}
+	*out = *errfd = fds[1];
+	return 0;
+}
+
+/* Output descriptors for R's process, by the task's output mode. */
+static int
+run_output(struct sup *s, struct run *r, int *out, int *errfd, bool append, struct jerr *err)
+{
+	enum output_mode mode = r->rs->route->task->output;
+	int fds[2][2] = { { -1, -1 }, { -1, -1 } };
+
+	*out = *errfd = -1;
+	if (mode == OUTPUT_NULL)
+		return 0;
+	if (mode == OUTPUT_LOG) {
+		char key[32];
+		int fd;
+
+		/* A job's log was named at its claim; a cron run's is named
+		 * here, by a number no other run of ours has (see outlog.h). */
+		snprintf(key, sizeof key, "@%lu", ++s->nkeys);
+		if (r->log_path == NULL &&
+		    (r->log_path = outlog_new_path(&r->rs->track->log, r->start_ms, key,
+						   r->attempt, err)) == NULL)
+			return -1;
+		/* A new attempt's file is its own (O_EXCL): never another's,
+		 * whatever the name.  A handler adds to its job's. */
+		if ((fd = outlog_open(r->log_path, append, err)) < 0)
+			return -1;
+		if (r->rs->route->output_max > 0)
+			return log_relay(s, r, fd, out, errfd, err);
+		*out = *errfd = fd;
+		return 0;
+	}
+	for (int i = 0; i < 2; i++)
+		if (make_pipe(fds[i], err) < 0 ||
+		    (r->out[i] = outpipe_new(fds[i][0], i + 1)) == NULL) {
+			if (!err->set)
+				jerr_set(err, "out of memory");
+			goto fail;
+		} else {
+			fds[i][0] = -1;
+			r->out[i]->run = r;
+			if (watch_pipe(s, r->out[i], err) < 0)
+				goto fail;
+		}
+	*out = fds[0][1];
+	*errfd = fds[1][1];
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		close_fd(&fds[i][0]);
+		close_fd(&fds[i][1]);
+		outpipe_close(s, &r->out[i]);
+	}
+	return -1;
+}
+
+static void
+close_outputs(int out, int errfd)
+{
+	if (out >= 0)
+		close(out);
+	if (errfd >= 0 && errfd != out)
+		close(errfd);
+}
+
+static void
+log_start(const struct run *r, const char *event)
+{
+	struct jlog_line l;
+	char when[TIMEFMT_BUFSZ];
+
+	jlog_begin(&l, JLOG_INFO, event);
+	jlog_str(&l, "route", r->rs->route->name);
+	if (r->job)
+		jlog_str(&l, "job", r->job->id);
+	jlog_int(&l, "pid", r->pid);
+	if (!r->handler) {
+		jlog_str(&l, "trigger", r->trigger);
+		jlog_int(&l, "attempt", r->attempt);
+		if (r->scheduled) {
+			iso(r->scheduled, r->rs->tz, when);
+			jlog_str(&l, "scheduled_at", when);
+		}
+	}
+	if (r->log_path)
+		jlog_str(&l, "log", r->log_path);
+	jlog_end(&l);
+}
+
+struct run *
+run_new(struct sup *s, struct rstate *rs)
+{
+	struct run *r = calloc(1, sizeof *r);
+
+	(void)s;
+	if (r == NULL)
+		return NULL;
+	timer_init(&r->timeout, TK_TIMEOUT);
+	timer_init(&r->kill, TK_KILL);
+	r->gen = gen_ref(rs->gen);
+	r->rs = rs;
+	r->pid = -1;
+	r->start_ms = timefmt_now_ms();
+	r->start_mono_ms = timefmt_mono_ms_up();
+	return r;
+}
+
+void
+run_free(struct sup *s, struct run *r)
+{
+	outpipe_close(s, &r->out[0]);
+	outpipe_close(s, &r->out[1]);
+	if (r->logw_open)
+		(void)outlog_writer_close(&r->logw);
+	job_free(r->job);
+	gen_unref(r->gen);
+	free(r->log_path);
+	free(r);
+}
+
+/* R could not start for now (EAGAIN: a process limit): not a failure of
+ * its job.  It starts again after a delay that doubles while starts keep
+ * meeting it: a job of the store goes back to the store, scheduled, due
+ * then (its claim released); a cron run waits as a retry of the same
+ * attempt. */
+void
+spawn_later(struct sup *s, struct run *r, const char *why)
+{
+	struct rstate *rs = r->rs;
+	struct track *tr = rs->track;
+	int64_t delay = s->spawn_delay ? s->spawn_delay * 2 : SPAWN_DELAY_MS;
+	struct jlog_line l;
+
+	if (delay > SPAWN_DELAY_MAX_MS)
+		delay = SPAWN_DELAY_MAX_MS;
+	s->spawn_delay = delay;
+	jlog_begin(&l, JLOG_WARN, "spawn-later");
+	jlog_str(&l, "route", rs->route->name);
+	if (r->job)
+		jlog_str(&l, "job", r->job->id);
+	jlog_int(&l, "attempt", r->attempt);
+	jlog_ms(&l, "delay", delay);
+	jlog_str(&l, "error", why);
+	jlog_end(&l);
+	/* The attempt's file, made for it and empty: the next try names its own. */
+	if (r->log_path && unlink(r->log_path) < 0 && errno != ENOENT)
+		log_error("log", rs->route->name, strerror(errno));
+	s->nruns--;
+	if (r->job) {
+		struct jobop *op = jobop_new(s, OP_RELEASE, r->job->id, r->job->route,
+					     (long)r->attempt - 1);
+
+		if (op)
+			op->retry_at = timefmt_now_ms() + delay;
+		tr->busy--;
+	} else {
+		struct pend *p = pend_new(rs, r->attempt, r->scheduled, r->trigger);
+
+		/* Not a run after all: cj_started counted it. */
+		if (tr->cj && r->attempt == 1 && tr->cj->runs > 0)
+			tr->cj->runs--;
+		if (p && theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) == 0) {
+			p->busy = true;	/* holds the route's busy count */
+			s->npend++;
+		} else {
+			log_error("spawn-later", rs->route->name, "out of memory");
+			if (p)
+				pend_free(p);
+			tr->busy--;
+		}
+	}
+	run_free(s, r);
+	if (tr->busy == 0)
+		dequeue(s, tr);
+}
+
+/* Start the process of R (argv and envp built), link it in.  On failure
+ * the error is logged and R finished as a failure without a process. */
+void
+run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err,
+	  bool append)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	struct spawn_opts o;
+	int out = -1, errfd = -1, code = 0;
+	bool later = false;
+	char *note = NULL;
+
+	if (argv && envp && run_output(s, r, &out, &errfd, append, err) == 0) {
+		spawn_opts_init(&o);
+		o.argv = argv;
+		o.envp = envp;
+		o.workdir = rs->workdir;
+		o.umask = t->umask;
+		o.nice_set = t->nice_set;
+		o.nice = t->nice;
+		o.ids = &rs->ids;
+		o.stdout_fd = out;
+		o.stderr_fd = errfd;
+		if (r->job && !r->handler && s->starts_fd >= 0) {
+			int len = asprintf(&note, "%s %u %lld\n", r->job->id, r->attempt,
+					   (long long)r->start_ms);
+
+			if (len < 0) {
+				note = NULL;
+			} else {
+				o.note_fd = s->starts_fd;
+				o.note = note;
+				o.note_len = (size_t)len;
+				s->starts_used = true;
+			}
+		}
+		if (spawn_start(&o, &r->pid, err) < 0) {
+			later = errno == EAGAIN && !r->handler;
+			code = errno == ENOENT ? 127 : 126;
+		}
+		close_outputs(out, errfd);
+		free(note);
+	} else {
+		code = 126;
+	}
+	strv_free(argv);
+	strv_free(envp);
+	if (later) {
+		spawn_later(s, r, jerr_msg(err));
+		return;
+	}
+	if (r->pid < 0) {
+		log_error(r->handler ? "handler-error" : "spawn-error", rs->route->name,
+			  jerr_msg(err));
+		run_link(s, r);	/* run_finish unlinks it */
+		run_finish(s, r, -1, code ? code : 126);
+		return;
+	}
+	run_link(s, r);
+	log_start(r, r->handler ? "handler" : "start");
+	if (!r->handler)
+		s->spawn_delay = 0;
+	/* A job of the store: its start, written with the batch (which
+	 * pickup writes at once), ends its claim's window (see recover). */
+	if (r->job) {
+		struct jobop *op = jobop_new(s, OP_BEGAN, r->job->id, r->job->route, r->attempt);
+
+		if (op)
+			op->started = r->start_ms;
+	}
+	if (!r->handler && r->job == NULL && rs->track->cj && r->log_path) {
+		/* A config cron task's row names the running attempt's log. */
+		(void)set_str(&rs->track->cj->log, r->log_path);
+		cj_touch(s, rs->track);
+	}
+	if (!r->handler && t->timeout_ms > 0 &&
+	    theap_arm(&s->mono, &r->timeout, r->start_mono_ms + t->timeout_ms) < 0)
+		log_error("timeout", rs->route->name, strerror(errno));
+}
+
+/* Start a job now: P is consumed. */
+void
+start_job(struct sup *s, struct pend *p)
+{
+	struct rstate *rs = p->rs;
+	struct jerr err = JERR_INIT;
+	char **argv = NULL, **envp = NULL;
+	struct run *r = run_new(s, rs);
+
+	if (r == NULL) {
+		log_error("start", rs->route->name, "out of memory");
+		if (p->busy)
+			rs->track->busy--;
+		pend_free(p);
+		return;
+	}
+	if (p->job == NULL && p->attempt == 1 && cj_done(rs->route->task, rs->track->cj)) {
+		struct jlog_line l;
+
+		/* A queued fire beyond max-runs (or after a permanent failure). */
+		jlog_begin(&l, JLOG_INFO, "skip");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "reason", job_status_is(rs->track->cj->status, JOB_PERMANENTLY_FAILED) ?
+			 job_status_name(JOB_PERMANENTLY_FAILED) : "max-runs");
+		jlog_end(&l);
+		run_free(s, r);
+		if (p->busy)
+			rs->track->busy--;
+		pend_free(p);
+		return;
+	}
+	r->attempt = p->attempt;
+	r->scheduled = p->scheduled;
+	r->trigger = p->trigger;
+	r->job = p->job;
+	p->job = NULL;
+	r->log_path = p->log_path;
+	p->log_path = NULL;
+	if (!p->busy)
+		rs->track->busy++;
+	s->nruns++;
+	pend_free(p);
+
+	if (route_ids(rs, &err) == 0 &&
+	    jobenv_argv(rs->gen->conf, rs->route, r->job ? r->job->args : NULL, &argv,
+			&err) == 0)
+		(void)run_env(s, r, &envp, &err);
+	if (r->job == NULL)
+		cj_started(s, r);
+	run_spawn(s, r, argv, envp, &err, false);
+	jerr_free(&err);
+}
