@@ -412,17 +412,30 @@ void spawn_later(struct sup *s, struct run *r, const char *why);
 void run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err, bool append);
 void start_job(struct sup *s, struct pend *p);
 
+/* supend.c */
+bool mail_reaped(struct sup *s, pid_t pid, int status);
+void start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig);
+void request(struct sup *s, struct pend *p);
+void fire_queued(struct rstate *rs, int64_t when);
+void fire(struct sup *s, struct rstate *rs, int64_t when);
+void dequeue(struct sup *s, struct track *tr);
+const char *signame(int sig);
+void run_finish(struct sup *s, struct run *r, int status, int code);
+void terminate_all(struct sup *s);
+
 /* sup.c */
 int set_str(char **p, const char *v);
 void cj_touch(struct sup *s, struct track *tr);
 bool cj_done(const struct task *t, const struct store_job *cj);
-void fire(struct sup *s, struct rstate *rs, int64_t when);
-void dequeue(struct sup *s, struct track *tr);
-void run_finish(struct sup *s, struct run *r, int status, int code);
 void pickup(struct sup *s);
 struct jobop *jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route, long attempt);
+struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
+bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt, int64_t started, enum job_status outcome, int code, int sig, const char *log, struct jobop *op);
 void recover(struct sup *s);
 void cj_started(struct sup *s, struct run *r);
+void cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final);
+void reap(struct sup *s);
+void job_ended(struct sup *s, const char *id, const char *status, int code);
 void loop(struct sup *s);
 
 #endif

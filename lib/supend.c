@@ -1,0 +1,487 @@
+/* The supervisor's runs, their end: failure handlers and mail-to,
+ * max-parallel slots and the overlap queue, run_finish (retries, status)
+ * and the stop of every run. */
+
+#include "config.h"
+
+#include "sup-private.h"
+
+static int __attribute__((format(printf, 2, 3)))
+env_putf(char ***envp, const char *fmt, ...)
+{
+	va_list ap;
+	char *kv;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&kv, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	return strv_push_take(envp, kv);
+}
+
+
+/* mail-to: job R failed for good with STATUS (CODE, or signal SIG): its
+ * status and the tail of its log go to the route's addresses through
+ * sendmail, or a log line says why not. */
+static void
+mail_failure(struct sup *s, const struct run *r, enum job_status st, int code, int sig)
+{
+	const char *status = job_status_name(st);
+	const struct route *route = r->rs->route;
+	struct jerr err = JERR_INIT;
+	struct jlog_line l;
+	struct mailer *m = NULL;
+	char host[256] = "?", when[TIMEFMT_BUFSZ], what[64], *subject = NULL, *body = NULL;
+	char *tail = NULL;
+	pid_t pid;
+
+	if (route->mail_to == NULL || *route->mail_to == '\0')
+		return;
+	(void)gethostname(host, sizeof host - 1);
+	if (sig)
+		snprintf(what, sizeof what, "%s, signal %s", status, signame(sig));
+	else
+		snprintf(what, sizeof what, "%s, exit code %d", status, code);
+	if (r->log_path && mail_tail(r->log_path, &tail, &err) < 0) {
+		tail = NULL;
+		jerr_free(&err);
+	}
+	timefmt_iso_ms(r->start_ms, r->rs->tz, when, sizeof when);
+	if (asprintf(&subject, "jobify: %s %s on %s", route->name, status, host) < 0)
+		subject = NULL;
+	if (asprintf(&body, "route:    %s\njob:      %s\nstatus:   %s\nattempt:  %u\n"
+		     "started:  %s\nhost:     %s\nlog:      %s\n\n%s%s", route->name,
+		     r->job ? r->job->id : route->name, what, r->attempt, when, host,
+		     r->log_path ? r->log_path : "(none: output is not logged)",
+		     tail ? "The end of its log:\n\n" : "", tail ? tail : "") < 0)
+		body = NULL;
+	if (subject == NULL || body == NULL || (m = calloc(1, sizeof *m)) == NULL ||
+	    (m->route = strdup(route->name)) == NULL) {
+		jerr_set(&err, "out of memory");
+	} else if (mail_send(mail_sendmail(), route->mail_to, subject, body, &pid, &err) == 0) {
+		m->pid = pid;
+		m->next = s->mailers;
+		s->mailers = m;
+		m = NULL;
+		jlog_begin(&l, JLOG_INFO, "mail");
+		jlog_str(&l, "route", route->name);
+		jlog_str(&l, "to", route->mail_to);
+		jlog_int(&l, "pid", pid);
+		jlog_end(&l);
+	}
+	if (err.set) {
+		jlog_begin(&l, JLOG_WARN, "mail-failed");
+		jlog_str(&l, "route", route->name);
+		jlog_str(&l, "to", route->mail_to);
+		jlog_str(&l, "error", jerr_msg(&err));
+		jlog_end(&l);
+	}
+	if (m)
+		free(m->route);
+	free(m);
+	free(tail);
+	free(subject);
+	free(body);
+	jerr_free(&err);
+}
+
+/* Whether PID was a sendmail of mail-to: then it is logged and forgotten. */
+bool
+mail_reaped(struct sup *s, pid_t pid, int status)
+{
+	for (struct mailer **pp = &s->mailers, *m; (m = *pp) != NULL; pp = &m->next) {
+		struct jlog_line l;
+		int code = spawn_status_code(status);
+
+		if (m->pid != pid)
+			continue;
+		*pp = m->next;
+		jlog_begin(&l, code == 0 ? JLOG_INFO : JLOG_WARN, code == 0 ? "mail-sent" : "mail-failed");
+		jlog_str(&l, "route", m->route);
+		jlog_int(&l, "pid", pid);
+		jlog_int(&l, "exit_code", code);
+		jlog_end(&l);
+		free(m->route);
+		free(m);
+		return true;
+	}
+	return false;
+}
+
+/* The failure handler of job JOB, which ended with STATUS (failed or
+ * timeout), its exit CODE (-1: none) and SIG (0: none). */
+void
+start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig)
+{
+	const struct route *route = job->rs->route;
+	const char *cmd = route->on_failure, *file = route->on_failure_file;
+	struct jerr err = JERR_INIT;
+	char **argv = NULL, **envp = NULL;
+	struct run *r;
+	char *abs;
+
+	mail_failure(s, job, status, code, sig);
+	if (status == JOB_TIMEOUT && route->on_timeout) {
+		cmd = route->on_timeout;
+		file = route->on_timeout_file;
+	}
+	if (cmd == NULL)
+		return;
+	if (s->stopping) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_WARN, "handler-skipped");
+		jlog_str(&l, "route", route->name);
+		jlog_str(&l, "reason", "stopping");
+		jlog_end(&l);
+		return;
+	}
+	if ((r = run_new(s, job->rs)) == NULL) {
+		log_error("handler-error", route->name, "out of memory");
+		return;
+	}
+	r->handler = true;
+	r->attempt = job->attempt;
+	r->scheduled = job->scheduled;
+	r->trigger = job->trigger;
+	s->nhandlers++;
+	if (job->log_path && (r->log_path = strdup(job->log_path)) == NULL)
+		jerr_set(&err, "out of memory");
+	else if (words_split(cmd, &argv) != WORDS_OK)
+		jerr_set(&err, "handler '%s' does not split into words", cmd);
+	else if ((abs = jobenv_resolve(file, argv[0])) == NULL)
+		jerr_set(&err, "out of memory");
+	else {
+		free(argv[0]);
+		argv[0] = abs;
+	}
+	if (!err.set && run_env(s, r, &envp, &err) == 0 &&
+	    (env_putf(&envp, "JOBIFY_STATUS=%s", job_status_name(status)) < 0 ||
+	     (code >= 0 && sig == 0 ? env_putf(&envp, "JOBIFY_EXIT_CODE=%d", code)
+				    : env_putf(&envp, "JOBIFY_EXIT_CODE=")) < 0 ||
+	     (sig > 0 ? env_putf(&envp, "JOBIFY_SIGNAL=%d", sig)
+		      : env_putf(&envp, "JOBIFY_SIGNAL=")) < 0 ||
+	     env_putf(&envp, "JOBIFY_LOG=%s", job->log_path ? job->log_path : "") < 0))
+		jerr_set(&err, "out of memory");
+	if (err.set) {
+		strv_free(argv);
+		strv_free(envp);
+		argv = envp = NULL;
+	}
+	run_spawn(s, r, argv, envp, &err, true);
+	jerr_free(&err);
+}
+
+/* Start P now, or when a max-parallel slot frees. */
+void
+request(struct sup *s, struct pend *p)
+{
+	long max = s->cur->conf->max_parallel;
+
+	if (s->stopping) {
+		if (p->busy)
+			p->rs->track->busy--;
+		pend_free(p);
+		return;
+	}
+	if (max > 0 && s->nruns >= (size_t)max) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_INFO, "wait");
+		jlog_str(&l, "route", p->rs->route->name);
+		jlog_str(&l, "reason", "max-parallel");
+		jlog_end(&l);
+		if (!p->busy) {
+			p->busy = true;	/* a queued fire holds the route busy */
+			p->rs->track->busy++;
+		}
+		p->next = NULL;
+		if (s->slot_tail)
+			s->slot_tail->next = p;
+		else
+			s->slot_head = p;
+		s->slot_tail = p;
+		return;
+	}
+	start_job(s, p);
+}
+
+/* Start what waited for a slot, while slots are free. */
+static void
+fill_slots(struct sup *s)
+{
+	long max = s->cur->conf->max_parallel;
+
+	while (s->slot_head && (max <= 0 || s->nruns < (size_t)max)) {
+		struct pend *p = s->slot_head;
+
+		if ((s->slot_head = p->next) == NULL)
+			s->slot_tail = NULL;
+		start_job(s, p);
+	}
+}
+
+/* A queued fire for cron time WHEN, whatever the overlap policy. */
+void
+fire_queued(struct rstate *rs, int64_t when)
+{
+	struct track *tr = rs->track;
+	struct pend *p = pend_new(rs, 1, when, "cron");
+
+	if (p == NULL) {
+		log_error("queue", rs->route->name, "out of memory");
+		return;
+	}
+	if (tr->qtail)
+		tr->qtail->next = p;
+	else
+		tr->qhead = p;
+	tr->qtail = p;
+	tr->nq++;
+}
+
+/* A cron fire of RS for cron time WHEN (s). */
+void
+fire(struct sup *s, struct rstate *rs, int64_t when)
+{
+	const struct task *t = rs->route->task;
+	struct track *tr = rs->track;
+	struct pend *p;
+
+	/* In a burst the previous run may have exited unseen: its SIGCHLD
+	 * waits behind the fires of this turn.  Reap before calling it busy. */
+	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL)
+		reap(s);
+	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL) {
+		struct jlog_line l;
+		bool queue = t->overlap == OVERLAP_QUEUE && tr->nq < QUEUE_MAX;
+
+		jlog_begin(&l, queue ? JLOG_INFO : JLOG_WARN, queue ? "queue" : "skip");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "reason", t->overlap == OVERLAP_QUEUE && !queue ? "queue-full" : "overlap");
+		if (queue)
+			jlog_int(&l, "queued", tr->nq + 1);
+		jlog_end(&l);
+		if (queue)
+			fire_queued(rs, when);
+		return;
+	}
+	if ((p = pend_new(rs, 1, when, "cron")) == NULL) {
+		log_error("fire", rs->route->name, "out of memory");
+		return;
+	}
+	request(s, p);
+}
+
+/* The route is free again: start its next queued fire. */
+void
+dequeue(struct sup *s, struct track *tr)
+{
+	struct pend *p = tr->qhead;
+
+	if (p == NULL || tr->busy > 0)
+		return;
+	if ((tr->qhead = p->next) == NULL)
+		tr->qtail = NULL;
+	tr->nq--;
+	p->next = NULL;
+	request(s, p);
+}
+
+const char *
+signame(int sig)
+{
+	const char *n = sigabbrev_np(sig);
+
+	return n ? n : "?";
+}
+
+/* R's process ended with wait STATUS; or never started, when STATUS is -1
+ * and CODE says why (126, 127). */
+void
+run_finish(struct sup *s, struct run *r, int status, int code)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	struct track *tr = rs->track;
+	int sig = 0;
+	enum job_status outcome;
+	struct jlog_line l;
+	int64_t dropped = 0;
+	bool bad;
+
+	if (status != -1) {
+		code = spawn_status_code(status);
+		if (WIFSIGNALED(status))
+			sig = WTERMSIG(status);
+	}
+	outcome = job_status_of_run(r->cancelled, r->timed_out, code);
+	bad = job_status_failure(outcome);
+	run_unlink(s, r);
+	theap_disarm(&s->mono, &r->timeout);
+	theap_disarm(&s->mono, &r->kill);
+	if (r->term_sent && r->pid > 0)
+		/* Told to stop (timeout, cancel, shutdown): what the job left
+		 * behind in its group goes with it, SIGTERM ignored or not. */
+		(void)spawn_kill_group(r->pid, SIGKILL);
+	for (int i = 0; i < 2; i++)
+		if (r->out[i] && r->out[i]->relay) {
+			/* What the job wrote before it ended; not what a process
+			 * it left behind may still write. */
+			(void)outpipe_relay(r->out[i], 1024);
+			outpipe_close(s, &r->out[i]);
+		} else if (r->out[i]) {
+			(void)outpipe_read(r->out[i], "route", rs->route->name, r->pid, true);
+			outpipe_close(s, &r->out[i]);
+		}
+	if (r->logw_open) {
+		dropped = r->logw.dropped;
+		r->logw_open = false;
+		if (outlog_writer_close(&r->logw) < 0)
+			log_error("log", rs->route->name, strerror(errno));
+		if (dropped > 0 && !r->handler && r->log_path) {
+			struct jerr derr = JERR_INIT;
+
+			if (store_run_set_dropped(s->store, r->log_path, dropped, &derr) < 0)
+				log_error("store", rs->route->name, jerr_msg(&derr));
+			jerr_free(&derr);
+		}
+	}
+
+	jlog_begin(&l, outcome == JOB_SUCCESS ? JLOG_INFO : JLOG_WARN,
+		   r->handler ? "handler-exit" : "exit");
+	jlog_str(&l, "route", rs->route->name);
+	if (r->job)
+		jlog_str(&l, "job", r->job->id);
+	if (r->pid > 0)
+		jlog_int(&l, "pid", r->pid);
+	jlog_str(&l, "status", job_status_name(outcome));
+	if (sig)
+		jlog_str(&l, "signal", signame(sig));
+	else
+		jlog_int(&l, "exit_code", code);
+	if (!r->handler)
+		jlog_int(&l, "attempt", r->attempt);
+	jlog_ms(&l, "duration", timefmt_mono_ms() - r->start_mono_ms);
+	if (r->log_path && !r->handler)
+		jlog_str(&l, "log", r->log_path);
+	if (dropped > 0)
+		jlog_int(&l, "output_dropped", dropped);
+	jlog_end(&l);
+
+	if (r->handler) {
+		s->nhandlers--;
+		run_free(s, r);
+		return;
+	}
+	s->nruns--;
+	tr->busy--;
+	if (metrics_run(s->metrics, rs->route->name, outcome,
+			timefmt_mono_ms() - r->start_mono_ms, timefmt_now_ms()) < 0)
+		log_error("metrics", rs->route->name, "out of memory");
+	s->metrics_dirty = true;
+	if (r->job) {
+		/* A job of the store: each attempt is a row of history; a retry
+		 * goes back to the store, due after the delay, so that it
+		 * survives a restart too. */
+		struct store_job *j = r->job;
+		/* Also when we are stopping: the retry waits in the store for
+		 * the next start, as it would after a crash. */
+		bool retry = bad && (long)r->attempt <= t->retry, again = false;
+		int64_t now = timefmt_now_ms();
+		int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
+		struct jobop *op = jobop_add(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
+					     r->log_path, rs->gen->conf->history);
+
+		if (op && !retry && j->cron && !r->cancelled)
+			again = cronjob_end(s, rs, j, r->attempt, r->start_ms, outcome, code, sig,
+					    r->log_path, op);
+		else if (op && retry)
+			op->retry_at = now + delay;
+		else if (op)
+			op->ended = true;
+		/* Whoever waits for it hears once the batch is written, so that
+		 * what `wait` returns for is in the store for `status` and
+		 * `history`; but while the store cannot be written (a full
+		 * disk, a lock held), from memory now. */
+		if (op && op->ended && s->flush_fails > 0)
+			job_ended(s, j->id, op->next_run ? op->next_run->status
+				  : job_status_name(outcome), sig ? -1 : code);
+		if (again) {
+			if (bad)
+				start_handler(s, r, outcome, sig ? -1 : code, sig);
+		} else if (retry) {
+			jlog_begin(&l, JLOG_INFO, "retry");
+			jlog_str(&l, "route", rs->route->name);
+			jlog_str(&l, "job", j->id);
+			jlog_int(&l, "attempt", r->attempt + 1);
+			jlog_ms(&l, "delay", delay);
+			jlog_end(&l);
+		} else {
+			if (bad)
+				start_handler(s, r, outcome, sig ? -1 : code, sig);
+		}
+	} else if (bad) {
+		bool retry = (long)r->attempt <= t->retry && !s->stopping;
+
+		cj_ended(s, r, outcome, code, sig, !retry);
+		if (retry) {
+			struct pend *p = pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
+			int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
+
+			if (p && theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) == 0) {
+				p->busy = true;
+				tr->busy++;
+				s->npend++;
+				jlog_begin(&l, JLOG_INFO, "retry");
+				jlog_str(&l, "route", rs->route->name);
+				jlog_int(&l, "attempt", r->attempt + 1);
+				jlog_ms(&l, "delay", delay);
+				jlog_end(&l);
+			} else {
+				log_error("retry", rs->route->name, "out of memory");
+				if (p)
+					pend_free(p);
+			}
+		} else {
+			start_handler(s, r, outcome, sig ? -1 : code, sig);
+		}
+	} else {
+		cj_ended(s, r, outcome, code, 0, true);
+	}
+	if (r->log_path) {
+		struct jerr err = JERR_INIT;
+
+		if (outlog_prune(&tr->log, rs->gen->conf->history, &err) < 0)
+			log_error("log-prune", rs->route->name, jerr_msg(&err));
+		jerr_free(&err);
+	}
+	run_free(s, r);
+	dequeue(s, tr);
+	fill_slots(s);
+	if (s->slot_wait) {
+		/* A slot is free for a job of the store waiting in the store. */
+		s->slot_wait = false;
+		s->again = true;
+	}
+}
+
+/* ---- timers ---- */
+
+void
+terminate_all(struct sup *s)
+{
+	int64_t now = timefmt_mono_ms_up();
+
+	s->terminating = true;
+	for (struct run *r = s->runs; r; r = r->next) {
+		if (r->term_sent)
+			continue;
+		r->term_sent = true;
+		if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
+			log_error("kill", r->rs->route->name, strerror(errno));
+		(void)theap_arm(&s->mono, &r->kill, now + r->rs->route->task->kill_grace_ms);
+	}
+}
