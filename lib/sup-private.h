@@ -423,18 +423,32 @@ const char *signame(int sig);
 void run_finish(struct sup *s, struct run *r, int status, int code);
 void terminate_all(struct sup *s);
 
-/* sup.c */
+/* supcron.c */
+bool has_calendar(const struct rstate *rs);
 int set_str(char **p, const char *v);
 void cj_touch(struct sup *s, struct track *tr);
 bool cj_done(const struct task *t, const struct store_job *cj);
+int64_t resume_after(const struct rstate *rs, int64_t now);
+void mark_fired(struct sup *s, struct rstate *rs, int64_t when);
+void plan(struct sup *s, struct rstate *rs, int64_t after);
+void trim(void);
+void cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded);
+void cron_start(struct sup *s);
+void cj_started(struct sup *s, struct run *r);
+void cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final);
+void misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
+
+/* sup.c */
 void pickup(struct sup *s);
 struct jobop *jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route, long attempt);
 struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
 bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt, int64_t started, enum job_status outcome, int code, int sig, const char *log, struct jobop *op);
+void lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
 void recover(struct sup *s);
-void cj_started(struct sup *s, struct run *r);
-void cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final);
+void cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig, int64_t now);
+void cron_flush(struct sup *s);
 void reap(struct sup *s);
+int reload(struct sup *s, const char *why);
 void job_ended(struct sup *s, const char *id, const char *status, int code);
 void loop(struct sup *s);
 

@@ -1,0 +1,496 @@
+/* The supervisor's config cron tasks: planning fires, misfire, and the
+ * durable ones' rows (in memory, and synced with the store). */
+
+#include "config.h"
+
+#include "sup-private.h"
+
+/* ---- planning fires ---- */
+
+bool
+has_calendar(const struct rstate *rs)
+{
+	const struct task *t = rs->route->task;
+
+	return t->cron && t->sched.kind != CRON_REBOOT;
+}
+
+/* ---- durable cron tasks: the row in memory ---- */
+
+/* Replace string *P with a copy of V. */
+int
+set_str(char **p, const char *v)
+{
+	char *c = strdup(v);
+
+	if (c == NULL)
+		return -1;
+	free(*p);
+	*p = c;
+	return 0;
+}
+
+/* Write TR's row with this turn's batch. */
+void
+cj_touch(struct sup *s, struct track *tr)
+{
+	if (tr->cj && !tr->dirty) {
+		tr->dirty = true;
+		tr->dirty_next = s->dirty;
+		s->dirty = tr;
+	}
+}
+
+static void
+cj_status(struct sup *s, struct track *tr, enum job_status status)
+{
+	char *st;
+
+	if (tr->cj == NULL || job_status_is(tr->cj->status, status))
+		return;
+	if ((st = strdup(job_status_name(status))) == NULL) {
+		log_error("store", tr->name, "out of memory");
+		return;
+	}
+	free(tr->cj->status);
+	tr->cj->status = st;
+	cj_touch(s, tr);
+}
+
+/* Whether the task is through: permanently failed, or max-runs run. */
+bool
+cj_done(const struct task *t, const struct store_job *cj)
+{
+	if (cj == NULL)
+		return false;
+	return job_status_is(cj->status, JOB_PERMANENTLY_FAILED) ||
+		(t->max_runs > 0 && cj->runs >= t->max_runs);
+}
+
+/* Where RS's planning starts when the clock reads NOW (s): after its
+ * latest cron time run, if the clock went back (by BACK_STEP_MAX_S at
+ * most) to before it; else from NOW. */
+int64_t
+resume_after(const struct rstate *rs, int64_t now)
+{
+	int64_t fired = rs->track->fired;
+
+	return fired > now && fired - now <= BACK_STEP_MAX_S ? fired : now;
+}
+
+/* RS has fired, or handled as missed, its cron time WHEN (s). */
+void
+mark_fired(struct sup *s, struct rstate *rs, int64_t when)
+{
+	if (rs->track->fired < when)
+		rs->track->fired = when;
+	if (rs->track->cj && rs->track->cj->last_fire < when * 1000) {
+		rs->track->cj->last_fire = when * 1000;
+		cj_touch(s, rs->track);
+	}
+}
+
+/* Arm RS for its first cron time strictly after AFTER (s). */
+void
+plan(struct sup *s, struct rstate *rs, int64_t after)
+{
+	const struct task *t = rs->route->task;
+	int64_t next, at;
+
+	if (!has_calendar(rs) || s->stopping)
+		return;
+	if (cj_done(t, rs->track->cj)) {
+		theap_disarm(&s->real, &rs->fire);
+		return;
+	}
+	if (policy_next_fire(&t->sched, rs->tz, t->start_at, after, &next) < 0) {
+		theap_disarm(&s->real, &rs->fire);
+		return;
+	}
+	at = sat_ns(next, NS_PER_S);
+	if (t->jitter_ms > 0)
+		at = sat_add(at, (int64_t)arc4random_uniform(t->jitter_ms > UINT32_MAX ? UINT32_MAX
+							     : (uint32_t)t->jitter_ms) * NS_PER_MS);
+	rs->next_cron = next;
+	if (rs->track->cj && rs->track->cj->run_at != next * 1000) {
+		rs->track->cj->run_at = rs->track->cj->scheduled_at = next * 1000;
+		cj_touch(s, rs->track);
+	}
+	if (theap_arm(&s->real, &rs->fire, at) < 0) {
+		log_error("plan", rs->route->name, strerror(errno));
+	} else {
+		struct jlog_line l;
+		char when[TIMEFMT_BUFSZ];
+
+		jlog_begin(&l, JLOG_DEBUG, "planned");
+		if (!l.skip) {
+			jlog_str(&l, "route", rs->route->name);
+			iso(next, rs->tz, when);
+			jlog_str(&l, "next_run", when);
+			if (at != sat_ns(next, NS_PER_S))
+				jlog_ms(&l, "jitter", (at - sat_ns(next, NS_PER_S)) / NS_PER_MS);
+			jlog_end(&l);
+		}
+	}
+}
+
+/* A new row for durable cron task RS. */
+static struct store_job *
+cj_new(const struct rstate *rs, int64_t now)
+{
+	struct store_job *j = calloc(1, sizeof *j);
+
+	if (j == NULL)
+		return NULL;
+	j->id = strdup(rs->route->name);
+	j->route = strdup(rs->route->name);
+	j->status = strdup(job_status_name(JOB_SCHEDULED));
+	j->trigger = strdup(job_trigger_name(JOB_TRIGGER_CRON));
+	j->cron = strdup(rs->route->task->cron);
+	j->args = calloc(1, sizeof *j->args);
+	j->env = calloc(1, sizeof *j->env);
+	j->created_at = now;
+	j->config = true;
+	if (!j->id || !j->route || !j->status || !j->trigger || !j->cron || !j->args ||
+	    !j->env) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Give back to the system what loading a config freed: libconfuse's
+ * tree is mostly freed once read, yet glibc keeps the pages (a supervisor
+ * of 100k routes held 790 MB instead of 140). */
+void
+trim(void)
+{
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+}
+
+/* Set *P to V if it differs; *CHANGED then. */
+static void
+sync_str(char **p, const char *v, bool *changed)
+{
+	if (*p && strcmp(*p, v) == 0)
+		return;
+	if (set_str(p, v) == 0)
+		*changed = true;
+}
+
+/* Bring the rows of durable cron tasks in line with the current config:
+ * at start with the rows LOADED from the store (taken from the vector
+ * as they are used), at a reload with none.  A task whose cron changed
+ * starts over (counters back to 0); a task no longer in the config is
+ * cancelled; one that comes back is scheduled again. */
+void
+cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded)
+{
+	int64_t now = timefmt_now_ms();
+	unsigned mark = ++s->sync_mark;
+	/* The loaded ids, in the store's order (ORDER BY id: strcmp's), to
+	 * find a task's row by bisection: a linear search made a restart with
+	 * 100k tasks quadratic.  The strings outlive the sync (a row taken
+	 * keeps them), so the copies stay valid while loaded[k] is cleared. */
+	const char **ids = nloaded ? reallocarray(NULL, nloaded, sizeof *ids) : NULL;
+
+	if (nloaded && ids == NULL) {
+		log_error("store", NULL, "out of memory");
+		return;
+	}
+	for (size_t k = 0; k < nloaded; k++)
+		ids[k] = loaded[k].id;
+	for (size_t i = 0; s->store && i < g->n; i++) {
+		struct rstate *rs = &g->rs[i];
+		const struct task *t = rs->route->task;
+		struct track *tr = rs->track;
+		struct store_job *cj;
+		size_t lo = 0, hi = nloaded;
+		/* Only rows that change are written: a restart on a store of
+		 * 100k unchanged rows wrote every one of them again. */
+		bool changed = false;
+
+		if (!t->cron || !t->durable)
+			continue;
+		tr->mark = mark;
+		while (tr->cj == NULL && lo < hi) {
+			size_t k = lo + (hi - lo) / 2;
+			int c = strcmp(ids[k], tr->name);
+
+			if (c < 0) {
+				lo = k + 1;
+				continue;
+			}
+			if (c > 0) {
+				hi = k;
+				continue;
+			}
+			if (loaded[k].id == NULL || (tr->cj = malloc(sizeof *tr->cj)) == NULL)
+				break;	/* taken already (cannot be: ids are unique) */
+			{
+				*tr->cj = loaded[k];
+				memset(&loaded[k], 0, sizeof loaded[k]);
+				if (strcmp(tr->cj->status, "running") == 0) {
+					/* We died under it: a failed run. */
+					struct jlog_line l;
+
+					changed = true;
+
+					jlog_begin(&l, JLOG_WARN, "lost");
+					jlog_str(&l, "route", tr->name);
+					jlog_int(&l, "attempt", tr->cj->attempts);
+					jlog_end(&l);
+					/* Its end is not known: no end time (0). */
+					(void)store_run_add(s->store, tr->name, tr->name,
+							    tr->cj->attempts, tr->cj->started_at,
+							    0, "failed", -1, 0, tr->cj->log,
+							    rs->gen->conf->history, NULL);
+					/* A failure, unless a retry follows. */
+					if (tr->cj->attempts <= t->retry)
+						tr->lost = (unsigned)tr->cj->attempts;
+					else {
+						tr->cj->failures++;
+						lost_add(s, tr->name, (unsigned)tr->cj->attempts,
+							 tr->cj->last_fire / 1000, tr->cj->started_at,
+							 tr->cj->log, NULL);
+					}
+					tr->cj->has_exit = true;
+					tr->cj->exit_code = -1;
+					tr->cj->signal = 0;
+					tr->cj->finished_at = now;
+					(void)set_str(&tr->cj->status, "scheduled");
+				}
+			}
+		}
+		if (tr->cj == NULL) {
+			if ((tr->cj = cj_new(rs, now)) == NULL) {
+				log_error("store", tr->name, "out of memory");
+				continue;
+			}
+			changed = true;
+		}
+		cj = tr->cj;
+		if (cj->cron == NULL || strcmp(cj->cron, t->cron) != 0) {
+			if (cj->runs || cj->failures) {
+				struct jlog_line l;
+
+				jlog_begin(&l, JLOG_INFO, "counters-reset");
+				jlog_str(&l, "route", tr->name);
+				jlog_str(&l, "reason", "the cron changed");
+				jlog_end(&l);
+			}
+			cj->runs = cj->failures = 0;
+			cj->last_fire = 0;
+			tr->fired = 0;
+			(void)set_str(&cj->cron, t->cron);
+			(void)set_str(&cj->status, "scheduled");
+			changed = true;
+		}
+		if (strcmp(cj->status, "running") != 0) {
+			bool done = cj_done(t, cj), failed = t->max_failures > 0 &&
+				cj->failures >= t->max_failures;
+
+			if (failed)
+				sync_str(&cj->status, "permanently-failed", &changed);
+			else if (!done)
+				sync_str(&cj->status, "scheduled", &changed);
+			else if (strcmp(cj->status, "scheduled") == 0 ||
+				 strcmp(cj->status, "cancelled") == 0 ||
+				 strcmp(cj->status, "permanently-failed") == 0)
+				sync_str(&cj->status, cj->has_exit && cj->exit_code != 0 ?
+					 "failed" : "success", &changed);
+		}
+		if (changed)
+			cj_touch(s, tr);
+	}
+	/* Rows of tasks that are gone (or no longer durable cron tasks). */
+	for (struct track *tr = s->tracks; tr; tr = tr->next)
+		if (tr->cj && tr->mark != mark &&
+		    (strcmp(tr->cj->status, "scheduled") == 0 ||
+		     strcmp(tr->cj->status, "running") == 0)) {
+			(void)set_str(&tr->cj->status, "cancelled");
+			tr->cj->finished_at = now;
+			cj_touch(s, tr);
+		}
+	for (size_t k = 0; k < nloaded; k++)
+		if (loaded[k].id && (strcmp(loaded[k].status, "scheduled") == 0 ||
+				     strcmp(loaded[k].status, "running") == 0)) {
+			struct jerr err = JERR_INIT;
+
+			(void)set_str(&loaded[k].status, "cancelled");
+			loaded[k].finished_at = now;
+			if (store_cron_put(s->store, &loaded[k], &err) < 0)
+				log_error("store", loaded[k].id, jerr_msg(&err));
+			jerr_free(&err);
+		}
+	free(ids);
+}
+
+/* At start: the rows of the store, synced; and each durable cron task
+ * planned from its last fire, so that fires missed while we were down
+ * come due at once and meet the misfire policy. */
+void
+cron_start(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	struct store_job *v = NULL;
+	size_t n = 0;
+	int64_t now = timefmt_now();
+
+	if (s->store && store_cron_list(s->store, &v, &n, &err) < 0)
+		log_error("store", NULL, jerr_msg(&err));
+	jerr_free(&err);
+	cron_sync(s, s->cur, v, n);
+	store_job_list_free(v, n);
+	for (size_t i = 0; i < s->cur->n; i++) {
+		struct rstate *rs = &s->cur->rs[i];
+		const struct store_job *cj = rs->track->cj;
+
+		if (cj && cj->last_fire > 0)
+			rs->track->fired = cj->last_fire / 1000;
+		plan(s, rs, cj && cj->last_fire > 0 && cj->last_fire / 1000 < now ?
+		     cj->last_fire / 1000 : resume_after(rs, now));
+		if (rs->track->lost > 0 && !cj_done(rs->route->task, cj)) {
+			/* The run we died under has retries left: the next now. */
+			struct pend *p = pend_new(rs, rs->track->lost + 1, cj->last_fire / 1000,
+						  "cron");
+			struct jlog_line l;
+
+			if (p == NULL) {
+				log_error("retry", rs->route->name, "out of memory");
+			} else {
+				jlog_begin(&l, JLOG_INFO, "retry");
+				jlog_str(&l, "route", rs->route->name);
+				jlog_int(&l, "attempt", rs->track->lost + 1);
+				jlog_str(&l, "reason", "lost");
+				jlog_end(&l);
+				request(s, p);
+			}
+		}
+		rs->track->lost = 0;
+	}
+	cron_flush(s);
+}
+
+/* A run of a config cron task started (ATTEMPT 1: a fire). */
+void
+cj_started(struct sup *s, struct run *r)
+{
+	struct track *tr = r->rs->track;
+	struct store_job *cj = tr->cj;
+
+	if (cj == NULL)
+		return;
+	if (r->attempt == 1) {
+		cj->runs++;
+		if (cj_done(r->rs->route->task, cj))
+			theap_disarm(&s->real, &r->rs->fire);	/* max-runs: the last */
+	}
+	cj->attempts = r->attempt;
+	cj->started_at = r->start_ms;
+	cj_status(s, tr, JOB_RUNNING);
+	cj_touch(s, tr);
+}
+
+/* Run R of a config cron task ended with OUTCOME; FINAL: no retry follows. */
+void
+cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	struct track *tr = rs->track;
+	struct store_job *cj = tr->cj;
+	int64_t now = timefmt_now_ms();
+
+	if (cj == NULL)
+		return;
+	cj_history(s, r, outcome, code, sig, now);
+	if (!final)
+		return;
+	cj->failures = outcome == JOB_SUCCESS ? 0 : cj->failures + 1;
+	cj->finished_at = now;
+	cj->has_exit = true;
+	cj->exit_code = code;
+	cj->signal = sig;
+	if (r->log_path)
+		(void)set_str(&cj->log, r->log_path);
+	if (t->max_failures > 0 && cj->failures >= t->max_failures) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_ERROR, job_status_name(JOB_PERMANENTLY_FAILED));
+		jlog_str(&l, "route", tr->name);
+		jlog_int(&l, "failures", cj->failures);
+		jlog_end(&l);
+		cj_status(s, tr, JOB_PERMANENTLY_FAILED);
+		theap_disarm(&s->real, &rs->fire);
+	} else if (tr->busy > 0) {
+		cj_status(s, tr, JOB_RUNNING);
+	} else if (t->max_runs > 0 && cj->runs >= t->max_runs) {
+		cj_status(s, tr, outcome);
+	} else {
+		cj_status(s, tr, JOB_SCHEDULED);
+	}
+	cj_touch(s, tr);
+}
+
+/* The fire of RS for cron time FIRST comes at NOW (s), so late that it
+ * was missed, and maybe more after it: the misfire policy says what
+ * runs.  The next fire is planned after NOW. */
+void
+misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
+{
+	const struct task *t = rs->route->task;
+	int64_t count, run = 0;
+	int64_t latest = policy_cron_latest(&t->sched, rs->tz, first, now, MISFIRE_SCAN, &count);
+	struct jlog_line l;
+	char a[TIMEFMT_BUFSZ], b[TIMEFMT_BUFSZ];
+
+	if (count == 0) {	/* (FIRST itself is before NOW) */
+		latest = first;
+		count = 1;
+	}
+	if (count == MISFIRE_SCAN && t->misfire != MISFIRE_ALL) {
+		/* Too many to walk: the latest is in the last week or the
+		 * grace, whichever is longer, or it is the one we got to. */
+		int64_t back = t->misfire == MISFIRE_GRACE ? t->misfire_grace_ms / 1000 : 0, c;
+		int64_t l2 = policy_cron_latest(&t->sched, rs->tz,
+						now - (back > 7 * 86400 ? back : 7 * 86400), now,
+						MISFIRE_SCAN, &c);
+
+		if (l2 > latest)
+			latest = l2;
+	}
+	plan(s, rs, now - 1);
+	switch (policy_misfire(t->misfire, t->misfire_grace_ms, latest * 1000, now * 1000)) {
+	case POLICY_RUN_NONE:
+		break;
+	case POLICY_RUN_LATEST:
+		fire(s, rs, latest);
+		run = 1;
+		break;
+	case POLICY_RUN_ALL:
+		for (int64_t x = first, nx; run < count && run < MISFIRE_ALL_MAX; x = nx) {
+			fire_queued(rs, x);
+			run++;
+			if (cron_next(&t->sched, rs->tz, x, &nx) < 0)
+				break;
+		}
+		dequeue(s, rs->track);
+		break;
+	}
+	jlog_begin(&l, JLOG_WARN, "misfire");
+	jlog_str(&l, "route", rs->route->name);
+	jlog_str(&l, "policy", conf_misfire_name(t->misfire));
+	jlog_int(&l, "missed", count);
+	if (count == MISFIRE_SCAN)
+		jlog_str(&l, "missed_more", "yes");
+	iso(first, rs->tz, a);
+	jlog_str(&l, "first", a);
+	iso(latest, rs->tz, b);
+	jlog_str(&l, "latest", b);
+	jlog_int(&l, "run", run);
+	jlog_end(&l);
+	mark_fired(s, rs, latest);
+}
