@@ -438,17 +438,27 @@ void cj_started(struct sup *s, struct run *r);
 void cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final);
 void misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
 
-/* sup.c */
+/* supjobs.c */
+void store_rearm(struct sup *s);
 void pickup(struct sup *s);
+bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt, int64_t started, enum job_status outcome, int code, int sig, const char *log, struct jobop *op);
+void lost_free(struct lost *l);
+void lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
+void lost_handlers(struct sup *s);
+void recover(struct sup *s);
+void prune_ended(struct sup *s);
+void state_watch(struct sup *s);
+void on_state(struct sup *s);
+
+/* sup.c */
 struct jobop *jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route, long attempt);
 struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
-bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt, int64_t started, enum job_status outcome, int code, int sig, const char *log, struct jobop *op);
-void lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
-void recover(struct sup *s);
 void cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig, int64_t now);
 void cron_flush(struct sup *s);
 void reap(struct sup *s);
+void begin_stop(struct sup *s, int sig);
 int reload(struct sup *s, const char *why);
+int add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind);
 void job_ended(struct sup *s, const char *id, const char *status, int code);
 void loop(struct sup *s);
 

@@ -1,0 +1,647 @@
+/* The supervisor's jobs of the store: pickup and claim, dynamic cron
+ * jobs and their misfire, lost runs and recovery at start (the starts
+ * file), keep-ended, and the watch on the state directory. */
+
+#include "config.h"
+
+#include "sup-private.h"
+
+static bool job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now);
+
+/* ---- jobs of the store ---- */
+
+/* Arm the store timer at the next scheduled job. */
+void
+store_rearm(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	int64_t at;
+
+	if (s->store == NULL || s->stopping)
+		return;
+	if (store_next_due(s->store, &at, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		return;
+	}
+	if (at == INT64_MAX)
+		theap_disarm(&s->real, &s->store_due);
+	else if (!timer_armed(&s->store_due) || s->store_due.at != sat_ns(at, NS_PER_MS))
+		(void)theap_arm(&s->real, &s->store_due, at < 1 ? 1 : sat_ns(at, NS_PER_MS));
+}
+
+/* The attached route a job of the store names, in the current config. */
+static struct rstate *
+job_route(struct sup *s, const char *name)
+{
+	const struct route *r = route_find(&s->cur->conf->routes, name);
+
+	if (r == NULL || !r->attached)
+		return NULL;
+	return &s->cur->rs[r - s->cur->conf->routes.v];
+}
+
+/* Try to claim the due jobs again after DELAY ms (the store was locked). */
+static void
+pickup_later(struct sup *s, int64_t delay)
+{
+	(void)theap_arm(&s->real, &s->store_due, real_ns() + delay * NS_PER_MS);
+}
+
+/* Start jobs of the store that are due: at most SPAWNS_PER_TURN in this
+ * turn of the loop (s->again asks for the next slice), and no more than
+ * max-parallel lets start now (the others wait in the store, scheduled,
+ * until a run ends: s->slot_wait).  A claim is what starts at once: the
+ * jobs are claimed in one transaction (synchronous=FULL, one fsync), each
+ * `running` with the log it will have and no start time; then each
+ * process starts, and the starts are written with the batch right after.
+ * A job claimed and not started (the supervisor died in between, or the
+ * system refused the process for now) is scheduled again, never lost:
+ * see recover and spawn_later. */
+void
+pickup(struct sup *s)
+{
+	long max = s->cur->conf->max_parallel;
+	struct jerr err = JERR_INIT;
+	size_t budget = SPAWNS_PER_TURN, n, started = 0;
+	int64_t now = timefmt_now_ms();
+	struct store_job *v;
+	struct rstate **rsv;
+	char **logs;
+	bool txn;
+
+	s->again = false;
+	if (s->store == NULL || s->stopping)
+		return;
+	if (max > 0 && s->nruns + (size_t)budget > (size_t)max)
+		budget = s->nruns < (size_t)max ? (size_t)max - s->nruns : 0;
+	if (budget == 0) {
+		s->slot_wait = true;
+		theap_disarm(&s->real, &s->store_due);
+		return;
+	}
+	if (store_jobs_due(s->store, now, budget, &v, &n, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		pickup_later(s, FLUSH_DELAY_MS);
+		return;
+	}
+	rsv = calloc(n ? n : 1, sizeof *rsv);
+	logs = calloc(n ? n : 1, sizeof *logs);
+	if (rsv == NULL || logs == NULL) {
+		log_error("pickup", NULL, "out of memory");
+		free(rsv);
+		free(logs);
+		store_job_list_free(v, n);
+		pickup_later(s, FLUSH_DELAY_MS);
+		return;
+	}
+	/* What runs: the route must be there, and a late one meets the
+	 * misfire policy (which may end or move it). */
+	for (size_t i = 0; i < n; i++) {
+		struct store_job *j = &v[i];
+		struct rstate *rs = job_route(s, j->route);
+
+		if (rs == NULL) {
+			struct jlog_line l;
+
+			jlog_begin(&l, JLOG_ERROR, "job-failed");
+			jlog_str(&l, "job", j->id);
+			jlog_str(&l, "route", j->route);
+			jlog_str(&l, "error", "the route is not in the config (any more)");
+			jlog_end(&l);
+			if (store_job_finished(s->store, j->id, j->route, j->attempts + 1,
+					       now, now, job_status_name(JOB_FAILED), 127, 0, NULL,
+					       s->cur->conf->history, &err) < 0)
+				log_error("store", j->route, jerr_msg(&err));
+			else
+				job_ended(s, j->id, NULL, 0);
+			continue;
+		}
+		if (job_misfire(s, rs, j, now))
+			rsv[i] = rs;
+	}
+	/* The claims, in one transaction.  The log is named now (its name is
+	 * the job's id and attempt: see outlog.h) and recorded with the
+	 * claim, so that `jobify logs -f` finds a running job's output. */
+	txn = store_txn_begin(s->store, true, &err) == 0;
+	for (size_t i = 0; txn && i < n; i++) {
+		struct store_job *j = &v[i];
+		int rc;
+
+		if (rsv[i] == NULL)
+			continue;
+		if (rsv[i]->route->task->output == OUTPUT_LOG &&
+		    (logs[i] = outlog_new_path(&rsv[i]->track->log, now, j->id,
+					       (unsigned)j->attempts + 1, &err)) == NULL)
+			log_error("log", j->route, jerr_msg(&err));
+		rc = store_job_claim(s->store, j->id, j->attempts + 1, logs[i], &err);
+		if (rc < 0) {
+			txn = false;
+			store_txn_rollback(s->store);
+		} else if (rc == 0) {
+			rsv[i] = NULL;	/* cancelled meanwhile */
+		}
+	}
+	if (txn && store_txn_commit(s->store, &err) < 0)
+		txn = false;
+	if (!txn) {
+		/* Nothing claimed, nothing lost: they wait in the store. */
+		log_error("store", NULL, jerr_msg(&err));
+		pickup_later(s, s->flush_delay > FLUSH_DELAY_MS ? s->flush_delay : FLUSH_DELAY_MS);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct store_job *j = &v[i];
+		struct pend *p;
+
+		if (!txn || rsv[i] == NULL) {
+			free(logs[i]);
+			continue;
+		}
+		if ((p = pend_new(rsv[i], (unsigned)j->attempts + 1, 0, NULL)) == NULL ||
+		    (p->job = malloc(sizeof *p->job)) == NULL) {
+			/* Claimed and not begun: the next start runs it. */
+			log_error("pickup", j->route, "out of memory");
+			if (p)
+				pend_free(p);
+			free(logs[i]);
+			continue;
+		}
+		p->log_path = logs[i];
+		*p->job = *j;
+		memset(j, 0, sizeof *j);
+		p->trigger = p->job->trigger;
+		start_job(s, p);
+		started++;
+	}
+	free(rsv);
+	free(logs);
+	store_job_list_free(v, n);
+	jerr_free(&err);
+	if (started)
+		cron_flush(s);	/* their starts: the claims' window closes */
+	if (!txn)
+		return;
+	if (n == budget)
+		s->again = true;	/* maybe more: the next slice next turn */
+	else
+		store_rearm(s);
+}
+
+/* ---- dynamic cron jobs ---- */
+
+/* Run ATTEMPT of dynamic cron job J of RS ended for good with OUTCOME:
+ * counted, and scheduled for its next fire after the one it ran for,
+ * unless max-failures or max-runs ends it.  A next fire already past
+ * (after downtime, or `misfire = all` catching up) is due at once and
+ * meets the misfire policy at pickup.  True when it runs again. */
+bool
+cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
+	    int64_t started, enum job_status outcome, int code, int sig, const char *log,
+	    struct jobop *op)
+{
+	const struct task *t = rs->route->task;
+	struct store_job next = *j;
+	struct jerr err = JERR_INIT;
+	struct cron sched;
+	struct cron_error ce;
+	int64_t at = 0;
+	enum job_status status = JOB_SCHEDULED;
+	bool again = false;
+
+	next.runs = j->runs + 1;
+	next.failures = outcome == JOB_SUCCESS ? 0 : j->failures + 1;
+	next.last_fire = j->scheduled_at;
+	if (t->max_failures > 0 && next.failures >= t->max_failures) {
+		struct jlog_line l;
+
+		status = JOB_PERMANENTLY_FAILED;
+		jlog_begin(&l, JLOG_ERROR, job_status_name(status));
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "job", j->id);
+		jlog_int(&l, "failures", next.failures);
+		jlog_end(&l);
+	} else if (t->max_runs > 0 && next.runs >= t->max_runs) {
+		status = outcome;
+	} else if (cron_parse(j->cron, &sched, &ce) < 0 ||
+		   policy_next_fire(&sched, rs->tz, 0, j->scheduled_at / 1000, &at) < 0) {
+		status = outcome;	/* never fires again (or no longer parses) */
+	} else {
+		again = true;
+	}
+	next.status = (char *)job_status_name(status);
+	next.run_at = again ? at * 1000 : j->run_at;
+	if (op) {
+		/* With the batch: its finish rows, then this. */
+		struct store_job *n = malloc(sizeof *n);
+
+		if (n == NULL || (*n = next, n->id = strdup(j->id)) == NULL ||
+		    (n->status = strdup(job_status_name(status))) == NULL) {
+			log_error("store", rs->route->name, "out of memory");
+			if (n) {
+				free(n->id);
+				free(n);
+			}
+			return false;
+		}
+		n->route = n->trigger = n->cron = n->log = NULL;
+		n->args = n->env = NULL;
+		op->next_run = n;
+		op->ended = !again;
+		return again;
+	}
+	/* Without OP: a lost attempt (recover), whose end is not known (0). */
+	if (store_cron_job_finished(s->store, j->id, j->route, attempt, started, 0,
+				    job_status_name(outcome), code, sig, log, rs->gen->conf->history, &next, &err) < 0)
+		log_error("store", rs->route->name, jerr_msg(&err));
+	else if (again)
+		return true;
+	else
+		job_ended(s, j->id, NULL, 0);
+	jerr_free(&err);
+	return false;
+}
+
+/* Due job J of RS was due at its run_at, NOW is much later: one-offs
+ * run unless past a `grace`; a dynamic cron job meets the task's misfire
+ * policy like a config one.  False when it does not run now (then it is
+ * rescheduled or ended here). */
+static bool
+job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
+{
+	const struct task *t = rs->route->task;
+	struct jerr err = JERR_INIT;
+	struct jlog_line l;
+	struct cron sched;
+	struct cron_error ce;
+	int64_t count, latest, next;
+	enum policy_missed run;
+
+	if (j->attempts > 0 || now - j->run_at <= MISFIRE_SLACK_MS)
+		return true;		/* a retry, or not late */
+	if (j->cron == NULL) {
+		if (t->misfire != MISFIRE_GRACE || now - j->run_at <= t->misfire_grace_ms)
+			return true;
+		jlog_begin(&l, JLOG_WARN, "misfire");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "job", j->id);
+		jlog_str(&l, "policy", conf_misfire_name(t->misfire));
+		jlog_int(&l, "run", 0);
+		jlog_end(&l);
+		if (store_job_finished(s->store, j->id, j->route, j->attempts, now, now,
+				       job_status_name(JOB_SKIPPED), -1, 0, NULL, rs->gen->conf->history, &err) < 0)
+			log_error("store", rs->route->name, jerr_msg(&err));
+		job_ended(s, j->id, NULL, 0);
+		jerr_free(&err);
+		return false;
+	}
+	if (cron_parse(j->cron, &sched, &ce) < 0)
+		return true;		/* cronjob_end ends it */
+	/* The cron times from the one it waits for to now (s, now's included). */
+	latest = policy_cron_latest(&sched, rs->tz, j->scheduled_at / 1000, now / 1000 + 1,
+				    MISFIRE_SCAN, &count);
+	if (count == 0)
+		return true;
+	/* RUN_ALL: this one, then the next, ... each due at once. */
+	run = policy_misfire(t->misfire, t->misfire_grace_ms, latest * 1000, now);
+	jlog_begin(&l, JLOG_WARN, "misfire");
+	jlog_str(&l, "route", rs->route->name);
+	jlog_str(&l, "job", j->id);
+	jlog_str(&l, "policy", conf_misfire_name(t->misfire));
+	jlog_int(&l, "missed", count);
+	jlog_int(&l, "run", run == POLICY_RUN_ALL ? count : run == POLICY_RUN_LATEST ? 1 : 0);
+	jlog_end(&l);
+	if (run == POLICY_RUN_LATEST) {
+		/* The latest is the one run, retries included. */
+		j->scheduled_at = latest * 1000;
+		if (store_job_set_scheduled(s->store, j->id, j->scheduled_at, &err) < 0)
+			log_error("store", rs->route->name, jerr_msg(&err));
+		jerr_free(&err);
+		return true;
+	}
+	if (run == POLICY_RUN_ALL)
+		return true;
+	if (policy_next_fire(&sched, rs->tz, 0, now / 1000, &next) == 0) {
+		struct store_job n = *j;
+
+		n.status = (char *)job_status_name(JOB_SCHEDULED);
+		n.run_at = next * 1000;
+		n.last_fire = latest * 1000;
+		if (store_job_next(s->store, &n, &err) < 0)
+			log_error("store", rs->route->name, jerr_msg(&err));
+	}
+	jerr_free(&err);
+	return false;
+}
+
+void
+lost_free(struct lost *l)
+{
+	free(l->route);
+	free(l->log);
+	job_free(l->job);
+	free(l);
+}
+
+/* Keep a lost run of ROUTE (ATTEMPT, SCHEDULED s, STARTED ms, LOG) for
+ * lost_handlers; JOB (taken, NULL for a config cron run) is its job. */
+void
+lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled,
+	 int64_t started, const char *log, struct store_job *job)
+{
+	struct lost *l = calloc(1, sizeof *l);
+
+	if (l == NULL || (l->route = strdup(route)) == NULL ||
+	    (log && (l->log = strdup(log)) == NULL)) {
+		log_error("handler-error", route, "out of memory");
+		if (l)
+			lost_free(l);
+		job_free(job);
+		return;
+	}
+	l->attempt = attempt;
+	l->scheduled = scheduled;
+	l->started = started;
+	l->job = job;
+	l->next = s->lost;
+	s->lost = l;
+}
+
+/* Job J of the store, whose lost attempt failed for good, is taken
+ * from its vector (left empty) for lost_handlers. */
+static void
+lost_take(struct sup *s, struct store_job *j)
+{
+	struct store_job *t = malloc(sizeof *t);
+
+	if (t == NULL) {
+		log_error("handler-error", j->route, "out of memory");
+		return;
+	}
+	*t = *j;
+	memset(j, 0, sizeof *j);
+	lost_add(s, t->route, (unsigned)t->attempts, 0, t->started_at, t->log, t);
+}
+
+/* The failure handlers of the lost runs (JOBIFY_STATUS=failed, no exit
+ * code), now that the lifespans run. */
+void
+lost_handlers(struct sup *s)
+{
+	while (s->lost) {
+		struct lost *l = s->lost;
+		struct rstate *rs = job_route(s, l->route);
+		struct run *r;
+
+		s->lost = l->next;
+		if (rs && (r = run_new(s, rs)) != NULL) {
+			r->attempt = l->attempt;
+			r->scheduled = l->scheduled;
+			if (l->started)
+				r->start_ms = l->started;
+			r->log_path = l->log;
+			r->job = l->job;
+			r->trigger = l->job ? l->job->trigger : job_trigger_name(JOB_TRIGGER_CRON);
+			l->log = NULL;
+			l->job = NULL;
+			start_handler(s, r, JOB_FAILED, -1, 0);
+			run_free(s, r);
+		} else if (rs) {
+			log_error("handler-error", l->route, "out of memory");
+		}
+		lost_free(l);
+	}
+}
+
+/* The lines of STARTS_FILE, or NULL (none, or not readable: logged). */
+static char *
+starts_read(struct sup *s)
+{
+	char *path, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int fd = -1;
+
+	if (asprintf(&path, "%s/" STARTS_FILE, s->state_dir) < 0)
+		return NULL;
+	/* Never through a link: the file is ours, in our directory. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		if (errno != ENOENT)
+			log_error("start", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return NULL;
+	}
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	free(path);
+	return buf;
+}
+
+/* The start (ms) STARTS records for attempt ATTEMPT of job ID, or 0. */
+static int64_t
+starts_find(const char *starts, const char *id, long attempt)
+{
+	size_t n = strlen(id);
+
+	for (const char *l = starts; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "") {
+		long a;
+		long long ms;
+
+		if (strncmp(l, id, n) == 0 && l[n] == ' ' &&
+		    sscanf(l + n + 1, "%ld %lld", &a, &ms) == 2 && a == attempt)
+			return ms > 0 ? ms : 1;
+	}
+	return 0;
+}
+
+/* Open STARTS_FILE for the starts to come, emptied unless a line in it
+ * may still be needed (not EMPTY: a write of recover failed). */
+static void
+starts_open(struct sup *s, bool empty)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/" STARTS_FILE, s->state_dir) < 0) {
+		log_error("start", NULL, "out of memory");
+		return;
+	}
+	s->starts_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+			    (empty ? O_TRUNC : 0), 0600);
+	if (s->starts_fd < 0)
+		log_error("start", NULL, strerror(errno));
+	s->starts_used = !empty;
+	free(path);
+}
+
+/* Jobs the store says are running were claimed by a supervisor that
+ * died.  One with no start time never began (it died between the claim
+ * and the process): scheduled again, its attempt not counted.  One that
+ * began is a failed attempt (lost), retried when it has retries left;
+ * its row of history has its start and log and no end time (the end is
+ * not known). */
+void
+recover(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	char *starts = starts_read(s);
+	struct store_job *v;
+	bool written = true;
+	size_t n;
+
+	if (store_jobs_running(s->store, &v, &n, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		/* Its lines are kept for the next start: none are added. */
+		free(starts);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct rstate *rs = job_route(s, v[i].route);
+		bool retry = rs && v[i].attempts <= rs->route->task->retry;
+		int64_t now = timefmt_now_ms();
+		struct jlog_line l;
+
+		if (v[i].started_at == 0)
+			v[i].started_at = starts_find(starts, v[i].id, v[i].attempts);
+		if (v[i].started_at == 0) {
+			jlog_begin(&l, JLOG_WARN, "released");
+			jlog_str(&l, "job", v[i].id);
+			jlog_str(&l, "route", v[i].route);
+			jlog_int(&l, "attempt", v[i].attempts);
+			jlog_str(&l, "reason", "claimed, never started");
+			jlog_end(&l);
+			if (store_job_release(s->store, v[i].id, v[i].attempts - 1, 0, &err) < 0) {
+				log_error("store", v[i].route, jerr_msg(&err));
+				written = false;
+			}
+			continue;
+		}
+		jlog_begin(&l, JLOG_WARN, "lost");
+		jlog_str(&l, "job", v[i].id);
+		jlog_str(&l, "route", v[i].route);
+		jlog_int(&l, "attempt", v[i].attempts);
+		jlog_str(&l, "retry", retry ? "yes" : "no");
+		jlog_end(&l);
+		if (!retry && rs && v[i].cron) {
+			/* A cron job goes on to its next fire. */
+			(void)cronjob_end(s, rs, &v[i], v[i].attempts, v[i].started_at,
+					  JOB_FAILED, -1, 0, v[i].log, NULL);
+			lost_take(s, &v[i]);
+			continue;
+		}
+		/* One transaction: no reader sees it failed before its retry. */
+		if (store_txn_begin(s->store, true, &err) < 0 ||
+		    store_job_finish_rows(s->store, v[i].id, v[i].route, v[i].attempts,
+					  v[i].started_at, 0, job_status_name(JOB_FAILED), -1, 0,
+					  v[i].log,
+					  s->cur->conf->history, &err) < 0 ||
+		    (retry && store_job_reschedule(s->store, v[i].id, now, &err) < 0) ||
+		    store_txn_commit(s->store, &err) < 0) {
+			log_error("store", v[i].route, jerr_msg(&err));
+			store_txn_rollback(s->store);
+			written = false;
+		}
+		if (!retry && rs)
+			lost_take(s, &v[i]);
+	}
+	store_job_list_free(v, n);
+	jerr_free(&err);
+	free(starts);
+	starts_open(s, written);
+}
+
+/* keep-ended: what ended longer ago leaves the store at start and then
+ * once an hour (an ended job waits at most an hour past its keep-ended). */
+#define PRUNE_EVERY_MS (3600 * 1000)
+
+void
+prune_ended(struct sup *s)
+{
+	int64_t keep = s->cur->conf->keep_ended_ms;
+	struct store_prune_result res;
+	struct jerr err = JERR_INIT;
+
+	if (keep > 0) {
+		if (store_prune(s->store, timefmt_now_ms() - keep, &res, &err) < 0) {
+			log_error("prune", NULL, jerr_msg(&err));
+		} else if (res.jobs || res.runs || res.logs || res.logs_failed) {
+			struct jlog_line l;
+
+			jlog_begin(&l, res.logs_failed ? JLOG_WARN : JLOG_INFO, "prune");
+			jlog_int(&l, "jobs", res.jobs);
+			jlog_int(&l, "runs", res.runs);
+			jlog_int(&l, "logs", res.logs);
+			if (res.logs_failed)
+				jlog_int(&l, "logs_failed", res.logs_failed);
+			jlog_ms(&l, "keep_ended", keep);
+			jlog_end(&l);
+		}
+	}
+	jerr_free(&err);
+	(void)theap_arm(&s->mono, &s->prune, timefmt_mono_ms_up() + PRUNE_EVERY_MS);
+}
+
+/* ---- the state directory ---- */
+
+/* Watch the state directory: deleted or moved away, or its store or lock
+ * file deleted, the supervisor would go on writing to files no one can
+ * see while a second one could start beside it.  Without inotify (its
+ * limits reached) it runs unwatched, with a warning. */
+void
+state_watch(struct sup *s)
+{
+	struct jlog_line l;
+
+	if ((s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
+	    inotify_add_watch(s->ifd, s->state_dir, IN_DELETE_SELF | IN_MOVE_SELF | IN_DELETE |
+			      IN_MOVED_FROM | IN_ONLYDIR) < 0 ||
+	    add_watch(s, s->ifd, &s->w_state, W_STATE) < 0) {
+		jlog_begin(&l, JLOG_WARN, "state-dir-unwatched");
+		jlog_str(&l, "dir", s->state_dir);
+		jlog_str(&l, "error", strerror(errno));
+		jlog_end(&l);
+		close_fd(&s->ifd);
+	}
+}
+
+void
+on_state(struct sup *s)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const char *gone = NULL;
+	ssize_t n;
+
+	while ((n = read(s->ifd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
+				gone = "the directory";
+			else if (ev->len > 0 && (strcmp(ev->name, "jobify.db") == 0 ||
+						 strcmp(ev->name, "jobify.pid") == 0))
+				gone = strcmp(ev->name, "jobify.db") == 0 ? "jobify.db" : "jobify.pid";
+			p += sizeof *ev + ev->len;
+		}
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		log_error("inotify", NULL, strerror(errno));
+	if (gone) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_ERROR, "state-dir-gone");
+		jlog_str(&l, "dir", s->state_dir);
+		jlog_str(&l, "removed", gone);
+		jlog_end(&l);
+		/* Nothing more goes there: the watch ends here. */
+		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ifd, NULL);
+		close_fd(&s->ifd);
+		s->status = JX_CANTCREAT;
+		begin_stop(s, 0);
+	}
+}
