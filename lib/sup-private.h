@@ -450,15 +450,20 @@ void prune_ended(struct sup *s);
 void state_watch(struct sup *s);
 void on_state(struct sup *s);
 
-/* sup.c */
+/* supbatch.c */
 struct jobop *jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route, long attempt);
 struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
 void cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig, int64_t now);
+bool batch_pending(const struct sup *s);
 void cron_flush(struct sup *s);
+void batch_drop(struct sup *s);
+
+/* sup.c */
 void reap(struct sup *s);
 void begin_stop(struct sup *s, int sig);
 int reload(struct sup *s, const char *why);
 int add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind);
+const struct jobop *pending_end(const struct sup *s, const char *id);
 void job_ended(struct sup *s, const char *id, const char *status, int code);
 void loop(struct sup *s);
 
