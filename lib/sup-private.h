@@ -458,13 +458,20 @@ bool batch_pending(const struct sup *s);
 void cron_flush(struct sup *s);
 void batch_drop(struct sup *s);
 
+/* supctl.c */
+int ctl_setup(struct sup *s);
+const struct jobop *pending_end(const struct sup *s, const char *id);
+void job_ended(struct sup *s, const char *id, const char *status, int code);
+void ctl_resume(struct sup *s);
+void on_ctl(struct sup *s);
+void on_client(struct sup *s, struct client *cl);
+void ctl_close(struct sup *s);
+
 /* sup.c */
 void reap(struct sup *s);
 void begin_stop(struct sup *s, int sig);
 int reload(struct sup *s, const char *why);
 int add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind);
-const struct jobop *pending_end(const struct sup *s, const char *id);
-void job_ended(struct sup *s, const char *id, const char *status, int code);
 void loop(struct sup *s);
 
 #endif

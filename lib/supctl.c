@@ -1,0 +1,437 @@
+/* The supervisor's control socket: clients, their requests (status,
+ * cancel, pause, wait) and the waiters told of ends. */
+
+#include "config.h"
+
+#include "sup-private.h"
+
+/* ---- the control socket ---- */
+
+int
+ctl_setup(struct sup *s)
+{
+	const struct conf *c = s->cur->conf;
+	struct jerr err = JERR_INIT;
+	char *dir, *real = NULL;
+	int rc = 0;
+
+	s->lfd = -1;
+	/* Clients are capped below the descriptors there are, not found out
+	 * by accept(2) failing; and as many as the system lets us have. */
+	s->max_clients = ctl_max_clients(spawn_raise_nofile());
+	if ((s->sock_path = paths_socket(c->socket, c->path, c->state_dir != NULL,
+					 s->state_dir)) == NULL ||
+	    (dir = paths_dirname(s->sock_path)) == NULL) {
+		log_error("start", NULL, "out of memory");
+		return JX_OSERR;
+	}
+	/* The socket's path through the directory's canonical one, checked. */
+	if (statedir_make(dir, "socket directory", &real, &err) == 0) {
+		const char *base = strrchr(s->sock_path, '/');
+		char *p;
+
+		if (asprintf(&p, "%s/%s", real, base ? base + 1 : s->sock_path) < 0) {
+			log_error("start", NULL, "out of memory");
+			free(dir);
+			free(real);
+			free(s->sock_path);
+			s->sock_path = NULL;
+			return JX_OSERR;
+		}
+		free(s->sock_path);
+		s->sock_path = p;
+	}
+	if (err.set || ctl_listen(s->sock_path, &s->lfd, &err) < 0) {
+		int e = errno;
+
+		log_error("start", NULL, jerr_msg(&err));
+		rc = e == EADDRINUSE ? JX_TEMPFAIL : e == EACCES || e == EPERM ? JX_NOPERM :
+			JX_CANTCREAT;
+		free(s->sock_path);
+		s->sock_path = NULL;	/* not ours to remove */
+	} else if (add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
+		log_error("start", NULL, strerror(errno));
+		rc = JX_OSERR;
+	}
+	free(dir);
+	free(real);
+	jerr_free(&err);
+	return rc;
+}
+
+static void
+client_drop(struct sup *s, struct client *cl)
+{
+	struct client **pp = &s->clients;
+
+	while (*pp && *pp != cl)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = cl->next;
+	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, ctl_conn_fd(cl->c), NULL);
+	ctl_conn_free(cl->c);
+	s->nclients--;
+	ctl_resume(s);
+	strv_free(cl->wait);
+	free(cl);
+}
+
+/* Drop ID from CL's wait; tell it (with how it ended, STATUS and CODE,
+ * when the store may not say so yet), and when nothing is left, the end. */
+static void
+client_done(struct client *cl, size_t i, const char *status, int code)
+{
+	char **w = cl->wait;
+
+	if (status)
+		(void)ctl_send(cl->c, "done %s %s %d", w[i], status, code);
+	else
+		(void)ctl_send(cl->c, "done %s", w[i]);
+	free(w[i]);
+	do
+		w[i] = w[i + 1];
+	while (w[i++] != NULL);
+	if (w[0] == NULL) {
+		free(w);
+		cl->wait = NULL;
+		(void)ctl_send(cl->c, "ok");
+	}
+}
+
+/* The end of job ID for good that waits in a batch the store would not
+ * take (see cron_flush), or NULL: while writes succeed, waiters hear of
+ * an end once it is written. */
+const struct jobop *
+pending_end(const struct sup *s, const char *id)
+{
+	const struct jobop *found = NULL;
+
+	if (s->flush_fails == 0)
+		return NULL;
+	for (const struct jobop *op = s->ops; op; op = op->next)
+		if (op->kind == OP_END && strcmp(op->id, id) == 0)
+			found = op->ended ? op : NULL;	/* the latest counts */
+	return found;
+}
+
+/* Whether job ID has ended for good (or is not there at all). */
+static bool
+store_ended(struct sup *s, const char *id)
+{
+	struct store_job j;
+	int found;
+	bool ended;
+
+	if (pending_end(s, id))
+		return true;
+	found = store_job_get(s->store, id, &j, NULL);
+
+	if (found <= 0)
+		return found == 0;	/* an error: ask again later */
+	ended = job_status_ended(j.status);
+	store_job_free(&j);
+	return ended;
+}
+
+/* Job ID ended for good: tell whoever waits for it; with STATUS and its
+ * exit CODE (-1: none) when it is not written yet, NULL when the store
+ * says. */
+void
+job_ended(struct sup *s, const char *id, const char *status, int code)
+{
+	for (struct client *cl = s->clients; cl; cl = cl->next)
+		for (size_t i = 0; cl->wait && cl->wait[i]; i++)
+			if (strcmp(cl->wait[i], id) == 0) {
+				client_done(cl, i, status, code);
+				break;
+			}
+}
+
+/* Tell CL that job ID (which store_ended says has ended) is done. */
+static void
+client_ended(struct sup *s, struct client *cl, size_t i)
+{
+	const struct jobop *op = pending_end(s, cl->wait[i]);
+
+	if (op)
+		client_done(cl, i, op->next_run ? op->next_run->status : op->status,
+			    op->sig ? -1 : op->code);
+	else
+		client_done(cl, i, NULL, 0);
+}
+
+/* Look in the store for every job waited for: one the CLI cancelled
+ * ended without us. */
+static void
+waiters_check(struct sup *s)
+{
+	for (struct client *cl = s->clients; cl; cl = cl->next)
+		for (size_t i = 0; cl->wait && cl->wait[i];)
+			if (store_ended(s, cl->wait[i]))
+				client_ended(s, cl, i);
+			else
+				i++;
+}
+
+/* `cancel ID kill`: stop the run of job ID (SIGTERM to its group, SIGKILL
+ * after its kill-grace); it ends cancelled.  A job still waiting for a
+ * slot is cancelled at once. */
+static void
+ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
+{
+	struct jerr err = JERR_INIT;
+
+	for (struct run *r = s->runs; r; r = r->next) {
+		if (r->handler || r->job == NULL || strcmp(r->job->id, id) != 0)
+			continue;
+		if (!r->cancelled) {
+			struct jlog_line l;
+
+			r->cancelled = true;
+			jlog_begin(&l, JLOG_WARN, "cancel");
+			jlog_str(&l, "route", r->rs->route->name);
+			jlog_str(&l, "job", id);
+			jlog_int(&l, "pid", r->pid);
+			jlog_end(&l);
+			if (!r->term_sent) {
+				r->term_sent = true;
+				if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
+					log_error("kill", r->rs->route->name, strerror(errno));
+				(void)theap_arm(&s->mono, &r->kill,
+						timefmt_mono_ms_up() + r->rs->route->task->kill_grace_ms);
+			}
+		}
+		(void)ctl_send(c, "ok");
+		return;
+	}
+	for (struct pend **pp = &s->slot_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+		struct pend *p = *pp;
+		int64_t now;
+
+		if (p->job == NULL || strcmp(p->job->id, id) != 0)
+			continue;
+		if ((*pp = p->next) == NULL)
+			s->slot_tail = prev;
+		if (p->busy)
+			p->rs->track->busy--;
+		now = timefmt_now_ms();
+		if (store_job_finished(s->store, id, p->job->route, (long)p->attempt, now, now,
+				       job_status_name(JOB_CANCELLED), -1, 0, NULL,
+				       p->rs->gen->conf->history,
+				       &err) < 0)
+			log_error("store", p->job->route, jerr_msg(&err));
+		jerr_free(&err);
+		pend_free(p);
+		(void)ctl_send(c, "ok");
+		job_ended(s, id, NULL, 0);
+		return;
+	}
+	(void)ctl_send(c, "err not-running job '%s' is not running", id);
+}
+
+/* `status`: one line "run ID ROUTE PID STARTED_MS" a live run of a job
+ * (ID is the route's name for a config cron task), then "ok pid=PID
+ * started=MS queued=N config=PATH" (PATH last: it may hold spaces).
+ * QUEUED counts the runs waiting: queued fires, retries, slots. */
+static void
+ctl_status(struct sup *s, struct ctl_conn *c)
+{
+	size_t queued = s->npend;
+
+	for (struct run *r = s->runs; r; r = r->next)
+		if (!r->handler)
+			(void)ctl_send(c, "run %s %s %ld %lld",
+				       r->job ? r->job->id : r->rs->route->name, r->rs->route->name,
+				       (long)r->pid, (long long)r->start_ms);
+	for (struct pend *p = s->slot_head; p; p = p->next)
+		queued++;
+	for (struct track *t = s->tracks; t; t = t->next)
+		queued += t->nq;
+	(void)ctl_send(c, "ok pid=%ld started=%lld queued=%zu config=%s", (long)getpid(),
+		       (long long)s->started_ms, queued, s->cur->conf->path);
+}
+
+static int
+on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *arg)
+{
+	struct sup *s = arg;
+	struct client *cl = ctl_conn_data(c);
+
+	if (strcmp(verb, "wake") == 0 && argc == 0) {
+		/* The answer first: the CLI need not wait for the pickup. */
+		(void)ctl_send(c, "ok");
+		pickup(s);
+		waiters_check(s);
+	} else if (strcmp(verb, "wait") == 0 && argc > 0) {
+		for (int i = 0; i < argc; i++) {
+			const struct jobop *op = pending_end(s, argv[i]);
+
+			if (op)
+				(void)ctl_send(c, "done %s %s %d", argv[i],
+					       op->next_run ? op->next_run->status : op->status,
+					       op->sig ? -1 : op->code);
+			else if (store_ended(s, argv[i]))
+				(void)ctl_send(c, "done %s", argv[i]);
+			else if (strv_push(&cl->wait, argv[i]) < 0)
+				return ctl_send(c, "err busy out of memory"), -1;
+		}
+		if (cl->wait == NULL)
+			(void)ctl_send(c, "ok");
+	} else if (strcmp(verb, "cancel") == 0 && (argc == 1 ||
+		   (argc == 2 && strcmp(argv[1], "kill") == 0))) {
+		if (argc == 2)
+			ctl_cancel(s, c, argv[0]);
+		else
+			(void)ctl_send(c, "err usage cancel ID kill");
+	} else if (strcmp(verb, "status") == 0 && argc == 0) {
+		ctl_status(s, c);
+	} else if (strcmp(verb, "reload") == 0 && argc == 0) {
+		if (s->stopping)
+			(void)ctl_send(c, "err busy the supervisor is stopping");
+		else if (reload(s, "control") == 0)
+			(void)ctl_send(c, "ok reloaded");
+		else
+			(void)ctl_send(c, "err config the config has errors; the running one "
+				       "is kept (the supervisor's log has them)");
+	} else {
+		(void)ctl_send(c, "err usage unknown request '%s' with %d argument%s", verb,
+			       argc, argc == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+/* Stop accepting: the listening socket leaves the epoll set, so that a
+ * client the supervisor cannot take waits in the backlog (and its
+ * connect, past the backlog, times out) instead of making the loop spin
+ * on a readable socket.  Logged at most every CTL_LOG_MS, with a count. */
+#define CTL_LOG_MS	10000
+#define CTL_RETRY_MS	250	/* after EMFILE: accept again this much later */
+static void
+ctl_pause(struct sup *s, const char *reason, const char *detail)
+{
+	int64_t now = timefmt_mono_ms_up();
+
+	if (!s->ctl_paused) {
+		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+		s->ctl_paused = true;
+	}
+	s->ctl_unlogged++;
+	if (s->ctl_logged_ms == 0 || now - s->ctl_logged_ms >= CTL_LOG_MS) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_WARN, "control-busy");
+		jlog_str(&l, "reason", reason);
+		if (detail)
+			jlog_str(&l, "error", detail);
+		jlog_int(&l, "clients", (int64_t)s->nclients);
+		jlog_int(&l, "max_clients", (int64_t)s->max_clients);
+		jlog_int(&l, "times", (int64_t)s->ctl_unlogged);
+		jlog_end(&l);
+		s->ctl_logged_ms = now;
+		s->ctl_unlogged = 0;
+	}
+}
+
+void
+ctl_resume(struct sup *s)
+{
+	if (!s->ctl_paused || s->lfd < 0 || s->nclients >= s->max_clients)
+		return;
+	if (add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
+		(void)theap_arm(&s->mono, &s->ctl_retry, timefmt_mono_ms_up() + CTL_RETRY_MS);
+		return;
+	}
+	s->ctl_paused = false;
+	theap_disarm(&s->mono, &s->ctl_retry);
+}
+
+void
+on_ctl(struct sup *s)
+{
+	for (;;) {
+		struct jerr err = JERR_INIT;
+		struct ctl_conn *c;
+		struct client *cl;
+		struct jlog_line l;
+
+		if (s->nclients >= s->max_clients) {
+			ctl_pause(s, "too many clients", NULL);
+			return;
+		}
+		if (ctl_accept(s->lfd, &c, &err) < 0) {
+			int e = errno;
+
+			/* Out of descriptors (or memory): the client stays queued
+			 * and the socket readable; try again a little later, or
+			 * when a client leaves. */
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+				ctl_pause(s, "out of descriptors", strerror(e));
+				(void)theap_arm(&s->mono, &s->ctl_retry,
+						timefmt_mono_ms_up() + CTL_RETRY_MS);
+			} else {
+				log_error("control", NULL, jerr_msg(&err));
+			}
+			jerr_free(&err);
+			return;
+		}
+		if (c == NULL) {
+			bool refused = err.set;
+
+			if (refused) {
+				jlog_begin(&l, JLOG_WARN, "control-refused");
+				jlog_str(&l, "reason", jerr_msg(&err));
+				jlog_end(&l);
+			}
+			jerr_free(&err);
+			if (refused)
+				continue;
+			return;
+		}
+		if ((cl = calloc(1, sizeof *cl)) == NULL) {
+			log_error("control", NULL, "out of memory");
+			ctl_conn_free(c);
+			continue;
+		}
+		cl->c = c;
+		ctl_conn_set_data(c, cl);
+		if (add_watch(s, ctl_conn_fd(c), &cl->w, W_CLIENT) < 0) {
+			log_error("control", NULL, strerror(errno));
+			ctl_conn_free(c);
+			free(cl);
+			continue;
+		}
+		cl->next = s->clients;
+		s->clients = cl;
+		s->nclients++;
+	}
+}
+
+void
+on_client(struct sup *s, struct client *cl)
+{
+	struct jerr err = JERR_INIT;
+	int rc = ctl_conn_read(cl->c, on_request, s, &err);
+
+	if (rc < 0) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_WARN, "control-error");
+		jlog_str(&l, "reason", jerr_msg(&err));
+		jlog_end(&l);
+	}
+	if (rc <= 0)
+		client_drop(s, cl);
+	jerr_free(&err);
+}
+
+void
+ctl_close(struct sup *s)
+{
+	while (s->clients)
+		client_drop(s, s->clients);
+	close_fd(&s->lfd);
+	if (s->sock_path)
+		ctl_unlink(s->sock_path);
+	free(s->sock_path);
+	s->sock_path = NULL;
+}
