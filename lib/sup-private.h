@@ -388,6 +388,12 @@ iso(int64_t t, const struct tz *tz, char *buf)
 	timefmt_iso(t, tz ? tz : tz_get(NULL, NULL), buf, TIMEFMT_BUFSZ);
 }
 
+/* suploop.c */
+void status_line(struct sup *s, char *buf, size_t size);
+int add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind);
+int setup_fds(struct sup *s);
+void loop(struct sup *s);
+
 /* suprun.c */
 struct gen *gen_ref(struct gen *g);
 void gen_unref(struct gen *g);
@@ -468,10 +474,10 @@ void on_client(struct sup *s, struct client *cl);
 void ctl_close(struct sup *s);
 
 /* sup.c */
+void on_lifespan_out(struct sup *s, struct outpipe *p);
 void reap(struct sup *s);
 void begin_stop(struct sup *s, int sig);
 int reload(struct sup *s, const char *why);
-int add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind);
-void loop(struct sup *s);
+void on_signal(struct sup *s);
 
 #endif
