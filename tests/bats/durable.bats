@@ -653,7 +653,8 @@ EOF2
 	last=$(tail -n 1 "$(T secs)")
 	seq "$first" "$last" >"$(T want)"
 	diff "$(T want)" "$(T secs)"
-	! grep -q 'event=skip route=jt' "$SUP_LOG"
+	run grep -q 'event=skip route=jt' "$SUP_LOG"
+	assert_failure 1
 }
 
 @test "a lost run that fails for good runs its on-failure handler with JOBIFY_STATUS=failed; one with a retry left does not" {

@@ -161,5 +161,6 @@ EOF2
 	run cat "$(T events)"
 	assert_line --index 0 --partial 'event=output router=reports stream=stderr line="reports router is starting up"'
 	assert_line --index 1 --partial 'event=lifespan-started router=reports'
-	! grep -q 'DB_CONN=' "$SUP_LOG"
+	run grep -q 'DB_CONN=' "$SUP_LOG"
+	assert_failure 1
 }

@@ -409,16 +409,23 @@ EOF2
 }
 
 @test "a process limit: a start refused with EAGAIN is tried again, not failed; every job runs" {
-	[ "$(id -u)" -eq 0 ] || skip "needs root (to become nobody with a process limit)"
-	id nobody >/dev/null 2>&1 || skip "no user 'nobody' on this system"
+	[ "$(id -u)" -eq 0 ] || skip "needs root (to become another user with a process limit)"
 	command -v setpriv >/dev/null && command -v prlimit >/dev/null || skip "needs setpriv and prlimit"
 	local d=$BATS_TEST_TMPDIR
 	while [ "$d" != / ]; do
 		chmod o+x "$d" 2>/dev/null || true
 		d=$(dirname "$d")
 	done
+	# A user id of its own, that no other process of the machine (nor of a
+	# suite running beside this one) has: RLIMIT_NPROC counts every
+	# process of the user, not only the supervisor's children.
+	local uid
+	uid=$((50000 + RANDOM % 10000))
+	while getent passwd "$uid" >/dev/null || pgrep -U "$uid" >/dev/null; do
+		uid=$((50000 + RANDOM % 10000))
+	done
 	mkdir -p "$(T out)" "$(T state)"
-	chown nobody "$(T out)" "$(T state)"
+	chown "$uid:$uid" "$(T out)" "$(T state)"
 	# One process a job: the script forks nothing.
 	script slow "echo \"\$1\" >> $(T out/ran); exec sleep 0.3"
 	conf j.conf <<EOF2
@@ -426,19 +433,21 @@ state-dir = "$(T state)"
 task "slow" { exec = "$(T slow)" output = "null" }
 EOF2
 	chmod 644 "$(T j.conf)"
-	N() { setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- "$@"; }
+	N() { setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"; }
 	seq 1 12 | sed 's/.*/slow --id p& -- p&/' | N "$JOBIFY" -c "$(T j.conf)" schedule --stdin >/dev/null
-	# nobody may have 4 processes: the supervisor and 3 jobs at a time.
+	# The user may have 4 processes: the supervisor, the waiting client and
+	# 2 jobs at a time.
 	SUP_LOG=$(T sup.log)
 	: >"$SUP_LOG"
-	prlimit --nproc=4:4 setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- \
+	prlimit --nproc=4:4 setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
 		"$JOBIFY" -c "$(T j.conf)" run 2>>"$SUP_LOG" 3>&- &
 	SUP_PID=$!
 	wait_for 'event=ready'
 	run N "$JOBIFY" -c "$(T j.conf)" wait --timeout 60s $(seq -f 'p%g' 1 12)
 	assert_success
 	grep -q 'event=spawn-later' "$SUP_LOG"
-	! grep -q 'event=spawn-error' "$SUP_LOG"
+	run grep -q 'event=spawn-error' "$SUP_LOG"
+	assert_failure 1
 	[ "$(sort -u "$(T out/ran)" | wc -l)" -eq 12 ]
 	[ "$(wc -l <"$(T out/ran)")" -eq 12 ]
 	sup_stop
