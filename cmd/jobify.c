@@ -139,7 +139,7 @@ const struct command commands[] = {
 	  "what it removed.  A bad DUR exits 65.\n"
 	  "  --older-than DUR  90s, 12h, 1.5d, '2 weeks'...\n" },
 	{ "import-crontab", cmd_import_crontab, "translate a crontab(5) file into a config",
-	  "import-crontab [--system|--user] [FILE] [-c FILE]\n"
+	  "import-crontab [--system|--user] [FILE]\n"
 	  "Print a jobify config, one task a line, that runs the entries of the\n"
 	  "crontab FILE (default: standard input) at the same times: each under\n"
 	  "its SHELL with the environment lines above it, CRON_TZ as its timezone,\n"

@@ -41,3 +41,34 @@ setup() {
 		grep -q 'state\\-dir' "$top_builddir/$page"
 	done
 }
+
+# The options of a command's synopsis in jobify(1) (.Fl x, .Fl \-long, and
+# \-long after a |), without the global -q, -v and --state-dir, which the
+# first synopsis line gives once for all.
+man_synopsis_options() {
+	awk '/^\.Sh SYNOPSIS/ { s = 1; next } /^\.Sh / { s = 0 }
+	     s && /^\.Nm/ { if (b != "") print b; b = ""; next }
+	     s { b = b " " $0 } END { if (b != "") print b }' "$top_builddir/jobify.1" |
+		grep -- "\.Cm $1\( \|$\)" |
+		grep -o '\\-[a-z][a-z-]*\|Fl [a-zA-Z]\b' |
+		sed 's/^\\-/--/; s/^Fl /-/' | grep -vx -- '-q\|-v\|--state-dir' | sort -u
+}
+
+# The same from the Usage lines of `jobify COMMAND --help`.
+help_synopsis_options() {
+	"$JOBIFY" "$1" --help | awk '/^[A-Z]/ && !/^Usage:/ { exit } { print }' |
+		grep -o -- '--[a-z][a-z-]*\|\(^\|[[ |]\)-[a-zA-Z]\b' |
+		sed 's/^[[ |]//' | grep -vx -- '-q\|-v\|--state-dir' | sort -u
+}
+
+@test "jobify(1)'s SYNOPSIS and --help name the same commands, each with the same options" {
+	cmds="$("$JOBIFY" --help | awk '/^Commands:/ { s = 1; next } /^$/ { s = 0 } s { print $1 }' | sort)"
+	[ -n "$cmds" ]
+	run bash -c "sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /s/^\.Cm //p' '$top_builddir/jobify.1' | sort -u"
+	assert_output "$cmds"
+	for c in $cmds; do
+		h="$(help_synopsis_options "$c")"
+		m="$(man_synopsis_options "$c")"
+		[ "$h" = "$m" ] || fail "$c: --help has {$(echo $h)}, jobify(1) has {$(echo $m)}"
+	done
+}
