@@ -549,6 +549,36 @@ test_reap(void)
 	jerr_free(&err);
 }
 
+/*
+ * A copy of this program that nobody may run: the build tree may be under
+ * a directory only root can enter (a clone in /root), and the user a job
+ * runs as must reach its command.  DIR is a template; 0 or -1.
+ */
+static int
+copy_self_reachable(char *dir, char *path, size_t size)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out, rc = -1;
+
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, size, "%s/test_spawn", dir);
+	if (chmod(dir, 0755) < 0 || (in = open(self, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (out >= 0) {
+		while ((n = read(in, buf, sizeof buf)) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				break;
+		rc = n == 0 && fchmod(out, 0755) == 0 ? 0 : -1;
+		if (close(out) < 0)
+			rc = -1;
+	}
+	close(in);
+	return rc;
+}
+
 static void
 test_ids(void)
 {
@@ -556,6 +586,8 @@ test_ids(void)
 	struct spawn_ids ids;
 	struct spawn_opts o;
 	char *argv[] = { self, "--ids", NULL };
+	char copy_dir[] = "/tmp/jobify-self-XXXXXX";
+	char copy[sizeof copy_dir + 16];
 	char *out;
 	int status;
 
@@ -583,7 +615,13 @@ test_ids(void)
 	o.argv = argv;
 	o.envp = envp;
 	o.ids = &ids;
+	ok(copy_self_reachable(copy_dir, copy, sizeof copy) == 0,
+	   "a copy of the test that nobody may run: %s", copy);
+	argv[0] = copy;
 	out = run(&o, false, &status, &err);
+	argv[0] = self;
+	(void)unlink(copy);
+	(void)rmdir(copy_dir);
 	{
 		char want[128];
 		int n = snprintf(want, sizeof want, "%u %u %u %u", (unsigned)ids.uid,
