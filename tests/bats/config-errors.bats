@@ -257,7 +257,13 @@ jobify: (no config there: give one with -c FILE or \$JOBIFY_CONFIG; see jobify.c
 	JOBIFY_CONFIG=a.conf run --separate-stderr "$JOBIFY" check
 	assert_output "a.conf: 1 route in 1 file, 0 detached routers"
 	# The XDG defaults are for users other than root; as root, run them
-	# as nobody.
+	# as nobody, with a copy of jobify in the test's directory: the build
+	# tree may be where only root can go (a clone in /root).
+	user_jobify=$JOBIFY
+	if [ "$(id -u)" -eq 0 ]; then
+		user_jobify=$BATS_TEST_TMPDIR/jobify
+		cp "$JOBIFY" "$user_jobify"
+	fi
 	as_user() {
 		if [ "$(id -u)" -eq 0 ]; then
 			chmod -R a+rX "$BATS_TEST_TMPDIR"
@@ -269,11 +275,11 @@ jobify: (no config there: give one with -c FILE or \$JOBIFY_CONFIG; see jobify.c
 	}
 	mkdir -p "$XDG_CONFIG_HOME/jobify"
 	cp a.conf "$XDG_CONFIG_HOME/jobify/jobify.conf"
-	run --separate-stderr as_user "$JOBIFY" check
+	run --separate-stderr as_user "$user_jobify" check
 	assert_output "$XDG_CONFIG_HOME/jobify/jobify.conf: 1 route in 1 file, 0 detached routers"
 	mkdir -p home/.config/jobify
 	cp a.conf home/.config/jobify/jobify.conf
-	run --separate-stderr as_user HOME="$PWD/home" XDG_CONFIG_HOME= "$JOBIFY" check
+	run --separate-stderr as_user HOME="$PWD/home" XDG_CONFIG_HOME= "$user_jobify" check
 	assert_output "$PWD/home/.config/jobify/jobify.conf: 1 route in 1 file, 0 detached routers"
 }
 
