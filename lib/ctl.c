@@ -114,9 +114,9 @@ ctl_max_clients(long fd_limit)
 	return n < 4 ? 4 : n > CTL_CLIENTS_MAX ? CTL_CLIENTS_MAX : (size_t)n;
 }
 
-/* Whether a server accepts connections at SA. */
+/* Whether a server accepts connections at SA now. */
 static bool
-live(const struct sockaddr_un *sa, socklen_t salen)
+accepts(const struct sockaddr_un *sa, socklen_t salen)
 {
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	bool up;
@@ -126,6 +126,27 @@ live(const struct sockaddr_un *sa, socklen_t salen)
 	up = connect(s, (const struct sockaddr *)sa, salen) == 0;
 	close(s);
 	return up;
+}
+
+/* Whether a server listens at SA for good.  A supervisor killed with -9
+ * can leave its listening socket open for a moment in a child between
+ * vfork(2) and execve(2) (close-on-exec closes it only at the exec), and
+ * connections then still succeed: one that stops accepting within
+ * LIVE_CHECK_MS was such a leftover; another supervisor keeps accepting. */
+#define LIVE_CHECK_MS 1000
+#define LIVE_STEP_MS 20
+static bool
+live(const struct sockaddr_un *sa, socklen_t salen)
+{
+	for (int waited = 0; waited < LIVE_CHECK_MS; waited += LIVE_STEP_MS) {
+		struct timespec ts = { 0, LIVE_STEP_MS * 1000000L };
+
+		if (!accepts(sa, salen))
+			return false;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	return accepts(sa, salen);
 }
 
 int
