@@ -18,7 +18,34 @@
 #include "table.h"
 #include "timefmt.h"
 
-/* ---- cancel, wait ---- */
+/* Ask the supervisor of CONF (state dir DIR; *CL, connected once) to
+ * stop job ID, which runs: RC, or the exit status after printing why. */
+static int
+cancel_running(struct cli *cli, const struct conf *conf, const char *dir,
+	       struct ctl_client **cl, char *id, int rc)
+{
+	struct jerr err = JERR_INIT;
+	char *line = NULL;
+	char *args[2] = { id, "kill" };
+	int crc;
+
+	if (*cl == NULL && (*cl = cmd_sup_connect(cli, "cancel", conf, dir, &crc)) == NULL) {
+		if (crc == JX_OK)
+			cmd_error(cli, "cancel: job '%s' is marked running but no supervisor runs "
+				  "(the next one will record it lost)", id);
+		rc = crc == JX_OK ? JX_UNAVAILABLE : crc;
+	} else if (ctl_call(*cl, "cancel", 2, args, 10000, &line, &err) != 1) {
+		cmd_error(cli, "cancel: the supervisor: %s", err.set ? jerr_msg(&err) : "no answer");
+		rc = JX_UNAVAILABLE;
+	} else if (strncmp(line, "ok", 2) != 0) {
+		cmd_error(cli, "cancel: %s", ctl_err_text(line));
+		if (rc == JX_OK)
+			rc = cmd_ctl_status(line, JX_DATAERR);
+	}
+	free(line);
+	jerr_free(&err);
+	return rc;
+}
 
 int
 cmd_cancel(struct cli *cli, int argc, char **argv)
@@ -87,27 +114,7 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 			if (rc == JX_OK)
 				rc = JX_DATAERR;
 		} else {
-			/* Only the supervisor can stop its process. */
-			char *line = NULL;
-			char *args[2] = { argv[i], "kill" };
-			int crc;
-
-			if (cl == NULL && (cl = cmd_sup_connect(cli, "cancel", conf, dir, &crc)) == NULL) {
-				if (crc == JX_OK)
-					cmd_error(cli, "cancel: job '%s' is marked running but no "
-						  "supervisor runs (the next one will record it lost)",
-						  argv[i]);
-				rc = crc == JX_OK ? JX_UNAVAILABLE : crc;
-			} else if (ctl_call(cl, "cancel", 2, args, 10000, &line, &err) != 1) {
-				cmd_error(cli, "cancel: the supervisor: %s",
-					  err.set ? jerr_msg(&err) : "no answer");
-				rc = JX_UNAVAILABLE;
-			} else if (strncmp(line, "ok", 2) != 0) {
-				cmd_error(cli, "cancel: %s", ctl_err_text(line));
-				if (rc == JX_OK)
-					rc = cmd_ctl_status(line, JX_DATAERR);
-			}
-			free(line);
+			rc = cancel_running(cli, conf, dir, &cl, argv[i], rc);
 		}
 		if (found == 1)
 			store_job_free(&j);
@@ -358,6 +365,53 @@ wait_hear(struct ctl_client *cl, char **pending, char ***told, struct wait_line 
 	return got;
 }
 
+/* Ask the supervisor of CONF (state dir DIR) to tell the ends of PENDING
+ * and hear them (see wait_hear).  *AGAIN when it said all ended or went
+ * away (read the store again), else the exit status after printing why. */
+static int
+wait_ask(struct cli *cli, const struct conf *conf, const char *dir, char **pending,
+	 char ***told, struct wait_line *wl, int64_t deadline, bool *again)
+{
+	struct jerr err = JERR_INIT;
+	struct ctl_client *cl;
+	char *line = NULL;
+	int rc, got;
+
+	*again = false;
+	if ((cl = cmd_sup_connect(cli, "wait", conf, dir, &rc)) == NULL) {
+		wait_line_clear(wl);
+		if (rc == JX_OK)
+			cmd_error(cli, "wait: job '%s' is not done and no supervisor is running "
+				  "(start one: jobify run)", pending[0]);
+		return rc == JX_OK ? JX_UNAVAILABLE : rc;
+	}
+	if (ctl_request(cl, "wait", (int)strv_len(pending), pending, &err) < 0) {
+		wait_line_clear(wl);
+		cmd_error(cli, "wait: %s", jerr_msg(&err));
+		jerr_free(&err);
+		ctl_client_close(cl);
+		return JX_UNAVAILABLE;
+	}
+	got = wait_hear(cl, pending, told, wl, deadline, &line);
+	ctl_client_close(cl);
+	if (got == -2) {
+		rc = JX_SOFTWARE;
+	} else if (got == 0) {
+		wait_line_clear(wl);
+		cmd_error(cli, "wait: not all ended within the --timeout");
+		rc = JX_TEMPFAIL;
+	} else if (got == 1 && strncmp(line, "err ", 4) == 0) {
+		wait_line_clear(wl);
+		cmd_error(cli, "wait: the supervisor: %s", line + 4);
+		rc = cmd_ctl_status(line, JX_UNAVAILABLE);
+	} else {
+		*again = true;	/* "ok", or the supervisor went away */
+		rc = JX_OK;
+	}
+	free(line);
+	return rc;
+}
+
 int
 cmd_wait(struct cli *cli, int argc, char **argv)
 {
@@ -369,7 +423,6 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct jerr err = JERR_INIT;
 	struct conf *conf;
 	struct store *st;
 	char *dir = NULL, **told = NULL;
@@ -404,55 +457,17 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 	 * an end it could not write yet).  A supervisor that goes away (a
 	 * restart) is asked again; none at all cannot end anything. */
 	for (;;) {
-		char **pending = NULL, *line = NULL;
-		struct ctl_client *cl;
-		int crc, got;
+		char **pending = NULL;
+		bool again;
 
 		if (wait_scan(cli, st, argv + optind, argc - optind, told, &pending, &wl, &rc) < 0)
 			goto close;
 		if (pending == NULL)
 			break;	/* rc: the last job's */
-		if ((cl = cmd_sup_connect(cli, "wait", conf, dir, &crc)) == NULL) {
-			wait_line_clear(&wl);
-			if (crc == JX_OK)
-				cmd_error(cli, "wait: job '%s' is not done and no supervisor is "
-					  "running (start one: jobify run)", pending[0]);
-			rc = crc == JX_OK ? JX_UNAVAILABLE : crc;
-			strv_free(pending);
-			goto close;
-		}
-		if (ctl_request(cl, "wait", (int)strv_len(pending), pending, &err) < 0) {
-			wait_line_clear(&wl);
-			cmd_error(cli, "wait: %s", jerr_msg(&err));
-			rc = JX_UNAVAILABLE;
-			ctl_client_close(cl);
-			strv_free(pending);
-			goto close;
-		}
-		got = wait_hear(cl, pending, &told, &wl, deadline, &line);
-		if (got == -2) {
-			rc = JX_SOFTWARE;
-			strv_free(pending);
-			ctl_client_close(cl);
-			goto close;
-		}
+		rc = wait_ask(cli, conf, dir, pending, &told, &wl, deadline, &again);
 		strv_free(pending);
-		ctl_client_close(cl);
-		if (got == 0) {
-			free(line);
-			wait_line_clear(&wl);
-			cmd_error(cli, "wait: not all ended within the --timeout");
-			rc = JX_TEMPFAIL;
+		if (!again)
 			goto close;
-		}
-		if (got == 1 && strncmp(line, "err ", 4) == 0) {
-			wait_line_clear(&wl);
-			cmd_error(cli, "wait: the supervisor: %s", line + 4);
-			rc = cmd_ctl_status(line, JX_UNAVAILABLE);
-			free(line);
-			goto close;
-		}
-		free(line);
 		/* "ok", or the supervisor went away: read the store again. */
 	}
 close:
@@ -462,7 +477,6 @@ close:
 	store_close(st);
 out:
 	free(dir);
-	jerr_free(&err);
 	conf_free(conf);
 	return rc;
 }
