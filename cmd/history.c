@@ -261,6 +261,54 @@ print_runs(const struct store_run *v, size_t n, const struct tz *tz, bool json, 
 	return table_end(&tbl) < 0 ? -1 : 0;
 }
 
+/* The runs of ST that F selects (or their sums by route, STATS),
+ * printed, times in zone TZ: JX_OK or the exit status after printing
+ * why (F's route known neither to CONF nor to the history: 66). */
+static int
+history_show(struct cli *cli, const struct conf *conf, struct store *st,
+	     const struct store_run_filter *f, const struct tz *tz, bool stats, bool json,
+	     bool tty, bool full)
+{
+	struct jerr err = JERR_INIT;
+	struct store_route_stats *sv = NULL;
+	struct store_run *v = NULL;
+	const char *route = f->route;
+	size_t n = 0, sn = 0;
+	int rc;
+
+	if (stats ? store_history_stats(st, f, &sv, &sn, &err) < 0
+		  : store_history_find(st, f, &v, &n, &err) < 0) {
+		cmd_error(cli, "history: %s", jerr_msg(&err));
+		rc = JX_TEMPFAIL;
+	} else if (route && (stats ? sn : n) == 0 && conf->app &&
+		   route_find(&conf->routes, route) == NULL && !store_history_has_route(st, route)) {
+		/* (conf->app is NULL when only the app's options could be read:
+		 * the route table is unknown then, and no rows is the answer.) */
+		/* A route gone from the config still has its history shown. */
+		cmd_error(cli, "history: unknown route '%s': not in the config and not in the "
+			  "history (see jobify routes)", route);
+		rc = JX_NOINPUT;
+	} else if (stats) {
+		if (print_stats(sv, sn, tz, json, tty, full) < 0) {
+			cmd_error(cli, "history: out of memory");
+			rc = JX_SOFTWARE;
+		} else {
+			rc = cmd_output_done(cli, "history");
+		}
+	} else {
+		if (print_runs(v, n, tz, json, tty, full) < 0) {
+			cmd_error(cli, "history: out of memory");
+			rc = JX_SOFTWARE;
+		} else {
+			rc = cmd_output_done(cli, "history");
+		}
+	}
+	store_history_free(v, n);
+	store_stats_free(sv, sn);
+	jerr_free(&err);
+	return rc;
+}
+
 int
 cmd_history(struct cli *cli, int argc, char **argv)
 {
@@ -276,17 +324,13 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct jerr err = JERR_INIT;
 	const char *route = NULL, *count = NULL, *since = NULL;
 	struct store_run_filter f = { 0 };
-	struct store_route_stats *sv = NULL;
-	struct store_run *v = NULL;
 	struct conf *conf;
 	struct store *st;
 	const struct tz *tz;
 	bool json = false, full = false, stats = false, tty = isatty(STDOUT_FILENO);
 	int64_t max = 20;
-	size_t n = 0, sn = 0;
 	int opt, rc;
 
 	while ((opt = cmd_getopt(cli, "history", argc, argv, "c:hn:", longopts)) != -1) {
@@ -339,38 +383,9 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	f.max = max;
 	if ((st = cmd_open_store(cli, "history", conf, NULL, &rc)) == NULL)
 		goto out;
-	if (stats ? store_history_stats(st, &f, &sv, &sn, &err) < 0
-		  : store_history_find(st, &f, &v, &n, &err) < 0) {
-		cmd_error(cli, "history: %s", jerr_msg(&err));
-		rc = JX_TEMPFAIL;
-	} else if (route && (stats ? sn : n) == 0 && conf->app &&
-		   route_find(&conf->routes, route) == NULL && !store_history_has_route(st, route)) {
-		/* (conf->app is NULL when only the app's options could be read:
-		 * the route table is unknown then, and no rows is the answer.) */
-		/* A route gone from the config still has its history shown. */
-		cmd_error(cli, "history: unknown route '%s': not in the config and not in the "
-			  "history (see jobify routes)", route);
-		rc = JX_NOINPUT;
-	} else if (stats) {
-		if (print_stats(sv, sn, tz, json, tty, full) < 0) {
-			cmd_error(cli, "history: out of memory");
-			rc = JX_SOFTWARE;
-		} else {
-			rc = cmd_output_done(cli, "history");
-		}
-	} else {
-		if (print_runs(v, n, tz, json, tty, full) < 0) {
-			cmd_error(cli, "history: out of memory");
-			rc = JX_SOFTWARE;
-		} else {
-			rc = cmd_output_done(cli, "history");
-		}
-	}
-	store_history_free(v, n);
-	store_stats_free(sv, sn);
+	rc = history_show(cli, conf, st, &f, tz, stats, json, tty, full);
 	store_close(st);
 out:
-	jerr_free(&err);
 	conf_free(conf);
 	return rc;
 }
