@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # `make bench`: every question of bench/, one script after another, at
 # settings that keep the whole run under 15 minutes on a 2-core machine,
 # then the plot.  Each script prints its own table and appends its rows

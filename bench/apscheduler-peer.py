@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """The APScheduler peer of bench/peers.sh (Debian: python3-apscheduler).
 
 A BackgroundScheduler with DateTrigger jobs at sub-second instants; each

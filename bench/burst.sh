@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Burst throughput of `jobify run`: N tasks with the same cron second, each
 # running /bin/true with output = "null".  Measured from the scheduled
 # second to the last job's `event=exit` line (the log's time=, in ms; an

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Durable scheduling: what a job costs on its way through the SQLite store
 # (SPEC §5 `schedule`, §7), on this machine.
 #

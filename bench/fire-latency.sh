@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Fire latency of `jobify run`: from the instant a cron fire is due (the
 # second boundary) to the first instruction of the job's main().  The job
 # is bench/firstinsn.c, which reads CLOCK_REALTIME first thing and appends

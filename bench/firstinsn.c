@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The job side of bench/fire-latency.sh: the first thing main does is read
  * CLOCK_REALTIME; it then appends one line to the file named by argv[1]
  * with a single O_APPEND write:

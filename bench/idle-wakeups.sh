@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Idle wakeups of `jobify run`: the supervisor's voluntary context switches
 # (voluntary_ctxt_switches in /proc/PID/task/*/status: each is a sleep in
 # epoll_wait or vfork ended by a wakeup) over a window, scaled to an hour:

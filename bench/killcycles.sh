@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # kill -9 cycles: what a supervisor killed at random points of bursts
 # loses or runs twice (jobify(1) DURABILITY).
 #

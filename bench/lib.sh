@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash disable=SC2154
 # (usage and jobify are set by the script that sources this.)
 # Sourced by bench/fire-latency.sh, bench/burst.sh and bench/idle-wakeups.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* How long cron_next takes: the next fire of N routes (default 100,000)
  * with mixed expressions and zones, as the supervisor computes at start.
  * Build and run (from a configured tree):

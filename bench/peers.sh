@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Fire latency of jobify against its Debian peers on the same work: from
 # the instant a job is due to the first instruction of its main().  The job
 # is bench/firstinsn.c (built dynamic, as in fire-latency.sh), which reads

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Plot of the fire-latency distributions written by bench/peers.sh: one
 # empirical CDF per variant (the fraction of fires whose latency, from the
 # due instant to the job's first instruction, is at most x), on a log x axis

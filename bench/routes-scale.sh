@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # What loading a config of N routes costs, from the file to a ready
 # supervisor (issue 19), for three shapes of config:
 #   router:  one router of N tasks (include-router = { 'r' })

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Scale (issue 6): what a route and a scheduled one-off job cost in time
 # and memory, from 1k to 100k routes and up to 1M one-off jobs.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Spawns per second of /bin/true from a process holding ~256 MB (touched),
  * through spawn_start() against a plain vfork+execve loop and fork+execve.
  * Not built by make; from a configured tree:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A floor of bench/durable.sh: what one `jobify schedule` must do at the
  * least, with nothing else: open the store (WAL, synchronous = FULL, no
  * checkpoint at close), insert one row into its jobs table in a

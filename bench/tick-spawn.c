@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The floor for bench/fire-latency.sh: what a fire costs on this machine
  * without a supervisor.  For each of the next SECONDS second boundaries:
  * clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME) until the boundary, then

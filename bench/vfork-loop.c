@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The baseline of bench/burst.sh: how fast this machine starts N short
  * processes with nothing but vfork+execve, in two shapes:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify check: validate the config. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The jobify command line: global state and the subcommand table.
  * cmd/ stays thin: parse arguments, call lib/, print, map to exit codes. */
 #ifndef JOBIFY_CMD_H

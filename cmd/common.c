@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Helpers shared by the subcommands: usage messages and option parsing. */
 #include "config.h"
 

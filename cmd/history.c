@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify history: the past runs of jobs and tasks, and their statistics. */
 #include "config.h"
 

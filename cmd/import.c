@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify import-crontab: a crontab(5) file as a jobify config. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify: run named tasks on cron schedules and on demand.
  * This file is the entry point: global options and the command table. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify jobs, status: what the store and the supervisor know of jobs. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify logs: the captured output of jobs, and following it as it grows. */
 #include "config.h"
 

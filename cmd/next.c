@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify next: the next fire times of a cron expression or a route. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify prune: ended jobs, their history and logs out of the store. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify routes: the route table as a table, a tree or JSON. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify run, exec and reload: the supervisor and its siblings. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify schedule: add jobs to the store, from the arguments or from stdin. */
 #include "config.h"
 

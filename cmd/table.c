@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Tables of the CLI: see table.h. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Tables of the CLI (routes, jobs, history, status): piped, one record a
  * line of tab-separated fields escaped with ESC_TSV, printed as they come
  * (a million rows in constant memory); on a terminal, cells escaped with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify cancel, wait: stop jobs, and wait for their ends. */
 #include "config.h"
 

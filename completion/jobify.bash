@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bash completion for jobify(1).
 #
 # Commands and options come from `jobify --help` and `jobify CMD --help`,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # fish completion for jobify(1): commands and options from jobify's own
 # --help, route names from `jobify routes`, job ids from `jobify jobs
 # --all` (with the -c and --state-dir of the line), zones for --tz.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Sizes in bytes as users write them: "10M", "512k", "1.5G", "4096". */
 #ifndef JOBIFY_BYTESIZE_H
 #define JOBIFY_BYTESIZE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The config loader: jobify.conf through libconfuse into struct conf.
  *
  * The grammar, in short (jobify.conf(5) has it all):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The config: jobify.conf read with libconfuse into our own structs.
  *
  * conf_load() parses the file and everything it includes, type-checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Where each section of a config file opens.
  *
  * libconfuse keeps no usable line for a section (its cfg_t line is where

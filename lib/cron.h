@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Cron expressions (SPEC §4) and their next fire time in a zone.
  *
  * Grammar: 5 fields as in crontab(5) (minute hour day-of-month month

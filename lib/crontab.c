@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* crontab(5) to jobify config; see crontab.h.
  *
  * The grammar, as vixie cron and cronie read it (crontab(5)):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* crontab(5) files translated into jobify configs (jobify import-crontab).
  *
  * Each entry becomes one task on one line, after a comment holding the

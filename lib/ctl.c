@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket: see ctl.h for the protocol.
  *
  * The server side never blocks: the supervisor is one thread, and a

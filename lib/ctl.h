@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket between the `jobify` CLI and the supervisor
  * `jobify run` (SPEC §6): a Unix stream socket, mode 0600, at the path of
  * the config's `socket` (paths_socket(): /run/jobify/jobify.sock for root,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Decimal numbers as users write them in durations and sizes: "90",
  * "1.5", "0.25".  One reader for both, so that they take the same forms
  * and refuse the same mistakes; each caller says what its unit is. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Diagnostics: errors and warnings, each with the file and line it is
  * about.  The config loader collects them all instead of stopping at the
  * first; cmd/ prints them as "jobify: FILE:LINE: message". */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Durations: "90" (seconds), "90s", "5m", "1h30m", "1.5h", "90min",
  * "2 days", "1 week", "250ms". */
 #ifndef JOBIFY_DURATION_H

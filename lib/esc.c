@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Escaping for output: see esc.h. */
 #include "config.h"
 

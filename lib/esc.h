@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Text from a config, a job or a command line, made safe for where it is
  * shown: one rule for every output of the CLI (issue 14 item 5, issue 20
  * item 12).

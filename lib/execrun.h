@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jobify exec: one run of a route in the foreground, in its full context
  * (SPEC §5): the lifespans of the app and of the routers on the route's
  * path started around it (their state in its environment), middleware,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Exit statuses of the jobify command, as SPEC §5 promises them.
  * They are sysexits(3) values; lib/ never exits, cmd/ maps results to these. */
 #ifndef JOBIFY_EXITCODE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Outer middleware: the gates a job passes when it is scheduled (gate.h). */
 #include "config.h"
 

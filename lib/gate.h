@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Outer middleware (SPEC §6): the gates a job passes when it is
  * scheduled.  Each outer-middleware command of the app, then of each
  * router down to the task's, runs with the job in JOBIFY_* variables;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* An error with a message, for the modules that run processes (jobenv,
  * spawn, lifespan).  The config loader collects many diagnostics with
  * file and line (diag.h); these modules fail on the first problem and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's log: one line an event (SPEC §6).
  *
  *   struct jlog_line l;

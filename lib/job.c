@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The job domain: statuses, triggers and their rules (see job.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The job domain: what a job's status and trigger are, which statuses
  * are final, and the exit status a job's end gives `wait` and `exec`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A job's command line and environment, built from its route exactly as
  * SPEC §6 says.  Pure functions of the config, the lifespan state and the
  * job: nothing here starts a process (spawn.h does), so every rule below

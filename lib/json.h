@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Just enough JSON output for the listings' --json. */
 #ifndef JOBIFY_JSON_H
 #define JOBIFY_JSON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Lifespan hooks of the app and the routers (SPEC §6): their order, their
  * processes, and the KEY=VALUE state they hand to the tasks below them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mail-to: see mail.h. */
 #include "config.h"
 

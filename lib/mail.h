@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* mail-to (SPEC §9): a failed run's status and the tail of its log, sent
  * through sendmail(1) as cron sends MAILTO mail.
  *

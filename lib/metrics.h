@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's metrics, for node_exporter's textfile collector (the
  * Prometheus text format, version 0.0.4): counters per route, histograms
  * of run duration, fire lateness and store write time, gauges of what

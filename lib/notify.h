@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET, when
  * the supervisor runs under systemd with Type=notify.  No-op otherwise.
  *

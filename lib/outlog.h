@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* output = log: one file per attempt under STATE_DIR/logs/ROUTE/, named by
  * the attempt's start, so that names sort by time, then by what names the
  * attempt, KEY and ATTEMPT:

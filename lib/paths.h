@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Where jobify's files are: the config file, by SPEC §3's order. */
 #ifndef JOBIFY_PATHS_H
 #define JOBIFY_PATHS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The policy of a task (see policy.h). */
 #include "config.h"
 

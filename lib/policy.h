@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The policy of a task: when its schedule fires next, how long a retry
  * waits, what runs of a missed fire.  Pure functions of their arguments
  * (no clock, no randomness, no I/O), shared by the supervisor, `routes`,

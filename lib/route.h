@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The route table: every task with its full route name and the settings
  * it inherits from the routers above it (SPEC §2, §3).  Built once from a
  * loaded conf and immutable after; the rest of jobify looks routes up here. */

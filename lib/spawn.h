@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Starting job and hook processes, signalling their groups, reaping them.
  *
  * spawn_start() uses vfork() + execve(): a fork() of a supervisor holding

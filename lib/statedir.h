@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The state directory: created on first use, trusted only when no one
  * else can change it, and locked by the one supervisor that owns it
  * (SPEC §6).

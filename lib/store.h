@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The job store (SPEC §7): SQLite in WAL mode at STATE_DIR/jobify.db.
  *
  * Both the CLI and the supervisor open it: every write is one short

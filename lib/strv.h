@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* NULL-terminated string vectors (argv, env lists, middleware chains). */
 #ifndef JOBIFY_STRV_H
 #define JOBIFY_STRV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's internals, shared by its layers (sup.c and sup*.c):
  * its structures, and the functions one layer calls in another.  Not
  * for use outside the supervisor: its interface is sup.h. */

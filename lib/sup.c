@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor (sup.h): how its layers are composed: the lifespans,
  * start and stop order, signals, children reaped, reload, and sup_run. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor (SPEC §6): one thread on epoll over two timerfds, a
  * signalfd and the pipes of jobs whose output it streams.
  *

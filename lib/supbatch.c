@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's per-turn write batch: ends of jobs of the store,
  * history and rows of durable cron tasks, written in one transaction at
  * the end of a turn, and tried again when the store refuses it. */

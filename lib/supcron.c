@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's config cron tasks: planning fires, misfire, and the
  * durable ones' rows (in memory, and synced with the store). */
 

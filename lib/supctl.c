@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's control socket: clients, their requests (status,
  * cancel, pause, wait) and the waiters told of ends. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's runs, their end: failure handlers and mail-to,
  * max-parallel slots and the overlap queue, run_finish (retries, status)
  * and the stop of every run. */

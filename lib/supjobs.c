@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's jobs of the store: pickup and claim, dynamic cron
  * jobs and their misfire, lost runs and recovery at start (the starts
  * file), keep-ended, and the watch on the state directory. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's loop: the two timer heaps on their timerfds, what
  * comes due on them, the turn's end (batch, notify, metrics), the epoll
  * set and the dispatch of its events. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The supervisor's runs, their start: config generations and the
  * tracks that live across reloads, the pid table, output pipes, and the
  * spawning of a run (a config cron fire or a job of the store). */

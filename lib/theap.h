@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Deadlines: a binary min-heap of timers embedded in their owners.
  *
  * A timer is armed at an instant (any clock; each heap is one clock) and

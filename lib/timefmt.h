@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Times written by users and printed for them (SPEC §4). */
 #ifndef JOBIFY_TIMEFMT_H
 #define JOBIFY_TIMEFMT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* at(1)'s time grammar, as its timespec document gives it:
  *
  *   timespec  = [ "now" | date | time | time date | date time ] { incr }

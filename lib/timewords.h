@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Times in words, as at(1) reads them (SPEC §9): "now + 5 minutes",
  * "tomorrow 09:00", "noon", "teatime tomorrow", "mon 03:00", "9:30pm",
  * "jan 5 2027 10:00", "next week".  timefmt_parse() falls back to this

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Time zones as tables of UTC offsets.
  *
  * glibc has no localtime_rz(): converting in a zone other than the

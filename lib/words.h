@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Command strings split into words the way a shell would, with none of
  * its expansions: "nice -n 10 './my tool' \"a b\"" -> nice, -n, 10,
  * my tool, a b. */

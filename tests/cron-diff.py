@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Differential test: `jobify next` against Debian's python3-croniter over
 random 5-field expressions from random instants, in UTC.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Check `jobify import-crontab` against python3-croniter: for every task of
 CONF (the import of CRONTAB), `jobify next ROUTE -n 20 --from FROM` must give
 the fire times croniter gives for the crontab line it came from, in that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # valgrind-report.sh DIR: after `make check-valgrind`, show every report
 # valgrind wrote in DIR and fail if there is one.  Lines of its own
 # ("--PID-- WARNING: unhandled syscall") are notes, not errors: they are

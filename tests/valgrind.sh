@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # valgrind.sh PROG [ARG...]: run PROG under valgrind's memcheck, for
 # `make check-valgrind`.  The process keeps its pid (the tests signal it)
 # and writes a report to $VALGRIND_LOG_DIR/PID.log only when there is

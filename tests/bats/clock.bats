@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Steps of the system clock.  They reach every process of the machine,
 # so the supervisors of the other suites would see them too: make check
 # runs this suite alone, after all the others (Makefile.am), and only

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The bash completion (completion/jobify.bash), sourced as bash-completion
 # would and driven as readline would: COMP_WORDS and COMP_CWORD set, the
 # function called, COMPREPLY read.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # jobify check: every config error path says FILE:LINE: what, exits 78,
 # and prints nothing on stdout.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Durable cron jobs (SPEC §3 misfire, max-runs, max-failures, durable; §6,
 # §7): config cron tasks as rows of the store with their counters, misfire
 # after downtime, runs lost to a crash, dynamic cron jobs, and the control

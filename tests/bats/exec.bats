@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # jobify exec: one run in the foreground, in the task's full context.
 
 setup() {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Faults: the supervisor killed at random points of a burst, jobs that
 # leave processes behind or misuse their output, a state directory that
 # is read-only, full, locked or deleted, and signal storms.  Each test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared setup for the bats suites: load bats-support/bats-assert from the
 # Debian packages and point at the jobify binary under test.
 # shellcheck shell=bash

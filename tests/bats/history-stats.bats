@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # history --status, --since and --stats over a history written with
 # sqlite3 (exact durations and times; no supervisor needed).
 

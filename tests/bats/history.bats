@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # history and logs: the run history and the captured output of jobs, with
 # a real supervisor running them.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # jobify import-crontab: crontab(5) files as configs that check accepts and
 # that fire at the times cron would (python3-croniter says which).
 

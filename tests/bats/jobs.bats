@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Durable jobs: schedule, jobs, status, wait, cancel, with and without a
 # supervisor running, and a supervisor killed in the middle of a burst.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Under journald (SPEC §6's log): when $JOURNAL_STREAM names the
 # supervisor's stderr (its DEV:INO, as systemd sets it), each line starts
 # with the syslog priority "<N>" and carries no time of its own; when it

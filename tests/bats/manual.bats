@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The installed manual: this build's paths and version in place of the
 # defaults man/ is written with, and mandoc -Tlint finds nothing at level
 # warning or above.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Parse a jobify metrics file with the Prometheus client's own text
 parser (python3-prometheus-client) and print what the tests compare, one
 sample a line: NAME{LABELS} VALUE, sorted; histograms are checked here

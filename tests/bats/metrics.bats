@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # metrics-file (jobify.conf(5)): the Prometheus text file that
 # node_exporter's textfile collector reads, parsed here by the Prometheus
 # client library's own parser (tests/bats/metrics-check.py).

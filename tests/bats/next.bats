@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # jobify next: fire times of expressions and routes, and its errors.
 
 setup() {

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A stand-in for systemd's notification socket: bind a Unix datagram
 socket at argv[1] and append each datagram to argv[2] as one line, the
 kernel's time of its arrival (SO_TIMESTAMPNS: when the sender's sendto

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # systemd's notification protocol (sd_notify(3)): a Python listener on a
 # Unix datagram socket stands for systemd as NOTIFY_SOCKET; the
 # supervisor sends EXTEND_TIMEOUT_USEC while its lifespans start, READY=1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # output-max-size: one run's log is capped; the rest is counted and
 # dropped, and the log, the supervisor's log and history say so.
 

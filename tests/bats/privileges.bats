@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Privileges and access: who may talk to the supervisor, who a job runs
 # as, what reaches a job's argv and environment.  The tests that need a
 # second user run as root, with the system's nobody; elsewhere they are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # prune and keep-ended: ended jobs, their history and logs leave the store;
 # scheduled and running jobs and the config's cron rows stay.  The store is
 # written with sqlite3, so that the ages are exact.

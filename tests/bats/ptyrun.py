@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """ptyrun.py [--cols N] [--out FILE] CMD [ARG...]: run CMD with its
 standard output and error on a pseudo-terminal of N columns (default 80),
 as a user at a terminal sees it; print what it wrote (CR LF as LF) and exit

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # jobify routes on the Routers page's examples, and include().
 
 setup() {

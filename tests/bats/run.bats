@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # jobify run: a real supervisor firing seconds-level cron tasks whose
 # commands are small scripts recording what they saw.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # What loading costs at scale, tested by what it does, not by the clock
 # (bench/routes-scale.sh measures the time): a supervisor that restarts or
 # reloads on an unchanged config writes none of its durable cron rows

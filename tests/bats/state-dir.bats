@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # --state-dir DIR and $JOBIFY_STATE_DIR (SPEC §9), and the global -c, -v,
 # -q before or after the command: a supervisor started with one is found
 # by the commands given the same, its config's state-dir left alone.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Helpers for the suites that start a real supervisor.
 # shellcheck shell=bash
 

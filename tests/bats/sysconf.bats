@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The installed SYSCONFDIR/jobify.conf: it only includes jobify.d/*.conf,
 # where each file may define and attach its routers (include-router +=)
 # without undoing the others'; make install never replaces one that is

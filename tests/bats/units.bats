@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The systemd units: this build's paths, reload through `jobify reload`,
 # the watchdog, and a unit file that systemd-analyze verify accepts.
 

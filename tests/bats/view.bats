@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # What a user sees: status without an id, the tables of routes, jobs and
 # history on a terminal (through a pseudo-terminal: ptyrun.py) and piped,
 # escaping, wait's status line, and mail-to.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: the config loader, from a buffer, include() refused
  * (conf_load_buffer()).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: cron_parse() and cron_next().
  *
  * Invariants, for every expression that parses (and is not @reboot), from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: the control socket's request reader, ctl_conn_read(),
  * fed the input through a real connection to a listening socket.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libFuzzer target: duration_parse() and timefmt_parse().
  *
  * Invariants:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Build the libFuzzer targets and run each for a while (make fuzz).
 #
 #   tests/fuzz/run.sh [TARGET...]     targets: cron time conf ctl (default all)

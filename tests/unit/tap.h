@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A minimal TAP producer for the C unit tests: each test program prints
  * "ok N - name" / "not ok N - name" lines and a plan at the end. */
 #ifndef JOBIFY_TAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bytesize: sizes as users write them; outlog's capped writer. */
 #include "config.h"
 

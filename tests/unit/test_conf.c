@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The config loader, fed from strings: values, defaults, attachment and
  * the errors it collects. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* confscan: the line each section opens on, by its path in the file. */
 #include "config.h"
 

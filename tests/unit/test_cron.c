@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cron_parse(): the grammar of SPEC §4 and its error messages. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cron_next(): the fire times, in zones, through DST changes (SPEC §4). */
 #include "config.h"
 

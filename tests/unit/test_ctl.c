@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The control socket: listening (mode, stale files, long paths),
  * connecting, request lines split and joined by the kernel, refusals
  * (line length, version, malformed lines, other uids), replies read back

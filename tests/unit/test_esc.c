@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Escaping for output (esc.h) and the mail-to helpers (mail.h). */
 #include "config.h"
 

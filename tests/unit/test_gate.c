@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Outer middleware (gate_run): app first, then the routers down to the
  * task's; each may add KEY=VALUE lines to the job's env or refuse it. */
 #include "config.h"

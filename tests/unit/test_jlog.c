@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Log lines: logfmt quoting, JSON escaping, levels, truncation. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The job domain: status and trigger names, the one "ended" rule, the
  * exit status of a job's end. */
 #include "config.h"

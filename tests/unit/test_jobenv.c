@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A job's argv and environment (SPEC §6), built from configs given as
  * strings. */
 #include "config.h"

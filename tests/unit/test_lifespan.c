@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Lifespan hooks: order, startup state, failures, the run form, unwinding
  * and shutdown.  Real hooks (sh -c), no sleeps: everything waits on pipes
  * and children; the only timer is the stop grace given to a run process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The systemd notification state machine (lib/notify.c) on synthetic
  * times, against a datagram socket standing for systemd's. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The task policy: next fire (start-date), retry delay, misfire. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The route table: names (SPEC §2), order, lookup, inheritance. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Starting processes: process group, argv, env, cwd, umask, nice, ids,
  * descriptors, signals, exec failures, killing groups, reaping.  Real
  * processes, no sleeps: the tests wait on pipes and on children.

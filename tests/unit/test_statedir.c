@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The state directory's lock and trust: a lock that a dead supervisor's
  * children do not keep, the holder's pid, and directories refused when
  * someone else could change them. */

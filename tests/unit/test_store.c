@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The job store: schema, jobs round trip, ids, the supervisor's updates,
  * history pruning, concurrent writers. */
 #include "config.h"

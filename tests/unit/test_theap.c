@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The deadline heap: order, ties in arming order, re-arm and disarm; and
  * a random run of every operation checked against a plain array. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* timefmt: times as users write them, and ISO-8601 out. */
 #include "config.h"
 

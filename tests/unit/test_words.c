@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* words_split() and words_join(): sh(1)-like splitting without expansion. */
 #include "config.h"
 
