@@ -278,7 +278,7 @@ history_show(struct cli *cli, const struct conf *conf, struct store *st,
 	int rc;
 
 	if (stats ? store_history_stats(st, f, &sv, &sn, &err) < 0
-		  : store_history_find(st, f, &v, &n, &err) < 0) {
+		  : store_history(st, f, &v, &n, &err) < 0) {
 		cmd_error(cli, "history: %s", jerr_msg(&err));
 		rc = JX_TEMPFAIL;
 	} else if (route && (stats ? sn : n) == 0 && conf->app &&

@@ -108,7 +108,7 @@ job_result(const struct store_job *j, char *buf, size_t size)
 			  j->exit_code, j->signal, buf, size);
 }
 
-/* store_job_each's callback for cmd_jobs: print J (after the head, the
+/* store_each's callback for cmd_jobs: print J (after the head, the
  * first time: nothing is printed before the store has answered). */
 static int
 jobs_row(const struct store_job *j, void *arg)
@@ -212,7 +212,8 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 		goto out;
 	/* One row at a time: piped, a million jobs print in constant memory
 	 * (on a terminal the widths need every row first). */
-	each = store_job_each(st, route, status, all, jobs_row, &lp, &err);
+	each = store_each(st, &(struct store_filter){ .route = route, .status = status,
+						     .all = all }, jobs_row, &lp, &err);
 	if (each == -1) {
 		cmd_error(cli, "jobs: %s", jerr_msg(&err));
 		rc = JX_TEMPFAIL;
@@ -381,7 +382,7 @@ out:
 	return rc;
 }
 
-/* store_job_each's callback: scheduled and running jobs. */
+/* store_each's callback: scheduled and running jobs. */
 static int
 ov_job(const struct store_job *j, void *arg)
 {
@@ -737,9 +738,11 @@ status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 	}
 	/* The store only when there is one: a look does not create it. */
 	if ((st = cmd_peek_store(conf, NULL)) != NULL) {
+		struct store_run_filter f = { .max = FAILURES_SCAN };
+
 		o.has_store = true;
-		if (store_job_each(st, NULL, NULL, false, ov_job, &o, &err) == -1 ||
-		    store_history(st, NULL, FAILURES_SCAN, &o.hist, &o.nhist, &err) < 0) {
+		if (store_each(st, NULL, ov_job, &o, &err) == -1 ||
+		    store_history(st, &f, &o.hist, &o.nhist, &err) < 0) {
 			cmd_error(cli, "status: %s", jerr_msg(&err));
 			store_close(st);
 			jerr_free(&err);
@@ -813,7 +816,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	tz = tz_get(conf->timezone, NULL);
 	if ((st = cmd_open_store(cli, "status", conf, NULL, &rc)) == NULL)
 		goto out;
-	found = store_job_get(st, argv[optind], &j, &err);
+	found = store_get(st, argv[optind], &j, &err);
 	if (found < 0) {
 		cmd_error(cli, "status: %s", jerr_msg(&err));
 		rc = JX_TEMPFAIL;

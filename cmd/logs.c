@@ -320,7 +320,7 @@ follow(const struct cli *cli, struct store *st, const char *dir, const struct co
 		struct store_job j;
 		struct store_run *v = NULL;
 		size_t n = 0;
-		int found = store_job_follow(st, id, f.seen < 0 ? 0 : f.seen, &j, &v, &n, &err);
+		int found = store_follow(st, id, f.seen < 0 ? 0 : f.seen, &j, &v, &n, &err);
 		bool running, done;
 		pid_t pid;
 
@@ -409,7 +409,7 @@ cmd_logs(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((st = cmd_open_store(cli, "logs", conf, &dir, &rc)) == NULL)
 		goto out;
-	found = store_job_get(st, argv[optind], &j, &err);
+	found = store_get(st, argv[optind], &j, &err);
 	if (found < 0) {
 		cmd_error(cli, "logs: %s", jerr_msg(&err));
 		rc = JX_TEMPFAIL;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cmd.h"
 #include "conf.h"
@@ -27,6 +28,7 @@ cmd_prune(struct cli *cli, int argc, char **argv)
 	const char *older = NULL, *why;
 	struct conf *conf;
 	struct store *st;
+	char *dir = NULL;
 	int64_t age = -1;
 	int opt, rc;
 
@@ -49,9 +51,10 @@ cmd_prune(struct cli *cli, int argc, char **argv)
 	/* Without --older-than: the config's keep-ended, else all that ended. */
 	if (age < 0)
 		age = conf->keep_ended_ms;
-	if ((st = cmd_open_store(cli, "prune", conf, NULL, &rc)) == NULL)
+	if ((st = cmd_open_store(cli, "prune", conf, &dir, &rc)) == NULL)
 		goto out;
-	if (store_prune(st, timefmt_now_ms() - age, &res, &err) < 0) {
+	/* The log files of this state directory that no row names any more. */
+	if (store_prune(st, timefmt_now_ms() - age, dir, &res, &err) < 0) {
 		cmd_error(cli, "prune: %s", jerr_msg(&err));
 		rc = errno == EBUSY ? JX_TEMPFAIL : JX_SOFTWARE;
 	} else {
@@ -67,6 +70,7 @@ cmd_prune(struct cli *cli, int argc, char **argv)
 	}
 	store_close(st);
 out:
+	free(dir);
 	jerr_free(&err);
 	conf_free(conf);
 	return rc;

@@ -124,10 +124,11 @@ next_run(const struct route *r, int64_t now)
 static int
 last_run(struct store *st, const char *name, struct store_run **run)
 {
+	struct store_run_filter f = { .route = name, .max = 1 };
 	size_t n = 0;
 
 	*run = NULL;
-	if (st == NULL || store_history(st, name, 1, run, &n, NULL) < 0 || n == 0) {
+	if (st == NULL || store_history(st, &f, run, &n, NULL) < 0 || n == 0) {
 		store_history_free(*run, n);
 		*run = NULL;
 		return 0;

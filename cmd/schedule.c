@@ -230,18 +230,22 @@ sched_job(struct cli *cli, const char *where, const struct conf *conf, struct sc
 	return j->env ? JX_OK : JX_SOFTWARE;
 }
 
-/* Add job J to ST.  An id of our making (OURS) that another job took in
- * the same millisecond is made anew, a few times, rather than refused. */
+/* Add the N jobs of V to ST, all or none.  An id of our making (OURS[K]
+ * for job K) that another job took in the same millisecond is made anew,
+ * a few times, rather than refused.  0, or -1 with ERR set and *BAD the
+ * job refused (N: none of them, the store failed). */
 static int
-add(struct store *st, struct store_job *j, bool ours, bool replace, struct jerr *err)
+add(struct store *st, struct store_job *v, size_t n, const bool *ours, size_t *bad,
+    struct jerr *err)
 {
 	for (int tries = 0;; tries++) {
-		if (store_job_add(st, j, replace, err) == 0)
+		*bad = n;
+		if (store_add(st, v, n, 0, bad, err) == 0)
 			return 0;
-		if (!ours || errno != EEXIST || tries == 4)
+		if (*bad >= n || !ours[*bad] || errno != EEXIST || tries == 4)
 			return -1;
 		jerr_free(err);
-		store_new_id(j->created_at, j->id);
+		store_new_id(v[*bad].created_at, v[*bad].id);
 	}
 }
 
@@ -406,64 +410,91 @@ stdin_check(struct cli *cli, const struct conf *conf, char *buf, size_t len, int
 	return JX_OK;
 }
 
-/* Pass 2 of --stdin: the lines of BUF again, with what pass 1 made ready
- * in PREP, written to ST in one transaction; their ids printed to IDS. */
+/* A line of --stdin in pass 2: what its job's strings point into. */
+struct stdin_line {
+	struct sched s;
+	char **words, **av;
+	long lineno;
+};
+
+/* Pass 2 of --stdin: the NJOBS jobs of the lines of BUF, parsed again,
+ * with what pass 1 made ready in PREP, into V (LINES what they point
+ * into, OURS whether their id is of our making).  JX_OK, or the exit
+ * status after printing why. */
 static int
-stdin_write(struct cli *cli, const struct conf *conf, char *buf, size_t len, int64_t now,
-	    struct sched_prep *prep, struct store *st, FILE *ids)
+stdin_parse(struct cli *cli, const struct conf *conf, char *buf, size_t len, int64_t now,
+	    struct sched_prep *prep, size_t njobs, struct store_job *v, struct stdin_line *lines,
+	    bool *ours)
 {
-	struct jerr err = JERR_INIT;
 	char where[64], *l;
 	size_t pos = 0, k = 0;
 	long lineno = 0;
-	int rc = JX_OK;
+	int rc;
 
-	if (store_txn_begin(st, true, &err) < 0) {
-		cmd_error(cli, "schedule: %s", jerr_msg(&err));
-		jerr_free(&err);
-		return JX_TEMPFAIL;
-	}
-	while ((l = next_line(buf, len, &pos)) != NULL) {
-		struct sched s = { 0 };
-		struct store_job j = { 0 };
+	while ((l = next_line(buf, len, &pos)) != NULL && k < njobs) {
+		struct stdin_line *sl = &lines[k];
+		char id[STORE_ID_LEN + 1];
 		const struct route *r;
-		char **words = NULL, **av = NULL, id[STORE_ID_LEN + 1];
 
 		lineno++;
 		if (line_empty(l))
 			continue;
 		(void)snprintf(where, sizeof where, "schedule: stdin:%ld", lineno);
-		rc = stdin_job(cli, where, conf, l, now, &words, &av, &s, &j, id, &r);
-		if (rc == JX_OK) {
-			if (s.id == NULL)
-				j.id = prep[k].id;
-			if (prep[k].env) {
-				strv_free(j.env);
-				j.env = prep[k].env;
-				prep[k].env = NULL;
-			}
-			if (add(st, &j, s.id == NULL, s.replace, &err) < 0) {
-				cmd_error(cli, "%s: %s", where, jerr_msg(&err));
-				rc = errno == EEXIST || errno == EALREADY ? JX_DATAERR : JX_TEMPFAIL;
-			} else if (fprintf(ids, "%s\n", j.id) < 0) {
-				rc = JX_SOFTWARE;
-			}
-		}
+		sl->lineno = lineno;
+		rc = stdin_job(cli, where, conf, l, now, &sl->words, &sl->av, &sl->s, &v[k], id, &r);
 		k++;
-		strv_free(j.env);
-		strv_free(s.env);
-		free(av);
-		strv_free(words);
-		if (rc != JX_OK) {
-			store_txn_rollback(st);
-			jerr_free(&err);
+		if (rc != JX_OK)
 			return rc;
+		ours[k - 1] = sl->s.id == NULL;
+		if (ours[k - 1])
+			v[k - 1].id = prep[k - 1].id;
+		v[k - 1].replace = sl->s.replace;
+		if (prep[k - 1].env) {
+			strv_free(v[k - 1].env);
+			v[k - 1].env = prep[k - 1].env;
+			prep[k - 1].env = NULL;
 		}
 	}
-	if (store_txn_commit(st, &err) < 0) {
-		cmd_error(cli, "schedule: %s", jerr_msg(&err));
-		rc = JX_TEMPFAIL;
+	return JX_OK;
+}
+
+/* Pass 2 of --stdin: the NJOBS jobs of the lines of BUF again, with what
+ * pass 1 made ready in PREP, written to ST, all or none; their ids
+ * printed to IDS. */
+static int
+stdin_write(struct cli *cli, const struct conf *conf, char *buf, size_t len, int64_t now,
+	    struct sched_prep *prep, size_t njobs, struct store *st, FILE *ids)
+{
+	struct store_job *v = calloc(njobs, sizeof *v);
+	struct stdin_line *lines = calloc(njobs, sizeof *lines);
+	bool *ours = calloc(njobs, sizeof *ours);
+	struct jerr err = JERR_INIT;
+	size_t bad;
+	int rc = JX_SOFTWARE;
+
+	if (v && lines && ours &&
+	    (rc = stdin_parse(cli, conf, buf, len, now, prep, njobs, v, lines, ours)) == JX_OK) {
+		if (add(st, v, njobs, ours, &bad, &err) < 0) {
+			if (bad < njobs)
+				cmd_error(cli, "schedule: stdin:%ld: %s", lines[bad].lineno,
+					  jerr_msg(&err));
+			else
+				cmd_error(cli, "schedule: %s", jerr_msg(&err));
+			rc = errno == EEXIST || errno == EALREADY ? JX_DATAERR : JX_TEMPFAIL;
+		}
+		for (size_t k = 0; rc == JX_OK && k < njobs; k++)
+			if (fprintf(ids, "%s\n", v[k].id) < 0)
+				rc = JX_SOFTWARE;
 	}
+	for (size_t k = 0; v && lines && k < njobs; k++) {
+		strv_free(v[k].env);
+		strv_free(lines[k].s.env);
+		free(lines[k].av);
+		strv_free(lines[k].words);
+	}
+	free(v);
+	free(lines);
+	free(ours);
 	jerr_free(&err);
 	return rc;
 }
@@ -495,7 +526,7 @@ schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
 		rc = JX_SOFTWARE;
 		goto out;
 	}
-	if ((rc = stdin_write(cli, conf, buf, len, now, prep, st, ids)) != JX_OK)
+	if ((rc = stdin_write(cli, conf, buf, len, now, prep, njobs, st, ids)) != JX_OK)
 		goto out;
 	store_close(st);
 	st = NULL;
@@ -533,6 +564,8 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 	const struct route *r;
 	struct conf *conf;
 	struct store *st;
+	size_t bad;
+	bool ours;
 	int rc;
 	int64_t now = timefmt_now_ms();
 
@@ -555,7 +588,9 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 		goto out;
 	if ((st = cmd_open_store(cli, "schedule", conf, &dir, &rc)) == NULL)
 		goto out;
-	if (add(st, &j, s.id == NULL, s.replace, &err) < 0) {
+	ours = s.id == NULL;
+	j.replace = s.replace;
+	if (add(st, &j, 1, &ours, &bad, &err) < 0) {
 		cmd_error(cli, "schedule: %s", jerr_msg(&err));
 		rc = errno == EEXIST || errno == EALREADY ? JX_DATAERR : JX_TEMPFAIL;
 	} else {

@@ -84,7 +84,7 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct store_job j;
 		char *status;
-		int c = store_job_cancel(st, argv[i], &status, &err), found;
+		int c = store_cancel(st, argv[i], &status, &err), found;
 
 		if (c < 0) {
 			cmd_error(cli, "cancel: %s", jerr_msg(&err));
@@ -100,7 +100,7 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 			rc = JX_NOINPUT;
 			continue;
 		}
-		found = store_job_get(st, argv[i], &j, NULL);
+		found = store_get(st, argv[i], &j, NULL);
 		if (found == 1 && j.config) {
 			cmd_error(cli, "cancel: '%s' is a cron task of the config: remove it "
 				  "there (and reload)", argv[i]);
@@ -279,7 +279,7 @@ wait_scan(struct cli *cli, struct store *st, char **ids, int n, char *const *tol
 	*pending = NULL;
 	for (int i = 0; i < n; i++) {
 		struct store_job j;
-		int found = store_job_get(st, ids[i], &j, &err);
+		int found = store_get(st, ids[i], &j, &err);
 
 		if (found <= 0) {
 			if (found < 0)

@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: ISC */
-/* The job store (SPEC §7): SQLite in WAL mode at STATE_DIR/jobify.db.
- *
- * Both the CLI and the supervisor open it: every write is one short
- * transaction, with a busy timeout, and synchronous=FULL so that a job a
- * user scheduled is on disk when `schedule` prints its id.  The schema is
- * versioned with PRAGMA user_version and migrated forward on open, in one
- * transaction per step; a database from a newer jobify is refused rather
- * than misread.
+/* The job store (SPEC §7, §8): what jobify knows of its jobs, behind an
+ * interface of job operations.  Two backends fill it (store-backend.h):
+ * SQLite, a file in the state directory, the embedded default; and
+ * PostgreSQL, shared by supervisors on several machines.  Callers never
+ * see a statement or a transaction: every operation below is whole (all
+ * or nothing) on its own.
  *
  * Times are milliseconds since the epoch.  A job's args and env are kept
- * as one string each, joined the way words_split() splits them back. */
+ * as one string each, joined the way words_split() splits them back.
+ *
+ * Claims and fencing.  A supervisor is an owner (store_owner_set): a
+ * name unique among every supervisor that ever shares the store.  A claim
+ * makes a job `running` for its owner and counts an attempt; every later
+ * write about that attempt (began, end, release) is guarded by (owner,
+ * attempt, running) and writes nothing when the guard fails: the job was
+ * taken from a supervisor that was thought gone.  Such a write reports
+ * 0 in its `done`, never an error and never success.  "Lost" means "its
+ * owner is gone" (store_recover), not "found running at my start". */
 #ifndef JOBIFY_STORE_H
 #define JOBIFY_STORE_H
 
@@ -21,7 +28,6 @@
 #include "job.h"
 
 #define STORE_FILE "jobify.db"
-#define STORE_VERSION 4
 /* A job id: 13 characters of Crockford base32, the first 9 the creation
  * time in ms (so ids sort by creation), the last 4 random. */
 #define STORE_ID_LEN 13
@@ -33,9 +39,7 @@ struct store;
 struct store_job {
 	char *id;
 	char *route;
-	/* The store keeps names (the schema's text); decide with the enum:
-	 * job_status_ended(), job_status_is(), job_status_parse(). */
-	char *status;		/* job_status_name(): scheduled, running, ... */
+	char *status;		/* job_status_name(); decide with job_status_*() */
 	char *trigger;		/* job_trigger_name(): now, at, in, cron */
 	char *cron;		/* a dynamic cron job's expression, or NULL */
 	int64_t run_at;		/* when it (next) runs: a retry moves it */
@@ -43,148 +47,233 @@ struct store_job {
 				 * of every attempt (set from run_at when added) */
 	char **args;		/* appended to the command; never NULL */
 	char **env;		/* KEY=VALUE; never NULL */
-	long attempts;
+	long attempts;		/* claimed attempts, the running one included */
 	bool has_exit;		/* exit_code/signal are set */
 	int exit_code;		/* 128+N for a signal */
 	int signal;		/* 0: none */
 	int64_t created_at, started_at, finished_at; /* 0: not yet */
 	char *log;		/* the last run's log file, or NULL */
+	char *owner;		/* who runs (ran) its last attempt, or NULL */
 	bool config;		/* a cron task of the config (id = route name) */
 	long runs;		/* cron jobs: fires run */
 	long failures;		/* cron jobs: consecutive failed runs */
 	int64_t last_fire;	/* cron jobs: the latest cron time handled, 0 none */
+	bool replace;		/* store_add only: replace an existing job of
+				 * this id, as STORE_REPLACE does for every job */
 };
 
 void store_job_free(struct store_job *j);
-
-/* Open (creating and migrating) DIR/jobify.db.  -1 with ERR set; errno
- * EBUSY when it stayed locked past the busy timeout (exit 75), EACCES
- * when it cannot be read (77). */
-int store_open(const char *dir, struct store **out, struct jerr *err);
-void store_close(struct store *st);
-
-/* A new id for a job created at NOW_MS, into BUF. */
-void store_new_id(int64_t now_ms, char buf[STORE_ID_LEN + 1]);
-/* The first number of a batch of N ids: random, with room for N after it
- * within a millisecond (or for 2^20 of them). */
-uint32_t store_batch_base(size_t n);
-/* Id K (0, 1, ...) of a batch created at NOW_MS whose first id has the
- * number BASE: unique within the batch, and in the order of K. */
-void store_batch_id(int64_t now_ms, uint32_t base, size_t k, char buf[STORE_ID_LEN + 1]);
-/* Whether S may be given as an id. */
-bool store_id_valid(const char *s);
-
-/* Add J.  With REPLACE an existing job of that id that is not running is
- * replaced; otherwise an existing id is -1 with errno EEXIST (a running
- * one: EALREADY).  EBUSY: the store stayed locked.  Inside a transaction
- * of the caller's (store_txn_begin) the job joins it, and a refused job
- * writes nothing to it; an error of the write itself leaves the caller
- * to roll back. */
-int store_job_add(struct store *st, const struct store_job *j, bool replace,
-		  struct jerr *err);
-
-/* Job ID into *OUT: 1, 0 when there is none, -1 on error. */
-int store_job_get(struct store *st, const char *id, struct store_job *out,
-		  struct jerr *err);
-
-/* Jobs in id order into *V (*N of them): scheduled and running ones, or
- * all with ALL; only ROUTE's and only STATUS's when not NULL. */
-int store_job_list(struct store *st, const char *route, const char *status, bool all,
-		   struct store_job **v, size_t *n, struct jerr *err);
 void store_job_list_free(struct store_job *v, size_t n);
 
-/* The same jobs, one at a time to FN with ARG, none kept: J is freed when
- * FN returns.  FN returns 0 to go on; anything else ends the walk and is
- * returned.  -1 on a store error (ERR set). */
-int store_job_each(struct store *st, const char *route, const char *status, bool all,
-		   int (*fn)(const struct store_job *j, void *arg), void *arg,
-		   struct jerr *err);
+/* ---- opening ---- */
+
+/* Open (creating and migrating) the store WHERE names: a libpq URI
+ * ("postgresql://…" or "postgres://…") for PostgreSQL, else a state
+ * directory whose STORE_FILE is the SQLite store.  -1 with ERR set;
+ * errno EBUSY when it stayed locked past the wait (exit 75), EACCES when
+ * it cannot be read (77), ENOTSUP for a URI in a build without libpq
+ * (78), ECONNREFUSED/EHOSTUNREACH when the server cannot be reached (69). */
+int store_open(const char *where, struct store **out, struct jerr *err);
+void store_close(struct store *st);
+/* "sqlite" or "postgresql". */
+const char *store_kind(const struct store *st);
+/* Whether several supervisors may share this store (then config cron
+ * fires go through store_fire, and a job found running may belong to a
+ * live supervisor elsewhere). */
+bool store_shared(const struct store *st);
+/* How long one operation waits for another's lock: MS, or the default
+ * (5 s) when MS < 0.  The supervisor's loop waits briefly and keeps what
+ * it could not write, to try again. */
+void store_set_wait(struct store *st, int ms);
+
+/* ---- ids ---- */
+
+void store_new_id(int64_t now_ms, char buf[STORE_ID_LEN + 1]);
+/* The first number of a batch of N ids (room for N after it within a
+ * millisecond, or for 2^20 of them); id K of such a batch. */
+uint32_t store_batch_base(size_t n);
+void store_batch_id(int64_t now_ms, uint32_t base, size_t k, char buf[STORE_ID_LEN + 1]);
+bool store_id_valid(const char *s);
+
+/* ---- what a user does: add, read, cancel ---- */
+
+#define STORE_REPLACE 1u	/* an existing job of that id not running is replaced */
+
+/* The rows of config cron tasks (config true) are shown by store_get,
+ * store_each and store_cron_list, and written by STORE_CRON: never
+ * added, cancelled, claimed or recovered as jobs. */
+
+/* Add the N jobs of V, all or none.  Without STORE_REPLACE an existing
+ * id is -1 with errno EEXIST (EALREADY when it runs), and *BAD (when not
+ * NULL) is the index in V of the job refused; nothing is written then.
+ * EBUSY: the store stayed locked. */
+int store_add(struct store *st, const struct store_job *v, size_t n, unsigned flags,
+	      size_t *bad, struct jerr *err);
+
+/* Job ID into *OUT: 1, 0 when there is none, -1 on error. */
+int store_get(struct store *st, const char *id, struct store_job *out, struct jerr *err);
+
+/* Which jobs store_each walks: each field NULL/false for any. */
+struct store_filter {
+	const char *route;	/* only this route's */
+	const char *status;	/* only in this status (a job_status_name()) */
+	bool all;		/* ended ones too (else scheduled and running) */
+};
+/* The jobs FILTER selects, in id order, one at a time to FN with ARG;
+ * J is freed when FN returns.  FN returns 0 to go on; anything else ends
+ * the walk and is returned.  -1 on a store error (ERR set). */
+int store_each(struct store *st, const struct store_filter *filter,
+	       int (*fn)(const struct store_job *j, void *arg), void *arg, struct jerr *err);
+/* The same, collected into *V (*N of them). */
+int store_list(struct store *st, const struct store_filter *filter, struct store_job **v,
+	       size_t *n, struct jerr *err);
 
 /* Cancel job ID if it is scheduled: 1, 0 when it is not (then *STATUS,
  * malloc'd, says what it is, NULL when there is no such job), -1. */
-int store_job_cancel(struct store *st, const char *id, char **status, struct jerr *err);
+int store_cancel(struct store *st, const char *id, char **status, struct jerr *err);
 
-/* The supervisor's side. */
+/* ---- the supervisor's side ---- */
 
-/* Scheduled one-off jobs due at or before UPTO (ms), oldest first, at most
- * MAX of them. */
-int store_jobs_due(struct store *st, int64_t upto, size_t max, struct store_job **v,
-		   size_t *n, struct jerr *err);
+/* What a supervisor tells the store of itself. */
+struct store_owner {
+	const char *name;	/* unique: host, pid and start, say */
+	const char *config_hash; /* of the config it runs (for a shared store) */
+	long capacity;		/* max-parallel, 0: no limit */
+	int64_t lease_ms;	/* how long it counts as alive after a heartbeat */
+};
+/* Become OWNER: claims and guarded writes are made in its name.  For a
+ * shared store it is registered (or renewed) with a lease; *SAME (when
+ * not NULL) says whether its config_hash is the cluster's (always true
+ * for SQLite).  0, or -1 with ERR. */
+int store_owner_set(struct store *st, const struct store_owner *owner, bool *same,
+		    struct jerr *err);
+/* Renew the owner's lease: 0 with *UNTIL (ms, the database's clock) the
+ * end of the new lease; -1 when it could not (then stop claiming and
+ * fence before the old lease ends).  SQLite: 0, *UNTIL INT64_MAX. */
+int store_heartbeat(struct store *st, int64_t *until, struct jerr *err);
+
+/* One write of a batch (store_write), or of a claim or recovery. */
+enum store_write_kind {
+	/* Attempt END.attempt of job END.id ended: its row of history, and
+	 * the job: ended with END.status, or again at RUN_AT when RUN_AT > 0
+	 * (a retry), or JOB's state when JOB is not NULL (a dynamic cron
+	 * job's counters and next fire, status, attempts back to 0).
+	 * Guarded by (owner, attempt) unless written in a claim or recovery. */
+	STORE_END,
+	/* Attempt END.attempt of job END.id has a process since END.started.
+	 * Guarded. */
+	STORE_BEGAN,
+	/* Attempt END.attempt of job END.id was claimed and never began:
+	 * back to scheduled, that attempt not counted, due at RUN_AT (<= 0:
+	 * when it was due).  Guarded. */
+	STORE_RELEASE,
+	/* JOB is the row of a config cron task (id = route name): status,
+	 * cron, run_at, counters, last run, env.  done = 0 when a job
+	 * scheduled from the CLI holds that id (nothing written). */
+	STORE_CRON,
+	/* A row of history only: END (a run of a config cron task). */
+	STORE_RUN,
+	/* Job JOB.id moves without running: its status, run_at, scheduled_at
+	 * and last_fire become JOB's (a dynamic cron job past its misfire
+	 * grace).  Only in a claim's pick. */
+	STORE_MOVE,
+};
+
+/* The end of one attempt, as a row of history keeps it. */
+struct store_end {
+	const char *id;
+	const char *route;
+	long attempt;
+	int64_t started, finished; /* ms; finished 0: not known (lost) */
+	enum job_status status;	/* job_status_ends_run() */
+	bool has_exit;
+	int code;		/* 128+N for a signal; -1 none */
+	int sig;
+	const char *log;	/* or NULL */
+	long keep;		/* rows of history kept per route; < 0: all */
+};
+
+struct store_write {
+	enum store_write_kind kind;
+	struct store_end end;
+	int64_t run_at;
+	const struct store_job *job;
+	int done;		/* out: 1 written, 0 not (see the kind) */
+	struct store_write *next;
+};
+
+/* Write the list W, in order, in one transaction: all or none.  Each
+ * item's done says whether it took.  With a write that holds what a user
+ * scheduled (END, RELEASE) it is durable at commit; a batch of only
+ * BEGAN, CRON and RUN may be committed without a sync of its own (a
+ * crash can only make a cron task's row one fire older, and a fire then
+ * runs again as a misfire, never one less).  -1 with ERR: nothing
+ * written. */
+int store_write(struct store *st, struct store_write *w, struct jerr *err);
+
+/* What the supervisor makes of a due job in a claim. */
+enum store_pick {
+	STORE_TAKE,		/* claim it: running, attempts + 1, the owner's,
+				 * with *LOG (malloc'd or NULL; the store takes it)
+				 * and J->scheduled_at as the pick left it */
+	STORE_LEAVE,		/* not now: left as it is */
+	STORE_WRITE,		/* not run: *W (filled by the pick) is written
+				 * instead, unguarded (an END with finished set:
+				 * the route is gone, or a one-off past its misfire
+				 * grace; a MOVE) */
+};
+typedef enum store_pick (*store_pick_fn)(void *arg, struct store_job *j, char **log,
+					 struct store_write *w);
+
+/* Claim due jobs (scheduled, run_at <= NOW), oldest first, at most MAX
+ * taken: each is shown to PICK (no other supervisor can take it
+ * meanwhile), and what PICK takes is claimed, in one transaction,
+ * committed (durably) before this returns: no process is started inside
+ * it.  The taken jobs, as claimed, into *V (*N of them).  A shared store
+ * uses the database's clock, not NOW.  -1 with ERR: nothing claimed or
+ * written. */
+int store_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *arg,
+		struct store_job **v, size_t *n, struct jerr *err);
 /* The earliest run_at of a scheduled job, or INT64_MAX. */
 int store_next_due(struct store *st, int64_t *at, struct jerr *err);
 
-/* Claim job ID for attempt ATTEMPT, whose output goes to LOG: status
- * running, with no start time until store_job_began records one.  A job
- * found claimed but not begun at start never started: it is released
- * (store_job_release), not lost.  1, 0 when it was no longer scheduled
- * (cancelled meanwhile), -1. */
-int store_job_claim(struct store *st, const char *id, long attempt, const char *log,
-		    struct jerr *err);
-/* Attempt ATTEMPT of claimed job ID has a process since STARTED (ms). */
-int store_job_began(struct store *st, const char *id, long attempt, int64_t started,
-		    struct jerr *err);
-/* How long a write waits for another process's transaction: MS, or the
- * default (5 s) when MS < 0.  The supervisor's loop waits briefly and
- * keeps what it could not write, to try again. */
-void store_busy_timeout(struct store *st, int ms);
-/* Job ID ended: STATUS, exit code and signal, at NOW; and a row of run
- * history for ROUTE, pruned to KEEP rows per route. */
-int store_job_finished(struct store *st, const char *id, const char *route,
-		       long attempt, int64_t started, int64_t now, const char *status,
-		       int exit_code, int signal, const char *log, long keep,
-		       struct jerr *err);
-/* Job ID is for the cron time AT (ms): JOBIFY_SCHEDULED_AT of its runs. */
-int store_job_set_scheduled(struct store *st, const char *id, int64_t at, struct jerr *err);
-/* Job ID goes back to scheduled, to run at RUN_AT (a retry). */
-int store_job_reschedule(struct store *st, const char *id, int64_t run_at,
-			 struct jerr *err);
-/* Job ID was claimed but never ran: back to scheduled with ATTEMPTS as
- * they were, no log, due at RUN_AT (ms; <= 0: when it was due). */
-int store_job_release(struct store *st, const char *id, long attempts, int64_t run_at,
-		      struct jerr *err);
-/* A row of run history for job ID of ROUTE, pruned to KEEP rows per
- * route (KEEP < 0: no pruning).  Part of the caller's transaction, if
- * any. */
-int store_run_add(struct store *st, const char *id, const char *route, long attempt,
-		  int64_t started, int64_t finished, const char *status, int exit_code,
-		  int signal, const char *log, long keep, struct jerr *err);
+/* Jobs left running by owners that are gone (SQLite: every running job
+ * not of this owner, since the state directory's lock is ours; a shared
+ * store: those of owners whose lease has expired), each shown to FN with
+ * ARG, which fills *W (an END, guarded by that job's own owner and
+ * attempt: a lost attempt, retried or ended; or a RELEASE) or leaves
+ * W->kind < 0 to keep it as it is.  Each job's write is one transaction.
+ * The number of jobs recovered, or -1 with ERR. */
+int store_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
+					      struct store_write *w),
+		  void *arg, struct jerr *err);
 
-/* A transaction for a batch of writes.  FULL false: committed with
- * synchronous = NORMAL (durable at the next checkpoint, not at commit),
- * for the counters of config cron tasks, which a crash can only make
- * one fire older; never for what a user scheduled. */
-int store_txn_begin(struct store *st, bool full, struct jerr *err);
-int store_txn_commit(struct store *st, struct jerr *err);
-void store_txn_rollback(struct store *st);
+/* Config cron fires through the store, for a shared store (NULL op for
+ * SQLite: ENOTSUP).  Rows of config cron tasks (STORE_CRON) due at NOW
+ * or before (their run_at is the watermark: the next fire not yet done)
+ * are locked, skipping those another supervisor holds; for each, FIRE
+ * returns in *AT the fire instants to enqueue (at most 16) and fills
+ * *ROW with the row's new state (its run_at past the last of them).  The
+ * fires become jobs (trigger cron, scheduled_at = the instant, unique per
+ * (route, instant)) and the rows are updated, in one transaction.  The
+ * number of jobs added, or -1 with ERR. */
+int store_fire(struct store *st, int64_t now,
+	       int (*fire)(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
+			   struct store_job *newrow),
+	       void *arg, struct jerr *err);
 
-/* Write the row of config cron task J (id = route name; status, cron,
- * run_at, counters, last run): 1, or 0 when a job scheduled from the
- * CLI holds that id (then nothing is written), -1. */
-int store_cron_put(struct store *st, const struct store_job *j, struct jerr *err);
+/* A descriptor that becomes readable when another process changed the
+ * store (a job added or cancelled, a job ended elsewhere), or -1 when the
+ * backend has none (SQLite: the control socket and SIGUSR1 wake the
+ * supervisor).  store_poll drains it: 0, or -1 when the connection was
+ * lost (then poll the store anyway; the fd may change). */
+int store_fd(const struct store *st);
+int store_poll(struct store *st, struct jerr *err);
+
 /* The rows of config cron tasks. */
 int store_cron_list(struct store *st, struct store_job **v, size_t *n, struct jerr *err);
-/* A dynamic cron job after a run: status (scheduled, or how it ended
- * for good), next run_at (= scheduled_at), counters, attempts back to 0. */
-int store_job_next(struct store *st, const struct store_job *j, struct jerr *err);
 
-/* store_job_finished's writes without a transaction of their own: for a
- * caller that batches them in one (store_txn_begin). */
-int store_job_finish_rows(struct store *st, const char *id, const char *route, long attempt,
-			  int64_t started, int64_t now, const char *status, int exit_code,
-			  int signal, const char *log, long keep, struct jerr *err);
-
-/* A run of dynamic cron job ID ended: its history, as store_job_finished,
- * and NEXT (store_job_next) in the same transaction, so that a crash
- * never leaves the job ended without its next run.  NEXT NULL: a one-off
- * (store_job_finished). */
-int store_cron_job_finished(struct store *st, const char *id, const char *route,
-			    long attempt, int64_t started, int64_t now, const char *status,
-			    int exit_code, int signal, const char *log, long keep,
-			    const struct store_job *next, struct jerr *err);
-
-/* Jobs found running at start (the supervisor died under them): into *V. */
-int store_jobs_running(struct store *st, struct store_job **v, size_t *n,
-		       struct jerr *err);
+/* ---- history ---- */
 
 /* Run history (jobify history): one row per ended attempt. */
 struct store_run {
@@ -198,13 +287,9 @@ struct store_run {
 	int exit_code;		/* 128+N for a signal; -1 for a lost attempt */
 	int signal;		/* 0: none */
 	char *log;		/* the attempt's log file, or NULL */
+	char *owner;		/* who ran it, or NULL */
 	int64_t dropped;	/* bytes of output dropped past output-max-size */
 };
-
-/* The newest MAX rows of history (by start, newest first), only ROUTE's
- * when not NULL, into *V (*N of them).  0, or -1 with ERR set. */
-int store_history(struct store *st, const char *route, int64_t max,
-		  struct store_run **v, size_t *n, struct jerr *err);
 void store_history_free(struct store_run *v, size_t n);
 
 /* Which rows of history: each field NULL or 0 for any. */
@@ -214,11 +299,9 @@ struct store_run_filter {
 	int64_t since;		/* only those started at or after (ms) */
 	int64_t max;		/* at most this many, newest first (< 0: all) */
 };
-/* store_history with FILTER. */
-int store_history_find(struct store *st, const struct store_run_filter *filter,
-		       struct store_run **v, size_t *n, struct jerr *err);
+int store_history(struct store *st, const struct store_run_filter *filter,
+		  struct store_run **v, size_t *n, struct jerr *err);
 
-/* A route's health over the rows of history a filter selects. */
 struct store_route_stats {
 	char *route;
 	long runs;
@@ -229,42 +312,30 @@ struct store_route_stats {
 	bool last_has_exit;
 	int last_exit, last_signal;
 };
-/* One entry per route with rows in FILTER (its max is not used), by
- * route name, into *V (*N of them).  0, or -1 with ERR set. */
 int store_history_stats(struct store *st, const struct store_run_filter *filter,
 			struct store_route_stats **v, size_t *n, struct jerr *err);
 void store_stats_free(struct store_route_stats *v, size_t n);
-/* The run whose log file is LOG dropped DROPPED bytes of its output
- * (output-max-size); store_run's dropped reads it back. */
+/* Whether ROUTE has a row of history (true on a store error too). */
+bool store_history_has_route(struct store *st, const char *route);
+/* Job ID into *J and its rows of history after row AFTER (0: all), in
+ * the order they were written, read in one snapshot (logs -f).  1, 0
+ * when there is no such job, -1. */
+int store_follow(struct store *st, const char *id, int64_t after, struct store_job *j,
+		 struct store_run **v, size_t *n, struct jerr *err);
+/* The run whose log file is LOG dropped DROPPED bytes of its output. */
 int store_run_set_dropped(struct store *st, const char *log, int64_t dropped,
 			  struct jerr *err);
 
-/* What store_prune removed. */
-struct store_prune_result {
-	long jobs;		/* rows of ended jobs */
-	long runs;		/* rows of history */
-	long logs;		/* log files */
-	long logs_kept;		/* named by a removed row, but not a log file
-				 * of this state directory: left alone */
-	long logs_failed;	/* that could not be removed */
-};
-/* Remove what ended before BEFORE (ms): the jobs of the CLI that ended
- * (never a config cron task's row, never a job scheduled or running),
- * their history, the history of config cron tasks and of jobs no longer
- * in the store, in one transaction; then the log files of those rows
- * that no remaining row names.  0, or -1 with ERR set (nothing removed). */
-int store_prune(struct store *st, int64_t before, struct store_prune_result *res,
-		struct jerr *err);
+/* ---- pruning ---- */
 
-/* Whether ROUTE has a row of history (true on a store error too). */
-bool store_history_has_route(struct store *st, const char *route);
-/* The rows of history of job ID of ROUTE written after row AFTER (0: all),
- * in the order they were written (free with store_history_free). */
-int store_job_runs(struct store *st, const char *route, const char *id, int64_t after,
-		   struct store_run **v, size_t *n, struct jerr *err);
-/* Job ID into *J and its rows of history after row AFTER into *V, read
- * in one snapshot (for logs -f).  1, 0 when there is no such job, -1. */
-int store_job_follow(struct store *st, const char *id, int64_t after, struct store_job *j,
-		     struct store_run **v, size_t *n, struct jerr *err);
+struct store_prune_result {
+	long jobs, runs, logs, logs_kept, logs_failed;
+};
+/* Remove what ended before BEFORE (ms): ended CLI jobs, their history,
+ * the history of config cron tasks and of jobs no longer in the store,
+ * in one transaction; then the log files (of this machine's state
+ * directory LOGDIR, NULL: none) no remaining row names. */
+int store_prune(struct store *st, int64_t before, const char *logdir,
+		struct store_prune_result *res, struct jerr *err);
 
 #endif

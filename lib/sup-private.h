@@ -117,8 +117,7 @@ struct track {
 	 * run), kept here and written in the batch at the end of each turn
 	 * of the loop when DIRTY.  NULL when the task is not durable. */
 	struct store_job *cj;
-	bool dirty;
-	struct track *dirty_next;
+	bool dirty;		/* a STORE_CRON of the batch will write it */
 	unsigned mark;		/* cron_sync's: still a durable cron task */
 	unsigned lost;		/* at start: the attempt we died under, to retry */
 	int64_t fired;		/* the latest cron time fired or missed (s), 0 none */
@@ -259,11 +258,12 @@ struct sup {
 	struct timer ctl_retry;	/* TK_CTL: listen again after running out of fds */
 	int64_t ctl_logged_ms;	/* monotonic: when control-busy was last logged */
 	unsigned long ctl_unlogged; /* control-busy events since */
-	struct track *dirty;	/* cron rows to write at the end of the turn */
-	struct hist *hist;	/* history rows of cron runs, the same */
-	struct hist **hist_tail;
-	struct jobop *ops;	/* ends of jobs of the store, the same */
-	struct jobop **ops_tail;
+	/* The writes of the turn (struct bw), in order, written at its end
+	 * in one store_write: ends, starts and releases of jobs of the
+	 * store, rows of durable cron tasks and the history of their runs. */
+	struct store_write *batch;
+	struct store_write **batch_tail;
+	char owner[128];	/* the store's owner: HOST:PID:START_MS */
 	unsigned sync_mark;
 	struct notify nt;	/* systemd: watchdog and STATUS= */
 	struct metrics *metrics; /* for metrics-file; NULL when out of memory */
@@ -283,38 +283,20 @@ struct mailer {
 	char *route;
 };
 
-/* A run of a config cron task, for the history: written with the turn's
- * batch. */
-struct hist {
-	struct hist *next;
-	char *route, *status, *log;
-	long attempt, keep;
-	int64_t started, finished;
-	int code, sig;
+/* One write of the turn's batch, with the strings its store_write names.
+ * An END of a job of the store is written in one synchronous=FULL
+ * transaction with the others: a burst of exits costs one fsync.  Until
+ * it is written the job is `running` in the store: a crash before then
+ * makes it a lost run, retried if it has retries left. */
+struct bw {
+	struct store_write w;	/* first: the batch is linked by w.next */
+	char *id, *route, *log;	/* what w.end names */
+	struct store_job *next_run; /* a dynamic cron job's next (w.job of an END) */
+	struct track *tr;	/* STORE_CRON: w.job is tr->cj when written */
+	bool ended;		/* an END for good: tell waiters once written */
 };
 
-/* The end of a run of a job of the store, written with the turn's batch
- * in one synchronous=FULL transaction: a burst of exits costs one fsync.
- * Until it is written the job is `running` in the store: a crash before
- * then makes it a lost run, retried if it has retries left. */
-enum jobop_kind {
-	OP_END,		/* an attempt ended: its end and history row */
-	OP_BEGAN,	/* a claimed attempt has its process: its start */
-	OP_RELEASE,	/* a claimed attempt never started: scheduled again */
-};
-
-struct jobop {
-	struct jobop *next;
-	enum jobop_kind kind;
-	char *id, *route, *status, *log;
-	long attempt, keep;
-	int64_t started, finished;
-	int code, sig;
-	int64_t retry_at;		/* > 0: back to scheduled, due then (and
-					 * OP_RELEASE's due time) */
-	struct store_job *next_run;	/* a cron job: its next (store_job_next) */
-	bool ended;			/* ended for good: tell waiters once written */
-};
+#define BW(wp) container_of((wp), struct bw, w)
 
 /* A fire more than this late was missed (downtime, a clock step): the
  * task's misfire policy decides.  Less is load, and runs. */
@@ -410,6 +392,7 @@ void outpipe_close(struct sup *s, struct outpipe **pp);
 void bury_dead(struct sup *s);
 struct pend *pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger);
 void job_free(struct store_job *j);
+struct store_job *job_dup(const struct store_job *j);
 void pend_free(struct pend *p);
 int watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
 int run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err);
@@ -448,7 +431,7 @@ void misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
 /* supjobs.c */
 void store_rearm(struct sup *s);
 void pickup(struct sup *s);
-bool cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt, int64_t started, enum job_status outcome, int code, int sig, const char *log, struct jobop *op);
+bool cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j, enum job_status outcome, struct bw *op);
 void lost_free(struct lost *l);
 void lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
 void lost_handlers(struct sup *s);
@@ -458,8 +441,8 @@ void state_watch(struct sup *s);
 void on_state(struct sup *s);
 
 /* supbatch.c */
-struct jobop *jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route, long attempt);
-struct jobop *jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
+struct bw *bw_new(struct sup *s, enum store_write_kind kind, const char *id, const char *route, long attempt);
+struct bw *bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
 void cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig, int64_t now);
 bool batch_pending(const struct sup *s);
 void cron_flush(struct sup *s);
@@ -467,7 +450,8 @@ void batch_drop(struct sup *s);
 
 /* supctl.c */
 int ctl_setup(struct sup *s);
-const struct jobop *pending_end(const struct sup *s, const char *id);
+const struct bw *pending_end(const struct sup *s, const char *id);
+const char *bw_status(const struct bw *b);
 void job_ended(struct sup *s, const char *id, const char *status, int code);
 void ctl_resume(struct sup *s);
 void on_ctl(struct sup *s);

@@ -254,9 +254,14 @@ begin_stop(struct sup *s, int sig)
 
 		s->slot_head = p->next;
 		/* A job of the store that never got a slot runs at the next start. */
-		if (p->job && store_job_release(s->store, p->job->id, (long)p->attempt - 1, 0,
-						&err) < 0)
-			log_error("store", p->job->route, jerr_msg(&err));
+		if (p->job) {
+			struct store_write w = { .kind = STORE_RELEASE,
+						 .end = { .id = p->job->id, .route = p->job->route,
+							  .attempt = (long)p->attempt } };
+
+			if (store_write(s->store, &w, &err) < 0)
+				log_error("store", p->job->route, jerr_msg(&err));
+		}
 		jerr_free(&err);
 		pend_free(p);
 	}
@@ -477,6 +482,23 @@ sup_free(struct sup *s)
 	free(s->state_dir);
 }
 
+/* Tell the store who we are: a name no supervisor that ever shares it
+ * had, HOST:PID:START_MS.  Its claims are ours; what it finds running
+ * for another owner is lost (recover). */
+static int
+owner_set(struct sup *s, struct jerr *err)
+{
+	struct store_owner o = { .name = s->owner, .capacity = s->cur->conf->max_parallel };
+	char host[64];
+
+	if (gethostname(host, sizeof host) < 0)
+		(void)snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	(void)snprintf(s->owner, sizeof s->owner, "%s:%ld:%lld", host, (long)getpid(),
+		       (long long)s->started_ms);
+	return store_owner_set(s->store, &o, NULL, err);
+}
+
 int
 sup_run(struct conf *conf)
 {
@@ -501,8 +523,7 @@ sup_run(struct conf *conf)
 	timer_init(&s.store_due, TK_STORE);
 	timer_init(&s.flush_t, TK_FLUSH);
 	timer_init(&s.ctl_retry, TK_CTL);
-	s.hist_tail = &s.hist;
-	s.ops_tail = &s.ops;
+	s.batch_tail = &s.batch;
 	s.started_ms = timefmt_now_ms();
 	if ((s.state_dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
 		log_error("start", NULL, "cannot tell where the state directory is: "
@@ -550,6 +571,11 @@ sup_run(struct conf *conf)
 			JX_CANTCREAT;
 		goto out;
 	}
+	if (owner_set(&s, &err) < 0) {
+		log_error("start", NULL, jerr_msg(&err));
+		s.status = JX_SOFTWARE;
+		goto out;
+	}
 	recover(&s);
 	if (setup_fds(&s) < 0) {
 		s.status = JX_OSERR;
@@ -575,7 +601,7 @@ sup_run(struct conf *conf)
 	prune_ended(&s);
 	/* From here the loop never waits long for another's write: what it
 	 * cannot write it keeps and writes later (cron_flush). */
-	store_busy_timeout(s.store, LOOP_BUSY_MS);
+	store_set_wait(s.store, LOOP_BUSY_MS);
 	log_ready(&s);
 	{
 		char st[256];

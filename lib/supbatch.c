@@ -1,129 +1,235 @@
 /* SPDX-License-Identifier: ISC */
 /* The supervisor's per-turn write batch: ends of jobs of the store,
- * history and rows of durable cron tasks, written in one transaction at
- * the end of a turn, and tried again when the store refuses it. */
+ * history and rows of durable cron tasks, one list of store_write
+ * written at the end of a turn, and tried again when the store refuses
+ * it. */
 
 #include "config.h"
 
 #include "sup-private.h"
 
-/* ---- ends of jobs of the store ---- */
+/* ---- the writes of the batch ---- */
 
 static void
-jobop_free(struct jobop *op)
+bw_free(struct bw *b)
 {
-	free(op->id);
-	free(op->route);
-	free(op->status);
-	free(op->log);
-	if (op->next_run) {
-		free(op->next_run->id);
-		free(op->next_run->status);
-		free(op->next_run);
+	free(b->id);
+	free(b->route);
+	free(b->log);
+	if (b->next_run) {
+		free(b->next_run->id);
+		free(b->next_run->status);
+		free(b->next_run);
 	}
-	free(op);
+	free(b);
 }
 
-/* A write of KIND for attempt ATTEMPT of job ID of ROUTE, queued for the
- * batch; NULL when out of memory (then the job stays running in the
- * store: lost at the next start, or released if it never began). */
-struct jobop *
-jobop_new(struct sup *s, enum jobop_kind kind, const char *id, const char *route,
-	  long attempt)
+/* A write of KIND for attempt ATTEMPT of job ID of ROUTE (each may be
+ * NULL), queued for the batch; NULL when out of memory (then the job
+ * stays running in the store: lost at the next start, or released if
+ * it never began). */
+struct bw *
+bw_new(struct sup *s, enum store_write_kind kind, const char *id, const char *route,
+       long attempt)
 {
-	struct jobop *op = calloc(1, sizeof *op);
+	struct bw *b = calloc(1, sizeof *b);
 
-	if (op == NULL || (op->id = strdup(id)) == NULL ||
-	    (op->route = strdup(route)) == NULL) {
+	if (b == NULL || (id && (b->id = strdup(id)) == NULL) ||
+	    (route && (b->route = strdup(route)) == NULL)) {
 		log_error("store", route, "out of memory");
-		if (op)
-			jobop_free(op);
+		if (b)
+			bw_free(b);
 		return NULL;
 	}
-	op->kind = kind;
-	op->attempt = attempt;
-	*s->ops_tail = op;
-	s->ops_tail = &op->next;
-	return op;
+	b->w.kind = kind;
+	b->w.end.id = b->id;
+	b->w.end.route = b->route;
+	b->w.end.attempt = attempt;
+	b->w.end.keep = -1;
+	*s->batch_tail = &b->w;
+	s->batch_tail = &b->w.next;
+	return b;
+}
+
+/* A write of KIND (END, RUN) of the end of attempt ATTEMPT of job ID of
+ * ROUTE, queued for the batch; NULL when out of memory. */
+static struct bw *
+bw_ended(struct sup *s, enum store_write_kind kind, const char *id, const char *route,
+	 long attempt, int64_t started, int64_t finished, enum job_status status, int code,
+	 int sig, const char *log, long keep)
+{
+	char *lg = log ? strdup(log) : NULL;
+	struct bw *b;
+
+	if (log && lg == NULL) {
+		log_error("store", route, "out of memory");
+		return NULL;
+	}
+	if ((b = bw_new(s, kind, id, route, attempt)) == NULL) {
+		free(lg);
+		return NULL;
+	}
+	b->log = lg;
+	b->w.end.log = lg;
+	b->w.end.started = started;
+	b->w.end.finished = finished;
+	b->w.end.status = status;
+	b->w.end.has_exit = true;
+	b->w.end.code = code;
+	b->w.end.sig = sig;
+	b->w.end.keep = keep;
+	return b;
 }
 
 /* The end of attempt ATTEMPT of job J, queued for the batch; NULL when
  * out of memory (then the job stays running, lost at the next start). */
-struct jobop *
-jobop_add(struct sup *s, const struct store_job *j, long attempt, int64_t started,
-	  int64_t finished, enum job_status status, int code, int sig, const char *log, long keep)
+struct bw *
+bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t started,
+       int64_t finished, enum job_status status, int code, int sig, const char *log, long keep)
 {
-	char *st = strdup(job_status_name(status)), *lg = log ? strdup(log) : NULL;
-	struct jobop *op;
+	return bw_ended(s, STORE_END, j->id, j->route, attempt, started, finished, status, code,
+			sig, log, keep);
+}
 
-	if (st == NULL || (log && lg == NULL) ||
-	    (op = jobop_new(s, OP_END, j->id, j->route, attempt)) == NULL) {
-		if (st == NULL || (log && lg == NULL))
-			log_error("store", j->route, "out of memory");
-		free(st);
-		free(lg);
-		return NULL;
-	}
-	op->status = st;
-	op->log = lg;
-	op->started = started;
-	op->finished = finished;
-	op->code = code;
-	op->sig = sig;
-	op->keep = keep;
-	return op;
+/* The status an END of the batch ends its job with. */
+const char *
+bw_status(const struct bw *b)
+{
+	return b->next_run ? b->next_run->status : job_status_name(b->w.end.status);
 }
 
 /* ---- durable cron tasks: the store ---- */
-
-static void
-hist_free(struct hist *h)
-{
-	free(h->route);
-	free(h->status);
-	free(h->log);
-	free(h);
-}
 
 /* A row of history for run R of a config cron task, for the batch. */
 void
 cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig,
 	   int64_t now)
 {
-	struct hist *h = calloc(1, sizeof *h);
+	const char *name = r->rs->route->name;
 
-	if (h == NULL || (h->route = strdup(r->rs->route->name)) == NULL ||
-	    (h->status = strdup(job_status_name(status))) == NULL ||
-	    (r->log_path && (h->log = strdup(r->log_path)) == NULL)) {
-		log_error("store", r->rs->route->name, "out of memory");
-		if (h)
-			hist_free(h);
-		return;
-	}
-	h->attempt = r->attempt;
-	h->keep = r->rs->gen->conf->history;
-	h->started = r->start_ms;
-	h->finished = now;
-	h->code = code;
-	h->sig = sig;
-	*s->hist_tail = h;
-	s->hist_tail = &h->next;
+	(void)bw_ended(s, STORE_RUN, name, name, r->attempt, r->start_ms, now, status, code, sig,
+		       r->log_path, r->rs->gen->conf->history);
 }
 
 /* Whether a batch waits to be written. */
 bool
 batch_pending(const struct sup *s)
 {
-	return s->dirty || s->hist || s->ops;
+	return s->batch != NULL;
+}
+
+/* Empty the batch (its writes freed). */
+static void
+batch_clear(struct sup *s)
+{
+	while (s->batch) {
+		struct bw *b = BW(s->batch);
+
+		s->batch = b->w.next;
+		if (b->tr)
+			b->tr->dirty = false;
+		bw_free(b);
+	}
+	s->batch_tail = &s->batch;
+}
+
+/* The rows of cron tasks, as they are now, into their writes; a write
+ * whose row is gone (the task made not durable) leaves the batch.  The
+ * writes about jobs of the store: how many. */
+static size_t
+batch_ready(struct sup *s)
+{
+	struct store_write **pp = &s->batch;
+	size_t njobs = 0;
+
+	while (*pp) {
+		struct bw *b = BW(*pp);
+
+		if (b->w.kind == STORE_CRON && b->tr->cj == NULL) {
+			*pp = b->w.next;
+			b->tr->dirty = false;
+			bw_free(b);
+			continue;
+		}
+		if (b->w.kind == STORE_CRON)
+			b->w.job = b->tr->cj;
+		else if (b->w.kind != STORE_RUN)
+			njobs++;
+		pp = &b->w.next;
+	}
+	s->batch_tail = pp;
+	return njobs;
+}
+
+/* The batch could not be written (ERR): kept, and tried again later. */
+static void
+batch_failed(struct sup *s, size_t njobs, struct jerr *err)
+{
+	int64_t delay = s->flush_delay ? s->flush_delay * 2 : FLUSH_DELAY_MS;
+
+	if (delay > FLUSH_DELAY_MAX_MS)
+		delay = FLUSH_DELAY_MAX_MS;
+	s->flush_delay = delay;
+	/* Said once when it starts failing, then once a minute or so. */
+	if (s->flush_fails++ % 20 == 0) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_ERROR, "store-unwritten");
+		jlog_str(&l, "error", jerr_msg(err));
+		jlog_int(&l, "jobs", (int64_t)njobs);
+		jlog_int(&l, "tries", s->flush_fails);
+		jlog_ms(&l, "retry_in", delay);
+		jlog_end(&l);
+	}
+	/* Its ends are told from memory from now on (pending_end). */
+	for (struct store_write *w = s->batch; w; w = w->next)
+		if (w->kind == STORE_END && BW(w)->ended)
+			job_ended(s, BW(w)->id, bw_status(BW(w)), w->end.sig ? -1 : w->end.code);
+	(void)theap_arm(&s->mono, &s->flush_t, timefmt_mono_ms_up() + delay);
+}
+
+/* What a write of the batch that was written leads to: waiters told
+ * (ids into *ENDED), the store timer rearmed (*REARM). */
+static void
+batch_written(struct bw *b, char ***ended, bool *rearm)
+{
+	const char *name = b->tr ? b->tr->name : b->id;
+	struct jlog_line l;
+
+	if (b->w.kind == STORE_CRON && !b->w.done) {
+		/* A job scheduled with this id owns the row: this task
+		 * keeps its counters in memory only. */
+		jlog_begin(&l, JLOG_WARN, "not-durable");
+		jlog_str(&l, "route", b->tr->name);
+		jlog_str(&l, "reason", "a job scheduled from the command line has this id");
+		jlog_end(&l);
+		job_free(b->tr->cj);
+		b->tr->cj = NULL;
+		return;
+	}
+	if (b->w.kind != STORE_CRON && b->w.kind != STORE_RUN && !b->w.done) {
+		/* Fenced: the attempt is no longer ours to write about. */
+		jlog_begin(&l, JLOG_WARN, "not-ours");
+		jlog_str(&l, "job", b->id);
+		jlog_str(&l, "route", b->route);
+		jlog_int(&l, "attempt", b->w.end.attempt);
+		jlog_end(&l);
+		return;
+	}
+	*rearm = *rearm || b->w.run_at > 0 || (b->next_run && !b->ended);
+	/* A row that ended for good (max-runs, permanently failed,
+	 * removed), a job that ended: whoever waits on it is told. */
+	if (((b->w.kind == STORE_CRON && job_status_ended(b->tr->cj->status)) ||
+	     (b->w.kind == STORE_END && b->ended)) && strv_push(ended, name) < 0)
+		log_error("store", name, "out of memory");
 }
 
 /* Write the turn's batch: the ends, starts and releases of jobs of the
  * store, the rows of cron tasks that changed and the history of their
- * runs, in one transaction: with synchronous=FULL when it holds what a
- * user scheduled (ends, releases), else without a sync of its own (see
- * store_txn_begin): thousands of fires a second cost no fsync each.  A
- * crash may lose the last of the latter; then a fire runs again as a
- * misfire, never one less.
+ * runs, in one store_write: durable at commit when it holds what a user
+ * scheduled (ends, releases), else without a sync of its own: thousands
+ * of fires a second cost no fsync each.  A crash may lose the last of
+ * the latter; then a fire runs again as a misfire, never one less.
  * A batch that cannot be written (the disk is full, another process
  * holds the store's lock past LOOP_BUSY_MS) is kept, whole and in order,
  * and tried again after a delay that doubles up to FLUSH_DELAY_MAX_MS,
@@ -135,93 +241,24 @@ void
 cron_flush(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
-	struct hist *h;
-	struct jobop *op;
 	char **ended = NULL;
-	bool rearm = false, full = false;
-	size_t nops = 0, nhist = 0;
-	int rc = 0;
+	bool rearm = false;
+	size_t njobs;
 
 	if (!batch_pending(s) || timer_armed(&s->flush_t))
 		return;		/* nothing, or waiting to try again */
-	for (op = s->ops; op; op = op->next, nops++)
-		full = full || op->kind != OP_BEGAN;
-	if (s->store == NULL || store_txn_begin(s->store, full, &err) < 0)
-		rc = -1;
-	for (op = s->ops; rc == 0 && op; op = op->next)
-		switch (op->kind) {
-		case OP_END:
-			if (store_job_finish_rows(s->store, op->id, op->route, op->attempt,
-						  op->started, op->finished, op->status, op->code,
-						  op->sig, op->log, op->keep, &err) < 0 ||
-			    (op->retry_at > 0 &&
-			     store_job_reschedule(s->store, op->id, op->retry_at, &err) < 0) ||
-			    (op->next_run && store_job_next(s->store, op->next_run, &err) < 0))
-				rc = -1;
-			break;
-		case OP_BEGAN:
-			if (store_job_began(s->store, op->id, op->attempt, op->started, &err) < 0)
-				rc = -1;
-			break;
-		case OP_RELEASE:
-			if (store_job_release(s->store, op->id, op->attempt, op->retry_at, &err) < 0)
-				rc = -1;
-			break;
-		}
-	for (struct track *tr = s->dirty; rc == 0 && tr; tr = tr->dirty_next) {
-		int put;
-
-		if (tr->cj == NULL)
-			continue;
-		if ((put = store_cron_put(s->store, tr->cj, &err)) < 0) {
-			rc = -1;
-		} else if (put == 0) {
-			struct jlog_line l;
-
-			/* A job scheduled with this id owns the row: this task
-			 * keeps its counters in memory only. */
-			jlog_begin(&l, JLOG_WARN, "not-durable");
-			jlog_str(&l, "route", tr->name);
-			jlog_str(&l, "reason", "a job scheduled from the command line has this id");
-			jlog_end(&l);
-			job_free(tr->cj);
-			tr->cj = NULL;
-		}
-	}
-	for (h = s->hist; rc == 0 && h; h = h->next, nhist++)
-		if (store_run_add(s->store, h->route, h->route, h->attempt, h->started,
-				  h->finished, h->status, h->code, h->sig, h->log, h->keep,
-				  &err) < 0)
-			rc = -1;
-	if (rc == 0)
-		rc = store_txn_commit(s->store, &err);
-	else if (s->store)
-		store_txn_rollback(s->store);
-	if (rc < 0) {
-		int64_t delay = s->flush_delay ? s->flush_delay * 2 : FLUSH_DELAY_MS;
-
-		if (delay > FLUSH_DELAY_MAX_MS)
-			delay = FLUSH_DELAY_MAX_MS;
-		s->flush_delay = delay;
-		/* Said once when it starts failing, then once a minute or so. */
-		if (s->flush_fails++ % 20 == 0) {
-			struct jlog_line l;
-
-			jlog_begin(&l, JLOG_ERROR, "store-unwritten");
-			jlog_str(&l, "error", jerr_msg(&err));
-			jlog_int(&l, "jobs", (int64_t)nops);
-			jlog_int(&l, "tries", s->flush_fails);
-			jlog_ms(&l, "retry_in", delay);
-			jlog_end(&l);
-		}
+	njobs = batch_ready(s);
+	if (s->batch == NULL)
+		return;
+	if (s->store == NULL) {
+		jerr_set(&err, "the store is not open");
+		batch_failed(s, njobs, &err);
 		jerr_free(&err);
-		/* Its ends are told from memory from now on (pending_end). */
-		for (op = s->ops; op; op = op->next)
-			if (op->kind == OP_END && op->ended)
-				job_ended(s, op->id,
-					  op->next_run ? op->next_run->status : op->status,
-					  op->sig ? -1 : op->code);
-		(void)theap_arm(&s->mono, &s->flush_t, timefmt_mono_ms_up() + delay);
+		return;
+	}
+	if (store_write(s->store, s->batch, &err) < 0) {
+		batch_failed(s, njobs, &err);
+		jerr_free(&err);
 		return;
 	}
 	jerr_free(&err);
@@ -234,30 +271,10 @@ cron_flush(struct sup *s)
 	}
 	s->flush_fails = 0;
 	s->flush_delay = 0;
-	for (struct track *tr = s->dirty, *next; tr; tr = next) {
-		next = tr->dirty_next;
-		tr->dirty = false;
-		tr->dirty_next = NULL;
-		/* A row that ended for good (max-runs, permanently failed,
-		 * removed): whoever waits on it is told once it is written. */
-		if (tr->cj && job_status_ended(tr->cj->status) && strv_push(&ended, tr->name) < 0)
-			log_error("store", tr->name, "out of memory");
-	}
-	s->dirty = NULL;
-	while ((h = s->hist) != NULL) {
-		s->hist = h->next;
-		hist_free(h);
-	}
-	s->hist_tail = &s->hist;
-	while ((op = s->ops) != NULL) {
-		s->ops = op->next;
-		rearm = rearm || op->retry_at > 0 || (op->next_run && !op->ended);
-		if (op->kind == OP_END && op->ended && strv_push(&ended, op->id) < 0)
-			log_error("store", op->id, "out of memory");
-		jobop_free(op);
-	}
-	s->ops_tail = &s->ops;
-	/* Every start so far is in the store now (OP_BEGAN): the file's
+	for (struct store_write *w = s->batch; w; w = w->next)
+		batch_written(BW(w), &ended, &rearm);
+	batch_clear(s);
+	/* Every start so far is in the store now (STORE_BEGAN): the file's
 	 * lines are no longer needed. */
 	if (s->starts_used) {
 		if (ftruncate(s->starts_fd, 0) < 0)
@@ -278,12 +295,10 @@ cron_flush(struct sup *s)
 void
 batch_drop(struct sup *s)
 {
-	struct jobop *op;
-	struct hist *h;
 	size_t n = 0;
 
-	for (op = s->ops; op; op = op->next)
-		n++;
+	for (struct store_write *w = s->batch; w; w = w->next)
+		n += w->kind != STORE_CRON && w->kind != STORE_RUN;
 	if (batch_pending(s)) {
 		struct jlog_line l;
 
@@ -292,20 +307,5 @@ batch_drop(struct sup *s)
 		jlog_int(&l, "jobs", (int64_t)n);
 		jlog_end(&l);
 	}
-	while ((op = s->ops) != NULL) {
-		s->ops = op->next;
-		jobop_free(op);
-	}
-	s->ops_tail = &s->ops;
-	while ((h = s->hist) != NULL) {
-		s->hist = h->next;
-		hist_free(h);
-	}
-	s->hist_tail = &s->hist;
-	for (struct track *tr = s->dirty, *next; tr; tr = next) {
-		next = tr->dirty_next;
-		tr->dirty = false;
-		tr->dirty_next = NULL;
-	}
-	s->dirty = NULL;
+	batch_clear(s);
 }

@@ -35,10 +35,11 @@ set_str(char **p, const char *v)
 void
 cj_touch(struct sup *s, struct track *tr)
 {
-	if (tr->cj && !tr->dirty) {
+	struct bw *b;
+
+	if (tr->cj && !tr->dirty && (b = bw_new(s, STORE_CRON, NULL, NULL, 0)) != NULL) {
+		b->tr = tr;
 		tr->dirty = true;
-		tr->dirty_next = s->dirty;
-		s->dirty = tr;
 	}
 }
 
@@ -181,6 +182,46 @@ sync_str(char **p, const char *v, bool *changed)
 		*changed = true;
 }
 
+/* The row of durable cron task RS was found running at start: we died
+ * under its run, a failed one (retried if it has retries left), whose
+ * end is not known: its row of history has no end time (0). */
+static void
+cj_lost(struct sup *s, struct rstate *rs, int64_t now)
+{
+	struct track *tr = rs->track;
+	struct store_job *cj = tr->cj;
+	struct store_write w = {
+		.kind = STORE_RUN,
+		.end = { .id = tr->name, .route = tr->name, .attempt = cj->attempts,
+			 .started = cj->started_at, .finished = 0, .status = JOB_FAILED,
+			 .has_exit = true, .code = -1, .sig = 0, .log = cj->log,
+			 .keep = rs->gen->conf->history },
+	};
+	struct jerr err = JERR_INIT;
+	struct jlog_line l;
+
+	jlog_begin(&l, JLOG_WARN, "lost");
+	jlog_str(&l, "route", tr->name);
+	jlog_int(&l, "attempt", cj->attempts);
+	jlog_end(&l);
+	if (store_write(s->store, &w, &err) < 0)
+		log_error("store", tr->name, jerr_msg(&err));
+	jerr_free(&err);
+	/* A failure, unless a retry follows. */
+	if (cj->attempts <= rs->route->task->retry) {
+		tr->lost = (unsigned)cj->attempts;
+	} else {
+		cj->failures++;
+		lost_add(s, tr->name, (unsigned)cj->attempts, cj->last_fire / 1000,
+			 cj->started_at, cj->log, NULL);
+	}
+	cj->has_exit = true;
+	cj->exit_code = -1;
+	cj->signal = 0;
+	cj->finished_at = now;
+	(void)set_str(&cj->status, "scheduled");
+}
+
 /* Bring the rows of durable cron tasks in line with the current config:
  * at start with the rows LOADED from the store (taken from the vector
  * as they are used), at a reload with none.  A task whose cron changed
@@ -230,39 +271,11 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 			}
 			if (loaded[k].id == NULL || (tr->cj = malloc(sizeof *tr->cj)) == NULL)
 				break;	/* taken already (cannot be: ids are unique) */
-			{
-				*tr->cj = loaded[k];
-				memset(&loaded[k], 0, sizeof loaded[k]);
-				if (strcmp(tr->cj->status, "running") == 0) {
-					/* We died under it: a failed run. */
-					struct jlog_line l;
-
-					changed = true;
-
-					jlog_begin(&l, JLOG_WARN, "lost");
-					jlog_str(&l, "route", tr->name);
-					jlog_int(&l, "attempt", tr->cj->attempts);
-					jlog_end(&l);
-					/* Its end is not known: no end time (0). */
-					(void)store_run_add(s->store, tr->name, tr->name,
-							    tr->cj->attempts, tr->cj->started_at,
-							    0, "failed", -1, 0, tr->cj->log,
-							    rs->gen->conf->history, NULL);
-					/* A failure, unless a retry follows. */
-					if (tr->cj->attempts <= t->retry)
-						tr->lost = (unsigned)tr->cj->attempts;
-					else {
-						tr->cj->failures++;
-						lost_add(s, tr->name, (unsigned)tr->cj->attempts,
-							 tr->cj->last_fire / 1000, tr->cj->started_at,
-							 tr->cj->log, NULL);
-					}
-					tr->cj->has_exit = true;
-					tr->cj->exit_code = -1;
-					tr->cj->signal = 0;
-					tr->cj->finished_at = now;
-					(void)set_str(&tr->cj->status, "scheduled");
-				}
+			*tr->cj = loaded[k];
+			memset(&loaded[k], 0, sizeof loaded[k]);
+			if (strcmp(tr->cj->status, "running") == 0) {
+				cj_lost(s, rs, now);
+				changed = true;
 			}
 		}
 		if (tr->cj == NULL) {
@@ -318,11 +331,12 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 	for (size_t k = 0; k < nloaded; k++)
 		if (loaded[k].id && (strcmp(loaded[k].status, "scheduled") == 0 ||
 				     strcmp(loaded[k].status, "running") == 0)) {
+			struct store_write w = { .kind = STORE_CRON, .job = &loaded[k] };
 			struct jerr err = JERR_INIT;
 
 			(void)set_str(&loaded[k].status, "cancelled");
 			loaded[k].finished_at = now;
-			if (store_cron_put(s->store, &loaded[k], &err) < 0)
+			if (store_write(s->store, &w, &err) < 0)
 				log_error("store", loaded[k].id, jerr_msg(&err));
 			jerr_free(&err);
 		}

@@ -102,16 +102,16 @@ client_done(struct client *cl, size_t i, const char *status, int code)
 /* The end of job ID for good that waits in a batch the store would not
  * take (see cron_flush), or NULL: while writes succeed, waiters hear of
  * an end once it is written. */
-const struct jobop *
+const struct bw *
 pending_end(const struct sup *s, const char *id)
 {
-	const struct jobop *found = NULL;
+	const struct bw *found = NULL;
 
 	if (s->flush_fails == 0)
 		return NULL;
-	for (const struct jobop *op = s->ops; op; op = op->next)
-		if (op->kind == OP_END && strcmp(op->id, id) == 0)
-			found = op->ended ? op : NULL;	/* the latest counts */
+	for (const struct store_write *w = s->batch; w; w = w->next)
+		if (w->kind == STORE_END && strcmp(w->end.id, id) == 0)
+			found = BW(w)->ended ? BW(w) : NULL;	/* the latest counts */
 	return found;
 }
 
@@ -125,7 +125,7 @@ store_ended(struct sup *s, const char *id)
 
 	if (pending_end(s, id))
 		return true;
-	found = store_job_get(s->store, id, &j, NULL);
+	found = store_get(s->store, id, &j, NULL);
 
 	if (found <= 0)
 		return found == 0;	/* an error: ask again later */
@@ -152,11 +152,10 @@ job_ended(struct sup *s, const char *id, const char *status, int code)
 static void
 client_ended(struct sup *s, struct client *cl, size_t i)
 {
-	const struct jobop *op = pending_end(s, cl->wait[i]);
+	const struct bw *op = pending_end(s, cl->wait[i]);
 
 	if (op)
-		client_done(cl, i, op->next_run ? op->next_run->status : op->status,
-			    op->sig ? -1 : op->code);
+		client_done(cl, i, bw_status(op), op->w.end.sig ? -1 : op->w.end.code);
 	else
 		client_done(cl, i, NULL, 0);
 }
@@ -207,7 +206,9 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 	}
 	for (struct pend **pp = &s->slot_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
 		struct pend *p = *pp;
+		struct store_write w = { .kind = STORE_END };
 		int64_t now;
+		int rc;
 
 		if (p->job == NULL || strcmp(p->job->id, id) != 0)
 			continue;
@@ -216,15 +217,18 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 		if (p->busy)
 			p->rs->track->busy--;
 		now = timefmt_now_ms();
-		if (store_job_finished(s->store, id, p->job->route, (long)p->attempt, now, now,
-				       job_status_name(JOB_CANCELLED), -1, 0, NULL,
-				       p->rs->gen->conf->history,
-				       &err) < 0)
+		w.end = (struct store_end){ .id = id, .route = p->job->route,
+					    .attempt = (long)p->attempt, .started = now,
+					    .finished = now, .status = JOB_CANCELLED,
+					    .has_exit = true, .code = -1,
+					    .keep = p->rs->gen->conf->history };
+		if ((rc = store_write(s->store, &w, &err)) < 0)
 			log_error("store", p->job->route, jerr_msg(&err));
 		jerr_free(&err);
 		pend_free(p);
 		(void)ctl_send(c, "ok");
-		job_ended(s, id, NULL, 0);
+		if (rc < 0 || w.done)	/* not when it was taken from us */
+			job_ended(s, id, NULL, 0);
 		return;
 	}
 	(void)ctl_send(c, "err not-running job '%s' is not running", id);
@@ -265,12 +269,11 @@ on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *ar
 		waiters_check(s);
 	} else if (strcmp(verb, "wait") == 0 && argc > 0) {
 		for (int i = 0; i < argc; i++) {
-			const struct jobop *op = pending_end(s, argv[i]);
+			const struct bw *op = pending_end(s, argv[i]);
 
 			if (op)
 				(void)ctl_send(c, "done %s %s %d", argv[i],
-					       op->next_run ? op->next_run->status : op->status,
-					       op->sig ? -1 : op->code);
+					       bw_status(op), op->w.end.sig ? -1 : op->w.end.code);
 			else if (store_ended(s, argv[i]))
 				(void)ctl_send(c, "done %s", argv[i]);
 			else if (strv_push(&cl->wait, argv[i]) < 0)

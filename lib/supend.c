@@ -393,14 +393,13 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		bool retry = bad && (long)r->attempt <= t->retry, again = false;
 		int64_t now = timefmt_now_ms();
 		int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
-		struct jobop *op = jobop_add(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
-					     r->log_path, rs->gen->conf->history);
+		struct bw *op = bw_end(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
+				       r->log_path, rs->gen->conf->history);
 
 		if (op && !retry && j->cron && !r->cancelled)
-			again = cronjob_end(s, rs, j, r->attempt, r->start_ms, outcome, code, sig,
-					    r->log_path, op);
+			again = cronjob_end(s, rs, j, outcome, op);
 		else if (op && retry)
-			op->retry_at = now + delay;
+			op->w.run_at = now + delay;
 		else if (op)
 			op->ended = true;
 		/* Whoever waits for it hears once the batch is written, so that
@@ -408,8 +407,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		 * `history`; but while the store cannot be written (a full
 		 * disk, a lock held), from memory now. */
 		if (op && op->ended && s->flush_fails > 0)
-			job_ended(s, j->id, op->next_run ? op->next_run->status
-				  : job_status_name(outcome), sig ? -1 : code);
+			job_ended(s, j->id, bw_status(op), sig ? -1 : code);
 		if (again) {
 			if (bad)
 				start_handler(s, r, outcome, sig ? -1 : code, sig);

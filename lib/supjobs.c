@@ -7,8 +7,6 @@
 
 #include "sup-private.h"
 
-static bool job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now);
-
 /* ---- jobs of the store ---- */
 
 /* Arm the store timer at the next scheduled job. */
@@ -49,27 +47,166 @@ pickup_later(struct sup *s, int64_t delay)
 	(void)theap_arm(&s->real, &s->store_due, real_ns() + delay * NS_PER_MS);
 }
 
+/* What pickup's claim knows while it picks. */
+struct pick_ctx {
+	struct sup *s;
+	int64_t now;
+	char **ended;		/* jobs it ended: told once the claim is written */
+	struct store_job move;	/* the row of a STORE_MOVE (its strings J's) */
+};
+
+/* *W: the end of job J (attempt ATTEMPT) with STATUS and CODE, at NOW,
+ * without a run. */
+static void
+end_unrun(struct pick_ctx *c, struct store_write *w, const struct store_job *j, long attempt,
+	  enum job_status status, int code, long keep)
+{
+	w->kind = STORE_END;
+	w->end = (struct store_end){ .id = j->id, .route = j->route, .attempt = attempt,
+				     .started = c->now, .finished = c->now, .status = status,
+				     .has_exit = true, .code = code, .keep = keep };
+	if (strv_push(&c->ended, j->id) < 0)
+		log_error("store", j->route, "out of memory");
+}
+
+/* Due job J of RS was due at its run_at, NOW is much later: one-offs
+ * run unless past a `grace`; a dynamic cron job meets the task's misfire
+ * policy like a config one.  STORE_TAKE to run it now; else it is ended
+ * or moved (STORE_WRITE of *W), or left. */
+static enum store_pick
+job_misfire(struct pick_ctx *c, struct rstate *rs, struct store_job *j, struct store_write *w)
+{
+	const struct task *t = rs->route->task;
+	int64_t count, latest, next, now = c->now;
+	struct jlog_line l;
+	struct cron sched;
+	struct cron_error ce;
+	enum policy_missed run;
+
+	if (j->attempts > 0 || now - j->run_at <= MISFIRE_SLACK_MS)
+		return STORE_TAKE;	/* a retry, or not late */
+	if (j->cron == NULL) {
+		if (t->misfire != MISFIRE_GRACE || now - j->run_at <= t->misfire_grace_ms)
+			return STORE_TAKE;
+		jlog_begin(&l, JLOG_WARN, "misfire");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "job", j->id);
+		jlog_str(&l, "policy", conf_misfire_name(t->misfire));
+		jlog_int(&l, "run", 0);
+		jlog_end(&l);
+		end_unrun(c, w, j, j->attempts, JOB_SKIPPED, -1, rs->gen->conf->history);
+		return STORE_WRITE;
+	}
+	if (cron_parse(j->cron, &sched, &ce) < 0)
+		return STORE_TAKE;	/* cronjob_end ends it */
+	/* The cron times from the one it waits for to now (s, now's included). */
+	latest = policy_cron_latest(&sched, rs->tz, j->scheduled_at / 1000, now / 1000 + 1,
+				    MISFIRE_SCAN, &count);
+	if (count == 0)
+		return STORE_TAKE;
+	/* RUN_ALL: this one, then the next, ... each due at once. */
+	run = policy_misfire(t->misfire, t->misfire_grace_ms, latest * 1000, now);
+	jlog_begin(&l, JLOG_WARN, "misfire");
+	jlog_str(&l, "route", rs->route->name);
+	jlog_str(&l, "job", j->id);
+	jlog_str(&l, "policy", conf_misfire_name(t->misfire));
+	jlog_int(&l, "missed", count);
+	jlog_int(&l, "run", run == POLICY_RUN_ALL ? count : run == POLICY_RUN_LATEST ? 1 : 0);
+	jlog_end(&l);
+	if (run == POLICY_RUN_LATEST) {
+		/* The latest is the one run, retries included: the claim
+		 * records it. */
+		j->scheduled_at = latest * 1000;
+		return STORE_TAKE;
+	}
+	if (run == POLICY_RUN_ALL)
+		return STORE_TAKE;
+	if (policy_next_fire(&sched, rs->tz, 0, now / 1000, &next) < 0)
+		return STORE_LEAVE;
+	c->move = *j;
+	c->move.status = (char *)job_status_name(JOB_SCHEDULED);
+	c->move.run_at = c->move.scheduled_at = next * 1000;
+	c->move.last_fire = latest * 1000;
+	w->kind = STORE_MOVE;
+	w->job = &c->move;
+	return STORE_WRITE;
+}
+
+/* store_claim's pick: what runs needs its route, and a late one meets
+ * the misfire policy (which may end or move it).  The log is named now
+ * (its name is the job's id and attempt: see outlog.h) and recorded with
+ * the claim, so that `jobify logs -f` finds a running job's output. */
+static enum store_pick
+pick(void *arg, struct store_job *j, char **log, struct store_write *w)
+{
+	struct pick_ctx *c = arg;
+	struct sup *s = c->s;
+	struct rstate *rs = job_route(s, j->route);
+	struct jerr err = JERR_INIT;
+	enum store_pick p;
+
+	if (rs == NULL) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_ERROR, "job-failed");
+		jlog_str(&l, "job", j->id);
+		jlog_str(&l, "route", j->route);
+		jlog_str(&l, "error", "the route is not in the config (any more)");
+		jlog_end(&l);
+		end_unrun(c, w, j, j->attempts + 1, JOB_FAILED, 127, s->cur->conf->history);
+		return STORE_WRITE;
+	}
+	if ((p = job_misfire(c, rs, j, w)) != STORE_TAKE)
+		return p;
+	if (rs->route->task->output == OUTPUT_LOG &&
+	    (*log = outlog_new_path(&rs->track->log, c->now, j->id, (unsigned)j->attempts + 1,
+				    &err)) == NULL)
+		log_error("log", j->route, jerr_msg(&err));
+	jerr_free(&err);
+	return STORE_TAKE;
+}
+
+/* Start claimed job J (taken, J emptied): a pend of its route. */
+static bool
+pickup_start(struct sup *s, struct store_job *j)
+{
+	struct rstate *rs = job_route(s, j->route);
+	struct pend *p;
+
+	if (rs == NULL || (p = pend_new(rs, (unsigned)j->attempts, 0, NULL)) == NULL ||
+	    (p->job = calloc(1, sizeof *p->job)) == NULL ||
+	    (j->log && (p->log_path = strdup(j->log)) == NULL)) {
+		/* Claimed and not begun: the next start runs it. */
+		log_error("pickup", j->route, rs ? "out of memory" : "the route is gone");
+		if (rs && p)
+			pend_free(p);
+		return false;
+	}
+	*p->job = *j;
+	memset(j, 0, sizeof *j);
+	p->trigger = p->job->trigger;
+	start_job(s, p);
+	return true;
+}
+
 /* Start jobs of the store that are due: at most SPAWNS_PER_TURN in this
  * turn of the loop (s->again asks for the next slice), and no more than
  * max-parallel lets start now (the others wait in the store, scheduled,
  * until a run ends: s->slot_wait).  A claim is what starts at once: the
- * jobs are claimed in one transaction (synchronous=FULL, one fsync), each
- * `running` with the log it will have and no start time; then each
- * process starts, and the starts are written with the batch right after.
- * A job claimed and not started (the supervisor died in between, or the
- * system refused the process for now) is scheduled again, never lost:
- * see recover and spawn_later. */
+ * jobs are claimed in one transaction (durably), each `running` with the
+ * log it will have and no start time; then each process starts, and the
+ * starts are written with the batch right after.  A job claimed and not
+ * started (the supervisor died in between, or the system refused the
+ * process for now) is scheduled again, never lost: see recover and
+ * spawn_later. */
 void
 pickup(struct sup *s)
 {
 	long max = s->cur->conf->max_parallel;
+	struct pick_ctx c = { .s = s, .now = timefmt_now_ms() };
 	struct jerr err = JERR_INIT;
 	size_t budget = SPAWNS_PER_TURN, n, started = 0;
-	int64_t now = timefmt_now_ms();
 	struct store_job *v;
-	struct rstate **rsv;
-	char **logs;
-	bool txn;
 
 	s->again = false;
 	if (s->store == NULL || s->stopping)
@@ -81,108 +218,22 @@ pickup(struct sup *s)
 		theap_disarm(&s->real, &s->store_due);
 		return;
 	}
-	if (store_jobs_due(s->store, now, budget, &v, &n, &err) < 0) {
-		log_error("store", NULL, jerr_msg(&err));
-		jerr_free(&err);
-		pickup_later(s, FLUSH_DELAY_MS);
-		return;
-	}
-	rsv = calloc(n ? n : 1, sizeof *rsv);
-	logs = calloc(n ? n : 1, sizeof *logs);
-	if (rsv == NULL || logs == NULL) {
-		log_error("pickup", NULL, "out of memory");
-		free(rsv);
-		free(logs);
-		store_job_list_free(v, n);
-		pickup_later(s, FLUSH_DELAY_MS);
-		return;
-	}
-	/* What runs: the route must be there, and a late one meets the
-	 * misfire policy (which may end or move it). */
-	for (size_t i = 0; i < n; i++) {
-		struct store_job *j = &v[i];
-		struct rstate *rs = job_route(s, j->route);
-
-		if (rs == NULL) {
-			struct jlog_line l;
-
-			jlog_begin(&l, JLOG_ERROR, "job-failed");
-			jlog_str(&l, "job", j->id);
-			jlog_str(&l, "route", j->route);
-			jlog_str(&l, "error", "the route is not in the config (any more)");
-			jlog_end(&l);
-			if (store_job_finished(s->store, j->id, j->route, j->attempts + 1,
-					       now, now, job_status_name(JOB_FAILED), 127, 0, NULL,
-					       s->cur->conf->history, &err) < 0)
-				log_error("store", j->route, jerr_msg(&err));
-			else
-				job_ended(s, j->id, NULL, 0);
-			continue;
-		}
-		if (job_misfire(s, rs, j, now))
-			rsv[i] = rs;
-	}
-	/* The claims, in one transaction.  The log is named now (its name is
-	 * the job's id and attempt: see outlog.h) and recorded with the
-	 * claim, so that `jobify logs -f` finds a running job's output. */
-	txn = store_txn_begin(s->store, true, &err) == 0;
-	for (size_t i = 0; txn && i < n; i++) {
-		struct store_job *j = &v[i];
-		int rc;
-
-		if (rsv[i] == NULL)
-			continue;
-		if (rsv[i]->route->task->output == OUTPUT_LOG &&
-		    (logs[i] = outlog_new_path(&rsv[i]->track->log, now, j->id,
-					       (unsigned)j->attempts + 1, &err)) == NULL)
-			log_error("log", j->route, jerr_msg(&err));
-		rc = store_job_claim(s->store, j->id, j->attempts + 1, logs[i], &err);
-		if (rc < 0) {
-			txn = false;
-			store_txn_rollback(s->store);
-		} else if (rc == 0) {
-			rsv[i] = NULL;	/* cancelled meanwhile */
-		}
-	}
-	if (txn && store_txn_commit(s->store, &err) < 0)
-		txn = false;
-	if (!txn) {
+	if (store_claim(s->store, c.now, budget, pick, &c, &v, &n, &err) < 0) {
 		/* Nothing claimed, nothing lost: they wait in the store. */
 		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		strv_free(c.ended);
 		pickup_later(s, s->flush_delay > FLUSH_DELAY_MS ? s->flush_delay : FLUSH_DELAY_MS);
+		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct store_job *j = &v[i];
-		struct pend *p;
-
-		if (!txn || rsv[i] == NULL) {
-			free(logs[i]);
-			continue;
-		}
-		if ((p = pend_new(rsv[i], (unsigned)j->attempts + 1, 0, NULL)) == NULL ||
-		    (p->job = malloc(sizeof *p->job)) == NULL) {
-			/* Claimed and not begun: the next start runs it. */
-			log_error("pickup", j->route, "out of memory");
-			if (p)
-				pend_free(p);
-			free(logs[i]);
-			continue;
-		}
-		p->log_path = logs[i];
-		*p->job = *j;
-		memset(j, 0, sizeof *j);
-		p->trigger = p->job->trigger;
-		start_job(s, p);
-		started++;
-	}
-	free(rsv);
-	free(logs);
+	for (size_t i = 0; c.ended && c.ended[i]; i++)
+		job_ended(s, c.ended[i], NULL, 0);
+	strv_free(c.ended);
+	for (size_t i = 0; i < n; i++)
+		started += pickup_start(s, &v[i]);
 	store_job_list_free(v, n);
-	jerr_free(&err);
 	if (started)
 		cron_flush(s);	/* their starts: the claims' window closes */
-	if (!txn)
-		return;
 	if (n == budget)
 		s->again = true;	/* maybe more: the next slice next turn */
 	else
@@ -191,38 +242,37 @@ pickup(struct sup *s)
 
 /* ---- dynamic cron jobs ---- */
 
-/* Run ATTEMPT of dynamic cron job J of RS ended for good with OUTCOME:
- * counted, and scheduled for its next fire after the one it ran for,
- * unless max-failures or max-runs ends it.  A next fire already past
- * (after downtime, or `misfire = all` catching up) is due at once and
- * meets the misfire policy at pickup.  True when it runs again. */
-bool
-cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
-	    int64_t started, enum job_status outcome, int code, int sig, const char *log,
-	    struct jobop *op)
+/* Dynamic cron job J of RS ended for good with OUTCOME: *NEXT (J's, with
+ * a static status) counted, and scheduled for its next fire after the
+ * one it ran for, unless max-failures or max-runs ends it.  A next fire
+ * already past (after downtime, or `misfire = all` catching up) is due
+ * at once and meets the misfire policy at pickup.  True when it runs
+ * again. */
+static bool
+cronjob_next(const struct rstate *rs, const struct store_job *j, enum job_status outcome,
+	  struct store_job *next)
 {
 	const struct task *t = rs->route->task;
-	struct store_job next = *j;
-	struct jerr err = JERR_INIT;
 	struct cron sched;
 	struct cron_error ce;
 	int64_t at = 0;
 	enum job_status status = JOB_SCHEDULED;
 	bool again = false;
 
-	next.runs = j->runs + 1;
-	next.failures = outcome == JOB_SUCCESS ? 0 : j->failures + 1;
-	next.last_fire = j->scheduled_at;
-	if (t->max_failures > 0 && next.failures >= t->max_failures) {
+	*next = *j;
+	next->runs = j->runs + 1;
+	next->failures = outcome == JOB_SUCCESS ? 0 : j->failures + 1;
+	next->last_fire = j->scheduled_at;
+	if (t->max_failures > 0 && next->failures >= t->max_failures) {
 		struct jlog_line l;
 
 		status = JOB_PERMANENTLY_FAILED;
 		jlog_begin(&l, JLOG_ERROR, job_status_name(status));
 		jlog_str(&l, "route", rs->route->name);
 		jlog_str(&l, "job", j->id);
-		jlog_int(&l, "failures", next.failures);
+		jlog_int(&l, "failures", next->failures);
 		jlog_end(&l);
-	} else if (t->max_runs > 0 && next.runs >= t->max_runs) {
+	} else if (t->max_runs > 0 && next->runs >= t->max_runs) {
 		status = outcome;
 	} else if (cron_parse(j->cron, &sched, &ce) < 0 ||
 		   policy_next_fire(&sched, rs->tz, 0, j->scheduled_at / 1000, &at) < 0) {
@@ -230,109 +280,37 @@ cronjob_end(struct sup *s, struct rstate *rs, struct store_job *j, long attempt,
 	} else {
 		again = true;
 	}
-	next.status = (char *)job_status_name(status);
-	next.run_at = again ? at * 1000 : j->run_at;
-	if (op) {
-		/* With the batch: its finish rows, then this. */
-		struct store_job *n = malloc(sizeof *n);
-
-		if (n == NULL || (*n = next, n->id = strdup(j->id)) == NULL ||
-		    (n->status = strdup(job_status_name(status))) == NULL) {
-			log_error("store", rs->route->name, "out of memory");
-			if (n) {
-				free(n->id);
-				free(n);
-			}
-			return false;
-		}
-		n->route = n->trigger = n->cron = n->log = NULL;
-		n->args = n->env = NULL;
-		op->next_run = n;
-		op->ended = !again;
-		return again;
-	}
-	/* Without OP: a lost attempt (recover), whose end is not known (0). */
-	if (store_cron_job_finished(s->store, j->id, j->route, attempt, started, 0,
-				    job_status_name(outcome), code, sig, log, rs->gen->conf->history, &next, &err) < 0)
-		log_error("store", rs->route->name, jerr_msg(&err));
-	else if (again)
-		return true;
-	else
-		job_ended(s, j->id, NULL, 0);
-	jerr_free(&err);
-	return false;
+	next->status = (char *)job_status_name(status);
+	next->run_at = again ? at * 1000 : j->run_at;
+	return again;
 }
 
-/* Due job J of RS was due at its run_at, NOW is much later: one-offs
- * run unless past a `grace`; a dynamic cron job meets the task's misfire
- * policy like a config one.  False when it does not run now (then it is
- * rescheduled or ended here). */
-static bool
-job_misfire(struct sup *s, struct rstate *rs, struct store_job *j, int64_t now)
+/* A run of dynamic cron job J of RS ended for good with OUTCOME: its
+ * next (cronjob_next) goes with the batch's END OP, after the end.  True
+ * when it runs again. */
+bool
+cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j,
+	    enum job_status outcome, struct bw *op)
 {
-	const struct task *t = rs->route->task;
-	struct jerr err = JERR_INIT;
-	struct jlog_line l;
-	struct cron sched;
-	struct cron_error ce;
-	int64_t count, latest, next;
-	enum policy_missed run;
+	struct store_job next, *n = malloc(sizeof *n);
+	bool again = cronjob_next(rs, j, outcome, &next);
 
-	if (j->attempts > 0 || now - j->run_at <= MISFIRE_SLACK_MS)
-		return true;		/* a retry, or not late */
-	if (j->cron == NULL) {
-		if (t->misfire != MISFIRE_GRACE || now - j->run_at <= t->misfire_grace_ms)
-			return true;
-		jlog_begin(&l, JLOG_WARN, "misfire");
-		jlog_str(&l, "route", rs->route->name);
-		jlog_str(&l, "job", j->id);
-		jlog_str(&l, "policy", conf_misfire_name(t->misfire));
-		jlog_int(&l, "run", 0);
-		jlog_end(&l);
-		if (store_job_finished(s->store, j->id, j->route, j->attempts, now, now,
-				       job_status_name(JOB_SKIPPED), -1, 0, NULL, rs->gen->conf->history, &err) < 0)
-			log_error("store", rs->route->name, jerr_msg(&err));
-		job_ended(s, j->id, NULL, 0);
-		jerr_free(&err);
+	(void)s;
+	if (n == NULL || (*n = next, n->id = strdup(j->id)) == NULL ||
+	    (n->status = strdup(next.status)) == NULL) {
+		log_error("store", rs->route->name, "out of memory");
+		if (n) {
+			free(n->id);
+			free(n);
+		}
 		return false;
 	}
-	if (cron_parse(j->cron, &sched, &ce) < 0)
-		return true;		/* cronjob_end ends it */
-	/* The cron times from the one it waits for to now (s, now's included). */
-	latest = policy_cron_latest(&sched, rs->tz, j->scheduled_at / 1000, now / 1000 + 1,
-				    MISFIRE_SCAN, &count);
-	if (count == 0)
-		return true;
-	/* RUN_ALL: this one, then the next, ... each due at once. */
-	run = policy_misfire(t->misfire, t->misfire_grace_ms, latest * 1000, now);
-	jlog_begin(&l, JLOG_WARN, "misfire");
-	jlog_str(&l, "route", rs->route->name);
-	jlog_str(&l, "job", j->id);
-	jlog_str(&l, "policy", conf_misfire_name(t->misfire));
-	jlog_int(&l, "missed", count);
-	jlog_int(&l, "run", run == POLICY_RUN_ALL ? count : run == POLICY_RUN_LATEST ? 1 : 0);
-	jlog_end(&l);
-	if (run == POLICY_RUN_LATEST) {
-		/* The latest is the one run, retries included. */
-		j->scheduled_at = latest * 1000;
-		if (store_job_set_scheduled(s->store, j->id, j->scheduled_at, &err) < 0)
-			log_error("store", rs->route->name, jerr_msg(&err));
-		jerr_free(&err);
-		return true;
-	}
-	if (run == POLICY_RUN_ALL)
-		return true;
-	if (policy_next_fire(&sched, rs->tz, 0, now / 1000, &next) == 0) {
-		struct store_job n = *j;
-
-		n.status = (char *)job_status_name(JOB_SCHEDULED);
-		n.run_at = next * 1000;
-		n.last_fire = latest * 1000;
-		if (store_job_next(s->store, &n, &err) < 0)
-			log_error("store", rs->route->name, jerr_msg(&err));
-	}
-	jerr_free(&err);
-	return false;
+	n->route = n->trigger = n->cron = n->log = n->owner = NULL;
+	n->args = n->env = NULL;
+	op->next_run = n;
+	op->w.job = n;
+	op->ended = !again;
+	return again;
 }
 
 void
@@ -368,19 +346,18 @@ lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled,
 	s->lost = l;
 }
 
-/* Job J of the store, whose lost attempt failed for good, is taken
- * from its vector (left empty) for lost_handlers. */
+/* Job J of the store, whose lost attempt (begun at STARTED) failed for
+ * good, is kept (a copy) for lost_handlers. */
 static void
-lost_take(struct sup *s, struct store_job *j)
+lost_take(struct sup *s, const struct store_job *j, int64_t started)
 {
-	struct store_job *t = malloc(sizeof *t);
+	struct store_job *t = job_dup(j);
 
 	if (t == NULL) {
 		log_error("handler-error", j->route, "out of memory");
 		return;
 	}
-	*t = *j;
-	memset(j, 0, sizeof *j);
+	t->started_at = started;
 	lost_add(s, t->route, (unsigned)t->attempts, 0, t->started_at, t->log, t);
 }
 
@@ -480,80 +457,83 @@ starts_open(struct sup *s, bool empty)
 	free(path);
 }
 
-/* Jobs the store says are running were claimed by a supervisor that
- * died.  One with no start time never began (it died between the claim
- * and the process): scheduled again, its attempt not counted.  One that
- * began is a failed attempt (lost), retried when it has retries left;
- * its row of history has its start and log and no end time (the end is
- * not known). */
+/* What recover knows while the store shows it the lost jobs. */
+struct recover_ctx {
+	struct sup *s;
+	char *starts;		/* STARTS_FILE's lines */
+	struct store_job next;	/* a dynamic cron job's next (its strings J's) */
+};
+
+/* store_recover's callback: job J was claimed by a supervisor that is
+ * gone.  One with no start time never began (it died between the claim
+ * and the process): released, scheduled again with its attempt not
+ * counted.  One that began is a failed attempt (lost), retried when it
+ * has retries left; its row of history has its start and log and no end
+ * time (the end is not known).  One written in one transaction: no
+ * reader sees it failed before its retry. */
+static int
+recover_one(void *arg, const struct store_job *j, struct store_write *w)
+{
+	struct recover_ctx *c = arg;
+	struct sup *s = c->s;
+	struct rstate *rs = job_route(s, j->route);
+	bool retry = rs && j->attempts <= rs->route->task->retry;
+	int64_t started = j->started_at ? j->started_at : starts_find(c->starts, j->id,
+								     j->attempts);
+	struct jlog_line l;
+
+	w->end = (struct store_end){ .id = j->id, .route = j->route, .attempt = j->attempts };
+	if (started == 0) {
+		jlog_begin(&l, JLOG_WARN, "released");
+		jlog_str(&l, "job", j->id);
+		jlog_str(&l, "route", j->route);
+		jlog_int(&l, "attempt", j->attempts);
+		jlog_str(&l, "reason", "claimed, never started");
+		jlog_end(&l);
+		w->kind = STORE_RELEASE;
+		return 0;
+	}
+	jlog_begin(&l, JLOG_WARN, "lost");
+	jlog_str(&l, "job", j->id);
+	jlog_str(&l, "route", j->route);
+	jlog_int(&l, "attempt", j->attempts);
+	jlog_str(&l, "retry", retry ? "yes" : "no");
+	jlog_end(&l);
+	w->kind = STORE_END;
+	w->end.started = started;
+	w->end.status = JOB_FAILED;
+	w->end.has_exit = true;
+	w->end.code = -1;
+	w->end.log = j->log;
+	w->end.keep = s->cur->conf->history;
+	if (retry) {
+		w->run_at = timefmt_now_ms();
+	} else if (rs && j->cron) {
+		/* A cron job goes on to its next fire. */
+		(void)cronjob_next(rs, j, JOB_FAILED, &c->next);
+		w->job = &c->next;
+	}
+	if (!retry && rs)
+		lost_take(s, j, started);
+	return 0;
+}
+
+/* Jobs the store says are running for a supervisor that is gone (see
+ * recover_one). */
 void
 recover(struct sup *s)
 {
+	struct recover_ctx c = { .s = s, .starts = starts_read(s) };
 	struct jerr err = JERR_INIT;
-	char *starts = starts_read(s);
-	struct store_job *v;
 	bool written = true;
-	size_t n;
 
-	if (store_jobs_running(s->store, &v, &n, &err) < 0) {
+	if (store_recover(s->store, recover_one, &c, &err) < 0) {
 		log_error("store", NULL, jerr_msg(&err));
-		jerr_free(&err);
-		/* Its lines are kept for the next start: none are added. */
-		free(starts);
-		return;
+		/* Its lines are kept for the next start. */
+		written = false;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct rstate *rs = job_route(s, v[i].route);
-		bool retry = rs && v[i].attempts <= rs->route->task->retry;
-		int64_t now = timefmt_now_ms();
-		struct jlog_line l;
-
-		if (v[i].started_at == 0)
-			v[i].started_at = starts_find(starts, v[i].id, v[i].attempts);
-		if (v[i].started_at == 0) {
-			jlog_begin(&l, JLOG_WARN, "released");
-			jlog_str(&l, "job", v[i].id);
-			jlog_str(&l, "route", v[i].route);
-			jlog_int(&l, "attempt", v[i].attempts);
-			jlog_str(&l, "reason", "claimed, never started");
-			jlog_end(&l);
-			if (store_job_release(s->store, v[i].id, v[i].attempts - 1, 0, &err) < 0) {
-				log_error("store", v[i].route, jerr_msg(&err));
-				written = false;
-			}
-			continue;
-		}
-		jlog_begin(&l, JLOG_WARN, "lost");
-		jlog_str(&l, "job", v[i].id);
-		jlog_str(&l, "route", v[i].route);
-		jlog_int(&l, "attempt", v[i].attempts);
-		jlog_str(&l, "retry", retry ? "yes" : "no");
-		jlog_end(&l);
-		if (!retry && rs && v[i].cron) {
-			/* A cron job goes on to its next fire. */
-			(void)cronjob_end(s, rs, &v[i], v[i].attempts, v[i].started_at,
-					  JOB_FAILED, -1, 0, v[i].log, NULL);
-			lost_take(s, &v[i]);
-			continue;
-		}
-		/* One transaction: no reader sees it failed before its retry. */
-		if (store_txn_begin(s->store, true, &err) < 0 ||
-		    store_job_finish_rows(s->store, v[i].id, v[i].route, v[i].attempts,
-					  v[i].started_at, 0, job_status_name(JOB_FAILED), -1, 0,
-					  v[i].log,
-					  s->cur->conf->history, &err) < 0 ||
-		    (retry && store_job_reschedule(s->store, v[i].id, now, &err) < 0) ||
-		    store_txn_commit(s->store, &err) < 0) {
-			log_error("store", v[i].route, jerr_msg(&err));
-			store_txn_rollback(s->store);
-			written = false;
-		}
-		if (!retry && rs)
-			lost_take(s, &v[i]);
-	}
-	store_job_list_free(v, n);
 	jerr_free(&err);
-	free(starts);
+	free(c.starts);
 	starts_open(s, written);
 }
 
@@ -569,7 +549,7 @@ prune_ended(struct sup *s)
 	struct jerr err = JERR_INIT;
 
 	if (keep > 0) {
-		if (store_prune(s->store, timefmt_now_ms() - keep, &res, &err) < 0) {
+		if (store_prune(s->store, timefmt_now_ms() - keep, s->state_dir, &res, &err) < 0) {
 			log_error("prune", NULL, jerr_msg(&err));
 		} else if (res.jobs || res.runs || res.logs || res.logs_failed) {
 			struct jlog_line l;

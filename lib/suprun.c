@@ -361,6 +361,29 @@ job_free(struct store_job *j)
 	}
 }
 
+/* A copy of J, or NULL when out of memory. */
+struct store_job *
+job_dup(const struct store_job *j)
+{
+	struct store_job *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	*c = *j;
+	c->id = c->route = c->status = c->trigger = c->cron = c->log = c->owner = NULL;
+	c->args = c->env = NULL;
+	if ((c->id = strdup(j->id)) == NULL || (c->route = strdup(j->route)) == NULL ||
+	    (c->status = strdup(j->status)) == NULL || (c->trigger = strdup(j->trigger)) == NULL ||
+	    (j->cron && (c->cron = strdup(j->cron)) == NULL) ||
+	    (j->log && (c->log = strdup(j->log)) == NULL) ||
+	    (j->owner && (c->owner = strdup(j->owner)) == NULL) ||
+	    (c->args = strv_dup(j->args)) == NULL || (c->env = strv_dup(j->env)) == NULL) {
+		job_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 void
 pend_free(struct pend *p)
 {
@@ -620,11 +643,11 @@ spawn_later(struct sup *s, struct run *r, const char *why)
 		log_error("log", rs->route->name, strerror(errno));
 	s->nruns--;
 	if (r->job) {
-		struct jobop *op = jobop_new(s, OP_RELEASE, r->job->id, r->job->route,
-					     (long)r->attempt - 1);
+		struct bw *op = bw_new(s, STORE_RELEASE, r->job->id, r->job->route,
+				       (long)r->attempt);
 
 		if (op)
-			op->retry_at = timefmt_now_ms() + delay;
+			op->w.run_at = timefmt_now_ms() + delay;
 		tr->busy--;
 	} else {
 		struct pend *p = pend_new(rs, r->attempt, r->scheduled, r->trigger);
@@ -713,10 +736,10 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 	/* A job of the store: its start, written with the batch (which
 	 * pickup writes at once), ends its claim's window (see recover). */
 	if (r->job) {
-		struct jobop *op = jobop_new(s, OP_BEGAN, r->job->id, r->job->route, r->attempt);
+		struct bw *op = bw_new(s, STORE_BEGAN, r->job->id, r->job->route, r->attempt);
 
 		if (op)
-			op->started = r->start_ms;
+			op->w.end.started = r->start_ms;
 	}
 	if (!r->handler && r->job == NULL && rs->track->cj && r->log_path) {
 		/* A config cron task's row names the running attempt's log. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* The job store: schema, jobs round trip, ids, the supervisor's updates,
- * history pruning, concurrent writers. */
+/* The job store (its SQLite backend): schema, jobs round trip, ids, the
+ * supervisor's writes, history pruning, concurrent writers.  The claims,
+ * fencing and batches of the job operations: test_store_ops.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,6 +16,99 @@
 #include "store.h"
 #include "strv.h"
 #include "tap.h"
+
+/* The SQLite backend's schema version (lib/store-sqlite.c's migrations). */
+#define STORE_VERSION 5
+
+/* Add job J, replacing an existing one with REPLACE. */
+static int
+add1(struct store *st, const struct store_job *j, bool replace, struct jerr *err)
+{
+	return store_add(st, j, 1, replace ? STORE_REPLACE : 0, NULL, err);
+}
+
+/* Write W alone: its done, or -1. */
+static int
+write1(struct store *st, struct store_write w, struct jerr *err)
+{
+	w.next = NULL;
+	return store_write(st, &w, err) < 0 ? -1 : w.done;
+}
+
+/* A row of history of attempt ATTEMPT of job ID of ROUTE. */
+static struct store_write
+run_row(const char *id, const char *route, long attempt, int64_t started, int64_t finished,
+	enum job_status status, int code, int sig, long keep)
+{
+	return (struct store_write){ .kind = STORE_RUN, .end = {
+		.id = id, .route = route, .attempt = attempt, .started = started,
+		.finished = finished, .status = status, .has_exit = true, .code = code,
+		.sig = sig, .keep = keep } };
+}
+
+/* What claim_id takes: job ID, with LOG. */
+struct take {
+	const char *id, *log;
+	char **seen;		/* every due job shown, in order */
+};
+
+static enum store_pick
+take_id(void *arg, struct store_job *j, char **log, struct store_write *w)
+{
+	struct take *t = arg;
+
+	(void)w;
+	(void)strv_push(&t->seen, j->id);
+	if (t->id == NULL || strcmp(j->id, t->id) != 0)
+		return STORE_LEAVE;
+	*log = t->log ? strdup(t->log) : NULL;
+	return STORE_TAKE;
+}
+
+/* Claim job ID (due by NOW) with LOG: how many were taken, or -1. */
+static int
+claim_id(struct store *st, int64_t now, const char *id, const char *log, struct jerr *err)
+{
+	struct take t = { .id = id, .log = log };
+	struct store_job *v;
+	size_t n;
+	int rc = store_claim(st, now, 10, take_id, &t, &v, &n, err);
+
+	strv_free(t.seen);
+	if (rc < 0)
+		return -1;
+	store_job_list_free(v, n);
+	return (int)n;
+}
+
+/* The jobs due by NOW, in the order a claim shows them, "|"-joined into
+ * BUF (none taken). */
+static const char *
+due_ids(struct store *st, int64_t now, char *buf, size_t size)
+{
+	struct take t = { 0 };
+	struct store_job *v;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (store_claim(st, now, 10, take_id, &t, &v, &n, NULL) == 0)
+		for (size_t i = 0; t.seen && t.seen[i]; i++)
+			snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? "|" : "",
+				 t.seen[i]);
+	store_job_list_free(v, n);
+	strv_free(t.seen);
+	return buf;
+}
+
+/* store_recover's callback: count, write nothing. */
+static int
+count_running(void *arg, const struct store_job *j, struct store_write *w)
+{
+	(void)j;
+	(void)w;
+	++*(size_t *)arg;
+	return 0;
+}
 
 static int
 count_job(const struct store_job *j, void *arg)
@@ -185,7 +279,7 @@ test_migrate_v1(const char *d)
 	       STORE_VERSION);
 	is_int(db_int(v1, "SELECT count(*) FROM sqlite_master WHERE name = 'counters'"), 0,
 	       "the counters table of version 1 is gone");
-	rc = store_job_get(st, "old", &got, &err);
+	rc = store_get(st, "old", &got, &err);
 	ok(rc == 1, "its job is still there");
 	if (rc == 1) {
 		is_str(got.route, "reports:weekly", "with its route");
@@ -201,6 +295,9 @@ test_migrate_v1(const char *d)
 	}
 	is_int(db_int(v1, "SELECT count(*) FROM runs WHERE job_id = 'older'"), 1,
 	       "its history is kept");
+	is_int(db_int(v1, "SELECT count(*) FROM jobs WHERE owner IS NULL") +
+	       db_int(v1, "SELECT count(*) FROM runs WHERE owner IS NULL"), 2,
+	       "version 5: an owner of no one in the rows of before");
 	store_close(st);
 	ok(store_open(v1, &st, &err) == 0, "it opens again: %s", jerr_msg(&err));
 	store_close(st);
@@ -250,10 +347,10 @@ test_stats(const char *base)
 	for (int i = 1; i <= 20; i++) {
 		int64_t start = (int64_t)i * 100000;
 
-		store_run_add(st, "j", "a", 1, start, start + i * 1000, i % 5 ? "success" : "failed",
-			      i % 5 ? 0 : 2, 0, NULL, -1, &err);
+		write1(st, run_row("j", "a", 1, start, start + i * 1000,
+				   i % 5 ? JOB_SUCCESS : JOB_FAILED, i % 5 ? 0 : 2, 0, -1), &err);
 	}
-	store_run_add(st, "k", "b", 1, 50000, 50250, "timeout", 137, 9, NULL, -1, &err);
+	write1(st, run_row("k", "b", 1, 50000, 50250, JOB_TIMEOUT, 137, 9, -1), &err);
 	ok(store_history_stats(st, &f, &sv, &n, &err) == 0 && n == 2, "two routes: %s",
 	   jerr_msg(&err));
 	if (n == 2) {
@@ -275,13 +372,13 @@ test_stats(const char *base)
 	   sv[0].failures == 0 && sv[0].max == 19000, "since and status narrow the stats");
 	store_stats_free(sv, n);
 	f.max = 2;
-	ok(store_history_find(st, &f, &rv, &n, &err) == 0 && n == 2 &&
+	ok(store_history(st, &f, &rv, &n, &err) == 0 && n == 2 &&
 	   rv[0].started_at == 1900000 && rv[1].started_at == 1800000,
 	   "and the list: newest first, at most max");
 	store_history_free(rv, n);
 	f.status = "failed";
 	f.max = -1;
-	ok(store_history_find(st, &f, &rv, &n, &err) == 0 && n == 1 &&
+	ok(store_history(st, &f, &rv, &n, &err) == 0 && n == 1 &&
 	   rv[0].started_at == 2000000, "failed since 1600 s: one");
 	store_history_free(rv, n);
 	ok(store_history_has_route(st, "b") && !store_history_has_route(st, "c"),
@@ -354,157 +451,150 @@ main(void)
 	j = job("j1", "reports:weekly", 5000);
 	j.args = args;
 	j.env = env;
-	ok(store_job_add(st, &j, false, &err) == 0, "add a job");
-	ok(store_job_get(st, "j1", &got, &err) == 1, "get it back");
+	ok(add1(st, &j, false, &err) == 0, "add a job");
+	ok(store_get(st, "j1", &got, &err) == 1, "get it back");
 	is_str(got.status, "scheduled", "scheduled by default");
 	is_str(got.route, "reports:weekly", "route");
 	is_int(got.run_at, 5000, "run_at");
 	is_list(got.args, "two words|it's|line\nbreak|", "args round trip, quotes and all");
 	is_list(got.env, "K=v w", "env round trip");
-	ok(!got.has_exit && got.started_at == 0 && got.cron == NULL, "no exit, not started");
+	ok(!got.has_exit && got.started_at == 0 && got.cron == NULL && got.owner == NULL,
+	   "no exit, not started, no owner");
 	store_job_free(&got);
-	ok(store_job_get(st, "nope", &got, &err) == 0, "an unknown id is 0");
+	ok(store_get(st, "nope", &got, &err) == 0, "an unknown id is 0");
 
 	j = job("j1", "other", 6000);
-	rc = store_job_add(st, &j, false, &err);
+	rc = add1(st, &j, false, &err);
 	ok(rc < 0 && errno == EEXIST, "a duplicate id: EEXIST (%s)", jerr_msg(&err));
-	ok(store_job_add(st, &j, true, &err) == 0, "--replace replaces it");
-	ok(store_job_get(st, "j1", &got, &err) == 1 && strcmp(got.route, "other") == 0 &&
+	ok(add1(st, &j, true, &err) == 0, "--replace replaces it");
+	ok(store_get(st, "j1", &got, &err) == 1 && strcmp(got.route, "other") == 0 &&
 	   strv_len(got.args) == 0, "replaced, args gone");
 	store_job_free(&got);
 
 	j = job("j2", "r", 3000);
-	store_job_add(st, &j, false, &err);
+	add1(st, &j, false, &err);
 	j = job("j3", "r", 9000);
-	store_job_add(st, &j, false, &err);
+	add1(st, &j, false, &err);
 	ok(store_next_due(st, &at, &err) == 0 && at == 3000, "the next due is the earliest");
-	ok(store_jobs_due(st, 6000, 10, &v, &n, &err) == 0 && n == 2 &&
-	   strcmp(v[0].id, "j2") == 0 && strcmp(v[1].id, "j1") == 0, "due by run_at");
-	store_job_list_free(v, n);
-	ok(store_jobs_due(st, 6000, 1, &v, &n, &err) == 0 && n == 1, "at most MAX");
-	store_job_list_free(v, n);
+	{
+		char buf[256];
 
-	is_int(store_job_cancel(st, "j3", &status, &err), 1, "cancel a scheduled job");
-	is_int(store_job_cancel(st, "j3", &status, &err), 0, "not twice");
+		is_str(due_ids(st, 6000, buf, sizeof buf), "j2|j1", "a claim sees the due by run_at");
+	}
+
+	is_int(store_cancel(st, "j3", &status, &err), 1, "cancel a scheduled job");
+	is_int(store_cancel(st, "j3", &status, &err), 0, "not twice");
 	is_str(status, "cancelled", "its status says why");
 	free(status);
-	is_int(store_job_cancel(st, "zz", &status, &err), 0, "an unknown job");
+	is_int(store_cancel(st, "zz", &status, &err), 0, "an unknown job");
 	ok(status == NULL, "has no status");
 
-	is_int(store_job_claim(st, "j2", 1, "/x.log", &err), 1, "claimed");
-	is_int(store_job_began(st, "j2", 1, 3001, &err), 0, "and started");
-	is_int(store_job_claim(st, "j3", 1, NULL, &err), 0, "a cancelled job is not claimed");
-	ok(store_job_add(st, &(struct store_job){ .id = "j2", .route = "r", .trigger = "at" },
-			 true, &err) < 0 && errno == EALREADY, "a running job cannot be replaced");
-	ok(store_jobs_running(st, &v, &n, &err) == 0 && n == 1 && strcmp(v[0].id, "j2") == 0,
-	   "running jobs are listed for crash recovery");
-	store_job_list_free(v, n);
-	for (int i = 0; i < 5; i++)
-		store_job_finished(st, "j2", "r", i + 1, 3001, 3100 + i, "failed", 3, 0, NULL, 3, &err);
-	ok(store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "failed") == 0 &&
-	   got.has_exit && got.exit_code == 3 && got.finished_at == 3104 && got.attempts == 1,
-	   "finished: status, exit code, time");
+	is_int(claim_id(st, 6000, "j2", "/x.log", &err), 1, "claimed");
+	is_int(write1(st, (struct store_write){ .kind = STORE_BEGAN,
+		.end = { .id = "j2", .route = "r", .attempt = 1, .started = 3001 } }, &err), 1,
+	       "and started");
+	is_int(claim_id(st, 99000, "j3", NULL, &err), 0, "a cancelled job is not claimed");
+	ok(add1(st, &(struct store_job){ .id = "j2", .route = "r", .trigger = "at" }, true,
+		&err) < 0 && errno == EALREADY, "a running job cannot be replaced");
+	n = 0;
+	ok(store_recover(st, count_running, &n, &err) == 0 && n == 1,
+	   "running jobs are shown for crash recovery (no owner here: every one)");
+	for (int i = 0; i < 4; i++)
+		write1(st, run_row("j2x", "r", i + 1, 3001, 3100 + i, JOB_FAILED, 3, 0, 3), &err);
+	is_int(write1(st, (struct store_write){ .kind = STORE_END, .run_at = 7000,
+		.end = { .id = "j2", .route = "r", .attempt = 1, .started = 3001,
+			 .finished = 3104, .status = JOB_FAILED, .has_exit = true, .code = 3,
+			 .keep = 3 } }, &err), 1, "an attempt ends, to be retried");
+	ok(store_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "scheduled") == 0 &&
+	   got.run_at == 7000 && got.has_exit && got.exit_code == 3 && got.finished_at == 3104 &&
+	   got.attempts == 1, "rescheduled for a retry, with its end: exit code, time");
 	store_job_free(&got);
-	{
-		char path[256];
-		sqlite3 *db;
-		sqlite3_stmt *s;
-		int rows = -1, first = -1;
-
-		snprintf(path, sizeof path, "%s/" STORE_FILE, dir);
-		sqlite3_open(path, &db);
-		sqlite3_prepare_v2(db, "SELECT count(*), min(attempt) FROM runs WHERE route = 'r'",
-				   -1, &s, NULL);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			rows = sqlite3_column_int(s, 0);
-			first = sqlite3_column_int(s, 1);
-		}
-		sqlite3_finalize(s);
-		sqlite3_close(db);
-		is_int(rows, 3, "history pruned to the newest 3 runs of the route");
-		is_int(first, 3, "the oldest went");
-	}
-	ok(store_job_reschedule(st, "j2", 7000, &err) == 0 &&
-	   store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "scheduled") == 0 &&
-	   got.run_at == 7000, "rescheduled for a retry");
-	store_job_free(&got);
+	is_int(db_int(dir, "SELECT count(*) FROM runs WHERE route = 'r'"), 3,
+	       "history pruned to the newest 3 runs of the route");
+	is_int(db_int(dir, "SELECT count(*) FROM runs WHERE route = 'r' AND job_id = 'j2x' "
+		      "AND attempt < 3"), 0, "the oldest went");
 
 	/* A claim is a start to come: no start time until it is recorded;
 	 * a claim released goes back as it was, due when asked. */
-	is_int(store_job_claim(st, "j2", 2, "/j2-2.log", &err), 1, "claimed");
-	is_int(store_job_claim(st, "j2", 2, NULL, &err), 0, "not twice");
-	ok(store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "running") == 0 &&
+	is_int(claim_id(st, 7000, "j2", "/j2-2.log", &err), 1, "claimed");
+	is_int(claim_id(st, 7000, "j2", NULL, &err), 0, "not twice");
+	ok(store_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "running") == 0 &&
 	   got.attempts == 2 && got.started_at == 0 && strcmp(got.log, "/j2-2.log") == 0,
 	   "claimed: running, attempt 2, its log, no start time");
 	store_job_free(&got);
-	ok(store_job_release(st, "j2", 1, 9000, &err) == 0 &&
-	   store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "scheduled") == 0 &&
+	ok(write1(st, (struct store_write){ .kind = STORE_RELEASE, .run_at = 9000,
+		.end = { .id = "j2", .route = "r", .attempt = 2 } }, &err) == 1 &&
+	   store_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "scheduled") == 0 &&
 	   got.attempts == 1 && got.run_at == 9000 && got.log == NULL,
 	   "released: scheduled, the attempt not counted, due then, no log");
 	store_job_free(&got);
-	ok(store_job_claim(st, "j2", 2, NULL, &err) == 1 &&
-	   store_job_began(st, "j2", 2, 9100, &err) == 0 &&
-	   store_job_get(st, "j2", &got, &err) == 1 && got.started_at == 9100,
+	ok(claim_id(st, 9000, "j2", NULL, &err) == 1 &&
+	   write1(st, (struct store_write){ .kind = STORE_BEGAN,
+		.end = { .id = "j2", .route = "r", .attempt = 2, .started = 9100 } }, &err) == 1 &&
+	   store_get(st, "j2", &got, &err) == 1 && got.started_at == 9100,
 	   "began: the start recorded");
 	store_job_free(&got);
-	ok(store_job_began(st, "j2", 3, 9999, &err) == 0 &&
-	   store_job_get(st, "j2", &got, &err) == 1 && got.started_at == 9100,
+	ok(write1(st, (struct store_write){ .kind = STORE_BEGAN,
+		.end = { .id = "j2", .route = "r", .attempt = 3, .started = 9999 } }, &err) == 0 &&
+	   store_get(st, "j2", &got, &err) == 1 && got.started_at == 9100,
 	   "another attempt's start does not touch it");
 	store_job_free(&got);
-	ok(store_job_release(st, "j2", 1, 0, &err) == 0 &&
-	   store_job_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "scheduled") == 0 &&
+	ok(write1(st, (struct store_write){ .kind = STORE_RELEASE,
+		.end = { .id = "j2", .route = "r", .attempt = 2 } }, &err) == 1 &&
+	   store_get(st, "j2", &got, &err) == 1 && strcmp(got.status, "scheduled") == 0 &&
 	   got.run_at == 9000, "released with no time: due when it was");
 	store_job_free(&got);
 
-	ok(store_job_list(st, NULL, NULL, false, &v, &n, &err) == 0 && n == 2, "jobs: scheduled and running (%zu)", n);
+	ok(store_list(st, NULL, &v, &n, &err) == 0 && n == 2, "jobs: scheduled and running (%zu)", n);
 	store_job_list_free(v, n);
-	ok(store_job_list(st, NULL, NULL, true, &v, &n, &err) == 0 && n == 3, "--all adds the ended");
+	ok(store_list(st, &(struct store_filter){ .all = true }, &v, &n, &err) == 0 && n == 3,
+	   "--all adds the ended");
 	store_job_list_free(v, n);
 	{
+		struct store_filter all = { .all = true };
 		size_t seen = 0;
 
-		ok(store_job_each(st, NULL, NULL, true, count_job, &seen, &err) == 0 && seen == 3,
-		   "store_job_each: the same rows, one at a time (%zu)", seen);
+		ok(store_each(st, &all, count_job, &seen, &err) == 0 && seen == 3,
+		   "store_each: the same rows, one at a time (%zu)", seen);
 		seen = 0;
-		ok(store_job_each(st, NULL, NULL, true, stop_at_two, &seen, &err) == 7 && seen == 2,
+		ok(store_each(st, &all, stop_at_two, &seen, &err) == 7 && seen == 2,
 		   "a callback's non-zero ends the walk and is returned");
 	}
-	ok(store_job_list(st, NULL, NULL, true, &v, &n, &err) == 0 && n == 3, "(again)");
-	store_job_list_free(v, n);
-	ok(store_job_list(st, "r", "cancelled", false, &v, &n, &err) == 0 && n == 1 &&
-	   strcmp(v[0].id, "j3") == 0, "by route and status");
+	ok(store_list(st, &(struct store_filter){ .route = "r", .status = "cancelled" }, &v, &n,
+		      &err) == 0 && n == 1 && strcmp(v[0].id, "j3") == 0, "by route and status");
 	store_job_list_free(v, n);
 	/* Rows of config cron tasks: the id of a CLI job is refused; a batch
-	 * in a relaxed transaction commits, or rolls back. */
+	 * of writes commits, or none of it. */
 	j = cron_row("j1", "scheduled", 5, 1, 120000);
-	is_int(store_cron_put(st, &j, &err), 0, "a cron task's row is refused the id of a CLI job");
-	ok(store_job_get(st, "j1", &got, &err) == 1 && strcmp(got.route, "other") == 0 &&
+	is_int(write1(st, (struct store_write){ .kind = STORE_CRON, .job = &j }, &err), 0,
+	       "a cron task's row is refused the id of a CLI job");
+	ok(store_get(st, "j1", &got, &err) == 1 && strcmp(got.route, "other") == 0 &&
 	   !got.config && got.runs == 0 && strcmp(got.status, "scheduled") == 0,
 	   "and the CLI job is untouched");
 	store_job_free(&got);
 	j = cron_row("cfg:t", "scheduled", 0, 0, 0);
-	is_int(store_cron_put(st, &j, &err), 1, "a new cron task's row is written");
-	ok(store_job_get(st, "cfg:t", &got, &err) == 1 && got.config &&
+	is_int(write1(st, (struct store_write){ .kind = STORE_CRON, .job = &j }, &err), 1,
+	       "a new cron task's row is written");
+	ok(store_get(st, "cfg:t", &got, &err) == 1 && got.config &&
 	   strcmp(got.trigger, "cron") == 0 && got.cron && strcmp(got.cron, "* * * * *") == 0 &&
 	   got.runs == 0 && got.last_fire == 0, "a row of source config");
 	store_job_free(&got);
 	j = (struct store_job){ .id = "cfg:t", .route = "r", .trigger = "now" };
-	rc = store_job_add(st, &j, true, &err);
+	rc = add1(st, &j, true, &err);
 	ok(rc < 0 && errno == EEXIST && strstr(jerr_msg(&err), "cron task of the config"),
 	   "schedule --replace cannot take a cron task's id: %s", jerr_msg(&err));
-	is_int(store_job_cancel(st, "cfg:t", &status, &err), 0, "nor can cancel end it");
+	is_int(store_cancel(st, "cfg:t", &status, &err), 0, "nor can cancel end it");
 	free(status);
 	jerr_free(&err);
+	{
+		struct store_write w[2];
 
-	ok(store_txn_begin(st, false, &err) == 0, "a relaxed transaction begins: %s",
-	   jerr_msg(&err));
-	j = cron_row("cfg:t", "running", 3, 2, 180000);
-	is_int(store_cron_put(st, &j, &err), 1, "a row in the batch");
-	ok(store_run_add(st, "cfg:t", "cfg:t", 1, 180000, 180500, "failed", 4, 0, NULL, -1,
-			 &err) == 0, "history in the batch");
-	is_int(db_int(dir, "SELECT runs FROM jobs WHERE id = 'cfg:t'"), 0,
-	       "another connection does not see the batch before the commit");
-	ok(store_txn_commit(st, &err) == 0, "commit: %s", jerr_msg(&err));
+		j = cron_row("cfg:t", "running", 3, 2, 180000);
+		w[0] = (struct store_write){ .kind = STORE_CRON, .job = &j, .next = &w[1] };
+		w[1] = run_row("cfg:t", "cfg:t", 1, 180000, 180500, JOB_FAILED, 4, 0, -1);
+		ok(store_write(st, w, &err) == 0 && w[0].done && w[1].done,
+		   "a batch of a row and its history: %s", jerr_msg(&err));
+	}
 	is_int(db_int(dir, "SELECT runs * 1000 + failures FROM jobs WHERE id = 'cfg:t'"), 3002,
 	       "after it the counters are in the store");
 	is_int(db_int(dir, "SELECT last_fire FROM jobs WHERE id = 'cfg:t'"), 180000, "last_fire");
@@ -514,14 +604,6 @@ main(void)
 	   strcmp(v[0].status, "running") == 0 && v[0].runs == 3 && v[0].failures == 2 &&
 	   v[0].last_fire == 180000, "store_cron_list reads it back");
 	store_job_list_free(v, n);
-	ok(store_txn_begin(st, false, &err) == 0, "another relaxed transaction");
-	j = cron_row("cfg:t", "success", 9, 0, 240000);
-	store_cron_put(st, &j, &err);
-	store_txn_rollback(st);
-	is_int(db_int(dir, "SELECT runs FROM jobs WHERE id = 'cfg:t'"), 3,
-	       "rolled back: the row is as it was");
-	ok(store_txn_begin(st, true, &err) == 0 && store_txn_commit(st, &err) == 0,
-	   "a full transaction after them: none was left open");
 	store_close(st);
 
 	test_migrate_v1(dir);
@@ -545,7 +627,7 @@ main(void)
 				struct store_job cj = job(cid, "c", 1);
 
 				snprintf(cid, sizeof cid, "c%d-%d", p, i);
-				bad |= store_job_add(cs, &cj, false, NULL) < 0;
+				bad |= add1(cs, &cj, false, NULL) < 0;
 			}
 			store_close(cs);
 			_exit(bad);
@@ -560,7 +642,8 @@ main(void)
 		ok(good, "four concurrent writers all succeed");
 	}
 	ok(store_open(dir, &st, &err) == 0 &&
-	   store_job_list(st, "c", NULL, true, &v, &n, &err) == 0 && n == 200, "200 jobs written");
+	   store_list(st, &(struct store_filter){ .route = "c", .all = true }, &v, &n, &err) == 0 &&
+	   n == 200, "200 jobs written");
 	store_job_list_free(v, n);
 	store_close(st);
 	jerr_free(&err);
