@@ -242,8 +242,9 @@ int store_next_due(struct store *st, int64_t *at, struct jerr *err);
  * store: those of owners whose lease has expired), each shown to FN with
  * ARG, which fills *W (an END, guarded by that job's own owner and
  * attempt: a lost attempt, retried or ended; or a RELEASE) or leaves
- * W->kind < 0 to keep it as it is.  Each job's write is one transaction.
- * The number of jobs recovered, or -1 with ERR. */
+ * W->kind < 0 to keep it as it is; FN returns 0 (anything else ends the
+ * walk and is returned).  Each job's write is one transaction.  The
+ * number of jobs recovered (written), or -1 with ERR. */
 int store_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
 					      struct store_write *w),
 		  void *arg, struct jerr *err);
