@@ -258,8 +258,10 @@ sq_write(struct store *st, struct store_write *w, struct jerr *err)
 	return sq_commit(q, err);
 }
 
-/* Due jobs are read this many at a time in a claim. */
+/* Due jobs are read this many at a time in a claim, and shown to its
+ * pick at most this many more than it may take. */
 #define CLAIM_PAGE 64
+#define CLAIM_SHOWN 256
 
 /* What a claim has taken so far. */
 struct taken {
@@ -371,8 +373,12 @@ sq_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *ar
 		free(id);
 		return max == 0 ? 0 : -1;
 	}
-	/* A page at a time: no statement is open while the jobs are written. */
-	while (t.n < max && np == CLAIM_PAGE) {
+	/* A page at a time: no statement is open while the jobs are written.
+	 * At most CLAIM_SHOWN more than MAX are shown, so that a claim whose
+	 * picks write (thousands of jobs of a route gone) holds the lock a
+	 * short while: those after it are due still, for the next claim. */
+	for (size_t shown = 0; t.n < max && np == CLAIM_PAGE && shown < max + CLAIM_SHOWN;
+	     shown += np) {
 		struct store_job *pv;
 		size_t i;
 
