@@ -39,6 +39,7 @@
 
 #include <confuse.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
@@ -64,6 +65,9 @@
 #define DEFAULT_MAX_PARALLEL	0
 #define DEFAULT_SHUTDOWN_GRACE	(30 * 1000)
 #define DEFAULT_HISTORY		1000
+#define DEFAULT_HEARTBEAT	(5 * 1000)
+#define DEFAULT_LEASE		(30 * 1000)
+#define DEFAULT_POLL		1000
 #define DEFAULT_MAX_RUNS	0
 #define DEFAULT_MAX_FAILURES	10
 #define DEFAULT_RETRY		0
@@ -781,6 +785,12 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		   strcmp(n, "metrics-file") == 0) {
 		if (*value == '\0')
 			value_error(cfg, "%s: the value is empty", n);
+	} else if (strcmp(n, "store") == 0) {
+		if (strncmp(value, "postgresql://", 13) != 0 &&
+		    strncmp(value, "postgres://", 11) != 0)
+			value_error(cfg, "store: '%s' is not a PostgreSQL URI "
+				    "(postgresql://...); the SQLite store is the default, "
+				    "in state-dir", value);
 	}
 	return 0;
 }
@@ -1009,6 +1019,10 @@ static const cfg_opt_t app_template[] = {
 	CFG_STR_CB("state-dir",       NULL, CFGF_NONE, str_cb),
 	CFG_STR_CB("socket",          NULL, CFGF_NONE, str_cb),
 	CFG_STR_CB("metrics-file",    NULL, CFGF_NONE, str_cb),
+	CFG_STR_CB("store",           NULL, CFGF_NONE, str_cb),
+	CFG_INT_CB("heartbeat",       DEFAULT_HEARTBEAT, CFGF_NONE, duration_cb),
+	CFG_INT_CB("lease",           DEFAULT_LEASE, CFGF_NONE, duration_cb),
+	CFG_INT_CB("poll-interval",   DEFAULT_POLL, CFGF_NONE, duration_cb),
 	CFG_INT_CB("max-parallel",    DEFAULT_MAX_PARALLEL, CFGF_NONE, int_cb),
 	CFG_INT_CB("shutdown-grace",  DEFAULT_SHUTDOWN_GRACE, CFGF_NONE, duration_cb),
 	CFG_INT_CB("history",         DEFAULT_HISTORY, CFGF_NONE, int_cb),
@@ -2203,6 +2217,27 @@ app_read_options(struct conf *c, cfg_t *cfg)
 	c->state_dir = dup_opt(cfg, "state-dir");
 	c->socket = dup_opt(cfg, "socket");
 	c->metrics_file = dup_opt(cfg, "metrics-file");
+	c->store = dup_opt(cfg, "store");
+	c->heartbeat_ms = cfg_getint(cfg, "heartbeat");
+	c->lease_ms = cfg_getint(cfg, "lease");
+	c->poll_ms = cfg_getint(cfg, "poll-interval");
+	/* A lease shorter than two heartbeats expires on one late renewal. */
+	if (c->heartbeat_ms <= 0) {
+		struct srcloc at = loc_of(cfg, "heartbeat");
+
+		report(DIAG_ERROR, at.file, at.line, "heartbeat: must be more than 0s");
+	} else if (c->lease_ms < 2 * c->heartbeat_ms) {
+		struct srcloc at = loc_of(cfg, "lease");
+
+		report(DIAG_ERROR, at.file, at.line,
+		       "lease: %" PRId64 "ms is less than two heartbeats (%" PRId64 "ms)",
+		       c->lease_ms, 2 * c->heartbeat_ms);
+	}
+	if (c->poll_ms <= 0) {
+		struct srcloc at = loc_of(cfg, "poll-interval");
+
+		report(DIAG_ERROR, at.file, at.line, "poll-interval: must be more than 0s");
+	}
 	c->max_parallel = cfg_getint(cfg, "max-parallel");
 	c->shutdown_grace_ms = cfg_getint(cfg, "shutdown-grace");
 	c->history = cfg_getint(cfg, "history");
@@ -2250,7 +2285,7 @@ depth_of(const struct confscan *cs)
 
 /* The app's own options that say where the store is and how to show
  * times: what a store command needs of a config that has errors. */
-static const char *const app_store_opts[] = { "state-dir", "socket", "timezone" };
+static const char *const app_store_opts[] = { "state-dir", "socket", "timezone", "store" };
 
 /* Can the app options above be trusted after a failed load of PATH?  Each
  * top-level assignment of one in the main file must come before the first
@@ -2467,6 +2502,7 @@ conf_free(struct conf *c)
 	router_free(c->app);
 	free(c->timezone);
 	free(c->state_dir);
+	free(c->store);
 	free(c->metrics_file);
 	free(c->socket);
 	free(c->path);

@@ -141,6 +141,11 @@ struct conf {
 	char *state_dir;
 	char *socket;
 	char *metrics_file;	/* metrics-file, as written (relative: to path's dir) */
+	char *store;		/* store: a PostgreSQL URI, or NULL for the SQLite
+				 * file in state-dir ($JOBIFY_STORE overrides both) */
+	int64_t heartbeat_ms;	/* heartbeat: a shared store's lease renewal period */
+	int64_t lease_ms;	/* lease: how long a silent supervisor counts as alive */
+	int64_t poll_ms;	/* poll-interval: a shared store read without a wake-up */
 	long max_parallel;
 	int64_t shutdown_grace_ms;
 	long history;
@@ -177,6 +182,14 @@ struct conf *conf_load_buffer(const char *name, const char *buf, size_t len,
 			      struct diag *diag);
 
 void conf_free(struct conf *conf);
+
+/* What CONF asks to be run (every attached route's schedule, command,
+ * environment, policies and its router's lifespan), as CONF_HASH_LEN hex
+ * digits into OUT: supervisors sharing a store compare it (SPEC §8).
+ * Where the state is kept, the socket, metrics, max-parallel and the
+ * store's own options are not part of it: they may differ per machine. */
+#define CONF_HASH_LEN 16
+void conf_hash(const struct conf *conf, char out[CONF_HASH_LEN + 1]);
 
 /* The router with this id among the definitions, or NULL. */
 struct router *conf_router_find(const struct conf *conf, const char *id);

@@ -297,6 +297,78 @@ test_errors(void)
 	}
 }
 
+/* The store's options: a URI, the lease against the heartbeat. */
+static void
+test_store_opts(void)
+{
+	struct conf *c = load("task \"t\" { exec = 'true' }\n");
+
+	ok(c && c->store == NULL, "no store: the SQLite default");
+	if (c) {
+		is_int(c->heartbeat_ms, 5000, "heartbeat defaults to 5s");
+		is_int(c->lease_ms, 30000, "lease defaults to 30s");
+		is_int(c->poll_ms, 1000, "poll-interval defaults to 1s");
+	}
+	conf_free(c);
+	c = load("store = \"postgresql://u@db/jobs?sslmode=require\"\n"
+		 "heartbeat = 1s\nlease = 3s\npoll-interval = 250ms\n");
+	ok(c && c->store && strcmp(c->store, "postgresql://u@db/jobs?sslmode=require") == 0,
+	   "store takes a PostgreSQL URI");
+	if (c) {
+		is_int(c->heartbeat_ms, 1000, "heartbeat 1s");
+		is_int(c->lease_ms, 3000, "lease 3s");
+		is_int(c->poll_ms, 250, "poll-interval 250ms");
+	}
+	conf_free(c);
+	refuses("\nstore = \"/var/lib/jobify/jobify.db\"\n", 2,
+		"store: '/var/lib/jobify/jobify.db' is not a PostgreSQL URI (postgresql://...); "
+		"the SQLite store is the default, in state-dir");
+	refuses("heartbeat = 5s\nlease = 9s\n", 2,
+		"lease: 9000ms is less than two heartbeats (10000ms)");
+	refuses("heartbeat = 0s\n", 1, "heartbeat: must be more than 0s");
+}
+
+/* Two configs hash alike when they ask for the same runs, whatever
+ * their layout, comments or per-machine options; not when a schedule,
+ * a command or an environment differs. */
+static void
+test_hash(void)
+{
+	static const char *const same[] = {
+		"task \"t\" { exec = 'true' cron = '* * * * *' }\n",
+		"# a comment\nstate-dir = '/tmp/x'\nmax-parallel = 3\n"
+		"task \"t\" {\n exec = 'true'\n cron = '* * * * *'\n}\n",
+	};
+	static const char *const other[] = {
+		"task \"t\" { exec = 'true' cron = '*/2 * * * *' }\n",
+		"task \"t\" { exec = 'false' cron = '* * * * *' }\n",
+		"task \"t\" { exec = 'true' cron = '* * * * *' env = { 'A=1' } }\n",
+		"task \"u\" { exec = 'true' cron = '* * * * *' }\n",
+		"task \"t\" { exec = 'true' cron = '* * * * *' timezone = 'UTC' }\n",
+	};
+	char h0[CONF_HASH_LEN + 1], h[CONF_HASH_LEN + 1];
+	struct conf *c = load(same[0]);
+
+	ok(c != NULL, "the first config loads");
+	if (c == NULL)
+		return;
+	conf_hash(c, h0);
+	conf_free(c);
+	is_int((long)strlen(h0), CONF_HASH_LEN, "the hash is %d hex digits", CONF_HASH_LEN);
+	c = load(same[1]);
+	if (c)
+		conf_hash(c, h);
+	ok(c && strcmp(h, h0) == 0, "layout, comments and per-machine options do not count");
+	conf_free(c);
+	for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+		c = load(other[i]);
+		if (c)
+			conf_hash(c, h);
+		ok(c && strcmp(h, h0) != 0, "differs: %s", other[i]);
+		conf_free(c);
+	}
+}
+
 int
 main(void)
 {
@@ -305,6 +377,8 @@ main(void)
 	test_values();
 	test_routers();
 	test_errors();
+	test_store_opts();
+	test_hash();
 	diag_free(&diag);
 	return done_testing();
 }
