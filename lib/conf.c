@@ -795,32 +795,33 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
-/* Durations into milliseconds. */
-/* output-max-size: a size in bytes (bytesize.h); 0 means no cap. */
+/* A value PARSE reads into a number (ms, bytes), or an error naming it. */
 static int
-size_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+number_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
+	  int (*parse)(const char *s, int64_t *out, const char **why))
 {
 	int64_t n = 0;
 	const char *why;
 
 	line_record(cfg, opt);
-	if (bytesize_parse(value, &n, &why) < 0)
+	if (parse(value, &n, &why) < 0)
 		value_error(cfg, "%s: '%s': %s", opt->name, value, why);
 	*(long *)result = (long)n;
 	return 0;
 }
 
+/* output-max-size: a size in bytes (bytesize.h); 0 means no cap. */
+static int
+size_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return number_cb(cfg, opt, value, result, bytesize_parse);
+}
+
+/* Durations into milliseconds. */
 static int
 duration_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	int64_t ms = 0;
-	const char *why;
-
-	line_record(cfg, opt);
-	if (duration_parse(value, &ms, &why) < 0)
-		value_error(cfg, "%s: '%s': %s", opt->name, value, why);
-	*(long *)result = (long)ms;
-	return 0;
+	return number_cb(cfg, opt, value, result, duration_parse);
 }
 
 /* Counts: whole numbers >= 0 (nice: -20..19; umask: octal 0-0777). */
