@@ -146,3 +146,13 @@ paths_socket(const char *conf_value, const char *config_file, bool own_state_dir
 		return NULL;
 	return path;
 }
+
+char *
+paths_store(const char *conf_value, const char *state_dir)
+{
+	const char *env = getenv("JOBIFY_STORE");
+
+	if (env && *env)
+		return strdup(env);
+	return strdup(conf_value ? conf_value : state_dir);
+}

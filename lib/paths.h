@@ -43,4 +43,9 @@ char *paths_state_dir(const char *conf_value, const char *config_file);
 char *paths_socket(const char *conf_value, const char *config_file, bool own_state_dir,
 		   const char *state_dir);
 
+/* Where the job store is, for store_open(): $JOBIFY_STORE if set and not
+ * empty, else CONF_VALUE (store = "postgresql://..."), else STATE_DIR
+ * (the SQLite file in it).  malloc'd, or NULL with errno set. */
+char *paths_store(const char *conf_value, const char *state_dir);
+
 #endif
