@@ -354,15 +354,20 @@ cmd_open_store(const struct cli *cli, const char *cmd, const struct conf *conf, 
 		*rc = e == EACCES || e == EPERM ? JX_NOPERM : JX_CANTCREAT;
 	} else {
 		/* Canonical: the path that was checked, with no link in it. */
+		char *where;
+
 		free(dir);
 		dir = real;
-		if (store_open(dir, &st, &err) < 0) {
+		if ((where = paths_store(conf->store, dir)) == NULL) {
+			cmd_error(cli, "%s: %s", cmd, strerror(errno));
+			*rc = JX_SOFTWARE;
+		} else if (store_open(where, &st, &err) < 0) {
 			int e = errno;
 
 			cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
-			*rc = e == EBUSY ? JX_TEMPFAIL : e == EACCES || e == EPERM ? JX_NOPERM :
-				JX_CANTCREAT;
+			*rc = jx_store_open(e);
 		}
+		free(where);
 	}
 	jerr_free(&err);
 	if (st && dirp)
@@ -404,11 +409,15 @@ cmd_peek_store(const struct conf *conf, char **dirp)
 	struct jerr err = JERR_INIT;
 	struct store *st = NULL;
 	char *dir = paths_state_dir(conf->state_dir, conf->path), *db = NULL;
+	char *where = dir ? paths_store(conf->store, dir) : NULL;
 
-	if (dir && asprintf(&db, "%s/%s", dir, STORE_FILE) >= 0 && access(db, R_OK) == 0 &&
-	    store_open(dir, &st, &err) < 0)
+	/* A SQLite store that is not there yet is not made here. */
+	if (where && (strcmp(where, dir) != 0 ||
+		      (asprintf(&db, "%s/%s", dir, STORE_FILE) >= 0 && access(db, R_OK) == 0)) &&
+	    store_open(where, &st, &err) < 0)
 		st = NULL;
 	jerr_free(&err);
+	free(where);
 	free(db);
 	if (st && dirp)
 		*dirp = dir;

@@ -60,16 +60,15 @@ plans_load(const struct conf *conf)
 {
 	struct jerr err = JERR_INIT;
 	struct store *st = NULL;
-	char *dir = paths_state_dir(conf->state_dir, conf->path), *db = NULL;
+	char *dir = NULL;
 
-	if (dir && asprintf(&db, "%s/%s", dir, STORE_FILE) >= 0 && access(db, F_OK) == 0 &&
-	    store_open(dir, &st, &err) == 0 && store_cron_list(st, &plans.v, &plans.n, &err) < 0) {
+	if ((st = cmd_peek_store(conf, &dir)) != NULL &&
+	    store_cron_list(st, &plans.v, &plans.n, &err) < 0) {
 		plans.v = NULL;
 		plans.n = 0;
 	}
 	store_close(st);
 	jerr_free(&err);
-	free(db);
 	free(dir);
 }
 

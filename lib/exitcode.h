@@ -4,6 +4,7 @@
 #ifndef JOBIFY_EXITCODE_H
 #define JOBIFY_EXITCODE_H
 
+#include <errno.h>
 #include <sysexits.h>
 
 enum {
@@ -20,5 +21,29 @@ enum {
 	JX_CANTCREAT   = EX_CANTCREAT, /* 73: the state directory cannot be made or locked */
 	JX_STARTUP     = 1,            /* a lifespan startup hook failed */
 };
+
+/* The exit status of a store that would not open, by store_open()'s
+ * errno: locked (75), not ours to read (77), a URI this build cannot use
+ * (78), a server that cannot be reached (69), else the state directory's
+ * trouble (73). */
+static inline int
+jx_store_open(int e)
+{
+	switch (e) {
+	case EBUSY:
+		return JX_TEMPFAIL;
+	case EACCES:
+	case EPERM:
+		return JX_NOPERM;
+	case ENOTSUP:
+		return JX_CONFIG;
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ETIMEDOUT:
+		return JX_UNAVAILABLE;
+	default:
+		return JX_CANTCREAT;
+	}
+}
 
 #endif

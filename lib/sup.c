@@ -506,6 +506,7 @@ sup_run(struct conf *conf)
 			 .starts_fd = -1,
 			 .real_armed = -1, .mono_armed = -1 };
 	struct jerr err = JERR_INIT;
+	char *where = NULL;
 	pid_t other;
 
 	sigset_t early;
@@ -563,12 +564,21 @@ sup_run(struct conf *conf)
 	gen_ref(s.gen0);	/* the lifespans' config lives to the end */
 	conf = NULL;
 	trim();
-	if (store_open(s.state_dir, &s.store, &err) < 0) {
+	if ((where = paths_store(s.cur->conf->store, s.state_dir)) == NULL ||
+	    store_open(where, &s.store, &err) < 0) {
 		int e = errno;
 
-		log_error("start", NULL, jerr_msg(&err));
-		s.status = e == EBUSY ? JX_TEMPFAIL : e == EACCES || e == EPERM ? JX_NOPERM :
-			JX_CANTCREAT;
+		log_error("start", NULL, where ? jerr_msg(&err) : strerror(e));
+		s.status = where ? jx_store_open(e) : JX_SOFTWARE;
+		free(where);
+		goto out;
+	}
+	free(where);
+	if (store_shared(s.store)) {
+		/* Leases, fencing and fires through the store come first. */
+		log_error("start", NULL, "the supervisor cannot run on a shared (PostgreSQL) "
+			  "store yet; the commands can");
+		s.status = JX_CONFIG;
 		goto out;
 	}
 	if (owner_set(&s, &err) < 0) {

@@ -467,3 +467,16 @@ b:t	'
 	EOF
 	refused a.conf "jobify: a.conf:2: a { here is never closed"
 }
+
+@test "store takes only a PostgreSQL URI, and a lease must outlast two heartbeats" {
+	conf a.conf <<-'EOF'
+	state-dir = "st"
+	store = "st/jobify.db"
+	heartbeat = 10s
+	lease = 15s
+	task "t" { exec = 'true' }
+	EOF
+	refused a.conf \
+		"jobify: a.conf:2: store: 'st/jobify.db' is not a PostgreSQL URI (postgresql://...); the SQLite store is the default, in state-dir" \
+		"jobify: a.conf:4: lease: 15000ms is less than two heartbeats (20000ms)"
+}
