@@ -154,6 +154,8 @@ mail_send(const char *sendmail, const char *to, const char *subject, const char 
 	o.argv = argv;
 	o.envp = environ;
 	o.stdin_fd = fds[0];
+	/* A mail on its way goes on alone if the supervisor dies. */
+	o.outlive = true;
 	if (spawn_start(&o, pid, err) == 0)
 		rc = 0;
 	goto out;

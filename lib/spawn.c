@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,6 +31,7 @@ struct child {
 	const char *path;	/* resolved argv[0] */
 	int fd[3];		/* sources for 0, 1, 2 */
 	int report;		/* write end of the report pipe, >= 3 */
+	pid_t parent;		/* the caller's pid */
 };
 
 /* What a child that could not exec tells its parent.  It goes through a
@@ -163,6 +165,17 @@ child_run(struct child *c)
 
 	if (child_nofile_set && setrlimit(RLIMIT_NOFILE, &child_nofile) < 0)
 		child_fail(c, "setrlimit");
+	/* After the ids: a change of credentials clears it.  The parent may
+	 * have died before it was set (killed while vfork held it): then
+	 * nothing starts. */
+	if (!o->outlive) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			child_fail(c, "prctl");
+		if (getppid() != c->parent) {
+			errno = ESRCH;
+			child_fail(c, "parent");
+		}
+	}
 	if (o->note_fd >= 0)
 		(void)!write(o->note_fd, o->note, o->note_len);
 	execve(c->path, o->argv, o->envp);
@@ -260,7 +273,7 @@ report_pipe(int fds[2])
 int
 spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 {
-	struct child c = { .o = o };
+	struct child c = { .o = o, .parent = getpid() };
 	const int want[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
 	struct report r = { 0, NULL };
 	sigset_t all, old;

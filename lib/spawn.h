@@ -36,6 +36,11 @@
  *   can run in the child, which shares its memory);
  *   setrlimit(RLIMIT_NOFILE)      back to the soft limit the process
  *                                 had before spawn_raise_nofile();
+ *   prctl(PR_SET_PDEATHSIG, SIGKILL)  unless o->outlive: the process dies
+ *                                 with its parent (after the ids change,
+ *                                 which would clear it); and if the parent
+ *                                 is gone already (getppid), it stops
+ *                                 there, having run nothing;
  *   write(note_fd, note)          when asked (see struct spawn_opts);
  *   execve(path, argv, envp).
  * The PATH search for a bare argv[0] is done in the parent, in the PATH
@@ -86,10 +91,13 @@ struct spawn_opts {
 	int note_fd;
 	const char *note;
 	size_t note_len;
+	/* May outlive this process (a sendmail of mail-to): no parent-death
+	 * signal. */
+	bool outlive;
 };
 
 /* Initialise O to defaults: no workdir, umask, nice or ids; all three
- * standard descriptors /dev/null. */
+ * standard descriptors /dev/null; dies with this process. */
 void spawn_opts_init(struct spawn_opts *o);
 
 /* Start a process.  On success *PID is its pid, which is also its process

@@ -301,7 +301,8 @@ EOF
 	kill -9 "$SUP_PID"
 	wait "$SUP_PID" || true
 	SUP_PID=
-	kill -KILL -- "-$pid"
+	# (Gone already: it dies with its supervisor.)
+	kill -KILL -- "-$pid" 2>/dev/null || true
 	mv "$SUP_LOG" "$(T first.log)"
 	run DB "SELECT count(*) FROM runs"
 	assert_output 0

@@ -13,6 +13,8 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -672,6 +674,73 @@ test_ids(void)
 	jerr_free(&err);
 }
 
+/* In H, a subreaper: a parent P that spawns a sleep (dies with it) and
+ * another with outlive, and is killed.  Exits 0 when the first went with
+ * P and the second did not, 1 (with a message) otherwise. */
+static int __attribute__((noreturn))
+pdeath_h(void)
+{
+	char *argv[] = { "sleep", "1000", NULL };
+	int fds[2], rc = 1;
+	pid_t pp, kids[2] = { -1, -1 };
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 || pipe(fds) < 0)
+		_exit(2);
+	if ((pp = fork()) == 0) {
+		struct jerr err = JERR_INIT;
+		struct spawn_opts o;
+
+		spawn_opts_init(&o);
+		o.argv = argv;
+		o.envp = envp;
+		for (int i = 0; i < 2; i++) {
+			o.outlive = i == 1;
+			if (spawn_start(&o, &kids[i], &err) < 0)
+				_exit(3);
+		}
+		(void)!write(fds[1], kids, sizeof kids);
+		for (;;)
+			pause();
+	}
+	if (pp < 0 || read(fds[0], kids, sizeof kids) != (ssize_t)sizeof kids)
+		_exit(4);
+	kill(pp, SIGKILL);
+	for (int i = 0; i < 500; i++) {
+		/* Orphans come here: reaped, a dead one is seen gone. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (kill(kids[0], 0) < 0) {
+			rc = 0;
+			break;
+		}
+		(void)poll(NULL, 0, 10);
+	}
+	if (rc)
+		printf("# the first sleep is still there after 5 s\n");
+	else if (kill(kids[1], 0) < 0) {
+		printf("# the sleep with outlive died too\n");
+		rc = 1;
+	}
+	kill(kids[0], SIGKILL);
+	kill(kids[1], SIGKILL);
+	while (wait(NULL) > 0)
+		;
+	_exit(rc);
+}
+
+static void
+test_pdeathsig(void)
+{
+	pid_t h = fork();
+	int status = -1;
+
+	if (h == 0)
+		pdeath_h();
+	ok(h > 0 && waitpid(h, &status, 0) == h && WIFEXITED(status) &&
+	   WEXITSTATUS(status) == 0,
+	   "a process dies with the one that spawned it; with outlive, it does not");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -696,6 +765,7 @@ main(int argc, char **argv)
 	test_kill_group();
 	test_reap();
 	test_ids();
+	test_pdeathsig();
 	ok(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "no child left: no zombie");
 	return done_testing();
 }
