@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "execrun.h"
+#include "guard.h"
 #include "jlog.h"
 #include "paths.h"
 #include "route.h"
@@ -32,6 +33,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	};
 	enum jlog_format fmt = JLOG_LOGFMT;
 	bool use_syslog = false;
+	struct jerr err = JERR_INIT;
 	struct conf *conf;
 	int opt, rc;
 
@@ -55,13 +57,22 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage_error(cli, "run", "unexpected argument '%s'", argv[optind]);
-	/* Config errors at start are for the person starting it: printed as
-	 * `check` prints them.  From here on, everything is a log event. */
-	if ((conf = cmd_load_conf(cli, &rc, true)) == NULL)
-		return rc;
+	/* The guard logs as the supervisor does: set up first. */
 	jlog_setup(use_syslog ? JLOG_SYSLOG : fmt, 2,
 		   cli->verbosity > 0 ? JLOG_DEBUG : cli->verbosity < 0 ? JLOG_WARN : JLOG_INFO);
-	return sup_run(conf);
+	/* Forked before the config is read, while this process is small. */
+	if (guard_start(&err) < 0)
+		jlog_msg(JLOG_ERROR, "guard-failed", "error", jerr_msg(&err));
+	jerr_free(&err);
+	/* Config errors at start are for the person starting it: printed as
+	 * `check` prints them.  From here on, everything is a log event. */
+	if ((conf = cmd_load_conf(cli, &rc, true)) == NULL) {
+		guard_stop();
+		return rc;
+	}
+	rc = sup_run(conf);
+	guard_stop();
+	return rc;
 }
 
 /* The route NAME of CONF for command CMD, or NULL with a message and *RC. */
@@ -114,13 +125,22 @@ cmd_exec(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cmd_usage_error(cli, "exec", "a route is needed");
-	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL)
+	/* The task and its lifespans die with us, however we die.  Without
+	 * a guard they still run, as they would have. */
+	if (guard_start(&err) < 0)
+		cmd_error(cli, "exec: warning: %s", jerr_msg(&err));
+	jerr_free(&err);
+	if ((conf = cmd_load_conf(cli, &rc, false)) == NULL) {
+		guard_stop();
 		return rc;
+	}
 	if ((r = cmd_find_route(cli, "exec", conf, argv[optind], &rc)) == NULL) {
 		conf_free(conf);
+		guard_stop();
 		return rc;
 	}
 	rc = execrun(conf, r, argv + optind + 1, &code, &err);
+	guard_stop();
 	if (rc < 0) {
 		cmd_error(cli, "exec: %s: %s", r->name, jerr_msg(&err));
 		rc = code;

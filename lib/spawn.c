@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "spawn.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -270,6 +271,17 @@ report_pipe(int fds[2])
 	return 0;
 }
 
+/* Reap PID, a child of spawn_start's that never ran: the guard never
+ * heard of it. */
+static void
+reap_failed(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
 int
 spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 {
@@ -335,10 +347,8 @@ spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 	if (n < 0) {
 		/* Cannot happen on a pipe of our own; if it does, the child's
 		 * fate is unknown: do not let it run unsupervised. */
-		int status;
-
 		(void)kill(p, SIGKILL);
-		(void)spawn_wait(p, &status);
+		reap_failed(p);
 		jerr_set(err, "spawn: %s: reading the child's report: %s", o->argv[0],
 			 strerror(saved));
 		free(path);
@@ -346,10 +356,8 @@ spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 		return -1;
 	}
 	if (n > 0) {
-		int status;
-
 		saved = n == (ssize_t)sizeof r && r.err != 0 ? r.err : EIO;
-		(void)spawn_wait(p, &status);
+		reap_failed(p);
 		if (n != (ssize_t)sizeof r)
 			r.stage = "report";
 		if (r.stage == NULL)
@@ -372,6 +380,8 @@ spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 		return -1;
 	}
 	free(path);
+	if (!o->outlive)
+		guard_add(p);
 	*pid = p;
 	return 0;
 
@@ -512,19 +522,37 @@ spawn_kill_group(pid_t pgid, int sig)
 	return kill(-pgid, sig);
 }
 
-int
-spawn_reap(pid_t *pid, int *status)
+/* Reap CHILD, which has exited: the guard forgets its group first, while
+ * the zombie still holds the number, which no new group can take then. */
+static int
+reap_exited(pid_t child, int *status)
 {
 	pid_t p;
 
+	guard_del(child);
 	do
-		p = waitpid(-1, status, WNOHANG);
+		p = waitpid(child, status, 0);
 	while (p < 0 && errno == EINTR);
-	if (p < 0)
+	return p < 0 ? -1 : 0;
+}
+
+int
+spawn_reap(pid_t *pid, int *status)
+{
+	siginfo_t si;
+	int rc;
+
+	memset(&si, 0, sizeof si);
+	do
+		rc = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
 		return -1;
-	if (p == 0)
+	if (si.si_pid == 0)
 		return 0;
-	*pid = p;
+	if (reap_exited(si.si_pid, status) < 0)
+		return -1;
+	*pid = si.si_pid;
 	return 1;
 }
 
@@ -544,12 +572,16 @@ spawn_exited(pid_t pid)
 int
 spawn_wait(pid_t pid, int *status)
 {
-	pid_t p;
+	siginfo_t si;
+	int rc;
 
+	memset(&si, 0, sizeof si);
 	do
-		p = waitpid(pid, status, 0);
-	while (p < 0 && errno == EINTR);
-	return p < 0 ? -1 : 0;
+		rc = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return -1;
+	return reap_exited(pid, status);
 }
 
 int

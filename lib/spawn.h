@@ -46,6 +46,11 @@
  * The PATH search for a bare argv[0] is done in the parent, in the PATH
  * of the job's own environment (envp), so the child only calls execve().
  *
+ * The guard (guard.h), when this process runs one, hears of each group
+ * spawn_start() starts (but o->outlive's) and of each child spawn_reap()
+ * and spawn_wait() reap, before its pid is released: so the whole group
+ * of a job or hook, not its first process alone, dies with this process.
+ *
  * Reaping: spawn_start() never waits for a running child.  The loop reaps
  * with spawn_reap() after each SIGCHLD (from its signalfd), until it
  * returns 0 or -1/ECHILD; lifespan hooks are waited for by pid
@@ -92,7 +97,7 @@ struct spawn_opts {
 	const char *note;
 	size_t note_len;
 	/* May outlive this process (a sendmail of mail-to): no parent-death
-	 * signal. */
+	 * signal, not told to the guard. */
 	bool outlive;
 };
 
@@ -136,12 +141,13 @@ void spawn_ids_free(struct spawn_ids *ids);
  * Returns 0, or -1 with errno (ESRCH: the group is gone). */
 int spawn_kill_group(pid_t pgid, int sig);
 
-/* Reap one exited child of any kind without blocking.  Returns 1 with
- * *PID and *STATUS set, 0 when children remain but none has exited, -1
- * with errno (ECHILD: no children at all). */
+/* Reap one exited child of any kind without blocking (told to the guard
+ * first).  Returns 1 with *PID and *STATUS set, 0 when children remain
+ * but none has exited, -1 with errno (ECHILD: no children at all). */
 int spawn_reap(pid_t *pid, int *status);
 
-/* Wait for child PID (blocking, EINTR retried).  0 or -1 with errno. */
+/* Wait for child PID (> 0; blocking, EINTR retried) and reap it, told
+ * to the guard first.  0 or -1 with errno. */
 int spawn_wait(pid_t pid, int *status);
 
 /* Has child PID exited?  Asked without reaping it (waitid WNOWAIT), for

@@ -30,6 +30,7 @@
 #include "cron.h"
 #include "exitcode.h"
 #include "ctl.h"
+#include "guard.h"
 #include "jlog.h"
 #include "jobenv.h"
 #include "job.h"
@@ -85,7 +86,8 @@ extern char **environ;
 
 enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE,
 		  TK_FLUSH, TK_CTL };
-enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE };
+enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE,
+		  W_GUARD };
 
 /* What epoll_event.data.ptr points to. */
 struct watch {
@@ -220,6 +222,8 @@ struct sup {
 	int ep, sfd, tfd_real, tfd_mono;
 	int ifd;		/* inotify on the state directory, or -1 */
 	struct watch w_signal, w_real, w_mono, w_state;
+	struct watch w_guard;	/* the guard's pipe, for EPOLLOUT while records wait */
+	bool guard_watched;
 	struct theap real, mono;
 	int64_t real_armed, mono_armed; /* what each timerfd is set to; -1: unknown */
 

@@ -187,11 +187,21 @@ reap(struct sup *s)
 	while ((rc = spawn_reap(&pid, &status)) == 1) {
 		struct run *r = run_find(s, pid);
 		const struct router *lr;
+		const char *why;
 
 		if (r) {
 			run_finish(s, r, status, 0);
 		} else if (mail_reaped(s, pid, status)) {
 			continue;
+		} else if (guard_exited(pid, status, &why)) {
+			struct jlog_line l;
+
+			jlog_begin(&l, JLOG_ERROR, "guard-exited");
+			jlog_int(&l, "pid", pid);
+			jlog_str(&l, "reason", why);
+			jlog_str(&l, "effect", "only the first process of each job dies with the "
+				 "supervisor now: restart it to guard their process groups again");
+			jlog_end(&l);
 		} else if ((lr = lifespan_set_exited(&s->ls, pid)) != NULL) {
 			struct jlog_line l;
 

@@ -26,6 +26,11 @@
 struct conf;
 
 /* Run the supervisor on CONF (taken: freed on return) until stopped.
+ * Its jobs, handlers and lifespan hooks die with it, their process groups
+ * whole, when the caller started the guard first (guard.h: jobify run
+ * does, before it loads CONF); the supervisor reaps the guard should it
+ * die, and logs it (guard-exited).  Without one only their first
+ * processes die with it (spawn.h).
  * Returns an exit status: 0 after a clean stop; 75 when another
  * supervisor holds the state directory; 73 when the state directory
  * cannot be made or locked; 1 when a lifespan startup failed; 70/71 when

@@ -329,6 +329,30 @@ setup_fds(struct sup *s)
 	return 0;
 }
 
+/* Records for the guard that wait for room in its pipe: the loop hears
+ * when there is (EPOLLOUT), and writes them then, or next turn. */
+static void
+guard_watch(struct sup *s)
+{
+	bool want = guard_flush() > 0;
+
+	if (want == s->guard_watched)
+		return;
+	if (want) {
+		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &s->w_guard };
+
+		s->w_guard.kind = W_GUARD;
+		if (epoll_ctl(s->ep, EPOLL_CTL_ADD, guard_fd(), &ev) < 0) {
+			log_error("epoll_ctl", NULL, strerror(errno));
+			return;
+		}
+	} else if (guard_fd() >= 0) {
+		/* (A pipe given up on is closed, and so out of the set.) */
+		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, guard_fd(), NULL);
+	}
+	s->guard_watched = want;
+}
+
 static void
 dispatch(struct sup *s, struct watch *w)
 {
@@ -364,6 +388,8 @@ dispatch(struct sup *s, struct watch *w)
 	case W_STATE:
 		on_state(s);
 		break;
+	case W_GUARD:
+		break;		/* guard_watch writes at the turn's end */
 	}
 }
 
@@ -382,6 +408,7 @@ loop(struct sup *s)
 		turn_end(s, false);
 		if (s->stopping && s->nruns + s->nhandlers == 0 && !batch_pending(s))
 			break;
+		guard_watch(s);
 		arm_timers(s);
 		{
 			/* More jobs of the store are due: a look at what

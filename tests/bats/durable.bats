@@ -301,8 +301,8 @@ EOF
 	kill -9 "$SUP_PID"
 	wait "$SUP_PID" || true
 	SUP_PID=
-	# (Gone already: it dies with its supervisor.)
-	kill -KILL -- "-$pid" 2>/dev/null || true
+	# The run dies with its supervisor.
+	until_groups_gone 5 "$pid"
 	mv "$SUP_LOG" "$(T first.log)"
 	run DB "SELECT count(*) FROM runs"
 	assert_output 0

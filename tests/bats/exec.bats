@@ -8,6 +8,10 @@ setup() {
 
 teardown() {
 	sup_teardown
+	local g
+	for g in $(cat "$BATS_TEST_TMPDIR/pgids" 2>/dev/null); do
+		kill -KILL -- "-$g" 2>/dev/null || true
+	done
 }
 
 @test "exec runs the task with the lifespans on its path around it and appends the ARGs" {
@@ -70,6 +74,36 @@ EOF
 	[ "$status" -eq 5 ]
 	run cat "$(T got)"
 	assert_output TERM
+}
+
+@test "exec killed with -9: its task's and its run hook's process groups die with it, whole" {
+	script hook 'echo $$ > "$(dirname "$0")/hook.pid"
+sleep 1000 &
+echo K=v
+echo
+exec sleep 1000'
+	script job 'echo $$ > "$(dirname "$0")/job.pid"
+sleep 1000 &
+sleep 1000
+wait'
+	conf j.conf <<EOF
+state-dir = "state"
+lifespan { run = "./hook" }
+task "t" { exec = "./job" }
+EOF
+	"$JOBIFY" -c "$(T j.conf)" exec t 3>&- 2>"$(T exec.err)" &
+	pid=$!
+	wait_for . 10 "$(T hook.pid)"
+	wait_for . 10 "$(T job.pid)"
+	hook=$(cat "$(T hook.pid)")
+	job=$(cat "$(T job.pid)")
+	echo "$hook $job" >"$(T pgids)"
+	until_group_size "$hook" 2
+	until_group_size "$job" 3
+	kill -9 "$pid"
+	wait "$pid" || true
+	until_groups_gone 5 "$hook" "$job"
+	grep -q 'level=error event=supervisor-died pid=[0-9]* killed=2$' "$(T exec.err)"
 }
 
 @test "exec of an unknown route exits 66; of a detached one names the include-router to add" {

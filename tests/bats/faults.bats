@@ -20,6 +20,10 @@ teardown() {
 	if [ -s "$BATS_TEST_TMPDIR/pids" ]; then
 		xargs kill -KILL <"$BATS_TEST_TMPDIR/pids" 2>/dev/null || true
 	fi
+	local g
+	for g in $(cat "$BATS_TEST_TMPDIR/pgids" 2>/dev/null); do
+		kill -KILL -- "-$g" 2>/dev/null || true
+	done
 }
 
 # alive PID...: how many of the PIDs still run (zombies count as gone).
@@ -140,6 +144,78 @@ EOF
 	mapfile -t pids <"$(T pids)"
 	[ "${#pids[@]}" -eq 6 ]
 	until_gone 10 "${pids[@]}"
+}
+
+@test "kill -9 of the supervisor: its jobs' and its run hook's process groups die with it, whole" {
+	# The job's shell and the hook both leave a sleep in the background:
+	# a parent-death signal would reach the first process only.
+	script hook 'sleep 1000 &
+echo K=v
+echo
+exec sleep 1000'
+	conf j.conf <<EOF
+state-dir = "state"
+lifespan { run = "./hook" }
+task "cr" { exec = "sh -c 'sleep 1000 & sleep 1000; wait'" cron = "@reboot" output = "null" }
+task "st" { exec = "sh -c 'sleep 1000 & sleep 1000; wait'" output = "null" }
+EOF
+	sup_start j.conf
+	hook=$(sed -n 's/.*event=lifespan-started .* pid=\([0-9]*\).*/\1/p' "$SUP_LOG")
+	[ -n "$hook" ]
+	echo "$hook" >>"$(T pgids)"
+	J schedule st >/dev/null
+	wait_for 'event=start route=cr '
+	wait_for 'event=start route=st '
+	cr=$(sed -n 's/.*event=start route=cr pid=\([0-9]*\) .*/\1/p' "$SUP_LOG")
+	st=$(sed -n 's/.*event=start route=st .*pid=\([0-9]*\) .*/\1/p' "$SUP_LOG")
+	echo "$cr $st" >>"$(T pgids)"
+	# Each group whole: the shell and its two sleeps; the hook's two.
+	until_group_size "$cr" 3
+	until_group_size "$st" 3
+	until_group_size "$hook" 2
+	kill -9 "$SUP_PID"
+	wait "$SUP_PID" || true
+	SUP_PID=
+	until_groups_gone 5 "$cr" "$st" "$hook"
+	grep -q 'level=error event=supervisor-died pid=[0-9]* killed=3$' "$SUP_LOG"
+}
+
+@test "the guard holds no descriptor of the supervisor: after kill -9 a new one starts at once, the store is free" {
+	conf j.conf <<EOF
+state-dir = "state"
+shutdown-grace = 100ms
+task "sl" { exec = "sleep 1000" cron = "@reboot" output = "null" }
+EOF
+	sup_start j.conf
+	wait_for 'event=start route=sl '
+	sed -n 's/.*event=start route=sl pid=\([0-9]*\) .*/\1/p' "$SUP_LOG" >>"$(T pgids)"
+	guard=$(pgrep -P "$SUP_PID" -x jobify-guard)
+	[ -n "$guard" ]
+	# Its own session, and of the supervisor's descriptors only stderr.
+	[ "$(ps -o sid= -p "$guard" | tr -d ' ')" = "$guard" ]
+	run ls -l "/proc/$guard/fd"
+	assert_success
+	refute_output --partial "$(T state)"
+	refute_output --partial "socket:"
+	[ "$(find "/proc/$guard/fd" -mindepth 1 | wc -l)" -eq 5 ]
+	kill -9 "$SUP_PID"
+	wait "$SUP_PID" || true
+	SUP_PID=
+	# The store's locks went with the supervisor: nothing holds them.
+	run sqlite3 -cmd '.timeout 0' "$(T state/jobify.db)" 'BEGIN EXCLUSIVE; COMMIT;'
+	assert_success
+	mv "$SUP_LOG" "$(T first.log)"
+	sup_start j.conf
+	wait_for 'event=start route=sl '
+	guard=$(pgrep -P "$SUP_PID" -x jobify-guard)
+	[ -n "$guard" ]
+	# A clean stop kills nothing through the guard, and takes it along.
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	run kill -0 "$guard"
+	assert_failure
+	run grep -c 'supervisor-died' "$SUP_LOG"
+	assert_output 0
 }
 
 @test "a job that closes its output, and one that floods it, leave the supervisor on time" {
@@ -439,11 +515,11 @@ EOF2
 	chmod 644 "$(T j.conf)"
 	N() { setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"; }
 	seq 1 12 | sed 's/.*/slow --id p& -- p&/' | N "$JOBIFY" -c "$(T j.conf)" schedule --stdin >/dev/null
-	# The user may have 4 processes: the supervisor, the waiting client and
-	# 2 jobs at a time.
+	# The user may have 5 processes: the supervisor, its guard, the waiting
+	# client and 2 jobs at a time.
 	SUP_LOG=$(T sup.log)
 	: >"$SUP_LOG"
-	prlimit --nproc=4:4 setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
+	prlimit --nproc=5:5 setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
 		"$JOBIFY" -c "$(T j.conf)" run 2>>"$SUP_LOG" 3>&- &
 	SUP_PID=$!
 	wait_for 'event=ready'

@@ -562,7 +562,8 @@ EOF
 		sleep 0.1
 	done
 	fds1=$(ls "/proc/$SUP_PID/fd" | wc -l)
-	children=$(ps --ppid "$SUP_PID" -o pid= | wc -l)
+	# (The guard is a child of its own: guard.h.)
+	children=$(ps --ppid "$SUP_PID" -o comm= | { grep -vx jobify-guard || true; } | wc -l)
 	sup_stop
 	[ "$SUP_STATUS" -eq 0 ]
 	[ "$fds1" -eq "$fds0" ]

@@ -71,3 +71,39 @@ sup_teardown() {
 		wait "$SUP_PID" 2>/dev/null || true
 	fi
 }
+
+# group_count PGID: how many processes of process group PGID run (a
+# zombie counts as gone: an init that reaps late must not fail a test).
+group_count() {
+	ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/' | wc -l
+}
+
+# until_group_size PGID N [SECONDS]: poll until group PGID has N
+# processes running, or more.
+until_group_size() {
+	local deadline=$((SECONDS + ${3:-10}))
+	while [ "$(group_count "$1")" -lt "$2" ]; do
+		if ((SECONDS >= deadline)); then
+			echo "group $1 has $(group_count "$1") processes, not $2" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# until_groups_gone SECONDS PGID...: poll until no process of the groups
+# runs; fail after SECONDS, showing what is left.
+until_groups_gone() {
+	local deadline=$((SECONDS + $1)) g n
+	shift
+	for g in "$@"; do
+		while n=$(group_count "$g"); [ "$n" -gt 0 ]; do
+			if ((SECONDS >= deadline)); then
+				echo "group $g: $n processes left after the deadline" >&2
+				ps -e -o pid,pgid,stat,args | awk -v g="$g" 'NR == 1 || $2 == g' >&2
+				return 1
+			fi
+			sleep 0.05
+		done
+	done
+}
