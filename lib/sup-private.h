@@ -191,7 +191,9 @@ struct run {
 	char *log_path;		/* output = log */
 	struct outlog_writer logw; /* output = log, capped: the file */
 	bool logw_open;
-	struct store_job *job;	/* a job of the store, owned; NULL for cron */
+	/* A job of the store, owned; NULL for cron.  A handler's is the
+	 * job's it handles (its environment), never written to the store. */
+	struct store_job *job;
 };
 
 /* A run lost with its supervisor (found running at start) that failed

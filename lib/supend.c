@@ -112,7 +112,10 @@ mail_reaped(struct sup *s, pid_t pid, int status)
 }
 
 /* The failure handler of job JOB, which ended with STATUS (failed or
- * timeout), its exit CODE (-1: none) and SIG (0: none). */
+ * timeout), its exit CODE (-1: none) and SIG (0: none).  It runs with the
+ * environment of JOB's attempt: a job of the store's JOB->job, its id,
+ * time and --env, passes to the handler's run (JOB->job is NULL after),
+ * as JOB is freed next. */
 void
 start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig)
 {
@@ -146,7 +149,9 @@ start_handler(struct sup *s, struct run *job, enum job_status status, int code, 
 	r->handler = true;
 	r->attempt = job->attempt;
 	r->scheduled = job->scheduled;
-	r->trigger = job->trigger;
+	r->trigger = job->trigger;	/* a job of the store's: in the job moved */
+	r->job = job->job;
+	job->job = NULL;
 	s->nhandlers++;
 	if (job->log_path && (r->log_path = strdup(job->log_path)) == NULL)
 		jerr_set(&err, "out of memory");

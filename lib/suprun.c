@@ -735,7 +735,7 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 		s->spawn_delay = 0;
 	/* A job of the store: its start, written with the batch (which
 	 * pickup writes at once), ends its claim's window (see recover). */
-	if (r->job) {
+	if (r->job && !r->handler) {
 		struct bw *op = bw_new(s, STORE_BEGAN, r->job->id, r->job->route, r->attempt);
 
 		if (op)

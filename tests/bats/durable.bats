@@ -659,9 +659,43 @@ EOF2
 	assert_failure 1
 }
 
+@test "a failure handler has its job's environment: a job of the store's id, time and --env; a cron task's route name" {
+	# Each writes its environment; the handler's, less its four own
+	# variables, must be the job's last attempt's.
+	script job 'env | sort > "$(dirname "$0")/job.$JOBIFY_ROUTE"
+[ "$1" = slow ] && exec sleep 30
+exit 3'
+	script h 'env | grep -v -e ^JOBIFY_STATUS= -e ^JOBIFY_EXIT_CODE= -e ^JOBIFY_SIGNAL= -e ^JOBIFY_LOG= |
+sort > "$(dirname "$0")/h.$JOBIFY_ROUTE"'
+	conf j.conf <<EOF2
+state-dir = "state"
+task "bad" { exec = "./job" output = "null" on-failure = "./h" }
+task "slow" { exec = "./job slow" timeout = 200ms kill-grace = 100ms output = "null" on-timeout = "./h" }
+task "cr" { exec = "./job" cron = "@reboot" output = "null" on-failure = "./h" }
+task "crs" { exec = "./job slow" cron = "@reboot" timeout = 200ms kill-grace = 100ms output = "null" on-timeout = "./h" }
+EOF2
+	sup_start j.conf
+	id=$(J schedule bad --env K=v)
+	sid=$(J schedule slow --in 1s)
+	wait_count 'event=handler-exit' 4
+	sup_stop
+	grep -qx "JOBIFY_JOB_ID=$id" "$(T h.bad)"
+	grep -qx "JOBIFY_JOB_ID=$sid" "$(T h.slow)"
+	grep -qx "K=v" "$(T h.bad)"
+	grep -qx "JOBIFY_JOB_ID=cr" "$(T h.cr)"
+	grep -qx "JOBIFY_JOB_ID=crs" "$(T h.crs)"
+	grep -q "^JOBIFY_SCHEDULED_AT=.\+" "$(T h.slow)"
+	for r in bad slow cr crs; do
+		diff "$(T "job.$r")" "$(T "h.$r")"
+	done
+	# The handler's lines name the job of the store it handles.
+	grep -q "event=handler route=bad job=$id " "$SUP_LOG"
+	grep -q "event=handler-exit route=slow job=$sid " "$SUP_LOG"
+}
+
 @test "a lost run that fails for good runs its on-failure handler with JOBIFY_STATUS=failed; one with a retry left does not" {
 	script blk 'while [ ! -e "$(dirname "$0")/go" ]; do sleep 0.05; done'
-	script onfail 'echo "$JOBIFY_ROUTE $JOBIFY_STATUS code=$JOBIFY_EXIT_CODE sig=$JOBIFY_SIGNAL attempt=$JOBIFY_ATTEMPT" >> "$(dirname "$0")/onfail.out"'
+	script onfail 'echo "$JOBIFY_ROUTE $JOBIFY_JOB_ID $JOBIFY_STATUS code=$JOBIFY_EXIT_CODE sig=$JOBIFY_SIGNAL attempt=$JOBIFY_ATTEMPT" >> "$(dirname "$0")/onfail.out"'
 	conf j.conf <<EOF2
 state-dir = "state"
 on-failure = "./onfail"
@@ -695,8 +729,8 @@ EOF2
 	wait_for "event=exit route=rt job=$rid .*status=success"
 	wait_count "event=handler-exit" 2
 	run sort "$(T onfail.out)"
-	assert_output "blk failed code= sig= attempt=1
-cr failed code= sig= attempt=1"
+	assert_output "blk $id failed code= sig= attempt=1
+cr cr failed code= sig= attempt=1"
 	run J wait "$id"
 	assert_failure 1
 }
