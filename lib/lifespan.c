@@ -658,7 +658,8 @@ lifespan_start(const struct lifespan_ctx *ctx, struct lifespan_set *set,
 }
 
 /* Wait for the run process of P to end after SIGTERM, draining its pipes;
- * SIGKILL after the grace.  Returns 0, or 1 when it had to be killed. */
+ * SIGKILL after the grace.  What it leaves in its group goes with it, as
+ * a job's does.  Returns 0, or 1 when it had to be killed. */
 static int
 stop_run(const struct lifespan_ctx *ctx, struct lifespan_proc *p)
 {
@@ -672,10 +673,9 @@ stop_run(const struct lifespan_ctx *ctx, struct lifespan_proc *p)
 	pump_init(&pm, PUMP_EXIT, p->run_out, p->run_err, p->run_pid);
 	pm.lines = &pl;
 	rc = pump_run(&pm, ctx->grace_ms);
-	if (rc != 0) {
-		(void)spawn_kill_group(p->run_pid, SIGKILL);
-		killed = 1;
-	}
+	killed = rc != 0;
+	/* Before it is reaped: until then its number is no one else's. */
+	(void)spawn_kill_group(p->run_pid, SIGKILL);
 	(void)spawn_wait(p->run_pid, &status);
 	pump_free(&pm);
 	p->run_pid = -1;

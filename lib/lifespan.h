@@ -13,7 +13,9 @@
  *   run               one long-lived process: its KEY=VALUE lines up to
  *                     the first blank line, or EOF on its stdout, are the
  *                     state; it keeps running until stop, when its process
- *                     group gets SIGTERM (SIGKILL after the grace).
+ *                     group gets SIGTERM (SIGKILL after the grace), and
+ *                     SIGKILL once it has exited: what it left there goes
+ *                     with it.
  * Hooks run with jobenv_hook_env(): the env and state of the routers above
  * them, their router's env, JOBIFY_ROUTER and JOBIFY_PREFIX; a shutdown
  * hook also gets its own router's state.  stdin is /dev/null; each hook is

@@ -9,6 +9,10 @@ setup() {
 
 teardown() {
 	sup_teardown
+	local g
+	for g in $(cat "$BATS_TEST_TMPDIR/pgids" 2>/dev/null); do
+		kill -KILL -- "-$g" 2>/dev/null || true
+	done
 }
 
 @test "a cron task fires with the environment SPEC §6 describes" {
@@ -621,4 +625,24 @@ EOF
 	run cat "$SUP_LOG"
 	assert_line --regexp 'event=lifespan-started router=db state=1 pid=[0-9]+'
 	assert_line --regexp 'event=lifespan-stopped router=db$'
+}
+
+@test "a run-form lifespan's process group goes with it at stop: what it left there gets SIGKILL, SIGTERM ignored or not" {
+	script ctx 'sh -c "trap \"\" TERM; while :; do sleep 1; done" &
+echo K=v
+echo
+exec sleep 1000'
+	conf j.conf <<EOF
+state-dir = "state"
+lifespan { run = "./ctx" }
+EOF
+	sup_start j.conf
+	pid=$(sed -n 's/.*event=lifespan-started .* pid=\([0-9]*\).*/\1/p' "$SUP_LOG")
+	[ -n "$pid" ]
+	echo "$pid" >"$(T pgids)"
+	until_group_size "$pid" 2
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	until_groups_gone 5 "$pid"
+	grep -q 'event=lifespan-stopped router=(app)$' "$SUP_LOG"
 }
