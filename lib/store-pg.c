@@ -1448,7 +1448,7 @@ pg_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *ar
 			goto fail;
 		rows = PQntuples(r);
 		for (int i = 0; i < rows && ntake < max; i++) {
-			struct store_write w = { .kind = (enum store_write_kind)-1 };
+			struct store_write w = { .kind = STORE_NONE };
 			struct store_job j;
 			enum store_pick what;
 			char *log = NULL;
@@ -1563,7 +1563,7 @@ pg_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
 	/* One transaction each: the row locked (skipped if another node
 	 * recovers it), shown, written under its orphan's guard. */
 	for (int i = 0; i < PQntuples(ids); i++) {
-		struct store_write w = { .kind = (enum store_write_kind)-1 };
+		struct store_write w = { .kind = STORE_NONE };
 		const char *pv[] = { i64(since, p->since), PQgetvalue(ids, i, 0) };
 		struct store_job j;
 		PGresult *r;
@@ -1591,7 +1591,7 @@ pg_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
 			PQclear(ids);
 			return rc;
 		}
-		if ((int)w.kind >= 0) {
+		if (w.kind != STORE_NONE) {
 			w.next = NULL;
 			if (write_one(p, &w, true, j.owner, j.attempts, err) < 0) {
 				store_job_free(&j);
@@ -2078,7 +2078,7 @@ pg_set_dropped(struct store *st, const char *log, int64_t dropped, struct jerr *
 /* The jobs prune removes: ended ones (never a config cron task's row,
  * never one scheduled or running), ended before $1. */
 #define PRUNE_JOBS "SELECT id FROM jobs WHERE NOT config AND status NOT IN " \
-	JOB_STATUS_LIVE_SQL " AND COALESCE(finished_at, created_at) < $1"
+	JOB_STATUS_LIVE_SQL " AND COALESCE(NULLIF(finished_at, 0), started_at, created_at) < $1"
 
 static int
 pg_prune(struct store *st, int64_t before, const char *logdir,

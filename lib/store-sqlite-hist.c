@@ -292,10 +292,12 @@ sq_has_route(struct store *st, const char *route)
 /* The jobs prune removes: ended ones of the CLI (never a config cron
  * task's row, never one scheduled or running), ended before ?1. */
 #define PRUNE_JOBS "SELECT id FROM jobs WHERE source = 'cli' AND status NOT IN " \
-	"('scheduled', 'running') AND COALESCE(finished_at, created_at) < ?1"
+	JOB_STATUS_LIVE_SQL " AND COALESCE(NULLIF(finished_at, 0), started_at, created_at) < ?1"
 /* The rows of history it removes: those of these jobs, and those ended
- * before ?1 of no job of the CLI (config cron tasks, jobs gone). */
-#define PRUNE_RUNS "job_id IN (" PRUNE_JOBS ") OR (finished_at < ?1 AND job_id NOT IN " \
+ * before ?1 of no job of the CLI (config cron tasks, jobs gone).  A run
+ * whose end is not known (lost: finished_at 0) counts from its start. */
+#define PRUNE_RUNS "job_id IN (" PRUNE_JOBS ") OR " \
+	"(COALESCE(NULLIF(finished_at, 0), started_at) < ?1 AND job_id NOT IN " \
 	"(SELECT id FROM jobs WHERE source = 'cli'))"
 
 /* The steps of pruning before ?1, in the caller's transaction. */

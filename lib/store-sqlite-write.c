@@ -231,6 +231,8 @@ w_one(struct sq *q, struct store_write *w, bool guard, const char *owner, struct
 		return 0;
 	case STORE_MOVE:
 		return w_move(q, w, err);
+	case STORE_NONE:
+		break;
 	}
 	jerr_set(err, "store: unknown write %d", (int)w->kind);
 	errno = EINVAL;
@@ -275,7 +277,7 @@ static int
 claim_one(struct sq *q, struct store_job *j, store_pick_fn pick, void *arg, struct taken *t,
 	  struct jerr *err)
 {
-	struct store_write w = { .kind = (enum store_write_kind)-1 };
+	struct store_write w = { .kind = STORE_NONE };
 	char *log = NULL, *running = NULL, *owner = NULL;
 	sqlite3_stmt *s;
 
@@ -433,9 +435,9 @@ sq_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
 	if (sq_collect(q, s, &v, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct store_write w = { .kind = (enum store_write_kind)-1 };
+		struct store_write w = { .kind = STORE_NONE };
 
-		if ((rc = fn(arg, &v[i], &w)) != 0 || (int)w.kind < 0)
+		if ((rc = fn(arg, &v[i], &w)) != 0 || w.kind == STORE_NONE)
 			continue;
 		w.next = NULL;
 		if (sq_begin(q, true, err) < 0)

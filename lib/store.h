@@ -154,6 +154,7 @@ int store_heartbeat(struct store *st, int64_t *until, struct jerr *err);
 
 /* One write of a batch (store_write), or of a claim or recovery. */
 enum store_write_kind {
+	STORE_NONE = -1,	/* nothing: what a recover callback leaves to keep a job */
 	/* Attempt END.attempt of job END.id ended: its row of history, and
 	 * the job: ended with END.status, or again at RUN_AT when RUN_AT > 0
 	 * (a retry), or JOB's state when JOB is not NULL (a dynamic cron
@@ -242,7 +243,7 @@ int store_next_due(struct store *st, int64_t *at, struct jerr *err);
  * store: those of owners whose lease has expired), each shown to FN with
  * ARG, which fills *W (an END, guarded by that job's own owner and
  * attempt: a lost attempt, retried or ended; or a RELEASE) or leaves
- * W->kind < 0 to keep it as it is; FN returns 0 (anything else ends the
+ * W->kind STORE_NONE to keep it as it is; FN returns 0 (anything else ends the
  * walk and is returned).  Each job's write is one transaction.  The
  * number of jobs recovered (written), or -1 with ERR. */
 int store_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,

@@ -1030,6 +1030,47 @@ test_prune(void)
 	store_close(st);
 }
 
+/* A run whose end is not known (lost: finished 0) is as old as its
+ * start, not as old as the epoch: a prune of what ended an hour ago
+ * keeps a job lost a moment ago, and its row of history. */
+static void
+test_prune_lost(void)
+{
+	struct store *st = open_at(fresh("t_prune_lost"));
+	struct jerr err = JERR_INIT;
+	struct store_prune_result res;
+	struct store_write w;
+	struct store_job *cv;
+	size_t n;
+
+	if (!ok(st != NULL, "prune lost: store"))
+		return;
+	owner(st, "node-l", "h", 30000, NULL);
+	add1(st, "lost", "r:l", now_ms() - 10);
+	n = claim(st, 10, &cv);
+	store_job_list_free(cv, n);
+	w = end_w("lost", "r:l", 1, JOB_FAILED, -1);
+	w.end.finished = 0;
+	w.end.has_exit = false;
+	write1(st, &w);
+	w = end_w("cfg:l", "r:c", 1, JOB_FAILED, -1);
+	w.kind = STORE_RUN;
+	w.end.finished = 0;
+	w.end.has_exit = false;
+	write1(st, &w);
+	ok(store_prune(st, now_ms() - 3600000, NULL, &res, &err) == 0, "prune lost: %s",
+	   jerr_msg(&err));
+	is_int(res.jobs, 0, "prune lost: the job lost a moment ago stays");
+	is_int(res.runs, 0, "prune lost: so do the lost runs' rows");
+	is_str(status_of(st, "lost"), "failed", "prune lost: the job is there");
+	ok(store_prune(st, now_ms() + 1000, NULL, &res, &err) == 0, "prune lost later: %s",
+	   jerr_msg(&err));
+	is_int(res.jobs, 1, "prune lost: gone once older than the cut");
+	is_int(res.runs, 2, "prune lost: with both rows");
+	jerr_free(&err);
+	store_close(st);
+}
+
 /* ---- several supervisors ---- */
 
 /* Claim in a child as owner NAME until nothing is left; the ids into
@@ -1499,6 +1540,7 @@ suite(const char *where, bool pg)
 	test_write();
 	test_history();
 	test_prune();
+	test_prune_lost();
 	test_claim_race();
 	test_fencing();
 	test_fire();
