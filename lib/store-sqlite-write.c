@@ -147,18 +147,26 @@ w_cron(struct sq *q, struct store_write *w, struct jerr *err)
 {
 	const struct store_job *j = w->job;
 	sqlite3_stmt *s;
+	char *env;
+	int step;
 
 	/* Prepared once: preparing it for each row was most of the time a
 	 * first start with 100k durable cron tasks took. */
 	if (sq_cached(q, &q->cron_put, "INSERT INTO jobs (id, route, status, trigger, cron, "
 		      "run_at, scheduled_at, attempts, created_at, started_at, finished_at, "
-		      "exit_code, signal, log, source, runs, failures, last_fire) "
+		      "exit_code, signal, log, source, runs, failures, last_fire, env) "
 		      "VALUES (?1,?2,?3,'cron',?4,?5,?5,?6,?7,?8,?9,?10,?11,?12,'config',?13,?14,"
-		      "?15) ON CONFLICT(id) DO UPDATE SET route = ?2, status = ?3, cron = ?4, "
+		      "?15,?16) ON CONFLICT(id) DO UPDATE SET route = ?2, status = ?3, cron = ?4, "
 		      "run_at = ?5, scheduled_at = ?5, attempts = ?6, started_at = ?8, "
 		      "finished_at = ?9, exit_code = ?10, signal = ?11, log = ?12, runs = ?13, "
-		      "failures = ?14, last_fire = ?15 WHERE source = 'config'", err) < 0)
+		      "failures = ?14, last_fire = ?15, env = ?16 WHERE source = 'config'",
+		      err) < 0)
 		return -1;
+	if ((env = sq_join(j->env)) == NULL) {
+		jerr_set(err, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
 	s = q->cron_put;
 	sqlite3_bind_text(s, 1, j->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, j->route, -1, SQLITE_STATIC);
@@ -179,12 +187,14 @@ w_cron(struct sq *q, struct store_write *w, struct jerr *err)
 	sqlite3_bind_int64(s, 14, j->failures);
 	BIND_TIME(15, j->last_fire);
 #undef BIND_TIME
-	if (sqlite3_step(s) != SQLITE_DONE) {
+	sqlite3_bind_text(s, 16, env, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(s)) != SQLITE_DONE)
 		sq_fail(q, err, "cron");
-		sqlite3_reset(s);
-		return -1;
-	}
 	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);	/* ENV is freed below */
+	free(env);
+	if (step != SQLITE_DONE)
+		return -1;
 	w->done = sqlite3_changes(q->db) == 1;
 	return 0;
 }

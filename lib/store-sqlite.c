@@ -350,9 +350,8 @@ sq_set_wait(struct store *st, int ms)
 
 /* ---- rows ---- */
 
-/* A vector kept as one string: "" for none. */
-static char *
-join(char *const *v)
+char *
+sq_join(char *const *v)
 {
 	return v && v[0] ? words_join(v) : strdup("");
 }
@@ -554,7 +553,7 @@ sq_rollback(struct sq *q)
 static int
 add_one(struct sq *q, const struct store_job *j, bool replace, struct jerr *err)
 {
-	char *args = join(j->args), *env = join(j->env);
+	char *args = sq_join(j->args), *env = sq_join(j->env);
 	sqlite3_stmt *s;
 	int rc = -1, step;
 

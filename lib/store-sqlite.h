@@ -41,6 +41,9 @@ int sq_prepare(struct sq *q, const char *sql, sqlite3_stmt **s, struct jerr *err
 int sq_cached(struct sq *q, sqlite3_stmt **slot, const char *sql, struct jerr *err);
 void sq_bind_text_or_null(sqlite3_stmt *s, int i, const char *t);
 char *sq_col_str(sqlite3_stmt *s, int i);
+/* A vector (args, env) kept as one string: "" for none; NULL when out
+ * of memory. */
+char *sq_join(char *const *v);
 /* Rows (JOB_COLUMNS) of S into *V; S is finalized. */
 int sq_collect(struct sq *q, sqlite3_stmt *s, struct store_job **v, size_t *n,
 	       struct jerr *err);
