@@ -85,9 +85,9 @@ extern char **environ;
 #define STARTS_FILE "starts"
 
 enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE,
-		  TK_FLUSH, TK_CTL };
+		  TK_FLUSH, TK_CTL, TK_GATE };
 enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE,
-		  W_GUARD };
+		  W_GUARD, W_GATE };
 
 /* What epoll_event.data.ptr points to. */
 struct watch {
@@ -123,6 +123,42 @@ struct track {
 	unsigned mark;		/* cron_sync's: still a durable cron task */
 	unsigned lost;		/* at start: the attempt we died under, to retry */
 	int64_t fired;		/* the latest cron time fired or missed (s), 0 none */
+	struct crongate *gate;	/* its outer middleware's answer (supgate.c);
+				 * NULL: it never had any */
+};
+
+/* How long one outer-middleware gate of a config cron task may run
+ * before its process group is killed, which refuses the task (ms). */
+#define GATE_TIMEOUT_MS 60000
+/* Gates running at once; the others wait their turn, in order: a first
+ * start with an app-wide gate over 100k cron tasks must not fork them
+ * all at once. */
+#define GATES_AT_ONCE 16
+
+/* Where a config cron task's outer middleware stands. */
+enum crongate_state {
+	CG_NONE,	/* no gate on its way: its fires run as they come */
+	CG_WAIT,	/* its gates run, or wait to: its fires wait for the answer */
+	CG_PASS,	/* let through: ENV joins the environment of each run */
+	CG_REFUSED,	/* refused: each fire is skipped, with REASON */
+};
+
+/* A config cron task's outer middleware: the answer of its gates to the
+ * task as it is now (KEY), which holds until KEY changes, or, for a
+ * refusal, until a reload or restart runs them again. */
+struct crongate {
+	enum crongate_state state;
+	char *key;		/* what the answer (or the run under way) is for */
+	char **env;		/* CG_PASS: the gates' KEY=VALUE lines, in order */
+	char *reason;		/* CG_REFUSED: the gate's message */
+	struct gaterun *run;	/* CG_WAIT: its run, waiting or running */
+	unsigned mark;		/* crongate_sync's: still a cron task */
+	/* CG_WAIT: the earliest fire that came due meanwhile, its timer
+	 * put back (at PARKED_AT, for cron time PARKED_CRON) once the
+	 * answer is in: then it runs, or meets the misfire policy. */
+	bool parked;
+	int64_t parked_at, parked_cron;	/* ns, s */
+	struct pend *held, *held_tail;	/* CG_WAIT: other starts that wait */
 };
 
 struct gen;
@@ -280,6 +316,12 @@ struct sup {
 	int status;
 	int64_t started_ms;	/* when this supervisor started, for `status` */
 	struct mailer *mailers;	/* sendmail processes of mail-to, to reap */
+	struct gaterun *gates;	/* outer-middleware runs with a gate running */
+	struct gaterun *gate_head, *gate_tail; /* runs waiting for a place */
+	struct gaterun *gate_dead; /* ended this turn: freed at the next */
+	size_t ngates;		/* of GATES */
+	unsigned gate_mark;
+	bool gate_release;	/* tasks ungated this sync: what waited goes on */
 };
 
 /* A sendmail of mail-to (mail.h) on its way. */
@@ -453,6 +495,18 @@ void cj_history(struct sup *s, const struct run *r, enum job_status status, int 
 bool batch_pending(const struct sup *s);
 void cron_flush(struct sup *s);
 void batch_drop(struct sup *s);
+
+/* supgate.c */
+void crongate_sync(struct sup *s, struct gen *g);
+bool crongate_park(struct sup *s, struct rstate *rs, int64_t at);
+bool crongate_hold(struct sup *s, struct pend *p);
+char *const *crongate_env(const struct track *tr);
+bool crongate_reaped(struct sup *s, pid_t pid, int status);
+void crongate_on_pipe(struct sup *s, struct watch *w);
+void crongate_on_timer(struct timer *t);
+void crongate_turn(struct sup *s);
+void crongate_stop(struct sup *s);
+void crongate_free(struct sup *s);
 
 /* supctl.c */
 int ctl_setup(struct sup *s);

@@ -191,6 +191,8 @@ reap(struct sup *s)
 
 		if (r) {
 			run_finish(s, r, status, 0);
+		} else if (crongate_reaped(s, pid, status)) {
+			continue;
 		} else if (mail_reaped(s, pid, status)) {
 			continue;
 		} else if (guard_exited(pid, status, &why)) {
@@ -244,9 +246,11 @@ begin_stop(struct sup *s, int sig)
 	jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
 	jlog_end(&l);
 
-	/* No new fires: planned ones, queued ones and retries are dropped. */
+	/* No new fires: planned ones, queued ones and retries are dropped,
+	 * and the outer middleware that would let some through. */
 	while (theap_top(&s->real))
 		theap_disarm(&s->real, theap_top(&s->real));
+	crongate_stop(s);
 	for (struct track *tr = s->tracks; tr; tr = tr->next)
 		while (tr->qhead) {
 			struct pend *p = tr->qhead;
@@ -447,6 +451,7 @@ sup_free(struct sup *s)
 {
 	cron_flush(s);		/* nothing is left in a batch unwritten */
 	batch_drop(s);
+	crongate_free(s);
 	while (s->lost) {
 		struct lost *l = s->lost;
 

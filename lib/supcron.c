@@ -341,6 +341,8 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 			jerr_free(&err);
 		}
 	free(ids);
+	/* Their outer middleware, for those created or changed. */
+	crongate_sync(s, g);
 }
 
 /* At start: the rows of the store, synced; and each durable cron task

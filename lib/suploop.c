@@ -55,6 +55,9 @@ on_mono_timer(struct sup *s, struct timer *t)
 	case TK_CTL:
 		ctl_resume(s);
 		break;
+	case TK_GATE:
+		crongate_on_timer(t);
+		break;
 	case TK_GRACE:
 		jlog_begin(&l, JLOG_WARN, "grace-over");
 		jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
@@ -140,6 +143,9 @@ on_real(struct sup *s)
 		struct rstate *rs = container_of(t, struct rstate, fire);
 		int64_t when = rs->next_cron;
 
+		/* Its outer middleware has not answered: the fire waits. */
+		if (crongate_park(s, rs, t->at))
+			continue;
 		if (now - t->at > MISFIRE_SLACK_MS * NS_PER_MS) {
 			misfire(s, rs, when, now / NS_PER_S);
 			continue;
@@ -390,6 +396,9 @@ dispatch(struct sup *s, struct watch *w)
 		break;
 	case W_GUARD:
 		break;		/* guard_watch writes at the turn's end */
+	case W_GATE:
+		crongate_on_pipe(s, w);
+		break;
 	}
 }
 
@@ -404,7 +413,9 @@ loop(struct sup *s)
 	       (batch_pending(s) && timefmt_mono_ms() < s->flush_until)) {
 		int n;
 
-		/* What this turn (or the start) changed, written before we sleep. */
+		/* Outer middleware waiting for a place; what this turn (or the
+		 * start) changed, written before we sleep. */
+		crongate_turn(s);
 		turn_end(s, false);
 		if (s->stopping && s->nruns + s->nhandlers == 0 && !batch_pending(s))
 			break;

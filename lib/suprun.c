@@ -454,7 +454,8 @@ run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
 		.scheduled_at = when,
 		.attempt = r->attempt,
 		.args = r->job ? r->job->args : NULL,
-		.env = r->job ? r->job->env : NULL,
+		/* A config cron task's: what its outer middleware added. */
+		.env = r->job ? r->job->env : crongate_env(rs->track),
 	};
 
 	if (r->job && r->job->cron)	/* a cron time: whole seconds, like a config task's */
@@ -758,9 +759,13 @@ start_job(struct sup *s, struct pend *p)
 	struct rstate *rs = p->rs;
 	struct jerr err = JERR_INIT;
 	char **argv = NULL, **envp = NULL;
-	struct run *r = run_new(s, rs);
+	struct run *r;
 
-	if (r == NULL) {
+	/* A config cron task's start waits for its outer middleware, or is
+	 * skipped after a refusal. */
+	if (crongate_hold(s, p))
+		return;
+	if ((r = run_new(s, rs)) == NULL) {
 		log_error("start", rs->route->name, "out of memory");
 		if (p->busy)
 			rs->track->busy--;
