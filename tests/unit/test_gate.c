@@ -117,6 +117,43 @@ main(void)
 	ok(strncmp(msg, "outer-middleware './bad': output: ", 34) == 0, "names the gate: %s", msg);
 	strv_free(env);
 
+	/* The pieces the supervisor runs the gates with, one at a time. */
+	{
+		const struct route *r = route_find(&c->routes, "n:t");
+		struct gate_result res = { NULL, 0, "A=1\n# note\nB=2\n", 15, NULL };
+		struct jerr err = JERR_INIT;
+		struct gate_cmd *v = NULL;
+		size_t n = 0;
+
+		ok(r && gate_list(c, r, &v, &n) == 0 && n == 3 && v[0].router == c->app &&
+		   strcmp(v[0].cmd, "./app") == 0 && strcmp(v[1].cmd, "./no") == 0 &&
+		   strcmp(v[2].cmd, "./rt") == 0, "gate_list: the app's first, then the router's in order");
+		free(v);
+		r = route_find(&c->routes, "r:t");
+		ok(r && gate_list(c, r, &v, &n) == 0 && n == 2, "one gate each");
+		free(v);
+
+		env = NULL;
+		is_int(gate_answer("./g", &res, &env, &why, &err), 0, "exit 0 passes");
+		ok(strv_len(env) == 2 && strcmp(env[0], "A=1") == 0 && strcmp(env[1], "B=2") == 0,
+		   "its KEY=VALUE lines are added, the comment is not");
+		res.status = 2 << 8;
+		res.errtail = "over quota\n\n";
+		is_int(gate_answer("./g", &res, &env, &why, &err), -1, "exit 2 refuses");
+		is_int(why, GATE_REFUSED, "refused");
+		is_str(jerr_msg(&err), "refused by outer-middleware './g' (exit status 2): over quota",
+		       "the stderr tail without its newlines");
+		jerr_free(&err);
+		res.failed = "killed after 60000 ms (its time limit)";
+		is_int(gate_answer("./g", &res, &env, &why, &err), -1, "a gate that did not finish fails");
+		is_int(why, GATE_FAILED, "failed");
+		is_str(jerr_msg(&err), "outer-middleware './g': killed after 60000 ms (its time limit)",
+		       "with why");
+		jerr_free(&err);
+		is_int(strv_len(env), 2, "and adds nothing");
+		strv_free(env);
+	}
+
 	conf_free(c);
 	diag_free(&diag);
 	snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
