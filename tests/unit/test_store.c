@@ -590,6 +590,8 @@ main(void)
 		struct store_write w[2];
 
 		j = cron_row("cfg:t", "running", 3, 2, 180000);
+		/* What its outer middleware added (supgate.c). */
+		j.env = (char *[]){ "QUOTA=a b", "JOBIFY_GATE=k", NULL };
 		w[0] = (struct store_write){ .kind = STORE_CRON, .job = &j, .next = &w[1] };
 		w[1] = run_row("cfg:t", "cfg:t", 1, 180000, 180500, JOB_FAILED, 4, 0, -1);
 		ok(store_write(st, w, &err) == 0 && w[0].done && w[1].done,
@@ -603,6 +605,8 @@ main(void)
 	ok(store_cron_list(st, &v, &n, &err) == 0 && n == 1 && strcmp(v[0].id, "cfg:t") == 0 &&
 	   strcmp(v[0].status, "running") == 0 && v[0].runs == 3 && v[0].failures == 2 &&
 	   v[0].last_fire == 180000, "store_cron_list reads it back");
+	ok(n == 1 && strv_len(v[0].env) == 2 && strcmp(v[0].env[0], "QUOTA=a b") == 0 &&
+	   strcmp(v[0].env[1], "JOBIFY_GATE=k") == 0, "with its env");
 	store_job_list_free(v, n);
 	store_close(st);
 
