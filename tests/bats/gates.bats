@@ -88,8 +88,9 @@ EOF
 	assert_line --index 0 --regexp '^time=[^ ]+ level=warn event=gate-refused route=r:t reason="refused by outer-middleware '\''./gate'\'' \(exit status 3\): no quota for r:t: \\"full\\"" scheduled_at=[^ ]+$'
 	refute grep -q 'event=start route=r:t ' "$SUP_LOG"
 	[ ! -e "$(T quota.out)" ]
-	# A task with no gate is not held by it.
+	# A task with no gate on its way runs none and is not held.
 	grep -q 'event=start route=free ' "$SUP_LOG"
+	refute grep -q 'event=\(gate-[a-z]*\|wait\) route=free ' "$SUP_LOG"
 	run DB "SELECT env FROM jobs WHERE id = 'r:t'"
 	assert_output ""
 	touch "$(T allow)"
