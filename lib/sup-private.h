@@ -85,9 +85,9 @@ extern char **environ;
 #define STARTS_FILE "starts"
 
 enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE,
-		  TK_FLUSH, TK_CTL, TK_GATE };
+		  TK_FLUSH, TK_CTL, TK_GATE, TK_HEARTBEAT, TK_POLL };
 enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE,
-		  W_GUARD, W_GATE };
+		  W_GUARD, W_GATE, W_STORE };
 
 /* What epoll_event.data.ptr points to. */
 struct watch {
@@ -219,6 +219,7 @@ struct run {
 	bool handler;		/* a failure handler, not a job */
 	bool timed_out, term_sent;
 	bool cancelled;		/* `cancel --kill`: ends as cancelled */
+	bool fenced;		/* killed by a fence: its end is not ours to write */
 	unsigned attempt;
 	int64_t scheduled;
 	const char *trigger;
@@ -322,6 +323,23 @@ struct sup {
 	size_t ngates;		/* of GATES */
 	unsigned gate_mark;
 	bool gate_release;	/* tasks ungated this sync: what waited goes on */
+	/* A store shared with supervisors on other machines (supshared.c);
+	 * with SQLite, shared is false and the rest unused. */
+	bool shared;		/* store_shared(store) */
+	bool fenced;		/* our lease could not be renewed: nothing claimed
+				 * or fired until we are registered again */
+	bool differs;		/* our config is not the cluster's: nothing
+				 * claimed or fired, what runs runs on */
+	bool rows_unsynced;	/* the rows of config cron tasks wait for a write */
+	struct timer heartbeat;	/* TK_HEARTBEAT, monotonic: lease renewal, reaping */
+	struct timer poll;	/* TK_POLL, monotonic: claims and fires without a wake-up */
+	int64_t lease_end;	/* mono ms: when our lease ends, as we count it */
+	int64_t differs_logged;	/* mono ms: config-differs last logged; 0 never */
+	int64_t skew_logged;	/* mono ms: clock-skew last logged; 0 never */
+	int64_t fence_logged;	/* mono ms: a failed re-registration last logged */
+	int store_fd;		/* the store's wake-up descriptor in the epoll set, or -1 */
+	struct watch w_store;
+	char hash[CONF_HASH_LEN + 1]; /* conf_hash of the running config */
 };
 
 /* A sendmail of mail-to (mail.h) on its way. */
@@ -478,12 +496,14 @@ void misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
 
 /* supjobs.c */
 void store_rearm(struct sup *s);
+struct rstate *job_route(struct sup *s, const char *name);
 void pickup(struct sup *s);
 bool cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j, enum job_status outcome, struct bw *op);
 void lost_free(struct lost *l);
 void lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
 void lost_handlers(struct sup *s);
 void recover(struct sup *s);
+int reap_lost(struct sup *s, struct jerr *err);
 void prune_ended(struct sup *s);
 void state_watch(struct sup *s);
 void on_state(struct sup *s);
@@ -514,9 +534,22 @@ const struct bw *pending_end(const struct sup *s, const char *id);
 const char *bw_status(const struct bw *b);
 void job_ended(struct sup *s, const char *id, const char *status, int code);
 void ctl_resume(struct sup *s);
+void waiters_check(struct sup *s);
 void on_ctl(struct sup *s);
 void on_client(struct sup *s, struct client *cl);
 void ctl_close(struct sup *s);
+
+/* supshared.c */
+int owner_register(struct sup *s, int64_t start_ms, struct jerr *err);
+int shared_start(struct sup *s);
+void shared_reloaded(struct sup *s);
+bool shared_may_claim(const struct sup *s);
+void shared_heartbeat(struct sup *s);
+void shared_poll(struct sup *s);
+void shared_on_store(struct sup *s);
+void shared_fire(struct sup *s);
+void shared_sync(struct sup *s, struct gen *g);
+const char *shared_state(const struct sup *s);
 
 /* sup.c */
 void on_lifespan_out(struct sup *s, struct outpipe *p);

@@ -388,6 +388,7 @@ reload_conf(struct sup *s, const char *why)
 		}
 	}
 	s->cur = g;
+	shared_reloaded(s);	/* a new config hash: the cluster's or not */
 	jlog_begin(&l, JLOG_INFO, "reloaded");
 	jlog_str(&l, "by", why);
 	jlog_int(&l, "routes", (int64_t)g->n);
@@ -497,28 +498,11 @@ sup_free(struct sup *s)
 	free(s->state_dir);
 }
 
-/* Tell the store who we are: a name no supervisor that ever shares it
- * had, HOST:PID:START_MS.  Its claims are ours; what it finds running
- * for another owner is lost (recover). */
-static int
-owner_set(struct sup *s, struct jerr *err)
-{
-	struct store_owner o = { .name = s->owner, .capacity = s->cur->conf->max_parallel };
-	char host[64];
-
-	if (gethostname(host, sizeof host) < 0)
-		(void)snprintf(host, sizeof host, "localhost");
-	host[sizeof host - 1] = '\0';
-	(void)snprintf(s->owner, sizeof s->owner, "%s:%ld:%lld", host, (long)getpid(),
-		       (long long)s->started_ms);
-	return store_owner_set(s->store, &o, NULL, err);
-}
-
 int
 sup_run(struct conf *conf)
 {
 	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1, .ifd = -1, .lfd = -1,
-			 .starts_fd = -1,
+			 .starts_fd = -1, .store_fd = -1,
 			 .real_armed = -1, .mono_armed = -1 };
 	struct jerr err = JERR_INIT;
 	char *where = NULL;
@@ -539,6 +523,8 @@ sup_run(struct conf *conf)
 	timer_init(&s.store_due, TK_STORE);
 	timer_init(&s.flush_t, TK_FLUSH);
 	timer_init(&s.ctl_retry, TK_CTL);
+	timer_init(&s.heartbeat, TK_HEARTBEAT);
+	timer_init(&s.poll, TK_POLL);
 	s.batch_tail = &s.batch;
 	s.started_ms = timefmt_now_ms();
 	if ((s.state_dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
@@ -589,20 +575,22 @@ sup_run(struct conf *conf)
 		goto out;
 	}
 	free(where);
-	if (store_shared(s.store)) {
-		/* Leases, fencing and fires through the store come first. */
-		log_error("start", NULL, "the supervisor cannot run on a shared (PostgreSQL) "
-			  "store yet; the commands can");
-		s.status = JX_CONFIG;
-		goto out;
-	}
-	if (owner_set(&s, &err) < 0) {
+	/* Who we are, to the store: its claims are ours; what it finds
+	 * running for another owner that is gone is lost (recover). */
+	s.shared = store_shared(s.store);
+	if (owner_register(&s, s.started_ms, &err) < 0) {
+		int e = errno;
+
 		log_error("start", NULL, jerr_msg(&err));
-		s.status = JX_SOFTWARE;
+		s.status = s.shared ? jx_store_open(e) : JX_SOFTWARE;
 		goto out;
 	}
 	recover(&s);
 	if (setup_fds(&s) < 0) {
+		s.status = JX_OSERR;
+		goto out;
+	}
+	if (s.shared && shared_start(&s) < 0) {
 		s.status = JX_OSERR;
 		goto out;
 	}
@@ -638,7 +626,7 @@ sup_run(struct conf *conf)
 	for (size_t i = 0; i < s.cur->n; i++) {
 		const struct task *t = s.cur->rs[i].route->task;
 
-		if (t->cron && t->sched.kind == CRON_REBOOT &&
+		if (t->cron && t->sched.kind == CRON_REBOOT && shared_may_claim(&s) &&
 		    (t->start_at == 0 || t->start_at <= timefmt_now()))
 			fire(&s, &s.cur->rs[i], 0);
 	}

@@ -238,6 +238,11 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 	 * keeps them), so the copies stay valid while loaded[k] is cleared. */
 	const char **ids = nloaded ? reallocarray(NULL, nloaded, sizeof *ids) : NULL;
 
+	if (s->shared) {
+		/* The rows are the cluster's: supshared.c writes them (shared_sync). */
+		free(ids);
+		return;
+	}
 	if (nloaded && ids == NULL) {
 		log_error("store", NULL, "out of memory");
 		return;

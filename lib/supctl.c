@@ -162,7 +162,7 @@ client_ended(struct sup *s, struct client *cl, size_t i)
 
 /* Look in the store for every job waited for: one the CLI cancelled
  * ended without us. */
-static void
+void
 waiters_check(struct sup *s)
 {
 	for (struct client *cl = s->clients; cl; cl = cl->next)
@@ -236,8 +236,10 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 
 /* `status`: one line "run ID ROUTE PID STARTED_MS" a live run of a job
  * (ID is the route's name for a config cron task), then "ok pid=PID
- * started=MS queued=N config=PATH" (PATH last: it may hold spaces).
- * QUEUED counts the runs waiting: queued fires, retries, slots. */
+ * started=MS queued=N [node=OWNER cluster=STATE] config=PATH" (PATH
+ * last: it may hold spaces).  QUEUED counts the runs waiting: queued
+ * fires, retries, slots.  NODE and CLUSTER on a shared store: the name
+ * this supervisor claims under, and ok, config-differs or fenced. */
 static void
 ctl_status(struct sup *s, struct ctl_conn *c)
 {
@@ -252,8 +254,13 @@ ctl_status(struct sup *s, struct ctl_conn *c)
 		queued++;
 	for (struct track *t = s->tracks; t; t = t->next)
 		queued += t->nq;
-	(void)ctl_send(c, "ok pid=%ld started=%lld queued=%zu config=%s", (long)getpid(),
-		       (long long)s->started_ms, queued, s->cur->conf->path);
+	if (s->shared)
+		(void)ctl_send(c, "ok pid=%ld started=%lld queued=%zu node=%s cluster=%s config=%s",
+			       (long)getpid(), (long long)s->started_ms, queued, s->owner,
+			       shared_state(s), s->cur->conf->path);
+	else
+		(void)ctl_send(c, "ok pid=%ld started=%lld queued=%zu config=%s", (long)getpid(),
+			       (long long)s->started_ms, queued, s->cur->conf->path);
 }
 
 static int

@@ -388,7 +388,12 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			timefmt_mono_ms() - r->start_mono_ms, timefmt_now_ms()) < 0)
 		log_error("metrics", rs->route->name, "out of memory");
 	s->metrics_dirty = true;
-	if (r->job) {
+	if (r->fenced) {
+		/* Killed by a fence: the job may be another supervisor's by
+		 * now, which records its attempts, retries it and runs its
+		 * handlers; nothing of it is ours to write (the store's guard
+		 * would refuse it anyway). */
+	} else if (r->job) {
 		/* A job of the store: each attempt is a row of history; a retry
 		 * goes back to the store, due after the delay, so that it
 		 * survives a restart too. */

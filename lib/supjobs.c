@@ -30,7 +30,7 @@ store_rearm(struct sup *s)
 }
 
 /* The attached route a job of the store names, in the current config. */
-static struct rstate *
+struct rstate *
 job_route(struct sup *s, const char *name)
 {
 	const struct route *r = route_find(&s->cur->conf->routes, name);
@@ -209,7 +209,7 @@ pickup(struct sup *s)
 	struct store_job *v;
 
 	s->again = false;
-	if (s->store == NULL || s->stopping)
+	if (s->store == NULL || s->stopping || !shared_may_claim(s))
 		return;
 	if (max > 0 && s->nruns + (size_t)budget > (size_t)max)
 		budget = s->nruns < (size_t)max ? (size_t)max - s->nruns : 0;
@@ -535,6 +535,19 @@ recover(struct sup *s)
 	jerr_free(&err);
 	free(c.starts);
 	starts_open(s, written);
+}
+
+/* Jobs left running by supervisors whose lease expired, now (a shared
+ * store's heartbeat): each as recover_one says, without a starts file
+ * (it holds this machine's starts only, which recover saw at start).
+ * The failure handlers of those that failed for good: lost_handlers.
+ * The number recovered, or -1 with ERR. */
+int
+reap_lost(struct sup *s, struct jerr *err)
+{
+	struct recover_ctx c = { .s = s };
+
+	return store_recover(s->store, recover_one, &c, err);
 }
 
 /* keep-ended: what ended longer ago leaves the store at start and then

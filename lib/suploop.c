@@ -58,6 +58,12 @@ on_mono_timer(struct sup *s, struct timer *t)
 	case TK_GATE:
 		crongate_on_timer(t);
 		break;
+	case TK_HEARTBEAT:
+		shared_heartbeat(s);
+		break;
+	case TK_POLL:
+		shared_poll(s);
+		break;
 	case TK_GRACE:
 		jlog_begin(&l, JLOG_WARN, "grace-over");
 		jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
@@ -107,6 +113,7 @@ on_real(struct sup *s)
 	uint64_t ticks;
 	struct timer *t;
 	int64_t now;
+	bool shared_due = false;
 
 	if (read(s->tfd_real, &ticks, sizeof ticks) < 0) {
 		if (errno == ECANCELED) {
@@ -143,6 +150,13 @@ on_real(struct sup *s)
 		struct rstate *rs = container_of(t, struct rstate, fire);
 		int64_t when = rs->next_cron;
 
+		if (s->shared) {
+			/* The cluster's fire: through the store, once for
+			 * every task due (shared_fire, after this loop). */
+			plan(s, rs, when > now / NS_PER_S ? when : now / NS_PER_S);
+			shared_due = true;
+			continue;
+		}
 		/* Its outer middleware has not answered: the fire waits. */
 		if (crongate_park(s, rs, t->at))
 			continue;
@@ -160,6 +174,8 @@ on_real(struct sup *s)
 		fire(s, rs, when);
 		mark_fired(s, rs, when);
 	}
+	if (shared_due)
+		shared_fire(s);
 }
 
 static void
@@ -273,10 +289,12 @@ status_line(struct sup *s, char *buf, size_t size)
 		else
 			what = "(a job of the store)";
 	}
-	snprintf(buf, size, "%s: running %zu, queued %zu, next fire %s%s%s%s",
+	snprintf(buf, size, "%s: running %zu, queued %zu, next fire %s%s%s%s%s",
 		 s->stopping ? "stopping" : "ready", s->nruns + s->nhandlers, queued, when,
 		 *what ? " " : "", what,
-		 s->flush_fails ? "; the store cannot be written, retrying" : "");
+		 s->flush_fails ? "; the store cannot be written, retrying" : "",
+		 !s->shared ? "" : s->fenced ? "; fenced: the lease could not be renewed" :
+		 s->differs ? "; config-differs: the config is not the cluster's, not firing" : "");
 }
 
 /* systemd at each turn of the loop: the watchdog, and STATUS= when the
@@ -398,6 +416,9 @@ dispatch(struct sup *s, struct watch *w)
 		break;		/* guard_watch writes at the turn's end */
 	case W_GATE:
 		crongate_on_pipe(s, w);
+		break;
+	case W_STORE:
+		shared_on_store(s);
 		break;
 	}
 }

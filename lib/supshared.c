@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: ISC */
+/* The supervisor on a store that supervisors on several machines share
+ * (SPEC §8): its lease (heartbeat, fencing, registering again), the
+ * reaping of supervisors whose lease expired, the store's wake-ups and
+ * its poll, the config's cron fires through the store, and the config's
+ * hash against the cluster's.  With SQLite only owner_register runs:
+ * s->shared is false and every other entry returns at once.
+ *
+ * Every store operation here is a short blocking call, bounded by the
+ * lock wait the loop sets (LOOP_BUSY_MS) and the backend's statement
+ * timeout: nothing waits for a transaction to end in the loop. */
+
+#include "config.h"
+
+#include "sup-private.h"
+
+/* config-differs, clock-skew and a failed registration are logged at
+ * most this often (ms). */
+#define SHARED_LOG_MS 60000
+/* A clock this far from the database's is said (ms). */
+#define SKEW_MAX_MS 1000
+/* Fire instants of one row in one store_fire, at most (store.h). */
+#define FIRE_AT_MAX 16
+
+/* Whether what *LAST says was logged may be logged again now. */
+static bool
+log_due(int64_t *last)
+{
+	int64_t now = timefmt_mono_ms_up();
+
+	if (*last && now - *last < SHARED_LOG_MS)
+		return false;
+	*last = now;
+	return true;
+}
+
+/* Tell the store who we are: HOST:PID:START_MS (START_MS 0: the name we
+ * have), a name no supervisor that ever shares the store had, with the
+ * config's hash, max-parallel and the lease.  Its claims are ours; what
+ * it finds running for another owner that is gone is lost (recover).
+ * On a shared store, s->differs says whether the config is not the
+ * cluster's, and s->lease_end when our lease ends at the latest.  0, or
+ * -1 with ERR. */
+int
+owner_register(struct sup *s, int64_t start_ms, struct jerr *err)
+{
+	const struct conf *c = s->cur->conf;
+	struct store_owner o = { .name = s->owner, .config_hash = s->hash,
+				 .capacity = c->max_parallel, .lease_ms = c->lease_ms };
+	int64_t t0 = timefmt_mono_ms_up();
+	bool same = true;
+
+	if (start_ms) {
+		char host[64];
+
+		if (gethostname(host, sizeof host) < 0)
+			(void)snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		(void)snprintf(s->owner, sizeof s->owner, "%s:%ld:%lld", host, (long)getpid(),
+			       (long long)start_ms);
+	}
+	conf_hash(c, s->hash);
+	if (store_owner_set(s->store, &o, &same, err) < 0)
+		return -1;
+	s->differs = s->shared && !same;
+	s->lease_end = t0 + c->lease_ms;
+	return 0;
+}
+
+bool
+shared_may_claim(const struct sup *s)
+{
+	return !s->shared || (!s->fenced && !s->differs);
+}
+
+const char *
+shared_state(const struct sup *s)
+{
+	return s->fenced ? "fenced" : s->differs ? "config-differs" : "ok";
+}
+
+static void
+log_differs(struct sup *s)
+{
+	struct jlog_line l;
+
+	jlog_begin(&l, JLOG_ERROR, "config-differs");
+	jlog_str(&l, "node", s->owner);
+	jlog_str(&l, "config_hash", s->hash);
+	jlog_str(&l, "error", "this config is not the one the cluster runs (its oldest "
+		 "supervisor's): nothing is fired or claimed here until it is; what runs runs on");
+	jlog_end(&l);
+}
+
+/* The store's wake-up descriptor in the epoll set: again when it changed,
+ * or when LOST (the connection was made again, maybe under the same
+ * number).  A descriptor that was closed left the set by itself, and
+ * its number may be another's now: it is never removed by number. */
+static void
+fd_sync(struct sup *s, bool lost)
+{
+	int fd = store_fd(s->store);
+
+	if (fd == s->store_fd && !lost)
+		return;
+	s->store_fd = -1;
+	if (fd < 0)
+		return;		/* the poll asks again */
+	if (add_watch(s, fd, &s->w_store, W_STORE) < 0 && errno != EEXIST) {
+		log_error("store", NULL, strerror(errno));
+		return;
+	}
+	s->store_fd = fd;
+}
+
+int
+shared_start(struct sup *s)
+{
+	const struct conf *c = s->cur->conf;
+	int64_t now = timefmt_mono_ms_up();
+	struct jlog_line l;
+
+	if (theap_arm(&s->mono, &s->heartbeat, now + c->heartbeat_ms) < 0 ||
+	    theap_arm(&s->mono, &s->poll, now + c->poll_ms) < 0) {
+		log_error("start", NULL, strerror(errno));
+		return -1;
+	}
+	fd_sync(s, false);
+	jlog_begin(&l, s->differs ? JLOG_WARN : JLOG_INFO, "cluster");
+	jlog_str(&l, "node", s->owner);
+	jlog_str(&l, "store", store_kind(s->store));
+	jlog_str(&l, "config_hash", s->hash);
+	jlog_str(&l, "config", s->differs ? "differs" : "same");
+	jlog_ms(&l, "heartbeat", c->heartbeat_ms);
+	jlog_ms(&l, "lease", c->lease_ms);
+	jlog_end(&l);
+	if (s->differs && log_due(&s->differs_logged))
+		log_differs(s);
+	s->rows_unsynced = true;
+	shared_sync(s, s->cur);
+	return 0;
+}
+
+/* The lease could not be renewed (WHY) before it ends: nothing is ours
+ * any more.  No claim, no fire; every job of the store we run is killed
+ * (its process group), and its end not written (run_finish): another
+ * supervisor reaps it, retries it or fails it, runs its handler.  The
+ * jobs claimed and waiting for a slot are dropped the same way. */
+static void
+fence(struct sup *s, const char *why)
+{
+	struct jlog_line l;
+	size_t killed = 0, dropped = 0;
+	struct pend *prev = NULL;
+
+	s->fenced = true;
+	s->again = false;
+	theap_disarm(&s->real, &s->store_due);
+	for (struct run *r = s->runs; r; r = r->next) {
+		if (r->handler || r->job == NULL || r->fenced)
+			continue;
+		r->fenced = true;
+		killed++;
+		if (r->pid > 0 && spawn_kill_group(r->pid, SIGKILL) < 0 && errno != ESRCH)
+			log_error("kill", r->rs->route->name, strerror(errno));
+	}
+	for (struct pend **pp = &s->slot_head, *p; (p = *pp) != NULL;) {
+		if (p->job == NULL) {
+			prev = p;
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		if (p->busy)
+			p->rs->track->busy--;
+		pend_free(p);
+		dropped++;
+	}
+	s->slot_tail = prev;
+	jlog_begin(&l, JLOG_ERROR, "fenced");
+	jlog_str(&l, "node", s->owner);
+	jlog_str(&l, "reason", why);
+	jlog_int(&l, "killed", (int64_t)killed);
+	if (dropped)
+		jlog_int(&l, "dropped", (int64_t)dropped);
+	jlog_end(&l);
+}
+
+/* Fenced: register again under a new name; then claim and fire again. */
+static void
+reregister(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	char old[sizeof s->owner];
+	struct jlog_line l;
+
+	memcpy(old, s->owner, sizeof old);
+	if (owner_register(s, timefmt_now_ms(), &err) < 0) {
+		if (log_due(&s->fence_logged)) {
+			jlog_begin(&l, JLOG_WARN, "register-failed");
+			jlog_str(&l, "error", jerr_msg(&err));
+			jlog_end(&l);
+		}
+		memcpy(s->owner, old, sizeof old);
+		jerr_free(&err);
+		return;
+	}
+	s->fenced = false;
+	s->fence_logged = 0;
+	jlog_begin(&l, JLOG_WARN, "unfenced");
+	jlog_str(&l, "node", s->owner);
+	jlog_str(&l, "was", old);
+	jlog_end(&l);
+	if (s->differs && log_due(&s->differs_logged))
+		log_differs(s);
+	fd_sync(s, true);
+	shared_fire(s);
+	pickup(s);
+}
+
+void
+shared_heartbeat(struct sup *s)
+{
+	const struct conf *c = s->cur->conf;
+	int64_t t0 = timefmt_mono_ms_up(), until, recovered;
+	struct jerr err = JERR_INIT;
+	struct jlog_line l;
+	bool differed = s->differs;
+
+	(void)theap_arm(&s->mono, &s->heartbeat, t0 + c->heartbeat_ms);
+	if (s->fenced) {
+		reregister(s);
+		return;
+	}
+	if (store_heartbeat(s->store, &until, &err) < 0) {
+		/* ETIMEDOUT: the store says the lease is over already. */
+		bool over = errno == ETIMEDOUT;
+
+		jlog_begin(&l, JLOG_WARN, "heartbeat-failed");
+		jlog_str(&l, "error", jerr_msg(&err));
+		jlog_ms(&l, "lease_left", s->lease_end > t0 ? s->lease_end - t0 : 0);
+		jlog_end(&l);
+		jerr_free(&err);
+		/* One heartbeat before the lease ends: the margin that lets
+		 * the kills land before another supervisor may take the jobs. */
+		if (over || t0 >= s->lease_end - c->heartbeat_ms)
+			fence(s, over ? "the lease is over" : "the lease could not be renewed in time");
+		return;
+	}
+	s->lease_end = t0 + c->lease_ms;
+	{
+		/* The store's clock decides; ours only plans the timers. */
+		int64_t off = timefmt_now_ms() - (until - c->lease_ms);
+
+		if ((off > SKEW_MAX_MS || off < -SKEW_MAX_MS) && log_due(&s->skew_logged)) {
+			jlog_begin(&l, JLOG_WARN, "clock-skew");
+			jlog_ms(&l, "offset", off);
+			jlog_str(&l, "reason", "this machine's clock is off the database's: "
+				 "fires come late or early by as much");
+			jlog_end(&l);
+		}
+	}
+	/* Whether the config is the cluster's: the cluster's changes as the
+	 * oldest supervisor goes (a rolling restart). */
+	if (owner_register(s, 0, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+	}
+	if (s->differs && log_due(&s->differs_logged)) {
+		log_differs(s);
+	} else if (differed && !s->differs) {
+		jlog_begin(&l, JLOG_INFO, "config-same");
+		jlog_str(&l, "node", s->owner);
+		jlog_end(&l);
+		s->differs_logged = 0;
+		s->rows_unsynced = true;
+	}
+	if (s->stopping)
+		return;
+	/* The jobs of supervisors whose lease expired: as at start. */
+	if ((recovered = reap_lost(s, &err)) < 0)
+		log_error("store", NULL, jerr_msg(&err));
+	jerr_free(&err);
+	lost_handlers(s);
+	if (recovered > 0 || (differed && !s->differs)) {
+		shared_fire(s);
+		pickup(s);
+	}
+}
+
+void
+shared_poll(struct sup *s)
+{
+	(void)theap_arm(&s->mono, &s->poll, timefmt_mono_ms_up() + s->cur->conf->poll_ms);
+	if (s->stopping)
+		return;
+	fd_sync(s, false);
+	shared_fire(s);
+	pickup(s);
+	waiters_check(s);
+}
+
+void
+shared_on_store(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	bool lost = store_poll(s->store, &err) < 0;
+
+	if (lost) {
+		struct jlog_line l;
+
+		/* What happened meanwhile was not heard: a look at all of it. */
+		jlog_begin(&l, JLOG_WARN, "store-wakeups");
+		jlog_str(&l, "error", jerr_msg(&err));
+		jlog_end(&l);
+		fd_sync(s, true);
+		shared_fire(s);
+	}
+	jerr_free(&err);
+	pickup(s);
+	waiters_check(s);
+}
+
+/* ---- config cron fires ---- */
+
+/* store_fire's callback: config cron task ROW (its run_at the watermark,
+ * the next fire not yet done) is due.  The fires to enqueue into AT
+ * (*NAT), the row's new state into *NR: the cron engine and the misfire
+ * policy of the task, as a single supervisor fires (on_real, misfire). */
+static int
+fire_row(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
+	 struct store_job *nr)
+{
+	struct sup *s = arg;
+	struct rstate *rs = job_route(s, row->route);
+	const struct task *t;
+	int64_t now = timefmt_now_ms(), first, latest, last, next, count;
+	enum policy_missed run = POLICY_RUN_ALL;
+
+	*nat = 0;
+	if (rs == NULL || !has_calendar(rs)) {
+		/* Not a task of this config, which is the cluster's: gone. */
+		nr->status = (char *)job_status_name(JOB_CANCELLED);
+		return 0;
+	}
+	t = rs->route->task;
+	if (row->cron == NULL || strcmp(row->cron, t->cron) != 0) {
+		s->rows_unsynced = true;	/* shared_sync writes it anew */
+		return 0;
+	}
+	/* The cron times from the watermark to now (s, now's included). */
+	if (cron_next(&t->sched, rs->tz, row->run_at / 1000 - 1, &first) < 0) {
+		nr->status = (char *)job_status_name(JOB_SUCCESS);	/* never again */
+		return 0;
+	}
+	latest = policy_cron_latest(&t->sched, rs->tz, first, now / 1000 + 1, MISFIRE_SCAN,
+				    &count);
+	if (count == 0) {
+		/* Due by the database's clock, not quite yet by ours. */
+		latest = first;
+		count = 1;
+	}
+	if (now - first * 1000 > MISFIRE_SLACK_MS) {
+		struct jlog_line l;
+
+		run = policy_misfire(t->misfire, t->misfire_grace_ms, latest * 1000, now);
+		jlog_begin(&l, JLOG_WARN, "misfire");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "policy", conf_misfire_name(t->misfire));
+		jlog_int(&l, "missed", count);
+		jlog_int(&l, "run", run == POLICY_RUN_ALL ? count : run == POLICY_RUN_LATEST);
+		jlog_end(&l);
+	}
+	last = latest;
+	if (run == POLICY_RUN_LATEST) {
+		at[(*nat)++] = latest * 1000;
+	} else if (run == POLICY_RUN_ALL) {
+		/* The oldest first; the rest at the next call. */
+		for (int64_t x = first; *nat < FIRE_AT_MAX && x <= latest;) {
+			at[(*nat)++] = x * 1000;
+			last = x;
+			if (cron_next(&t->sched, rs->tz, x, &x) < 0)
+				break;
+		}
+	}
+	if (t->max_runs > 0 && row->runs + (long)*nat >= t->max_runs) {
+		/* The last of max-runs: the task is through. */
+		*nat = row->runs < t->max_runs ? (size_t)(t->max_runs - row->runs) : 0;
+		if (*nat)
+			last = at[*nat - 1] / 1000;
+		nr->status = (char *)job_status_name(JOB_SUCCESS);
+	}
+	for (size_t i = 0; i < *nat; i++)
+		metrics_fire(s->metrics, (now - at[i]) * 1000);
+	nr->runs = row->runs + (long)*nat;
+	nr->last_fire = last * 1000;
+	if (policy_next_fire(&t->sched, rs->tz, t->start_at, last, &next) < 0)
+		nr->status = (char *)job_status_name(JOB_SUCCESS);
+	else
+		nr->run_at = next * 1000;
+	return 0;
+}
+
+void
+shared_fire(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	int n;
+
+	if (!s->shared || s->stopping || !shared_may_claim(s))
+		return;
+	if (s->rows_unsynced)
+		shared_sync(s, s->cur);
+	if ((n = store_fire(s->store, timefmt_now_ms(), fire_row, s, &err)) < 0)
+		log_error("store", NULL, jerr_msg(&err));	/* the next poll tries again */
+	else if (n > 0)
+		pickup(s);
+	jerr_free(&err);
+}
+
+/* By id, as store_cron_list orders them (bytewise). */
+static int
+row_cmp(const void *key, const void *row)
+{
+	return strcmp(key, ((const struct store_job *)row)->id);
+}
+
+/* The rows of the config's cron tasks in the store, in line with G's
+ * tasks: a task without a row gets one, due at its next fire; a task
+ * whose cron changed starts over; one that came back is scheduled
+ * again; the row of a task no longer in the config is cancelled.  A row
+ * whose task is unchanged is left as it is: its watermark and counters
+ * are the cluster's, which another supervisor may have moved since we
+ * read them.  Only when our config is the cluster's. */
+void
+shared_sync(struct sup *s, struct gen *g)
+{
+	static char *none[] = { NULL };
+	struct store_job *v = NULL, *nj = NULL;
+	struct store_write *w = NULL, *head = NULL, **tail = &head;
+	struct jerr err = JERR_INIT;
+	int64_t now = timefmt_now_ms();
+	bool *used = NULL;
+	size_t n = 0, k = 0;
+
+	if (!s->shared)
+		return;
+	s->rows_unsynced = true;
+	if (s->differs || s->fenced)
+		return;
+	if (store_cron_list(s->store, &v, &n, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		return;
+	}
+	if ((nj = calloc(g->n + n + 1, sizeof *nj)) == NULL ||
+	    (w = calloc(g->n + n + 1, sizeof *w)) == NULL ||
+	    (used = calloc(n + 1, sizeof *used)) == NULL) {
+		log_error("store", NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		const struct rstate *rs = &g->rs[i];
+		const struct task *t = rs->route->task;
+		const struct store_job *row;
+		int64_t next;
+
+		if (!has_calendar(rs))
+			continue;
+		row = n ? bsearch(rs->route->name, v, n, sizeof *v, row_cmp) : NULL;
+		if (row)
+			used[row - v] = true;
+		if (row && row->cron && strcmp(row->cron, t->cron) == 0 &&
+		    !job_status_is(row->status, JOB_CANCELLED))
+			continue;	/* the cluster's: not ours to move */
+		if (policy_next_fire(&t->sched, rs->tz, t->start_at, now / 1000, &next) < 0)
+			continue;
+		if (row) {
+			nj[k] = *row;	/* its strings are v's */
+			if (row->cron == NULL || strcmp(row->cron, t->cron) != 0) {
+				/* A new schedule starts over. */
+				nj[k].runs = nj[k].failures = 0;
+				nj[k].last_fire = 0;
+			}
+		} else {
+			nj[k].id = nj[k].route = (char *)rs->route->name;
+			nj[k].trigger = (char *)job_trigger_name(JOB_TRIGGER_CRON);
+			nj[k].args = nj[k].env = none;
+			nj[k].created_at = now;
+			nj[k].config = true;
+		}
+		nj[k].cron = t->cron;
+		nj[k].status = (char *)job_status_name(JOB_SCHEDULED);
+		nj[k].run_at = nj[k].scheduled_at = next * 1000;
+		w[k] = (struct store_write){ .kind = STORE_CRON, .job = &nj[k] };
+		*tail = &w[k];
+		tail = &w[k].next;
+		k++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (used[i] || !job_status_is(v[i].status, JOB_SCHEDULED))
+			continue;
+		nj[k] = v[i];
+		nj[k].status = (char *)job_status_name(JOB_CANCELLED);
+		nj[k].finished_at = now;
+		w[k] = (struct store_write){ .kind = STORE_CRON, .job = &nj[k] };
+		*tail = &w[k];
+		tail = &w[k].next;
+		k++;
+	}
+	if (head && store_write(s->store, head, &err) < 0) {
+		/* Kept for the next fire or heartbeat. */
+		log_error("store", NULL, jerr_msg(&err));
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (!w[i].done) {
+			struct jlog_line l;
+
+			jlog_begin(&l, JLOG_ERROR, "not-durable");
+			jlog_str(&l, "route", nj[i].id);
+			jlog_str(&l, "reason", "a job scheduled from the command line has this "
+				 "id: the task cannot fire through the shared store");
+			jlog_end(&l);
+		}
+	s->rows_unsynced = false;
+out:
+	jerr_free(&err);
+	free(used);
+	free(w);
+	free(nj);
+	store_job_list_free(v, n);
+}
+
+/* A reload: a new config, maybe not the cluster's any more (or again). */
+void
+shared_reloaded(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	char hash[CONF_HASH_LEN + 1];
+	bool differed = s->differs;
+
+	if (!s->shared)
+		return;
+	conf_hash(s->cur->conf, hash);
+	if (strcmp(hash, s->hash) == 0)
+		return;
+	if (!s->fenced && owner_register(s, 0, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		memcpy(s->hash, hash, sizeof hash);
+	}
+	jerr_free(&err);
+	if (s->differs) {
+		s->differs_logged = 0;
+		if (log_due(&s->differs_logged))
+			log_differs(s);
+	} else if (differed) {
+		jlog_msg(JLOG_INFO, "config-same", "node", s->owner);
+	}
+	shared_sync(s, s->cur);
+}
