@@ -96,6 +96,8 @@ json_run(const struct store_run *r, const struct tz *tz)
 	else
 		printf(",\"duration_ms\":%lld,\"log\":", (long long)run_duration(r));
 	json_string(stdout, r->log);
+	printf(",\"node\":");
+	json_string(stdout, r->owner);
 	printf(",\"output_dropped\":%lld}", (long long)r->dropped);
 }
 
@@ -207,7 +209,7 @@ print_stats(const struct store_route_stats *v, size_t n, const struct tz *tz, bo
  * FULL) or as JSON, times in zone TZ.  0, or -1 out of memory. */
 static int
 print_runs(const struct store_run *v, size_t n, const struct tz *tz, bool json, bool tty,
-	   bool full)
+	   bool full, bool nodes)
 {
 	static const struct table_col cols[] = {
 		{ "START",    0, 0, 0 },
@@ -217,6 +219,7 @@ print_runs(const struct store_run *v, size_t n, const struct tz *tz, bool json, 
 		{ "ATTEMPT",  TC_RIGHT, 1, 0 },
 		{ "STATUS",   0, 0, 0 },
 		{ "EXIT",     0, 0, 0 },
+		{ "NODE",     0, 2, 3 },	/* a shared store: who ran it */
 	};
 	char b[TIMEFMT_BUFSZ], d[32], sig[32];
 	struct table tbl;
@@ -231,12 +234,12 @@ print_runs(const struct store_run *v, size_t n, const struct tz *tz, bool json, 
 		return 0;
 	}
 	/* Widths from the rows, fitted to the terminal (table.h). */
-	table_init(&tbl, cols, sizeof cols / sizeof cols[0], stdout, tty, full);
+	table_init(&tbl, cols, sizeof cols / sizeof cols[0] - !nodes, stdout, tty, full);
 	for (size_t i = 0; i < n; i++) {
 		const struct store_run *r = &v[i];
 		const char *start = cmd_when(r->started_at, tz, b);
 		char code[80] = "-", att[24];
-		const char *cell[7];
+		const char *cell[8];
 
 		if (signal_name(r->signal, sig, sizeof sig))
 			snprintf(code, sizeof code, "%s", sig);
@@ -257,6 +260,7 @@ print_runs(const struct store_run *v, size_t n, const struct tz *tz, bool json, 
 		cell[4] = att;
 		cell[5] = r->status;
 		cell[6] = code;
+		cell[7] = r->owner ? r->owner : "-";
 		(void)table_row(&tbl, cell);
 	}
 	return table_end(&tbl) < 0 ? -1 : 0;
@@ -297,7 +301,7 @@ history_show(struct cli *cli, const struct conf *conf, struct store *st,
 			rc = cmd_output_done(cli, "history");
 		}
 	} else {
-		if (print_runs(v, n, tz, json, tty, full) < 0) {
+		if (print_runs(v, n, tz, json, tty, full, store_shared(st)) < 0) {
 			cmd_error(cli, "history: out of memory");
 			rc = JX_SOFTWARE;
 		} else {

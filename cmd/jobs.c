@@ -61,6 +61,10 @@ json_job(const struct store_job *j, const struct tz *tz)
 	json_string(stdout, cmd_when(j->finished_at, tz, b));
 	printf(",\"log\":");
 	json_string(stdout, j->log);
+	printf(",\"scheduled_at\":");
+	json_string(stdout, cmd_when(j->scheduled_at, tz, b));
+	printf(",\"node\":");
+	json_string(stdout, j->owner);
 	printf("}");
 }
 
@@ -262,6 +266,8 @@ struct overview {
 	int64_t started;	/* its start, ms; 0 not known */
 	long queued;		/* runs waiting in it, -1 not known */
 	char *sup_config;	/* the config it runs */
+	char *node;		/* on a shared store: its name there */
+	char *cluster;		/* and its state: ok, config-differs, fenced */
 	char *dir, *db;
 	bool has_store;
 	struct ov_run *runs;
@@ -357,6 +363,9 @@ ov_ask(const struct cli *cli, const struct conf *conf, struct overview *o)
 			o->pid = sup.pid;
 			o->started = sup.started;
 			o->queued = sup.queued;
+			if ((sup.node && (o->node = strdup(sup.node)) == NULL) ||
+			    (sup.cluster && (o->cluster = strdup(sup.cluster)) == NULL))
+				rc = JX_SOFTWARE;
 			if (sup.config && (o->sup_config = strdup(sup.config)) == NULL)
 				rc = JX_SOFTWARE;
 			goto out;
@@ -427,6 +436,8 @@ ov_free(struct overview *o)
 	}
 	store_history_free(o->hist, o->nhist);
 	free(o->sup_config);
+	free(o->node);
+	free(o->cluster);
 	free(o->dir);
 	free(o->db);
 }
@@ -610,6 +621,13 @@ ov_text(const struct conf *conf, const struct overview *o, const struct tz *tz, 
 		o->sup_config && strcmp(o->sup_config, conf->path) != 0 ?
 		"; the supervisor runs " : "", o->sup_config && strcmp(o->sup_config, conf->path) != 0 ?
 		o->sup_config : "");
+	if (o->node)
+		ov_line("node:", "%s%s", o->node,
+			o->cluster == NULL || strcmp(o->cluster, "ok") == 0 ? "" :
+			strcmp(o->cluster, "config-differs") == 0 ?
+			"; config-differs: its config is not the cluster's, it fires and claims "
+			"nothing" : strcmp(o->cluster, "fenced") == 0 ?
+			"; fenced: its lease could not be renewed, it claims nothing" : "");
 	if (o->has_store)
 		ov_line("store:", "%s (%ld scheduled, %ld due, %ld running)", o->db, o->nscheduled,
 			o->nduetotal, o->nrunning_store);
@@ -646,6 +664,10 @@ ov_json(const struct conf *conf, const struct overview *o, const struct tz *tz)
 		printf("%ld", o->queued);
 	else
 		printf("null");
+	printf(",\"node\":");
+	json_string(stdout, o->node);
+	printf(",\"cluster\":");
+	json_string(stdout, o->cluster);
 	printf("},\"config\":");
 	json_string(stdout, conf->path);
 	printf(",\"routes\":%zu,\"store\":", conf->routes.nattached);
@@ -852,6 +874,8 @@ cmd_status(struct cli *cli, int argc, char **argv)
 				ov_line("finished at:", "%s", t);
 			if (j.log)
 				ov_line("log:", "%s", j.log);
+			if (j.owner)
+				ov_line("node:", "%s", j.owner);
 		}
 		free(args);
 		store_job_free(&j);

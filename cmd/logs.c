@@ -115,6 +115,28 @@ no_log(const struct cli *cli, const struct conf *conf, const struct store_job *j
 	return 1;
 }
 
+/* Whether job J's last attempt ran on another machine (its owner is
+ * HOST:PID:START_MS, a store shared by several): then its log is there,
+ * and this says which node (exit 1). */
+static bool
+elsewhere(const struct cli *cli, const struct store_job *j)
+{
+	char host[256];
+	const char *colon;
+
+	if (j->owner == NULL || (colon = strchr(j->owner, ':')) == NULL ||
+	    gethostname(host, sizeof host) < 0)
+		return false;
+	host[sizeof host - 1] = '\0';
+	if (strlen(host) == (size_t)(colon - j->owner) &&
+	    strncmp(host, j->owner, (size_t)(colon - j->owner)) == 0)
+		return false;
+	cmd_error(cli, "logs: job '%s' ran on node %.*s (%s): its log %s is on that machine; "
+		  "run jobify logs there", j->id, (int)(colon - j->owner), j->owner, j->owner,
+		  j->log);
+	return true;
+}
+
 /* Open PATH, the log of job ID: the descriptor, or -1 with *RC set after
  * a message (1 when it is gone, 77 when it may not be read). */
 static int
@@ -421,6 +443,9 @@ cmd_logs(struct cli *cli, int argc, char **argv)
 		rc = follow(cli, st, dir, conf, argv[optind]);
 	} else if (j.log == NULL) {
 		rc = no_log(cli, conf, &j, false);
+		store_job_free(&j);
+	} else if (elsewhere(cli, &j)) {
+		rc = 1;
 		store_job_free(&j);
 	} else {
 		int fd = open_log(cli, j.id, j.log, &rc);

@@ -821,6 +821,10 @@ ctl_status_ok(char *line, struct ctl_status *st)
 			st->started = v;
 		else if (sscanf(w, "queued=%lld", &v) == 1)
 			st->queued = (long)v;
+		else if (strncmp(w, "node=", 5) == 0)
+			st->node = w + 5;
+		else if (strncmp(w, "cluster=", 8) == 0)
+			st->cluster = w + 8;
 	}
 	return 1;
 }

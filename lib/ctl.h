@@ -191,6 +191,8 @@ struct ctl_status {
 	long long started;	/* when it started, ms since the epoch */
 	long queued;		/* runs waiting for a slot or a retry */
 	const char *config;	/* its config's path, into the line, or NULL */
+	const char *node;	/* on a shared store: its owner name, into the line */
+	const char *cluster;	/* and ok, config-differs or fenced; else NULL */
 };
 
 /* Parse LINE, a `status` reply's `ok` line, in place (the config's path
