@@ -1,0 +1,329 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# Several supervisors, one schedule (SPEC §8): three supervisors on
+# separate state directories share a throwaway PostgreSQL
+# (tests/pg-server.sh), with a heartbeat of 1 s and a lease of 3 s.
+# Each fire once cluster-wide, each one-off job once, a killed node's job
+# retried elsewhere, a stopped node that fences itself, a node whose
+# config differs.  Skipped as a whole, with the reason, when the server's
+# binaries (initdb, pg_ctl) or psql are not installed, or jobify was
+# built without libpq.
+
+setup_file() {
+	local out rc=0
+	PGDIR=$(mktemp -d /tmp/jobify-pg.XXXXXX)
+	chmod 755 "$PGDIR"
+	export PGDIR
+	out=$("${top_srcdir:-$PWD}/tests/pg-server.sh" start "$PGDIR/db" 2>&1) || rc=$?
+	if [ "$rc" -eq 77 ]; then
+		rm -rf "$PGDIR"
+		skip "no PostgreSQL server here: $out"
+	fi
+	[ "$rc" -eq 0 ] || {
+		echo "pg-server.sh start: $out" >&2
+		return 1
+	}
+	PGURI=$(printf '%s\n' "$out" | tail -n 1)
+	export PGURI
+	command -v psql >/dev/null || skip "no psql here (Debian: postgresql-client)"
+	# 78: a jobify built without libpq.
+	rc=0
+	printf 'state-dir = "%s/state"\n' "$PGDIR" >"$PGDIR/probe.conf"
+	JOBIFY_STORE=$PGURI "${JOBIFY:-${top_builddir:-$PWD}/jobify}" -c "$PGDIR/probe.conf" jobs \
+		>/dev/null 2>&1 || rc=$?
+	[ "$rc" -ne 78 ] || skip "this jobify was built without libpq"
+}
+
+teardown_file() {
+	if [ -n "${PGDIR:-}" ]; then
+		"${top_srcdir:-$PWD}/tests/pg-server.sh" stop "$PGDIR/db" >/dev/null 2>&1 || true
+		rm -rf "$PGDIR"
+	fi
+}
+
+setup() {
+	load sup-helpers
+	# A database of the test's own on the suite's server.
+	DB=t${BATS_TEST_NUMBER}_$$
+	psql -q -d "$PGURI" -c "CREATE DATABASE $DB" >/dev/null
+	URI=${PGURI/\/jobify\?/\/$DB?}
+	export URI
+	NODES=()
+}
+
+teardown() {
+	local p
+	for p in "${NODES[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	# Jobs of killed nodes (no guard kills them), by the pids they wrote.
+	if [ -f "$(T pids)" ]; then
+		while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$(T pids)"
+	fi
+	psql -q -d "$PGURI" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+}
+
+# cluster_conf NAME [EXTRA]: the config of node NAME ($BATS_TEST_TMPDIR/NAME.conf)
+# on the test's database: the tasks of tasks.conf, then EXTRA.
+cluster_conf() {
+	{
+		printf 'store = "%s"\nheartbeat = 1s\nlease = 3s\npoll-interval = 1s\n' "$URI"
+		printf 'state-dir = "%s"\nshutdown-grace = 1s\n' "$(T "$1.state")"
+		cat "$(T tasks.conf)"
+		printf '%s\n' "${2:-}"
+	} >"$(T "$1.conf")"
+}
+
+# node_start NAME: start the supervisor of NAME.conf, its log NAME.log;
+# its pid in NODE_PID, appended to NODES.  Waits until it is ready.
+node_start() {
+	local log
+	log=$(T "$1.log")
+	: >"$log"
+	"$JOBIFY" -c "$(T "$1.conf")" run 2>>"$log" 3>&- &
+	NODE_PID=$!
+	NODES+=("$NODE_PID")
+	wait_for "event=ready" 30 "$log" || {
+		cat "$log" >&2
+		return 1
+	}
+}
+
+# node_name NAME: the owner name node NAME registered under (the latest).
+node_name() {
+	grep -o 'event=\(cluster\|unfenced\) node=[^ ]*' "$(T "$1.log")" | tail -n 1 | sed 's/.*node=//'
+}
+
+J() { "$JOBIFY" -c "$(T n1.conf)" "$@"; }
+
+# job_field ID FIELD: FIELD of `status ID --json`.
+job_field() {
+	J status "$1" --json | python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$2"
+}
+
+# until_true SECONDS CMD...: poll CMD until it succeeds; fail after SECONDS.
+until_true() {
+	local secs=$1 deadline
+	shift
+	deadline=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			echo "timed out after ${secs}s waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+@test "20 routes every second on 3 nodes: every (route, second) fired once, no gap" {
+	local i t0 t1
+	: >"$(T tasks.conf)"
+	# Each run says what it ran for, whichever node runs it.
+	script ran.sh "echo \"\$JOBIFY_ROUTE \$JOBIFY_SCHEDULED_AT\" >>'$(T ran)'"
+	for i in $(seq -w 1 20); do
+		printf 'task "r%s" {\n  cron = "* * * * * *"\n  exec = "%s"\n}\n' "$i" "$(T ran.sh)" \
+			>>"$(T tasks.conf)"
+	done
+	for i in 1 2 3; do cluster_conf "n$i"; done
+	for i in 1 2 3; do node_start "n$i"; done
+	# Every second from the first whole second all three run to 14 s later.
+	t0=$(($(date +%s) + 1))
+	t1=$((t0 + 14))
+	has_all() {
+		J jobs --all --json | python3 -c '
+import json, sys
+t1 = int(sys.argv[1])
+done = {j["route"] for j in json.load(sys.stdin)
+        if j["status"] == "success" and j["scheduled_at"] and
+        int(__import__("datetime").datetime.fromisoformat(j["scheduled_at"]).timestamp()) == t1}
+sys.exit(0 if len(done) == 20 else 1)' "$t1"
+	}
+	until_true 40 has_all
+	J history --json -n 100000 >"$(T hist.json)"
+	J jobs --all --json >"$(T jobs.json)"
+	run python3 - "$(T hist.json)" "$(T jobs.json)" "$t0" "$t1" "$(T ran)" <<'EOF'
+import collections, datetime, json, sys
+hist = json.load(open(sys.argv[1]))
+jobs = {j["id"]: j for j in json.load(open(sys.argv[2]))}
+t0, t1 = int(sys.argv[3]), int(sys.argv[4])
+ran = collections.Counter()
+for line in open(sys.argv[5]):
+    route, when = line.split()
+    ran[(route, int(datetime.datetime.fromisoformat(when).timestamp()))] += 1
+runs = collections.Counter()
+nodes = collections.Counter()
+for h in hist:
+    j = jobs[h["job_id"]]
+    at = int(datetime.datetime.fromisoformat(j["scheduled_at"]).timestamp())
+    if t0 <= at <= t1:
+        runs[(h["route"], at)] += 1
+        nodes[h["node"]] += 1
+fires = collections.Counter()
+for j in jobs.values():
+    if j["trigger"] == "cron" and j["scheduled_at"]:
+        at = int(datetime.datetime.fromisoformat(j["scheduled_at"]).timestamp())
+        if t0 <= at <= t1:
+            fires[(j["route"], at)] += 1
+bad = []
+for r in ["r%02d" % i for i in range(1, 21)]:
+    for at in range(t0, t1 + 1):
+        k = (r, at)
+        if runs[k] != 1 or fires[k] != 1 or ran[k] != 1:
+            bad.append("%s@%d: %d fires, %d rows of history, ran %d times" %
+                       (r, at, fires[k], runs[k], ran[k]))
+print("nodes:", dict(nodes))
+print("\n".join(bad[:20]))
+sys.exit(1 if bad else 0)
+EOF
+	echo "$output"
+	assert_success
+}
+
+@test "300 one-off jobs scheduled from all three nodes: each ran once" {
+	local i n pids=()
+	printf 'task "one" {\n  exec = "true"\n}\n' >"$(T tasks.conf)"
+	for i in 1 2 3; do cluster_conf "n$i"; done
+	for i in 1 2 3; do node_start "n$i"; done
+	# 100 from each node's config, at once, 10 batches of 10 each.
+	for i in 1 2 3; do
+		for n in $(seq 1 10); do
+			printf 'one\n%.0s' $(seq 1 10) |
+				"$JOBIFY" -c "$(T "n$i.conf")" schedule --stdin >"$(T "ids.$i.$n")" &
+			pids+=($!)
+		done
+	done
+	for n in "${pids[@]}"; do wait "$n"; done
+	cat "$(T ids.)"* >"$(T ids)"
+	run sort -u "$(T ids)"
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 300
+	ended() {
+		[ "$(J jobs --all --status success | wc -l)" -eq 300 ]
+	}
+	until_true 60 ended
+	J history --json -n 100000 >"$(T hist.json)"
+	run python3 - "$(T hist.json)" "$(T ids)" <<'EOF'
+import collections, json, sys
+hist = json.load(open(sys.argv[1]))
+ids = set(open(sys.argv[2]).read().split())
+runs = collections.Counter(h["job_id"] for h in hist)
+nodes = collections.Counter(h["node"] for h in hist)
+bad = [i for i in ids if runs[i] != 1] + [i for i in runs if i not in ids]
+print("nodes:", dict(nodes))
+print(bad[:20])
+sys.exit(1 if bad or len(ids) != 300 else 0)
+EOF
+	echo "$output"
+	assert_success
+}
+
+# long_task: a task whose job runs long and writes its pid to pids.
+long_task() {
+	printf 'task "long" {\n  exec = "sh -c \\"echo \\$\\$ >>%s; exec sleep 600\\""\n  retry = 2\n}\n' \
+		"$(T pids)" >"$(T tasks.conf)"
+}
+
+# runs_on ID: the node NAME (n1, n2, n3) whose log started job ID last.
+runs_on() {
+	grep -l "event=start route=long job=$1 .*attempt=${2:-1}" "$(T n1.log)" "$(T n2.log)" \
+		"$(T n3.log)" 2>/dev/null | head -n 1 | sed 's#.*/\(n[0-9]\)\.log#\1#'
+}
+
+@test "kill -9 the node running a long job: another node retries it within lease + grace, attempt 2" {
+	local i id victim pid t0
+	long_task
+	for i in 1 2 3; do cluster_conf "n$i"; done
+	for i in 1 2 3; do node_start "n$i"; done
+	id=$(J schedule long)
+	started() { [ -n "$(runs_on "$id")" ]; }
+	until_true 20 started
+	victim=$(runs_on "$id")
+	until_true 10 test -s "$(T pids)"
+	pid=$(head -n 1 "$(T pids)")
+	t0=$SECONDS
+	kill -KILL "$(grep -o 'event=ready pid=[0-9]*' "$(T "$victim.log")" | sed 's/.*=//')"
+	# The lease (3 s), a heartbeat of the reaper (1 s), a poll (1 s), and
+	# a generous margin for a loaded machine.
+	attempt2() { [ "$(job_field "$id" attempts)" = 2 ] && [ "$(job_field "$id" status)" = running ]; }
+	until_true 15 attempt2
+	echo "retried after $((SECONDS - t0)) s"
+	run job_field "$id" node
+	refute_output --partial "$(node_name "$victim")"
+	run runs_on "$id" 2
+	refute_output "$victim"
+	refute_output ""
+	# Jobs die with their supervisor (lib/guard.c): no orphan ran on
+	# while the job was retried.
+	gone() { ! kill -0 "$pid"; }
+	until_true 5 gone
+}
+
+@test "SIGSTOP a node past its lease, SIGCONT: it fences, kills its job, its late end changes nothing" {
+	local i id victim vpid pid
+	long_task
+	for i in 1 2 3; do cluster_conf "n$i"; done
+	for i in 1 2 3; do node_start "n$i"; done
+	id=$(J schedule long)
+	started() { [ -n "$(runs_on "$id")" ]; }
+	until_true 20 started
+	victim=$(runs_on "$id")
+	until_true 10 test -s "$(T pids)"
+	pid=$(head -n 1 "$(T pids)")
+	vpid=$(grep -o 'event=ready pid=[0-9]*' "$(T "$victim.log")" | sed 's/.*=//')
+	kill -STOP "$vpid"
+	attempt2() { [ "$(job_field "$id" attempts)" = 2 ] && [ "$(job_field "$id" status)" = running ]; }
+	until_true 15 attempt2
+	kill -0 "$pid"		# the stopped node's job still runs
+	kill -CONT "$vpid"
+	wait_for "event=fenced .*killed=1" 10 "$(T "$victim.log")"
+	gone() { ! kill -0 "$pid"; }
+	until_true 5 gone
+	wait_for "event=exit route=long job=$id .*attempt=1" 5 "$(T "$victim.log")"
+	# Its end wrote nothing: attempt 2 runs on, attempt 1 is the lost
+	# row the reaper wrote (no exit code), and no other.
+	wait_for "event=unfenced" 10 "$(T "$victim.log")"
+	run job_field "$id" attempts
+	assert_output 2
+	run job_field "$id" status
+	assert_output running
+	J history --json >"$(T hist.json)"
+	run python3 - "$(T hist.json)" "$id" <<'EOF'
+import json, sys
+rows = [h for h in json.load(open(sys.argv[1])) if h["job_id"] == sys.argv[2]]
+print(rows)
+ok = len(rows) == 1 and rows[0]["attempt"] == 1 and rows[0]["exit_code"] is None \
+    and rows[0]["signal"] is None and rows[0]["finished_at"] is None
+sys.exit(0 if ok else 1)
+EOF
+	echo "$output"
+	assert_success
+}
+
+@test "a node whose config differs fires nothing, claims nothing, and says so" {
+	local i n
+	printf 'task "tick" {\n  cron = "* * * * * *"\n  exec = "true"\n}\ntask "one" {\n  exec = "true"\n}\n' \
+		>"$(T tasks.conf)"
+	cluster_conf n1
+	cluster_conf n2
+	cluster_conf n3 'task "extra" {
+  exec = "true"
+}'
+	node_start n1
+	node_start n2
+	node_start n3
+	wait_for "event=config-differs" 5 "$(T n3.log)"
+	run "$JOBIFY" -c "$(T n3.conf)" status
+	assert_output --partial "config-differs"
+	run J status
+	refute_output --partial "config-differs"
+	for n in $(seq 1 30); do echo one; done | J schedule --stdin >"$(T ids)"
+	ended() { [ "$(J jobs --all --status success --route one | wc -l)" -eq 30 ]; }
+	until_true 30 ended
+	# Some ticks came meanwhile; none of them (nor any job) on n3.
+	wait_count "event=start route=tick " 3 20 "$(T n1.log)" ||
+		wait_count "event=start route=tick " 3 20 "$(T n2.log)"
+	run grep -c "event=start" "$(T n3.log)"
+	assert_output 0
+	run J history --json -n 1000
+	refute_output --partial "\"node\":\"$(node_name n3)\""
+}
