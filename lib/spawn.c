@@ -537,7 +537,7 @@ reap_exited(pid_t child, int *status)
 }
 
 int
-spawn_reap(pid_t *pid, int *status)
+spawn_next_exited(pid_t *pid)
 {
 	siginfo_t si;
 	int rc;
@@ -550,9 +550,21 @@ spawn_reap(pid_t *pid, int *status)
 		return -1;
 	if (si.si_pid == 0)
 		return 0;
-	if (reap_exited(si.si_pid, status) < 0)
-		return -1;
 	*pid = si.si_pid;
+	return 1;
+}
+
+int
+spawn_reap(pid_t *pid, int *status)
+{
+	pid_t child;
+	int rc = spawn_next_exited(&child);
+
+	if (rc <= 0)
+		return rc;
+	if (reap_exited(child, status) < 0)
+		return -1;
+	*pid = child;
 	return 1;
 }
 

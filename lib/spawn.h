@@ -146,6 +146,13 @@ int spawn_kill_group(pid_t pgid, int sig);
  * but none has exited, -1 with errno (ECHILD: no children at all). */
 int spawn_reap(pid_t *pid, int *status);
 
+/* The pid of one exited child, not reaped (waitid WNOWAIT): until it is
+ * (spawn_wait()), its pid and the number of its process group are no
+ * one else's, so what it left in its group can still be signalled
+ * safely.  Returns 1 with *PID, 0 when children remain but none has
+ * exited, -1 with errno (ECHILD: no children at all). */
+int spawn_next_exited(pid_t *pid);
+
 /* Wait for child PID (> 0; blocking, EINTR retried) and reap it, told
  * to the guard first.  0 or -1 with errno. */
 int spawn_wait(pid_t pid, int *status);

@@ -488,6 +488,45 @@ test_kill_group(void)
 	jerr_free(&err);
 }
 
+/* spawn_next_exited: the leader of a job that left a process behind in
+ * its group has exited; told so without being reaped, the group can
+ * still be killed by its number, which no new process can hold yet. */
+static void
+test_next_exited(void)
+{
+	struct jerr err = JERR_INIT;
+	struct spawn_opts o;
+	char *argv[] = { "/bin/sh", "-c", "sleep 100 & echo started", NULL };
+	char buf[16], *rest;
+	int p[2], status;
+	pid_t pid, got = 0, again = 0;
+	siginfo_t si;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	spawn_opts_init(&o);
+	o.argv = argv;
+	o.envp = envp;
+	o.stdout_fd = p[1];
+	ok(spawn_start(&o, &pid, &err) == 0, "a job that leaves a sleep behind and exits");
+	close(p[1]);
+	ok(read(p[0], buf, 8) == 8, "it started");
+	memset(&si, 0, sizeof si);
+	(void)waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+	ok(spawn_next_exited(&got) == 1 && got == pid, "spawn_next_exited: the leader exited");
+	ok(spawn_next_exited(&again) == 1 && again == pid && kill(pid, 0) == 0,
+	   "not reaped: told again, its pid still its own");
+	ok(spawn_kill_group(pid, SIGKILL) == 0, "its group killed before the reap");
+	rest = slurp(p[0]);	/* EOF once the sleep, which holds the pipe, is gone */
+	is_str(rest, "", "what it left behind is gone");
+	free(rest);
+	close(p[0]);
+	ok(spawn_wait(pid, &status) == 0 && spawn_status_code(status) == 0,
+	   "then reaped, with its status");
+	ok(spawn_next_exited(&got) < 0 && errno == ECHILD, "then no child: ECHILD");
+	jerr_free(&err);
+}
+
 static void
 test_reap(void)
 {
@@ -763,6 +802,7 @@ main(int argc, char **argv)
 	test_fds();
 	test_signals();
 	test_kill_group();
+	test_next_exited();
 	test_reap();
 	test_ids();
 	test_pdeathsig();
