@@ -20,6 +20,7 @@ static const char *const event_names[RUN_EVENT_N] = {
 	[RUN_EV_STOP] = "stop",
 	[RUN_EV_GRACE_OVER] = "grace-over",
 	[RUN_EV_EXITED] = "exited",
+	[RUN_EV_FENCE] = "fence",
 };
 
 const char *
@@ -92,6 +93,17 @@ runstate_next(struct runstate from, enum run_event ev)
 			return illegal;
 		m.to.state = RUN_DONE;
 		m.actions = (told ? RUN_DO_KILL : 0) | RUN_DO_DISARM;
+		return m;
+	case RUN_EV_FENCE:
+		if (from.state != RUN_RUNNING && !told)
+			return illegal;
+		if (from.fenced)
+			return m;
+		/* No grace: the job is no longer ours to run.  Neither its
+		 * timeout nor its kill grace has anything left to do. */
+		m.to.state = RUN_KILLED;
+		m.to.fenced = true;
+		m.actions = RUN_DO_KILL | RUN_DO_DISARM;
 		return m;
 	}
 	return illegal;

@@ -13,6 +13,8 @@
  *   STOPPING, KILLED --exited-->        DONE       SIGKILL: what it left behind
  *   STOPPING, KILLED --timeout, cancel, stop-->  the same state; why it was
  *                                       stopped may change (enum run_why)
+ *   RUNNING, STOPPING --fence-->        KILLED     SIGKILL, timers disarmed
+ *   KILLED   --fence-->                 KILLED     SIGKILL, unless fenced already
  * Every other event is illegal in that state (a bug of the caller).
  *
  * A run waiting for its turn (a fire in the overlap queue or waiting
@@ -47,8 +49,10 @@ enum run_event {
 	RUN_EV_STOP,		/* the supervisor stops: every run is told to */
 	RUN_EV_GRACE_OVER,	/* the kill grace after SIGTERM ran out */
 	RUN_EV_EXITED,		/* its process exited: seen, before it is reaped */
+	RUN_EV_FENCE,		/* the supervisor lost its lease on a shared store:
+				 * the run's job may be another's now */
 };
-#define RUN_EVENT_N (RUN_EV_EXITED + 1)
+#define RUN_EVENT_N (RUN_EV_FENCE + 1)
 
 /* Why a run was told to stop.  A stronger reason replaces a weaker one
  * (the order of the values); none is replaced by a weaker one: a run
@@ -74,10 +78,13 @@ enum run_action {
 struct runstate {
 	enum run_state state;
 	enum run_why why;
+	bool fenced;		/* killed by a fence: its end is not ours to write
+				 * (another supervisor's, who records, retries and
+				 * handles it); how it ended is still WHY's */
 };
 
 /* The initial state of a run: waiting, not told to stop. */
-#define RUNSTATE_INIT ((struct runstate){ RUN_WAITING, RUN_WHY_NONE })
+#define RUNSTATE_INIT ((struct runstate){ RUN_WAITING, RUN_WHY_NONE, false })
 
 /* One transition: LEGAL false when EVENT cannot happen in that state
  * (TO is then the state it came from, ACTIONS 0); else the state TO and

@@ -42,6 +42,7 @@
 #include "paths.h"
 #include "policy.h"
 #include "route.h"
+#include "runstate.h"
 #include "spawn.h"
 #include "statedir.h"
 #include "store.h"
@@ -217,9 +218,8 @@ struct run {
 	struct rstate *rs;
 	pid_t pid;
 	bool handler;		/* a failure handler, not a job */
-	bool timed_out, term_sent;
-	bool cancelled;		/* `cancel --kill`: ends as cancelled */
-	bool fenced;		/* killed by a fence: its end is not ours to write */
+	/* Where it stands (runstate.h): changed by run_step alone. */
+	struct runstate st;
 	unsigned attempt;
 	int64_t scheduled;
 	const char *trigger;
@@ -476,6 +476,7 @@ void fire_queued(struct rstate *rs, int64_t when);
 void fire(struct sup *s, struct rstate *rs, int64_t when);
 void dequeue(struct sup *s, struct track *tr);
 const char *signame(int sig);
+void run_step(struct sup *s, struct run *r, enum run_event ev);
 void run_finish(struct sup *s, struct run *r, int status, int code);
 void terminate_all(struct sup *s);
 

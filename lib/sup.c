@@ -184,11 +184,20 @@ reap(struct sup *s)
 	pid_t pid;
 	int status, rc;
 
-	while ((rc = spawn_reap(&pid, &status)) == 1) {
+	while ((rc = spawn_next_exited(&pid)) == 1) {
 		struct run *r = run_find(s, pid);
 		const struct router *lr;
 		const char *why;
 
+		if (r)
+			/* Before the reap: a run told to stop takes what it left
+			 * in its group along while the group's number is still
+			 * its own, not a new process's that took its pid. */
+			run_step(s, r, RUN_EV_EXITED);
+		if (spawn_wait(pid, &status) < 0) {
+			log_error("wait", r ? r->rs->route->name : NULL, strerror(errno));
+			break;
+		}
 		if (r) {
 			run_finish(s, r, status, 0);
 		} else if (crongate_reaped(s, pid, status)) {

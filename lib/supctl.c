@@ -184,23 +184,7 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 	for (struct run *r = s->runs; r; r = r->next) {
 		if (r->handler || r->job == NULL || strcmp(r->job->id, id) != 0)
 			continue;
-		if (!r->cancelled) {
-			struct jlog_line l;
-
-			r->cancelled = true;
-			jlog_begin(&l, JLOG_WARN, "cancel");
-			jlog_str(&l, "route", r->rs->route->name);
-			jlog_str(&l, "job", id);
-			jlog_int(&l, "pid", r->pid);
-			jlog_end(&l);
-			if (!r->term_sent) {
-				r->term_sent = true;
-				if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
-					log_error("kill", r->rs->route->name, strerror(errno));
-				(void)theap_arm(&s->mono, &r->kill,
-						timefmt_mono_ms_up() + r->rs->route->task->kill_grace_ms);
-			}
-		}
+		run_step(s, r, RUN_EV_CANCEL);
 		(void)ctl_send(c, "ok");
 		return;
 	}

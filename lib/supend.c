@@ -305,7 +305,7 @@ signame(int sig)
 }
 
 /* R's process ended with wait STATUS; or never started, when STATUS is -1
- * and CODE says why (126, 127). */
+ * and CODE says why (126, 127).  R is done (run_step) already. */
 void
 run_finish(struct sup *s, struct run *r, int status, int code)
 {
@@ -323,15 +323,9 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		if (WIFSIGNALED(status))
 			sig = WTERMSIG(status);
 	}
-	outcome = job_status_of_run(r->cancelled, r->timed_out, code);
+	outcome = runstate_status(r->st, code);
 	bad = job_status_failure(outcome);
 	run_unlink(s, r);
-	theap_disarm(&s->mono, &r->timeout);
-	theap_disarm(&s->mono, &r->kill);
-	if (r->term_sent && r->pid > 0)
-		/* Told to stop (timeout, cancel, shutdown): what the job left
-		 * behind in its group goes with it, SIGTERM ignored or not. */
-		(void)spawn_kill_group(r->pid, SIGKILL);
 	for (int i = 0; i < 2; i++)
 		if (r->out[i] && r->out[i]->relay) {
 			/* What the job wrote before it ended; not what a process
@@ -388,7 +382,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			timefmt_mono_ms() - r->start_mono_ms, timefmt_now_ms()) < 0)
 		log_error("metrics", rs->route->name, "out of memory");
 	s->metrics_dirty = true;
-	if (r->fenced) {
+	if (r->st.fenced) {
 		/* Killed by a fence: the job may be another supervisor's by
 		 * now, which records its attempts, retries it and runs its
 		 * handlers; nothing of it is ours to write (the store's guard
@@ -406,7 +400,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		struct bw *op = bw_end(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
 				       r->log_path, rs->gen->conf->history);
 
-		if (op && !retry && j->cron && !r->cancelled)
+		if (op && !retry && j->cron && outcome != JOB_CANCELLED)
 			again = cronjob_end(s, rs, j, outcome, op);
 		else if (op && retry)
 			op->w.run_at = now + delay;
@@ -477,20 +471,74 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	}
 }
 
-/* ---- timers ---- */
+/* ---- the life of a run: its one place of change, and the stop ---- */
 
+/* Log EV, which struck run R: a timeout, a cancel or the kill. */
+static void
+run_note(const struct run *r, enum run_event ev)
+{
+	struct jlog_line l;
+
+	jlog_begin(&l, JLOG_WARN, ev == RUN_EV_TIMEOUT ? "timeout" :
+		   ev == RUN_EV_CANCEL ? "cancel" : "kill");
+	jlog_str(&l, "route", r->rs->route->name);
+	if (ev == RUN_EV_CANCEL && r->job)
+		jlog_str(&l, "job", r->job->id);
+	jlog_int(&l, "pid", r->pid);
+	if (ev == RUN_EV_TIMEOUT)
+		jlog_ms(&l, "after", r->rs->route->task->timeout_ms);
+	jlog_end(&l);
+}
+
+/* Send SIG to R's process group; a group that is gone already is not an
+ * error. */
+static void
+run_signal(const struct run *r, int sig)
+{
+	if (spawn_kill_group(r->pid, sig) < 0 && errno != ESRCH)
+		log_error("kill", r->rs->route->name, strerror(errno));
+}
+
+/* EV happened to run R: the one place where a run's state changes
+ * (runstate_next decides), and where what the change asks is done. */
+void
+run_step(struct sup *s, struct run *r, enum run_event ev)
+{
+	struct run_move m = runstate_next(r->st, ev);
+
+	if (!m.legal) {
+		char msg[128];
+
+		snprintf(msg, sizeof msg, "event %s of a run in state %s ignored",
+			 run_event_name(ev), runstate_name(r->st.state));
+		log_error("run-state", r->rs->route->name, msg);
+		return;
+	}
+	r->st = m.to;
+	if (m.actions & RUN_DO_NOTE)
+		run_note(r, ev);
+	if (m.actions & RUN_DO_TERM) {
+		/* Stop, then SIGKILL after the task's kill grace (TK_KILL). */
+		run_signal(r, SIGTERM);
+		(void)theap_arm(&s->mono, &r->kill,
+				timefmt_mono_ms_up() + r->rs->route->task->kill_grace_ms);
+	}
+	if (m.actions & RUN_DO_KILL)
+		/* The grace ran out; or it exited after it was told to stop
+		 * (timeout, cancel, shutdown): what it left behind in its
+		 * group goes with it, SIGTERM ignored or not. */
+		run_signal(r, SIGKILL);
+	if (m.actions & RUN_DO_DISARM) {
+		theap_disarm(&s->mono, &r->timeout);
+		theap_disarm(&s->mono, &r->kill);
+	}
+}
+
+/* Every run is told to stop: SIGTERM, SIGKILL after its grace. */
 void
 terminate_all(struct sup *s)
 {
-	int64_t now = timefmt_mono_ms_up();
-
 	s->terminating = true;
-	for (struct run *r = s->runs; r; r = r->next) {
-		if (r->term_sent)
-			continue;
-		r->term_sent = true;
-		if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
-			log_error("kill", r->rs->route->name, strerror(errno));
-		(void)theap_arm(&s->mono, &r->kill, now + r->rs->route->task->kill_grace_ms);
-	}
+	for (struct run *r = s->runs; r; r = r->next)
+		run_step(s, r, RUN_EV_STOP);
 }

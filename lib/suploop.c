@@ -13,34 +13,14 @@ static void
 on_mono_timer(struct sup *s, struct timer *t)
 {
 	struct jlog_line l;
-	struct run *r;
 	struct pend *p;
 
 	switch (t->kind) {
 	case TK_TIMEOUT:
-		r = container_of(t, struct run, timeout);
-		r->timed_out = true;
-		jlog_begin(&l, JLOG_WARN, "timeout");
-		jlog_str(&l, "route", r->rs->route->name);
-		jlog_int(&l, "pid", r->pid);
-		jlog_ms(&l, "after", r->rs->route->task->timeout_ms);
-		jlog_end(&l);
-		if (!r->term_sent) {
-			r->term_sent = true;
-			if (spawn_kill_group(r->pid, SIGTERM) < 0 && errno != ESRCH)
-				log_error("kill", r->rs->route->name, strerror(errno));
-			(void)theap_arm(&s->mono, &r->kill,
-					timefmt_mono_ms_up() + r->rs->route->task->kill_grace_ms);
-		}
+		run_step(s, container_of(t, struct run, timeout), RUN_EV_TIMEOUT);
 		break;
 	case TK_KILL:
-		r = container_of(t, struct run, kill);
-		jlog_begin(&l, JLOG_WARN, "kill");
-		jlog_str(&l, "route", r->rs->route->name);
-		jlog_int(&l, "pid", r->pid);
-		jlog_end(&l);
-		if (spawn_kill_group(r->pid, SIGKILL) < 0 && errno != ESRCH)
-			log_error("kill", r->rs->route->name, strerror(errno));
+		run_step(s, container_of(t, struct run, kill), RUN_EV_GRACE_OVER);
 		break;
 	case TK_RETRY:
 		p = container_of(t, struct pend, t);

@@ -597,6 +597,7 @@ run_new(struct sup *s, struct rstate *rs)
 	r->gen = gen_ref(rs->gen);
 	r->rs = rs;
 	r->pid = -1;
+	r->st = RUNSTATE_INIT;
 	r->start_ms = timefmt_now_ms();
 	r->start_mono_ms = timefmt_mono_ms_up();
 	return r;
@@ -727,10 +728,12 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 		log_error(r->handler ? "handler-error" : "spawn-error", rs->route->name,
 			  jerr_msg(err));
 		run_link(s, r);	/* run_finish unlinks it */
+		run_step(s, r, RUN_EV_SPAWN_FAILED);
 		run_finish(s, r, -1, code ? code : 126);
 		return;
 	}
 	run_link(s, r);
+	run_step(s, r, RUN_EV_SPAWNED);
 	log_start(r, r->handler ? "handler" : "start");
 	if (!r->handler)
 		s->spawn_delay = 0;

@@ -157,12 +157,10 @@ fence(struct sup *s, const char *why)
 	s->again = false;
 	theap_disarm(&s->real, &s->store_due);
 	for (struct run *r = s->runs; r; r = r->next) {
-		if (r->handler || r->job == NULL || r->fenced)
+		if (r->handler || r->job == NULL || r->st.fenced)
 			continue;
-		r->fenced = true;
 		killed++;
-		if (r->pid > 0 && spawn_kill_group(r->pid, SIGKILL) < 0 && errno != ESRCH)
-			log_error("kill", r->rs->route->name, strerror(errno));
+		run_step(s, r, RUN_EV_FENCE);	/* SIGKILL to its group */
 	}
 	for (struct pend **pp = &s->slot_head, *p; (p = *pp) != NULL;) {
 		if (p->job == NULL) {

@@ -26,82 +26,102 @@ struct row {
 	enum run_state to;
 	enum run_why to_why;
 	unsigned actions;
+	bool fenced, to_fenced;
 };
 
 /* Each state with each event, from the reason a run in that state has
  * in the supervisor (a run stopping or killed was told by someone). */
 static const struct row every[] = {
-	{ W, RUN_WHY_NONE, RUN_EV_SPAWNED, true, R, RUN_WHY_NONE, 0 },
-	{ W, RUN_WHY_NONE, RUN_EV_SPAWN_FAILED, true, D, RUN_WHY_NONE, DISARM },
-	{ W, RUN_WHY_NONE, RUN_EV_TIMEOUT, false, W, RUN_WHY_NONE, 0 },
-	{ W, RUN_WHY_NONE, RUN_EV_CANCEL, false, W, RUN_WHY_NONE, 0 },
-	{ W, RUN_WHY_NONE, RUN_EV_STOP, false, W, RUN_WHY_NONE, 0 },
-	{ W, RUN_WHY_NONE, RUN_EV_GRACE_OVER, false, W, RUN_WHY_NONE, 0 },
-	{ W, RUN_WHY_NONE, RUN_EV_EXITED, false, W, RUN_WHY_NONE, 0 },
+	{ W, RUN_WHY_NONE, RUN_EV_SPAWNED, true, R, RUN_WHY_NONE, 0, false, false },
+	{ W, RUN_WHY_NONE, RUN_EV_SPAWN_FAILED, true, D, RUN_WHY_NONE, DISARM, false, false },
+	{ W, RUN_WHY_NONE, RUN_EV_TIMEOUT, false, W, RUN_WHY_NONE, 0, false, false },
+	{ W, RUN_WHY_NONE, RUN_EV_CANCEL, false, W, RUN_WHY_NONE, 0, false, false },
+	{ W, RUN_WHY_NONE, RUN_EV_STOP, false, W, RUN_WHY_NONE, 0, false, false },
+	{ W, RUN_WHY_NONE, RUN_EV_GRACE_OVER, false, W, RUN_WHY_NONE, 0, false, false },
+	{ W, RUN_WHY_NONE, RUN_EV_EXITED, false, W, RUN_WHY_NONE, 0, false, false },
 
-	{ R, RUN_WHY_NONE, RUN_EV_SPAWNED, false, R, RUN_WHY_NONE, 0 },
-	{ R, RUN_WHY_NONE, RUN_EV_SPAWN_FAILED, false, R, RUN_WHY_NONE, 0 },
-	{ R, RUN_WHY_NONE, RUN_EV_TIMEOUT, true, S, RUN_WHY_TIMEOUT, NOTE | TERM },
-	{ R, RUN_WHY_NONE, RUN_EV_CANCEL, true, S, RUN_WHY_CANCEL, NOTE | TERM },
-	{ R, RUN_WHY_NONE, RUN_EV_STOP, true, S, RUN_WHY_STOP, TERM },
-	{ R, RUN_WHY_NONE, RUN_EV_GRACE_OVER, false, R, RUN_WHY_NONE, 0 },
-	{ R, RUN_WHY_NONE, RUN_EV_EXITED, true, D, RUN_WHY_NONE, DISARM },
+	{ R, RUN_WHY_NONE, RUN_EV_SPAWNED, false, R, RUN_WHY_NONE, 0, false, false },
+	{ R, RUN_WHY_NONE, RUN_EV_SPAWN_FAILED, false, R, RUN_WHY_NONE, 0, false, false },
+	{ R, RUN_WHY_NONE, RUN_EV_TIMEOUT, true, S, RUN_WHY_TIMEOUT, NOTE | TERM, false, false },
+	{ R, RUN_WHY_NONE, RUN_EV_CANCEL, true, S, RUN_WHY_CANCEL, NOTE | TERM, false, false },
+	{ R, RUN_WHY_NONE, RUN_EV_STOP, true, S, RUN_WHY_STOP, TERM, false, false },
+	{ R, RUN_WHY_NONE, RUN_EV_GRACE_OVER, false, R, RUN_WHY_NONE, 0, false, false },
+	{ R, RUN_WHY_NONE, RUN_EV_EXITED, true, D, RUN_WHY_NONE, DISARM, false, false },
 
-	{ S, RUN_WHY_STOP, RUN_EV_SPAWNED, false, S, RUN_WHY_STOP, 0 },
-	{ S, RUN_WHY_STOP, RUN_EV_SPAWN_FAILED, false, S, RUN_WHY_STOP, 0 },
-	{ S, RUN_WHY_STOP, RUN_EV_TIMEOUT, true, S, RUN_WHY_TIMEOUT, NOTE },
-	{ S, RUN_WHY_STOP, RUN_EV_CANCEL, true, S, RUN_WHY_CANCEL, NOTE },
-	{ S, RUN_WHY_STOP, RUN_EV_STOP, true, S, RUN_WHY_STOP, 0 },
-	{ S, RUN_WHY_STOP, RUN_EV_GRACE_OVER, true, K, RUN_WHY_STOP, NOTE | KILL },
-	{ S, RUN_WHY_STOP, RUN_EV_EXITED, true, D, RUN_WHY_STOP, KILL | DISARM },
+	{ S, RUN_WHY_STOP, RUN_EV_SPAWNED, false, S, RUN_WHY_STOP, 0, false, false },
+	{ S, RUN_WHY_STOP, RUN_EV_SPAWN_FAILED, false, S, RUN_WHY_STOP, 0, false, false },
+	{ S, RUN_WHY_STOP, RUN_EV_TIMEOUT, true, S, RUN_WHY_TIMEOUT, NOTE, false, false },
+	{ S, RUN_WHY_STOP, RUN_EV_CANCEL, true, S, RUN_WHY_CANCEL, NOTE, false, false },
+	{ S, RUN_WHY_STOP, RUN_EV_STOP, true, S, RUN_WHY_STOP, 0, false, false },
+	{ S, RUN_WHY_STOP, RUN_EV_GRACE_OVER, true, K, RUN_WHY_STOP, NOTE | KILL, false, false },
+	{ S, RUN_WHY_STOP, RUN_EV_EXITED, true, D, RUN_WHY_STOP, KILL | DISARM, false, false },
 
-	{ K, RUN_WHY_STOP, RUN_EV_SPAWNED, false, K, RUN_WHY_STOP, 0 },
-	{ K, RUN_WHY_STOP, RUN_EV_SPAWN_FAILED, false, K, RUN_WHY_STOP, 0 },
-	{ K, RUN_WHY_STOP, RUN_EV_TIMEOUT, true, K, RUN_WHY_TIMEOUT, NOTE },
-	{ K, RUN_WHY_STOP, RUN_EV_CANCEL, true, K, RUN_WHY_CANCEL, NOTE },
-	{ K, RUN_WHY_STOP, RUN_EV_STOP, true, K, RUN_WHY_STOP, 0 },
-	{ K, RUN_WHY_STOP, RUN_EV_GRACE_OVER, false, K, RUN_WHY_STOP, 0 },
-	{ K, RUN_WHY_STOP, RUN_EV_EXITED, true, D, RUN_WHY_STOP, KILL | DISARM },
+	{ K, RUN_WHY_STOP, RUN_EV_SPAWNED, false, K, RUN_WHY_STOP, 0, false, false },
+	{ K, RUN_WHY_STOP, RUN_EV_SPAWN_FAILED, false, K, RUN_WHY_STOP, 0, false, false },
+	{ K, RUN_WHY_STOP, RUN_EV_TIMEOUT, true, K, RUN_WHY_TIMEOUT, NOTE, false, false },
+	{ K, RUN_WHY_STOP, RUN_EV_CANCEL, true, K, RUN_WHY_CANCEL, NOTE, false, false },
+	{ K, RUN_WHY_STOP, RUN_EV_STOP, true, K, RUN_WHY_STOP, 0, false, false },
+	{ K, RUN_WHY_STOP, RUN_EV_GRACE_OVER, false, K, RUN_WHY_STOP, 0, false, false },
+	{ K, RUN_WHY_STOP, RUN_EV_EXITED, true, D, RUN_WHY_STOP, KILL | DISARM, false, false },
 
-	{ D, RUN_WHY_NONE, RUN_EV_SPAWNED, false, D, RUN_WHY_NONE, 0 },
-	{ D, RUN_WHY_NONE, RUN_EV_SPAWN_FAILED, false, D, RUN_WHY_NONE, 0 },
-	{ D, RUN_WHY_NONE, RUN_EV_TIMEOUT, false, D, RUN_WHY_NONE, 0 },
-	{ D, RUN_WHY_NONE, RUN_EV_CANCEL, false, D, RUN_WHY_NONE, 0 },
-	{ D, RUN_WHY_NONE, RUN_EV_STOP, false, D, RUN_WHY_NONE, 0 },
-	{ D, RUN_WHY_NONE, RUN_EV_GRACE_OVER, false, D, RUN_WHY_NONE, 0 },
-	{ D, RUN_WHY_NONE, RUN_EV_EXITED, false, D, RUN_WHY_NONE, 0 },
+	{ D, RUN_WHY_NONE, RUN_EV_SPAWNED, false, D, RUN_WHY_NONE, 0, false, false },
+	{ D, RUN_WHY_NONE, RUN_EV_SPAWN_FAILED, false, D, RUN_WHY_NONE, 0, false, false },
+	{ D, RUN_WHY_NONE, RUN_EV_TIMEOUT, false, D, RUN_WHY_NONE, 0, false, false },
+	{ D, RUN_WHY_NONE, RUN_EV_CANCEL, false, D, RUN_WHY_NONE, 0, false, false },
+	{ D, RUN_WHY_NONE, RUN_EV_STOP, false, D, RUN_WHY_NONE, 0, false, false },
+	{ D, RUN_WHY_NONE, RUN_EV_GRACE_OVER, false, D, RUN_WHY_NONE, 0, false, false },
+	{ D, RUN_WHY_NONE, RUN_EV_EXITED, false, D, RUN_WHY_NONE, 0, false, false },
+
+	{ W, RUN_WHY_NONE, RUN_EV_FENCE, false, W, RUN_WHY_NONE, 0, false, false },
+	{ R, RUN_WHY_NONE, RUN_EV_FENCE, true, K, RUN_WHY_NONE, KILL | DISARM, false, true },
+	{ S, RUN_WHY_STOP, RUN_EV_FENCE, true, K, RUN_WHY_STOP, KILL | DISARM, false, true },
+	{ K, RUN_WHY_STOP, RUN_EV_FENCE, true, K, RUN_WHY_STOP, KILL | DISARM, false, true },
+	{ D, RUN_WHY_NONE, RUN_EV_FENCE, false, D, RUN_WHY_NONE, 0, false, false },
 };
 
 /* Told to stop again: the stronger reason wins, a repeat adds nothing. */
 static const struct row whys[] = {
-	{ S, RUN_WHY_TIMEOUT, RUN_EV_CANCEL, true, S, RUN_WHY_CANCEL, NOTE },
-	{ S, RUN_WHY_TIMEOUT, RUN_EV_STOP, true, S, RUN_WHY_TIMEOUT, 0 },
-	{ S, RUN_WHY_CANCEL, RUN_EV_TIMEOUT, true, S, RUN_WHY_CANCEL, NOTE },
-	{ S, RUN_WHY_CANCEL, RUN_EV_CANCEL, true, S, RUN_WHY_CANCEL, 0 },
-	{ S, RUN_WHY_CANCEL, RUN_EV_STOP, true, S, RUN_WHY_CANCEL, 0 },
-	{ S, RUN_WHY_CANCEL, RUN_EV_GRACE_OVER, true, K, RUN_WHY_CANCEL, NOTE | KILL },
-	{ S, RUN_WHY_TIMEOUT, RUN_EV_EXITED, true, D, RUN_WHY_TIMEOUT, KILL | DISARM },
-	{ K, RUN_WHY_CANCEL, RUN_EV_TIMEOUT, true, K, RUN_WHY_CANCEL, NOTE },
-	{ K, RUN_WHY_TIMEOUT, RUN_EV_CANCEL, true, K, RUN_WHY_CANCEL, NOTE },
-	{ K, RUN_WHY_CANCEL, RUN_EV_CANCEL, true, K, RUN_WHY_CANCEL, 0 },
-	{ K, RUN_WHY_CANCEL, RUN_EV_EXITED, true, D, RUN_WHY_CANCEL, KILL | DISARM },
-	{ D, RUN_WHY_CANCEL, RUN_EV_CANCEL, false, D, RUN_WHY_CANCEL, 0 },
-	{ D, RUN_WHY_TIMEOUT, RUN_EV_EXITED, false, D, RUN_WHY_TIMEOUT, 0 },
+	{ S, RUN_WHY_TIMEOUT, RUN_EV_CANCEL, true, S, RUN_WHY_CANCEL, NOTE, false, false },
+	{ S, RUN_WHY_TIMEOUT, RUN_EV_STOP, true, S, RUN_WHY_TIMEOUT, 0, false, false },
+	{ S, RUN_WHY_CANCEL, RUN_EV_TIMEOUT, true, S, RUN_WHY_CANCEL, NOTE, false, false },
+	{ S, RUN_WHY_CANCEL, RUN_EV_CANCEL, true, S, RUN_WHY_CANCEL, 0, false, false },
+	{ S, RUN_WHY_CANCEL, RUN_EV_STOP, true, S, RUN_WHY_CANCEL, 0, false, false },
+	{ S, RUN_WHY_CANCEL, RUN_EV_GRACE_OVER, true, K, RUN_WHY_CANCEL, NOTE | KILL, false, false },
+	{ S, RUN_WHY_TIMEOUT, RUN_EV_EXITED, true, D, RUN_WHY_TIMEOUT, KILL | DISARM, false, false },
+	{ K, RUN_WHY_CANCEL, RUN_EV_TIMEOUT, true, K, RUN_WHY_CANCEL, NOTE, false, false },
+	{ K, RUN_WHY_TIMEOUT, RUN_EV_CANCEL, true, K, RUN_WHY_CANCEL, NOTE, false, false },
+	{ K, RUN_WHY_CANCEL, RUN_EV_CANCEL, true, K, RUN_WHY_CANCEL, 0, false, false },
+	{ K, RUN_WHY_CANCEL, RUN_EV_EXITED, true, D, RUN_WHY_CANCEL, KILL | DISARM, false, false },
+	{ D, RUN_WHY_CANCEL, RUN_EV_CANCEL, false, D, RUN_WHY_CANCEL, 0, false, false },
+	{ D, RUN_WHY_TIMEOUT, RUN_EV_EXITED, false, D, RUN_WHY_TIMEOUT, 0, false, false },
+};
+
+/* Fenced: killed once, at once; then only its exit, and a cancel, count.
+ * How it ended stays why it was stopped. */
+static const struct row fenced[] = {
+	{ S, RUN_WHY_CANCEL, RUN_EV_FENCE, true, K, RUN_WHY_CANCEL, KILL | DISARM, false, true },
+	{ K, RUN_WHY_NONE, RUN_EV_FENCE, true, K, RUN_WHY_NONE, 0, true, true },
+	{ K, RUN_WHY_NONE, RUN_EV_STOP, true, K, RUN_WHY_STOP, 0, true, true },
+	{ K, RUN_WHY_NONE, RUN_EV_CANCEL, true, K, RUN_WHY_CANCEL, NOTE, true, true },
+	{ K, RUN_WHY_NONE, RUN_EV_GRACE_OVER, false, K, RUN_WHY_NONE, 0, true, true },
+	{ K, RUN_WHY_NONE, RUN_EV_EXITED, true, D, RUN_WHY_NONE, KILL | DISARM, true, true },
+	{ D, RUN_WHY_NONE, RUN_EV_FENCE, false, D, RUN_WHY_NONE, 0, true, true },
 };
 
 static void
 check(const struct row *t)
 {
-	struct runstate from = { t->from, t->why };
+	struct runstate from = { t->from, t->why, t->fenced };
 	struct run_move m = runstate_next(from, t->ev);
 
 	ok(m.legal == t->legal && m.to.state == t->to && m.to.why == t->to_why &&
-	   m.actions == t->actions,
-	   "%s (why %d) + %s: %s %s (why %d), actions %#x (got %s %s, why %d, %#x)",
-	   runstate_name(t->from), (int)t->why, run_event_name(t->ev),
-	   t->legal ? "legal," : "illegal, stays", runstate_name(t->to), (int)t->to_why,
-	   t->actions, m.legal ? "legal" : "illegal", runstate_name(m.to.state), (int)m.to.why,
-	   m.actions);
+	   m.to.fenced == t->to_fenced && m.actions == t->actions,
+	   "%s%s (why %d) + %s: %s %s%s (why %d), actions %#x (got %s %s%s, why %d, %#x)",
+	   t->fenced ? "fenced " : "", runstate_name(t->from), (int)t->why,
+	   run_event_name(t->ev), t->legal ? "legal," : "illegal, stays",
+	   t->to_fenced ? "fenced " : "", runstate_name(t->to), (int)t->to_why, t->actions,
+	   m.legal ? "legal" : "illegal", m.to.fenced ? "fenced " : "",
+	   runstate_name(m.to.state), (int)m.to.why, m.actions);
 }
 
 /* EV run through a run from its start: the states and actions it meets. */
@@ -115,7 +135,7 @@ walk(const enum run_event *ev, size_t n, unsigned *all)
 		struct run_move m = runstate_next(st, ev[i]);
 
 		if (!m.legal)
-			return (struct runstate){ RUN_STATE_N, RUN_WHY_NONE };
+			return (struct runstate){ RUN_STATE_N, RUN_WHY_NONE, false };
 		*all |= m.actions;
 		st = m.to;
 	}
@@ -154,7 +174,7 @@ lives(void)
 	ok(st.state == RUN_DONE && st.why == RUN_WHY_STOP && runstate_status(st, 143) == JOB_FAILED,
 	   "stopped with the supervisor: failed by its signal, as its code says");
 	ok(runstate_status(RUNSTATE_INIT, 0) == JOB_SUCCESS &&
-	   runstate_status((struct runstate){ RUN_DONE, RUN_WHY_NONE }, 127) == JOB_FAILED,
+	   runstate_status((struct runstate){ RUN_DONE, RUN_WHY_NONE, false }, 127) == JOB_FAILED,
 	   "a run that could not start (127) failed");
 }
 
@@ -179,6 +199,8 @@ main(void)
 		}
 	for (size_t i = 0; i < sizeof whys / sizeof whys[0]; i++)
 		check(&whys[i]);
+	for (size_t i = 0; i < sizeof fenced / sizeof fenced[0]; i++)
+		check(&fenced[i]);
 	lives();
 	for (int st = 0; st < RUN_STATE_N; st++)
 		for (int o = st + 1; o < RUN_STATE_N; o++)
