@@ -304,28 +304,16 @@ signame(int sig)
 	return n ? n : "?";
 }
 
-/* R's process ended with wait STATUS; or never started, when STATUS is -1
- * and CODE says why (126, 127).  R is done (run_step) already. */
-void
-run_finish(struct sup *s, struct run *r, int status, int code)
+/* Run R ended: what its output pipes still hold is logged or relayed
+ * into its log, and its capped log closed.  Returns what that log
+ * dropped (bytes over output-max-size), which the store's row of the
+ * run keeps. */
+static int64_t
+run_close_output(struct sup *s, struct run *r)
 {
-	struct rstate *rs = r->rs;
-	const struct task *t = rs->route->task;
-	struct track *tr = rs->track;
-	int sig = 0;
-	enum job_status outcome;
-	struct jlog_line l;
+	const char *name = r->rs->route->name;
 	int64_t dropped = 0;
-	bool bad;
 
-	if (status != -1) {
-		code = spawn_status_code(status);
-		if (WIFSIGNALED(status))
-			sig = WTERMSIG(status);
-	}
-	outcome = runstate_status(r->st, code);
-	bad = job_status_failure(outcome);
-	run_unlink(s, r);
 	for (int i = 0; i < 2; i++)
 		if (r->out[i] && r->out[i]->relay) {
 			/* What the job wrote before it ended; not what a process
@@ -333,26 +321,34 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			(void)outpipe_relay(r->out[i], 1024);
 			outpipe_close(s, &r->out[i]);
 		} else if (r->out[i]) {
-			(void)outpipe_read(r->out[i], "route", rs->route->name, r->pid, true);
+			(void)outpipe_read(r->out[i], "route", name, r->pid, true);
 			outpipe_close(s, &r->out[i]);
 		}
-	if (r->logw_open) {
-		dropped = r->logw.dropped;
-		r->logw_open = false;
-		if (outlog_writer_close(&r->logw) < 0)
-			log_error("log", rs->route->name, strerror(errno));
-		if (dropped > 0 && !r->handler && r->log_path) {
-			struct jerr derr = JERR_INIT;
+	if (!r->logw_open)
+		return 0;
+	dropped = r->logw.dropped;
+	r->logw_open = false;
+	if (outlog_writer_close(&r->logw) < 0)
+		log_error("log", name, strerror(errno));
+	if (dropped > 0 && !r->handler && r->log_path) {
+		struct jerr err = JERR_INIT;
 
-			if (store_run_set_dropped(s->store, r->log_path, dropped, &derr) < 0)
-				log_error("store", rs->route->name, jerr_msg(&derr));
-			jerr_free(&derr);
-		}
+		if (store_run_set_dropped(s->store, r->log_path, dropped, &err) < 0)
+			log_error("store", name, jerr_msg(&err));
+		jerr_free(&err);
 	}
+	return dropped;
+}
+
+/* The log's line of the end of run R (a job's or a handler's). */
+static void
+log_exit(const struct run *r, enum job_status outcome, int code, int sig, int64_t dropped)
+{
+	struct jlog_line l;
 
 	jlog_begin(&l, outcome == JOB_SUCCESS ? JLOG_INFO : JLOG_WARN,
 		   r->handler ? "handler-exit" : "exit");
-	jlog_str(&l, "route", rs->route->name);
+	jlog_str(&l, "route", r->rs->route->name);
 	if (r->job)
 		jlog_str(&l, "job", r->job->id);
 	if (r->pid > 0)
@@ -370,7 +366,115 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 	if (dropped > 0)
 		jlog_int(&l, "output_dropped", dropped);
 	jlog_end(&l);
+}
 
+/* The log's line of a retry: attempt ATTEMPT of route RS (of the store's
+ * job ID; NULL: a config cron task) starts after DELAY (ms). */
+static void
+log_retry(const struct rstate *rs, const char *id, unsigned attempt, int64_t delay)
+{
+	struct jlog_line l;
+
+	jlog_begin(&l, JLOG_INFO, "retry");
+	jlog_str(&l, "route", rs->route->name);
+	if (id)
+		jlog_str(&l, "job", id);
+	jlog_int(&l, "attempt", attempt);
+	jlog_ms(&l, "delay", delay);
+	jlog_end(&l);
+}
+
+/* Run R of a job of the store ended with OUTCOME (CODE, SIG): each
+ * attempt is a row of history, written with the turn's batch; a retry
+ * goes back to the store, due after the delay, so that it survives a
+ * restart too (also when we are stopping: it waits in the store for the
+ * next start, as it would after a crash).  A dynamic cron job's next
+ * fire goes with its end (cronjob_end). */
+static void
+job_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	struct store_job *j = r->job;
+	bool bad = job_status_failure(outcome);
+	bool retry = bad && (long)r->attempt <= t->retry;
+	int64_t now = timefmt_now_ms();
+	int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
+	struct bw *op = bw_end(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
+			       r->log_path, rs->gen->conf->history);
+
+	if (op && !retry && j->cron && outcome != JOB_CANCELLED)
+		(void)cronjob_end(s, rs, j, outcome, op);
+	else if (op && retry)
+		op->w.run_at = now + delay;
+	else if (op)
+		op->ended = true;
+	/* Whoever waits for it hears once the batch is written, so that
+	 * what `wait` returns for is in the store for `status` and
+	 * `history`; but while the store cannot be written (a full disk, a
+	 * lock held), from memory now. */
+	if (op && op->ended && s->flush_fails > 0)
+		job_ended(s, j->id, bw_status(op), sig ? -1 : code);
+	if (retry)
+		log_retry(rs, j->id, r->attempt + 1, delay);
+	else if (bad)
+		start_handler(s, r, outcome, sig ? -1 : code, sig);
+}
+
+/* Run R of a config cron task ended with OUTCOME (CODE, SIG): its row
+ * and history (cj_ended); after a failure a retry waits its delay on
+ * the monotonic heap (not when we are stopping), or the handler runs. */
+static void
+cron_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	bool retry = (long)r->attempt <= t->retry && !s->stopping;
+	int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
+	struct pend *p;
+
+	if (!job_status_failure(outcome)) {
+		cj_ended(s, r, outcome, code, 0, true);
+		return;
+	}
+	cj_ended(s, r, outcome, code, sig, !retry);
+	if (!retry) {
+		start_handler(s, r, outcome, sig ? -1 : code, sig);
+		return;
+	}
+	p = pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
+	if (p == NULL || theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) < 0) {
+		log_error("retry", rs->route->name, "out of memory");
+		if (p)
+			pend_free(p);
+		return;
+	}
+	p->busy = true;		/* the retry holds the route busy */
+	rs->track->busy++;
+	s->npend++;
+	log_retry(rs, NULL, r->attempt + 1, delay);
+}
+
+/* R's process ended with wait STATUS; or never started, when STATUS is -1
+ * and CODE says why (126, 127).  R is done (run_step) already. */
+void
+run_finish(struct sup *s, struct run *r, int status, int code)
+{
+	struct rstate *rs = r->rs;
+	struct track *tr = rs->track;
+	enum job_status outcome;
+	int64_t dropped;
+	int sig = 0;
+
+	if (status != -1) {
+		code = spawn_status_code(status);
+		if (WIFSIGNALED(status))
+			sig = WTERMSIG(status);
+	}
+	outcome = runstate_status(r->st, code);
+	run_unlink(s, r);
+	dropped = run_close_output(s, r);
+	log_exit(r, outcome, code, sig, dropped);
 	if (r->handler) {
 		s->nhandlers--;
 		run_free(s, r);
@@ -387,73 +491,10 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		 * now, which records its attempts, retries it and runs its
 		 * handlers; nothing of it is ours to write (the store's guard
 		 * would refuse it anyway). */
-	} else if (r->job) {
-		/* A job of the store: each attempt is a row of history; a retry
-		 * goes back to the store, due after the delay, so that it
-		 * survives a restart too. */
-		struct store_job *j = r->job;
-		/* Also when we are stopping: the retry waits in the store for
-		 * the next start, as it would after a crash. */
-		bool retry = bad && (long)r->attempt <= t->retry, again = false;
-		int64_t now = timefmt_now_ms();
-		int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
-		struct bw *op = bw_end(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
-				       r->log_path, rs->gen->conf->history);
-
-		if (op && !retry && j->cron && outcome != JOB_CANCELLED)
-			again = cronjob_end(s, rs, j, outcome, op);
-		else if (op && retry)
-			op->w.run_at = now + delay;
-		else if (op)
-			op->ended = true;
-		/* Whoever waits for it hears once the batch is written, so that
-		 * what `wait` returns for is in the store for `status` and
-		 * `history`; but while the store cannot be written (a full
-		 * disk, a lock held), from memory now. */
-		if (op && op->ended && s->flush_fails > 0)
-			job_ended(s, j->id, bw_status(op), sig ? -1 : code);
-		if (again) {
-			if (bad)
-				start_handler(s, r, outcome, sig ? -1 : code, sig);
-		} else if (retry) {
-			jlog_begin(&l, JLOG_INFO, "retry");
-			jlog_str(&l, "route", rs->route->name);
-			jlog_str(&l, "job", j->id);
-			jlog_int(&l, "attempt", r->attempt + 1);
-			jlog_ms(&l, "delay", delay);
-			jlog_end(&l);
-		} else {
-			if (bad)
-				start_handler(s, r, outcome, sig ? -1 : code, sig);
-		}
-	} else if (bad) {
-		bool retry = (long)r->attempt <= t->retry && !s->stopping;
-
-		cj_ended(s, r, outcome, code, sig, !retry);
-		if (retry) {
-			struct pend *p = pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
-			int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
-
-			if (p && theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) == 0) {
-				p->busy = true;
-				tr->busy++;
-				s->npend++;
-				jlog_begin(&l, JLOG_INFO, "retry");
-				jlog_str(&l, "route", rs->route->name);
-				jlog_int(&l, "attempt", r->attempt + 1);
-				jlog_ms(&l, "delay", delay);
-				jlog_end(&l);
-			} else {
-				log_error("retry", rs->route->name, "out of memory");
-				if (p)
-					pend_free(p);
-			}
-		} else {
-			start_handler(s, r, outcome, sig ? -1 : code, sig);
-		}
-	} else {
-		cj_ended(s, r, outcome, code, 0, true);
-	}
+	} else if (r->job)
+		job_run_ended(s, r, outcome, code, sig);
+	else
+		cron_run_ended(s, r, outcome, code, sig);
 	if (r->log_path) {
 		struct jerr err = JERR_INIT;
 
@@ -462,6 +503,7 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 		jerr_free(&err);
 	}
 	run_free(s, r);
+	/* What waited for the route, or for a slot, may start now. */
 	dequeue(s, tr);
 	fill_slots(s);
 	if (s->slot_wait) {
