@@ -219,7 +219,152 @@ cj_lost(struct sup *s, struct rstate *rs, int64_t now)
 	cj->exit_code = -1;
 	cj->signal = 0;
 	cj->finished_at = now;
-	(void)set_str(&cj->status, "scheduled");
+	(void)set_str(&cj->status, job_status_name(JOB_SCHEDULED));
+}
+
+/* The index of ID in IDS[N] (sorted as strcmp sorts), or N: a task's
+ * row among those loaded, by bisection (a linear search made a restart
+ * with 100k tasks quadratic). */
+static size_t
+cj_find(const char *const *ids, size_t n, const char *id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t k = lo + (hi - lo) / 2;
+		int c = strcmp(ids[k], id);
+
+		if (c == 0)
+			return k;
+		if (c < 0)
+			lo = k + 1;
+		else
+			hi = k;
+	}
+	return n;
+}
+
+/* Durable cron task RS takes its row ROW of the store (emptied: the row
+ * is its now); a row found running is a run we died under (cj_lost).
+ * True when the row changed. */
+static bool
+cj_take(struct sup *s, struct rstate *rs, struct store_job *row, int64_t now)
+{
+	struct track *tr = rs->track;
+
+	if (row->id == NULL || (tr->cj = malloc(sizeof *tr->cj)) == NULL)
+		return false;	/* taken already (cannot be: ids are unique) */
+	*tr->cj = *row;
+	memset(row, 0, sizeof *row);
+	if (!job_status_is(tr->cj->status, JOB_RUNNING))
+		return false;
+	cj_lost(s, rs, now);
+	return true;
+}
+
+/* The cron of task T is not the one its row CJ ran by: it starts over,
+ * counters back to 0. */
+static void
+cj_restart(struct track *tr, const struct task *t)
+{
+	struct store_job *cj = tr->cj;
+
+	if (cj->runs || cj->failures) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_INFO, "counters-reset");
+		jlog_str(&l, "route", tr->name);
+		jlog_str(&l, "reason", "the cron changed");
+		jlog_end(&l);
+	}
+	cj->runs = cj->failures = 0;
+	cj->last_fire = 0;
+	tr->fired = 0;
+	(void)set_str(&cj->cron, t->cron);
+	(void)set_str(&cj->status, job_status_name(JOB_SCHEDULED));
+}
+
+/* The status of row CJ of task T, which does not run, after a sync: the
+ * config's max-failures and max-runs may have changed.  Failed enough
+ * times: permanently failed; not through: scheduled; through by its
+ * runs, while the row still says it waits, was cancelled or failed for
+ * good: its last run's result.  Any other status stays. */
+static void
+cj_settle(struct store_job *cj, const struct task *t, bool *changed)
+{
+	enum job_status cur, want;
+	bool known = job_status_parse(cj->status, &cur) == 0;
+
+	if (known && cur == JOB_RUNNING)
+		return;
+	if (t->max_failures > 0 && cj->failures >= t->max_failures)
+		want = JOB_PERMANENTLY_FAILED;
+	else if (!cj_done(t, cj))
+		want = JOB_SCHEDULED;
+	else if (known && (cur == JOB_SCHEDULED || cur == JOB_CANCELLED ||
+			   cur == JOB_PERMANENTLY_FAILED))
+		want = cj->has_exit && cj->exit_code != 0 ? JOB_FAILED : JOB_SUCCESS;
+	else
+		return;
+	sync_str(&cj->status, job_status_name(want), changed);
+}
+
+/* The row of durable cron task RS, in line with the config: its row
+ * among the IDS[N] of LOADED, or a new one.  Only rows that change are
+ * written: a restart on a store of 100k unchanged rows wrote every one
+ * of them again. */
+static void
+cj_sync(struct sup *s, struct rstate *rs, const char *const *ids, struct store_job *loaded,
+	size_t n, int64_t now)
+{
+	const struct task *t = rs->route->task;
+	struct track *tr = rs->track;
+	bool changed = false;
+	size_t k;
+
+	if (tr->cj == NULL && (k = cj_find(ids, n, tr->name)) < n)
+		changed = cj_take(s, rs, &loaded[k], now);
+	if (tr->cj == NULL) {
+		if ((tr->cj = cj_new(rs, now)) == NULL) {
+			log_error("store", tr->name, "out of memory");
+			return;
+		}
+		changed = true;
+	}
+	if (tr->cj->cron == NULL || strcmp(tr->cj->cron, t->cron) != 0) {
+		cj_restart(tr, t);
+		changed = true;
+	}
+	cj_settle(tr->cj, t, &changed);
+	if (changed)
+		cj_touch(s, tr);
+}
+
+/* The rows of tasks that are gone (or no longer durable cron tasks):
+ * those of tracks the sync did not mark MARK, and those LOADED[N] no
+ * task took, are cancelled unless they ended already. */
+static void
+cj_cancel_gone(struct sup *s, unsigned mark, struct store_job *loaded, size_t n, int64_t now)
+{
+	const char *cancelled = job_status_name(JOB_CANCELLED);
+
+	for (struct track *tr = s->tracks; tr; tr = tr->next)
+		if (tr->cj && tr->mark != mark && !job_status_ended(tr->cj->status)) {
+			(void)set_str(&tr->cj->status, cancelled);
+			tr->cj->finished_at = now;
+			cj_touch(s, tr);
+		}
+	for (size_t k = 0; k < n; k++)
+		if (loaded[k].id && !job_status_ended(loaded[k].status)) {
+			struct store_write w = { .kind = STORE_CRON, .job = &loaded[k] };
+			struct jerr err = JERR_INIT;
+
+			(void)set_str(&loaded[k].status, cancelled);
+			loaded[k].finished_at = now;
+			if (store_write(s->store, &w, &err) < 0)
+				log_error("store", loaded[k].id, jerr_msg(&err));
+			jerr_free(&err);
+		}
 }
 
 /* Bring the rows of durable cron tasks in line with the current config:
@@ -233,9 +378,9 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 	int64_t now = timefmt_now_ms();
 	unsigned mark = ++s->sync_mark;
 	/* The loaded ids, in the store's order (ORDER BY id: strcmp's), to
-	 * find a task's row by bisection: a linear search made a restart with
-	 * 100k tasks quadratic.  The strings outlive the sync (a row taken
-	 * keeps them), so the copies stay valid while loaded[k] is cleared. */
+	 * find a task's row by bisection.  The strings outlive the sync (a
+	 * row taken keeps them), so the copies stay valid while loaded[k]
+	 * is cleared. */
 	const char **ids = nloaded ? reallocarray(NULL, nloaded, sizeof *ids) : NULL;
 
 	if (s->shared) {
@@ -251,100 +396,13 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 		ids[k] = loaded[k].id;
 	for (size_t i = 0; s->store && i < g->n; i++) {
 		struct rstate *rs = &g->rs[i];
-		const struct task *t = rs->route->task;
-		struct track *tr = rs->track;
-		struct store_job *cj;
-		size_t lo = 0, hi = nloaded;
-		/* Only rows that change are written: a restart on a store of
-		 * 100k unchanged rows wrote every one of them again. */
-		bool changed = false;
 
-		if (!t->cron || !t->durable)
+		if (!rs->route->task->cron || !rs->route->task->durable)
 			continue;
-		tr->mark = mark;
-		while (tr->cj == NULL && lo < hi) {
-			size_t k = lo + (hi - lo) / 2;
-			int c = strcmp(ids[k], tr->name);
-
-			if (c < 0) {
-				lo = k + 1;
-				continue;
-			}
-			if (c > 0) {
-				hi = k;
-				continue;
-			}
-			if (loaded[k].id == NULL || (tr->cj = malloc(sizeof *tr->cj)) == NULL)
-				break;	/* taken already (cannot be: ids are unique) */
-			*tr->cj = loaded[k];
-			memset(&loaded[k], 0, sizeof loaded[k]);
-			if (strcmp(tr->cj->status, "running") == 0) {
-				cj_lost(s, rs, now);
-				changed = true;
-			}
-		}
-		if (tr->cj == NULL) {
-			if ((tr->cj = cj_new(rs, now)) == NULL) {
-				log_error("store", tr->name, "out of memory");
-				continue;
-			}
-			changed = true;
-		}
-		cj = tr->cj;
-		if (cj->cron == NULL || strcmp(cj->cron, t->cron) != 0) {
-			if (cj->runs || cj->failures) {
-				struct jlog_line l;
-
-				jlog_begin(&l, JLOG_INFO, "counters-reset");
-				jlog_str(&l, "route", tr->name);
-				jlog_str(&l, "reason", "the cron changed");
-				jlog_end(&l);
-			}
-			cj->runs = cj->failures = 0;
-			cj->last_fire = 0;
-			tr->fired = 0;
-			(void)set_str(&cj->cron, t->cron);
-			(void)set_str(&cj->status, "scheduled");
-			changed = true;
-		}
-		if (strcmp(cj->status, "running") != 0) {
-			bool done = cj_done(t, cj), failed = t->max_failures > 0 &&
-				cj->failures >= t->max_failures;
-
-			if (failed)
-				sync_str(&cj->status, "permanently-failed", &changed);
-			else if (!done)
-				sync_str(&cj->status, "scheduled", &changed);
-			else if (strcmp(cj->status, "scheduled") == 0 ||
-				 strcmp(cj->status, "cancelled") == 0 ||
-				 strcmp(cj->status, "permanently-failed") == 0)
-				sync_str(&cj->status, cj->has_exit && cj->exit_code != 0 ?
-					 "failed" : "success", &changed);
-		}
-		if (changed)
-			cj_touch(s, tr);
+		rs->track->mark = mark;
+		cj_sync(s, rs, ids, loaded, nloaded, now);
 	}
-	/* Rows of tasks that are gone (or no longer durable cron tasks). */
-	for (struct track *tr = s->tracks; tr; tr = tr->next)
-		if (tr->cj && tr->mark != mark &&
-		    (strcmp(tr->cj->status, "scheduled") == 0 ||
-		     strcmp(tr->cj->status, "running") == 0)) {
-			(void)set_str(&tr->cj->status, "cancelled");
-			tr->cj->finished_at = now;
-			cj_touch(s, tr);
-		}
-	for (size_t k = 0; k < nloaded; k++)
-		if (loaded[k].id && (strcmp(loaded[k].status, "scheduled") == 0 ||
-				     strcmp(loaded[k].status, "running") == 0)) {
-			struct store_write w = { .kind = STORE_CRON, .job = &loaded[k] };
-			struct jerr err = JERR_INIT;
-
-			(void)set_str(&loaded[k].status, "cancelled");
-			loaded[k].finished_at = now;
-			if (store_write(s->store, &w, &err) < 0)
-				log_error("store", loaded[k].id, jerr_msg(&err));
-			jerr_free(&err);
-		}
+	cj_cancel_gone(s, mark, loaded, nloaded, now);
 	free(ids);
 	/* Their outer middleware, for those created or changed. */
 	crongate_sync(s, g);
