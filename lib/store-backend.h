@@ -52,6 +52,10 @@ struct store_ops {
 			   struct jerr *err);
 	int (*prune)(struct store *st, int64_t before, const char *logdir,
 		     struct store_prune_result *res, struct jerr *err);
+	int (*kill_request)(struct store *st, const char *id, char **status,
+			    struct jerr *err);		/* NULL: ENOTSUP */
+	int (*kill_requests)(struct store *st, char ***ids, struct jerr *err);	/* NULL: none */
+	const char *(*name)(const struct store *st);
 };
 
 struct store {

@@ -528,6 +528,17 @@ static const char *const migrations[] = {
 	"CREATE TABLE run_notes ("
 	"  log text PRIMARY KEY,"
 	"  dropped bigint NOT NULL);",
+	/* 1 -> 2: `cancel --kill` of a job another node runs (store_kill_request).
+	 * A request holds while the job runs: any write that moves the job
+	 * out of running (its end, a release, a retry) drops it, so that
+	 * the job's next run is not stopped by it. */
+	"ALTER TABLE jobs ADD COLUMN kill_requested boolean NOT NULL DEFAULT false;"
+	"CREATE INDEX jobs_kill ON jobs (owner) WHERE kill_requested;"
+	"CREATE FUNCTION jobify_kill_drop() RETURNS trigger LANGUAGE plpgsql AS "
+	"$$BEGIN NEW.kill_requested := false; RETURN NEW; END$$;"
+	"CREATE TRIGGER jobs_kill_drop BEFORE UPDATE ON jobs FOR EACH ROW "
+	"WHEN (NEW.kill_requested AND NEW.status <> 'running') "
+	"EXECUTE FUNCTION jobify_kill_drop();",
 };
 #define LATEST ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -2150,6 +2161,66 @@ fail:
 	return -1;
 }
 
+/* ---- stopping a job that runs on another node ---- */
+
+static int
+pg_kill_request(struct store *st, const char *id, char **status, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	const char *pv[] = { id };
+	PGresult *r;
+	int rc = 0;
+
+	*status = NULL;
+	if (ready(p, err) < 0)
+		return -1;
+	/* As pg_cancel: one statement, the NOTIFY only when it took. */
+	if ((r = run(p, err, "cancel --kill", "WITH u AS (UPDATE jobs SET kill_requested = "
+		     "true WHERE id = $1 AND status = 'running' AND NOT config RETURNING id), "
+		     "n AS (SELECT pg_notify('" CHANNEL "', 'kill') FROM u) SELECT "
+		     "(SELECT count(*) FROM u), (SELECT count(*) FROM n), "
+		     "(SELECT status FROM jobs WHERE id = $1)", 1, pv)) == NULL)
+		return -1;
+	if (atoi(PQgetvalue(r, 0, 0)) == 1)
+		rc = 1;
+	else if (!PQgetisnull(r, 0, 2) && (*status = col_str(r, 0, 2)) == NULL)
+		rc = oom(err);
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_kill_requests(struct store *st, char ***ids, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	const char *pv[1];
+	PGresult *r;
+
+	*ids = NULL;
+	if (p->owner == NULL)
+		return 0;
+	pv[0] = p->owner;
+	if (ready(p, err) < 0 ||
+	    (r = run(p, err, "kill requests", "SELECT id FROM jobs WHERE kill_requested AND "
+		     "owner = $1 AND status = 'running' ORDER BY id", 1, pv)) == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		if (strv_push(ids, PQgetvalue(r, i, 0)) < 0) {
+			PQclear(r);
+			strv_free(*ids);
+			*ids = NULL;
+			return oom(err);
+		}
+	PQclear(r);
+	return 0;
+}
+
+static const char *
+pg_name(const struct store *st)
+{
+	return PG((struct store *)st)->name;
+}
+
 const struct store_ops store_pg_ops = {
 	.kind = "postgresql",
 	.shared = true,
@@ -2176,4 +2247,7 @@ const struct store_ops store_pg_ops = {
 	.follow = pg_follow,
 	.set_dropped = pg_set_dropped,
 	.prune = pg_prune,
+	.kill_request = pg_kill_request,
+	.kill_requests = pg_kill_requests,
+	.name = pg_name,
 };

@@ -781,6 +781,12 @@ sq_cron_list(struct store *st, struct store_job **v, size_t *n, struct jerr *err
 	return sq_collect(q, s, v, n, err);
 }
 
+static const char *
+sq_name(const struct store *st)
+{
+	return SQ((struct store *)st)->path;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.kind = "sqlite",
 	.shared = false,
@@ -807,4 +813,7 @@ const struct store_ops store_sqlite_ops = {
 	.follow = sq_follow,
 	.set_dropped = sq_set_dropped,
 	.prune = sq_prune,
+	.kill_request = NULL,	/* the one supervisor is asked over its socket */
+	.kill_requests = NULL,
+	.name = sq_name,
 };

@@ -331,6 +331,31 @@ store_poll(struct store *st, struct jerr *err)
 }
 
 int
+store_kill_request(struct store *st, const char *id, char **status, struct jerr *err)
+{
+	*status = NULL;
+	if (st->ops->kill_request == NULL) {
+		jerr_set(err, "store: a %s store asks its supervisor to stop a job", st->ops->kind);
+		errno = ENOTSUP;
+		return -1;
+	}
+	return st->ops->kill_request(st, id, status, err);
+}
+
+int
+store_kill_requests(struct store *st, char ***ids, struct jerr *err)
+{
+	*ids = NULL;
+	return st->ops->kill_requests ? st->ops->kill_requests(st, ids, err) : 0;
+}
+
+const char *
+store_name(const struct store *st)
+{
+	return st->ops->name(st);
+}
+
+int
 store_cron_list(struct store *st, struct store_job **v, size_t *n, struct jerr *err)
 {
 	return st->ops->cron_list(st, v, n, err);

@@ -132,6 +132,19 @@ int store_list(struct store *st, const struct store_filter *filter, struct store
  * malloc'd, says what it is, NULL when there is no such job), -1. */
 int store_cancel(struct store *st, const char *id, char **status, struct jerr *err);
 
+/* Ask the supervisor that runs job ID to stop it, as `cancel --kill`
+ * does (a shared store, whose job may run on any machine): the request
+ * is kept on the job's row while that runs, and the supervisors are
+ * woken (store_fd); the one that runs it stops it and ends it cancelled
+ * (store_kill_requests).  1, 0 when it does not run (then *STATUS as for
+ * store_cancel), -1.  SQLite: -1, ENOTSUP (its one supervisor is asked
+ * over its control socket). */
+int store_kill_request(struct store *st, const char *id, char **status, struct jerr *err);
+
+/* The store, for people: the SQLite file's path, or the PostgreSQL
+ * server's postgresql://user@host:port/db (no password, no options). */
+const char *store_name(const struct store *st);
+
 /* ---- the supervisor's side ---- */
 
 /* What a supervisor tells the store of itself. */
@@ -271,6 +284,11 @@ int store_fire(struct store *st, int64_t now,
  * lost (then poll the store anyway; the fd may change). */
 int store_fd(const struct store *st);
 int store_poll(struct store *st, struct jerr *err);
+
+/* The ids of this owner's running jobs (store_owner_set) that
+ * store_kill_request asked to stop, into *IDS (NULL-terminated; NULL
+ * when none).  0, or -1 with ERR.  SQLite: 0, none. */
+int store_kill_requests(struct store *st, char ***ids, struct jerr *err);
 
 /* The rows of config cron tasks. */
 int store_cron_list(struct store *st, struct store_job **v, size_t *n, struct jerr *err);

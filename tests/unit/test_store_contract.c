@@ -1525,6 +1525,91 @@ out:
 	store_close(b);
 }
 
+/* cancel --kill through the store: a request on a running job's row,
+ * seen by its owner only, woken, and gone with the run it was for. */
+static void
+test_kill(void)
+{
+	const char *where = fresh("t_kill");
+	struct store *a = open_at(where), *b = open_at(where);
+	struct jerr err = JERR_INIT;
+	struct store_job *v = NULL;
+	struct store_write w;
+	char **ids = NULL, *status = NULL;
+	size_t n = 0;
+	int fd;
+
+	if (!ok(a && b, "kill: two connections"))
+		goto out;
+	if (!is_pg) {
+		const char *name = store_name(a);
+
+		ok(store_kill_request(a, "x", &status, &err) < 0 && errno == ENOTSUP &&
+		   status == NULL, "kill: SQLite asks its supervisor by its socket: ENOTSUP");
+		ok(store_kill_requests(a, &ids, &err) == 0 && ids == NULL,
+		   "kill: SQLite: no requests");
+		ok(strlen(name) > strlen("/" STORE_FILE) &&
+		   strcmp(name + strlen(name) - strlen("/" STORE_FILE), "/" STORE_FILE) == 0,
+		   "name: the SQLite file");
+		goto out;
+	}
+	ok(strncmp(store_name(a), "postgresql://", 13) == 0 &&
+	   strchr(store_name(a), '?') == NULL, "name: postgresql://…, no options");
+	if (owner(a, "A", "h", 60000, NULL) < 0 || owner(b, "B", "h", 60000, NULL) < 0 ||
+	    add1(b, "k1", "r:k", now_ms() - 10) < 0 || claim(a, 10, &v) != 1)
+		goto out;
+	store_job_list_free(v, 1);
+	v = NULL;
+	ok(add1(b, "k2", "r:k", now_ms() + 3600000) == 0, "kill: a scheduled job");
+	fd = store_fd(a);
+	ok(fd >= 0 && store_poll(a, &err) == 0, "kill: A listens");
+	ok(store_kill_request(b, "k2", &status, &err) == 0 && status &&
+	   strcmp(status, "scheduled") == 0, "kill: not running: 0, its status");
+	free(status);
+	ok(store_kill_request(b, "nope", &status, &err) == 0 && status == NULL,
+	   "kill: no such job: 0, no status");
+	ok(store_kill_requests(a, &ids, &err) == 0 && ids == NULL, "kill: no request yet");
+	ok(store_kill_request(b, "k1", &status, &err) == 1 && status == NULL,
+	   "kill: a running job: 1");
+	ok(readable(fd, 5000), "kill: its owner is woken");
+	ok(store_kill_requests(b, &ids, &err) == 0 && ids == NULL,
+	   "kill: another owner sees no request");
+	ok(store_kill_requests(a, &ids, &err) == 0 && strv_len(ids) == 1 &&
+	   strcmp(ids[0], "k1") == 0, "kill: its owner sees it");
+	strv_free(ids);
+	ids = NULL;
+	w = end_w("k1", "r:k", 1, JOB_CANCELLED, 143);
+	ok(write1(a, &w) == 0 && w.done == 1, "kill: the run ends cancelled");
+	ok(store_kill_requests(a, &ids, &err) == 0 && ids == NULL,
+	   "kill: the request is gone with the run");
+	ok(store_kill_request(b, "k1", &status, &err) == 0 && status &&
+	   strcmp(status, "cancelled") == 0, "kill: an ended job: 0, its status");
+	free(status);
+	/* Released (or retried): the next run is not stopped by it. */
+	if (add1(b, "k3", "r:k", now_ms() - 10) < 0 || claim(a, 10, &v) != 1)
+		goto out;
+	store_job_list_free(v, 1);
+	v = NULL;
+	ok(store_kill_request(b, "k3", &status, &err) == 1, "kill: k3 running");
+	w = (struct store_write){ .kind = STORE_RELEASE };
+	w.end.id = "k3";
+	w.end.attempt = 1;
+	w.run_at = now_ms() - 10;
+	ok(write1(a, &w) == 0 && w.done == 1, "kill: k3 released");
+	n = claim(a, 10, &v);
+	store_job_list_free(v, n);
+	v = NULL;
+	ok(n == 1 && store_kill_requests(a, &ids, &err) == 0 && ids == NULL,
+	   "kill: claimed again, no request");
+	strv_free(ids);
+	ids = NULL;
+out:
+	strv_free(ids);
+	jerr_free(&err);
+	store_close(a);
+	store_close(b);
+}
+
 static void
 suite(const char *where, bool pg)
 {
@@ -1545,6 +1630,7 @@ suite(const char *where, bool pg)
 	test_fencing();
 	test_fire();
 	test_notify();
+	test_kill();
 }
 
 static bool
