@@ -536,6 +536,7 @@ const char *bw_status(const struct bw *b);
 void job_ended(struct sup *s, const char *id, const char *status, int code);
 void ctl_resume(struct sup *s);
 void waiters_check(struct sup *s);
+int job_kill(struct sup *s, const char *id);
 void on_ctl(struct sup *s);
 void on_client(struct sup *s, struct client *cl);
 void ctl_close(struct sup *s);

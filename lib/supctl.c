@@ -173,11 +173,13 @@ waiters_check(struct sup *s)
 				i++;
 }
 
-/* `cancel ID kill`: stop the run of job ID (SIGTERM to its group, SIGKILL
- * after its kill-grace); it ends cancelled.  A job still waiting for a
- * slot is cancelled at once. */
-static void
-ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
+/* Stop the run of job ID (SIGTERM to its group, SIGKILL after its
+ * kill-grace); it ends cancelled.  A job still waiting for a slot is
+ * cancelled at once.  `cancel ID kill` on the control socket, and a
+ * request through a shared store (shared_kills).  0, or -1 when no job
+ * ID runs or waits here. */
+int
+job_kill(struct sup *s, const char *id)
 {
 	struct jerr err = JERR_INIT;
 
@@ -185,8 +187,7 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 		if (r->handler || r->job == NULL || strcmp(r->job->id, id) != 0)
 			continue;
 		run_step(s, r, RUN_EV_CANCEL);
-		(void)ctl_send(c, "ok");
-		return;
+		return 0;
 	}
 	for (struct pend **pp = &s->slot_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
 		struct pend *p = *pp;
@@ -210,12 +211,21 @@ ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 			log_error("store", p->job->route, jerr_msg(&err));
 		jerr_free(&err);
 		pend_free(p);
-		(void)ctl_send(c, "ok");
 		if (rc < 0 || w.done)	/* not when it was taken from us */
 			job_ended(s, id, NULL, 0);
-		return;
+		return 0;
 	}
-	(void)ctl_send(c, "err not-running job '%s' is not running", id);
+	return -1;
+}
+
+/* `cancel ID kill`: job_kill, answered. */
+static void
+ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
+{
+	if (job_kill(s, id) == 0)
+		(void)ctl_send(c, "ok");
+	else
+		(void)ctl_send(c, "err not-running job '%s' is not running", id);
 }
 
 /* `status`: one line "run ID ROUTE PID STARTED_MS" a live run of a job

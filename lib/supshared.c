@@ -286,6 +286,31 @@ shared_heartbeat(struct sup *s)
 	}
 }
 
+/* `cancel --kill` of our jobs, asked through the store from any machine
+ * (store_kill_request): each stopped as the control socket's is.  A
+ * request for a job that ended meanwhile is gone with its run; one for
+ * a run we could not stop yet is asked again at the next look. */
+static void
+shared_kills(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	char **ids = NULL;
+	bool ours = false;
+
+	for (struct run *r = s->runs; r && !ours; r = r->next)
+		ours = !r->handler && r->job != NULL && r->st.why != RUN_WHY_CANCEL;
+	for (struct pend *p = s->slot_head; p && !ours; p = p->next)
+		ours = p->job != NULL;
+	if (!ours)
+		return;		/* nothing of ours to stop: no query */
+	if (store_kill_requests(s->store, &ids, &err) < 0)
+		log_error("store", NULL, jerr_msg(&err));
+	for (size_t i = 0; ids && ids[i]; i++)
+		(void)job_kill(s, ids[i]);
+	strv_free(ids);
+	jerr_free(&err);
+}
+
 void
 shared_poll(struct sup *s)
 {
@@ -293,6 +318,7 @@ shared_poll(struct sup *s)
 	if (s->stopping)
 		return;
 	fd_sync(s, false);
+	shared_kills(s);
 	shared_fire(s);
 	pickup(s);
 	waiters_check(s);
@@ -315,6 +341,7 @@ shared_on_store(struct sup *s)
 		shared_fire(s);
 	}
 	jerr_free(&err);
+	shared_kills(s);
 	pickup(s);
 	waiters_check(s);
 }
