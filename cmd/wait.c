@@ -2,6 +2,8 @@
 /* jobify cancel, wait: stop jobs, and wait for their ends. */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,31 @@ cancel_running(struct cli *cli, const struct conf *conf, const char *dir,
 	return rc;
 }
 
+/* Job ID runs, on a store that supervisors on several machines share:
+ * ask the one that runs it, wherever it is, through the store.  RC, or
+ * the exit status after printing why. */
+static int
+cancel_shared(struct cli *cli, struct store *st, char *id, int rc)
+{
+	struct jerr err = JERR_INIT;
+	char *status = NULL;
+	int c = store_kill_request(st, id, &status, &err);
+
+	if (c < 0) {
+		cmd_error(cli, "cancel: %s", jerr_msg(&err));
+		rc = JX_TEMPFAIL;
+	} else if (c == 0) {
+		/* It ended (or was taken back) since it was read. */
+		cmd_error(cli, "cancel: job '%s' is %s; nothing to cancel", id,
+			  status ? status : "gone");
+		if (rc == JX_OK)
+			rc = status ? JX_DATAERR : JX_NOINPUT;
+	}
+	free(status);
+	jerr_free(&err);
+	return rc;
+}
+
 int
 cmd_cancel(struct cli *cli, int argc, char **argv)
 {
@@ -64,7 +91,7 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 	struct conf *conf;
 	struct store *st;
 	char *dir = NULL;
-	bool kill_running = false, changed = false;
+	bool kill_running = false, changed = false, shared;
 	int opt, rc;
 
 	while ((opt = cmd_getopt(cli, "cancel", argc, argv, "c:h", longopts)) != -1) {
@@ -114,6 +141,8 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 			cmd_error(cli, "cancel: job '%s' is running (--kill stops it)", argv[i]);
 			if (rc == JX_OK)
 				rc = JX_DATAERR;
+		} else if (store_shared(st)) {
+			rc = cancel_shared(cli, st, argv[i], rc);
 		} else {
 			rc = cancel_running(cli, conf, dir, &cl, argv[i], rc);
 		}
@@ -121,11 +150,14 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 			store_job_free(&j);
 		free(status);
 	}
+	shared = store_shared(st);
 	store_close(st);
 	if (cl)
 		ctl_client_close(cl);
-	if (changed)
-		cmd_sup_wake(cli, conf, dir);	/* for whoever waits on a cancelled job */
+	/* For whoever waits on a cancelled job; a shared store tells every
+	 * supervisor itself (NOTIFY). */
+	if (changed && !shared)
+		cmd_sup_wake(cli, conf, dir);
 out:
 	free(dir);
 	jerr_free(&err);
@@ -413,6 +445,59 @@ wait_ask(struct cli *cli, const struct conf *conf, const char *dir, char **pendi
 	return rc;
 }
 
+/* wait on a store that supervisors on several machines share: the jobs
+ * may run on any of them, and none need run here.  The store's wake-ups
+ * are heard from before the first reading (so that no end falls between
+ * the two), and the jobs are read again at each one, and at least every
+ * poll-interval (a wake-up lost with a connection).  The exit status, as
+ * wait_ask and wait_scan give it. */
+static int
+wait_shared(struct cli *cli, struct store *st, const struct conf *conf, char **ids, int n,
+	    struct wait_line *wl, int64_t deadline)
+{
+	int rc = JX_OK;
+
+	for (;;) {
+		int fd = store_fd(st);
+		int64_t next_read = timefmt_mono_ms() + conf->poll_ms;
+		char **pending = NULL;
+
+		if (wait_scan(cli, st, ids, n, NULL, &pending, wl, &rc) < 0 || pending == NULL)
+			return rc;	/* rc: the last job's, or why not */
+		strv_free(pending);
+		for (;;) {
+			int64_t now = timefmt_mono_ms(), until = next_read;
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			int got;
+
+			if (deadline >= 0 && now >= deadline) {
+				wait_line_clear(wl);
+				cmd_error(cli, "wait: not all ended within the --timeout");
+				return JX_TEMPFAIL;
+			}
+			if (now >= next_read)
+				break;
+			if (deadline >= 0 && deadline < until)
+				until = deadline;
+			/* On a terminal, back each second to redraw the line. */
+			if (wl->on && until > now + 1000 - (now - wl->since) % 1000)
+				until = now + 1000 - (now - wl->since) % 1000;
+			wait_line_draw(wl);
+			got = poll(&p, fd >= 0 ? 1 : 0, (int)(until - now));
+			if (got < 0 && errno != EINTR) {
+				wait_line_clear(wl);
+				cmd_error(cli, "wait: poll: %s", strerror(errno));
+				return JX_OSERR;
+			}
+			if (got > 0) {
+				/* A change (or a lost connection: read anyway). */
+				(void)store_poll(st, NULL);
+				break;
+			}
+		}
+	}
+}
+
 int
 cmd_wait(struct cli *cli, int argc, char **argv)
 {
@@ -453,6 +538,10 @@ cmd_wait(struct cli *cli, int argc, char **argv)
 		goto out;
 	deadline = timeout < 0 ? -1 : timefmt_mono_ms() + timeout;
 	wl.since = timefmt_mono_ms();
+	if (store_shared(st)) {
+		rc = wait_shared(cli, st, conf, argv + optind, argc - optind, &wl, deadline);
+		goto close;
+	}
 	/* Each job must exist; then ask the supervisor to tell us as they
 	 * end, and read the store for how (or take the supervisor's word for
 	 * an end it could not write yet).  A supervisor that goes away (a
