@@ -131,9 +131,9 @@ elsewhere(const struct cli *cli, const struct store_job *j)
 	if (strlen(host) == (size_t)(colon - j->owner) &&
 	    strncmp(host, j->owner, (size_t)(colon - j->owner)) == 0)
 		return false;
-	cmd_error(cli, "logs: job '%s' ran on node %.*s (%s): its log %s is on that machine; "
-		  "run jobify logs there", j->id, (int)(colon - j->owner), j->owner, j->owner,
-		  j->log);
+	cmd_error(cli, "logs: job '%s' %s on node %.*s (%s): its log %s is on that machine; "
+		  "run jobify logs there", j->id, job_status_is(j->status, JOB_RUNNING) ?
+		  "runs" : "ran", (int)(colon - j->owner), j->owner, j->owner, j->log);
 	return true;
 }
 
@@ -355,6 +355,15 @@ follow(const struct cli *cli, struct store *st, const char *dir, const struct co
 			break;
 		}
 		running = job_status_is(j.status, JOB_RUNNING);
+		/* A shared store: the attempt that runs (or ran last) may be
+		 * another machine's, and its log there. */
+		if ((running || job_status_ended(j.status)) && j.log && store_shared(st) &&
+		    elsewhere(cli, &j)) {
+			store_history_free(v, n);
+			store_job_free(&j);
+			rc = 1;
+			break;
+		}
 		follow_ended(&f, &j, running, v, n, &rc);
 		store_history_free(v, n);
 		if (rc == JX_SOFTWARE || follow_running(&f, &j, running, &rc) < 0) {
@@ -375,7 +384,8 @@ follow(const struct cli *cli, struct store *st, const char *dir, const struct co
 			store_job_free(&j);
 			break;
 		}
-		if (!f.confirm && statedir_holder(dir, &pid, NULL) != 1) {
+		/* (A shared store's jobs are run by whichever supervisor.) */
+		if (!f.confirm && !store_shared(st) && statedir_holder(dir, &pid, NULL) != 1) {
 			cmd_error(cli, "logs: job '%s' is %s and no supervisor is running "
 				  "(start one: jobify run)", id, j.status);
 			store_job_free(&j);
