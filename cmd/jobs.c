@@ -763,6 +763,15 @@ status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 		struct store_run_filter f = { .max = FAILURES_SCAN };
 
 		o.has_store = true;
+		if (store_shared(st)) {
+			/* Not the state directory's file: the server, no password. */
+			char *name = strdup(store_name(st));
+
+			if (name) {
+				free(o.db);
+				o.db = name;
+			}
+		}
 		if (store_each(st, NULL, ov_job, &o, &err) == -1 ||
 		    store_history(st, &f, &o.hist, &o.nhist, &err) < 0) {
 			cmd_error(cli, "status: %s", jerr_msg(&err));

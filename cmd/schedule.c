@@ -512,6 +512,7 @@ schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
 	size_t len = 0, njobs = 0, outlen = 0;
 	long lines;
 	FILE *ids = NULL;
+	bool shared;
 	int rc;
 
 	if ((rc = stdin_read(cli, &buf, &len, &lines)) != JX_OK)
@@ -528,6 +529,7 @@ schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
 	}
 	if ((rc = stdin_write(cli, conf, buf, len, now, prep, njobs, st, ids)) != JX_OK)
 		goto out;
+	shared = store_shared(st);
 	store_close(st);
 	st = NULL;
 	if (fclose(ids) != 0) {
@@ -540,7 +542,8 @@ schedule_stdin(struct cli *cli, struct conf *conf, int64_t now)
 		cmd_error(cli, "schedule: stdout: %s", strerror(errno));
 		rc = JX_SOFTWARE;
 	}
-	cmd_sup_wake(cli, conf, dir);
+	if (!shared)
+		cmd_sup_wake(cli, conf, dir);	/* a shared store wakes them all (NOTIFY) */
 out:
 	if (ids)
 		(void)fclose(ids);
@@ -565,7 +568,7 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 	struct conf *conf;
 	struct store *st;
 	size_t bad;
-	bool ours;
+	bool ours, shared;
 	int rc;
 	int64_t now = timefmt_now_ms();
 
@@ -596,9 +599,11 @@ cmd_schedule(struct cli *cli, int argc, char **argv)
 	} else {
 		printf("%s\n", j.id);
 		rc = fflush(stdout) == 0 ? JX_OK : JX_SOFTWARE;
+		shared = store_shared(st);
 		store_close(st);
 		st = NULL;
-		cmd_sup_wake(cli, conf, dir);
+		if (!shared)	/* a shared store wakes them all itself (NOTIFY) */
+			cmd_sup_wake(cli, conf, dir);
 	}
 	store_close(st);
 out:
