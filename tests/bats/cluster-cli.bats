@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# The commands against a shared PostgreSQL store (SPEC §8), from a
+# machine whose state directory has no supervisor of its own, or from
+# another node than the one that runs the job: wait hears a job's end
+# through the store, cancel --kill reaches the node that runs it, logs -f
+# says which node, status names the server.  Skipped as a whole, with the
+# reason, when the server's binaries (initdb, pg_ctl) or psql are not
+# installed, or jobify was built without libpq.
+
+setup_file() {
+	local out rc=0
+	PGDIR=$(mktemp -d /tmp/jobify-pg.XXXXXX)
+	chmod 755 "$PGDIR"
+	export PGDIR
+	out=$("${top_srcdir:-$PWD}/tests/pg-server.sh" start "$PGDIR/db" 2>&1) || rc=$?
+	if [ "$rc" -eq 77 ]; then
+		rm -rf "$PGDIR"
+		skip "no PostgreSQL server here: $out"
+	fi
+	[ "$rc" -eq 0 ] || {
+		echo "pg-server.sh start: $out" >&2
+		return 1
+	}
+	PGURI=$(printf '%s\n' "$out" | tail -n 1)
+	export PGURI
+	command -v psql >/dev/null || skip "no psql here (Debian: postgresql-client)"
+	# 78: a jobify built without libpq.
+	rc=0
+	printf 'state-dir = "%s/state"\n' "$PGDIR" >"$PGDIR/probe.conf"
+	JOBIFY_STORE=$PGURI "${JOBIFY:-${top_builddir:-$PWD}/jobify}" -c "$PGDIR/probe.conf" jobs \
+		>/dev/null 2>&1 || rc=$?
+	[ "$rc" -ne 78 ] || skip "this jobify was built without libpq"
+}
+
+teardown_file() {
+	if [ -n "${PGDIR:-}" ]; then
+		"${top_srcdir:-$PWD}/tests/pg-server.sh" stop "$PGDIR/db" >/dev/null 2>&1 || true
+		rm -rf "$PGDIR"
+	fi
+}
+
+setup() {
+	load sup-helpers
+	DB=c${BATS_TEST_NUMBER}_$$
+	psql -q -d "$PGURI" -c "CREATE DATABASE $DB" >/dev/null
+	URI=${PGURI/\/jobify\?/\/$DB?}
+	export URI
+	NODES=()
+	# three: a second, then exit 3; long: its pid (its process group)
+	# into pids, then ten minutes.
+	script three.sh 'sleep 1; exit 3'
+	script long.sh "echo \$\$ >>'$(T pids)'; echo started; exec sleep 600"
+	printf 'task "three" {\n  exec = "%s"\n}\ntask "long" {\n  exec = "%s"\n  retry = 2\n}\n' \
+		"$(T three.sh)" "$(T long.sh)" >"$(T tasks.conf)"
+}
+
+teardown() {
+	local p
+	for p in "${NODES[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -f "$(T pids)" ]; then
+		while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$(T pids)"
+	fi
+	psql -q -d "$PGURI" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+}
+
+# node_conf NAME [POLL]: the config of NAME ($BATS_TEST_TMPDIR/NAME.conf),
+# its own state directory, the test's database; POLL its poll-interval
+# (default 30s: what is heard promptly is heard through NOTIFY).
+node_conf() {
+	{
+		printf 'store = "%s"\nheartbeat = 1s\nlease = 3s\npoll-interval = %s\n' "$URI" \
+			"${2:-30s}"
+		printf 'state-dir = "%s"\nshutdown-grace = 1s\n' "$(T "$1.state")"
+		cat "$(T tasks.conf)"
+	} >"$(T "$1.conf")"
+}
+
+# node_start NAME: the supervisor of NAME.conf, its log NAME.log; ready.
+node_start() {
+	local log
+	log=$(T "$1.log")
+	: >"$log"
+	"$JOBIFY" -c "$(T "$1.conf")" run 2>>"$log" 3>&- &
+	NODES+=("$!")
+	wait_for "event=ready" 30 "$log" || {
+		cat "$log" >&2
+		return 1
+	}
+}
+
+# At NAME's config: jobify ARGS...
+at() {
+	local name=$1
+	shift
+	"$JOBIFY" -c "$(T "$name.conf")" "$@"
+}
+
+# until_true SECONDS CMD...: poll CMD until it succeeds; fail after SECONDS.
+until_true() {
+	local secs=$1 deadline
+	shift
+	deadline=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			echo "timed out after ${secs}s waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# job_field NODE ID FIELD: FIELD of `status ID --json` at NODE.
+job_field() {
+	at "$1" status "$2" --json |
+		python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$3"
+}
+
+# ms: the monotonic-enough wall clock in ms.
+ms() { date +%s%3N; }
+
+@test "wait on a job another node runs: its exit status, heard through the store, with no supervisor here" {
+	local id t0 t1
+	node_conf a
+	node_conf b
+	node_start b
+	# Scheduled from a machine with no supervisor: no local one to wake,
+	# no wait for one; b hears it through NOTIFY (its poll is 30 s).
+	t0=$(ms)
+	id=$(at a schedule three)
+	t1=$(ms)
+	echo "schedule: $((t1 - t0)) ms"
+	[ $((t1 - t0)) -lt 2000 ]
+	run --separate-stderr at a wait "$id"
+	t1=$(ms)
+	echo "schedule to wait's end: $((t1 - t0)) ms; stderr: $stderr"
+	[ "$status" -eq 3 ]
+	[ -z "$stderr" ]
+	# The job sleeps 1 s: the end heard through NOTIFY, not a 30 s poll.
+	[ $((t1 - t0)) -lt 6000 ]
+	grep -q "event=start route=three job=$id" "$(T b.log)"
+	# Ended: at once, the same status; several ids: the last one's.
+	run at a wait "$id"
+	[ "$status" -eq 3 ]
+	run at a wait --timeout 5s "$id" "$(at a schedule --id ok0 three)"
+	[ "$status" -eq 3 ]
+	# An unknown job, as on SQLite.
+	run --separate-stderr at a wait nosuchjob
+	[ "$status" -eq 66 ]
+	[ "$stderr" = "jobify: wait: no job 'nosuchjob'" ]
+}
+
+@test "wait --timeout on a shared store: 75 after the timeout, while the job runs on" {
+	local id t0 t1
+	node_conf a
+	node_conf b
+	node_start b
+	id=$(at a schedule long)
+	running() { [ "$(job_field a "$id" status)" = running ]; }
+	until_true 10 running
+	t0=$(ms)
+	run --separate-stderr at a wait --timeout 1s "$id"
+	t1=$(ms)
+	echo "wait --timeout 1s: $((t1 - t0)) ms"
+	[ "$status" -eq 75 ]
+	[ "$stderr" = "jobify: wait: not all ended within the --timeout" ]
+	[ $((t1 - t0)) -ge 1000 ]
+	[ $((t1 - t0)) -lt 4000 ]
+	run job_field a "$id" status
+	[ "$output" = running ]
+}
+
+@test "cancel --kill from one node of a job another node runs: it ends cancelled, its process group gone" {
+	local id runner other pgid t0
+	node_conf a
+	node_conf b
+	node_start a
+	node_start b
+	id=$(at a schedule long)
+	started() { grep -q "event=start route=long job=$id" "$(T a.log)" "$(T b.log)"; }
+	until_true 10 started
+	until_true 10 test -s "$(T pids)"
+	pgid=$(head -n 1 "$(T pids)")
+	until_group_size "$pgid" 1
+	if grep -q "event=start route=long job=$id" "$(T a.log)"; then
+		runner=a other=b
+	else
+		runner=b other=a
+	fi
+	echo "runs on $runner; cancelled from $other"
+	t0=$(ms)
+	run --separate-stderr at "$other" cancel --kill "$id"
+	echo "stderr: $stderr"
+	[ "$status" -eq 0 ]
+	# The runner stops it (poll-interval 30 s: it heard the request).
+	until_groups_gone 5 "$pgid"
+	echo "group gone after $(($(ms) - t0)) ms"
+	run at "$other" wait --timeout 5s "$id"
+	[ "$status" -ne 75 ]
+	run job_field "$other" "$id" status
+	[ "$output" = cancelled ]
+	# Not retried (retry = 2): a cancelled job is over.
+	run job_field "$other" "$id" attempts
+	[ "$output" = 1 ]
+	grep -q "event=cancel route=long job=$id" "$(T "$runner.log")"
+	# Nothing left to kill: as on SQLite.
+	run --separate-stderr at "$other" cancel --kill "$id"
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "jobify: cancel: job '$id' is cancelled; nothing to cancel" ]
+}
+
+@test "cancel --kill's request does not outlive the run it was for" {
+	local id
+	node_conf a
+	node_conf b
+	node_start b
+	id=$(at a schedule --id again long)
+	until_true 10 test -s "$(T pids)"
+	run at a cancel --kill "$id"
+	[ "$status" -eq 0 ]
+	cancelled() { [ "$(job_field a "$id" status)" = cancelled ]; }
+	until_true 10 cancelled
+	# The same id again: this run is not stopped by the old request.
+	: >"$(T pids)"
+	run at a schedule --id again --replace long
+	[ "$status" -eq 0 ]
+	until_true 10 test -s "$(T pids)"
+	run psql -qtA -d "$URI" -c "SELECT status, kill_requested FROM jobs WHERE id = 'again'"
+	[ "$output" = "running|f" ]
+	run at a wait --timeout 1.5s "$id"
+	[ "$status" -eq 75 ]
+}
+
+@test "logs -f of a job that runs on another machine says which node" {
+	local id host pgid rc ns
+	if unshare -u true 2>/dev/null; then
+		ns=(unshare -u)
+	elif unshare -r -u true 2>/dev/null; then
+		ns=(unshare -r -u)
+	else
+		skip "no UTS namespace here (unshare -u) to be another machine in"
+	fi
+	node_conf a
+	node_conf b
+	node_start b
+	host=$(hostname)
+	id=$(at a schedule long)
+	until_true 10 test -s "$(T pids)"
+	pgid=$(head -n 1 "$(T pids)")
+	# Another machine: another hostname, no supervisor of its own.
+	run --separate-stderr timeout 10 "${ns[@]}" sh -c 'hostname elsewhere && exec "$@"' sh \
+		"$JOBIFY" -c "$(T a.conf)" logs -f "$id"
+	echo "stderr: $stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "jobify: logs: job '$id' runs on node $host ($host:"* ]]
+	[[ "$stderr" == *"run jobify logs there" ]]
+	# On the node's machine it is followed, though no supervisor runs
+	# for a's state directory.
+	timeout 20 "$JOBIFY" -c "$(T a.conf)" logs -f "$id" >"$(T followed)" 2>&1 3>&- &
+	local follower=$!
+	wait_for started 10 "$(T followed)"
+	run at a cancel --kill "$id"
+	[ "$status" -eq 0 ]
+	rc=0
+	wait "$follower" || rc=$?
+	cat "$(T followed)"
+	[ "$rc" -eq 0 ]
+	until_groups_gone 5 "$pgid"
+}
+
+@test "status names the PostgreSQL store, without its password" {
+	node_conf a
+	# Trusted by the test server: the password is only to be hidden.
+	sed -i "s|^store = \"\\(.*\\)\"|store = \"\\1\\&password=sekrit\"|" "$(T a.conf)"
+	grep -q 'password=sekrit' "$(T a.conf)"
+	at a schedule --in 1h three >/dev/null
+	run --separate-stderr at a status
+	echo "$output"
+	# 69: no supervisor runs here; the store's report all the same.
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"store:       postgresql://jobify@"*"/$DB (1 scheduled, 0 due, 0 running)"* ]]
+	[[ "$output" != *sekrit* ]]
+	[[ "$output" != *jobify.db* ]]
+	run at a status --json
+	[[ "$output" == *"\"store\":\"postgresql://jobify@"*"/$DB\""* ]]
+	[[ "$output" != *sekrit* ]]
+}
