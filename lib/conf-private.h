@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: ISC */
+/* The config loader's internals, shared by its files; not for use
+ * outside them (the interface is conf.h):
+ *   conf.c          the entry points: one load from the main file to a
+ *                   struct conf, the app's own options, conf_free()
+ *   conf-schema.c   the libconfuse schema, the callbacks that check each
+ *                   value as it is read and remember its line, and the
+ *                   scan for unknown names before the parse
+ *   conf-read.c     the read-out of the parsed sections into struct task
+ *                   and struct router, as each section is parsed
+ *   conf-include.c  reading files: include() and its globs; and the
+ *                   include-router attachment of routers, once each
+ * libconfuse's callbacks carry no user pointer, so the load in progress
+ * is the global conf_loading (conf.c): loading is not reentrant. */
+#ifndef JOBIFY_CONF_PRIVATE_H
+#define JOBIFY_CONF_PRIVATE_H
+
+#include <confuse.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "confscan.h"
+#include "diag.h"
+
+/* Defaults of SPEC §3. */
+#define DEFAULT_MAX_PARALLEL	0
+#define DEFAULT_SHUTDOWN_GRACE	(30 * 1000)
+#define DEFAULT_HISTORY		1000
+#define DEFAULT_HEARTBEAT	(5 * 1000)
+#define DEFAULT_LEASE		(30 * 1000)
+#define DEFAULT_POLL		1000
+#define DEFAULT_MAX_RUNS	0
+#define DEFAULT_MAX_FAILURES	10
+#define DEFAULT_RETRY		0
+#define DEFAULT_RETRY_DELAY	1000
+#define DEFAULT_TIMEOUT		(-1)
+#define DEFAULT_KILL_GRACE	(10 * 1000)
+#define DEFAULT_JITTER		0
+#define UNSET_INT		LONG_MIN	/* umask and nice: not given */
+
+#define SECTION_FLAGS	(CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES)
+
+/* ---------------------------------------------------------------------
+ * Where values were written: (option instance, value index) -> line.
+ */
+
+struct lineent {
+	const cfg_opt_t *opt;
+	unsigned idx;
+	const char *file;	/* interned in conf->files */
+	int line;
+};
+
+struct linemap {
+	struct lineent *v;
+	size_t cap, n;
+};
+
+struct scanned {
+	char *file;
+	struct confscan scan;
+	size_t next_task;	/* scan.tasks[next_task]: the next task parsed */
+	size_t next_router;	/* scan.routers[next_router]: the next router */
+};
+
+/* Where the values of the task section being parsed were written: a task
+ * is read and freed as soon as it is parsed (see sec_detach()), so its
+ * lines are kept apart from those of the sections that live on. */
+struct tline {
+	const cfg_opt_t *opt;
+	unsigned idx;
+	const char *file;
+	int line;
+};
+
+struct pending {
+	cfg_t *sec;		/* the section that said include() */
+	char *pattern;		/* resolved against the including file */
+	char *from;		/* the including file */
+	int line;
+	int depth;		/* of the including file */
+};
+
+/* The sections of a MULTI option (task, router) of one section instance,
+ * taken out of libconfuse's value array as each is parsed (see
+ * sec_detach()). */
+enum kid_kind {
+	KID_TASK,	/* a struct task, read as it was parsed */
+	KID_ROUTER,	/* a struct router, read as it was parsed */
+	KID_CFG,	/* a router's cfg_t, read at the end */
+	KID_DUP,	/* a router's cfg_t with a duplicate title: only freed */
+};
+
+struct kid {
+	void *p;		/* NULL once taken by the read-out */
+	enum kid_kind kind;
+};
+
+struct kids {
+	const cfg_opt_t *opt;	/* the option instance in its parent */
+	unsigned long serial;	/* of this list: the key of its titles */
+	struct kid *v;
+	unsigned n, cap;
+};
+
+/* A list whose section was read and freed: its option's address may come
+ * again, for another section. */
+#define KIDS_GONE ((const cfg_opt_t *)1)
+
+struct kidmap {
+	struct kids *v;
+	size_t cap, n;
+};
+
+/* The titles seen among the sections of one option instance, for the
+ * duplicate check. */
+struct titleent {
+	unsigned long serial;	/* of the struct kids; 0: a free slot */
+	size_t hash;		/* title_hash(): the title may be freed (a
+				 * duplicate router's tasks) before the set */
+	const char *title;	/* the section's own */
+	unsigned count;		/* sections with this title so far */
+};
+
+struct titleset {
+	struct titleent *v;
+	size_t cap, n;
+};
+
+struct loader {
+	struct diag *diag;
+	struct kidmap kids;
+	unsigned long kids_serial;
+	struct titleset titles;
+	size_t cur_scan;	/* scans[cur_scan] is of the file being parsed */
+	char *cron_expr;	/* the last cron value read, parsed: */
+	struct cron cron;	/* kept for the task's read-out */
+	bool cron_ok;
+	cfg_t *tl_owner;	/* the task section tl describes */
+	struct tline *tl;
+	size_t ntl, captl;
+	struct conf *conf;
+	struct linemap lines;
+	struct scanned *scans;
+	size_t nscans;
+	struct pending *pending;
+	size_t npending, cappending;
+	int depth;		/* include depth of the file being parsed */
+	bool check_owner;
+	bool no_include;	/* include() is an error (conf_load_buffer) */
+	bool noperm;
+	bool oom;
+	int maxdepth;		/* router levels in the schema */
+	bool too_shallow;	/* the file nests deeper than maxdepth */
+	cfg_opt_t *schema[CONF_MAX_DEPTH + 1];	/* [0] app, [d] router at depth d */
+};
+
+/* The load in progress (conf.c). */
+extern struct loader *conf_loading;
+
+/* task_opts by index: the read-out of a task takes its options by
+ * position, not by a search of the names (a task is read 100,000 times). */
+enum {
+	TO_NAME,
+	TO_EXEC,
+	TO_CRON,
+	TO_TIMEZONE,
+	TO_START_DATE,
+	TO_MISFIRE,
+	TO_MAX_RUNS,
+	TO_MAX_FAILURES,
+	TO_RETRY,
+	TO_RETRY_DELAY,
+	TO_TIMEOUT,
+	TO_KILL_GRACE,
+	TO_OVERLAP,
+	TO_JITTER,
+	TO_DURABLE,
+	TO_ENV,
+	TO_WORKDIR,
+	TO_UMASK,
+	TO_NICE,
+	TO_USER,
+	TO_GROUP,
+	TO_MIDDLEWARE,
+	TO_ON_FAILURE,
+	TO_ON_TIMEOUT,
+	TO_OUTPUT,
+	TO_MAIL_TO,
+	TO_OUTPUT_MAX_SIZE,
+	TO_N
+};
+
+/* conf.c */
+void report(enum diag_level level, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* conf-schema.c: the schema of MAXDEPTH router levels into
+ * conf_loading->schema, and its end. */
+int schema_build(int maxdepth);
+void schema_free(void);
+void error_hook(cfg_t *cfg, const char *fmt, va_list ap);
+void value_error(cfg_t *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int misfire_parse(const char *value, enum misfire_policy *m, int64_t *grace, const char **why);
+int overlap_lookup(const char *value);
+int output_lookup(const char *value);
+struct srcloc where(cfg_t *sec, const char *name, unsigned idx);
+struct srcloc where_opt(cfg_t *sec, const cfg_opt_t *opt, unsigned idx);
+bool name_known(const char *section, const char *name);
+void name_unknown(void *arg, const char *name, int line);
+int strip_unknown(cfg_t *sec, const char *path, char *buf, size_t len);
+void diag_sort_from(size_t from);
+
+/* conf-read.c */
+int sec_detach(cfg_t *cfg, cfg_opt_t *opt);
+void kids_free(struct kidmap *m);
+char *dup_opt(cfg_t *sec, const char *name);
+struct router *router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path);
+int router_add_child(struct router *parent, struct router *child);
+void router_free(struct router *r);
+
+/* conf-include.c */
+int include_fn(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv);
+const char *intern_file(const char *path);
+const struct confscan *scan_of(const char *file);
+char *child_path(cfg_t *parent, const char *parent_path, cfg_t *child);
+int section_line(cfg_t *sec, const char *path, const char *fallback);
+char *file_read(const char *path, const char *from, int from_line, size_t *len);
+int parse_into(cfg_t *sec, const char *path, const char *buf, size_t len, struct confscan *pre);
+int includes_run(void);
+int attach_all(struct conf *c);
+
+#endif
