@@ -450,13 +450,90 @@ top_find(struct router **top, size_t n, const char *id)
 	return NULL;
 }
 
+/* Report include-router ID at AT, which names no top-level router: it is
+ * inline somewhere, or nowhere. */
+static void
+include_unknown(const struct conf *c, const char *id, struct srcloc at)
+{
+	char a[ROUTE_NAME_MAX + 16];
+
+	for (size_t j = 0; j < c->nrouters; j++) {
+		const struct router *x = c->routers[j];
+
+		if (strcmp(x->id, id) == 0) {
+			report(DIAG_ERROR, at.file, at.line,
+			       "include-router: router '%s' is defined inline in %s "
+			       "(%s:%d) and attached there; only top-level routers "
+			       "can be included", id, router_label(x->defined_in, a, sizeof a),
+			       x->loc.file, x->loc.line);
+			return;
+		}
+	}
+	report(DIAG_ERROR, at.file, at.line, "include-router: no router '%s' is defined", id);
+}
+
+/* Whether attaching top-level router T (named ID) to R, asked at AT, is
+ * refused, and reported: T is attached already, or the edge closes a
+ * cycle. */
+static bool
+include_refused(struct router *r, struct router *t, const char *id, struct srcloc at)
+{
+	char a[ROUTE_NAME_MAX + 16], b[ROUTE_NAME_MAX + 16];
+	struct router *up;
+
+	if (t->parent) {
+		struct router *p = t->parent;
+		size_t w;
+
+		/* Find where the first attachment was made. */
+		for (w = 0; p->include_router[w]; w++)
+			if (strcmp(p->include_router[w], id) == 0)
+				break;
+		report(DIAG_ERROR, at.file, at.line,
+		       "include-router: router '%s' is already attached to %s "
+		       "at %s:%d; a router can be attached once", id,
+		       router_label(p, a, sizeof a),
+		       p->include_loc[w].file, p->include_loc[w].line);
+		return true;
+	}
+	/* Attaching T under R is a cycle if T is R or above R. */
+	for (up = r; up && up != t; up = up->parent)
+		;
+	if (up == t) {
+		report(DIAG_ERROR, at.file, at.line,
+		       "include-router: attaching router '%s' to %s makes a cycle "
+		       "(%s is %s)", id, router_label(r, a, sizeof a),
+		       router_label(t, b, sizeof b),
+		       t == r ? "this router itself" : "one of its parents");
+		return true;
+	}
+	return false;
+}
+
+/* Warn of the top-level routers that nothing attached. */
+static void
+warn_detached(const struct conf *c)
+{
+	for (size_t i = 0; i < c->nrouters; i++) {
+		const struct router *r = c->routers[i];
+
+		if (!r->attached && r->depth == 1 && r->parent == NULL)
+			report(DIAG_WARNING, r->loc.file, r->loc.line,
+			       "router '%s' is not attached: its tasks will not run; "
+			       "add include-router = { \"%s\" } to the app or to a router",
+			       r->id, r->id);
+	}
+}
+
+/* Attach each router's include-router, in order (the app's first, then
+ * conf->routers'), refusing the edges above with a message each. */
 int
 attach_all(struct conf *c)
 {
 	size_t nall = c->nrouters + 1, ntop = 0;
 	struct router **all = calloc(nall, sizeof *all);
 	struct router **top = calloc(nall, sizeof *top);
-	char a[ROUTE_NAME_MAX + 16], b[ROUTE_NAME_MAX + 16];
+	int rc = 0;
 
 	if (all == NULL || top == NULL) {
 		free(all);
@@ -471,84 +548,29 @@ attach_all(struct conf *c)
 	}
 	qsort(top, ntop, sizeof *top, by_id);
 
-	for (size_t i = 0; i < nall; i++) {
+	for (size_t i = 0; i < nall && rc == 0; i++) {
 		struct router *r = all[i];
 
-		for (size_t k = 0; r->include_router[k]; k++) {
+		for (size_t k = 0; r->include_router[k] && rc == 0; k++) {
 			const char *id = r->include_router[k];
 			struct srcloc at = r->include_loc[k];
 			struct router *t = top_find(top, ntop, id);
-			struct router *up;
 
-			if (t == NULL) {
-				for (size_t j = 0; j < c->nrouters; j++) {
-					struct router *x = c->routers[j];
-
-					if (strcmp(x->id, id) == 0) {
-						t = x;
-						break;
-					}
-				}
-				if (t)
-					report(DIAG_ERROR, at.file, at.line,
-					       "include-router: router '%s' is defined inline in %s "
-					       "(%s:%d) and attached there; only top-level routers "
-					       "can be included", id,
-					       router_label(t->defined_in, a, sizeof a),
-					       t->loc.file, t->loc.line);
-				else
-					report(DIAG_ERROR, at.file, at.line,
-					       "include-router: no router '%s' is defined", id);
-				continue;
-			}
-			if (t->parent) {
-				struct router *p = t->parent;
-				size_t w;
-
-				/* Find where the first attachment was made. */
-				for (w = 0; p->include_router[w]; w++)
-					if (strcmp(p->include_router[w], id) == 0)
-						break;
-				report(DIAG_ERROR, at.file, at.line,
-				       "include-router: router '%s' is already attached to %s "
-				       "at %s:%d; a router can be attached once", id,
-				       router_label(p, a, sizeof a),
-				       p->include_loc[w].file, p->include_loc[w].line);
-				continue;
-			}
-			/* Attaching T under R is a cycle if T is R or above R. */
-			for (up = r; up && up != t; up = up->parent)
-				;
-			if (up == t) {
-				report(DIAG_ERROR, at.file, at.line,
-				       "include-router: attaching router '%s' to %s makes a cycle "
-				       "(%s is %s)", id, router_label(r, a, sizeof a),
-				       router_label(t, b, sizeof b),
-				       t == r ? "this router itself" : "one of its parents");
-				continue;
-			}
-			if (router_add_child(r, t) < 0) {
-				free(all);
-				free(top);
-				return -1;
-			}
+			if (t == NULL)
+				include_unknown(c, id, at);
+			else if (!include_refused(r, t, id, at))
+				rc = router_add_child(r, t);
 		}
 	}
 	free(all);
 	free(top);
+	if (rc < 0)
+		return -1;
 
 	/* Every edge was refused above if it closed a cycle (a router has
 	 * one parent, so T above R is the only way to make one): the tree
 	 * below the app is a tree, and routers outside it are detached. */
 	mark_attached(c->app);
-	for (size_t i = 0; i < c->nrouters; i++) {
-		struct router *r = c->routers[i];
-
-		if (!r->attached && r->depth == 1 && r->parent == NULL)
-			report(DIAG_WARNING, r->loc.file, r->loc.line,
-			       "router '%s' is not attached: its tasks will not run; "
-			       "add include-router = { \"%s\" } to the app or to a router",
-			       r->id, r->id);
-	}
+	warn_detached(c);
 	return 0;
 }

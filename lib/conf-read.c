@@ -195,79 +195,76 @@ task_free(struct task *t)
 	free(t);
 }
 
-/* Read task section SEC, just parsed; AT is its entry in SCAN, the scan
- * of its file (NULL if the scan lost count).  The router is set, and
- * start-date (read in the app's zone) checked, by task_finish(). */
-static struct task *
-task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at)
+/* Task T's exec, from option OPT of its section SEC (AT: its entry in
+ * SCAN, or NULL): the list form is argv as given, the string form is
+ * split into words.  -1 out of memory. */
+static int
+task_read_exec(struct task *t, cfg_t *sec, cfg_opt_t *opt, const struct confscan *scan,
+	       const struct confscan_sec *at)
 {
-	struct task *t = calloc(1, sizeof *t);
-	cfg_opt_t *o = sec->opts;
-	const char *title = cfg_title(sec);
+	enum words_error e;
+
+	t->exec_loc = where_opt(sec, opt, 0);
+	if (cfg_opt_size(opt) == 0) {
+		report(DIAG_ERROR, t->loc.file, t->loc.line, "task '%s': exec is required",
+		       t->title);
+		return 0;
+	}
+	if (at && confscan_option_form(scan, at->path, "exec") == 1) {
+		/* The list form is argv as given; libconfuse keeps no trace of
+		 * which form was written, the scanner does. */
+		return (t->argv = dup_l(opt)) == NULL ? -1 : 0;
+	}
+	if ((t->exec = strdup(cfg_opt_getnstr(opt, 0))) == NULL)
+		return -1;
+	e = words_split(t->exec, &t->argv);
+	if (e == WORDS_NOMEM)
+		return -1;
+	/* An empty exec is reported by str_cb already. */
+	t->exec_error = *t->exec ? e : WORDS_OK;
+	/* Unsplittable: kept whole for shell and handler route classes. */
+	if (e != WORDS_OK && (t->argv = calloc(2, sizeof *t->argv)) != NULL)
+		t->argv[0] = strdup(t->exec);
+	return t->argv == NULL || t->argv[0] == NULL ? -1 : 0;
+}
+
+/* Task T's cron, from option OPT of its section SEC, with a warning when
+ * it never fires. */
+static void
+task_read_cron(struct task *t, cfg_t *sec, cfg_opt_t *opt)
+{
+	struct cron_error ce;
+	const char *why;
+	int64_t next;
+	bool ok;
+
+	t->cron = dup_o(opt);
+	t->cron_loc = where_opt(sec, opt, 0);
+	if (t->cron == NULL || *t->cron == '\0')
+		return;
+	/* Parsed (and any error reported) by str_cb as it was read. */
+	if (conf_loading->cron_expr && strcmp(conf_loading->cron_expr, t->cron) == 0) {
+		ok = conf_loading->cron_ok;
+		t->sched = conf_loading->cron;
+	} else {
+		ok = cron_parse(t->cron, &t->sched, &ce) == 0;
+	}
+	if (ok && t->sched.kind == CRON_FIELDS &&
+	    cron_next(&t->sched, tz_get("UTC", &why), 0, &next) < 0)
+		report(DIAG_WARNING, t->cron_loc.file, t->cron_loc.line,
+		       "cron: '%s' never fires (before 2100)", t->cron);
+}
+
+/* The rest of task T's options, from the options O of its section SEC,
+ * with the defaults of what was not written (see CFGF_DEFINIT in
+ * conf-schema.c).  Values were checked by the callbacks as they were
+ * read: a bad one here takes the default.  -1 out of memory. */
+static int
+task_read_options(struct task *t, cfg_t *sec, cfg_opt_t *o)
+{
 	const char *why;
 	long v;
 
-	if (t == NULL)
-		return NULL;
-	t->loc.file = intern_file(sec->filename);
-	t->loc.line = at ? at->line : 0;
-	if ((t->title = strdup(title)) == NULL)
-		goto oom;
-	t->name = dup_o(&o[TO_NAME]);
-	if (t->name == NULL) {
-		t->name = t->title;	/* shared: task_free() knows */
-		if (!route_name_valid(title))
-			report(DIAG_ERROR, t->loc.file, t->loc.line,
-			       "task '%s': not a valid name (1-%d characters of "
-			       "A-Z a-z 0-9 _ -); rename it or set name = \"...\"",
-			       title, ROUTE_NAME_MAX);
-	}
-
-	t->exec_loc = where_opt(sec, &o[TO_EXEC], 0);
-	if (cfg_opt_size(&o[TO_EXEC]) == 0) {
-		report(DIAG_ERROR, t->loc.file, t->loc.line, "task '%s': exec is required", title);
-	} else if (at && confscan_option_form(scan, at->path, "exec") == 1) {
-		/* The list form is argv as given; libconfuse keeps no trace of
-		 * which form was written, the scanner does. */
-		if ((t->argv = dup_l(&o[TO_EXEC])) == NULL)
-			goto oom;
-	} else {
-		enum words_error e;
-
-		if ((t->exec = strdup(cfg_opt_getnstr(&o[TO_EXEC], 0))) == NULL)
-			goto oom;
-		e = words_split(t->exec, &t->argv);
-		if (e == WORDS_NOMEM)
-			goto oom;
-		/* An empty exec is reported by str_cb already. */
-		t->exec_error = *t->exec ? e : WORDS_OK;
-		/* Unsplittable: kept whole for shell and handler route classes. */
-		if (e != WORDS_OK && (t->argv = calloc(2, sizeof *t->argv)) != NULL)
-			t->argv[0] = strdup(t->exec);
-		if (t->argv == NULL || t->argv[0] == NULL)
-			goto oom;
-	}
-
-	t->cron = dup_o(&o[TO_CRON]);
-	t->cron_loc = where_opt(sec, &o[TO_CRON], 0);
-	if (t->cron && *t->cron) {
-		struct cron_error ce;
-		int64_t next;
-
-		bool ok;
-
-		/* Parsed (and any error reported) by str_cb as it was read. */
-		if (conf_loading->cron_expr && strcmp(conf_loading->cron_expr, t->cron) == 0) {
-			ok = conf_loading->cron_ok;
-			t->sched = conf_loading->cron;
-		} else {
-			ok = cron_parse(t->cron, &t->sched, &ce) == 0;
-		}
-		if (ok && t->sched.kind == CRON_FIELDS &&
-		    cron_next(&t->sched, tz_get("UTC", &why), 0, &next) < 0)
-			report(DIAG_WARNING, t->cron_loc.file, t->cron_loc.line,
-			       "cron: '%s' never fires (before 2100)", t->cron);
-	}
 	t->timezone = dup_o(&o[TO_TIMEZONE]);
 	t->timezone_loc = where_opt(sec, &o[TO_TIMEZONE], 0);	/* checked by str_cb */
 	t->start_date = dup_o(&o[TO_START_DATE]);
@@ -301,7 +298,38 @@ task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at
 	t->output = v < 0 ? OUTPUT_LOG : (enum output_mode)v;
 	v = int_or(&o[TO_OUTPUT_MAX_SIZE], UNSET_INT);
 	t->output_max = v == UNSET_INT ? -1 : (int64_t)v;
-	if (t->env == NULL || t->middleware == NULL)
+	return t->env == NULL || t->middleware == NULL ? -1 : 0;
+}
+
+/* Read task section SEC, just parsed; AT is its entry in SCAN, the scan
+ * of its file (NULL if the scan lost count).  The router is set, and
+ * start-date (read in the app's zone) checked, by task_finish(). */
+static struct task *
+task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at)
+{
+	struct task *t = calloc(1, sizeof *t);
+	cfg_opt_t *o = sec->opts;
+	const char *title = cfg_title(sec);
+
+	if (t == NULL)
+		return NULL;
+	t->loc.file = intern_file(sec->filename);
+	t->loc.line = at ? at->line : 0;
+	if ((t->title = strdup(title)) == NULL)
+		goto oom;
+	t->name = dup_o(&o[TO_NAME]);
+	if (t->name == NULL) {
+		t->name = t->title;	/* shared: task_free() knows */
+		if (!route_name_valid(title))
+			report(DIAG_ERROR, t->loc.file, t->loc.line,
+			       "task '%s': not a valid name (1-%d characters of "
+			       "A-Z a-z 0-9 _ -); rename it or set name = \"...\"",
+			       title, ROUTE_NAME_MAX);
+	}
+	if (task_read_exec(t, sec, &o[TO_EXEC], scan, at) < 0)
+		goto oom;
+	task_read_cron(t, sec, &o[TO_CRON]);
+	if (task_read_options(t, sec, o) < 0)
 		goto oom;
 	return t;
 oom:
@@ -617,6 +645,98 @@ kids_gone(cfg_t *sec, const char *name)
 	}
 }
 
+/* Room in K for one more section; -1 out of memory. */
+static int
+kids_reserve(struct kids *k)
+{
+	unsigned cap;
+	struct kid *v;
+
+	if (k->n < k->cap)
+		return 0;
+	cap = k->cap ? 2 * k->cap : 4;
+	if ((v = reallocarray(k->v, cap, sizeof *v)) == NULL)
+		return -1;
+	k->v = v;
+	k->cap = cap;
+	return 0;
+}
+
+/* How many earlier sections of K have TITLE (title_dup()); out of
+ * memory is noted, and counts as a duplicate. */
+static int
+kids_dup(struct kids *k, const char *title)
+{
+	int dup = title_dup(k->serial, title);
+
+	if (dup < 0)
+		conf_loading->oom = true;
+	return dup;
+}
+
+/* Task section SEC, just parsed in the file of SC, into K: read at once
+ * and freed, since libconfuse's copy of the task schema in every task
+ * section is most of a parse tree's memory. */
+static void
+detach_task(struct kids *k, cfg_t *sec, struct scanned *sc)
+{
+	const struct confscan_sec *at = sc->next_task < sc->scan.ntasks ?
+		sc->scan.tasks[sc->next_task++] : NULL;
+	struct task *t = task_read(sec, &sc->scan, at);
+	int dup = t ? kids_dup(k, t->title) : -1;
+
+	if (t == NULL)
+		conf_loading->oom = true;
+	if (dup > 0)
+		report(DIAG_ERROR, t->loc.file, t->loc.line, "found duplicate title '%s'", t->title);
+	if (dup != 0)
+		task_free(t);
+	else
+		k->v[k->n++] = (struct kid){ t, KID_TASK };
+	cfg_free(sec);
+	conf_loading->tl_owner = NULL;
+	conf_loading->ntl = 0;
+}
+
+/* Router section SEC, just parsed in the file of SC, into K: read now and
+ * freed too (a router's copy of the schema is larger still), unless an
+ * include() is still to be read into it; then it is kept as a cfg_t. */
+static void
+detach_router(struct kids *k, cfg_t *sec, struct scanned *sc)
+{
+	const struct confscan_sec *at = sc->next_router < sc->scan.nrouters ?
+		sc->scan.routers[sc->next_router++] : NULL;
+	struct router *r = NULL;
+	const char *title;
+	int dup;
+
+	if (at && router_now(sec)) {
+		if ((r = router_early(sec, &sc->scan, at)) == NULL) {
+			conf_loading->oom = true;
+			cfg_free(sec);
+			return;
+		}
+		title = r->id;
+	} else {
+		title = cfg_title(sec);
+	}
+	dup = kids_dup(k, title);
+	if (dup > 0)
+		report(DIAG_ERROR, sec->filename, at ? at->line : section_line(sec, "", NULL),
+		       "found duplicate title '%s'", title);
+	if (r == NULL) {
+		k->v[k->n++] = (struct kid){ sec, dup != 0 ? KID_DUP : KID_CFG };
+		return;
+	}
+	kids_gone(sec, "task");
+	kids_gone(sec, "router");
+	cfg_free(sec);
+	if (dup != 0)
+		router_tree_free(r);
+	else
+		k->v[k->n++] = (struct kid){ r, KID_ROUTER };
+}
+
 /* Called by libconfuse when a task or router section has been parsed:
  * take it out of the option's value array into our own.  libconfuse
  * compares a new section's title with every sibling's before adding it
@@ -630,88 +750,21 @@ sec_detach(cfg_t *cfg, cfg_opt_t *opt)
 	struct kids *k;
 	cfg_value_t *val;
 	cfg_t *sec;
-	int dup;
 
 	(void)cfg;
 	if (opt->nvalues == 0)
 		return 0;
-	if ((k = kids_slot(opt, true)) == NULL) {
+	if ((k = kids_slot(opt, true)) == NULL || kids_reserve(k) < 0) {
 		conf_loading->oom = true;
 		return 0;
-	}
-	if (k->n == k->cap) {
-		unsigned cap = k->cap ? 2 * k->cap : 4;
-		struct kid *v = reallocarray(k->v, cap, sizeof *v);
-
-		if (v == NULL) {
-			conf_loading->oom = true;
-			return 0;
-		}
-		k->v = v;
-		k->cap = cap;
 	}
 	val = opt->values[--opt->nvalues];
 	sec = val->section;
 	free(val);
-	if (strcmp(opt->name, "task") == 0) {
-		/* Read at once and freed: libconfuse's copy of the task schema
-		 * in every task section is most of a parse tree's memory. */
-		const struct confscan_sec *at = sc->next_task < sc->scan.ntasks ?
-			sc->scan.tasks[sc->next_task++] : NULL;
-		struct task *t = task_read(sec, &sc->scan, at);
-
-		dup = t ? title_dup(k->serial, t->title) : -1;
-		if (dup > 0)
-			report(DIAG_ERROR, t->loc.file, t->loc.line,
-			       "found duplicate title '%s'", t->title);
-		if (dup < 0)
-			conf_loading->oom = true;
-		if (dup != 0)
-			task_free(t);
-		else
-			k->v[k->n++] = (struct kid){ t, KID_TASK };
-		cfg_free(sec);
-		conf_loading->tl_owner = NULL;
-		conf_loading->ntl = 0;
-		return 0;
-	}
-	/* A router: read now and freed too (a router's copy of the schema is
-	 * larger still), unless an include() is still to be read into it. */
-	{
-		const struct confscan_sec *at = sc->next_router < sc->scan.nrouters ?
-			sc->scan.routers[sc->next_router++] : NULL;
-		struct router *r = NULL;
-		const char *title;
-
-		if (at && router_now(sec)) {
-			if ((r = router_early(sec, &sc->scan, at)) == NULL) {
-				conf_loading->oom = true;
-				cfg_free(sec);
-				return 0;
-			}
-			title = r->id;
-		} else {
-			title = cfg_title(sec);
-		}
-		dup = title_dup(k->serial, title);
-		if (dup > 0)
-			report(DIAG_ERROR, sec->filename,
-			       at ? at->line : section_line(sec, "", NULL),
-			       "found duplicate title '%s'", title);
-		if (dup < 0)
-			conf_loading->oom = true;
-		if (r) {
-			kids_gone(sec, "task");
-			kids_gone(sec, "router");
-			cfg_free(sec);
-			if (dup != 0)
-				router_tree_free(r);
-			else
-				k->v[k->n++] = (struct kid){ r, KID_ROUTER };
-		} else {
-			k->v[k->n++] = (struct kid){ sec, dup != 0 ? KID_DUP : KID_CFG };
-		}
-	}
+	if (strcmp(opt->name, "task") == 0)
+		detach_task(k, sec, sc);
+	else
+		detach_router(k, sec, sc);
 	return 0;
 }
 

@@ -193,6 +193,56 @@ app_store_opts_read(const char *path, const struct diag *diag)
 	return true;
 }
 
+/* A copy of the LEN bytes at BUF, NUL-terminated; NULL out of memory. */
+static char *
+text_copy(const char *buf, size_t len)
+{
+	char *text = malloc(len + 1);
+
+	if (text) {
+		memcpy(text, buf, len);
+		text[len] = '\0';
+	}
+	return text;
+}
+
+/* The struct conf of the parsed tree CFG: the app's options, the routers
+ * and tasks, their attachment and the route table.  -1 out of memory,
+ * 1 when DIAG has errors. */
+static int
+conf_build(struct conf *c, cfg_t *cfg, struct diag *diag)
+{
+	app_read_options(c, cfg);
+	if ((c->app = router_read(cfg, 0, NULL, "")) == NULL)
+		return -1;
+	if (attach_all(c) < 0)
+		return -1;
+	if (route_table_build(&c->routes, c, diag) < 0 && diag->nerrors == 0)
+		return -1;
+	return diag->nerrors > 0 ? 1 : 0;
+}
+
+/* After a failed load of PATH into CFG: a conf of the app's options alone,
+ * when the errors in DIAG leave them readable (app_store_opts_read), or
+ * NULL. */
+static struct conf *
+app_only(const char *path, cfg_t *cfg, struct diag *diag)
+{
+	size_t nerrors = diag->nerrors;
+	struct conf *a;
+
+	if (!app_store_opts_read(path, diag) || (a = calloc(1, sizeof *a)) == NULL)
+		return NULL;
+	/* The half-read tree is dropped; only the app's options stay. */
+	if ((a->path = strdup(path)) != NULL) {
+		app_read_options(a, cfg);
+		if (diag->nerrors == nerrors && !conf_loading->oom)
+			return a;
+	}
+	conf_free(a);
+	return NULL;
+}
+
 /* One load with a schema MAXDEPTH routers deep; 0: as deep as the main
  * file nests (libconfuse copies every level of the schema into every
  * router section, so levels not needed cost time and memory).  With APP
@@ -223,19 +273,13 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 		goto oom;
 	/* The main file is read and scanned once: the scan gives the depth
 	 * of the schema, and then the lines to the parse. */
-	if (buf == NULL) {
-		if ((text = file_read(path, NULL, 0, &buflen)) == NULL)
-			goto fail;
-	} else {
-		if ((text = malloc(buflen + 1)) == NULL)
-			goto oom;
-		memcpy(text, buf, buflen);
-		text[buflen] = '\0';
-	}
-	buf = text;
+	if (buf == NULL && (text = file_read(path, NULL, 0, &buflen)) == NULL)
+		goto fail;	/* reported */
+	if (buf != NULL && (text = text_copy(buf, buflen)) == NULL)
+		goto oom;
 	d0 = diag->n;
 	if (confscan_strip(text, buflen, "root", name_known, name_unknown, (void *)path) < 0 ||
-	    confscan_buf(&scan, buf, buflen) < 0)
+	    confscan_buf(&scan, text, buflen) < 0)
 		goto oom;
 	if (schema_build(maxdepth ? maxdepth : depth_of(&scan)) < 0)
 		goto oom;
@@ -245,7 +289,7 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 	if ((cfg->filename = strdup(path)) == NULL)
 		goto oom;
 
-	rc = parse_into(cfg, path, buf, buflen, &scan);
+	rc = parse_into(cfg, path, text, buflen, &scan);
 	diag_sort_from(d0);
 	free(text);
 	text = NULL;
@@ -260,18 +304,10 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 	/* A syntax error stops libconfuse midway: what it read is partial.
 	 * Bad values do not stop it; the checks across objects still run on
 	 * the whole tree, so that one run reports every error it can. */
-	if (rc > 0)
+	if (rc > 0 || (rc = conf_build(c, cfg, diag)) > 0)
 		goto fail;
-
-	app_read_options(c, cfg);
-	if ((c->app = router_read(cfg, 0, NULL, "")) == NULL)
+	if (rc < 0)
 		goto oom;
-	if (attach_all(c) < 0)
-		goto oom;
-	if (route_table_build(&c->routes, c, diag) < 0 && diag->nerrors == 0)
-		goto oom;
-	if (diag->nerrors > 0)
-		goto fail;
 	cfg_free(cfg);
 	loader_free(&loader);
 	conf_loading = NULL;
@@ -282,21 +318,8 @@ oom:
 	app = NULL;
 fail:
 	*noperm = loader.noperm;
-	if (app && cfg && !loader.oom && !loader.noperm && !*too_shallow &&
-	    app_store_opts_read(path, diag)) {
-		size_t nerrors = diag->nerrors;
-		struct conf *a = calloc(1, sizeof *a);
-
-		/* The half-read tree is dropped; only the app's options stay. */
-		if (a && (a->path = strdup(path)) != NULL) {
-			app_read_options(a, cfg);
-			if (diag->nerrors == nerrors && !loader.oom) {
-				*app = a;
-				a = NULL;
-			}
-		}
-		conf_free(a);
-	}
+	if (app && cfg && !loader.oom && !loader.noperm && !*too_shallow)
+		*app = app_only(path, cfg, diag);
 	free(text);
 	confscan_free(&scan);
 	if (cfg)
