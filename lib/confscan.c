@@ -129,6 +129,22 @@ struct frame {
 	int line;	/* of its { */
 };
 
+/* The array V (CAP elements of SIZE bytes, N of them used) with room for
+ * one more: the same, or grown to twice its size (16 at first) with *CAP
+ * updated.  NULL out of memory (V is left as it was). */
+static void *
+grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap ? 2 * *cap : 16;
+	if ((v = reallocarray(v, ncap, size)) != NULL)
+		*cap = ncap;
+	return v;
+}
+
 char *
 confscan_path(const char *parent, const char *keyword, const char *title)
 {
@@ -176,15 +192,9 @@ add(struct confscan *cs, const char *parent, const char *keyword, const char *ti
 {
 	struct confscan_sec *s;
 
-	if (cs->n == cs->cap) {
-		size_t cap = cs->cap ? 2 * cs->cap : 16;
-		struct confscan_sec *v = reallocarray(cs->v, cap, sizeof *v);
-
-		if (v == NULL)
-			return -1;
-		cs->v = v;
-		cs->cap = cap;
-	}
+	if ((s = grow(cs->v, cs->n, &cs->cap, sizeof *s)) == NULL)
+		return -1;
+	cs->v = s;
 	s = &cs->v[cs->n];
 	if ((s->path = confscan_path(parent, keyword, title)) == NULL)
 		return -1;
@@ -260,104 +270,136 @@ tasks_index(struct confscan *cs)
 	return 0;
 }
 
+/* The scan of one buffer: the lexer, and the last tokens read. */
+struct scanner {
+	struct confscan *cs;
+	struct lexer lx;
+	/* The last three tokens, to recognise KEYWORD [TITLE] {; the words
+	 * of the last two, with their lines. */
+	enum tok t1, t2, t3;
+	char *w1, *w2;
+	int l1, l2;
+	bool eq_is_append;	/* the last TOK_EQ was += */
+	struct frame *stack;	/* the braces open */
+	size_t depth, cap;
+	int nclosed;		/* router sections closed so far */
+};
+
+/* Token T, after OPTION = (or +=): OPTION = VALUE or OPTION = { of an
+ * option the loader asks about, outside a list's braces, is recorded as
+ * "=OPTION". */
+static int
+scan_assign(struct scanner *sc, enum tok t)
+{
+	struct confscan *cs = sc->cs;
+	const char *parent;
+	char key[32];	/* list_option(): a short name */
+
+	if ((t != TOK_WORD && t != TOK_OPEN) || sc->t1 != TOK_EQ || sc->t2 != TOK_WORD ||
+	    (sc->depth > 0 && sc->stack[sc->depth - 1].sec < 0) || !list_option(sc->w2))
+		return 0;
+	parent = sc->depth ? cs->v[sc->stack[sc->depth - 1].sec].path : "";
+	snprintf(key, sizeof key, "=%s", sc->w2);
+	return add(cs, parent, key, NULL, sc->l2, t == TOK_OPEN || sc->eq_is_append);
+}
+
+/* A {: a section's when it follows KEYWORD TITLE or KEYWORD, else a
+ * list's (OPTION = {). */
+static int
+scan_open(struct scanner *sc)
+{
+	struct confscan *cs = sc->cs;
+	const char *parent = "";
+	struct frame *s;
+	ssize_t sec = -1;
+
+	if ((s = grow(sc->stack, sc->depth, &sc->cap, sizeof *s)) == NULL)
+		return -1;
+	sc->stack = s;
+	/* The innermost enclosing section, not a list's brace. */
+	for (size_t k = sc->depth; k-- > 0;)
+		if (s[k].sec >= 0) {
+			parent = cs->v[s[k].sec].path;
+			break;
+		}
+	if (sc->t1 == TOK_WORD && sc->t2 == TOK_WORD && sc->t3 != TOK_EQ) {
+		if (add(cs, parent, sc->w2, sc->w1, sc->l2, false) < 0)
+			return -1;
+		sec = (ssize_t)cs->n - 1;
+	} else if (sc->t1 == TOK_WORD && sc->t2 != TOK_EQ) {
+		if (add(cs, parent, sc->w1, NULL, sc->l1, false) < 0)
+			return -1;
+		sec = (ssize_t)cs->n - 1;
+	}
+	s[sc->depth].line = sc->lx.line;
+	s[sc->depth++].sec = sec;
+	return 0;
+}
+
+/* Token T read: remember it (and its word) as the last. */
+static int
+scan_shift(struct scanner *sc, enum tok t, const char *buf)
+{
+	const struct lexer *lx = &sc->lx;
+
+	free(sc->w2);
+	sc->w2 = sc->w1;
+	sc->l2 = sc->l1;
+	sc->w1 = NULL;
+	if (t == TOK_WORD) {
+		if ((sc->w1 = strdup(lx->text)) == NULL)
+			return -1;
+		sc->l1 = lx->line;
+	}
+	if (t == TOK_EQ)
+		sc->eq_is_append = lx->p[-1] == '=' && lx->p - 2 >= buf && lx->p[-2] == '+';
+	sc->t3 = sc->t2;
+	sc->t2 = sc->t1;
+	sc->t1 = t;
+	return 0;
+}
+
 int
 confscan_buf(struct confscan *cs, const char *buf, size_t len)
 {
-	struct lexer lx = { .p = buf, .end = buf + len, .line = 1 };
-	/* The last three tokens, to recognise KEYWORD [TITLE] {. */
-	enum tok t1 = TOK_OTHER, t2 = TOK_OTHER, t3 = TOK_OTHER;
-	char *w1 = NULL, *w2 = NULL;
-	bool eq_is_append = false;	/* the last TOK_EQ was += */
-	int l1 = 0, l2 = 0;
-	struct frame *stack = NULL;
-	size_t depth = 0, cap = 0;
-	int nclosed = 0;
+	struct scanner sc = {
+		.cs = cs, .lx = { .p = buf, .end = buf + len, .line = 1 },
+		.t1 = TOK_OTHER, .t2 = TOK_OTHER, .t3 = TOK_OTHER,
+	};
 	int rc = -1;
 
 	memset(cs, 0, sizeof *cs);
-	if ((lx.text = malloc(len + 1)) == NULL)
+	if ((sc.lx.text = malloc(len + 1)) == NULL)
 		return -1;
 	for (;;) {
-		enum tok t = lex(&lx);
+		enum tok t = lex(&sc.lx);
 
 		if (t == TOK_END)
 			break;
-		/* OPTION = VALUE or OPTION = { (or +=), outside a list's braces. */
-		if ((t == TOK_WORD || t == TOK_OPEN) && t1 == TOK_EQ && t2 == TOK_WORD &&
-		    (depth == 0 || stack[depth - 1].sec >= 0) && list_option(w2)) {
-			const char *parent = depth ? cs->v[stack[depth - 1].sec].path : "";
-			char key[32];	/* list_option(): a short name */
-
-			snprintf(key, sizeof key, "=%s", w2);
-			if (add(cs, parent, key, NULL, l2, t == TOK_OPEN || eq_is_append) < 0)
-				goto out;
-		}
-		if (t == TOK_OPEN) {
-			ssize_t sec = -1;
-
-			if (depth == cap) {
-				size_t ncap = cap ? 2 * cap : 16;
-				struct frame *s = reallocarray(stack, ncap, sizeof *s);
-
-				if (s == NULL)
-					goto out;
-				stack = s;
-				cap = ncap;
-			}
-			/* The innermost enclosing section, not a list's brace. */
-			const char *parent = "";
-
-			for (size_t k = depth; k-- > 0;)
-				if (stack[k].sec >= 0) {
-					parent = cs->v[stack[k].sec].path;
-					break;
-				}
-			/* KEYWORD TITLE { or KEYWORD {, but not OPTION = { (a list). */
-			if (t1 == TOK_WORD && t2 == TOK_WORD && t3 != TOK_EQ) {
-				if (add(cs, parent, w2, w1, l2, false) < 0)
-					goto out;
-				sec = (ssize_t)cs->n - 1;
-			} else if (t1 == TOK_WORD && t2 != TOK_EQ) {
-				if (add(cs, parent, w1, NULL, l1, false) < 0)
-					goto out;
-				sec = (ssize_t)cs->n - 1;
-			}
-			stack[depth].line = lx.line;
-			stack[depth++].sec = sec;
-		} else if (t == TOK_CLOSE && depth > 0) {
-			ssize_t sec = stack[--depth].sec;
+		if (scan_assign(&sc, t) < 0 || (t == TOK_OPEN && scan_open(&sc) < 0))
+			goto out;
+		if (t == TOK_CLOSE && sc.depth > 0) {
+			ssize_t sec = sc.stack[--sc.depth].sec;
 
 			if (sec >= 0 && cs->v[sec].close == -2)
-				cs->v[sec].close = nclosed++;
+				cs->v[sec].close = sc.nclosed++;
 		}
-		free(w2);
-		w2 = w1;
-		l2 = l1;
-		w1 = NULL;
-		if (t == TOK_WORD) {
-			if ((w1 = strdup(lx.text)) == NULL)
-				goto out;
-			l1 = lx.line;
-		}
-		if (t == TOK_EQ)
-			eq_is_append = lx.p[-1] == '=' && lx.p - 2 >= buf && lx.p[-2] == '+';
-		t3 = t2;
-		t2 = t1;
-		t1 = t;
+		if (scan_shift(&sc, t, buf) < 0)
+			goto out;
 	}
 	/* Sorted by path for confscan_line()'s binary search. */
 	if (cs->n > 1)
 		qsort(cs->v, cs->n, sizeof *cs->v, by_path);
 	if (tasks_index(cs) < 0 || routers_index(cs) < 0)
 		goto out;
-	cs->open_comment = lx.open_comment;
-	cs->open_brace = depth > 0 ? stack[0].line : 0;
+	cs->open_comment = sc.lx.open_comment;
+	cs->open_brace = sc.depth > 0 ? sc.stack[0].line : 0;
 	rc = 0;
 out:
-	free(w1);
-	free(w2);
-	free(stack);
-	free(lx.text);
+	free(sc.w1);
+	free(sc.w2);
+	free(sc.stack);
+	free(sc.lx.text);
 	if (rc < 0)
 		confscan_free(cs);
 	return rc;
@@ -470,111 +512,150 @@ skip_body(struct lexer *lx)
 	}
 }
 
+/* The strip of one buffer: the lexer, the state, and the statement being
+ * read. */
+struct stripper {
+	struct lexer lx;
+	char **stack;		/* the keyword of each open section */
+	size_t depth, cap;
+	const char *top;	/* the keyword outside them all */
+	enum sstate st;
+	char *name;		/* the statement's name */
+	char *from;		/* where it starts, when it is to be blanked */
+	bool (*known)(const char *section, const char *name);
+	void (*unknown)(void *arg, const char *name, int line);
+	void *arg;
+};
+
+/* S_NAME: a } closes a section; a word names a statement, reported (and
+ * to be blanked) when the section does not know it. */
+static int
+strip_name(struct stripper *sp, enum tok t)
+{
+	const char *sec;
+
+	if (t == TOK_CLOSE && sp->depth > 0) {
+		free(sp->stack[--sp->depth]);
+		return 0;
+	}
+	if (t != TOK_WORD)
+		return 0;
+	sec = sp->depth ? sp->stack[sp->depth - 1] : sp->top;
+	free(sp->name);
+	if ((sp->name = strdup(sp->lx.text)) == NULL)
+		return -1;
+	sp->from = sp->known(sec, sp->name) ? NULL : (char *)sp->lx.start;
+	if (sp->from)
+		sp->unknown(sp->arg, sp->name, sp->lx.line);
+	sp->st = S_AFTER;
+	return 0;
+}
+
+/* The { of a section: an unknown one is skipped and blanked whole, a
+ * known one is entered. */
+static int
+strip_section(struct stripper *sp)
+{
+	char **v;
+
+	sp->st = S_NAME;
+	if (sp->from) {
+		skip_body(&sp->lx);
+		blank(sp->from, sp->lx.p);
+		return 0;
+	}
+	if ((v = grow(sp->stack, sp->depth, &sp->cap, sizeof *v)) == NULL)
+		return -1;
+	sp->stack = v;
+	v[sp->depth++] = sp->name;
+	sp->name = NULL;
+	return 0;
+}
+
+/* The end of a statement at the token just read: blanked when unknown. */
+static void
+strip_end(struct stripper *sp)
+{
+	if (sp->from)
+		blank(sp->from, sp->lx.p);
+	sp->st = S_NAME;
+}
+
+/* The state after a statement's name, by the token that follows it. */
+static enum sstate
+after_name(const struct lexer *lx, enum tok t)
+{
+	if (t == TOK_EQ)
+		return S_VALUE;
+	if (t == TOK_WORD)
+		return S_TITLE;
+	if (t == TOK_OTHER && lx->start[0] == '(')
+		return S_FUNC;
+	return S_NAME;	/* libconfuse's error to tell */
+}
+
+/* Token T in state sp->st. */
+static int
+strip_step(struct stripper *sp, enum tok t)
+{
+	switch (sp->st) {
+	case S_NAME:
+		return strip_name(sp, t);
+	case S_AFTER:
+		if (t == TOK_OPEN)
+			return strip_section(sp);
+		sp->st = after_name(&sp->lx, t);
+		break;
+	case S_TITLE:
+		if (t == TOK_OPEN)
+			return strip_section(sp);
+		sp->st = S_NAME;
+		break;
+	case S_VALUE:
+		if (t == TOK_OPEN)
+			sp->st = S_LIST;
+		else
+			strip_end(sp);
+		break;
+	case S_LIST:
+		if (t == TOK_CLOSE)
+			strip_end(sp);
+		break;
+	case S_FUNC:
+		if (t == TOK_OTHER && sp->lx.start[0] == ')')
+			strip_end(sp);
+		break;
+	}
+	return 0;
+}
+
 int
 confscan_strip(char *buf, size_t len, const char *top,
 	       bool (*known)(const char *section, const char *name),
 	       void (*unknown)(void *arg, const char *name, int line), void *arg)
 {
-	struct lexer lx = { .p = buf, .end = buf + len, .line = 1 };
-	/* The keyword of each open section; TOP outside them all. */
-	char **stack = NULL;
-	size_t depth = 0, cap = 0;
-	enum sstate st = S_NAME;
-	char *name = NULL;	/* the statement's name */
-	char *from = NULL;	/* where it starts, when it is to be blanked */
-	int rc = -1;
+	struct stripper sp = {
+		.lx = { .p = buf, .end = buf + len, .line = 1 },
+		.top = top, .st = S_NAME, .known = known, .unknown = unknown, .arg = arg,
+	};
+	int rc = 0;
 
-	if ((lx.text = malloc(len + 1)) == NULL)
+	if ((sp.lx.text = malloc(len + 1)) == NULL)
 		return -1;
 	for (;;) {
-		enum tok t = lex(&lx);
+		enum tok t = lex(&sp.lx);
 
 		if (t == TOK_END)
 			break;
-		switch (st) {
-		case S_NAME:
-			if (t == TOK_CLOSE && depth > 0) {
-				free(stack[--depth]);
-			} else if (t == TOK_WORD) {
-				const char *sec = depth ? stack[depth - 1] : top;
-
-				free(name);
-				if ((name = strdup(lx.text)) == NULL)
-					goto out;
-				from = known(sec, name) ? NULL : (char *)lx.start;
-				if (from)
-					unknown(arg, name, lx.line);
-				st = S_AFTER;
-			}
-			break;
-		case S_AFTER:
-			if (t == TOK_EQ) {
-				st = S_VALUE;
-			} else if (t == TOK_WORD) {
-				st = S_TITLE;
-			} else if (t == TOK_OTHER && lx.start[0] == '(') {
-				st = S_FUNC;
-			} else if (t == TOK_OPEN) {
-				goto section;
-			} else {
-				st = S_NAME;	/* libconfuse's error to tell */
-			}
-			break;
-		case S_TITLE:
-			if (t != TOK_OPEN) {
-				st = S_NAME;
-				break;
-			}
-section:
-			if (from) {
-				skip_body(&lx);
-				blank(from, lx.p);
-			} else {
-				if (depth == cap) {
-					size_t ncap = cap ? 2 * cap : 16;
-					char **v = reallocarray(stack, ncap, sizeof *v);
-
-					if (v == NULL)
-						goto out;
-					stack = v;
-					cap = ncap;
-				}
-				stack[depth++] = name;
-				name = NULL;
-			}
-			st = S_NAME;
-			break;
-		case S_VALUE:
-			if (t == TOK_OPEN) {
-				st = S_LIST;
-				break;
-			}
-			if (from)
-				blank(from, lx.p);
-			st = S_NAME;
-			break;
-		case S_LIST:
-			if (t == TOK_CLOSE) {
-				if (from)
-					blank(from, lx.p);
-				st = S_NAME;
-			}
-			break;
-		case S_FUNC:
-			if (t == TOK_OTHER && lx.start[0] == ')') {
-				if (from)
-					blank(from, lx.p);
-				st = S_NAME;
-			}
+		if (strip_step(&sp, t) < 0) {
+			rc = -1;
 			break;
 		}
 	}
-	rc = 0;
-out:
-	while (depth > 0)
-		free(stack[--depth]);
-	free(stack);
-	free(name);
-	free(lx.text);
+	while (sp.depth > 0)
+		free(sp.stack[--sp.depth]);
+	free(sp.stack);
+	free(sp.name);
+	free(sp.lx.text);
 	return rc;
 }
