@@ -43,6 +43,15 @@ static const char *const aliases[] = {
 	"@hourly",
 };
 
+static bool
+alias_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+		if (strcasecmp(name, aliases[i]) == 0)
+			return true;
+	return false;
+}
+
 /* S as a single-quoted config string: \ and ' escaped (jobify.conf(5)
  * QUOTING).  Control characters cannot reach here: lines end at \n and
  * the caller refuses the others. */
@@ -231,26 +240,29 @@ put_printf(FILE *out, const char *input)
 	fputs("'", out);
 }
 
+/* The time fields of the entry at *P (five, or one @name), joined by
+ * single spaces into EXPR (SIZE bytes) and checked; *P is moved past
+ * them.  0, or 1 when the line was kept as a comment. */
 static int
-entry(struct importer *im, int line, const char *text, const char *p)
+entry_time(struct importer *im, int line, const char *text, const char **pp, char *expr,
+	   size_t size)
 {
-	char expr[256], user[64] = "", name[64], *cmd = NULL, *input = NULL, *script = NULL;
-	const char *rest;
+	const char *p = *pp;
 	struct cron c;
 	struct cron_error cerr;
 	size_t elen = 0;
 	int nfields = *p == '@' ? 1 : 5;
+	char why[200];
 
-	/* The time fields, joined by single spaces. */
 	for (int i = 0; i < nfields; i++) {
 		const char *f = p;
 
 		while (*p && !isspace((unsigned char)*p))
 			p++;
-		if (p == f || elen + (size_t)(p - f) + 2 > sizeof expr) {
+		if (p == f || elen + (size_t)(p - f) + 2 > size) {
 			comment(im, line, text, p == f ? "fewer than five time fields and a command"
 						       : "a time field this long is not one");
-			return 0;
+			return 1;
 		}
 		if (elen)
 			expr[elen++] = ' ';
@@ -260,73 +272,105 @@ entry(struct importer *im, int line, const char *text, const char *p)
 			p++;
 	}
 	expr[elen] = '\0';
-	if (nfields == 1) {
-		bool known = false;
-
-		for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-			known |= strcasecmp(expr, aliases[i]) == 0;
-		if (!known) {
-			comment(im, line, text, "not an @ name of crontab(5) (@reboot, @yearly, "
-						"@annually, @monthly, @weekly, @daily, @midnight, @hourly)");
-			return 0;
-		}
+	*pp = p;
+	if (nfields == 1 && !alias_known(expr)) {
+		comment(im, line, text, "not an @ name of crontab(5) (@reboot, @yearly, "
+					"@annually, @monthly, @weekly, @daily, @midnight, @hourly)");
+		return 1;
 	}
 	if (cron_parse(expr, &c, &cerr) < 0) {
-		char why[200];
-
 		snprintf(why, sizeof why, "cron: %s", cerr.msg);
 		comment(im, line, text, why);
-		return 0;
+		return 1;
 	}
-	if (im->fmt == CRONTAB_SYSTEM) {
-		const char *u = p;
+	return 0;
+}
 
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		if (p == u || (size_t)(p - u) >= sizeof user) {
+/* The user column of a system crontab's entry at *P, into USER (SIZE
+ * bytes), *P moved past it; in a user crontab, none (USER is left empty),
+ * but a first word that names a user is taken for a system crontab's
+ * line and refused.  0, or 1 when the line was refused. */
+static int
+entry_user(struct importer *im, int line, const char *text, const char **pp, char *user,
+	   size_t size)
+{
+	const char *p = *pp, *u = p;
+	char word[64];
+
+	while (*p && !isspace((unsigned char)*p))
+		p++;
+	if (im->fmt == CRONTAB_SYSTEM) {
+		if (p == u || (size_t)(p - u) >= size) {
 			comment(im, line, text, p == u ? "no user column (a system crontab has one)"
 						       : "a user name this long is not one");
-			return 0;
+			return 1;
 		}
 		memcpy(user, u, (size_t)(p - u));
 		user[p - u] = '\0';
 		while (*p == ' ' || *p == '\t')
 			p++;
-	} else {
-		/* A user crontab has no user column: a first word of the
-		 * command that names a user is one from a system crontab. */
-		const char *u = p;
-		char word[64];
-
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		if (p > u && (size_t)(p - u) < sizeof word && *p != '\0') {
-			memcpy(word, u, (size_t)(p - u));
-			word[p - u] = '\0';
-			if (getpwnam(word) != NULL) {
-				diag_add(im->d, DIAG_ERROR, im->source, line,
-					 "'%s' after the five time fields is a user: this line is "
-					 "from a system crontab (/etc/crontab, /etc/cron.d), which "
-					 "has a user column; import it with --system", word);
-				return 0;
-			}
-		}
-		p = u;
-	}
-	rest = p;
-	if (*rest == '\0') {
-		comment(im, line, text, "no command");
+		*pp = p;
 		return 0;
 	}
-	for (const char *q = rest; *q; q++)
-		if (iscntrl((unsigned char)*q) && *q != '\t') {
-			comment(im, line, text, "a control character in the command");
-			return 0;
+	if (p > u && (size_t)(p - u) < sizeof word && *p != '\0') {
+		memcpy(word, u, (size_t)(p - u));
+		word[p - u] = '\0';
+		if (getpwnam(word) != NULL) {
+			diag_add(im->d, DIAG_ERROR, im->source, line,
+				 "'%s' after the five time fields is a user: this line is "
+				 "from a system crontab (/etc/crontab, /etc/cron.d), which "
+				 "has a user column; import it with --system", word);
+			return 1;
 		}
-	if (split_percent(rest, &cmd, &input) < 0)
-		goto nomem;
-	task_name(cmd, line, name, sizeof name);
+	}
+	return 0;
+}
 
+/* The exec of a task: the shell with -c and the command CMD, the command's
+ * standard input INPUT (if any) piped in by printf.  -1 out of memory. */
+static int
+put_exec(struct importer *im, const char *cmd, const char *input)
+{
+	const char *shell = im->shell ? im->shell : "/bin/sh";
+	char *script = NULL;
+	size_t len;
+	FILE *s;
+
+	fputs(" exec = { ", im->out);
+	put_quoted(im->out, shell);
+	fputs(", '-c', ", im->out);
+	if (*input) {
+		/* The input piped into the shell running the command, which
+		 * gets the command as $1: no quoting of the command itself. */
+		if ((s = open_memstream(&script, &len)) == NULL)
+			return -1;
+		put_printf(s, input);
+		fputs(" | \"$0\" -c \"$1\"", s);
+		if (fclose(s) != 0) {
+			free(script);
+			return -1;
+		}
+		put_quoted(im->out, script);
+		fputs(", ", im->out);
+		put_quoted(im->out, shell);
+		fputs(", ", im->out);
+		free(script);
+	}
+	put_quoted(im->out, cmd);
+	fputs(" }", im->out);
+	return 0;
+}
+
+/* The task of the entry on LINE (TEXT): its cron EXPR, USER ("": none)
+ * and command CMD with its INPUT, and the environment and MAILTO so far.
+ * -1 out of memory. */
+static int
+put_task(struct importer *im, int line, const char *text, const char *expr,
+	 const char *user, const char *cmd, const char *input)
+{
+	char name[64];
+
+	task_name(cmd, line, name, sizeof name);
 	fprintf(im->out, "# line %d: %s\n", line, text);
 	fprintf(im->out, "task \"%s\" { cron = ", name);
 	put_quoted(im->out, expr);
@@ -338,28 +382,8 @@ entry(struct importer *im, int line, const char *text, const char *p)
 		fputs(" user = ", im->out);
 		put_quoted(im->out, user);
 	}
-	fputs(" exec = { ", im->out);
-	put_quoted(im->out, im->shell ? im->shell : "/bin/sh");
-	fputs(", '-c', ", im->out);
-	if (*input) {
-		/* The input piped into the shell running the command, which
-		 * gets the command as $1: no quoting of the command itself. */
-		size_t len;
-		FILE *s = open_memstream(&script, &len);
-
-		if (s == NULL)
-			goto nomem;
-		put_printf(s, input);
-		fputs(" | \"$0\" -c \"$1\"", s);
-		if (fclose(s) != 0)
-			goto nomem;
-		put_quoted(im->out, script);
-		fputs(", ", im->out);
-		put_quoted(im->out, im->shell ? im->shell : "/bin/sh");
-		fputs(", ", im->out);
-	}
-	put_quoted(im->out, cmd);
-	fputs(" }", im->out);
+	if (put_exec(im, cmd, input) < 0)
+		return -1;
 	if (im->env) {
 		fputs(" env = { ", im->out);
 		for (size_t i = 0; im->env[i]; i++) {
@@ -375,15 +399,35 @@ entry(struct importer *im, int line, const char *text, const char *p)
 	}
 	fputs(" misfire = 'skip' overlap = 'parallel' }\n", im->out);
 	im->tasks++;
-	free(cmd);
-	free(input);
-	free(script);
 	return 0;
-nomem:
+}
+
+/* The entry on LINE (TEXT; P: its first field) as a task, or as a
+ * comment when it cannot be one.  -1 out of memory. */
+static int
+entry(struct importer *im, int line, const char *text, const char *p)
+{
+	char expr[256], user[64] = "", *cmd = NULL, *input = NULL;
+	int rc;
+
+	if (entry_time(im, line, text, &p, expr, sizeof expr) != 0 ||
+	    entry_user(im, line, text, &p, user, sizeof user) != 0)
+		return 0;
+	if (*p == '\0') {
+		comment(im, line, text, "no command");
+		return 0;
+	}
+	for (const char *q = p; *q; q++)
+		if (iscntrl((unsigned char)*q) && *q != '\t') {
+			comment(im, line, text, "a control character in the command");
+			return 0;
+		}
+	if (split_percent(p, &cmd, &input) < 0)
+		return -1;
+	rc = put_task(im, line, text, expr, user, cmd, input);
 	free(cmd);
 	free(input);
-	free(script);
-	return -1;
+	return rc;
 }
 
 static int
