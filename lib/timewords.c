@@ -288,11 +288,31 @@ check_date(struct tw *w, const struct tok *at, int64_t y, int mo, int d)
 	return 0;
 }
 
-/* One item of the timespec at the current token. */
+/* The rest of a date of month and day (sp->mo, sp->d, at T) at the
+ * current token: a year of 2 or 4 digits, unless the number is a time
+ * ("jan 5 10:00"); without one, the nearest such date. */
 static int
-item(struct tw *w, struct spec *sp)
+date_year(struct tw *w, struct spec *sp, const struct tok *t)
 {
-	const struct tok *t = peek(w, 0), *t1 = peek(w, 1);
+	const struct tok *y = peek(w, 0), *next = peek(w, 1);
+
+	if (y->kind == TK_NUM && !is_punct(next, ':') && !is_word(next, "am") &&
+	    !is_word(next, "pm") && (y->len == 2 || y->len == 4)) {
+		sp->y = full_year(y);
+		sp->date = D_ABS;
+		w->i++;
+		return check_date(w, t, sp->y, sp->mo, sp->d);
+	}
+	sp->date = D_MONTHDAY;
+	return check_date(w, t, 2000, sp->mo, sp->d);
+}
+
+/* A word item at T: now, noon, midnight, teatime, today, tomorrow, a
+ * weekday, or MONTH day [year]. */
+static int
+item_word(struct tw *w, struct spec *sp, const struct tok *t)
+{
+	const struct tok *t1 = peek(w, 1);
 	int idx;
 
 	if (is_word(t, "now")) {
@@ -323,117 +343,122 @@ item(struct tw *w, struct spec *sp)
 		w->i++;
 		return 0;
 	}
-	if ((idx = name_index(t, months, 12, true)) >= 0) {
-		/* MONTH day [year] */
+	if ((idx = name_index(t, months, 12, true)) < 0)
+		return fail(w, t, "is not understood in a time " TW_HINT);
+	if (set_date(w, sp, t) < 0)
+		return -1;
+	if (t1->kind != TK_NUM || t1->len > 2)
+		return fail(w, t1, "is not a day of the month");
+	sp->mo = idx + 1;
+	sp->d = (int)t1->num;
+	w->i += 2;
+	if (is_punct(peek(w, 0), ','))
+		w->i++;
+	return date_year(w, sp, t);
+}
+
+/* h:mm[:ss] [am|pm] at T. */
+static int
+clock_time(struct tw *w, struct spec *sp, const struct tok *t)
+{
+	const struct tok *t2 = peek(w, 2), *t3 = peek(w, 3), *t4 = peek(w, 4);
+	int h = (int)t->num, m, s = 0;
+
+	if (t->len > 2 || t2->kind != TK_NUM || t2->len != 2)
+		return fail(w, t, "is not a time of day as hh:mm");
+	m = (int)t2->num;
+	w->i += 3;
+	if (is_punct(t3, ':')) {
+		if (t4->kind != TK_NUM || t4->len != 2)
+			return fail(w, t, "is not a time of day as hh:mm:ss");
+		s = (int)t4->num;
+		w->i += 2;
+	}
+	if (ampm(w, t, &h) < 0)
+		return -1;
+	return set_time(w, sp, t, h, m, s);
+}
+
+/* yyyy-mm-dd, mm/dd/yy[yy] or dd.mm.yy[yy] at T (the separator: T's next
+ * token). */
+static int
+numeric_date(struct tw *w, struct spec *sp, const struct tok *t)
+{
+	const struct tok *t1 = peek(w, 1), *t2 = peek(w, 2), *t3 = peek(w, 3), *t4 = peek(w, 4);
+	bool us = is_punct(t1, '/');
+
+	if (set_date(w, sp, t) < 0)
+		return -1;
+	sp->date = D_ABS;
+	if (is_punct(t1, '-')) {
+		if (t2->kind != TK_NUM || t2->len != 2 || !is_punct(t3, '-') ||
+		    t4->kind != TK_NUM || t4->len != 2)
+			return fail(w, t, "is not a date as yyyy-mm-dd");
+		sp->y = t->num, sp->mo = (int)t2->num, sp->d = (int)t4->num;
+	} else {
+		if (t->len > 2 || t2->kind != TK_NUM || t2->len > 2 ||
+		    !is_punct(t3, *t1->p) || t4->kind != TK_NUM ||
+		    (t4->len != 2 && t4->len != 4))
+			return fail(w, t, us ? "is not a date as mm/dd/yy or mm/dd/yyyy"
+					     : "is not a date as dd.mm.yy or dd.mm.yyyy:");
+		sp->y = full_year(t4);
+		sp->mo = (int)(us ? t->num : t2->num);
+		sp->d = (int)(us ? t2->num : t->num);
+	}
+	w->i += 5;
+	return check_date(w, t, sp->y, sp->mo, sp->d);
+}
+
+/* An item that starts with the number T: a time (h:mm, h am, hhmm) or a
+ * date (yyyy-mm-dd, mm/dd/yy, dd.mm.yy, day MONTH [year]). */
+static int
+item_number(struct tw *w, struct spec *sp, const struct tok *t)
+{
+	const struct tok *t1 = peek(w, 1);
+	int idx, h = (int)t->num;
+
+	if (is_punct(t1, ':'))
+		return clock_time(w, sp, t);
+	if (is_word(t1, "am") || is_word(t1, "pm")) {
+		if (t->len > 2)
+			return fail(w, t, "is not an hour from 1 to 12");
+		w->i++;
+		if (ampm(w, t, &h) < 0)
+			return -1;
+		return set_time(w, sp, t, h, 0, 0);
+	}
+	if ((t->len == 4 && is_punct(t1, '-')) || is_punct(t1, '/') || is_punct(t1, '.'))
+		return numeric_date(w, sp, t);
+	if ((idx = name_index(t1, months, 12, true)) >= 0) {
+		/* day MONTH [year] */
 		if (set_date(w, sp, t) < 0)
 			return -1;
-		if (t1->kind != TK_NUM || t1->len > 2)
-			return fail(w, t1, "is not a day of the month");
+		if (t->len > 2)
+			return fail(w, t, "is not a day of the month");
 		sp->mo = idx + 1;
-		sp->d = (int)t1->num;
+		sp->d = (int)t->num;
 		w->i += 2;
-		if (is_punct(peek(w, 0), ','))
-			w->i++;
-		/* A year, unless the number is a time ("jan 5 10:00"). */
-		if (peek(w, 0)->kind == TK_NUM && !is_punct(peek(w, 1), ':') &&
-		    !is_word(peek(w, 1), "am") && !is_word(peek(w, 1), "pm") &&
-		    (peek(w, 0)->len == 2 || peek(w, 0)->len == 4)) {
-			sp->y = full_year(peek(w, 0));
-			sp->date = D_ABS;
-			w->i++;
-			return check_date(w, t, sp->y, sp->mo, sp->d);
-		}
-		sp->date = D_MONTHDAY;
-		return check_date(w, t, 2000, sp->mo, sp->d);
+		return date_year(w, sp, t);
 	}
-	if (t->kind == TK_NUM) {
-		const struct tok *t2 = peek(w, 2), *t3 = peek(w, 3), *t4 = peek(w, 4);
-
-		if (is_punct(t1, ':')) {
-			/* h:mm[:ss] [am|pm] */
-			int h = (int)t->num, m, s = 0, r;
-
-			if (t->len > 2 || t2->kind != TK_NUM || t2->len != 2)
-				return fail(w, t, "is not a time of day as hh:mm");
-			m = (int)t2->num;
-			w->i += 3;
-			if (is_punct(t3, ':')) {
-				if (t4->kind != TK_NUM || t4->len != 2)
-					return fail(w, t, "is not a time of day as hh:mm:ss");
-				s = (int)t4->num;
-				w->i += 2;
-			}
-			if ((r = ampm(w, t, &h)) < 0)
-				return -1;
-			return set_time(w, sp, t, h, m, s);
-		}
-		if (is_word(t1, "am") || is_word(t1, "pm")) {
-			int h = (int)t->num;
-
-			if (t->len > 2)
-				return fail(w, t, "is not an hour from 1 to 12");
-			w->i++;
-			if (ampm(w, t, &h) < 0)
-				return -1;
-			return set_time(w, sp, t, h, 0, 0);
-		}
-		if (t->len == 4 && is_punct(t1, '-')) {
-			/* yyyy-mm-dd */
-			if (set_date(w, sp, t) < 0)
-				return -1;
-			if (t2->kind != TK_NUM || t2->len != 2 || !is_punct(t3, '-') ||
-			    t4->kind != TK_NUM || t4->len != 2)
-				return fail(w, t, "is not a date as yyyy-mm-dd");
-			sp->date = D_ABS;
-			sp->y = t->num, sp->mo = (int)t2->num, sp->d = (int)t4->num;
-			w->i += 5;
-			return check_date(w, t, sp->y, sp->mo, sp->d);
-		}
-		if (is_punct(t1, '/') || is_punct(t1, '.')) {
-			/* mm/dd/yy[yy] or dd.mm.yy[yy] */
-			bool us = is_punct(t1, '/');
-
-			if (set_date(w, sp, t) < 0)
-				return -1;
-			if (t->len > 2 || t2->kind != TK_NUM || t2->len > 2 ||
-			    !is_punct(t3, *t1->p) || t4->kind != TK_NUM ||
-			    (t4->len != 2 && t4->len != 4))
-				return fail(w, t, us ? "is not a date as mm/dd/yy or mm/dd/yyyy"
-						     : "is not a date as dd.mm.yy or dd.mm.yyyy:");
-			sp->date = D_ABS;
-			sp->y = full_year(t4);
-			sp->mo = (int)(us ? t->num : t2->num);
-			sp->d = (int)(us ? t2->num : t->num);
-			w->i += 5;
-			return check_date(w, t, sp->y, sp->mo, sp->d);
-		}
-		if ((idx = name_index(t1, months, 12, true)) >= 0) {
-			/* day MONTH [year] */
-			if (set_date(w, sp, t) < 0)
-				return -1;
-			if (t->len > 2)
-				return fail(w, t, "is not a day of the month");
-			sp->mo = idx + 1;
-			sp->d = (int)t->num;
-			w->i += 2;
-			if (t2->kind == TK_NUM && !is_punct(t3, ':') && !is_word(t3, "am") &&
-			    !is_word(t3, "pm") && (t2->len == 2 || t2->len == 4)) {
-				sp->y = full_year(t2);
-				sp->date = D_ABS;
-				w->i++;
-				return check_date(w, t, sp->y, sp->mo, sp->d);
-			}
-			sp->date = D_MONTHDAY;
-			return check_date(w, t, 2000, sp->mo, sp->d);
-		}
-		if (t->len == 4) {
-			/* hhmm, 24-hour */
-			w->i++;
-			return set_time(w, sp, t, (int)(t->num / 100), (int)(t->num % 100), 0);
-		}
-		return fail(w, t, "is a number without a meaning here (a time needs hh:mm, "
-				  "an hour am or pm, or a unit after + N)");
+	if (t->len == 4) {
+		/* hhmm, 24-hour */
+		w->i++;
+		return set_time(w, sp, t, (int)(t->num / 100), (int)(t->num % 100), 0);
 	}
+	return fail(w, t, "is a number without a meaning here (a time needs hh:mm, "
+			  "an hour am or pm, or a unit after + N)");
+}
+
+/* One item of the timespec at the current token. */
+static int
+item(struct tw *w, struct spec *sp)
+{
+	const struct tok *t = peek(w, 0);
+
+	if (t->kind == TK_WORD)
+		return item_word(w, sp, t);
+	if (t->kind == TK_NUM)
+		return item_number(w, sp, t);
 	return fail(w, t, "is not understood in a time " TW_HINT);
 }
 
