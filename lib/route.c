@@ -62,95 +62,83 @@ router_path(struct router *r, struct router **path, size_t max)
 	return n;
 }
 
-static int
-route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached,
-	   struct router *detached_root, const struct route *prev)
+/* The prefixes of the N routers of PATH joined by dots, the empty ones
+ * left out; NULL out of memory. */
+static char *
+prefix_join(struct router *const *path, size_t n)
 {
-	/* A router's chain is at most CONF_MAX_DEPTH deep: on the stack,
-	 * not an array the size of every router (calloc'd per route, that
-	 * made one router per task quadratic). */
-	struct router *path[CONF_MAX_DEPTH + 2];
-	size_t n, len = 0;
+	size_t len = 0;
 	char *prefix;
 
-	n = router_path(t->router, path, sizeof path / sizeof path[0]);
-	rt->task = t;
-	rt->router = t->router;
-	rt->attached = attached;
-	rt->detached_root = detached_root;
-
-	/* Routes of one router share its prefix (they come in a row):
-	 * route_table_free() frees it once. */
-	if (prev && prev->router == t->router) {
-		prefix = prev->prefix;
-	} else {
-		for (size_t i = 0; i < n; i++)
-			len += strlen(path[i]->prefix) + 1;
-		if ((prefix = calloc(len + 1, 1)) == NULL)
-			goto oom;
-		for (size_t i = 0; i < n; i++) {
-			if (*path[i]->prefix == '\0')
-				continue;
-			if (*prefix)
-				strcat(prefix, ".");
-			strcat(prefix, path[i]->prefix);
-		}
+	for (size_t i = 0; i < n; i++)
+		len += strlen(path[i]->prefix) + 1;
+	if ((prefix = calloc(len + 1, 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (*path[i]->prefix == '\0')
+			continue;
+		if (*prefix)
+			strcat(prefix, ".");
+		strcat(prefix, path[i]->prefix);
 	}
-	rt->prefix = prefix;
-	if (*prefix) {
-		if (asprintf(&rt->name, "%s:%s", prefix, t->name) < 0)
-			rt->name = NULL;
-	} else {
-		rt->name = strdup(t->name);
-	}
-	if (rt->name == NULL)
-		goto oom;
+	return prefix;
+}
 
-	/* Outermost first: the app, the routers down to the task's, the task. */
+/* RT's middleware, outer middleware and env, outermost first: the app's,
+ * the N routers' of PATH down to task T's, T's.  -1 out of memory. */
+static int
+route_lists(struct route *rt, const struct conf *c, const struct task *t,
+	    struct router *const *path, size_t n)
+{
 	rt->middleware = strv_dup(c->app->middleware);
 	rt->outer_middleware = strv_dup(c->app->outer_middleware);
 	rt->env = strv_dup(c->app->env);
 	if (!rt->middleware || !rt->outer_middleware || !rt->env)
-		goto oom;
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (strv_extend(&rt->middleware, path[i]->middleware) < 0 ||
 		    strv_extend(&rt->outer_middleware, path[i]->outer_middleware) < 0 ||
 		    strv_extend(&rt->env, path[i]->env) < 0)
-			goto oom;
+			return -1;
 	if (strv_extend(&rt->middleware, t->middleware) < 0 ||
 	    strv_extend(&rt->env, t->env) < 0)
-		goto oom;
+		return -1;
 	list_settle(&rt->middleware);
 	list_settle(&rt->outer_middleware);
 	list_settle(&rt->env);
+	return 0;
+}
 
-	/* The nearest handler wins: task, its router, the enclosing ones, app. */
-	rt->on_failure = t->on_failure;
-	rt->on_timeout = t->on_timeout;
-	if (rt->on_failure)
-		rt->on_failure_file = t->loc.file;
-	if (rt->on_timeout)
-		rt->on_timeout_file = t->loc.file;
+/* A handler CMD written in FILE, taken into *SLOT (*SLOT_FILE) unless a
+ * nearer one was. */
+static void
+handler_take(const char **slot, const char **slot_file, const char *cmd, const char *file)
+{
+	if (*slot == NULL && cmd) {
+		*slot = cmd;
+		*slot_file = file;
+	}
+}
+
+/* What RT takes from the nearest of task T, the N routers of PATH (the
+ * innermost last) and the app that sets it: on-failure and on-timeout
+ * (with the file that set them), mail-to ("" turns it off below) and
+ * output-max-size; route-class is the declaring router's or the app's. */
+static void
+route_nearest(struct route *rt, const struct conf *c, const struct task *t,
+	      struct router *const *path, size_t n)
+{
+	handler_take(&rt->on_failure, &rt->on_failure_file, t->on_failure, t->loc.file);
+	handler_take(&rt->on_timeout, &rt->on_timeout_file, t->on_timeout, t->loc.file);
 	for (size_t i = n; i-- > 0;) {
-		if (!rt->on_failure && path[i]->on_failure) {
-			rt->on_failure = path[i]->on_failure;
-			rt->on_failure_file = path[i]->loc.file;
-		}
-		if (!rt->on_timeout && path[i]->on_timeout) {
-			rt->on_timeout = path[i]->on_timeout;
-			rt->on_timeout_file = path[i]->loc.file;
-		}
+		handler_take(&rt->on_failure, &rt->on_failure_file, path[i]->on_failure,
+			     path[i]->loc.file);
+		handler_take(&rt->on_timeout, &rt->on_timeout_file, path[i]->on_timeout,
+			     path[i]->loc.file);
 	}
-	if (!rt->on_failure && c->app->on_failure) {
-		rt->on_failure = c->app->on_failure;
-		rt->on_failure_file = c->app->loc.file;
-	}
-	if (!rt->on_timeout && c->app->on_timeout) {
-		rt->on_timeout = c->app->on_timeout;
-		rt->on_timeout_file = c->app->loc.file;
-	}
+	handler_take(&rt->on_failure, &rt->on_failure_file, c->app->on_failure, c->app->loc.file);
+	handler_take(&rt->on_timeout, &rt->on_timeout_file, c->app->on_timeout, c->app->loc.file);
 
-	/* mail-to: the nearest, as on-failure ("" turns it off below). */
 	rt->mail_to = t->mail_to;
 	for (size_t i = n; rt->mail_to == NULL && i-- > 0;)
 		rt->mail_to = path[i]->mail_to;
@@ -160,7 +148,6 @@ route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached
 	/* route-class: the declaring router's, else the app's, else exec. */
 	rt->route_class = t->router->route_class ? t->router->route_class :
 			  c->app->route_class ? c->app->route_class : "exec";
-	rt->timezone = t->timezone ? t->timezone : c->timezone;
 	/* output-max-size: the nearest of task, routers, app; else 10M. */
 	rt->output_max = t->output_max;
 	for (size_t i = n; i-- > 0 && rt->output_max < 0;)
@@ -168,9 +155,42 @@ route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached
 	if (rt->output_max < 0)
 		rt->output_max = c->app->output_max >= 0 ? c->app->output_max
 							 : ROUTE_OUTPUT_MAX_DEFAULT;
+}
+
+/* Route RT (zeroed) of task T; PREV is the route before it, if any. */
+static int
+route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached,
+	   struct router *detached_root, const struct route *prev)
+{
+	/* A router's chain is at most CONF_MAX_DEPTH deep: on the stack,
+	 * not an array the size of every router (calloc'd per route, that
+	 * made one router per task quadratic). */
+	struct router *path[CONF_MAX_DEPTH + 2];
+	size_t n;
+
+	n = router_path(t->router, path, sizeof path / sizeof path[0]);
+	rt->task = t;
+	rt->router = t->router;
+	rt->attached = attached;
+	rt->detached_root = detached_root;
+
+	/* Routes of one router share its prefix (they come in a row):
+	 * route_table_free() frees it once. */
+	if (prev && prev->router == t->router)
+		rt->prefix = prev->prefix;
+	else if ((rt->prefix = prefix_join(path, n)) == NULL)
+		return -1;
+	if (*rt->prefix) {
+		if (asprintf(&rt->name, "%s:%s", rt->prefix, t->name) < 0)
+			rt->name = NULL;
+	} else {
+		rt->name = strdup(t->name);
+	}
+	if (rt->name == NULL || route_lists(rt, c, t, path, n) < 0)
+		return -1;
+	route_nearest(rt, c, t, path, n);
+	rt->timezone = t->timezone ? t->timezone : c->timezone;
 	return 0;
-oom:
-	return -1;
 }
 
 static int
