@@ -88,6 +88,85 @@ wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *ti
 	return status;
 }
 
+/* Block the signals that exec passes on (and SIGCHLD), into a signalfd;
+ * the mask before into *OLD.  The descriptor, or -1 with ERR set. */
+static int
+signals_take(sigset_t *old, struct jerr *err)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD };
+	sigset_t sigs;
+	int sfd = -1;
+
+	sigemptyset(&sigs);
+	for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+		sigaddset(&sigs, signals[i]);
+	if (sigprocmask(SIG_BLOCK, &sigs, old) < 0 ||
+	    (sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		jerr_set(err, "signalfd: %s", strerror(errno));
+	return sfd;
+}
+
+/* Start the lifespans of the app and of the routers on the path down to
+ * R, in order, into SET.  -1 with ERR set (and *CODE when a startup
+ * failed); what was started is in SET, to be stopped. */
+static int
+lifespans_start(struct lifespan_ctx *ctx, struct lifespan_set *set, const struct router *r,
+		int *code, struct jerr *err)
+{
+	const struct conf *c = ctx->conf;
+	const struct router **order = NULL;
+	size_t n;
+	int rc = 0;
+
+	if (lifespan_order(c, &order, &n) < 0) {
+		jerr_set(err, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((on_path(order[i], r) || order[i] == c->app) &&
+		    lifespan_start(ctx, set, order[i], err) < 0) {
+			*code = JX_STARTUP;
+			rc = -1;
+		}
+	free(order);
+	return rc;
+}
+
+/* Run route R's job with ARGV and ENVP (its ids IDS, WORKDIR) to its end,
+ * passing the signals of SFD on.  Its status (execrun()), or -1 with ERR
+ * and *CODE set. */
+static int
+run_job(const struct route *r, char **argv, char **envp, const char *workdir,
+	const struct spawn_ids *ids, int sfd, int *code, struct jerr *err)
+{
+	const struct task *t = r->task;
+	struct spawn_opts o;
+	int status, rcode;
+	bool timed_out;
+	pid_t pid;
+
+	spawn_opts_init(&o);
+	o.argv = argv;
+	o.envp = envp;
+	o.workdir = workdir;
+	o.umask = t->umask;
+	o.nice_set = t->nice_set;
+	o.nice = t->nice;
+	o.ids = ids;
+	o.stdout_fd = STDOUT_FILENO;
+	o.stderr_fd = STDERR_FILENO;
+	if (spawn_start(&o, &pid, err) < 0) {
+		*code = errno == ENOENT ? 127 : 126;
+		return -1;
+	}
+	if ((status = wait_job(pid, sfd, t->timeout_ms, t->kill_grace_ms, &timed_out)) < 0) {
+		jerr_set(err, "wait: %s", strerror(errno));
+		return -1;
+	}
+	rcode = spawn_status_code(status);
+	return job_exit_status(job_status_of_run(false, timed_out, rcode), true, rcode);
+}
+
 int
 execrun(const struct conf *c, const struct route *r, char *const *args, int *code,
 	struct jerr *err)
@@ -99,30 +178,17 @@ execrun(const struct conf *c, const struct route *r, char *const *args, int *cod
 	struct lifespan_ctx ctx = { .conf = c, .grace_ms = c->shutdown_grace_ms,
 				    .output = lifespan_output_log };
 	struct jobenv_state st = { lifespan_state, &set };
-	struct jobenv_job job = { .id = r->name, .trigger = job_trigger_name(JOB_TRIGGER_EXEC), .scheduled_at = "",
-				  .attempt = 1, .args = args };
+	struct jobenv_job job = { .id = r->name, .trigger = job_trigger_name(JOB_TRIGGER_EXEC),
+				  .scheduled_at = "", .attempt = 1, .args = args };
 	struct spawn_ids ids = { 0 };
-	const struct router **order = NULL;
 	char **base = NULL, **argv = NULL, **envp = NULL, *workdir = NULL;
-	struct spawn_opts o;
-	sigset_t sigs, old;
-	int sfd = -1, status, rc = -1;
-	bool timed_out;
-	size_t n;
-	pid_t pid;
+	struct jerr serr = JERR_INIT;
+	sigset_t old;
+	int sfd, rc = -1;
 
 	*code = JX_SOFTWARE;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGQUIT);
-	sigaddset(&sigs, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &sigs, &old) < 0 ||
-	    (sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-		jerr_set(err, "signalfd: %s", strerror(errno));
+	if ((sfd = signals_take(&old, err)) < 0)
 		goto out;
-	}
 	if (spawn_ids_resolve(t->user, t->group, &ids, err) < 0)
 		goto out;
 	{
@@ -136,55 +202,15 @@ execrun(const struct conf *c, const struct route *r, char *const *args, int *cod
 		jerr_set(err, "out of memory");
 		goto out;
 	}
-	if (lifespan_order(c, &order, &n) < 0) {
-		jerr_set(err, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (on_path(order[i], t->router) || order[i] == c->app) {
-			if (lifespan_start(&ctx, &set, order[i], err) < 0) {
-				*code = JX_STARTUP;
-				goto stop;
-			}
-		}
-	if (jobenv_argv(c, r, args, &argv, err) < 0 ||
-	    jobenv_env(c, r, base, &st, &job, &envp, err) < 0)
-		goto stop;
-	spawn_opts_init(&o);
-	o.argv = argv;
-	o.envp = envp;
-	o.workdir = workdir;
-	o.umask = t->umask;
-	o.nice_set = t->nice_set;
-	o.nice = t->nice;
-	o.ids = &ids;
-	o.stdout_fd = STDOUT_FILENO;
-	o.stderr_fd = STDERR_FILENO;
-	if (spawn_start(&o, &pid, err) < 0) {
-		*code = errno == ENOENT ? 127 : 126;
-		goto stop;
-	}
-	if ((status = wait_job(pid, sfd, t->timeout_ms, t->kill_grace_ms, &timed_out)) < 0) {
-		jerr_set(err, "wait: %s", strerror(errno));
-		goto stop;
-	}
-	{
-		int rcode = spawn_status_code(status);
-
-		rc = job_exit_status(job_status_of_run(false, timed_out, rcode), true, rcode);
-	}
-stop:
-	{
-		struct jerr serr = JERR_INIT;
-
-		/* A failing shutdown is reported, but the job's status stands. */
-		if (lifespan_stop_all(&ctx, &set, &serr) < 0 && rc >= 0) {
-			jerr_set(err, "%s", jerr_msg(&serr));
-		}
-		jerr_free(&serr);
-	}
+	if (lifespans_start(&ctx, &set, t->router, code, err) == 0 &&
+	    jobenv_argv(c, r, args, &argv, err) == 0 &&
+	    jobenv_env(c, r, base, &st, &job, &envp, err) == 0)
+		rc = run_job(r, argv, envp, workdir, &ids, sfd, code, err);
+	/* A failing shutdown is reported, but the job's status stands. */
+	if (lifespan_stop_all(&ctx, &set, &serr) < 0 && rc >= 0)
+		jerr_set(err, "%s", jerr_msg(&serr));
+	jerr_free(&serr);
 out:
-	free(order);
 	free(workdir);
 	strv_free(argv);
 	strv_free(envp);
