@@ -243,14 +243,92 @@ still_named(const struct statedir_lock *lk)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* Open LK's lock file in DIR (created if need be), refused unless it is
+ * a regular file of ours with one name.  -1 with ERR and errno set. */
+static int
+lock_open(struct statedir_lock *lk, const char *dir, struct jerr *err)
+{
+	struct stat st;
+	int e;
+
+	lk->fd = openat(lk->dirfd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+			O_CLOEXEC | O_NOCTTY, 0600);
+	if (lk->fd < 0) {
+		e = errno;
+		jerr_set(err, "lock %s/" LOCK_NAME ": %s", dir,
+			 e == ELOOP ? "a symbolic link: refused, not followed" : strerror(e));
+		errno = e == ELOOP ? EPERM : e;
+		return -1;
+	}
+	if (fstat(lk->fd, &st) < 0) {
+		e = errno;
+		jerr_set(err, "lock %s/" LOCK_NAME ": %s", dir, strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+		jerr_set(err, "lock %s/" LOCK_NAME ": refused: not a regular file of "
+			 "uid %lu with one name", dir, (unsigned long)geteuid());
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+/* LK's lock refused with fcntl's errno E: 1 when it was released since
+ * (try again), else -1 with ERR and errno set; EEXIST with *OTHER, the
+ * holder's pid (-1: of another pid namespace), when another holds it. */
+static int
+lock_refused(struct statedir_lock *lk, const char *dir, int e, pid_t *other, struct jerr *err)
+{
+	struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	if (e != EAGAIN && e != EACCES) {
+		jerr_set(err, "lock %s/" LOCK_NAME ": %s", dir, strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (fcntl(lk->fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK)
+		*other = q.l_pid > 0 ? q.l_pid : -1;
+	if (*other == 0)
+		return 1;
+	if (*other > 0)
+		jerr_set(err, "another supervisor (pid %ld) holds %s/" LOCK_NAME, (long)*other, dir);
+	else
+		jerr_set(err, "another supervisor (of another pid namespace) holds %s/" LOCK_NAME,
+			 dir);
+	errno = EEXIST;
+	return -1;
+}
+
+/* One try at LK's lock in DIR: 0 taken, 1 to try again (the file was
+ * released, or removed by a supervisor as it stopped; closed), -1 with
+ * ERR and errno set. */
+static int
+lock_try(struct statedir_lock *lk, const char *dir, pid_t *other, struct jerr *err)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int rc;
+
+	if (lock_open(lk, dir, err) < 0)
+		return -1;
+	if (fcntl(lk->fd, F_SETLK, &fl) < 0) {
+		if ((rc = lock_refused(lk, dir, errno, other, err)) > 0)
+			close(lk->fd);
+		return rc;
+	}
+	if (still_named(lk))
+		return 0;
+	close(lk->fd);
+	return 1;
+}
+
 struct statedir_lock *
 statedir_lock(const char *dir, pid_t *other, struct jerr *err)
 {
 	struct statedir_lock *lk = calloc(1, sizeof *lk);
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char buf[32];
-	struct stat st;
-	int e, n;
+	int e, n, rc;
 
 	*other = 0;
 	if (lk == NULL) {
@@ -264,54 +342,11 @@ statedir_lock(const char *dir, pid_t *other, struct jerr *err)
 		jerr_set(err, "state directory %s: %s", dir, strerror(e));
 		goto fail;
 	}
-	for (;;) {
-		lk->fd = openat(lk->dirfd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-				O_CLOEXEC | O_NOCTTY, 0600);
-		if (lk->fd < 0) {
-			e = errno;
-			jerr_set(err, "lock %s/" LOCK_NAME ": %s", dir,
-				 e == ELOOP ? "a symbolic link: refused, not followed" : strerror(e));
-			if (e == ELOOP)
-				e = EPERM;
-			goto fail;
-		}
-		if (fstat(lk->fd, &st) < 0) {
-			e = errno;
-			jerr_set(err, "lock %s/" LOCK_NAME ": %s", dir, strerror(e));
-			goto fail;
-		}
-		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
-			jerr_set(err, "lock %s/" LOCK_NAME ": refused: not a regular file of "
-				 "uid %lu with one name", dir, (unsigned long)geteuid());
-			e = EPERM;
-			goto fail;
-		}
-		if (fcntl(lk->fd, F_SETLK, &fl) < 0) {
-			e = errno;
-			if (e == EAGAIN || e == EACCES) {
-				struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-				if (fcntl(lk->fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK)
-					*other = q.l_pid > 0 ? q.l_pid : -1;
-				if (*other == 0) {
-					close(lk->fd);	/* released meanwhile: again */
-					continue;
-				}
-				e = EEXIST;
-				if (*other > 0)
-					jerr_set(err, "another supervisor (pid %ld) holds %s/" LOCK_NAME,
-						 (long)*other, dir);
-				else
-					jerr_set(err, "another supervisor (of another pid namespace) "
-						 "holds %s/" LOCK_NAME, dir);
-			} else {
-				jerr_set(err, "lock %s/" LOCK_NAME ": %s", dir, strerror(e));
-			}
-			goto fail;
-		}
-		if (still_named(lk))
-			break;
-		close(lk->fd);	/* removed by a supervisor as it stopped: again */
+	while ((rc = lock_try(lk, dir, other, err)) > 0)
+		;
+	if (rc < 0) {
+		e = errno;
+		goto fail;
 	}
 	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 	if (fchmod(lk->fd, 0600) < 0 || ftruncate(lk->fd, 0) < 0 ||
