@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "array.h"
 #include "confscan.h"
 
 enum tok {
@@ -129,22 +130,6 @@ struct frame {
 	int line;	/* of its { */
 };
 
-/* The array V (CAP elements of SIZE bytes, N of them used) with room for
- * one more: the same, or grown to twice its size (16 at first) with *CAP
- * updated.  NULL out of memory (V is left as it was). */
-static void *
-grow(void *v, size_t n, size_t *cap, size_t size)
-{
-	size_t ncap;
-
-	if (n < *cap)
-		return v;
-	ncap = *cap ? 2 * *cap : 16;
-	if ((v = reallocarray(v, ncap, size)) != NULL)
-		*cap = ncap;
-	return v;
-}
-
 char *
 confscan_path(const char *parent, const char *keyword, const char *title)
 {
@@ -192,7 +177,7 @@ add(struct confscan *cs, const char *parent, const char *keyword, const char *ti
 {
 	struct confscan_sec *s;
 
-	if ((s = grow(cs->v, cs->n, &cs->cap, sizeof *s)) == NULL)
+	if ((s = array_grow(cs->v, cs->n, &cs->cap, 16, sizeof *s)) == NULL)
 		return -1;
 	cs->v = s;
 	s = &cs->v[cs->n];
@@ -313,7 +298,7 @@ scan_open(struct scanner *sc)
 	struct frame *s;
 	ssize_t sec = -1;
 
-	if ((s = grow(sc->stack, sc->depth, &sc->cap, sizeof *s)) == NULL)
+	if ((s = array_grow(sc->stack, sc->depth, &sc->cap, 16, sizeof *s)) == NULL)
 		return -1;
 	sc->stack = s;
 	/* The innermost enclosing section, not a list's brace. */
@@ -564,7 +549,7 @@ strip_section(struct stripper *sp)
 		blank(sp->from, sp->lx.p);
 		return 0;
 	}
-	if ((v = grow(sp->stack, sp->depth, &sp->cap, sizeof *v)) == NULL)
+	if ((v = array_grow(sp->stack, sp->depth, &sp->cap, 16, sizeof *v)) == NULL)
 		return -1;
 	sp->stack = v;
 	v[sp->depth++] = sp->name;
