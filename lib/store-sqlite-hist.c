@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "store-sqlite.h"
 #include "strv.h"
 
@@ -27,15 +28,9 @@ collect_runs(struct sq *q, sqlite3_stmt *s, struct store_run **v, size_t *n,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_run *r;
 
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct store_run *nv = reallocarray(*v, ncap, sizeof *nv);
-
-			if (nv == NULL)
-				goto oom;
-			*v = nv;
-			cap = ncap;
-		}
+		if ((r = array_grow(*v, *n, &cap, 16, sizeof *r)) == NULL)
+			goto oom;
+		*v = r;
 		r = &(*v)[*n];
 		memset(r, 0, sizeof *r);
 		(*n)++;
@@ -180,6 +175,29 @@ stats_close(struct store_route_stats *r, int64_t *d, size_t n)
 	r->max = d[n - 1];
 }
 
+/* A new route at the end of *V (*N of them, room for *CAP) from the row
+ * of S, its last run (newest first).  NULL out of memory. */
+static struct store_route_stats *
+stats_open(struct store_route_stats **v, size_t *n, size_t *cap, sqlite3_stmt *s)
+{
+	struct store_route_stats *r = array_grow(*v, *n, cap, 16, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	*v = r;
+	r = &(*v)[(*n)++];
+	memset(r, 0, sizeof *r);
+	r->route = sq_col_str(s, 0);
+	r->last_status = sq_col_str(s, 1);
+	if (r->route == NULL || r->last_status == NULL)
+		return NULL;
+	r->last_started = sqlite3_column_int64(s, 2);
+	r->last_has_exit = sqlite3_column_type(s, 4) != SQLITE_NULL;
+	r->last_exit = sqlite3_column_int(s, 4);
+	r->last_signal = sqlite3_column_int(s, 5);
+	return r;
+}
+
 int
 sq_stats(struct store *st, const struct store_run_filter *f, struct store_route_stats **v,
 	 size_t *n, struct jerr *err)
@@ -206,6 +224,7 @@ sq_stats(struct store *st, const struct store_run_filter *f, struct store_route_
 		const char *status = (const char *)sqlite3_column_text(s, 1);
 		int64_t started = sqlite3_column_int64(s, 2), fin = sqlite3_column_int64(s, 3);
 		struct store_route_stats *r = *n ? &(*v)[*n - 1] : NULL;
+		int64_t *nd_;
 
 		if (route == NULL || status == NULL)
 			goto oom;
@@ -213,38 +232,15 @@ sq_stats(struct store *st, const struct store_run_filter *f, struct store_route_
 			if (r)
 				stats_close(r, d, nd);
 			nd = 0;
-			if (*n == cap) {
-				size_t ncap = cap ? cap * 2 : 16;
-				struct store_route_stats *nv = reallocarray(*v, ncap, sizeof *nv);
-
-				if (nv == NULL)
-					goto oom;
-				*v = nv;
-				cap = ncap;
-			}
-			r = &(*v)[(*n)++];
-			memset(r, 0, sizeof *r);
-			r->route = strdup(route);
-			r->last_status = strdup(status);
-			if (r->route == NULL || r->last_status == NULL)
+			if ((r = stats_open(v, n, &cap, s)) == NULL)
 				goto oom;
-			r->last_started = started;
-			r->last_has_exit = sqlite3_column_type(s, 4) != SQLITE_NULL;
-			r->last_exit = sqlite3_column_int(s, 4);
-			r->last_signal = sqlite3_column_int(s, 5);
 		}
 		r->runs++;
 		if (!job_status_is(status, JOB_SUCCESS))
 			r->failures++;
-		if (nd == dcap) {
-			size_t ncap = dcap ? dcap * 2 : 64;
-			int64_t *nd_ = reallocarray(d, ncap, sizeof *d);
-
-			if (nd_ == NULL)
-				goto oom;
-			d = nd_;
-			dcap = ncap;
-		}
+		if ((nd_ = array_grow(d, nd, &dcap, 64, sizeof *d)) == NULL)
+			goto oom;
+		d = nd_;
 		/* A clock stepped back during a run: no negative duration. */
 		d[nd++] = fin > started ? fin - started : 0;
 	}
