@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,35 +212,36 @@ jlog_str(struct jlog_line *l, const char *key, const char *val)
 	jlog_strn(l, key, val, val ? strlen(val) : 0);
 }
 
-void
-jlog_int(struct jlog_line *l, const char *key, int64_t val)
+/* KEY=TEXT, TEXT written as it is: a number FMT formats. */
+static void __attribute__((format(printf, 3, 4)))
+number_field(struct jlog_line *l, const char *key, const char *fmt, ...)
 {
-	char b[24];
-
 	size_t start = l->len;
+	char b[32];
+	va_list ap;
 
 	if (l->skip)
 		return;
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof b, fmt, ap);
+	va_end(ap);
 	put_key(l, key);
-	snprintf(b, sizeof b, "%" PRId64, val);
 	puts_(l, b);
 	field_end(l, start);
 }
 
 void
+jlog_int(struct jlog_line *l, const char *key, int64_t val)
+{
+	number_field(l, key, "%" PRId64, val);
+}
+
+void
 jlog_ms(struct jlog_line *l, const char *key, int64_t ms)
 {
-	char b[32];
+	int64_t a = ms < 0 ? -ms : ms;
 
-	size_t start = l->len;
-
-	if (l->skip)
-		return;
-	put_key(l, key);
-	snprintf(b, sizeof b, "%s%" PRId64 ".%03d", ms < 0 ? "-" : "",
-		 (ms < 0 ? -ms : ms) / 1000, (int)((ms < 0 ? -ms : ms) % 1000));
-	puts_(l, b);
-	field_end(l, start);
+	number_field(l, key, "%s%" PRId64 ".%03d", ms < 0 ? "-" : "", a / 1000, (int)(a % 1000));
 }
 
 void
