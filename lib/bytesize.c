@@ -12,6 +12,13 @@
 /* 2^62: far above any disk, far from overflow. */
 #define BYTESIZE_MAX (INT64_C(1) << 62)
 
+/* What a size that decimal_read() refused is told. */
+static const char *const read_why[] = {
+	[DECIMAL_NO_DIGIT] = "expected a size, as in 10M, 512K, 1.5G or 4096 (bytes)",
+	[DECIMAL_NO_FRACTION] = "expected a digit after the decimal point, as in 1.5G",
+	[DECIMAL_TOO_LARGE] = "size is too large",
+};
+
 int
 bytesize_parse(const char *s, int64_t *bytes, const char **why)
 {
@@ -19,18 +26,10 @@ bytesize_parse(const char *s, int64_t *bytes, const char **why)
 	int64_t mult = 1;
 	const char *p = s, *u;
 	struct decimal d;
+	enum decimal_err e = s ? decimal_read(&p, BYTESIZE_MAX, &d) : DECIMAL_NO_DIGIT;
 
-	switch (s ? decimal_read(&p, BYTESIZE_MAX, &d) : DECIMAL_NO_DIGIT) {
-	case DECIMAL_OK:
-		break;
-	case DECIMAL_NO_DIGIT:
-		*why = "expected a size, as in 10M, 512K, 1.5G or 4096 (bytes)";
-		return -1;
-	case DECIMAL_NO_FRACTION:
-		*why = "expected a digit after the decimal point, as in 1.5G";
-		return -1;
-	case DECIMAL_TOO_LARGE:
-		*why = "size is too large";
+	if (e != DECIMAL_OK) {
+		*why = read_why[e];
 		return -1;
 	}
 	while (*p == ' ')
@@ -46,7 +45,7 @@ bytesize_parse(const char *s, int64_t *bytes, const char **why)
 			mult *= 1024;
 	}
 	if (decimal_times(&d, mult, BYTESIZE_MAX, bytes) < 0) {
-		*why = "size is too large";
+		*why = read_why[DECIMAL_TOO_LARGE];
 		return -1;
 	}
 	return 0;

@@ -49,6 +49,13 @@ unit_find(const char *p, size_t len)
 	return -1;
 }
 
+/* What a number that decimal_read() refused is told. */
+static const char *const read_why[] = {
+	[DECIMAL_NO_DIGIT] = "expected a number, as in 90s, 5m, 1.5h, 1h30m, 2 days, 1w",
+	[DECIMAL_NO_FRACTION] = "expected a digit after the decimal point, as in 1.5h",
+	[DECIMAL_TOO_LARGE] = "duration is too large",
+};
+
 int
 duration_parse(const char *s, int64_t *ms, const char **why)
 {
@@ -63,21 +70,13 @@ duration_parse(const char *s, int64_t *ms, const char **why)
 	while (*p) {
 		int64_t add;
 		struct decimal d;
+		enum decimal_err e;
 		const char *word;
 		size_t len;
 		int u;
 
-		switch (decimal_read(&p, DURATION_MAX_MS, &d)) {
-		case DECIMAL_OK:
-			break;
-		case DECIMAL_NO_DIGIT:
-			*why = "expected a number, as in 90s, 5m, 1.5h, 1h30m, 2 days, 1w";
-			return -1;
-		case DECIMAL_NO_FRACTION:
-			*why = "expected a digit after the decimal point, as in 1.5h";
-			return -1;
-		case DECIMAL_TOO_LARGE:
-			*why = "duration is too large";
+		if ((e = decimal_read(&p, DURATION_MAX_MS, &d)) != DECIMAL_OK) {
+			*why = read_why[e];
 			return -1;
 		}
 		parts++;
@@ -114,7 +113,7 @@ duration_parse(const char *s, int64_t *ms, const char **why)
 		while (*p == ' ')
 			p++;
 		if (decimal_times(&d, unit_names[u].ms, DURATION_MAX_MS - total, &add) < 0) {
-			*why = "duration is too large";
+			*why = read_why[DECIMAL_TOO_LARGE];
 			return -1;
 		}
 		total += add;
