@@ -118,6 +118,8 @@ str_or(cfg_opt_t *opt, const char *def)
 	return cfg_opt_size(opt) ? cfg_opt_getnstr(opt, 0) : def;
 }
 
+/* A copy of option OPT's string, NULL when unset; its list (sized at
+ * once: include-router lists can be long), empty_list when empty. */
 static char *
 dup_o(cfg_opt_t *opt)
 {
@@ -144,31 +146,17 @@ dup_l(cfg_opt_t *opt)
 	return v;
 }
 
+/* The same for option NAME of SEC. */
 char *
 dup_opt(cfg_t *sec, const char *name)
 {
-	const char *s = cfg_getstr(sec, name);
-
-	return s ? strdup(s) : NULL;
+	return dup_o(cfg_getopt(sec, name));
 }
 
 static char **
 dup_list(cfg_t *sec, const char *name)
 {
-	unsigned n = cfg_size(sec, name);
-	char **v;
-
-	if (n == 0)
-		return empty_list;
-	if ((v = calloc(n + 1, sizeof *v)) == NULL)
-		return NULL;
-	/* Sized at once: include-router lists can be long. */
-	for (unsigned i = 0; i < n; i++)
-		if ((v[i] = strdup(cfg_getnstr(sec, name, i))) == NULL) {
-			strv_free(v);
-			return NULL;
-		}
-	return v;
+	return dup_l(cfg_getopt(sec, name));
 }
 
 static void
