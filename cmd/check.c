@@ -33,29 +33,13 @@ shortest_interval(const struct cron *s, int64_t now)
 int
 cmd_check(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "help",   no_argument,       NULL, OPT_HELP },
-		{ "version", no_argument,      NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct conf *conf;
 	size_t detached = 0;
-	int c, rc = JX_OK;
+	int rc;
 
-	while ((c = cmd_getopt(cli, "check", argc, argv, "+c:h", longopts)) != -1) {
-		switch (c) {
-		case OPT_CONFIG:
-			break;
-		case OPT_HELP:
-			return cmd_usage(cli, "check", JX_OK);
-		default:
-			return JX_USAGE;
-		}
-	}
-	if (optind < argc)
-		return cmd_usage_error(cli, "check", "unexpected argument '%s'", argv[optind]);
-	if ((conf = cmd_load_conf(cli, &rc, true)) == NULL)
+	if ((rc = cmd_getopt_plain(cli, "check", argc, argv, "+c:h")) >= 0)
+		return rc;
+	if ((conf = cmd_load_conf_alone(cli, "check", argc, argv, &rc)) == NULL)
 		return rc;
 	for (size_t i = 0; i < conf->routes.nattached && cli->verbosity >= 0; i++) {
 		const struct task *t = conf->routes.v[i].task;

@@ -119,6 +119,13 @@ enum { OPT_HELP = 'h', OPT_CONFIG = 'c', OPT_VERSION = 'V', OPT_STATE_DIR = 0x10
 int cmd_getopt(struct cli *cli, const char *cmd, int argc, char **argv,
 	       const char *shortopts, const struct option *longopts);
 
+/* The options of command CMD when it has none of its own: -c, -h,
+ * --version and the global ones, SHORTOPTS as cmd_getopt() takes them.
+ * -1 when they were read (optind at the first argument), else the exit
+ * status: JX_OK after --help, JX_USAGE after a usage error. */
+int cmd_getopt_plain(struct cli *cli, const char *cmd, int argc, char **argv,
+		     const char *shortopts);
+
 /* --state-dir DIR: DIR, made absolute, into $JOBIFY_STATE_DIR, where
  * lib/paths.c finds it.  CMD names the command for the message (NULL:
  * before one).  0, or -1 after printing why (the caller returns JX_USAGE). */
@@ -128,6 +135,12 @@ int cmd_set_state_dir(const struct cli *cli, const char *cmd, const char *dir);
  * path, parses, prints every diagnostic.  Returns NULL with *RC set on
  * error (JX_CONFIG, JX_NOPERM, JX_NOINPUT). */
 struct conf *cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings);
+
+/* The config of command CMD, which takes no argument (ARGV from optind
+ * on must be empty): as cmd_load_conf() with its warnings, or NULL with
+ * *RC set after a usage error or a config error. */
+struct conf *cmd_load_conf_alone(const struct cli *cli, const char *cmd, int argc, char **argv,
+				 int *rc);
 
 /* Load the config for command CMD that needs only the store (the state
  * dir, the socket, the zone): as cmd_load_conf, but when the config has

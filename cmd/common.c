@@ -204,6 +204,27 @@ again:
 	return c;
 }
 
+int
+cmd_getopt_plain(struct cli *cli, const char *cmd, int argc, char **argv,
+		 const char *shortopts)
+{
+	static const struct option longopts[] = {
+		{ "config",  required_argument, NULL, OPT_CONFIG },
+		{ "help",    no_argument,       NULL, OPT_HELP },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = cmd_getopt(cli, cmd, argc, argv, shortopts, longopts)) != -1) {
+		if (opt == OPT_HELP)
+			return cmd_usage(cli, cmd, JX_OK);
+		if (opt != OPT_CONFIG)
+			return JX_USAGE;
+	}
+	return -1;
+}
+
 /* What a command needs of the config. */
 enum load_need {
 	LOAD_ALL,	/* the whole config: an error stops the command */
@@ -273,6 +294,16 @@ struct conf *
 cmd_load_conf(const struct cli *cli, int *rc, bool print_warnings)
 {
 	return load_conf(cli, NULL, LOAD_ALL, rc, print_warnings);
+}
+
+struct conf *
+cmd_load_conf_alone(const struct cli *cli, const char *cmd, int argc, char **argv, int *rc)
+{
+	if (optind < argc) {
+		*rc = cmd_usage_error(cli, cmd, "unexpected argument '%s'", argv[optind]);
+		return NULL;
+	}
+	return cmd_load_conf(cli, rc, true);
 }
 
 struct conf *

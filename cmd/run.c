@@ -102,27 +102,13 @@ cmd_find_route(const struct cli *cli, const char *cmd, const struct conf *conf,
 int
 cmd_exec(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config",  required_argument, NULL, OPT_CONFIG },
-		{ "help",    no_argument,       NULL, OPT_HELP },
-		{ "version", no_argument,       NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct jerr err = JERR_INIT;
 	const struct route *r;
 	struct conf *conf;
-	int opt, rc, code;
+	int rc, code;
 
-	while ((opt = cmd_getopt(cli, "exec", argc, argv, "c:h", longopts)) != -1) {
-		switch (opt) {
-		case OPT_CONFIG:
-			break;
-		case OPT_HELP:
-			return cmd_usage(cli, "exec", JX_OK);
-		default:
-			return JX_USAGE;
-		}
-	}
+	if ((rc = cmd_getopt_plain(cli, "exec", argc, argv, "c:h")) >= 0)
+		return rc;
 	if (optind >= argc)
 		return cmd_usage_error(cli, "exec", "a route is needed");
 	/* The task and its lifespans die with us, however we die.  Without
@@ -155,35 +141,19 @@ cmd_exec(struct cli *cli, int argc, char **argv)
 int
 cmd_reload(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config",  required_argument, NULL, OPT_CONFIG },
-		{ "help",    no_argument,       NULL, OPT_HELP },
-		{ "version", no_argument,       NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct jerr err = JERR_INIT;
 	struct ctl_client *cl;
 	struct conf *conf;
 	char *dir;
 	pid_t pid;
-	int opt, rc, held;
+	int rc, held;
 
-	while ((opt = cmd_getopt(cli, "reload", argc, argv, "c:h", longopts)) != -1) {
-		switch (opt) {
-		case OPT_CONFIG:
-			break;
-		case OPT_HELP:
-			return cmd_usage(cli, "reload", JX_OK);
-		default:
-			return JX_USAGE;
-		}
-	}
-	if (optind != argc)
-		return cmd_usage_error(cli, "reload", "unexpected argument '%s'", argv[optind]);
+	if ((rc = cmd_getopt_plain(cli, "reload", argc, argv, "c:h")) >= 0)
+		return rc;
 	/* The new config is checked here first, so that a mistake is seen by
 	 * whoever made it; the supervisor checks it again and keeps the old
 	 * one if it is bad. */
-	if ((conf = cmd_load_conf(cli, &rc, true)) == NULL)
+	if ((conf = cmd_load_conf_alone(cli, "reload", argc, argv, &rc)) == NULL)
 		return rc;
 	if ((dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
 		cmd_error(cli, "reload: cannot tell where the state directory is: %s",
