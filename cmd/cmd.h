@@ -69,9 +69,17 @@ struct store *cmd_peek_store(const struct conf *conf, char **dirp);
 const char *cmd_result(const char *status, bool has_exit, int code, int sig, char *buf,
 		       size_t size);
 
-/* S as a count for -n: digits only, at least 1; larger than int64 is
- * "all".  0, or -1 (the caller says so and exits 65). */
-int cmd_parse_count(const char *s, int64_t *n);
+/* S, the argument of command CMD's -n, as a count: digits only, at
+ * least 1; larger than int64 is "all".  0, or -1 after saying so (the
+ * caller exits 65). */
+int cmd_parse_count(const struct cli *cli, const char *cmd, const char *s, int64_t *n);
+
+struct store_job;
+/* Job ID of ST into *J (free with store_job_free()) for command CMD: 1,
+ * or 0 after printing why with *RC set (75 the store failed, 66 no such
+ * job). */
+int cmd_get_job(const struct cli *cli, const char *cmd, struct store *st, const char *id,
+		struct store_job *j, int *rc);
 
 struct tz;
 /* MS (ms since the epoch) as ISO 8601 with TZ's offset into BUF

@@ -477,23 +477,43 @@ cmd_result(const char *status, bool has_exit, int code, int sig, char *buf, size
 
 /* N as a count: digits only, at least 1; larger than int64 is "all". */
 int
-cmd_parse_count(const char *s, int64_t *n)
+cmd_parse_count(const struct cli *cli, const char *cmd, const char *s, int64_t *n)
 {
 	char *end;
-	long long v;
+	long long v = 0;
 
-	if (*s < '0' || *s > '9')
+	if (*s >= '0' && *s <= '9') {
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (*end != '\0')
+			v = 0;
+		else if (errno == ERANGE)
+			v = INT64_MAX;
+	}
+	if (v < 1) {
+		cmd_error(cli, "%s: -n: '%s' is not a positive integer", cmd, s);
 		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0')
-		return -1;
-	if (errno == ERANGE)
-		v = INT64_MAX;
-	if (v < 1)
-		return -1;
+	}
 	*n = v;
 	return 0;
+}
+
+int
+cmd_get_job(const struct cli *cli, const char *cmd, struct store *st, const char *id,
+	    struct store_job *j, int *rc)
+{
+	struct jerr err = JERR_INIT;
+	int found = store_get(st, id, j, &err);
+
+	if (found < 0) {
+		cmd_error(cli, "%s: %s", cmd, jerr_msg(&err));
+		*rc = JX_TEMPFAIL;
+	} else if (found == 0) {
+		cmd_error(cli, "%s: no job '%s' (see jobify jobs --all)", cmd, id);
+		*rc = JX_NOINPUT;
+	}
+	jerr_free(&err);
+	return found == 1;
 }
 
 /* Tell a running supervisor that the store changed (a new job, a

@@ -366,10 +366,8 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		return cmd_usage_error(cli, "history", "unexpected argument '%s'", argv[optind]);
 	if (stats && count)
 		return cmd_usage_error(cli, "history", "-n lists runs; --stats sums all of them");
-	if (count && cmd_parse_count(count, &max) < 0) {
-		cmd_error(cli, "history: -n: '%s' is not a positive integer", count);
+	if (count && cmd_parse_count(cli, "history", count, &max) < 0)
 		return JX_DATAERR;
-	}
 	if ((conf = cmd_load_store_conf(cli, "history", &rc)) == NULL)
 		return rc;
 	tz = tz_get(conf->timezone, NULL);

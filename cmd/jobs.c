@@ -203,10 +203,8 @@ cmd_jobs(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage_error(cli, "jobs", "unexpected argument '%s'", argv[optind]);
-	if (count && cmd_parse_count(count, &max) < 0) {
-		cmd_error(cli, "jobs: -n: '%s' is not a positive integer", count);
+	if (count && cmd_parse_count(cli, "jobs", count, &max) < 0)
 		return JX_DATAERR;
-	}
 	if ((conf = cmd_load_store_conf(cli, "jobs", &rc)) == NULL)
 		return rc;
 	lp = (struct jobs_print){ .tz = tz_get(conf->timezone, NULL), .json = json, .tty = tty,
@@ -806,6 +804,64 @@ status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 	return rc;
 }
 
+/* `status ID` for people: a "key: value" line a field, escaped (an id,
+ * an argument or a path may hold control characters, which must not
+ * reach the terminal). */
+static void
+status_job_text(const struct store_job *j, const struct tz *tz)
+{
+	char b[TIMEFMT_BUFSZ], *args = words_join(j->args);
+	const char *t;
+
+	ov_line("id:", "%s", j->id);
+	ov_line("route:", "%s", j->route);
+	ov_line("status:", "%s", j->status);
+	ov_line("trigger:", "%s", j->trigger);
+	ov_line("run at:", "%s", cmd_when(j->run_at, tz, b) ? b : "-");
+	if (j->cron)
+		ov_line("cron:", "%s", j->cron);
+	if (j->args[0])
+		ov_line("args:", "%s", args ? args : "");
+	ov_line("attempts:", "%ld", j->attempts);
+	if (j->has_exit && j->exit_code >= 0)
+		ov_line("exit code:", "%d", j->exit_code);
+	ov_line("created at:", "%s", cmd_when(j->created_at, tz, b));
+	if ((t = cmd_when(j->started_at, tz, b)) != NULL)
+		ov_line("started at:", "%s", t);
+	if ((t = cmd_when(j->finished_at, tz, b)) != NULL)
+		ov_line("finished at:", "%s", t);
+	if (j->log)
+		ov_line("log:", "%s", j->log);
+	if (j->owner)
+		ov_line("node:", "%s", j->owner);
+	free(args);
+}
+
+/* `status ID`: job ID of CONF's store. */
+static int
+status_job(struct cli *cli, const struct conf *conf, const char *id, bool json)
+{
+	const struct tz *tz = tz_get(conf->timezone, NULL);
+	struct store_job j;
+	struct store *st;
+	int rc;
+
+	if ((st = cmd_open_store(cli, "status", conf, NULL, &rc)) == NULL)
+		return rc;
+	if (cmd_get_job(cli, "status", st, id, &j, &rc)) {
+		if (json) {
+			json_job(&j, tz);
+			printf("\n");
+		} else {
+			status_job_text(&j, tz);
+		}
+		store_job_free(&j);
+		rc = cmd_output_done(cli, "status");
+	}
+	store_close(st);
+	return rc;
+}
+
 int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
@@ -818,13 +874,9 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct jerr err = JERR_INIT;
-	struct store_job j;
 	struct conf *conf;
-	struct store *st;
 	bool json = false, full = false;
-	const struct tz *tz;
-	int opt, rc, found;
+	int opt, rc;
 
 	while ((opt = cmd_getopt(cli, "status", argc, argv, "c:h", longopts)) != -1) {
 		switch (opt) {
@@ -839,60 +891,10 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		return cmd_usage_error(cli, "status", "one job id at a time");
 	if ((conf = cmd_load_store_conf(cli, "status", &rc)) == NULL)
 		return rc;
-	if (optind == argc) {
+	if (optind == argc)
 		rc = status_overview(cli, conf, json, full);
-		conf_free(conf);
-		return rc;
-	}
-	tz = tz_get(conf->timezone, NULL);
-	if ((st = cmd_open_store(cli, "status", conf, NULL, &rc)) == NULL)
-		goto out;
-	found = store_get(st, argv[optind], &j, &err);
-	if (found < 0) {
-		cmd_error(cli, "status: %s", jerr_msg(&err));
-		rc = JX_TEMPFAIL;
-	} else if (found == 0) {
-		cmd_error(cli, "status: no job '%s' (see jobify jobs --all)", argv[optind]);
-		rc = JX_NOINPUT;
-	} else {
-		char b[TIMEFMT_BUFSZ], *args = words_join(j.args);
-		const char *t;
-
-		if (json) {
-			json_job(&j, tz);
-			printf("\n");
-		} else {
-			/* Escaped: an id, an argument or a path may hold control
-			 * characters, which must not reach the terminal. */
-			ov_line("id:", "%s", j.id);
-			ov_line("route:", "%s", j.route);
-			ov_line("status:", "%s", j.status);
-			ov_line("trigger:", "%s", j.trigger);
-			ov_line("run at:", "%s", cmd_when(j.run_at, tz, b) ? b : "-");
-			if (j.cron)
-				ov_line("cron:", "%s", j.cron);
-			if (j.args[0])
-				ov_line("args:", "%s", args ? args : "");
-			ov_line("attempts:", "%ld", j.attempts);
-			if (j.has_exit && j.exit_code >= 0)
-				ov_line("exit code:", "%d", j.exit_code);
-			ov_line("created at:", "%s", cmd_when(j.created_at, tz, b));
-			if ((t = cmd_when(j.started_at, tz, b)) != NULL)
-				ov_line("started at:", "%s", t);
-			if ((t = cmd_when(j.finished_at, tz, b)) != NULL)
-				ov_line("finished at:", "%s", t);
-			if (j.log)
-				ov_line("log:", "%s", j.log);
-			if (j.owner)
-				ov_line("node:", "%s", j.owner);
-		}
-		free(args);
-		store_job_free(&j);
-		rc = cmd_output_done(cli, "status");
-	}
-	store_close(st);
-out:
-	jerr_free(&err);
+	else
+		rc = status_job(cli, conf, argv[optind], json);
 	conf_free(conf);
 	return rc;
 }

@@ -408,6 +408,25 @@ follow(const struct cli *cli, struct store *st, const char *dir, const struct co
 	return rc;
 }
 
+/* The log of job J as it stands, or why it has none. */
+static int
+logs_show(const struct cli *cli, const struct conf *conf, const struct store_job *j)
+{
+	int fd, d, rc;
+
+	if (j->log == NULL)
+		return no_log(cli, conf, j, false);
+	if (elsewhere(cli, j))
+		return 1;
+	if ((fd = open_log(cli, j->id, j->log, &rc)) < 0)
+		return rc;
+	d = drain(fd);
+	if (d == -1)
+		cmd_error(cli, "logs: %s: %s", j->log, strerror(errno));
+	close(fd);
+	return d == 0 ? JX_OK : d == -1 ? 1 : JX_SOFTWARE;
+}
+
 int
 cmd_logs(struct cli *cli, int argc, char **argv)
 {
@@ -418,13 +437,12 @@ cmd_logs(struct cli *cli, int argc, char **argv)
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct jerr err = JERR_INIT;
 	struct store_job j;
 	struct conf *conf;
 	struct store *st;
 	char *dir = NULL;
 	bool follow_it = false;
-	int opt, rc, found;
+	int opt, rc;
 
 	while ((opt = cmd_getopt(cli, "logs", argc, argv, "c:hf", longopts)) != -1) {
 		switch (opt) {
@@ -441,39 +459,18 @@ cmd_logs(struct cli *cli, int argc, char **argv)
 		return rc;
 	if ((st = cmd_open_store(cli, "logs", conf, &dir, &rc)) == NULL)
 		goto out;
-	found = store_get(st, argv[optind], &j, &err);
-	if (found < 0) {
-		cmd_error(cli, "logs: %s", jerr_msg(&err));
-		rc = JX_TEMPFAIL;
-	} else if (found == 0) {
-		cmd_error(cli, "logs: no job '%s' (see jobify jobs --all)", argv[optind]);
-		rc = JX_NOINPUT;
-	} else if (follow_it) {
-		store_job_free(&j);
-		rc = follow(cli, st, dir, conf, argv[optind]);
-	} else if (j.log == NULL) {
-		rc = no_log(cli, conf, &j, false);
-		store_job_free(&j);
-	} else if (elsewhere(cli, &j)) {
-		rc = 1;
-		store_job_free(&j);
-	} else {
-		int fd = open_log(cli, j.id, j.log, &rc);
-
-		if (fd >= 0) {
-			int d = drain(fd);
-
-			if (d == -1)
-				cmd_error(cli, "logs: %s: %s", j.log, strerror(errno));
-			rc = d == 0 ? JX_OK : d == -1 ? 1 : JX_SOFTWARE;
-			close(fd);
+	if (cmd_get_job(cli, "logs", st, argv[optind], &j, &rc)) {
+		if (follow_it) {
+			store_job_free(&j);
+			rc = follow(cli, st, dir, conf, argv[optind]);
+		} else {
+			rc = logs_show(cli, conf, &j);
+			store_job_free(&j);
 		}
-		store_job_free(&j);
 	}
 	store_close(st);
 out:
 	free(dir);
-	jerr_free(&err);
 	conf_free(conf);
 	return rc;
 }
