@@ -81,20 +81,16 @@ json_run(const struct store_run *r, const struct tz *tz)
 	printf(",\"attempt\":%ld,\"status\":", r->attempt);
 	json_string(stdout, r->status);
 	printf(",\"exit_code\":");
-	if (r->has_exit && r->exit_code >= 0)
-		printf("%d", r->exit_code);
-	else
-		printf("null");
+	json_number(stdout, r->has_exit && r->exit_code >= 0, r->exit_code);
 	printf(",\"signal\":");
 	json_string(stdout, signal_name(r->signal, sig, sizeof sig));
 	printf(",\"started_at\":");
 	json_string(stdout, cmd_when(r->started_at, tz, b));
 	printf(",\"finished_at\":");
 	json_string(stdout, cmd_when(r->finished_at, tz, b));
-	if (run_duration(r) < 0)
-		printf(",\"duration_ms\":null,\"log\":");
-	else
-		printf(",\"duration_ms\":%lld,\"log\":", (long long)run_duration(r));
+	printf(",\"duration_ms\":");
+	json_number(stdout, run_duration(r) >= 0, run_duration(r));
+	printf(",\"log\":");
 	json_string(stdout, r->log);
 	printf(",\"node\":");
 	json_string(stdout, r->owner);
@@ -152,10 +148,7 @@ print_stats(const struct store_route_stats *v, size_t n, const struct tz *tz, bo
 			       (long long)r->p50, (long long)r->p95, (long long)r->max);
 			json_string(stdout, r->last_status);
 			printf(",\"last_exit_code\":");
-			if (r->last_has_exit && r->last_exit >= 0)
-				printf("%d", r->last_exit);
-			else
-				printf("null");
+			json_number(stdout, r->last_has_exit && r->last_exit >= 0, r->last_exit);
 			printf(",\"last_signal\":");
 			json_string(stdout, signal_name(r->last_signal, sig, sizeof sig));
 			printf(",\"last_started_at\":");

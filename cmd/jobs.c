@@ -49,10 +49,7 @@ json_job(const struct store_job *j, const struct tz *tz)
 	printf(",\"args\":");
 	json_strv(stdout, j->args);
 	printf(",\"attempts\":%ld,\"exit_code\":", j->attempts);
-	if (j->has_exit && j->exit_code >= 0)
-		printf("%d", j->exit_code);
-	else
-		printf("null");
+	json_number(stdout, j->has_exit && j->exit_code >= 0, j->exit_code);
 	printf(",\"created_at\":");
 	json_string(stdout, cmd_when(j->created_at, tz, b));
 	printf(",\"started_at\":");

@@ -86,6 +86,15 @@ json_string(FILE *fp, const char *s)
 }
 
 void
+json_number(FILE *fp, bool has, long long v)
+{
+	if (has)
+		fprintf(fp, "%lld", v);
+	else
+		fputs("null", fp);
+}
+
+void
 json_strv(FILE *fp, char *const *v)
 {
 	fputc('[', fp);

@@ -3,6 +3,7 @@
 #ifndef JOBIFY_JSON_H
 #define JOBIFY_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,6 +17,9 @@
 void json_string(FILE *fp, const char *s);
 /* V as a JSON array of strings. */
 void json_strv(FILE *fp, char *const *v);
+/* V as a JSON number when HAS, else null (an exit code, a pid, a time
+ * that is not known). */
+void json_number(FILE *fp, bool has, long long v);
 
 /* The length of the valid UTF-8 sequence at V[0..LEN) (1 for ASCII), or 0
  * when V[0] starts none: overlong forms, surrogates and code points past
