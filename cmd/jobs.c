@@ -115,8 +115,7 @@ static int
 jobs_row(const struct store_job *j, void *arg)
 {
 	struct jobs_print *p = arg;
-	char b[TIMEFMT_BUFSZ], lb[TIMEFMT_BUFSZ], code[16], left[32], ago[32], passed[40],
-	     res[64];
+	char b[TIMEFMT_BUFSZ], lb[TIMEFMT_BUFSZ], code[16], left[32], passed[40], res[64];
 	const char *cell[JC_N] = { NULL };
 
 	if (p->max >= 0 && (int64_t)p->n >= p->max)
@@ -138,9 +137,7 @@ jobs_row(const struct store_job *j, void *arg)
 				table_span(j->run_at - p->now, left, sizeof left);
 		if (j->started_at) {
 			cell[JC_LAST] = table_time(j->started_at, p->tz, lb, sizeof lb);
-			snprintf(passed, sizeof passed, "%s ago",
-				 table_span(p->now - j->started_at, ago, sizeof ago));
-			cell[JC_PASSED] = passed;
+			cell[JC_PASSED] = table_ago(p->now - j->started_at, passed, sizeof passed);
 		}
 		cell[JC_RESULT] = job_result(j, res, sizeof res);
 	} else {
@@ -544,7 +541,7 @@ ov_text_failed(const struct overview *o, const struct tz *tz, bool full)
 		{ "FAILED", 0, 2, 0 }, { "PASSED", TC_RIGHT, 0, 0 }, { "ROUTE", 0, 0, 1 },
 		{ "JOB", 0, 0, 2 }, { "RESULT", 0, 0, 0 },
 	};
-	char span[32], ago[40];
+	char ago[40];
 	struct table t;
 	size_t shown = 0;
 
@@ -552,17 +549,14 @@ ov_text_failed(const struct overview *o, const struct tz *tz, bool full)
 	table_init(&t, cols, 5, stdout, true, full);
 	for (size_t i = 0; i < o->nhist && shown < OVERVIEW_N; i++) {
 		const struct store_run *r = &o->hist[i];
+		int64_t at = r->finished_at ? r->finished_at : r->started_at;
 		char fb[TIMEFMT_BUFSZ], res[64];
 		const char *cell[5];
 
 		if (!run_failed(r))
 			continue;
-		cell[0] = table_time(r->finished_at ? r->finished_at : r->started_at, tz, fb,
-				     sizeof fb);
-		snprintf(ago, sizeof ago, "%s ago",
-			 table_span(o->now - (r->finished_at ? r->finished_at : r->started_at),
-				    span, sizeof span));
-		cell[1] = ago;
+		cell[0] = table_time(at, tz, fb, sizeof fb);
+		cell[1] = table_ago(o->now - at, ago, sizeof ago);
 		cell[2] = r->route;
 		cell[3] = r->job_id;
 		cell[4] = cmd_result(r->status, r->has_exit, r->exit_code, r->signal, res, sizeof res);

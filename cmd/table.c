@@ -273,6 +273,15 @@ two(char *buf, size_t size, int64_t n, const char *unit, int64_t m, const char *
 }
 
 const char *
+table_ago(int64_t ms, char *buf, size_t size)
+{
+	char span[32];
+
+	snprintf(buf, size, "%s ago", table_span(ms, span, sizeof span));
+	return buf;
+}
+
+const char *
 table_span(int64_t ms, char *buf, size_t size)
 {
 	int64_t s = ms < 0 ? 0 : ms / 1000;

@@ -68,5 +68,7 @@ const char *table_time(int64_t ms, const struct tz *tz, char *buf, size_t size);
 /* A span of MS milliseconds for people, two units at most: "45s",
  * "4min 3s", "2h 5min", "3d 4h"; "0s" below a second. */
 const char *table_span(int64_t ms, char *buf, size_t size);
+/* The same followed by " ago", for the time since a start (PASSED). */
+const char *table_ago(int64_t ms, char *buf, size_t size);
 
 #endif
