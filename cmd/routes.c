@@ -196,9 +196,7 @@ print_table(const struct conf *conf, const struct routes_opts *o)
 		}
 		if (tty && last_run(st, r->name, &lr)) {
 			cell[COL_LAST] = table_time(lr->started_at, apptz, lb, sizeof lb);
-			snprintf(passed, sizeof passed, "%s ago",
-				 table_span(now_ms - lr->started_at, left, sizeof left));
-			cell[COL_PASSED] = passed;
+			cell[COL_PASSED] = table_ago(now_ms - lr->started_at, passed, sizeof passed);
 			cell[COL_RESULT] = cmd_result(lr->status, lr->has_exit, lr->exit_code,
 						      lr->signal, res, sizeof res);
 			if (cell[COL_NEXT] == NULL || cell[COL_LEFT] == NULL)

@@ -91,6 +91,22 @@ max_width() {
 	assert_line --regexp "^[^	]+	[^	]+	fails	$id	1	failed	3$"
 }
 
+@test "routes on a terminal: LEFT is the time to the next fire, also for a route that has run" {
+	# A fire 10 to 13 hours away (a DST change may move it by one).
+	h=$((($(date +%-H) + 12) % 24))
+	conf left.conf <<EOF2
+state-dir = "state"
+task "later" { exec = 'true' cron = "0 $h * * *" output = "null" }
+EOF2
+	sup_start left.conf
+	id=$("$JOBIFY" -c left.conf schedule later)
+	run "$JOBIFY" -c left.conf wait "$id"
+	assert_success
+	run PTY --cols 200 "$JOBIFY" -c left.conf routes
+	assert_success
+	assert_line --regexp "^later +0 $h \* \* \* +20[0-9-]{8} [0-9:]{8} +1[0-3]h( [0-9]+min)? +20[0-9-]{8} [0-9:]{8} +[0-9]+s ago +success +true +left.conf:2$"
+}
+
 @test "jobs -n N lists N jobs at most; a bad N exits 65" {
 	a=$(J schedule ok --in 1h)
 	b=$(J schedule ok --in 2h)
