@@ -628,51 +628,20 @@ ov_text(const struct conf *conf, const struct overview *o, const struct tz *tz, 
 	ov_text_failed(o, tz, full);
 }
 
+/* The live runs, the jobs due and the next fires of `status --json`. */
 static void
-ov_json(const struct conf *conf, const struct overview *o, const struct tz *tz)
+ov_json_lists(const struct overview *o, const struct tz *tz)
 {
 	char b[TIMEFMT_BUFSZ];
-	size_t k = 0;
 
-	printf("{\"supervisor\":{\"running\":%s,\"pid\":", o->up || o->pid ? "true" : "false");
-	if (o->pid)
-		printf("%ld", o->pid);
-	else
-		printf("null");
-	printf(",\"started_at\":");
-	json_string(stdout, o->started ? cmd_when(o->started, tz, b) : NULL);
-	printf(",\"uptime_ms\":");
-	if (o->started)
-		printf("%lld", (long long)(o->now - o->started));
-	else
-		printf("null");
-	printf(",\"config\":");
-	json_string(stdout, o->sup_config);
-	printf(",\"queued\":");
-	if (o->queued >= 0 && o->up)
-		printf("%ld", o->queued);
-	else
-		printf("null");
-	printf(",\"node\":");
-	json_string(stdout, o->node);
-	printf(",\"cluster\":");
-	json_string(stdout, o->cluster);
-	printf("},\"config\":");
-	json_string(stdout, conf->path);
-	printf(",\"routes\":%zu,\"store\":", conf->routes.nattached);
-	json_string(stdout, o->db);
-	printf(",\"store_exists\":%s,\"scheduled\":%ld,\"due\":%ld,\"running\":[",
-	       o->has_store ? "true" : "false", o->nscheduled, o->nduetotal);
+	printf(",\"running\":[");
 	for (size_t i = 0; i < o->nruns; i++) {
 		printf("%s{\"id\":", i ? "," : "");
 		json_string(stdout, o->runs[i].id);
 		printf(",\"route\":");
 		json_string(stdout, o->runs[i].route);
 		printf(",\"pid\":");
-		if (o->runs[i].pid)
-			printf("%ld", o->runs[i].pid);
-		else
-			printf("null");
+		json_number(stdout, o->runs[i].pid != 0, o->runs[i].pid);
 		printf(",\"started_at\":");
 		json_string(stdout, cmd_when(o->runs[i].started, tz, b));
 		printf(",\"running_ms\":%lld}", (long long)(o->now - o->runs[i].started));
@@ -697,7 +666,17 @@ ov_json(const struct conf *conf, const struct overview *o, const struct tz *tz)
 		json_string(stdout, o->fires[i].job);
 		printf("}");
 	}
-	printf("],\"failures\":[");
+	printf("]");
+}
+
+/* The latest failures of `status --json`. */
+static void
+ov_json_failures(const struct overview *o, const struct tz *tz)
+{
+	char b[TIMEFMT_BUFSZ];
+	size_t k = 0;
+
+	printf(",\"failures\":[");
 	for (size_t i = 0; i < o->nhist && k < OVERVIEW_N; i++) {
 		const struct store_run *r = &o->hist[i];
 
@@ -710,17 +689,46 @@ ov_json(const struct conf *conf, const struct overview *o, const struct tz *tz)
 		printf(",\"status\":");
 		json_string(stdout, r->status);
 		printf(",\"exit_code\":");
-		if (r->has_exit && r->exit_code >= 0)
-			printf("%d", r->exit_code);
-		else
-			printf("null");
+		json_number(stdout, r->has_exit && r->exit_code >= 0, r->exit_code);
 		printf(",\"signal\":%d,\"started_at\":", r->signal);
 		json_string(stdout, cmd_when(r->started_at, tz, b));
 		printf(",\"finished_at\":");
 		json_string(stdout, cmd_when(r->finished_at, tz, b));
 		printf("}");
 	}
-	printf("]}\n");
+	printf("]");
+}
+
+/* `status --json`: the supervisor, the config and the store, then the
+ * lists. */
+static void
+ov_json(const struct conf *conf, const struct overview *o, const struct tz *tz)
+{
+	char b[TIMEFMT_BUFSZ];
+
+	printf("{\"supervisor\":{\"running\":%s,\"pid\":", o->up || o->pid ? "true" : "false");
+	json_number(stdout, o->pid != 0, o->pid);
+	printf(",\"started_at\":");
+	json_string(stdout, o->started ? cmd_when(o->started, tz, b) : NULL);
+	printf(",\"uptime_ms\":");
+	json_number(stdout, o->started != 0, o->now - o->started);
+	printf(",\"config\":");
+	json_string(stdout, o->sup_config);
+	printf(",\"queued\":");
+	json_number(stdout, o->queued >= 0 && o->up, o->queued);
+	printf(",\"node\":");
+	json_string(stdout, o->node);
+	printf(",\"cluster\":");
+	json_string(stdout, o->cluster);
+	printf("},\"config\":");
+	json_string(stdout, conf->path);
+	printf(",\"routes\":%zu,\"store\":", conf->routes.nattached);
+	json_string(stdout, o->db);
+	printf(",\"store_exists\":%s,\"scheduled\":%ld,\"due\":%ld",
+	       o->has_store ? "true" : "false", o->nscheduled, o->nduetotal);
+	ov_json_lists(o, tz);
+	ov_json_failures(o, tz);
+	printf("}\n");
 }
 
 /* `status` without an id.  Exit 0 when the supervisor answers, 69 when
