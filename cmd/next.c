@@ -68,6 +68,10 @@ static int
 next_print(struct cli *cli, const struct cron *c, const struct tz *tz, int64_t start_at,
 	   int64_t t, long n, bool json)
 {
+	if (c->kind == CRON_REBOOT) {
+		cmd_error(cli, "next: @reboot has no fire time: it runs once when the supervisor starts");
+		return JX_DATAERR;
+	}
 	if (json)
 		putchar('[');
 	for (long i = 0; i < n; i++) {
@@ -95,6 +99,53 @@ next_print(struct cli *cli, const struct cron *c, const struct tz *tz, int64_t s
 	return JX_OK;
 }
 
+/* The zone to print in, ZONE (from --tz, the route or the app), into
+ * *TZ, and the time to count from, --from FROM or now, into *T (s).
+ * JX_OK, or the exit status after printing why. */
+static int
+next_times(struct cli *cli, const struct conf *conf, const char *zone, bool zone_given,
+	   const char *from, const struct tz **tz, int64_t *t)
+{
+	const struct tz *from_tz;
+	const char *why;
+
+	if ((*tz = tz_get(zone, &why)) == NULL) {
+		cmd_error(cli, "next: --tz: '%s': %s", zone, why);
+		return JX_DATAERR;
+	}
+	/* A --from without an offset is in the app's zone, or in --tz when
+	 * one is given; never in a route's own zone. */
+	if ((from_tz = tz_get(zone_given ? zone : conf ? conf->timezone : NULL, &why)) == NULL) {
+		cmd_error(cli, "next: timezone: %s", why);
+		return JX_CONFIG;
+	}
+	*t = timefmt_now();
+	if (from && timefmt_parse(from, from_tz, *t, t, &why) < 0) {
+		cmd_error(cli, "next: --from: '%s': %s", from, why);
+		return JX_DATAERR;
+	}
+	return JX_OK;
+}
+
+/* The one argument of next, an expression or a route, into *WHAT:
+ * JX_OK, or the exit status after printing why. */
+static int
+next_argument(struct cli *cli, int argc, char **argv, const char **what)
+{
+	if (optind == argc)
+		return cmd_usage_error(cli, "next", "a cron expression or a route is needed");
+	if (optind + 1 != argc)
+		return cmd_usage_error(cli, "next", "unexpected argument '%s' (quote the "
+				       "expression: jobify next '*/5 * * * *')", argv[optind + 1]);
+	*what = argv[optind];
+	if ((*what)[strspn(*what, " \t")] == '\0') {
+		cmd_error(cli, "next: '%s': an empty expression (give a cron expression or "
+			  "a route)", *what);
+		return JX_DATAERR;
+	}
+	return JX_OK;
+}
+
 int
 cmd_next(struct cli *cli, int argc, char **argv)
 {
@@ -108,15 +159,15 @@ cmd_next(struct cli *cli, int argc, char **argv)
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *zone = NULL, *from = NULL, *why, *what;
+	const char *zone = NULL, *from = NULL, *what = NULL;
 	struct conf *conf = NULL;
-	const struct tz *tz, *from_tz;
+	const struct tz *tz;
 	bool zone_given;
 	struct cron c;
 	bool json = false;
 	long n = 1;
 	int64_t t, start_at = 0;	/* a route's start-date */
-	int opt, rc = JX_OK;
+	int opt, rc;
 	char *end;
 
 	while ((opt = cmd_getopt(cli, "next", argc, argv, "c:hn:", longopts)) != -1) {
@@ -145,47 +196,13 @@ cmd_next(struct cli *cli, int argc, char **argv)
 			return JX_USAGE;
 		}
 	}
-	if (optind + 1 != argc)
-		return optind == argc ? cmd_usage_error(cli, "next", "a cron expression or a route is needed")
-				      : cmd_usage_error(cli, "next", "unexpected argument '%s' (quote "
-							"the expression: jobify next '*/5 * * * *')", argv[optind + 1]);
-	what = argv[optind];
+	if ((rc = next_argument(cli, argc, argv, &what)) != JX_OK)
+		return rc;
 	zone_given = zone != NULL;
-	if (what[strspn(what, " \t")] == '\0') {
-		cmd_error(cli, "next: '%s': an empty expression (give a cron expression or "
-			  "a route)", what);
-		return JX_DATAERR;
-	}
-
-	if ((rc = next_schedule(cli, what, &conf, &c, &zone, &start_at)) != JX_OK)
-		goto out;
-	if ((tz = tz_get(zone, &why)) == NULL) {
-		cmd_error(cli, "next: --tz: '%s': %s", zone, why);
-		rc = JX_DATAERR;
-		goto out;
-	}
-	/* A --from without an offset is in the app's zone, or in --tz when
-	 * one is given; never in a route's own zone. */
-	if ((from_tz = tz_get(zone_given ? zone : conf ? conf->timezone : NULL, &why)) == NULL) {
-		cmd_error(cli, "next: timezone: %s", why);
-		rc = JX_CONFIG;
-		goto out;
-	}
-	t = timefmt_now();
-	if (from && timefmt_parse(from, from_tz, t, &t, &why) < 0) {
-		cmd_error(cli, "next: --from: '%s': %s", from, why);
-		rc = JX_DATAERR;
-		goto out;
-	}
-	if (c.kind == CRON_REBOOT) {
-		cmd_error(cli, "next: @reboot has no fire time: it runs once when the supervisor starts");
-		rc = JX_DATAERR;
-		goto out;
-	}
-	if ((rc = next_print(cli, &c, tz, start_at, t, n, json)) != JX_OK)
-		goto out;
-	rc = cmd_output_done(cli, "next");
-out:
+	if ((rc = next_schedule(cli, what, &conf, &c, &zone, &start_at)) == JX_OK &&
+	    (rc = next_times(cli, conf, zone, zone_given, from, &tz, &t)) == JX_OK &&
+	    (rc = next_print(cli, &c, tz, start_at, t, n, json)) == JX_OK)
+		rc = cmd_output_done(cli, "next");
 	conf_free(conf);
 	return rc;
 }
