@@ -92,6 +92,74 @@ sched_check(struct cli *cli, const char *where, int argc, bool line, const struc
 	return -1;
 }
 
+enum { OPT_NOW = 256, OPT_IN, OPT_AT, OPT_CRON, OPT_ID, OPT_REPLACE, OPT_ENV, OPT_STDIN };
+
+/* --env KV into S, checked.  -1, or the exit status after printing why
+ * (WHERE names the command or the line). */
+static int
+sched_env(struct cli *cli, const char *where, const char *kv, struct sched *s)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (eq == NULL || !jobenv_key_valid(kv, (size_t)(eq - kv)) ||
+	    strncmp(kv, "JOBIFY_", 7) == 0) {
+		cmd_error(cli, "%s: --env: '%s': expected KEY=VALUE with a variable name not "
+			  "starting with JOBIFY_", where, kv);
+		return JX_DATAERR;
+	}
+	return strv_push(&s->env, kv) < 0 ? JX_SOFTWARE : -1;
+}
+
+/* Option OPT (its argument in optarg) into S.  -1 to go on, else the
+ * exit status: after --help, or after printing why. */
+static int
+sched_option(struct cli *cli, const char *where, int opt, char **argv, bool line,
+	     struct sched *s)
+{
+	switch (opt) {
+	case OPT_NOW:
+		s->when_opts++;
+		return -1;
+	case OPT_IN:
+		s->in = optarg;
+		s->when_opts++;
+		return -1;
+	case OPT_AT:
+		s->at = optarg;
+		s->when_opts++;
+		return -1;
+	case OPT_CRON:
+		s->cron = optarg;
+		s->when_opts++;
+		return -1;
+	case OPT_ID:
+		if (!store_id_valid(optarg)) {
+			cmd_error(cli, "%s: --id: '%s': use 1 to %d of A-Z a-z 0-9 _ . : -",
+				  where, optarg, STORE_ID_MAX);
+			return JX_DATAERR;
+		}
+		s->id = optarg;
+		return -1;
+	case OPT_REPLACE:
+		s->replace = true;
+		return -1;
+	case OPT_ENV:
+		return sched_env(cli, where, optarg, s);
+	case OPT_STDIN:
+		s->from_stdin = true;
+		return -1;
+	case OPT_CONFIG:
+		return -1;
+	case OPT_HELP:
+		return cmd_usage(cli, "schedule", JX_OK);
+	default:
+		if (line)
+			cmd_error(cli, "%s: '%s': unknown option, or one without its value",
+				  where, argv[optind - 1]);
+		return line ? JX_DATAERR : JX_USAGE;
+	}
+}
+
 /* Parse schedule's options in ARGV into S; optind is then the route's
  * index.  A LINE of --stdin takes no -c, --help or --stdin, and its errors
  * are data errors (65) named by WHERE ("schedule: stdin:3").  -1 to go
@@ -100,8 +168,6 @@ static int
 sched_parse(struct cli *cli, const char *where, int argc, char **argv, bool line,
 	    struct sched *s)
 {
-	enum { OPT_NOW = 256, OPT_IN, OPT_AT, OPT_CRON, OPT_ID, OPT_REPLACE, OPT_ENV,
-	       OPT_STDIN };
 	static const struct option longopts[] = {
 		{ "now",     no_argument,       NULL, OPT_NOW },
 		{ "in",      required_argument, NULL, OPT_IN },
@@ -118,7 +184,7 @@ sched_parse(struct cli *cli, const char *where, int argc, char **argv, bool line
 	};
 	/* A line's options: the first seven, then the table's end. */
 	static struct option lineopts[8];
-	int opt, bad = line ? JX_DATAERR : JX_USAGE;
+	int opt, rc;
 
 	if (line) {
 		if (lineopts[0].name == NULL)
@@ -131,60 +197,8 @@ sched_parse(struct cli *cli, const char *where, int argc, char **argv, bool line
 			     cmd_getopt(cli, "schedule", argc, argv, "c:h", longopts);
 		if (opt == -1)
 			break;
-		switch (opt) {
-		case OPT_NOW:
-			s->when_opts++;
-			break;
-		case OPT_IN:
-			s->in = optarg;
-			s->when_opts++;
-			break;
-		case OPT_AT:
-			s->at = optarg;
-			s->when_opts++;
-			break;
-		case OPT_CRON:
-			s->cron = optarg;
-			s->when_opts++;
-			break;
-		case OPT_ID:
-			if (!store_id_valid(optarg)) {
-				cmd_error(cli, "%s: --id: '%s': use 1 to %d of A-Z a-z 0-9 _ . : -",
-					  where, optarg, STORE_ID_MAX);
-				return JX_DATAERR;
-			}
-			s->id = optarg;
-			break;
-		case OPT_REPLACE:
-			s->replace = true;
-			break;
-		case OPT_ENV: {
-			const char *eq = strchr(optarg, '=');
-
-			if (eq == NULL || !jobenv_key_valid(optarg, (size_t)(eq - optarg)) ||
-			    strncmp(optarg, "JOBIFY_", 7) == 0) {
-				cmd_error(cli, "%s: --env: '%s': expected KEY=VALUE with a "
-					  "variable name not starting with JOBIFY_", where, optarg);
-				return JX_DATAERR;
-			}
-			if (strv_push(&s->env, optarg) < 0)
-				return JX_SOFTWARE;
-			break;
-		}
-		case OPT_STDIN:
-			s->from_stdin = true;
-			break;
-		case OPT_CONFIG:
-			break;
-		case OPT_HELP:
-			return cmd_usage(cli, "schedule", JX_OK);
-		default:
-			if (line) {
-				cmd_error(cli, "%s: '%s': unknown option, or one without its value",
-					  where, argv[optind - 1]);
-			}
-			return bad;
-		}
+		if ((rc = sched_option(cli, where, opt, argv, line, s)) >= 0)
+			return rc;
 	}
 	return sched_check(cli, where, argc, line, s);
 }
