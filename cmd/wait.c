@@ -75,6 +75,71 @@ cancel_shared(struct cli *cli, struct store *st, char *id, int rc)
 	return rc;
 }
 
+/* What cancel works with, across its ids. */
+struct cancel {
+	struct cli *cli;
+	const struct conf *conf;
+	struct store *st;
+	const char *dir;
+	struct ctl_client *cl;	/* connected at the first running job */
+	bool kill_running;	/* --kill */
+	bool changed;		/* a job was cancelled in the store */
+};
+
+/* Job ID, which the store did not cancel since it is STATUS: said why,
+ * or (running, --kill) the supervisor that runs it asked to stop it (on
+ * a shared store, through the store).  RC, the status so far, or a new
+ * one. */
+static int
+cancel_refused(struct cancel *cx, char *id, const char *status, int rc)
+{
+	struct store_job j;
+	int found = store_get(cx->st, id, &j, NULL), e = JX_DATAERR;
+
+	if (found == 1 && j.config)
+		cmd_error(cx->cli, "cancel: '%s' is a cron task of the config: remove it "
+			  "there (and reload)", id);
+	else if (!job_status_is(status, JOB_RUNNING))
+		cmd_error(cx->cli, "cancel: job '%s' is %s; nothing to cancel", id, status);
+	else if (!cx->kill_running)
+		cmd_error(cx->cli, "cancel: job '%s' is running (--kill stops it)", id);
+	else
+		e = -1;
+	if (e < 0 && store_shared(cx->st))
+		rc = cancel_shared(cx->cli, cx->st, id, rc);
+	else if (e < 0)
+		rc = cancel_running(cx->cli, cx->conf, cx->dir, &cx->cl, id, rc);
+	else if (rc == JX_OK)
+		rc = e;
+	if (found == 1)
+		store_job_free(&j);
+	return rc;
+}
+
+/* Cancel job ID.  RC, the status so far, or a new one. */
+static int
+cancel_one(struct cancel *cx, char *id, int rc)
+{
+	struct jerr err = JERR_INIT;
+	char *status;
+	int c = store_cancel(cx->st, id, &status, &err);
+
+	if (c < 0) {
+		cmd_error(cx->cli, "cancel: %s", jerr_msg(&err));
+		rc = JX_TEMPFAIL;
+	} else if (c == 1) {
+		cx->changed = true;
+	} else if (status == NULL) {
+		cmd_error(cx->cli, "cancel: no job '%s'", id);
+		rc = JX_NOINPUT;
+	} else {
+		rc = cancel_refused(cx, id, status, rc);
+		free(status);
+	}
+	jerr_free(&err);
+	return rc;
+}
+
 int
 cmd_cancel(struct cli *cli, int argc, char **argv)
 {
@@ -86,17 +151,15 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 		{ "version", no_argument,       NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct jerr err = JERR_INIT;
-	struct ctl_client *cl = NULL;
+	struct cancel cx = { .cli = cli };
 	struct conf *conf;
-	struct store *st;
 	char *dir = NULL;
-	bool kill_running = false, changed = false, shared;
+	bool shared;
 	int opt, rc;
 
 	while ((opt = cmd_getopt(cli, "cancel", argc, argv, "c:h", longopts)) != -1) {
 		switch (opt) {
-		case OPT_KILL: kill_running = true; break;
+		case OPT_KILL: cx.kill_running = true; break;
 		case OPT_CONFIG: break;
 		case OPT_HELP: return cmd_usage(cli, "cancel", JX_OK);
 		default: return JX_USAGE;
@@ -106,61 +169,22 @@ cmd_cancel(struct cli *cli, int argc, char **argv)
 		return cmd_usage_error(cli, "cancel", "a job id is needed");
 	if ((conf = cmd_load_store_conf(cli, "cancel", &rc)) == NULL)
 		return rc;
-	if ((st = cmd_open_store(cli, "cancel", conf, &dir, &rc)) == NULL)
+	if ((cx.st = cmd_open_store(cli, "cancel", conf, &dir, &rc)) == NULL)
 		goto out;
-	for (int i = optind; i < argc; i++) {
-		struct store_job j;
-		char *status;
-		int c = store_cancel(st, argv[i], &status, &err), found;
-
-		if (c < 0) {
-			cmd_error(cli, "cancel: %s", jerr_msg(&err));
-			rc = JX_TEMPFAIL;
-			continue;
-		}
-		if (c == 1) {
-			changed = true;
-			continue;
-		}
-		if (status == NULL) {
-			cmd_error(cli, "cancel: no job '%s'", argv[i]);
-			rc = JX_NOINPUT;
-			continue;
-		}
-		found = store_get(st, argv[i], &j, NULL);
-		if (found == 1 && j.config) {
-			cmd_error(cli, "cancel: '%s' is a cron task of the config: remove it "
-				  "there (and reload)", argv[i]);
-			if (rc == JX_OK)
-				rc = JX_DATAERR;
-		} else if (!job_status_is(status, JOB_RUNNING)) {
-			cmd_error(cli, "cancel: job '%s' is %s; nothing to cancel", argv[i], status);
-			if (rc == JX_OK)
-				rc = JX_DATAERR;
-		} else if (!kill_running) {
-			cmd_error(cli, "cancel: job '%s' is running (--kill stops it)", argv[i]);
-			if (rc == JX_OK)
-				rc = JX_DATAERR;
-		} else if (store_shared(st)) {
-			rc = cancel_shared(cli, st, argv[i], rc);
-		} else {
-			rc = cancel_running(cli, conf, dir, &cl, argv[i], rc);
-		}
-		if (found == 1)
-			store_job_free(&j);
-		free(status);
-	}
-	shared = store_shared(st);
-	store_close(st);
-	if (cl)
-		ctl_client_close(cl);
+	cx.conf = conf;
+	cx.dir = dir;
+	for (int i = optind; i < argc; i++)
+		rc = cancel_one(&cx, argv[i], rc);
+	shared = store_shared(cx.st);
+	store_close(cx.st);
+	if (cx.cl)
+		ctl_client_close(cx.cl);
 	/* For whoever waits on a cancelled job; a shared store tells every
 	 * supervisor itself (NOTIFY). */
-	if (changed && !shared)
+	if (cx.changed && !shared)
 		cmd_sup_wake(cli, conf, dir);
 out:
 	free(dir);
-	jerr_free(&err);
 	conf_free(conf);
 	return rc;
 }
