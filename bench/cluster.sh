@@ -44,6 +44,8 @@
 # static glibc (libc6-dev), and a jobify built with libpq.  Prints a table
 # (ms, jobs/s); appends the same rows to $JOBIFY_BENCH_RESULTS/cluster.tsv
 # (default bench/results/).  About 2 minutes with the defaults.
+# shellcheck disable=SC2034,SC2154
+# (usage is read by lib.sh, which sets here, tmp, prog and results.)
 set -euo pipefail
 usage="bench/cluster.sh JOBIFY [SECONDS]"
 . "$(dirname "$0")/lib.sh"
@@ -68,6 +70,7 @@ command -v psql >/dev/null || die "no psql (Debian: postgresql-client)"
 bench_init
 pgdir=
 node_pids=()
+declare -A rate_of
 
 cluster_cleanup() {
 	local p
@@ -229,8 +232,8 @@ for w in "enq:fire -> job row written (db clock, 1 ms)" "start:fire -> started_a
 	"insn:fire -> job's first instruction"; do
 	f=${w%%:*}
 	n=$(wc -l <"$tmp/$f.ms")
-	stats=$(pctl 50 95 99 100 <"$tmp/$f.ms")
-	row "1. skew, $tasks tasks/s" 3 "${w#*:}" "$n" ${stats} -
+	read -r p50 p95 p99 mx < <(pctl 50 95 99 100 <"$tmp/$f.ms")
+	row "1. skew, $tasks tasks/s" 3 "${w#*:}" "$n" "$p50" "$p95" "$p99" "$mx" -
 done
 
 # ---- 2. claims, 1 node then 3 ----
@@ -247,7 +250,7 @@ for n in 1 3; do
 	got=$(sql "$db" "SELECT count(*) FROM jobs WHERE NOT config AND status = 'success' AND attempts = 1")
 	[ "$got" -eq "$claims" ] || die "$phase: $got of $claims jobs succeeded at their first attempt"
 	rate=$(awk -v c="$claims" -v ms="$((last - due_ms))" 'BEGIN { printf "%.0f", c / (ms / 1000) }')
-	eval "claims_rate$n=$rate"
+	rate_of[claims$n]=$rate
 	row "2. claims, /bin/true" "$n" "jobs claimed+started/s; per node: $(sql "$db" "SELECT string_agg(n::text, '/' ORDER BY n DESC) FROM (SELECT count(*) AS n FROM jobs WHERE NOT config GROUP BY owner) o")" \
 		"$claims" - - - "$((last - due_ms))" "$rate"
 done
@@ -266,12 +269,12 @@ for n in 1 3; do
 	got=$(sql "$db" "SELECT count(*) FROM jobs WHERE NOT config AND status = 'success'")
 	[ "$got" -eq "$sleeps" ] || die "$phase: $got of $sleeps jobs succeeded"
 	rate=$(awk -v c="$sleeps" -v ms="$((last - due_ms))" 'BEGIN { printf "%.1f", c / (ms / 1000) }')
-	eval "sleep_rate$n=$rate"
+	rate_of[sleep$n]=$rate
 	row "3. sleep 0.5, max-parallel $par a node" "$n" "jobs/s (ideal $(awk -v n="$n" -v p="$par" 'BEGIN { printf "%.0f", n * p * 2 }')); per node: $(sql "$db" "SELECT string_agg(n::text, '/' ORDER BY n DESC) FROM (SELECT count(*) AS n FROM jobs WHERE NOT config GROUP BY owner) o")" \
 		"$sleeps" - - - "$((last - due_ms))" "$rate"
 done
-ratio=$(awk -v a="$sleep_rate1" -v b="$sleep_rate3" 'BEGIN { printf "%.2f", b / a }')
-claims_ratio=$(awk -v a="$claims_rate1" -v b="$claims_rate3" 'BEGIN { printf "%.2f", b / a }')
+ratio=$(awk -v a="${rate_of[sleep1]}" -v b="${rate_of[sleep3]}" 'BEGIN { printf "%.2f", b / a }')
+claims_ratio=$(awk -v a="${rate_of[claims1]}" -v b="${rate_of[claims3]}" 'BEGIN { printf "%.2f", b / a }')
 load_after=$(load1)
 
 echo "several supervisors on one PostgreSQL ($durability), on one machine:"
@@ -291,4 +294,6 @@ echo "throughput ratio, 3 nodes / 1 node: sleep 0.5 $ratio (ideal 3), /bin/true 
 	done
 } >>"$tsv"
 echo "rows appended to $tsv"
-[ "$fires" -eq "$want" ] && [ "$dups" -eq 0 ] || die "fires: $fires of $want, $dups twice"
+if [ "$fires" -ne "$want" ] || [ "$dups" -ne 0 ]; then
+	die "fires: $fires of $want (route, second) enqueued, $dups twice"
+fi
