@@ -254,7 +254,7 @@ int
 cron_parse(const char *expr, struct cron *c, struct cron_error *err)
 {
 	char *words[8];
-	char *copy, *p;
+	char *copy, *p, *save;
 	int n = 0, rc = 0;
 
 	memset(c, 0, sizeof *c);
@@ -308,7 +308,9 @@ cron_parse(const char *expr, struct cron *c, struct cron_error *err)
 		snprintf(err->msg, sizeof err->msg, "out of memory");
 		return -1;
 	}
-	for (p = strtok(copy, " \t\n"); p; p = strtok(NULL, " \t\n")) {
+	/* strtok_r: the supervisor parses in two threads (a reload's and
+	 * the loop, for a dynamic cron job). */
+	for (p = strtok_r(copy, " \t\n", &save); p; p = strtok_r(NULL, " \t\n", &save)) {
 		if (n == 7) {
 			n++;
 			break;

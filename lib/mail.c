@@ -13,6 +13,7 @@
 #include "mail.h"
 #include "spawn.h"
 #include "strv.h"
+#include "tz.h"
 
 extern char **environ;
 
@@ -124,7 +125,7 @@ mail_send(const char *sendmail, const char *to, const char *subject, const char 
 	if (strv_push(&argv, sendmail) < 0 || strv_push(&argv, "-i") < 0 ||
 	    (addrs = strdup(to)) == NULL)
 		goto oom;
-	for (char *a = strtok(addrs, SEP); a; a = strtok(NULL, SEP))
+	for (char *save, *a = strtok_r(addrs, SEP, &save); a; a = strtok_r(NULL, SEP, &save))
 		if (strv_push(&argv, a) < 0)
 			goto oom;
 	n = asprintf(&msg, "To: %s\nSubject: %s\nAuto-Submitted: auto-generated\n"
@@ -153,11 +154,14 @@ mail_send(const char *sendmail, const char *to, const char *subject, const char 
 	spawn_opts_init(&o);
 	o.argv = argv;
 	o.envp = environ;
+	/* Not while another thread builds a zone table ($TZ set for it). */
+	tz_env_lock();
 	o.stdin_fd = fds[0];
 	/* A mail on its way goes on alone if the supervisor dies. */
 	o.outlive = true;
 	if (spawn_start(&o, pid, err) == 0)
 		rc = 0;
+	tz_env_unlock();
 	goto out;
 oom:
 	jerr_set(err, "mail: out of memory");

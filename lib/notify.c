@@ -11,27 +11,37 @@
 #include <unistd.h>
 
 #include "notify.h"
+#include "tz.h"
 
 int
 notify_send(const char *state)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
+	const char *path;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len;
+	size_t len = 0;
 	socklen_t salen;
 	ssize_t n;
 	int fd;
+	bool bad;
 
-	if (path == NULL || *path == '\0')
+	/* Not while another thread builds a zone table ($TZ set for it). */
+	tz_env_lock();
+	path = getenv("NOTIFY_SOCKET");
+	if (path && *path) {
+		len = strlen(path);
+		/* An absolute path, or '@' for the abstract namespace. */
+		bad = (path[0] != '/' && path[0] != '@') || len >= sizeof sa.sun_path;
+		if (!bad)
+			memcpy(sa.sun_path, path, len);
+	}
+	tz_env_unlock();
+	if (len == 0)
 		return 0;
-	len = strlen(path);
-	/* An absolute path, or '@' for the abstract namespace. */
-	if ((path[0] != '/' && path[0] != '@') || len >= sizeof sa.sun_path) {
+	if (bad) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(sa.sun_path, path, len);
-	if (path[0] == '@')
+	if (sa.sun_path[0] == '@')
 		sa.sun_path[0] = '\0';
 	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)

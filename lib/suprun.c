@@ -409,7 +409,12 @@ route_ids(struct rstate *rs, struct jerr *err)
 		if (rs->ids_rc == 0 && rs->ids.change) {
 			struct jobenv_id id = { rs->ids.name, rs->ids.home, rs->ids.shell,
 						rs->ids.uid == 0 };
-			if (jobenv_base(environ, &id, &rs->base, err) < 0)
+			int rc;
+
+			tz_env_lock();	/* a reload's thread may be building a zone */
+			rc = jobenv_base(environ, &id, &rs->base, err);
+			tz_env_unlock();
+			if (rc < 0)
 				rs->ids_rc = -1;
 		}
 		return rs->ids_rc;

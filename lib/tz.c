@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,12 @@ struct cache {
 	size_t n;
 };
 
+/* The cache, and the build of a table, are shared by the threads of a
+ * process (the supervisor loads a config in a thread of its own while
+ * its loop formats times): LOCK guards the cache, and the builds, which
+ * set $TZ for a moment; a built table is read without it (ensure_built). */
 static struct cache cache;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 int64_t
 civil_days(int64_t y, int m, int d)
@@ -183,11 +189,17 @@ tz_get(const char *name, const char **why)
 
 	if (why == NULL)
 		why = &ignored;
+	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < cache.n; i++)
-		if (strcmp(cache.v[i]->name, key) == 0)
-			return cache.v[i];
-	if (name && (*why = zone_check(name)) != NULL)
+		if (strcmp(cache.v[i]->name, key) == 0) {
+			z = cache.v[i];
+			pthread_mutex_unlock(&lock);
+			return z;
+		}
+	if (name && (*why = zone_check(name)) != NULL) {
+		pthread_mutex_unlock(&lock);
 		return NULL;
+	}
 	if (name && asprintf(&spec, ":%s", name) < 0)
 		goto oom;
 	if ((z = calloc(1, sizeof *z)) == NULL)
@@ -201,16 +213,31 @@ tz_get(const char *name, const char **why)
 	z->spec = spec;
 	cache.v = v;
 	cache.v[cache.n++] = z;
+	pthread_mutex_unlock(&lock);
 	return z;
 oom:
+	pthread_mutex_unlock(&lock);
 	free(spec);
 	*why = "out of memory";
 	return NULL;
 }
 
 void
+tz_env_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void
+tz_env_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void
 tz_cache_clear(void)
 {
+	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < cache.n; i++) {
 		free(cache.v[i]->name);
 		free(cache.v[i]->at);
@@ -220,6 +247,7 @@ tz_cache_clear(void)
 	}
 	free(cache.v);
 	memset(&cache, 0, sizeof cache);
+	pthread_mutex_unlock(&lock);
 }
 
 /* Whether zone NAME (NULL: the system zone) is UTC under another name:
@@ -263,15 +291,24 @@ static void
 ensure_built(const struct tz *cz)
 {
 	struct tz *z = (struct tz *)cz;
+	int built;
 
-	if (z->built)
+	/* Set last, once the table is complete (release): a thread that
+	 * sees it set (acquire) sees the table. */
+	if (__atomic_load_n(&z->built, __ATOMIC_ACQUIRE))
 		return;
-	if (is_utc(z->spec ? z->spec + 1 : NULL)) {
-		z->built = 1;		/* off0 0, no transitions */
+	pthread_mutex_lock(&lock);
+	if (z->built) {
+		pthread_mutex_unlock(&lock);
 		return;
 	}
-	z->built = table_build(z, z->spec) < 0 ? -1 : 1;
-	if (z->built < 0) {
+	if (is_utc(z->spec ? z->spec + 1 : NULL))
+		built = 1;		/* off0 0, no transitions */
+	else
+		built = table_build(z, z->spec) < 0 ? -1 : 1;
+	__atomic_store_n(&z->built, built, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&lock);
+	if (built < 0) {
 		static const char msg[] = "jobify: out of memory building a time zone table\n";
 
 		(void)!write(STDERR_FILENO, msg, sizeof msg - 1);

@@ -24,7 +24,8 @@ struct tz {
 	/* The table is built on first use: loading a config names zones
 	 * but most commands never convert a time. */
 	char *spec;		/* $TZ for the build, NULL: the system zone */
-	int built;		/* 0 not yet, 1 done, -1 out of memory */
+	int built;		/* 0 not yet, 1 done, -1 out of memory (set
+				 * once the table is complete: read atomically) */
 };
 
 /* The zone NAME (an IANA name such as "Europe/Berlin", or "UTC"), or the
@@ -34,6 +35,15 @@ struct tz {
  * is unknown. */
 const struct tz *tz_get(const char *name, const char **why);
 void tz_cache_clear(void);
+
+/* The zones may be used by several threads at once.  Building a zone's
+ * table (on its first use) sets $TZ for a moment, as glibc reads a zone
+ * from nowhere else, and puts it back: a thread that reads the
+ * environment while another may be using a zone for the first time
+ * holds this lock around the read (a build waits for it, and the reader
+ * sees the environment as it was). */
+void tz_env_lock(void);
+void tz_env_unlock(void);
 
 /* The UTC offset in effect at instant T. */
 int32_t tz_offset(const struct tz *tz, int64_t t);
