@@ -119,6 +119,19 @@ theap_disarm(struct theap *h, struct timer *t)
 	sift_up(h, h->v[i]->idx);
 }
 
+void
+theap_replace(struct theap *h, struct timer *old, struct timer *t)
+{
+	if (timer_armed(t))
+		theap_disarm(h, t);
+	if (!timer_armed(old))
+		return;
+	t->at = old->at;
+	t->seq = old->seq;
+	place(h, old->idx, t);
+	old->idx = SIZE_MAX;
+}
+
 struct timer *
 theap_pop_due(struct theap *h, int64_t now)
 {

@@ -33,6 +33,10 @@ void theap_free(struct theap *h);	/* the timers are their owners' */
 /* Arm T at AT (re-arm when armed).  0, or -1 with errno ENOMEM. */
 int theap_arm(struct theap *h, struct timer *t, int64_t at);
 void theap_disarm(struct theap *h, struct timer *t);
+/* T takes OLD's place in the heap, with its deadline and its turn among
+ * ties, and OLD is disarmed: O(1), where disarming OLD and arming T is
+ * O(log n).  When OLD is not armed, T ends disarmed. */
+void theap_replace(struct theap *h, struct timer *old, struct timer *t);
 /* The earliest timer, or NULL. */
 static inline struct timer *theap_top(const struct theap *h) { return h->n ? h->v[0] : NULL; }
 /* Remove and return the earliest timer due at or before NOW, or NULL. */

@@ -284,6 +284,41 @@ against_model(void)
 	theap_free(&h);
 }
 
+/* theap_replace: the new timer in the old one's place, with its deadline
+ * and its turn among ties; the old one disarmed. */
+static void
+replace(void)
+{
+	struct timer t[6], n[3];
+	struct theap h;
+	struct timer *x;
+	int order[6], k = 0;
+
+	theap_init(&h);
+	for (int i = 0; i < 6; i++) {
+		timer_init(&t[i], i);
+		theap_arm(&h, &t[i], i < 3 ? 50 : 10 * i);	/* 50 50 50 30 40 50 */
+	}
+	for (int i = 0; i < 3; i++)
+		timer_init(&n[i], 10 + i);
+	theap_replace(&h, &t[1], &n[1]);	/* the second of the ties at 50 */
+	theap_replace(&h, &t[4], &n[0]);	/* the one at 40 */
+	ok(!timer_armed(&t[1]) && !timer_armed(&t[4]) && timer_armed(&n[0]) &&
+	   timer_armed(&n[1]) && h.n == 6 && heap_ok(&h),
+	   "replaced: the old timers disarmed, the new ones armed, the heap whole");
+	ok(n[0].at == 40 && n[1].at == 50, "with the old ones' deadlines");
+	theap_arm(&h, &n[2], 99);
+	theap_replace(&h, &t[1], &n[2]);	/* t[1] is no longer armed */
+	ok(!timer_armed(&n[2]) && h.n == 6 && heap_ok(&h),
+	   "a replacement of a timer not armed leaves the new one disarmed");
+	while ((x = theap_pop_due(&h, INT64_MAX)) != NULL && k < 6)
+		order[k++] = x->kind;
+	ok(k == 6 && order[0] == 3 && order[1] == 10 && order[2] == 0 && order[3] == 11 &&
+	   order[4] == 2 && order[5] == 5,
+	   "they come out in order, a replacement in its predecessor's turn among ties");
+	theap_free(&h);
+}
+
 int
 main(void)
 {
@@ -292,5 +327,6 @@ main(void)
 	disarm_middle();
 	disarm_last_and_free();
 	against_model();
+	replace();
 	return done_testing();
 }
