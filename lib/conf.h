@@ -4,7 +4,10 @@
  * conf_load() parses the file and everything it includes, type-checks
  * every option and reports every error with FILE:LINE; the route table
  * (route.h) is then built from the result.  A struct conf is immutable
- * once loaded and owns all its memory. */
+ * once loaded and owns all its memory: a conf loaded in one thread may be
+ * handed to another.  A load keeps state of its own and of libconfuse's
+ * while it runs: one load at a time in a process (the supervisor's
+ * reloads run in a thread, one at a time, and its loop never loads). */
 #ifndef JOBIFY_CONF_H
 #define JOBIFY_CONF_H
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <libutil.h>
 #include <limits.h>
+#include <pthread.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -88,7 +89,7 @@ extern char **environ;
 enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE,
 		  TK_FLUSH, TK_CTL, TK_GATE, TK_HEARTBEAT, TK_POLL };
 enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE,
-		  W_GUARD, W_GATE, W_STORE };
+		  W_GUARD, W_GATE, W_STORE, W_LOAD };
 
 /* What epoll_event.data.ptr points to. */
 struct watch {
@@ -208,6 +209,7 @@ struct client {
 	struct ctl_conn *c;
 	struct client *next;
 	char **wait;		/* the job ids its `wait` waits for, or NULL */
+	uint64_t reload;	/* the load (supload.seq) its `reload` waits for, 0 none */
 };
 
 struct run {
@@ -244,6 +246,24 @@ struct lost {
 	int64_t started;	/* ms; 0: not known */
 	char *log;
 	struct store_job *job;	/* a job of the store, owned; NULL: a config cron run */
+};
+
+/* A reload's load of the config, in a thread of its own (supreload.c). */
+struct supload {
+	struct watch w;		/* W_LOAD */
+	int efd;		/* an eventfd the thread writes when done; -1 none */
+	pthread_t thread;
+	bool running;		/* a thread loads, not joined yet */
+	bool again;		/* asked for while one loads: load once more after */
+	const char *why;	/* the running load's asker: "SIGHUP", "control" */
+	const char *again_why;
+	uint64_t seq;		/* loads started: the latest's number (from 1) */
+	/* The thread's while it runs; the loop's once it is joined. */
+	char *path;		/* the file (the one the supervisor started with) */
+	struct conf *conf;	/* conf_load's result */
+	struct diag diag;
+	bool noperm;
+	int64_t load_ms;	/* how long conf_load took */
 };
 
 struct sup {
@@ -340,6 +360,7 @@ struct sup {
 	int store_fd;		/* the store's wake-up descriptor in the epoll set, or -1 */
 	struct watch w_store;
 	char hash[CONF_HASH_LEN + 1]; /* conf_hash of the running config */
+	struct supload load;	/* a reload's */
 };
 
 /* A sendmail of mail-to (mail.h) on its way. */
@@ -557,7 +578,13 @@ const char *shared_state(const struct sup *s);
 void on_lifespan_out(struct sup *s, struct outpipe *p);
 void reap(struct sup *s);
 void begin_stop(struct sup *s, int sig);
-int reload(struct sup *s, const char *why);
+int reload_apply(struct sup *s, struct conf *conf, const struct diag *diag, const char *why, int64_t load_ms);
 void on_signal(struct sup *s);
+
+/* supreload.c */
+int load_setup(struct sup *s);
+void reload(struct sup *s, const char *why, struct client *cl);
+void on_load(struct sup *s);
+void load_stop(struct sup *s);
 
 #endif

@@ -6,8 +6,6 @@
 
 #include "sup-private.h"
 
-static int reload_conf(struct sup *s, const char *why);
-
 /* ---- lifespans ---- */
 
 static const char *
@@ -304,42 +302,29 @@ begin_stop(struct sup *s, int sig)
 }
 
 
-/* Reload, told to systemd (Type=notify-reload's protocol; fine for
- * Type=notify too). */
+/* Take CONF, a reload's config loaded in LOAD_MS (supreload.c), with
+ * its messages DIAG; NULL: it had errors.  0, or -1 when the running
+ * config is kept.  This is all a reload does on the loop: what a due
+ * fire may wait for. */
 int
-reload(struct sup *s, const char *why)
+reload_apply(struct sup *s, struct conf *conf, const struct diag *diag, const char *why,
+	     int64_t load_ms)
 {
-	int rc;
-
-	notify_reloading(&s->nt, (uint64_t)timefmt_mono_ms() * 1000);
-	rc = reload_conf(s, why);
-	(void)notify_send("READY=1");
-	return rc;
-}
-
-static int
-reload_conf(struct sup *s, const char *why)
-{
-	struct diag diag;
-	bool noperm = false;
-	struct conf *conf;
 	struct gen *g, *old = s->cur;
 	struct jlog_line l;
 	size_t changed = 0, added = 0;
+	int64_t t0 = timefmt_mono_ms();
 
-	diag_init(&diag);
-	conf = conf_load(old->conf->path, &diag, &noperm);
-	for (size_t i = 0; i < diag.n; i++) {
-		jlog_begin(&l, diag.v[i].level == DIAG_ERROR ? JLOG_ERROR : JLOG_WARN,
+	for (size_t i = 0; i < diag->n; i++) {
+		jlog_begin(&l, diag->v[i].level == DIAG_ERROR ? JLOG_ERROR : JLOG_WARN,
 			   "config");
-		if (diag.v[i].file)
-			jlog_str(&l, "file", diag.v[i].file);
-		if (diag.v[i].line)
-			jlog_int(&l, "line", diag.v[i].line);
-		jlog_str(&l, "message", diag.v[i].msg);
+		if (diag->v[i].file)
+			jlog_str(&l, "file", diag->v[i].file);
+		if (diag->v[i].line)
+			jlog_int(&l, "line", diag->v[i].line);
+		jlog_str(&l, "message", diag->v[i].msg);
 		jlog_end(&l);
 	}
-	diag_free(&diag);
 	if (conf == NULL) {
 		jlog_begin(&l, JLOG_ERROR, "reload-failed");
 		jlog_str(&l, "config", old->conf->path);
@@ -370,8 +355,9 @@ reload_conf(struct sup *s, const char *why)
 		    strcmp(nt->cron, ors->route->task->cron) == 0 && rs->tz == ors->tz &&
 		    nt->jitter_ms == ors->route->task->jitter_ms &&
 		    nt->start_at == ors->route->task->start_at) {
+			/* In the old timer's place in the heap: no sifting. */
 			rs->next_cron = ors->next_cron;
-			(void)theap_arm(&s->real, &rs->fire, ors->fire.at);
+			theap_replace(&s->real, &ors->fire, &rs->fire);
 		} else {
 			if (nt->cron || ors->route->task->cron)
 				changed++;
@@ -404,9 +390,11 @@ reload_conf(struct sup *s, const char *why)
 	jlog_int(&l, "added", (int64_t)added);
 	jlog_int(&l, "removed", (int64_t)(old->n + added - g->n));
 	jlog_int(&l, "rescheduled", (int64_t)changed);
-	jlog_end(&l);
 	gen_unref(old);
 	trim();
+	jlog_ms(&l, "load", load_ms);
+	jlog_ms(&l, "swap", timefmt_mono_ms() - t0);
+	jlog_end(&l);
 	return 0;
 }
 
@@ -427,7 +415,7 @@ on_signal(struct sup *s)
 			break;
 		case SIGHUP:
 			if (!s->stopping)
-				(void)reload(s, "SIGHUP");
+				reload(s, "SIGHUP", NULL);
 			break;
 		case SIGUSR1:
 			/* jobify schedule: a job was added to the store. */
@@ -459,6 +447,7 @@ log_ready(struct sup *s)
 static void
 sup_free(struct sup *s)
 {
+	load_stop(s);
 	cron_flush(s);		/* nothing is left in a batch unwritten */
 	batch_drop(s);
 	crongate_free(s);
@@ -511,7 +500,7 @@ int
 sup_run(struct conf *conf)
 {
 	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1, .ifd = -1, .lfd = -1,
-			 .starts_fd = -1, .store_fd = -1,
+			 .starts_fd = -1, .store_fd = -1, .load.efd = -1,
 			 .real_armed = -1, .mono_armed = -1 };
 	struct jerr err = JERR_INIT;
 	char *where = NULL;
@@ -595,7 +584,7 @@ sup_run(struct conf *conf)
 		goto out;
 	}
 	recover(&s);
-	if (setup_fds(&s) < 0) {
+	if (setup_fds(&s) < 0 || load_setup(&s) < 0) {
 		s.status = JX_OSERR;
 		goto out;
 	}
@@ -640,6 +629,7 @@ sup_run(struct conf *conf)
 			fire(&s, &s.cur->rs[i], 0);
 	}
 	loop(&s);
+	load_stop(&s);		/* a reload's thread is done before the hooks run */
 	/* A failing shutdown hook is logged; the stop itself went as asked. */
 	(void)lifespans_stop(&s);
 	jlog_msg(JLOG_INFO, "stopped", "status", s.status == 0 ? "ok" : "error");

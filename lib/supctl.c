@@ -293,11 +293,8 @@ on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *ar
 	} else if (strcmp(verb, "reload") == 0 && argc == 0) {
 		if (s->stopping)
 			(void)ctl_send(c, "err busy the supervisor is stopping");
-		else if (reload(s, "control") == 0)
-			(void)ctl_send(c, "ok reloaded");
 		else
-			(void)ctl_send(c, "err config the config has errors; the running one "
-				       "is kept (the supervisor's log has them)");
+			reload(s, "control", cl);	/* answered once loaded */
 	} else {
 		(void)ctl_send(c, "err usage unknown request '%s' with %d argument%s", verb,
 			       argc, argc == 1 ? "" : "s");

@@ -400,6 +400,9 @@ dispatch(struct sup *s, struct watch *w)
 	case W_STORE:
 		shared_on_store(s);
 		break;
+	case W_LOAD:
+		on_load(s);
+		break;
 	}
 }
 
