@@ -46,7 +46,7 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		int64_t every;
 
 		if (t->cron && t->jitter_ms > 0 &&
-		    (every = shortest_interval(&t->sched, timefmt_now())) > 0 &&
+		    (every = shortest_interval(t->sched, timefmt_now())) > 0 &&
 		    t->jitter_ms >= every * 1000)
 			fprintf(stderr, "%s: %s:%d: warning: jitter: %lld ms is not shorter than "
 				"the %llds between fires of its cron: fires run late, up to the "

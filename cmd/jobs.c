@@ -785,9 +785,9 @@ status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 		const struct tz *rtz;
 		int64_t t;
 
-		if (!r->task->cron || r->task->sched.kind == CRON_REBOOT ||
+		if (!r->task->cron || r->task->sched->kind == CRON_REBOOT ||
 		    (rtz = tz_get(r->timezone, NULL)) == NULL ||
-		    policy_next_fire(&r->task->sched, rtz, r->task->start_at, o.now / 1000, &t) < 0)
+		    policy_next_fire(r->task->sched, rtz, r->task->start_at, o.now / 1000, &t) < 0)
 			continue;
 		fire_keep(o.fires, &o.nfires, (struct ov_fire){ t * 1000, strdup(r->name), NULL });
 	}

@@ -54,7 +54,7 @@ next_schedule(struct cli *cli, const char *what, struct conf **confp, struct cro
 		cmd_error(cli, "next: route '%s' has no cron schedule", what);
 		return JX_DATAERR;
 	}
-	*c = r->task->sched;
+	*c = *r->task->sched;
 	*start_at = r->task->start_at;
 	if (!*zone)
 		*zone = r->timezone;

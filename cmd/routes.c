@@ -111,7 +111,7 @@ next_run(const struct route *r, int64_t now)
 		if (row->run_at / 1000 > now)
 			return strdup(timefmt_iso(row->run_at / 1000, tz, buf, sizeof buf));
 	}
-	if (policy_next_fire(&r->task->sched, tz, r->task->start_at, now, &t) < 0)
+	if (policy_next_fire(r->task->sched, tz, r->task->start_at, now, &t) < 0)
 		return NULL;
 	return strdup(timefmt_iso(t, tz, buf, sizeof buf));
 }

@@ -67,13 +67,17 @@ const char *
 intern_file(const char *path)
 {
 	struct conf *c = conf_loading->conf;
+	const char **last = &conf_loading->last_file;
 
+	/* Asked for each task: mostly the file of the one before. */
+	if (*last && strcmp(*last, path) == 0)
+		return *last;
 	for (size_t i = 0; c->files && c->files[i]; i++)
 		if (strcmp(c->files[i], path) == 0)
-			return c->files[i];
+			return *last = c->files[i];
 	if (strv_push(&c->files, path) < 0)
 		return NULL;
-	return c->files[strv_len(c->files) - 1];
+	return *last = c->files[strv_len(c->files) - 1];
 }
 
 /* Read PATH whole, applying the ownership rule; FROM:FROM_LINE is the

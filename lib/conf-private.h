@@ -130,15 +130,28 @@ struct titleset {
 	size_t cap, n;
 };
 
+/* The strings of the tasks, each kept once in the conf's arena: a cron
+ * expression, a command word, a user, a zone, a handler are most often
+ * those of many tasks.  A cron expression comes with its parse. */
+struct strent {
+	const char *s;		/* in the arena; NULL: a free slot */
+	size_t hash;
+	struct cron *cron;	/* S parsed as a cron expression, once it was */
+};
+
+struct strset {
+	struct strent *v;
+	size_t cap, n;
+};
+
 struct loader {
 	struct diag *diag;
 	struct kidmap kids;
 	unsigned long kids_serial;
 	struct titleset titles;
 	size_t cur_scan;	/* scans[cur_scan] is of the file being parsed */
-	char *cron_expr;	/* the last cron value read, parsed: */
-	struct cron cron;	/* kept for the task's read-out */
-	bool cron_ok;
+	struct strset strs;	/* the tasks' strings (conf-read.c) */
+	const char *last_file;	/* intern_file()'s latest answer */
 	cfg_t *tl_owner;	/* the task section tl describes */
 	struct tline *tl;
 	size_t ntl, captl;
@@ -215,6 +228,8 @@ int strip_unknown(cfg_t *sec, const char *path, char *buf, size_t len);
 void diag_sort_from(size_t from);
 
 /* conf-read.c */
+struct strent *str_ent(const char *s);
+int cron_ent(struct strent *e, struct cron_error *ce);
 int sec_detach(cfg_t *cfg, cfg_opt_t *opt);
 void kids_free(struct kidmap *m);
 char *dup_opt(cfg_t *sec, const char *name);

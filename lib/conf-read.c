@@ -159,28 +159,140 @@ dup_list(cfg_t *sec, const char *name)
 	return dup_l(cfg_getopt(sec, name));
 }
 
-static void
-task_free(struct task *t)
+/* ---------------------------------------------------------------------
+ * The tasks' memory: the conf's arena, and its strings kept once.  A
+ * task and everything it points to live there, freed with the conf: a
+ * task that is dropped (a duplicate, an error) is no loss.
+ */
+
+static size_t
+str_hash(const char *s)
 {
-	if (t == NULL)
-		return;
-	if (t->name != t->title)
-		free(t->name);
-	free(t->title);
-	free(t->exec);
-	strv_free(t->argv);
-	free(t->cron);
-	free(t->timezone);
-	free(t->start_date);
-	list_free(t->env);
-	free(t->workdir);
-	free(t->user);
-	free(t->group);
-	list_free(t->middleware);
-	free(t->on_failure);
-	free(t->on_timeout);
-	free(t->mail_to);
-	free(t);
+	/* FNV-1a */
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(1099511628211);
+	}
+	return (size_t)h;
+}
+
+/* The entry of string S in the set, added (S copied into the arena)
+ * when it is not there; NULL when out of memory. */
+struct strent *
+str_ent(const char *s)
+{
+	struct strset *m = &conf_loading->strs;
+	size_t h = str_hash(s), i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		struct strent *v = calloc(cap, sizeof *v);
+
+		if (v == NULL)
+			return NULL;
+		for (size_t j = 0; j < m->cap; j++) {
+			if (m->v[j].s == NULL)
+				continue;
+			for (i = m->v[j].hash & (cap - 1); v[i].s; i = (i + 1) & (cap - 1))
+				;
+			v[i] = m->v[j];
+		}
+		free(m->v);
+		m->v = v;
+		m->cap = cap;
+	}
+	for (i = h & (m->cap - 1); m->v[i].s; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].hash == h && strcmp(m->v[i].s, s) == 0)
+			return &m->v[i];
+	if ((m->v[i].s = arena_strdup(&conf_loading->conf->arena, s)) == NULL)
+		return NULL;
+	m->v[i].hash = h;
+	m->n++;
+	return &m->v[i];
+}
+
+/* E's string parsed as a cron expression, into the arena: 0, or -1 with
+ * CE (out of memory: conf_loading->oom). */
+int
+cron_ent(struct strent *e, struct cron_error *ce)
+{
+	struct cron c;
+
+	if (cron_parse(e->s, &c, ce) < 0)
+		return -1;
+	e->cron = arena_alloc(&conf_loading->conf->arena, sizeof c, _Alignof(struct cron));
+	if (e->cron == NULL) {
+		snprintf(ce->msg, sizeof ce->msg, "out of memory");
+		conf_loading->oom = true;
+		return -1;
+	}
+	*e->cron = c;
+	return 0;
+}
+
+/* S kept once in the arena (NULL for NULL); NULL and conf_loading->oom
+ * when out of memory. */
+static char *
+a_str(const char *s)
+{
+	struct strent *e;
+
+	if (s == NULL)
+		return NULL;
+	if ((e = str_ent(s)) == NULL) {
+		conf_loading->oom = true;
+		return NULL;
+	}
+	return (char *)e->s;
+}
+
+/* A task's option: its value kept once in the arena (a_str). */
+static char *
+a_opt(cfg_opt_t *opt)
+{
+	return a_str(cfg_opt_getnstr(opt, 0));
+}
+
+/* A copy of the N strings of V in the arena, each kept once: the shared
+ * empty list when N is 0.  NULL and conf_loading->oom when out of memory. */
+static char **
+a_strv(char *const *v, size_t n)
+{
+	char **c;
+
+	if (n == 0)
+		return empty_list;
+	c = arena_alloc(&conf_loading->conf->arena, (n + 1) * sizeof *c, _Alignof(char *));
+	if (c == NULL) {
+		conf_loading->oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((c[i] = a_str(v[i])) == NULL)
+			return NULL;
+	return c;
+}
+
+/* A task's list option, as a_strv. */
+static char **
+a_list(cfg_opt_t *opt)
+{
+	unsigned n = cfg_opt_size(opt);
+	char **c;
+
+	if (n == 0)
+		return empty_list;
+	c = arena_alloc(&conf_loading->conf->arena, (n + 1) * sizeof *c, _Alignof(char *));
+	if (c == NULL) {
+		conf_loading->oom = true;
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if ((c[i] = a_str(cfg_opt_getnstr(opt, i))) == NULL)
+			return NULL;
+	return c;
 }
 
 /* Task T's exec, from option OPT of its section SEC (AT: its entry in
@@ -191,6 +303,7 @@ task_read_exec(struct task *t, cfg_t *sec, cfg_opt_t *opt, const struct confscan
 	       const struct confscan_sec *at)
 {
 	enum words_error e;
+	char **words = NULL;
 
 	t->exec_loc = where_opt(sec, opt, 0);
 	if (cfg_opt_size(opt) == 0) {
@@ -201,18 +314,18 @@ task_read_exec(struct task *t, cfg_t *sec, cfg_opt_t *opt, const struct confscan
 	if (at && confscan_option_form(scan, at->path, "exec") == 1) {
 		/* The list form is argv as given; libconfuse keeps no trace of
 		 * which form was written, the scanner does. */
-		return (t->argv = dup_l(opt)) == NULL ? -1 : 0;
+		return (t->argv = a_list(opt)) == NULL ? -1 : 0;
 	}
-	if ((t->exec = strdup(cfg_opt_getnstr(opt, 0))) == NULL)
+	if ((t->exec = a_opt(opt)) == NULL)
 		return -1;
-	e = words_split(t->exec, &t->argv);
+	e = words_split(t->exec, &words);
 	if (e == WORDS_NOMEM)
 		return -1;
 	/* An empty exec is reported by str_cb already. */
 	t->exec_error = *t->exec ? e : WORDS_OK;
 	/* Unsplittable: kept whole for shell and handler route classes. */
-	if (e != WORDS_OK && (t->argv = calloc(2, sizeof *t->argv)) != NULL)
-		t->argv[0] = strdup(t->exec);
+	t->argv = e != WORDS_OK ? a_strv(&t->exec, 1) : a_strv(words, strv_len(words));
+	strv_free(words);
 	return t->argv == NULL || t->argv[0] == NULL ? -1 : 0;
 }
 
@@ -222,23 +335,21 @@ static void
 task_read_cron(struct task *t, cfg_t *sec, cfg_opt_t *opt)
 {
 	struct cron_error ce;
+	struct strent *e;
 	const char *why;
 	int64_t next;
-	bool ok;
 
-	t->cron = dup_o(opt);
+	t->cron = a_opt(opt);
 	t->cron_loc = where_opt(sec, opt, 0);
-	if (t->cron == NULL || *t->cron == '\0')
+	if (t->cron == NULL || *t->cron == '\0' || (e = str_ent(t->cron)) == NULL)
 		return;
-	/* Parsed (and any error reported) by str_cb as it was read. */
-	if (conf_loading->cron_expr && strcmp(conf_loading->cron_expr, t->cron) == 0) {
-		ok = conf_loading->cron_ok;
-		t->sched = conf_loading->cron;
-	} else {
-		ok = cron_parse(t->cron, &t->sched, &ce) == 0;
-	}
-	if (ok && t->sched.kind == CRON_FIELDS &&
-	    cron_next(&t->sched, tz_get("UTC", &why), 0, &next) < 0)
+	/* Parsed (and any error reported) by str_cb as it was read; the
+	 * tasks with the same expression share the parse. */
+	if (e->cron == NULL)
+		(void)cron_ent(e, &ce);
+	t->sched = e->cron;
+	if (t->sched && t->sched->kind == CRON_FIELDS &&
+	    cron_next(t->sched, tz_get("UTC", &why), 0, &next) < 0)
 		report(DIAG_WARNING, t->cron_loc.file, t->cron_loc.line,
 		       "cron: '%s' never fires (before 2100)", t->cron);
 }
@@ -253,9 +364,9 @@ task_read_options(struct task *t, cfg_t *sec, cfg_opt_t *o)
 	const char *why;
 	long v;
 
-	t->timezone = dup_o(&o[TO_TIMEZONE]);
+	t->timezone = a_opt(&o[TO_TIMEZONE]);
 	t->timezone_loc = where_opt(sec, &o[TO_TIMEZONE], 0);	/* checked by str_cb */
-	t->start_date = dup_o(&o[TO_START_DATE]);
+	t->start_date = a_opt(&o[TO_START_DATE]);
 	t->start_date_loc = where_opt(sec, &o[TO_START_DATE], 0);
 	if (misfire_parse(str_or(&o[TO_MISFIRE], "once"), &t->misfire, &t->misfire_grace_ms, &why) < 0)
 		t->misfire = MISFIRE_ONCE;	/* reported by str_cb */
@@ -269,24 +380,24 @@ task_read_options(struct task *t, cfg_t *sec, cfg_opt_t *o)
 	t->overlap = v < 0 ? OVERLAP_SKIP : (enum overlap_policy)v;
 	t->jitter_ms = int_or(&o[TO_JITTER], DEFAULT_JITTER);
 	t->durable = (cfg_opt_size(&o[TO_DURABLE]) ? cfg_opt_getnbool(&o[TO_DURABLE], 0) : cfg_true);
-	t->env = dup_l(&o[TO_ENV]);
-	t->workdir = dup_o(&o[TO_WORKDIR]);
+	t->env = a_list(&o[TO_ENV]);
+	t->workdir = a_opt(&o[TO_WORKDIR]);
 	v = int_or(&o[TO_UMASK], UNSET_INT);
 	t->umask = v == UNSET_INT ? -1 : (int)v;
 	v = int_or(&o[TO_NICE], UNSET_INT);
 	t->nice_set = v != UNSET_INT;
 	t->nice = t->nice_set ? (int)v : 0;
-	t->user = dup_o(&o[TO_USER]);
-	t->group = dup_o(&o[TO_GROUP]);
-	t->middleware = dup_l(&o[TO_MIDDLEWARE]);
-	t->on_failure = dup_o(&o[TO_ON_FAILURE]);
-	t->on_timeout = dup_o(&o[TO_ON_TIMEOUT]);
-	t->mail_to = dup_o(&o[TO_MAIL_TO]);
+	t->user = a_opt(&o[TO_USER]);
+	t->group = a_opt(&o[TO_GROUP]);
+	t->middleware = a_list(&o[TO_MIDDLEWARE]);
+	t->on_failure = a_opt(&o[TO_ON_FAILURE]);
+	t->on_timeout = a_opt(&o[TO_ON_TIMEOUT]);
+	t->mail_to = a_opt(&o[TO_MAIL_TO]);
 	v = output_lookup(str_or(&o[TO_OUTPUT], "log"));
 	t->output = v < 0 ? OUTPUT_LOG : (enum output_mode)v;
 	v = int_or(&o[TO_OUTPUT_MAX_SIZE], UNSET_INT);
 	t->output_max = v == UNSET_INT ? -1 : (int64_t)v;
-	return t->env == NULL || t->middleware == NULL ? -1 : 0;
+	return t->env == NULL || t->middleware == NULL || conf_loading->oom ? -1 : 0;
 }
 
 /* Read task section SEC, just parsed; AT is its entry in SCAN, the scan
@@ -295,7 +406,7 @@ task_read_options(struct task *t, cfg_t *sec, cfg_opt_t *o)
 static struct task *
 task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at)
 {
-	struct task *t = calloc(1, sizeof *t);
+	struct task *t = arena_alloc(&conf_loading->conf->arena, sizeof *t, _Alignof(struct task));
 	cfg_opt_t *o = sec->opts;
 	const char *title = cfg_title(sec);
 
@@ -303,11 +414,11 @@ task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at
 		return NULL;
 	t->loc.file = intern_file(sec->filename);
 	t->loc.line = at ? at->line : 0;
-	if ((t->title = strdup(title)) == NULL)
-		goto oom;
-	t->name = dup_o(&o[TO_NAME]);
+	if ((t->title = arena_strdup(&conf_loading->conf->arena, title)) == NULL)
+		return NULL;
+	t->name = a_opt(&o[TO_NAME]);
 	if (t->name == NULL) {
-		t->name = t->title;	/* shared: task_free() knows */
+		t->name = t->title;
 		if (!route_name_valid(title))
 			report(DIAG_ERROR, t->loc.file, t->loc.line,
 			       "task '%s': not a valid name (1-%d characters of "
@@ -315,14 +426,11 @@ task_read(cfg_t *sec, const struct confscan *scan, const struct confscan_sec *at
 			       title, ROUTE_NAME_MAX);
 	}
 	if (task_read_exec(t, sec, &o[TO_EXEC], scan, at) < 0)
-		goto oom;
+		return NULL;
 	task_read_cron(t, sec, &o[TO_CRON]);
 	if (task_read_options(t, sec, o) < 0)
-		goto oom;
+		return NULL;
 	return t;
-oom:
-	task_free(t);
-	return NULL;
 }
 
 /* The rest of reading task T, once the whole config is parsed: its
@@ -366,9 +474,7 @@ router_free(struct router *r)
 	free(r->mail_to);
 	list_free(r->include_router);
 	free(r->include_loc);
-	for (size_t i = 0; i < r->ntasks; i++)
-		task_free(r->tasks[i]);
-	free(r->tasks);
+	free(r->tasks);		/* (the tasks are the conf's arena's) */
 	free(r->children);
 	free(r);
 }
@@ -677,9 +783,8 @@ detach_task(struct kids *k, cfg_t *sec, struct scanned *sc)
 		conf_loading->oom = true;
 	if (dup > 0)
 		report(DIAG_ERROR, t->loc.file, t->loc.line, "found duplicate title '%s'", t->title);
-	if (dup != 0)
-		task_free(t);
-	else
+	/* (A task lives in the conf's arena: one not taken is no loss.) */
+	if (dup == 0)
 		k->v[k->n++] = (struct kid){ t, KID_TASK };
 	cfg_free(sec);
 	conf_loading->tl_owner = NULL;
@@ -763,11 +868,9 @@ kids_free(struct kidmap *m)
 		for (unsigned j = 0; j < m->v[i].n; j++) {
 			struct kid *x = &m->v[i].v[j];
 
-			if (x->p == NULL)
-				continue;
-			if (x->kind == KID_TASK)
-				task_free(x->p);
-			else if (x->kind == KID_ROUTER)
+			if (x->p == NULL || x->kind == KID_TASK)
+				continue;	/* a task is the arena's */
+			if (x->kind == KID_ROUTER)
 				router_tree_free(x->p);
 			else
 				cfg_free(x->p);

@@ -367,11 +367,13 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 			value_error(cfg, "output: '%s': expected log, inherit or null", value);
 	} else if (strcmp(n, "cron") == 0 && *value) {
 		struct cron_error ce;
+		struct strent *e = str_ent(value);
 
-		free(conf_loading->cron_expr);
-		conf_loading->cron_expr = strdup(value);
-		conf_loading->cron_ok = cron_parse(value, &conf_loading->cron, &ce) == 0;
-		if (!conf_loading->cron_ok)
+		/* Parsed once for all the tasks that have it (kept for their
+		 * read-out); a bad one is reported at each. */
+		if (e == NULL)
+			conf_loading->oom = true;
+		else if (e->cron == NULL && cron_ent(e, &ce) < 0)
 			value_error(cfg, "cron: %s", ce.msg);
 	} else if (strcmp(n, "timezone") == 0 && *value) {
 		/* Checked as read, so that it comes in file order. */

@@ -128,7 +128,7 @@ loader_free(struct loader *l)
 	free(l->pending);
 	free(l->lines.v);
 	free(l->tl);
-	free(l->cron_expr);
+	free(l->strs.v);
 	free(l->titles.v);
 	kids_free(&l->kids);
 	schema_free();
@@ -399,5 +399,6 @@ conf_free(struct conf *c)
 	free(c->socket);
 	free(c->path);
 	strv_free(c->files);
+	arena_free(&c->arena);
 	free(c);
 }

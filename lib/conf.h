@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "cron.h"
 #include "diag.h"
 #include "route.h"
@@ -57,6 +58,7 @@ struct lifespan {
 
 struct router;
 
+/* A task and every string it points to are in its conf's arena. */
 struct task {
 	char *title;		/* section title */
 	char *name;		/* route-name part: name = "..." or the title */
@@ -71,7 +73,8 @@ struct task {
 	struct srcloc exec_loc;
 
 	char *cron;		/* as written, or NULL */
-	struct cron sched;	/* parsed, when cron is set */
+	const struct cron *sched; /* parsed, when cron is set (shared by the
+				 * tasks of one expression) */
 	struct srcloc cron_loc;
 	char *timezone;
 	struct srcloc timezone_loc;
@@ -159,6 +162,7 @@ struct conf {
 	size_t nrouters;
 
 	struct route_table routes; /* built from the above */
+	struct arena arena;	/* the tasks and their strings (conf.c) */
 };
 
 /* Load PATH.  Returns a conf, or NULL with the errors in DIAG (warnings

@@ -624,7 +624,7 @@ sup_run(struct conf *conf)
 	for (size_t i = 0; i < s.cur->n; i++) {
 		const struct task *t = s.cur->rs[i].route->task;
 
-		if (t->cron && t->sched.kind == CRON_REBOOT && shared_may_claim(&s) &&
+		if (t->cron && t->sched->kind == CRON_REBOOT && shared_may_claim(&s) &&
 		    (t->start_at == 0 || t->start_at <= timefmt_now()))
 			fire(&s, &s.cur->rs[i], 0);
 	}

@@ -13,7 +13,7 @@ has_calendar(const struct rstate *rs)
 {
 	const struct task *t = rs->route->task;
 
-	return t->cron && t->sched.kind != CRON_REBOOT;
+	return t->cron && t->sched->kind != CRON_REBOOT;
 }
 
 /* ---- durable cron tasks: the row in memory ---- */
@@ -105,7 +105,7 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 		theap_disarm(&s->real, &rs->fire);
 		return;
 	}
-	if (policy_next_fire(&t->sched, rs->tz, t->start_at, after, &next) < 0) {
+	if (policy_next_fire(t->sched, rs->tz, t->start_at, after, &next) < 0) {
 		theap_disarm(&s->real, &rs->fire);
 		return;
 	}
@@ -523,7 +523,7 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 {
 	const struct task *t = rs->route->task;
 	int64_t count, run = 0;
-	int64_t latest = policy_cron_latest(&t->sched, rs->tz, first, now, MISFIRE_SCAN, &count);
+	int64_t latest = policy_cron_latest(t->sched, rs->tz, first, now, MISFIRE_SCAN, &count);
 	struct jlog_line l;
 	char a[TIMEFMT_BUFSZ], b[TIMEFMT_BUFSZ];
 
@@ -535,7 +535,7 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 		/* Too many to walk: the latest is in the last week or the
 		 * grace, whichever is longer, or it is the one we got to. */
 		int64_t back = t->misfire == MISFIRE_GRACE ? t->misfire_grace_ms / 1000 : 0, c;
-		int64_t l2 = policy_cron_latest(&t->sched, rs->tz,
+		int64_t l2 = policy_cron_latest(t->sched, rs->tz,
 						now - (back > 7 * 86400 ? back : 7 * 86400), now,
 						MISFIRE_SCAN, &c);
 
@@ -554,7 +554,7 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 		for (int64_t x = first, nx; run < count && run < MISFIRE_ALL_MAX; x = nx) {
 			fire_queued(rs, x);
 			run++;
-			if (cron_next(&t->sched, rs->tz, x, &nx) < 0)
+			if (cron_next(t->sched, rs->tz, x, &nx) < 0)
 				break;
 		}
 		dequeue(s, rs->track);

@@ -374,11 +374,11 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
 		return 0;
 	}
 	/* The cron times from the watermark to now (s, now's included). */
-	if (cron_next(&t->sched, rs->tz, row->run_at / 1000 - 1, &first) < 0) {
+	if (cron_next(t->sched, rs->tz, row->run_at / 1000 - 1, &first) < 0) {
 		nr->status = (char *)job_status_name(JOB_SUCCESS);	/* never again */
 		return 0;
 	}
-	latest = policy_cron_latest(&t->sched, rs->tz, first, now / 1000 + 1, MISFIRE_SCAN,
+	latest = policy_cron_latest(t->sched, rs->tz, first, now / 1000 + 1, MISFIRE_SCAN,
 				    &count);
 	if (count == 0) {
 		/* Due by the database's clock, not quite yet by ours. */
@@ -404,7 +404,7 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
 		for (int64_t x = first; *nat < FIRE_AT_MAX && x <= latest;) {
 			at[(*nat)++] = x * 1000;
 			last = x;
-			if (cron_next(&t->sched, rs->tz, x, &x) < 0)
+			if (cron_next(t->sched, rs->tz, x, &x) < 0)
 				break;
 		}
 	}
@@ -419,7 +419,7 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
 		metrics_fire(s->metrics, (now - at[i]) * 1000);
 	nr->runs = row->runs + (long)*nat;
 	nr->last_fire = last * 1000;
-	if (policy_next_fire(&t->sched, rs->tz, t->start_at, last, &next) < 0)
+	if (policy_next_fire(t->sched, rs->tz, t->start_at, last, &next) < 0)
 		nr->status = (char *)job_status_name(JOB_SUCCESS);
 	else
 		nr->run_at = next * 1000;
@@ -498,7 +498,7 @@ shared_sync(struct sup *s, struct gen *g)
 		if (row && row->cron && strcmp(row->cron, t->cron) == 0 &&
 		    !job_status_is(row->status, JOB_CANCELLED))
 			continue;	/* the cluster's: not ours to move */
-		if (policy_next_fire(&t->sched, rs->tz, t->start_at, now / 1000, &next) < 0)
+		if (policy_next_fire(t->sched, rs->tz, t->start_at, now / 1000, &next) < 0)
 			continue;
 		if (row) {
 			nj[k] = *row;	/* its strings are v's */
