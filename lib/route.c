@@ -63,16 +63,16 @@ router_path(struct router *r, struct router **path, size_t max)
 }
 
 /* The prefixes of the N routers of PATH joined by dots, the empty ones
- * left out; NULL out of memory. */
+ * left out, in arena A; NULL out of memory. */
 static char *
-prefix_join(struct router *const *path, size_t n)
+prefix_join(struct arena *a, struct router *const *path, size_t n)
 {
 	size_t len = 0;
 	char *prefix;
 
 	for (size_t i = 0; i < n; i++)
 		len += strlen(path[i]->prefix) + 1;
-	if ((prefix = calloc(len + 1, 1)) == NULL)
+	if ((prefix = arena_alloc(a, len + 1, 1)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (*path[i]->prefix == '\0')
@@ -85,11 +85,21 @@ prefix_join(struct router *const *path, size_t n)
 }
 
 /* RT's middleware, outer middleware and env, outermost first: the app's,
- * the N routers' of PATH down to task T's, T's.  -1 out of memory. */
+ * the N routers' of PATH down to task T's, T's.  PREV is the route before
+ * RT, if any: routes of one router whose tasks add no middleware and no
+ * env share its lists (in a row: route_table_free() frees them once).
+ * -1 out of memory. */
 static int
 route_lists(struct route *rt, const struct conf *c, const struct task *t,
-	    struct router *const *path, size_t n)
+	    struct router *const *path, size_t n, const struct route *prev)
 {
+	if (prev && prev->router == t->router && *t->middleware == NULL && *t->env == NULL &&
+	    *prev->task->middleware == NULL && *prev->task->env == NULL) {
+		rt->middleware = prev->middleware;
+		rt->outer_middleware = prev->outer_middleware;
+		rt->env = prev->env;
+		return 0;
+	}
 	rt->middleware = strv_dup(c->app->middleware);
 	rt->outer_middleware = strv_dup(c->app->outer_middleware);
 	rt->env = strv_dup(c->app->env);
@@ -157,16 +167,17 @@ route_nearest(struct route *rt, const struct conf *c, const struct task *t,
 							 : ROUTE_OUTPUT_MAX_DEFAULT;
 }
 
-/* Route RT (zeroed) of task T; PREV is the route before it, if any. */
+/* Route RT (zeroed) of task T, in table TB; PREV is the route before it,
+ * if any. */
 static int
-route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached,
-	   struct router *detached_root, const struct route *prev)
+route_fill(struct route_table *tb, struct route *rt, const struct conf *c, struct task *t,
+	   bool attached, struct router *detached_root, const struct route *prev)
 {
 	/* A router's chain is at most CONF_MAX_DEPTH deep: on the stack,
 	 * not an array the size of every router (calloc'd per route, that
 	 * made one router per task quadratic). */
 	struct router *path[CONF_MAX_DEPTH + 2];
-	size_t n;
+	size_t n, len;
 
 	n = router_path(t->router, path, sizeof path / sizeof path[0]);
 	rt->task = t;
@@ -174,19 +185,21 @@ route_fill(struct route *rt, const struct conf *c, struct task *t, bool attached
 	rt->attached = attached;
 	rt->detached_root = detached_root;
 
-	/* Routes of one router share its prefix (they come in a row):
-	 * route_table_free() frees it once. */
+	/* Routes of one router share its prefix (they come in a row).  The
+	 * prefixes and names are in the table's arena. */
 	if (prev && prev->router == t->router)
 		rt->prefix = prev->prefix;
-	else if ((rt->prefix = prefix_join(path, n)) == NULL)
+	else if ((rt->prefix = prefix_join(&tb->arena, path, n)) == NULL)
 		return -1;
-	if (*rt->prefix) {
-		if (asprintf(&rt->name, "%s:%s", rt->prefix, t->name) < 0)
-			rt->name = NULL;
-	} else {
-		rt->name = strdup(t->name);
+	len = strlen(rt->prefix);
+	if ((rt->name = arena_alloc(&tb->arena, len + 1 + strlen(t->name) + 1, 1)) == NULL)
+		return -1;
+	if (len) {
+		memcpy(rt->name, rt->prefix, len);
+		rt->name[len++] = ':';
 	}
-	if (rt->name == NULL || route_lists(rt, c, t, path, n) < 0)
+	strcpy(rt->name + len, t->name);
+	if (route_lists(rt, c, t, path, n, prev) < 0)
 		return -1;
 	route_nearest(rt, c, t, path, n);
 	rt->timezone = t->timezone ? t->timezone : c->timezone;
@@ -218,7 +231,7 @@ walk(struct route_table *tb, size_t *cap, const struct conf *c, struct router *r
 	for (size_t i = 0; i < r->ntasks; i++) {
 		if (table_push(tb, cap) < 0)
 			return -1;
-		if (route_fill(&tb->v[tb->n - 1], c, r->tasks[i], attached, root,
+		if (route_fill(tb, &tb->v[tb->n - 1], c, r->tasks[i], attached, root,
 			       tb->n > 1 ? &tb->v[tb->n - 2] : NULL) < 0)
 			return -1;
 		r->tasks[i]->route = tb->n - 1;
@@ -307,17 +320,19 @@ void
 route_table_free(struct route_table *tb)
 {
 	for (size_t i = 0; i < tb->n; i++) {
-		struct route *r = &tb->v[i];
+		struct route *r = &tb->v[i], *p = i ? &tb->v[i - 1] : NULL;
 
-		free(r->name);
-		if (i == 0 || r->prefix != tb->v[i - 1].prefix)
-			free(r->prefix);
-		list_free(r->middleware);
-		list_free(r->outer_middleware);
-		list_free(r->env);
+		/* Shared lists are those of the route before: freed once. */
+		if (p == NULL || r->middleware != p->middleware)
+			list_free(r->middleware);
+		if (p == NULL || r->outer_middleware != p->outer_middleware)
+			list_free(r->outer_middleware);
+		if (p == NULL || r->env != p->env)
+			list_free(r->env);
 	}
 	free(tb->v);
 	free(tb->index);
+	arena_free(&tb->arena);
 	memset(tb, 0, sizeof *tb);
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "diag.h"
 
 struct conf;
@@ -15,8 +16,8 @@ struct task;
 struct router;
 
 struct route {
-	char *name;		/* "analytics.users:track_logins" */
-	char *prefix;		/* "analytics.users", "" for none */
+	char *name;		/* "analytics.users:track_logins" (the table's arena) */
+	char *prefix;		/* "analytics.users", "" for none (shared) */
 	struct task *task;
 	struct router *router;	/* the router declaring the task (the app too) */
 	bool attached;		/* false: its router is not included anywhere */
@@ -45,6 +46,7 @@ struct route_table {
 	size_t nattached;
 	size_t *index;		/* open-addressing hash of attached names */
 	size_t index_cap;
+	struct arena arena;	/* the routes' names and prefixes */
 };
 
 /* Build TABLE from CONF.  Duplicate route names among attached routes are
