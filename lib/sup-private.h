@@ -180,6 +180,13 @@ struct rstate {
 	char *workdir;		/* resolved */
 };
 
+/* What a reload's thread finds of each new route in the old config
+ * (supreload.c): the index of the route of that name there, or
+ * ROUTE_NONE; with ROUTE_SAME when its schedule is unchanged (its
+ * planned fire is kept). */
+#define ROUTE_SAME (((size_t)-1 >> 1) + 1)	/* the top bit */
+#define ROUTE_NONE (ROUTE_SAME - 1)
+
 /* One loaded config: the routes and what runs still refer to it. */
 struct gen {
 	struct conf *conf;
@@ -260,7 +267,11 @@ struct supload {
 	uint64_t seq;		/* loads started: the latest's number (from 1) */
 	/* The thread's while it runs; the loop's once it is joined. */
 	char *path;		/* the file (the one the supervisor started with) */
+	const struct conf *old;	/* the running config, read (not written) */
 	struct conf *conf;	/* conf_load's result */
+	struct gen *gen;	/* of it (gen_build), without its tracks */
+	size_t *prev;		/* per route of it: ROUTE_NONE, or its index in
+				 * OLD, | ROUTE_SAME (what apply needs) */
 	struct diag diag;
 	bool noperm;
 	int64_t load_ms;	/* how long conf_load took */
@@ -468,6 +479,8 @@ void loop(struct sup *s);
 struct gen *gen_ref(struct gen *g);
 void gen_unref(struct gen *g);
 bool router_same(const struct router *a, const struct router *b);
+struct gen *gen_build(struct conf *conf);
+int gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *prev);
 struct gen *gen_new(struct sup *s, struct conf *conf);
 void run_unlink(struct sup *s, struct run *r);
 struct run *run_find(struct sup *s, pid_t pid);
@@ -578,7 +591,7 @@ const char *shared_state(const struct sup *s);
 void on_lifespan_out(struct sup *s, struct outpipe *p);
 void reap(struct sup *s);
 void begin_stop(struct sup *s, int sig);
-int reload_apply(struct sup *s, struct conf *conf, const struct diag *diag, const char *why, int64_t load_ms);
+int reload_apply(struct sup *s, struct supload *ld);
 void on_signal(struct sup *s);
 
 /* supreload.c */

@@ -302,18 +302,19 @@ begin_stop(struct sup *s, int sig)
 }
 
 
-/* Take CONF, a reload's config loaded in LOAD_MS (supreload.c), with
- * its messages DIAG; NULL: it had errors.  0, or -1 when the running
- * config is kept.  This is all a reload does on the loop: what a due
- * fire may wait for. */
+/* Take the config a reload's thread loaded (supreload.c), with its
+ * messages and what the thread made of it (LD->conf NULL: it had
+ * errors).  0, or -1 when the running config is kept.  This is all of a
+ * reload that runs on the loop: what a due fire may wait for. */
 int
-reload_apply(struct sup *s, struct conf *conf, const struct diag *diag, const char *why,
-	     int64_t load_ms)
+reload_apply(struct sup *s, struct supload *ld)
 {
-	struct gen *g, *old = s->cur;
+	struct gen *g = ld->gen, *old = s->cur;
+	struct conf *conf = ld->conf;
+	const struct diag *diag = &ld->diag;
 	struct jlog_line l;
 	size_t changed = 0, added = 0;
-	int64_t t0 = timefmt_mono_ms();
+	int64_t t0 = timefmt_mono_ms(), now;
 
 	for (size_t i = 0; i < diag->n; i++) {
 		jlog_begin(&l, diag->v[i].level == DIAG_ERROR ? JLOG_ERROR : JLOG_WARN,
@@ -332,36 +333,38 @@ reload_apply(struct sup *s, struct conf *conf, const struct diag *diag, const ch
 		jlog_end(&l);
 		return -1;
 	}
-	if ((g = gen_new(s, conf)) == NULL) {
-		conf_free(conf);
+	ld->conf = NULL;	/* ours now */
+	ld->gen = NULL;
+	if (g == NULL || ld->prev == NULL || gen_attach(s, g, old, ld->prev) < 0) {
+		if (g)
+			gen_unref(g);	/* and its conf with it */
+		else
+			conf_free(conf);
 		log_error("reload-failed", NULL, "out of memory");
 		return -1;
 	}
 	/* Rows of durable cron tasks first: a changed cron starts over. */
 	cron_sync(s, g, NULL, 0);
-	/* A route whose schedule is unchanged keeps its planned fire. */
+	/* A route whose schedule is unchanged keeps its planned fire: its
+	 * timer takes the old one's place in the heap, with no sifting. */
+	now = timefmt_now();
 	for (size_t i = 0; i < g->n; i++) {
-		struct rstate *rs = &g->rs[i];
-		const struct route *o = route_find(&old->conf->routes, rs->route->name);
-		struct rstate *ors = o && o->attached ? &old->rs[o - old->conf->routes.v] : NULL;
-		const struct task *nt = rs->route->task;
+		struct rstate *rs = &g->rs[i], *ors;
+		size_t j = ld->prev[i] & ~ROUTE_SAME;
 
-		if (ors == NULL) {
+		if (j == ROUTE_NONE) {
 			added++;
-			plan(s, rs, timefmt_now());
+			plan(s, rs, now);
 			continue;
 		}
-		if (ors->fire.idx != SIZE_MAX && nt->cron && ors->route->task->cron &&
-		    strcmp(nt->cron, ors->route->task->cron) == 0 && rs->tz == ors->tz &&
-		    nt->jitter_ms == ors->route->task->jitter_ms &&
-		    nt->start_at == ors->route->task->start_at) {
-			/* In the old timer's place in the heap: no sifting. */
+		ors = &old->rs[j];
+		if ((ld->prev[i] & ROUTE_SAME) && timer_armed(&ors->fire)) {
 			rs->next_cron = ors->next_cron;
 			theap_replace(&s->real, &ors->fire, &rs->fire);
 		} else {
-			if (nt->cron || ors->route->task->cron)
+			if (rs->route->task->cron || ors->route->task->cron)
 				changed++;
-			plan(s, rs, timefmt_now());
+			plan(s, rs, now);
 		}
 	}
 	for (size_t i = 0; i < old->n; i++)
@@ -385,14 +388,16 @@ reload_apply(struct sup *s, struct conf *conf, const struct diag *diag, const ch
 	s->cur = g;
 	shared_reloaded(s);	/* a new config hash: the cluster's or not */
 	jlog_begin(&l, JLOG_INFO, "reloaded");
-	jlog_str(&l, "by", why);
+	jlog_str(&l, "by", ld->why);
 	jlog_int(&l, "routes", (int64_t)g->n);
 	jlog_int(&l, "added", (int64_t)added);
 	jlog_int(&l, "removed", (int64_t)(old->n + added - g->n));
 	jlog_int(&l, "rescheduled", (int64_t)changed);
+	/* The old config's memory goes back to the system as it is freed
+	 * (its arenas and large arrays are mappings of their own: sup_run);
+	 * the loader's garbage was given back by the thread (trim). */
 	gen_unref(old);
-	trim();
-	jlog_ms(&l, "load", load_ms);
+	jlog_ms(&l, "load", ld->load_ms);
 	jlog_ms(&l, "swap", timefmt_mono_ms() - t0);
 	jlog_end(&l);
 	return 0;
@@ -508,6 +513,12 @@ sup_run(struct conf *conf)
 
 	sigset_t early;
 
+#ifdef __GLIBC__
+	/* Large arrays (the routes and their states: megabytes at 100,000
+	 * routes) each a mapping of its own, not from a heap whose threshold
+	 * grew: freed after a reload, they go back to the system at once. */
+	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 	/* Before the lock makes us findable: `jobify schedule` signals the
 	 * holder (SIGUSR1), which must not kill a supervisor still starting. */
 	sigemptyset(&early);

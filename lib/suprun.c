@@ -119,8 +119,11 @@ state_of(void *arg, const struct router *r)
 	return NULL;
 }
 
+/* A generation for CONF (which it takes), its tracks not yet set
+ * (gen_attach): touches nothing of the supervisor, so a reload's thread
+ * builds it.  NULL when out of memory (CONF is the caller's still). */
 struct gen *
-gen_new(struct sup *s, struct conf *conf)
+gen_build(struct conf *conf)
 {
 	struct gen *g = calloc(1, sizeof *g);
 	size_t n = conf->routes.nattached;
@@ -139,8 +142,6 @@ gen_new(struct sup *s, struct conf *conf)
 		timer_init(&rs->fire, TK_FIRE);
 		rs->gen = g;
 		rs->route = r;
-		if ((rs->track = track_get(s, r->name)) == NULL)
-			goto fail;
 		rs->tz = tz_get(r->timezone, NULL);
 		if (r->task->workdir &&
 		    (rs->workdir = paths_resolve(r->task->loc.file, r->task->workdir)) == NULL)
@@ -151,6 +152,37 @@ fail:
 	g->conf = NULL;		/* the caller's still */
 	gen_free(g);
 	return NULL;
+}
+
+/* Give G's routes their tracks: route I has route PREV[I] of generation
+ * OLD's (the same name, so the same track), or none (ROUTE_NONE, or PREV
+ * NULL): then its track is found or made by name.  -1 when out of
+ * memory. */
+int
+gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *prev)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		size_t j = prev ? prev[i] & ~ROUTE_SAME : ROUTE_NONE;
+
+		g->rs[i].track = j != ROUTE_NONE ? old->rs[j].track :
+			track_get(s, g->rs[i].route->name);
+		if (g->rs[i].track == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+struct gen *
+gen_new(struct sup *s, struct conf *conf)
+{
+	struct gen *g = gen_build(conf);
+
+	if (g && gen_attach(s, g, NULL, NULL) < 0) {
+		g->conf = NULL;		/* the caller's still */
+		gen_free(g);
+		return NULL;
+	}
+	return g;
 }
 
 /* ---- the pid table ---- */
