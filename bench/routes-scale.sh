@@ -16,6 +16,13 @@
 #                          rows are written);
 #   start (store):         the same again, on the store the first run left;
 #   reload:                SIGHUP to event=reloaded (the same config);
+#   swap:                  of that, how long the loop stopped to take the new
+#                          routes (reloaded's swap=: the load runs in a thread);
+#   stall:                 the longest a `status` request on the control
+#                          socket waited for its answer during the reload
+#                          (a client asking again and again, from before
+#                          the SIGHUP to after event=reloaded): the longest
+#                          the loop was held;
 #   RSS/route:             (VmRSS after ready - VmRSS of a supervisor of
 #                          one task) / N, bytes.
 # Then, for each column, the growth factor from each N to the next
@@ -133,9 +140,43 @@ start() {
 	s_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$sup_pid/status")
 }
 
-# reload LOG: SIGHUP until event=reloaded; s_reload (s).
+# probe SOCKET STOP OUT: ask `status` on SOCKET again and again until the
+# file STOP exists; the longest wait for an answer (s) and the count into OUT.
+probe() {
+	python3 - "$@" <<'PY'
+import os, socket, sys, time
+path, stop, out = sys.argv[1:4]
+worst, n = 0.0, 0
+while not os.path.exists(stop):
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.sendall(b"jobify/1 status\n")
+    buf = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+        if any(l.startswith((b"ok", b"err")) for l in buf.split(b"\n")[:-1]):
+            break
+    s.close()
+    worst = max(worst, time.monotonic() - t0)
+    n += 1
+with open(out, "w") as f:
+    f.write("%.3f %d\n" % (worst, n))
+PY
+}
+
+# reload LOG STATE: SIGHUP until event=reloaded, with a probe of the
+# control socket running; s_reload, s_swap, s_stall (s).
 reload() {
-	local t0 deadline
+	local t0 deadline probe_pid
+	rm -f "$tmp/probe.stop" "$tmp/probe.out"
+	probe "$2/jobify.sock" "$tmp/probe.stop" "$tmp/probe.out" &
+	probe_pid=$!
+	bg_pids+=("$probe_pid")
+	sleep 0.2	# (its first answers before the signal)
 	now_us
 	t0=$now
 	kill -HUP "$sup_pid"
@@ -147,6 +188,14 @@ reload() {
 	done
 	now_us
 	s_reload=$(awk -v a="$t0" -v b="$now" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
+	sleep 0.2
+	touch "$tmp/probe.stop"
+	wait "$probe_pid" || die "the control socket probe failed"
+	bg_pids=()
+	read -r s_stall _ <"$tmp/probe.out"
+	# Older versions load on the loop: their swap is the whole reload.
+	s_swap=$(sed -n 's/.*event=reloaded.* swap=\([0-9.]*\).*/\1/p' "$1" | tail -n 1)
+	s_swap=${s_swap:-$s_reload}
 }
 
 # The baseline: a supervisor of one task.
@@ -155,8 +204,9 @@ start "$tmp/base.conf" "$tmp/base.log"
 base_rss=$s_rss
 sup_stop "$tmp/base.log"
 
-printf '%-8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' shape routes "check s" "check MB" \
-	"json s" "json MB" "fresh s" "store s" "reload s" "RSS MB" "B/route"
+printf '%-8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' shape routes "check s" \
+	"check MB" "json s" "json MB" "fresh s" "store s" "reload s" "swap s" "stall s" "RSS MB" \
+	"B/route"
 for shape in "${shapes[@]}"; do
 	for n in "${sizes[@]}"; do
 		conf=$tmp/$shape-$n.conf
@@ -184,17 +234,17 @@ for shape in "${shapes[@]}"; do
 		start "$conf" "$tmp/sup.log"
 		stored=$s_ready
 		rss=$s_rss
-		reload "$tmp/sup.log"
+		reload "$tmp/sup.log" "$state"
 		sup_stop "$tmp/sup.log"
 		rm -rf "$state"
 		per=$(awk -v r="$rss" -v b="$base_rss" -v n="$n" 'BEGIN { printf "%.0f", (r - b) * 1024 / n }')
 		row=("$shape" "$n" "$(median <"$tmp/c.t")" "$(median <"$tmp/c.m")"
 		     "$(median <"$tmp/j.t")" "$(median <"$tmp/j.m")" "$fresh" "$stored" "$s_reload"
-		     "$rss" "$per")
-		printf '%-8s %8d %9s %9.0f %9s %9.0f %9s %9s %9s %9.0f %9s\n' "${row[0]}" "${row[1]}" \
-			"${row[2]}" "$(echo "${row[3]} / 1024" | bc -l)" "${row[4]}" \
+		     "$s_swap" "$s_stall" "$rss" "$per")
+		printf '%-8s %8d %9s %9.0f %9s %9.0f %9s %9s %9s %9s %9s %9.0f %9s\n' "${row[0]}" \
+			"${row[1]}" "${row[2]}" "$(echo "${row[3]} / 1024" | bc -l)" "${row[4]}" \
 			"$(echo "${row[5]} / 1024" | bc -l)" "${row[6]}" "${row[7]}" "${row[8]}" \
-			"$(echo "${row[9]} / 1024" | bc -l)" "${row[10]}"
+			"${row[9]}" "${row[10]}" "$(echo "${row[11]} / 1024" | bc -l)" "${row[12]}"
 		tsv_row "$stamp" "${row[@]}"
 		echo "${row[*]}" >>"$tmp/all"
 	done
@@ -214,7 +264,7 @@ awk '{
 }' "$tmp/all"
 
 {
-	[ -s "$tsv" ] || printf '# %s\n' "time shape routes check_s check_kb json_s json_kb start_fresh_s start_store_s reload_s rss_kb rss_b_per_route"
+	[ -s "$tsv" ] || printf '# %s\n' "time shape routes check_s check_kb json_s json_kb start_fresh_s start_store_s reload_s swap_s stall_s rss_kb rss_b_per_route"
 	printf '# %s (load %s, %s)\n' "$cmdline" "$(load1)" "$("$jobify" --version)"
 	printf '%s\n' "${rows[@]}"
 } >>"$tsv"
