@@ -188,10 +188,10 @@ batch_failed(struct sup *s, size_t njobs, struct jerr *err)
 	(void)theap_arm(&s->mono, &s->flush_t, timefmt_mono_ms_up() + delay);
 }
 
-/* What a write of the batch that was written leads to: waiters told
- * (ids into *ENDED), the store timer rearmed (*REARM). */
+/* What a write of the batch that was written leads to: waiters told,
+ * the store timer rearmed (*REARM). */
 static void
-batch_written(struct bw *b, char ***ended, bool *rearm)
+batch_written(struct sup *s, struct bw *b, bool *rearm)
 {
 	const char *name = b->tr ? b->tr->name : b->id;
 	struct jlog_line l;
@@ -218,10 +218,13 @@ batch_written(struct bw *b, char ***ended, bool *rearm)
 	}
 	*rearm = *rearm || b->w.run_at > 0 || (b->next_run && !b->ended);
 	/* A row that ended for good (max-runs, permanently failed,
-	 * removed), a job that ended: whoever waits on it is told. */
-	if (((b->w.kind == STORE_CRON && job_status_ended(b->tr->cj->status)) ||
-	     (b->w.kind == STORE_END && b->ended)) && strv_push(ended, name) < 0)
-		log_error("store", name, "out of memory");
+	 * removed), a job that ended: whoever waits on it is told, now (a
+	 * list of them made first was pushed to one at a time, which cost a
+	 * walk of the list each: a reload that removed 100,000 durable tasks
+	 * held the loop for minutes). */
+	if ((b->w.kind == STORE_CRON && job_status_ended(b->tr->cj->status)) ||
+	    (b->w.kind == STORE_END && b->ended))
+		job_ended(s, name, NULL, 0);
 }
 
 /* Write the turn's batch: the ends, starts and releases of jobs of the
@@ -241,7 +244,6 @@ void
 cron_flush(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
-	char **ended = NULL;
 	bool rearm = false;
 	size_t njobs;
 
@@ -272,7 +274,7 @@ cron_flush(struct sup *s)
 	s->flush_fails = 0;
 	s->flush_delay = 0;
 	for (struct store_write *w = s->batch; w; w = w->next)
-		batch_written(BW(w), &ended, &rearm);
+		batch_written(s, BW(w), &rearm);
 	batch_clear(s);
 	/* Every start so far is in the store now (STORE_BEGAN): the file's
 	 * lines are no longer needed. */
@@ -282,9 +284,6 @@ cron_flush(struct sup *s)
 		else
 			s->starts_used = false;
 	}
-	for (size_t i = 0; ended && ended[i]; i++)
-		job_ended(s, ended[i], NULL, 0);
-	strv_free(ended);
 	if (rearm)
 		store_rearm(s);
 }
