@@ -282,34 +282,107 @@ reap_failed(pid_t pid)
 		;
 }
 
+/* Check O's command and fill C with what the child needs: the sources of
+ * its stdin, stdout and stderr (/dev/null for those O leaves unset) and
+ * argv[0] resolved in the PATH of O's environment, which is returned (the
+ * caller frees it), or NULL with ERR set. */
+static char *
+child_prepare(const struct spawn_opts *o, struct child *c, struct jerr *err)
+{
+	const int want[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
+	char *path;
+
+	if (o->argv == NULL || o->argv[0] == NULL) {
+		jerr_set(err, "spawn: no command");
+		errno = EINVAL;
+		return NULL;
+	}
+	for (int i = 0; i < 3; i++) {
+		c->fd[i] = want[i] >= 0 ? want[i] : spawn_devnull();
+		if (c->fd[i] < 0) {
+			jerr_set(err, "spawn: /dev/null: %s", strerror(errno));
+			return NULL;
+		}
+	}
+	if ((path = spawn_path_find(o->argv[0], env_path(o->envp), err)) == NULL)
+		return NULL;
+	c->path = path;
+	return path;
+}
+
+/* ERR for a child of O's that reported SAVED at STAGE (NULL: execve),
+ * naming what the step was given where that helps. */
+static void
+report_explain(const struct spawn_opts *o, const char *stage, int saved,
+	       struct jerr *err)
+{
+	if (stage == NULL)
+		jerr_set(err, "spawn: %s: %s%s", o->argv[0], strerror(saved),
+			 saved == ENOEXEC ? " (a script without a #! line?)" : "");
+	else if (strcmp(stage, "chdir") == 0)
+		jerr_set(err, "spawn: %s: chdir %s: %s", o->argv[0], o->workdir,
+			 strerror(saved));
+	else if (strcmp(stage, "nice") == 0)
+		jerr_set(err, "spawn: %s: nice %d: %s", o->argv[0], o->nice,
+			 strerror(saved));
+	else if (strcmp(stage, "setuid") == 0 || strcmp(stage, "setgid") == 0 ||
+		 strcmp(stage, "setgroups") == 0)
+		jerr_set(err, "spawn: %s: %s %s: %s", o->argv[0], stage,
+			 o->ids->name ? o->ids->name : "", strerror(saved));
+	else
+		jerr_set(err, "spawn: %s: %s: %s", o->argv[0], stage, strerror(saved));
+}
+
+/* In the parent, once vfork has returned P: read the report pipe REP.
+ * The child has exec'd (EOF: its end closed on exec) or written why it
+ * could not; after a real vfork either is already done.  Returns 0 when
+ * it exec'd; -1 with errno and ERR set when it did not, the child reaped. */
+static int
+child_outcome(const struct spawn_opts *o, pid_t p, int rep[2], struct jerr *err)
+{
+	struct report r = { 0, NULL };
+	ssize_t n;
+	int saved;
+
+	(void)close(rep[1]);
+	do
+		n = read(rep[0], &r, sizeof r);
+	while (n < 0 && errno == EINTR);
+	saved = errno;
+	(void)close(rep[0]);
+	if (n < 0) {
+		/* Cannot happen on a pipe of our own; if it does, the child's
+		 * fate is unknown: do not let it run unsupervised. */
+		(void)kill(p, SIGKILL);
+		reap_failed(p);
+		jerr_set(err, "spawn: %s: reading the child's report: %s", o->argv[0],
+			 strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	saved = n == (ssize_t)sizeof r && r.err != 0 ? r.err : EIO;
+	reap_failed(p);
+	if (n != (ssize_t)sizeof r)
+		r.stage = "report";
+	report_explain(o, r.stage, saved, err);
+	errno = saved;
+	return -1;
+}
+
 int
 spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 {
 	struct child c = { .o = o, .parent = getpid() };
-	const int want[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
-	struct report r = { 0, NULL };
 	sigset_t all, old;
 	char *path;
 	pid_t p;
-	ssize_t n;
-	int saved, rep[2];
+	int rc, saved, rep[2];
 
 	*pid = -1;
-	if (o->argv == NULL || o->argv[0] == NULL) {
-		jerr_set(err, "spawn: no command");
-		errno = EINVAL;
+	if ((path = child_prepare(o, &c, err)) == NULL)
 		return -1;
-	}
-	for (int i = 0; i < 3; i++) {
-		c.fd[i] = want[i] >= 0 ? want[i] : spawn_devnull();
-		if (c.fd[i] < 0) {
-			jerr_set(err, "spawn: /dev/null: %s", strerror(errno));
-			return -1;
-		}
-	}
-	if ((path = spawn_path_find(o->argv[0], env_path(o->envp), err)) == NULL)
-		return -1;
-	c.path = path;
 	if (report_pipe(rep) < 0) {
 		jerr_set(err, "spawn: %s: pipe: %s", o->argv[0], strerror(errno));
 		free(path);
@@ -318,7 +391,9 @@ spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 	c.report = rep[1];
 
 	/* With every signal blocked, none of the supervisor's handlers can
-	 * run in the child, which shares its memory until execve. */
+	 * run in the child, which shares its memory until execve.  The
+	 * vfork stays here, in the frame that outlives the child: nothing
+	 * but child_run, which never returns, runs in the child. */
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, &old) < 0) {
 		saved = errno;
@@ -336,50 +411,13 @@ spawn_start(const struct spawn_opts *o, pid_t *pid, struct jerr *err)
 		errno = saved;
 		goto fail_pipe;
 	}
-	/* The child has exec'd (EOF: its end closed on exec) or written why
-	 * it could not; after a real vfork either is already done. */
-	(void)close(rep[1]);
-	do
-		n = read(rep[0], &r, sizeof r);
-	while (n < 0 && errno == EINTR);
+	rc = child_outcome(o, p, rep, err);
 	saved = errno;
-	(void)close(rep[0]);
-	if (n < 0) {
-		/* Cannot happen on a pipe of our own; if it does, the child's
-		 * fate is unknown: do not let it run unsupervised. */
-		(void)kill(p, SIGKILL);
-		reap_failed(p);
-		jerr_set(err, "spawn: %s: reading the child's report: %s", o->argv[0],
-			 strerror(saved));
-		free(path);
-		errno = saved;
-		return -1;
-	}
-	if (n > 0) {
-		saved = n == (ssize_t)sizeof r && r.err != 0 ? r.err : EIO;
-		reap_failed(p);
-		if (n != (ssize_t)sizeof r)
-			r.stage = "report";
-		if (r.stage == NULL)
-			jerr_set(err, "spawn: %s: %s%s", o->argv[0], strerror(saved),
-				 saved == ENOEXEC ? " (a script without a #! line?)" : "");
-		else if (strcmp(r.stage, "chdir") == 0)
-			jerr_set(err, "spawn: %s: chdir %s: %s", o->argv[0], o->workdir,
-				 strerror(saved));
-		else if (strcmp(r.stage, "nice") == 0)
-			jerr_set(err, "spawn: %s: nice %d: %s", o->argv[0], o->nice,
-				 strerror(saved));
-		else if (strcmp(r.stage, "setuid") == 0 || strcmp(r.stage, "setgid") == 0 ||
-			 strcmp(r.stage, "setgroups") == 0)
-			jerr_set(err, "spawn: %s: %s %s: %s", o->argv[0], r.stage,
-				 o->ids->name ? o->ids->name : "", strerror(saved));
-		else
-			jerr_set(err, "spawn: %s: %s: %s", o->argv[0], r.stage, strerror(saved));
-		free(path);
-		errno = saved;
-		return -1;
-	}
 	free(path);
+	if (rc < 0) {
+		errno = saved;
+		return -1;
+	}
 	if (!o->outlive)
 		guard_add(p);
 	*pid = p;
@@ -406,54 +444,111 @@ id_parse(const char *s, unsigned long *out)
 	return errno || *end ? -1 : 0;
 }
 
-int
-spawn_ids_resolve(const char *user, const char *group, struct spawn_ids *ids,
-		  struct jerr *err)
+/* Look USER up (a name or a number; NULL: the effective user, EUID, who
+ * may have no entry) and keep its name, home and shell in IDS, and its
+ * uid and gid too when USER was given.  -1 with ERR set when USER does
+ * not exist or memory runs out (IDS may then hold copies to free). */
+static int
+ids_user(const char *user, uid_t euid, struct spawn_ids *ids, struct jerr *err)
 {
 	struct passwd *pw;
 	unsigned long n;
-	uid_t euid = geteuid();
-	gid_t egid = getegid();
 
-	memset(ids, 0, sizeof *ids);
-	ids->uid = euid;
-	ids->gid = egid;
 	errno = 0;
 	if (user)
 		pw = id_parse(user, &n) == 0 ? getpwuid((uid_t)n) : getpwnam(user);
 	else
 		pw = getpwuid(euid);
-	if (user && pw == NULL) {
+	if (pw == NULL) {
+		if (user == NULL)
+			return 0;
 		if (errno)
 			jerr_set(err, "user '%s': %s", user, strerror(errno));
 		else
 			jerr_set(err, "user '%s': no such user", user);
 		return -1;
 	}
-	if (pw) {
-		if ((ids->name = strdup(pw->pw_name)) == NULL ||
-		    (ids->home = strdup(pw->pw_dir)) == NULL ||
-		    (ids->shell = strdup(*pw->pw_shell ? pw->pw_shell : "/bin/sh")) == NULL)
-			goto oom;
-		if (user) {
-			ids->uid = pw->pw_uid;
-			ids->gid = pw->pw_gid;
-		}
+	if ((ids->name = strdup(pw->pw_name)) == NULL ||
+	    (ids->home = strdup(pw->pw_dir)) == NULL ||
+	    (ids->shell = strdup(*pw->pw_shell ? pw->pw_shell : "/bin/sh")) == NULL) {
+		jerr_set(err, "user: out of memory");
+		return -1;
 	}
-	if (group) {
-		struct group *gr;
+	if (user) {
+		ids->uid = pw->pw_uid;
+		ids->gid = pw->pw_gid;
+	}
+	return 0;
+}
 
-		errno = 0;
-		gr = id_parse(group, &n) == 0 ? getgrgid((gid_t)n) : getgrnam(group);
-		if (gr == NULL) {
-			if (errno)
-				jerr_set(err, "group '%s': %s", group, strerror(errno));
-			else
-				jerr_set(err, "group '%s': no such group", group);
-			goto fail;
-		}
-		ids->gid = gr->gr_gid;
+/* Look GROUP up (a name or a number) and make it IDS's gid. */
+static int
+ids_group(const char *group, struct spawn_ids *ids, struct jerr *err)
+{
+	struct group *gr;
+	unsigned long n;
+
+	errno = 0;
+	gr = id_parse(group, &n) == 0 ? getgrgid((gid_t)n) : getgrnam(group);
+	if (gr == NULL) {
+		if (errno)
+			jerr_set(err, "group '%s': %s", group, strerror(errno));
+		else
+			jerr_set(err, "group '%s': no such group", group);
+		return -1;
 	}
+	ids->gid = gr->gr_gid;
+	return 0;
+}
+
+/* IDS's supplementary groups: those of the user IDS names when a user was
+ * asked for (WITH_USER), else IDS's gid alone, none of root's.  -1 when
+ * memory runs out. */
+static int
+ids_groups(bool with_user, struct spawn_ids *ids)
+{
+	/* getgrouplist says how many groups there are when the array is too
+	 * small; the count can grow between calls, hence the loop. */
+	int ng = 16;
+
+	if (!with_user) {
+		if ((ids->groups = malloc(sizeof *ids->groups)) == NULL)
+			return -1;
+		ids->groups[0] = ids->gid;
+		ids->ngroups = 1;
+		return 0;
+	}
+	for (;;) {
+		gid_t *g = reallocarray(ids->groups, (size_t)ng, sizeof *g);
+		int want = ng;
+
+		if (g == NULL)
+			return -1;
+		ids->groups = g;
+		if (getgrouplist(ids->name, ids->gid, g, &want) >= 0) {
+			ids->ngroups = (size_t)want;
+			return 0;
+		}
+		if (want <= ng)
+			want = ng * 2;
+		ng = want;
+	}
+}
+
+int
+spawn_ids_resolve(const char *user, const char *group, struct spawn_ids *ids,
+		  struct jerr *err)
+{
+	uid_t euid = geteuid();
+	gid_t egid = getegid();
+
+	memset(ids, 0, sizeof *ids);
+	ids->uid = euid;
+	ids->gid = egid;
+	if (ids_user(user, euid, ids, err) < 0)
+		goto fail;
+	if (group && ids_group(group, ids, err) < 0)
+		goto fail;
 	if (!user && !group)
 		return 0;
 	if (ids->uid == euid && ids->gid == egid && !(euid == 0 && user))
@@ -466,36 +561,11 @@ spawn_ids_resolve(const char *user, const char *group, struct spawn_ids *ids,
 		goto fail;
 	}
 	ids->change = true;
-	if (user && pw) {
-		/* getgrouplist says how many groups there are when the array is
-		 * too small; the count can grow between calls, hence the loop. */
-		int ng = 16;
-
-		for (;;) {
-			gid_t *g = reallocarray(ids->groups, (size_t)ng, sizeof *g);
-			int want = ng;
-
-			if (g == NULL)
-				goto oom;
-			ids->groups = g;
-			if (getgrouplist(pw->pw_name, ids->gid, g, &want) >= 0) {
-				ids->ngroups = (size_t)want;
-				break;
-			}
-			if (want <= ng)
-				want = ng * 2;
-			ng = want;
-		}
-	} else {
-		/* A group alone: that group, none of root's. */
-		if ((ids->groups = malloc(sizeof *ids->groups)) == NULL)
-			goto oom;
-		ids->groups[0] = ids->gid;
-		ids->ngroups = 1;
+	if (ids_groups(user != NULL, ids) < 0) {
+		jerr_set(err, "user: out of memory");
+		goto fail;
 	}
 	return 0;
-oom:
-	jerr_set(err, "user: out of memory");
 fail:
 	spawn_ids_free(ids);
 	return -1;
