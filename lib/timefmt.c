@@ -90,6 +90,77 @@ clock_part(const char **p, int *h, int *m, int *s)
 	return *h <= 23 && *m <= 59 && *s <= 59;
 }
 
+/* @EPOCH at P: seconds since 1970, within the years 0000-9999 as the
+ * other forms (a time far out of that overflows when printed in a zone). */
+static int
+parse_epoch(const char *p, int64_t *out, const char **why)
+{
+	long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)p[1]) && p[1] != '-')
+		return -1;
+	errno = 0;
+	v = strtoll(p + 1, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (errno == ERANGE || v < TIMEFMT_MIN || v > TIMEFMT_MAX) {
+		*why = "time out of range (years 0000-9999)";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* hh:mm[:ss] alone at P: the first such wall time in TZ after NOW,
+ * today's or the next day's. */
+static int
+parse_clock(const char *p, const struct tz *tz, int64_t now, int64_t *out)
+{
+	int h, mi, sec;
+	int64_t days, wall, t;
+	int32_t off = tz_offset(tz, now);
+
+	if (!clock_part(&p, &h, &mi, &sec) || *p != '\0')
+		return -1;
+	/* Today's date in TZ, then tomorrow's if that is not after NOW. */
+	days = (now + off) >= 0 ? (now + off) / 86400 : (now + off - 86399) / 86400;
+	for (int i = 0; i < 3; i++) {
+		wall = (days + i) * 86400 + h * 3600 + mi * 60 + sec;
+		t = tz_from_local(tz, wall);
+		if (t > now) {
+			*out = t;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* What follows a date and time, WALL, at P: nothing (WALL is local time
+ * in TZ), Z (it is UTC) or an offset +hh:mm / -hh:mm from UTC. */
+static int
+parse_zone(const char *p, const struct tz *tz, int64_t wall, int64_t *out)
+{
+	int sign, oh, om;
+
+	if (*p == '\0') {
+		*out = tz_from_local(tz, wall);
+		return 0;
+	}
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		*out = wall;
+		return 0;
+	}
+	if (*p != '+' && *p != '-')
+		return -1;
+	sign = *p++ == '-' ? -1 : 1;
+	if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) ||
+	    *p != '\0' || oh > 23 || om > 59)
+		return -1;
+	*out = wall - sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
 static int
 parse_time(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 	   const char **why)
@@ -99,43 +170,10 @@ parse_time(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 
 	*why = "expected a time such as 2026-11-25T03:00, 2026-11-25 03:00:00+01:00, "
 	       "03:00 or @1795575600";
-	if (*p == '@') {
-		long long v;
-		char *end;
-
-		if (!isdigit((unsigned char)p[1]) && p[1] != '-')
-			return -1;
-		errno = 0;
-		v = strtoll(p + 1, &end, 10);
-		if (*end != '\0')
-			return -1;
-		/* Years 0000-9999, as the other forms: a time far out of
-		 * that overflows when printed in a zone. */
-		if (errno == ERANGE || v < TIMEFMT_MIN || v > TIMEFMT_MAX) {
-			*why = "time out of range (years 0000-9999)";
-			return -1;
-		}
-		*out = v;
-		return 0;
-	}
-	if (strlen(p) >= 5 && p[2] == ':') {
-		int64_t days, wall, t;
-		int32_t off = tz_offset(tz, now);
-
-		if (!clock_part(&p, &h, &mi, &sec) || *p != '\0')
-			return -1;
-		/* Today's date in TZ, then tomorrow's if that is not after NOW. */
-		days = (now + off) >= 0 ? (now + off) / 86400 : (now + off - 86399) / 86400;
-		for (int i = 0; i < 3; i++) {
-			wall = (days + i) * 86400 + h * 3600 + mi * 60 + sec;
-			t = tz_from_local(tz, wall);
-			if (t > now) {
-				*out = t;
-				return 0;
-			}
-		}
-		return -1;
-	}
+	if (*p == '@')
+		return parse_epoch(p, out, why);
+	if (strlen(p) >= 5 && p[2] == ':')
+		return parse_clock(p, tz, now, out);
 	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
 	    !digits(&p, 2, &d))
 		return -1;
@@ -148,28 +186,8 @@ parse_time(const char *s, const struct tz *tz, int64_t now, int64_t *out,
 		if (!clock_part(&p, &h, &mi, &sec))
 			return -1;
 	}
-	{
-		int64_t wall = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-
-		if (*p == '\0') {
-			*out = tz_from_local(tz, wall);
-			return 0;
-		}
-		if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-			*out = wall;
-			return 0;
-		}
-		if (*p == '+' || *p == '-') {
-			int sign = *p++ == '-' ? -1 : 1, oh, om;
-
-			if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) ||
-			    *p != '\0' || oh > 23 || om > 59)
-				return -1;
-			*out = wall - sign * (oh * 3600 + om * 60);
-			return 0;
-		}
-	}
-	return -1;
+	return parse_zone(p, tz, civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec,
+			  out);
 }
 
 /* The numeric forms first; then at(1)'s words ("tomorrow 09:00"), whose
