@@ -116,17 +116,12 @@ in_range(struct fctx *x, int v)
 	return 0;
 }
 
-/* One comma-separated item of a field. */
+/* An item that is a word of its own: ? (any day: LO to HI), L (the
+ * month's last day; in day-of-week, Saturday) or LW (the month's last
+ * weekday).  1 when S is none of those. */
 static int
-item(struct fctx *x, const char *s)
+item_word(struct fctx *x, const char *s, int lo, int hi)
 {
-	int lo = fields[x->f].lo, hi = fields[x->f].hi, a, b, step = 1;
-	const char *p = s;
-
-	if (x->f == F_DOW)
-		hi = 6;		/* 7 is read as 0 below */
-	if (*s == '\0')
-		return ferr(x, "an empty item (two commas, or a comma at an end)");
 	if (strcmp(s, "?") == 0) {
 		if (x->f != F_DOM && x->f != F_DOW)
 			return ferr(x, "? is only for the day fields");
@@ -145,6 +140,92 @@ item(struct fctx *x, const char *s)
 		set(x, 6);	/* the last day of the week: Saturday */
 		return 0;
 	}
+	return 1;
+}
+
+/* What may follow a day's number A at P and end item S: nW in
+ * day-of-month (the weekday nearest day n), xL (the month's last such
+ * weekday) and x#n (its nth) in day-of-week.  1 when P holds none. */
+static int
+item_day_suffix(struct fctx *x, const char *s, const char *p, int a)
+{
+	int n;
+
+	if (x->f == F_DOM && (*p == 'W' || *p == 'w') && p[1] == '\0') {
+		if (in_range(x, a) < 0)
+			return -1;
+		x->c->dom_nearest |= UINT32_C(1) << a;
+		return 0;
+	}
+	if (x->f == F_DOW && (*p == 'L' || *p == 'l') && p[1] == '\0') {
+		if (in_range(x, a) < 0)
+			return -1;
+		x->c->dow_last |= (uint8_t)(1u << a);
+		return 0;
+	}
+	if (x->f != F_DOW || *p != '#')
+		return 1;
+	p++;
+	if (in_range(x, a) < 0)
+		return -1;
+	if (!isdigit((unsigned char)*p) || value(x, &p, &n) < 0 || *p != '\0' ||
+	    n < 1 || n > 5)
+		return ferr(x, "'%s': # takes a week from 1 to 5, as in 1#2", s);
+	x->c->dow_nth[a] |= (uint8_t)(1u << n);
+	return 0;
+}
+
+/* Into *B, the end of a range from A: -b at *P, the field's end HI for
+ * a/n (from a to the end, every n), else A alone. */
+static int
+item_range_end(struct fctx *x, const char **p, int a, int hi, int *b)
+{
+	*b = a;
+	if (**p == '/') {
+		*b = hi;
+		return 0;
+	}
+	if (**p != '-')
+		return 0;
+	(*p)++;
+	if (value(x, p, b) < 0)
+		return -1;
+	if (x->f == F_DOW && *b == 7)
+		*b = 6 + 1;	/* a range may end on Sunday: 5-7 */
+	else if (in_range(x, *b) < 0)
+		return -1;
+	if (*b < a)
+		return ferr(x, "range %d-%d goes backwards", a, *b);
+	return 0;
+}
+
+/* The step /n at *P of item S, into *STEP. */
+static int
+item_step(struct fctx *x, const char *s, const char **p, int *step)
+{
+	int span = fields[x->f].hi - fields[x->f].lo + 1;
+
+	(*p)++;
+	if (!isdigit((unsigned char)**p) || value(x, p, step) < 0)
+		return ferr(x, "'%s': a step must be a number", s);
+	if (*step < 1 || *step > span)
+		return ferr(x, "step %d is out of range 1-%d", *step, span);
+	return 0;
+}
+
+/* One comma-separated item of a field. */
+static int
+item(struct fctx *x, const char *s)
+{
+	int lo = fields[x->f].lo, hi = fields[x->f].hi, a, b, step = 1, rc;
+	const char *p = s;
+
+	if (x->f == F_DOW)
+		hi = 6;		/* 7 is read as 0 below */
+	if (*s == '\0')
+		return ferr(x, "an empty item (two commas, or a comma at an end)");
+	if ((rc = item_word(x, s, lo, hi)) <= 0)
+		return rc;
 	if (*p == '*') {
 		a = lo;
 		b = hi;
@@ -154,55 +235,13 @@ item(struct fctx *x, const char *s)
 			return -1;
 		if (x->f == F_DOW && a == 7)
 			a = 0;
-		if (x->f == F_DOM && (*p == 'W' || *p == 'w') && p[1] == '\0') {
-			if (in_range(x, a) < 0)
-				return -1;
-			x->c->dom_nearest |= UINT32_C(1) << a;
-			return 0;
-		}
-		if (x->f == F_DOW && (*p == 'L' || *p == 'l') && p[1] == '\0') {
-			if (in_range(x, a) < 0)
-				return -1;
-			x->c->dow_last |= (uint8_t)(1u << a);
-			return 0;
-		}
-		if (x->f == F_DOW && *p == '#') {
-			int n;
-
-			p++;
-			if (in_range(x, a) < 0)
-				return -1;
-			if (!isdigit((unsigned char)*p) || value(x, &p, &n) < 0 || *p != '\0' ||
-			    n < 1 || n > 5)
-				return ferr(x, "'%s': # takes a week from 1 to 5, as in 1#2", s);
-			x->c->dow_nth[a] |= (uint8_t)(1u << n);
-			return 0;
-		}
-		if (in_range(x, a) < 0)
+		if ((rc = item_day_suffix(x, s, p, a)) <= 0)
+			return rc;
+		if (in_range(x, a) < 0 || item_range_end(x, &p, a, hi, &b) < 0)
 			return -1;
-		b = a;
-		if (*p == '-') {
-			p++;
-			if (value(x, &p, &b) < 0)
-				return -1;
-			if (x->f == F_DOW && b == 7)
-				b = 6 + 1;	/* a range may end on Sunday: 5-7 */
-			else if (in_range(x, b) < 0)
-				return -1;
-			if (b < a)
-				return ferr(x, "range %d-%d goes backwards", a, b);
-		} else if (*p == '/') {
-			b = hi;		/* a/n: from a to the end, every n */
-		}
 	}
-	if (*p == '/') {
-		p++;
-		if (!isdigit((unsigned char)*p) || value(x, &p, &step) < 0)
-			return ferr(x, "'%s': a step must be a number", s);
-		if (step < 1 || step > fields[x->f].hi - fields[x->f].lo + 1)
-			return ferr(x, "step %d is out of range 1-%d", step,
-				    fields[x->f].hi - fields[x->f].lo + 1);
-	}
+	if (*p == '/' && item_step(x, s, &p, &step) < 0)
+		return -1;
 	if (*p != '\0')
 		return ferr(x, "'%s' is not understood (unexpected '%c')", s, *p);
 	for (int v = a; v <= b; v += step)
@@ -250,6 +289,60 @@ field(struct cron *c, enum field f, int pos, const char *text, struct cron_error
 	return 0;
 }
 
+/* @every's DURATION, D: whole seconds, from 1s to CRON_EVERY_MAX. */
+static int
+every_parse(const char *d, struct cron *c, struct cron_error *err)
+{
+	const char *why;
+	int64_t ms;
+
+	if (duration_parse(d, &ms, &why) < 0) {
+		snprintf(err->msg, sizeof err->msg, "@every: %s", why);
+		return -1;
+	}
+	if (ms < 1000 || ms % 1000) {
+		snprintf(err->msg, sizeof err->msg,
+			 "@every: the interval must be whole seconds, at least 1s");
+		return -1;
+	}
+	/* A fire is planned in int64 nanoseconds: an interval that would
+	 * end past 2262 wraps them. */
+	if (ms / 1000 > CRON_EVERY_MAX) {
+		snprintf(err->msg, sizeof err->msg,
+			 "@every: the interval must be at most %lldd (100 years)",
+			 (long long)(CRON_EVERY_MAX / 86400));
+		return -1;
+	}
+	c->kind = CRON_EVERY;
+	c->every = ms / 1000;
+	c->wild = true;
+	return 0;
+}
+
+/* EXPR, which starts with '@': one of aliases[] (parsed as the expression
+ * it stands for), @reboot or @every DURATION. */
+static int
+alias_parse(const char *expr, struct cron *c, struct cron_error *err)
+{
+	size_t len = strcspn(expr, " \t");
+	const char *rest = expr + len + strspn(expr + len, " \t");
+
+	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+		if (strlen(aliases[i].alias) == len && strncasecmp(expr, aliases[i].alias, len) == 0 &&
+		    *rest == '\0')
+			return cron_parse(aliases[i].expr, c, err);
+	if (len == 7 && strncasecmp(expr, "@reboot", 7) == 0 && *rest == '\0') {
+		c->kind = CRON_REBOOT;
+		return 0;
+	}
+	if (len == 6 && strncasecmp(expr, "@every", 6) == 0)
+		return every_parse(rest, c, err);
+	snprintf(err->msg, sizeof err->msg, "unknown alias '%.*s' (@yearly, @annually, "
+		 "@monthly, @weekly, @daily, @midnight, @hourly, @every, @reboot)",
+		 (int)(len > 20 ? 20 : len), expr);
+	return -1;
+}
+
 int
 cron_parse(const char *expr, struct cron *c, struct cron_error *err)
 {
@@ -261,49 +354,8 @@ cron_parse(const char *expr, struct cron *c, struct cron_error *err)
 	err->msg[0] = '\0';
 	while (isspace((unsigned char)*expr))
 		expr++;
-	if (*expr == '@') {
-		size_t len = strcspn(expr, " \t");
-
-		for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-			if (strlen(aliases[i].alias) == len && strncasecmp(expr, aliases[i].alias, len) == 0 &&
-			    expr[len + strspn(expr + len, " \t")] == '\0')
-				return cron_parse(aliases[i].expr, c, err);
-		if (len == 7 && strncasecmp(expr, "@reboot", 7) == 0 &&
-		    expr[len + strspn(expr + len, " \t")] == '\0') {
-			c->kind = CRON_REBOOT;
-			return 0;
-		}
-		if (len == 6 && strncasecmp(expr, "@every", 6) == 0) {
-			const char *d = expr + len + strspn(expr + len, " \t"), *why;
-			int64_t ms;
-
-			if (duration_parse(d, &ms, &why) < 0) {
-				snprintf(err->msg, sizeof err->msg, "@every: %s", why);
-				return -1;
-			}
-			if (ms < 1000 || ms % 1000) {
-				snprintf(err->msg, sizeof err->msg,
-					 "@every: the interval must be whole seconds, at least 1s");
-				return -1;
-			}
-			/* A fire is planned in int64 nanoseconds: an interval
-			 * that would end past 2262 wraps them. */
-			if (ms / 1000 > CRON_EVERY_MAX) {
-				snprintf(err->msg, sizeof err->msg,
-					 "@every: the interval must be at most %lldd (100 years)",
-					 (long long)(CRON_EVERY_MAX / 86400));
-				return -1;
-			}
-			c->kind = CRON_EVERY;
-			c->every = ms / 1000;
-			c->wild = true;
-			return 0;
-		}
-		snprintf(err->msg, sizeof err->msg, "unknown alias '%.*s' (@yearly, @annually, "
-			 "@monthly, @weekly, @daily, @midnight, @hourly, @every, @reboot)",
-			 (int)(len > 20 ? 20 : len), expr);
-		return -1;
-	}
+	if (*expr == '@')
+		return alias_parse(expr, c, err);
 	if ((copy = strdup(expr)) == NULL) {
 		snprintf(err->msg, sizeof err->msg, "out of memory");
 		return -1;
