@@ -35,19 +35,44 @@
  * connection that LISTENs, made at its first call, so that one-shot
  * commands never pay for it; store_poll drains it.
  *
- * Blocking.  Every operation waits for its statements; lock_timeout and
- * statement_timeout (store_set_wait) bound the waits on other
- * transactions, and TCP keepalives and tcp_user_timeout make a server
- * that vanished from the network an error within seconds rather than
- * the kernel's two hours. */
+ * Waiting.  Every round trip to the server is sent with libpq's
+ * asynchronous API on a non-blocking socket and waited for with poll()
+ * against a deadline of its own, ANSWER_MS past the store_set_wait wait
+ * (lock_timeout): a server stopped, frozen or cut off never holds the
+ * caller longer than that, on a Unix socket as over TCP.  At the deadline
+ * the connection is dropped (a cancel request would need a connection
+ * of its own to a server that does not answer: the backend notices the
+ * closed socket, and its statement_timeout ends what it ran), the
+ * operation fails with EBUSY, and no new connection is tried for
+ * RETRY_MS: meanwhile operations fail at once, so that a loop calling
+ * several waits out one deadline, not one per call.  Connecting is
+ * bounded the same way (PQconnectStartParams and PQconnectPoll), the
+ * LISTEN connection's too.  TCP keepalives and tcp_user_timeout make a
+ * server that vanished from the network an error on an idle connection
+ * too.
+ *
+ * A COMMIT whose answer never came may have taken or not.  The caller
+ * hears -1 ("nothing written"), and for every operation but one that is
+ * harmless or said: a write batch is kept and written again by the
+ * supervisor, its guarded writes then do nothing; a fire's watermark and
+ * unique key make a second try enqueue nothing twice; a command is told
+ * that whether it took is not known.  A claim is the exception: jobs
+ * claimed for us that we never heard of would stay running in our name
+ * until our lease ended.  Those are released at the next connection,
+ * before anything else, with the guard of a release (ours, that attempt,
+ * running, never begun): if the COMMIT did not take, the guard finds
+ * nothing. */
 #include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store-backend.h"
 #include "strv.h"
@@ -59,6 +84,22 @@
 #define WAIT_MS_DEFAULT 5000
 /* A statement may run this much longer than its lock wait. */
 #define STATEMENT_SLACK_MS 10000
+/* How long a round trip waits for the server's answer: the lock wait
+ * plus as much again, at least ANSWER_SLACK_MS more (answer_ms): 300 ms
+ * in the supervisor's loop (lock wait LOOP_BUSY_MS, 50 ms), 10 s for a
+ * command (5 s).  The loop's bound is what lets a supervisor fence in
+ * time: it fences when a heartbeat fails at or after its lease's end
+ * minus one heartbeat, and that heartbeat may wait for one other
+ * operation's round trip and then for its own: at worst 2 x 300 ms
+ * late, 0.6 s; the lease ends a heartbeat later (1 s in the tests'
+ * heartbeat = 1s, lease = 3s; 5 s with the defaults 5s and 30s). */
+#define ANSWER_SLACK_MS 250
+/* After a connection failed or was dropped at its deadline, no new one
+ * is tried for the answer bound, at most this long (retry_ms). */
+#define RETRY_MAX_MS 1000
+/* A prune's statements have no statement_timeout: the answer may take
+ * this long. */
+#define PRUNE_ANSWER_MS (15 * 60 * 1000)
 /* A lease when the owner gives none (SPEC §8). */
 #define LEASE_MS_DEFAULT 30000
 /* Rows fetched at a time by store_each, and config rows fired by one
@@ -88,6 +129,16 @@ struct pg {
 	char *owner;		/* store_owner_set's name, or NULL */
 	int64_t since;		/* the database's clock when db was connected */
 	bool in_each;		/* inside store_each's callback */
+	int64_t answer_ms;	/* > 0: the answer bound of the operation under way */
+	bool unanswered;	/* the last statement's answer never came (or the
+				 * connection broke before it): its fate is unknown */
+	int64_t retry_at;	/* monotonic ms: no connection tried before */
+	int64_t listen_retry_at; /* the same for the LISTEN connection */
+	char *down;		/* why the last connection failed, for messages */
+	int down_errno;
+	/* A claim whose COMMIT was not answered: the jobs it took ({ids},
+	 * {attempts}) as OWNER, released at the next connection. */
+	char *limbo_ids, *limbo_attempts, *limbo_owner;
 };
 
 #define PG(st) ((struct pg *)(st))
@@ -298,22 +349,170 @@ oom(struct jerr *err)
 	return -1;
 }
 
+/* ---- waiting for the server ---- */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long a round trip of P may wait for its answer (ms). */
+static int64_t
+answer_ms(const struct pg *p)
+{
+	if (p->answer_ms > 0)
+		return p->answer_ms;
+	return p->wait_ms + (p->wait_ms > ANSWER_SLACK_MS ? p->wait_ms : ANSWER_SLACK_MS);
+}
+
+/* How long no connection is tried after one failed (ms). */
+static int64_t
+retry_ms(const struct pg *p)
+{
+	int64_t ms = answer_ms(p);
+
+	return ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS;
+}
+
+/* Wait until FD is ready for EVENTS: 1, or 0 once DEADLINE (monotonic
+ * ms) has passed, or -1 with errno. */
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int64_t left = deadline - mono_ms();
+		int rc;
+
+		if (fd < 0) {
+			errno = EBADF;
+			return -1;
+		}
+		if (left <= 0)
+			return 0;
+		rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (rc > 0)
+			return 1;
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* How a round trip ended. */
+enum trip {
+	TRIP_DONE,		/* answered: its result (which may be an error) */
+	TRIP_BROKEN,		/* the connection failed (PQerrorMessage says) */
+	TRIP_LATE,		/* no answer by the deadline */
+};
+
+/* Send SQL (N text parameters V; without any, the simple protocol, and
+ * SQL may be several statements) on C, in non-blocking mode, and wait
+ * for its results until DEADLINE.  PQexec's result: the last one, or the
+ * first that failed; *HOW says how it went (NULL unless TRIP_DONE). */
+static PGresult *
+roundtrip(PGconn *c, const char *sql, int n, const char *const *v, int64_t deadline,
+	  enum trip *how)
+{
+	PGresult *res = NULL, *r;
+	int f, w;
+
+	*how = TRIP_BROKEN;
+	if (!(n ? PQsendQueryParams(c, sql, n, NULL, v, NULL, NULL, 0) : PQsendQuery(c, sql)))
+		return NULL;
+	/* What the socket did not take yet: flushed as it drains (reading
+	 * meanwhile, or a server that writes too could never drain it). */
+	while ((f = PQflush(c)) == 1) {
+		if ((w = wait_fd(PQsocket(c), POLLOUT | POLLIN, deadline)) <= 0) {
+			*how = w == 0 ? TRIP_LATE : TRIP_BROKEN;
+			return NULL;
+		}
+		if (!PQconsumeInput(c))
+			return NULL;
+	}
+	if (f < 0)
+		return NULL;
+	for (;;) {
+		while (PQisBusy(c)) {
+			if ((w = wait_fd(PQsocket(c), POLLIN, deadline)) <= 0) {
+				PQclear(res);
+				*how = w == 0 ? TRIP_LATE : TRIP_BROKEN;
+				return NULL;
+			}
+			if (!PQconsumeInput(c)) {
+				PQclear(res);
+				return NULL;
+			}
+		}
+		if ((r = PQgetResult(c)) == NULL)
+			break;
+		if (res && PQresultStatus(res) == PGRES_FATAL_ERROR) {
+			PQclear(r);	/* the first failure stands */
+		} else {
+			PQclear(res);
+			res = r;
+		}
+	}
+	*how = TRIP_DONE;
+	return res;
+}
+
+/* P's connection is gone (WHY, errno E): dropped, and none tried again
+ * for retry_ms (reconnect). */
+static void
+drop(struct pg *p, const char *why, int e)
+{
+	if (p->db) {
+		PQfinish(p->db);
+		p->db = NULL;
+	}
+	free(p->down);
+	p->down = why ? strdup(why) : NULL;
+	p->down_errno = e;
+	p->retry_at = mono_ms() + retry_ms(p);
+}
+
 /* ---- statements ---- */
 
-/* Run SQL with the N text parameters V (NULL: SQL NULL).  The result
- * when the statement worked (clear it), else NULL with ERR and errno. */
+/* Run SQL with the N text parameters V (NULL: SQL NULL) on P's
+ * connection, waiting answer_ms at most.  The result when the statement
+ * worked (clear it), else NULL with ERR and errno: EBUSY when the server
+ * did not answer in time (the connection is dropped). */
 static PGresult *
 run(struct pg *p, struct jerr *err, const char *what, const char *sql, int n,
     const char *const *v)
 {
-	/* Without parameters, the simple protocol: SQL may be several
-	 * statements (a migration). */
-	PGresult *r = n ? PQexecParams(p->db, sql, n, NULL, v, NULL, NULL, 0) :
-		PQexec(p->db, sql);
-	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	enum trip how;
+	PGresult *r;
+	ExecStatusType s;
 
+	p->unanswered = false;
+	if (p->db == NULL || PQstatus(p->db) != CONNECTION_OK) {
+		jerr_set(err, "%s: %s: the connection was lost", p->name, what);
+		errno = ECONNREFUSED;
+		return NULL;
+	}
+	r = roundtrip(p->db, sql, n, v, mono_ms() + answer_ms(p), &how);
+	if (how == TRIP_LATE) {
+		char why[128];
+
+		snprintf(why, sizeof why, "no answer from the server within %lld ms",
+			 (long long)answer_ms(p));
+		jerr_set(err, "%s: %s: %s: connection dropped", p->name, what, why);
+		drop(p, why, EBUSY);
+		p->unanswered = true;
+		errno = EBUSY;
+		return NULL;
+	}
+	s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 		return r;
+	/* An answer the server did not give (the connection broke) leaves
+	 * what the statement did unknown. */
+	p->unanswered = how == TRIP_BROKEN || PQstatus(p->db) == CONNECTION_BAD;
 	fail(p, r, err, what);
 	return NULL;
 }
@@ -348,17 +547,31 @@ static void
 rollback(struct pg *p)
 {
 	int e = errno;
+	bool unanswered = p->unanswered;
 
-	if (PQtransactionStatus(p->db) != PQTRANS_IDLE)
-		PQclear(PQexec(p->db, "ROLLBACK"));
+	if (p->db && PQstatus(p->db) == CONNECTION_OK &&
+	    PQtransactionStatus(p->db) != PQTRANS_IDLE)
+		PQclear(run(p, NULL, "rollback", "ROLLBACK", 0, NULL));
+	p->unanswered = unanswered;
 	errno = e;
 }
 
+/* COMMIT: 0, or -1 with ERR; p->unanswered then says whether it may
+ * have taken all the same (the answer never came). */
 static int
 commit(struct pg *p, struct jerr *err)
 {
 	if (exec0(p, err, "commit", "COMMIT", 0, NULL) < 0) {
+		int e = errno;
+
+		if (p->unanswered && err) {
+			char *m = strdup(jerr_msg(err));
+
+			jerr_set(err, "%s (whether it took is not known)", m ? m : "commit");
+			free(m);
+		}
 		rollback(p);
+		errno = e;
 		return -1;
 	}
 	return 0;
@@ -553,7 +766,7 @@ migrate(struct pg *p, struct jerr *err)
 	int v;
 
 	/* The common case, up to date: one read, no lock. */
-	r = PQexec(p->db, "SELECT version FROM jobify_version");
+	r = run(p, NULL, "migrate", "SELECT version FROM jobify_version", 0, NULL);
 	if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
 	    atoi(PQgetvalue(r, 0, 0)) == LATEST) {
 		PQclear(r);
@@ -611,66 +824,7 @@ quiet(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* A connection to URI: its parameters win over these, which make a
- * server that vanished from the network (no FIN, no RST) an error in
- * about 10 s: keepalive probes after 5 s idle, every 2 s, 3 lost ones
- * close it; unacknowledged data closes it after 10 s (tcp_user_timeout). */
-static PGconn *
-connect_uri(const char *uri)
-{
-	static const char *const kw[] = {
-		"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
-		"tcp_user_timeout", "connect_timeout", "application_name", "dbname", NULL,
-	};
-	const char *val[] = { "1", "5", "2", "3", "10000", "10", "jobify", uri, NULL };
-	PGconn *c = PQconnectdbParams(kw, val, 1);
-
-	if (c)
-		PQsetNoticeProcessor(c, quiet, NULL);
-	return c;
-}
-
-/* The settings of P's connections: the lock wait and statement bound of
- * store_set_wait, and no transaction left idle (a node stopped in the
- * middle of a claim) holding its locks for more than a minute. */
-static int
-session(struct pg *p, PGconn *c, struct jerr *err)
-{
-	char sql[256];
-	PGresult *r;
-
-	snprintf(sql, sizeof sql, "SET lock_timeout = %d; SET statement_timeout = %d; "
-		 "SET idle_in_transaction_session_timeout = 60000", p->wait_ms,
-		 p->wait_ms + STATEMENT_SLACK_MS);
-	r = PQexec(c, sql);
-	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
-		PGconn *saved = p->db;
-
-		p->db = c;
-		fail(p, r, err, "settings");
-		p->db = saved;
-		return -1;
-	}
-	PQclear(r);
-	return 0;
-}
-
-/* After a connection of P's operations was made: settings, and when it
- * was (the database's clock) for store_recover. */
-static int
-connected(struct pg *p, struct jerr *err)
-{
-	PGresult *r;
-
-	if (session(p, p->db, err) < 0 ||
-	    (r = run(p, err, "clock", "SELECT " NOW_MS, 0, NULL)) == NULL)
-		return -1;
-	p->since = col_i64(r, 0, 0);
-	PQclear(r);
-	return 0;
-}
-
-/* The name of P's server for messages: never its password. */
+/* The name of a connection's server for messages: never its password. */
 static char *
 conn_name(PGconn *c)
 {
@@ -684,8 +838,157 @@ conn_name(PGconn *c)
 	return s;
 }
 
-/* Before each operation: not inside store_each's callback, and a
- * connection, made again if it was lost. */
+/* A connection of P to its URI, made within answer_ms (WHAT names it in
+ * messages), non-blocking: NULL with ERR and errno ETIMEDOUT when the
+ * server did not answer in time, EACCES for a password it wanted and
+ * did not get (or refused), else ECONNREFUSED.  The URI's parameters win
+ * over these, which make a server that vanished from the network (no
+ * FIN, no RST) an error in about 10 s on an idle connection: keepalive
+ * probes after 5 s idle, every 2 s, 3 lost ones close it; unacknowledged
+ * data closes it after 10 s (tcp_user_timeout).  (A host name is looked
+ * up before the bound applies: hostaddr avoids it.)  P's name is set
+ * from the first connection tried. */
+static PGconn *
+connect_bounded(struct pg *p, const char *what, struct jerr *err)
+{
+	static const char *const kw[] = {
+		"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+		"tcp_user_timeout", "connect_timeout", "application_name", "dbname", NULL,
+	};
+	const char *val[] = { "1", "5", "2", "3", "10000", "10", "jobify", p->uri, NULL };
+	int64_t deadline = mono_ms() + answer_ms(p);
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	PGconn *c = PQconnectStartParams(kw, val, 1);
+	char prefix[512];
+	int e, w;
+
+	if (c == NULL) {
+		oom(err);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, quiet, NULL);
+	if (p->name == NULL && (p->name = conn_name(c)) == NULL) {
+		PQfinish(c);
+		oom(err);
+		return NULL;
+	}
+	snprintf(prefix, sizeof prefix, "%s%s%s", p->name, *what ? ": " : "", what);
+	while (PQstatus(c) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
+	       st != PGRES_POLLING_FAILED) {
+		w = wait_fd(PQsocket(c), st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+			    deadline);
+		if (w == 0) {
+			jerr_set(err, "%s: no answer from the server within %lld ms", prefix,
+				 (long long)answer_ms(p));
+			PQfinish(c);
+			errno = ETIMEDOUT;
+			return NULL;
+		}
+		if (w < 0)
+			break;
+		st = PQconnectPoll(c);
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		/* libpq says no more than its message: a password it asked
+		 * for and did not get (or was refused) is a permission. */
+		e = PQconnectionNeedsPassword(c) || PQconnectionUsedPassword(c) ? EACCES :
+			ECONNREFUSED;
+		set_msg(err, prefix, PQerrorMessage(c));
+		PQfinish(c);
+		errno = e;
+		return NULL;
+	}
+	(void)PQsetnonblocking(c, 1);
+	return c;
+}
+
+/* The settings of P's connection: the lock wait and statement bound of
+ * store_set_wait, and no transaction left idle (a node stopped in the
+ * middle of a claim) holding its locks for more than a minute. */
+static int
+session(struct pg *p, struct jerr *err)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql, "SET lock_timeout = %d; SET statement_timeout = %d; "
+		 "SET idle_in_transaction_session_timeout = 60000", p->wait_ms,
+		 p->wait_ms + STATEMENT_SLACK_MS);
+	return exec0(p, err, "settings", sql, 0, NULL);
+}
+
+/* After a connection of P's operations was made: settings, and when it
+ * was (the database's clock) for store_recover. */
+static int
+connected(struct pg *p, struct jerr *err)
+{
+	PGresult *r;
+
+	if (session(p, err) < 0 ||
+	    (r = run(p, err, "clock", "SELECT " NOW_MS, 0, NULL)) == NULL)
+		return -1;
+	p->since = col_i64(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+/* A connection again, when the last one was lost: none within
+ * retry_ms of a failure (-1 at once, with that failure's errno). */
+static int
+reconnect(struct pg *p, struct jerr *err)
+{
+	int64_t now = mono_ms();
+	int e;
+
+	if (now < p->retry_at) {
+		jerr_set(err, "%s: not connected (%s); connecting again in %lld ms", p->name,
+			 p->down ? p->down : "the connection was lost",
+			 (long long)(p->retry_at - now));
+		errno = p->down_errno ? p->down_errno : ECONNREFUSED;
+		return -1;
+	}
+	if (p->db) {
+		PQfinish(p->db);
+		p->db = NULL;
+	}
+	if ((p->db = connect_bounded(p, "reconnect", err)) == NULL || connected(p, err) < 0) {
+		/* For the supervisor, store_heartbeat's ETIMEDOUT says its
+		 * lease is over: a server that did not answer is EBUSY. */
+		e = errno == ETIMEDOUT ? EBUSY : errno;
+		drop(p, jerr_msg(err), e);
+		errno = e;
+		return -1;
+	}
+	p->retry_at = 0;
+	return 0;
+}
+
+/* A claim whose COMMIT was not answered (see the top of this file):
+ * its jobs, claimed for us if it took, back to scheduled, guarded as a
+ * release is.  0 (the limbo is over), or -1. */
+static int
+limbo_release(struct pg *p, struct jerr *err)
+{
+	const char *pv[] = { p->limbo_ids, p->limbo_attempts, p->limbo_owner };
+	PGresult *r;
+
+	if ((r = run(p, err, "release unknown claim", "WITH u AS (UPDATE jobs j SET "
+		     "status = 'scheduled', attempts = j.attempts - 1, started_at = NULL, "
+		     "log = NULL FROM unnest($1::text[], $2::bigint[]) AS t(id, attempt) "
+		     "WHERE j.id = t.id AND j.owner = $3 AND j.attempts = t.attempt AND "
+		     "j.status = 'running' AND j.started_at IS NULL RETURNING j.id), "
+		     "n AS (SELECT pg_notify('" CHANNEL "', 'end') FROM u LIMIT 1) "
+		     "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)", 3, pv)) == NULL)
+		return -1;
+	PQclear(r);
+	free(p->limbo_ids);
+	free(p->limbo_attempts);
+	free(p->limbo_owner);
+	p->limbo_ids = p->limbo_attempts = p->limbo_owner = NULL;
+	return 0;
+}
+
+/* Before each operation: not inside store_each's callback, a
+ * connection (made again if it was lost), and no claim in limbo. */
 static int
 ready(struct pg *p, struct jerr *err)
 {
@@ -694,21 +997,14 @@ ready(struct pg *p, struct jerr *err)
 		errno = EDEADLK;
 		return -1;
 	}
-	if (PQstatus(p->db) != CONNECTION_OK) {
-		PQreset(p->db);
-		if (PQstatus(p->db) != CONNECTION_OK) {
-			char prefix[512];
-
-			snprintf(prefix, sizeof prefix, "%s: reconnect", p->name);
-			set_msg(err, prefix, PQerrorMessage(p->db));
-			errno = ECONNREFUSED;
+	if (p->db == NULL || PQstatus(p->db) != CONNECTION_OK) {
+		if (reconnect(p, err) < 0)
 			return -1;
-		}
-		if (connected(p, err) < 0)
-			return -1;
-	}
-	if (PQtransactionStatus(p->db) != PQTRANS_IDLE)
+	} else if (PQtransactionStatus(p->db) != PQTRANS_IDLE) {
 		rollback(p);
+	}
+	if (p->limbo_ids && limbo_release(p, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -726,6 +1022,10 @@ pg_close(struct store *st)
 	free(p->uri);
 	free(p->name);
 	free(p->owner);
+	free(p->down);
+	free(p->limbo_ids);
+	free(p->limbo_attempts);
+	free(p->limbo_owner);
 	free(p);
 }
 
@@ -744,26 +1044,8 @@ pg_open(const char *where, struct store **out, struct jerr *err)
 		free(p);
 		return oom(err);
 	}
-	p->db = connect_uri(where);
-	if (p->db == NULL) {
-		pg_close(&p->base);
-		return oom(err);
-	}
-	if ((p->name = conn_name(p->db)) == NULL) {
-		pg_close(&p->base);
-		return oom(err);
-	}
-	if (PQstatus(p->db) != CONNECTION_OK) {
-		/* libpq says no more than its message: a password it asked
-		 * for and did not get (or was refused) is a permission. */
-		e = PQconnectionNeedsPassword(p->db) || PQconnectionUsedPassword(p->db) ?
-			EACCES : ECONNREFUSED;
-		set_msg(err, p->name, PQerrorMessage(p->db));
-		pg_close(&p->base);
-		errno = e;
-		return -1;
-	}
-	if (connected(p, err) < 0 || migrate(p, err) < 0) {
+	if ((p->db = connect_bounded(p, "", err)) == NULL || connected(p, err) < 0 ||
+	    migrate(p, err) < 0) {
 		e = errno;
 		pg_close(&p->base);
 		errno = e;
@@ -780,8 +1062,9 @@ pg_set_wait(struct store *st, int ms)
 
 	p->wait_ms = ms < 0 ? WAIT_MS_DEFAULT : ms;
 	/* Lost, or failing: the next reconnect applies it. */
-	if (PQstatus(p->db) == CONNECTION_OK && PQtransactionStatus(p->db) == PQTRANS_IDLE)
-		(void)session(p, p->db, NULL);
+	if (p->db && PQstatus(p->db) == CONNECTION_OK &&
+	    PQtransactionStatus(p->db) == PQTRANS_IDLE)
+		(void)session(p, NULL);
 }
 
 /* ---- add, read, cancel ---- */
@@ -1414,6 +1697,31 @@ fail:
 
 /* ---- claims ---- */
 
+/* The jobs claimed by R (JOB_COLUMNS), whose COMMIT was not answered:
+ * kept for limbo_release, which the next operation runs.  (Out of
+ * memory they are not: then they stay running in our name until our
+ * lease ends and another node reaps them.) */
+static void
+limbo_keep(struct pg *p, const PGresult *r)
+{
+	struct buf ids = { 0 }, att = { 0 };
+	int rows = PQntuples(r);
+
+	for (int i = 0; i < rows; i++) {
+		arr_text(&ids, PQgetvalue(r, i, 0), i == 0);
+		arr_i64(&att, col_i64(r, i, 9), i == 0);
+	}
+	arr_end(&ids, (size_t)rows);
+	arr_end(&att, (size_t)rows);
+	if (ids.oom || att.oom || (p->limbo_owner = strdup(p->owner)) == NULL) {
+		buf_free(&ids);
+		buf_free(&att);
+		return;
+	}
+	p->limbo_ids = ids.s;
+	p->limbo_attempts = att.s;
+}
+
 static int
 pg_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *arg,
 	 struct store_job **v, size_t *n, struct jerr *err)
@@ -1516,9 +1824,13 @@ pg_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *ar
 		     "SELECT " JOB_COLUMNS " FROM u ORDER BY run_at, id", 4,
 		     (const char *[]){ ids.s, logs.s, scheds.s, p->owner })) == NULL)
 		goto fail;
-	if ((notify && exec0(p, err, "claim", "NOTIFY " CHANNEL ", 'end'", 0, NULL) < 0) ||
-	    commit(p, err) < 0)
+	if (notify && exec0(p, err, "claim", "NOTIFY " CHANNEL ", 'end'", 0, NULL) < 0)
 		goto fail;
+	if (commit(p, err) < 0) {
+		if (p->unanswered && r)
+			limbo_keep(p, r);
+		goto fail;
+	}
 	rc = r ? collect(r, v, n, err) : 0;
 	r = NULL;
 	goto out;
@@ -1781,39 +2093,44 @@ pg_fire(struct store *st, int64_t now,
 
 /* ---- wake-ups ---- */
 
-/* The LISTEN connection of P, made now: 0 or -1. */
+/* The LISTEN connection of P, made now (within answer_ms): 0 or -1.
+ * None is tried within retry_ms of a failure. */
 static int
 listen_open(struct pg *p, struct jerr *err)
 {
-	PGconn *c = connect_uri(p->uri);
+	int64_t now = mono_ms();
+	enum trip how;
+	PGconn *c;
 	PGresult *r;
+	char prefix[512];
 
-	if (c == NULL)
-		return oom(err);
-	if (PQstatus(c) != CONNECTION_OK) {
-		char prefix[512];
-
-		snprintf(prefix, sizeof prefix, "%s: listen", p->name);
-		set_msg(err, prefix, PQerrorMessage(c));
-		PQfinish(c);
-		errno = ECONNREFUSED;
+	if (now < p->listen_retry_at) {
+		jerr_set(err, "%s: listen: connecting again in %lld ms", p->name,
+			 (long long)(p->listen_retry_at - now));
+		errno = EBUSY;
 		return -1;
 	}
-	r = PQexec(c, "LISTEN " CHANNEL);
-	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
-		char prefix[512];
-
+	if ((c = connect_bounded(p, "listen", err)) == NULL) {
+		p->listen_retry_at = mono_ms() + retry_ms(p);
+		return -1;
+	}
+	r = roundtrip(c, "LISTEN " CHANNEL, 0, NULL, mono_ms() + answer_ms(p), &how);
+	if (how != TRIP_DONE || PQresultStatus(r) != PGRES_COMMAND_OK) {
 		snprintf(prefix, sizeof prefix, "%s: listen", p->name);
-		set_msg(err, prefix, PQerrorMessage(c));
+		if (how == TRIP_LATE)
+			jerr_set(err, "%s: no answer from the server within %lld ms", prefix,
+				 (long long)answer_ms(p));
+		else
+			set_msg(err, prefix, PQerrorMessage(c));
 		PQclear(r);
 		PQfinish(c);
-		errno = ECONNREFUSED;
+		p->listen_retry_at = mono_ms() + retry_ms(p);
+		errno = how == TRIP_LATE ? EBUSY : ECONNREFUSED;
 		return -1;
 	}
 	PQclear(r);
-	/* Reads never block (PQconsumeInput); nor do writes then. */
-	(void)PQsetnonblocking(c, 1);
 	p->listen = c;
+	p->listen_retry_at = 0;
 	return 0;
 }
 
@@ -2108,6 +2425,7 @@ pg_prune(struct store *st, int64_t before, const char *logdir,
 	if (exec0(p, err, "prune", "BEGIN", 0, NULL) < 0)
 		return -1;
 	/* Years of history may take longer than a statement may. */
+	p->answer_ms = PRUNE_ANSWER_MS;
 	if (exec0(p, err, "prune", "SET LOCAL statement_timeout = 0", 0, NULL) < 0 ||
 	    exec0(p, err, "prune", "CREATE TEMP TABLE prune_logs (l text) ON COMMIT DROP", 0,
 		  NULL) < 0)
@@ -2150,6 +2468,7 @@ pg_prune(struct store *st, int64_t before, const char *logdir,
 	PQclear(r);
 	if (commit(p, err) < 0)
 		goto fail;
+	p->answer_ms = 0;
 	/* The rows are gone: now the files, those of this machine's state
 	 * directory only (another node's logs stay on that node). */
 	store_prune_logs(logdir, logs, nlogs, res);
@@ -2157,6 +2476,7 @@ pg_prune(struct store *st, int64_t before, const char *logdir,
 	return 0;
 fail:
 	rollback(p);
+	p->answer_ms = 0;
 	strv_free(logs);
 	return -1;
 }

@@ -83,7 +83,12 @@ const char *store_kind(const struct store *st);
 bool store_shared(const struct store *st);
 /* How long one operation waits for another's lock: MS, or the default
  * (5 s) when MS < 0.  The supervisor's loop waits briefly and keeps what
- * it could not write, to try again. */
+ * it could not write, to try again.  A shared store also bounds each
+ * wait for its server's answer by it: MS and as much again, at least
+ * 250 ms more (300 ms for the loop's 50, 10 s by default); past that the
+ * connection is dropped, the operation fails with EBUSY, and the next
+ * ones fail at once until a new connection is tried, that long later
+ * (1 s at most). */
 void store_set_wait(struct store *st, int ms);
 
 /* ---- ids ---- */
