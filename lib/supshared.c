@@ -240,9 +240,15 @@ shared_heartbeat(struct sup *s)
 		jlog_end(&l);
 		jerr_free(&err);
 		/* One heartbeat before the lease ends: the margin that lets
-		 * the kills land before another supervisor may take the jobs. */
+		 * the kills land before another supervisor may take the jobs.
+		 * Counted from now (the try may have waited for the store:
+		 * store.h bounds that), and the next try comes no later than
+		 * that point, whatever the lease is a multiple of. */
+		t0 = timefmt_mono_ms_up();
 		if (over || t0 >= s->lease_end - c->heartbeat_ms)
 			fence(s, over ? "the lease is over" : "the lease could not be renewed in time");
+		else if (t0 + c->heartbeat_ms > s->lease_end - c->heartbeat_ms)
+			(void)theap_arm(&s->mono, &s->heartbeat, s->lease_end - c->heartbeat_ms);
 		return;
 	}
 	s->lease_end = t0 + c->lease_ms;
