@@ -7,6 +7,12 @@
 #                                  127.0.0.1 at a free port); prints its
 #                                  libpq URI on stdout
 #   tests/pg-server.sh stop DIR    stop it (immediately) and remove DIR
+#   tests/pg-server.sh restart DIR [SECS]
+#                                  restart it (fast: its sessions are ended),
+#                                  down for SECS (default 0) in between
+#   tests/pg-server.sh signal DIR SIG
+#                                  send SIG (STOP, CONT) to the server's
+#                                  processes: the postmaster and its children
 #
 # For tests only: fsync is off, every local user is trusted.  initdb and
 # the server refuse to run as root: as root the server runs as nobody
@@ -15,11 +21,16 @@
 set -eu
 
 usage() {
-	echo "usage: $0 start|stop DIR" >&2
+	echo "usage: $0 start|stop DIR, $0 restart DIR [SECS], $0 signal DIR SIG" >&2
 	exit 64
 }
-[ $# -eq 2 ] || usage
+[ $# -ge 2 ] || usage
 cmd=$1 dir=$2
+case $cmd in
+signal) [ $# -eq 3 ] || usage ;;
+restart) [ $# -eq 2 ] || [ $# -eq 3 ] || usage ;;
+*) [ $# -eq 2 ] || usage ;;
+esac
 
 # The server's binaries: on PATH, else Debian's newest.
 bindir=
@@ -89,6 +100,22 @@ EOF
 	}
 	as_server "$bindir/createdb" -h "$dir" -p "$port" -U jobify jobify >&2
 	echo "postgresql:///jobify?host=$dir&port=$port&user=jobify"
+	;;
+restart)
+	as_server "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 -s stop >&2 || exit 70
+	sleep "${3:-0}"
+	as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -s start >&2 || {
+		cat "$dir/server.log" >&2
+		exit 70
+	}
+	;;
+signal)
+	pm=$(head -n 1 "$dir/data/postmaster.pid")
+	# The postmaster first (for STOP: no new backend forks meanwhile).
+	kill -s "$3" "$pm"
+	for p in $(ps -o pid= --ppid "$pm"); do
+		kill -s "$3" "$p" 2>/dev/null || true
+	done
 	;;
 stop)
 	[ -d "$dir/data" ] || exit 0
