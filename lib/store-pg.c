@@ -52,16 +52,16 @@
  * too.
  *
  * A COMMIT whose answer never came may have taken or not.  The caller
- * hears -1 ("nothing written"), and for every operation but one that is
- * harmless or said: a write batch is kept and written again by the
- * supervisor, its guarded writes then do nothing; a fire's watermark and
- * unique key make a second try enqueue nothing twice; a command is told
- * that whether it took is not known.  A claim is the exception: jobs
- * claimed for us that we never heard of would stay running in our name
- * until our lease ended.  Those are released at the next connection,
- * before anything else, with the guard of a release (ours, that attempt,
- * running, never begun): if the COMMIT did not take, the guard finds
- * nothing. */
+ * hears -1 ("nothing written"), and for most operations that is harmless
+ * or said: a fire's watermark and unique key make a second try enqueue
+ * nothing twice; a heartbeat that may have taken counts as failed; a
+ * command is told that whether it took is not known.  Two are not left
+ * so.  A claim: jobs claimed for us that we never heard of would stay
+ * running in our name until our lease ended.  Those are released at the
+ * next connection, before anything else, with the guard of a release
+ * (ours, that attempt, running, never begun): if the COMMIT did not
+ * take, the guard finds nothing.  A write batch, which the supervisor
+ * keeps and tries again: see pg_write. */
 #include "config.h"
 
 #include <errno.h>
@@ -139,6 +139,21 @@ struct pg {
 	/* A claim whose COMMIT was not answered: the jobs it took ({ids},
 	 * {attempts}) as OWNER, released at the next connection. */
 	char *limbo_ids, *limbo_attempts, *limbo_owner;
+	/* A write whose COMMIT was not answered: its transaction id until
+	 * the server says whether it took, and its writes; then, if it did,
+	 * those writes (wdone) until the caller's next try of that batch. */
+	char *wxid;
+	struct wmark *wpend, *wdone;
+	size_t nwpend, nwdone;
+};
+
+/* One write of a batch as pg_write saw it (none of STORE_CRON: the
+ * supervisor may leave those out of a later try). */
+struct wmark {
+	enum store_write_kind kind;
+	char *id;
+	long attempt;
+	int done;
 };
 
 #define PG(st) ((struct pg *)(st))
@@ -987,8 +1002,49 @@ limbo_release(struct pg *p, struct jerr *err)
 	return 0;
 }
 
+static void
+wmarks_free(struct wmark *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].id);
+	free(v);
+}
+
+/* A write whose COMMIT was not answered (p->wxid): whether it took.
+ * Still running: left for later (pg_write waits for it).  0 or -1. */
+static int
+wlimbo_resolve(struct pg *p, struct jerr *err)
+{
+	const char *pv[] = { p->wxid };
+	const char *st;
+	PGresult *r;
+
+	if ((r = run(p, err, "write: the fate of an unanswered commit",
+		     "SELECT txid_status($1::bigint)", 1, pv)) == NULL)
+		return -1;
+	st = PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0);
+	if (strcmp(st, "in progress") == 0) {
+		PQclear(r);
+		return 0;
+	}
+	if (strcmp(st, "committed") == 0) {
+		wmarks_free(p->wdone, p->nwdone);
+		p->wdone = p->wpend;
+		p->nwdone = p->nwpend;
+	} else {
+		wmarks_free(p->wpend, p->nwpend);
+	}
+	PQclear(r);
+	p->wpend = NULL;
+	p->nwpend = 0;
+	free(p->wxid);
+	p->wxid = NULL;
+	return 0;
+}
+
 /* Before each operation: not inside store_each's callback, a
- * connection (made again if it was lost), and no claim in limbo. */
+ * connection (made again if it was lost), no claim in limbo, and what
+ * the server knows of a write in limbo. */
 static int
 ready(struct pg *p, struct jerr *err)
 {
@@ -1004,6 +1060,8 @@ ready(struct pg *p, struct jerr *err)
 		rollback(p);
 	}
 	if (p->limbo_ids && limbo_release(p, err) < 0)
+		return -1;
+	if (p->wxid && wlimbo_resolve(p, err) < 0)
 		return -1;
 	return 0;
 }
@@ -1026,6 +1084,9 @@ pg_close(struct store *st)
 	free(p->limbo_ids);
 	free(p->limbo_attempts);
 	free(p->limbo_owner);
+	free(p->wxid);
+	wmarks_free(p->wpend, p->nwpend);
+	wmarks_free(p->wdone, p->nwdone);
 	free(p);
 }
 
@@ -1654,27 +1715,109 @@ wakes(const struct store_write *w)
 			   w->kind == STORE_MOVE);
 }
 
+/* Batch W's writes but those of STORE_CRON, into *V (*N), their done
+ * as now: 0, or -1 (ENOMEM). */
+static int
+wmarks_of(const struct store_write *w, struct wmark **v, size_t *n)
+{
+	size_t k = 0;
+
+	*n = 0;
+	for (const struct store_write *x = w; x; x = x->next)
+		k += x->kind != STORE_CRON;
+	if ((*v = calloc(k ? k : 1, sizeof **v)) == NULL)
+		return -1;
+	for (const struct store_write *x = w; x; x = x->next) {
+		if (x->kind == STORE_CRON)
+			continue;
+		(*v)[*n] = (struct wmark){ x->kind, x->end.id ? strdup(x->end.id) : NULL,
+					   x->end.attempt, x->done };
+		if (x->end.id && (*v)[*n].id == NULL) {
+			wmarks_free(*v, *n);
+			*v = NULL;
+			*n = 0;
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Whether batch W begins (STORE_CRON aside) with the writes that a
+ * COMMIT whose answer never came did write (p->wdone): the caller's next
+ * try of that batch, whose first writes are in the store already. */
+static bool
+wdone_leads(const struct pg *p, const struct store_write *w)
+{
+	size_t k = 0;
+
+	if (p->nwdone == 0)
+		return false;
+	for (const struct store_write *x = w; x && k < p->nwdone; x = x->next) {
+		const struct wmark *m = &p->wdone[k];
+
+		if (x->kind == STORE_CRON)
+			continue;
+		if (x->kind != m->kind || x->end.attempt != m->attempt ||
+		    (x->end.id == NULL) != (m->id == NULL) ||
+		    (m->id && strcmp(x->end.id, m->id) != 0))
+			return false;
+		k++;
+	}
+	return k == p->nwdone;
+}
+
+/* A batch whose COMMIT went unanswered.  The supervisor keeps it and
+ * tries it again; had its guarded writes simply run again, those that
+ * took would have found their job no longer running as theirs (done 0,
+ * "not ours": as if another node had taken it), a history row would have
+ * been written twice, and a release could have released the same
+ * attempt claimed again by us meanwhile.  So the transaction's id is
+ * read with its BEGIN, and the next connection asks the server
+ * whether it took (txid_status): if it did, the writes it made are
+ * known (wdone), and the next try of the batch skips them, each with the
+ * done it had, and writes only what was added after them.  Until the
+ * server can say, writes wait (EBUSY). */
 static int
 pg_write(struct store *st, struct store_write *w, struct jerr *err)
 {
 	struct pg *p = PG(st);
-	bool notify = false;
+	bool notify = false, lead;
+	size_t k = 0;
+	char *xid = NULL;
+	PGresult *r;
 
 	if (ready(p, err) < 0)
 		return -1;
+	if (p->wxid) {
+		jerr_set(err, "%s: write: an earlier write's commit was not answered, and the "
+			 "server cannot say yet whether it took", p->name);
+		errno = EBUSY;
+		return -1;
+	}
+	lead = wdone_leads(p, w);
 	for (struct store_write *x = w; x; x = x->next)
 		x->done = 0;
-	if (exec0(p, err, "write", "BEGIN", 0, NULL) < 0)
-		return -1;
 	/* Only starts, cron rows and their history: a crash can make a
 	 * cron row one fire older, never lose what a user scheduled. */
-	if (!needs_sync(w) &&
-	    exec0(p, err, "write", "SET LOCAL synchronous_commit = off", 0, NULL) < 0)
+	if ((r = run(p, err, "write", needs_sync(w) ? "BEGIN; SELECT txid_current()" :
+		     "BEGIN; SET LOCAL synchronous_commit = off; SELECT txid_current()", 0,
+		     NULL)) == NULL)
 		goto fail;
+	xid = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (xid == NULL) {
+		oom(err);
+		goto fail;
+	}
 	for (struct store_write *x = w; x; x = x->next) {
 		bool guarded = x->kind == STORE_END || x->kind == STORE_BEGAN ||
 			x->kind == STORE_RELEASE;
 
+		if (lead && x->kind != STORE_CRON && k < p->nwdone) {
+			x->done = p->wdone[k++].done;	/* written by the try before */
+			continue;
+		}
 		if (guarded && p->owner == NULL) {
 			jerr_set(err, "%s: write: no owner (store_owner_set first)", p->name);
 			errno = EINVAL;
@@ -1684,12 +1827,25 @@ pg_write(struct store *st, struct store_write *w, struct jerr *err)
 			goto fail;
 		notify = notify || wakes(x);
 	}
-	if ((notify && exec0(p, err, "write", "NOTIFY " CHANNEL ", 'end'", 0, NULL) < 0) ||
-	    commit(p, err) < 0)
+	if (notify && exec0(p, err, "write", "NOTIFY " CHANNEL ", 'end'", 0, NULL) < 0)
 		goto fail;
+	if (commit(p, err) < 0) {
+		if (p->unanswered && wmarks_of(w, &p->wpend, &p->nwpend) == 0) {
+			p->wxid = xid;
+			xid = NULL;
+		}
+		goto fail;
+	}
+	if (lead) {
+		wmarks_free(p->wdone, p->nwdone);
+		p->wdone = NULL;
+		p->nwdone = 0;
+	}
+	free(xid);
 	return 0;
 fail:
 	rollback(p);
+	free(xid);
 	for (struct store_write *x = w; x; x = x->next)
 		x->done = 0;
 	return -1;

@@ -1610,6 +1610,97 @@ out:
 	store_close(b);
 }
 
+/* Until job ID of ST has STATUS, 5 s at most: whether it came. */
+static bool
+status_comes(struct store *st, const char *id, const char *status)
+{
+	for (int64_t end = mono_ms() + 5000; mono_ms() < end; usleep(50000))
+		if (strcmp(status_of(st, id), status) == 0)
+			return true;
+	return false;
+}
+
+/* PostgreSQL: a COMMIT that takes and is not answered in time.  A
+ * deferred trigger makes each COMMIT that updated a job wait 1 s, past
+ * the answer bound of a store whose wait is 50 ms (300 ms): the caller
+ * hears -1 EBUSY, and the transaction takes all the same. */
+static void
+test_unanswered(void)
+{
+	const char *where = fresh("t_unans");
+	struct store *st = NULL, *b = NULL;
+	struct jerr err = JERR_INIT;
+	struct store_job *v, j;
+	struct store_write w;
+	struct store_run *rv;
+	int64_t t = now_ms();
+	size_t n;
+	static const char slow[] = "SET search_path = t_unans; CREATE OR REPLACE FUNCTION "
+		"slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); "
+		"RETURN NULL; END $$; CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON jobs "
+		"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow()";
+	static const char fast[] = "SET search_path = t_unans; DROP TRIGGER slow ON jobs";
+
+	if (!is_pg) {
+		printf("ok %d # SKIP an unanswered COMMIT: SQLite's are local\n", ++tap_n);
+		return;
+	}
+#ifdef HAVE_LIBPQ
+	st = open_at(where);
+	b = open_at(where);
+	if (!ok(st && b && owner(st, "node-a", "h", 60000, NULL) == 0, "unanswered: stores"))
+		goto out;
+	add1(st, "u1", "r:u", t - 10);
+	add1(st, "u2", "r:u", t - 5);
+	n = claim(st, 1, &v);
+	is_int(n, 1, "unanswered: u1 claimed");
+	store_job_list_free(v, n);
+	store_set_wait(st, 50);
+
+	/* A write batch: the supervisor keeps it and tries it again. */
+	ok(pg_sql(slow) == 0, "unanswered: commits made slow");
+	w = end_w("u1", "r:u", 1, JOB_SUCCESS, 0);
+	errno = 0;
+	ok(store_write(st, &w, &err) < 0 && errno == EBUSY && w.done == 0,
+	   "unanswered: a write whose COMMIT is not answered in time: -1 EBUSY: %s",
+	   jerr_msg(&err));
+	ok(status_comes(b, "u1", "success"), "unanswered: the write took all the same");
+	ok(pg_sql(fast) == 0, "unanswered: commits fast again");
+	for (int64_t end = mono_ms() + 5000; mono_ms() < end; usleep(50000))
+		if (store_write(st, &w, &err) == 0)
+			break;
+	ok(w.done == 1, "unanswered: tried again, the END that took is done, not taken "
+	   "from us: %s", jerr_msg(&err));
+	n = runs_of(b, "u1", &rv);
+	is_int(n, 1, "unanswered: one row of history, not two");
+	store_history_free(rv, n);
+
+	/* A claim: nobody would ever start what it took for us. */
+	ok(pg_sql(slow) == 0, "unanswered: commits made slow again");
+	v = NULL;
+	n = 0;
+	errno = 0;
+	ok(store_claim(st, now_ms(), 1, take_all, NULL, &v, &n, &err) < 0 && errno == EBUSY &&
+	   n == 0, "unanswered: a claim whose COMMIT is not answered in time: -1 EBUSY: %s",
+	   jerr_msg(&err));
+	store_job_list_free(v, n);
+	ok(status_comes(b, "u2", "running"), "unanswered: the claim took all the same");
+	ok(pg_sql(fast) == 0, "unanswered: commits fast once more");
+	ok(status_comes(st, "u2", "scheduled"),
+	   "unanswered: the next operation released the job that claim took");
+	ok(get(st, "u2", &j) == 1 && j.attempts == 0 && j.owner && strcmp(j.owner, "node-a") == 0,
+	   "unanswered: its attempt not counted");
+	store_job_free(&j);
+	n = claim(st, 1, &v);
+	ok(n == 1 && v[0].attempts == 1, "unanswered: claimed again: attempt 1");
+	store_job_list_free(v, n);
+out:
+#endif
+	jerr_free(&err);
+	store_close(st);
+	store_close(b);
+}
+
 static void
 suite(const char *where, bool pg)
 {
@@ -1631,6 +1722,7 @@ suite(const char *where, bool pg)
 	test_fire();
 	test_notify();
 	test_kill();
+	test_unanswered();
 }
 
 static bool
