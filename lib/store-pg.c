@@ -103,10 +103,11 @@
 /* A lease when the owner gives none (SPEC §8). */
 #define LEASE_MS_DEFAULT 30000
 /* Rows fetched at a time by store_each, and config rows fired by one
- * transaction of store_fire. */
+ * transaction of store_fire (up to 16 fires each: small enough that its
+ * INSERT answers within the loop's answer bound on a loaded server). */
 #define EACH_BATCH 500
 #define EACH_BATCH_SQL "500"
-#define FIRE_BATCH 500
+#define FIRE_BATCH 100
 /* A claim shows its pick at most this many jobs more than it may take. */
 #define CLAIM_SHOWN 256
 /* Fire instants of one row in one store_fire (store.h). */
@@ -480,12 +481,18 @@ roundtrip(PGconn *c, const char *sql, int n, const char *const *v, int64_t deadl
 static void
 drop(struct pg *p, const char *why, int e)
 {
+	char *old = p->down;	/* WHY may be it */
+	size_t n = p->name ? strlen(p->name) : 0;
+
 	if (p->db) {
 		PQfinish(p->db);
 		p->db = NULL;
 	}
-	free(p->down);
+	/* Said after the store's name: not twice. */
+	if (why && n && strncmp(why, p->name, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+		why += n + 2;
 	p->down = why ? strdup(why) : NULL;
+	free(old);
 	p->down_errno = e;
 	p->retry_at = mono_ms() + retry_ms(p);
 }

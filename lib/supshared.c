@@ -7,8 +7,10 @@
  * s->shared is false and every other entry returns at once.
  *
  * Every store operation here is a short blocking call, bounded by the
- * lock wait the loop sets (LOOP_BUSY_MS) and the backend's statement
- * timeout: nothing waits for a transaction to end in the loop. */
+ * lock wait the loop sets (LOOP_BUSY_MS) and, on a shared store, by the
+ * wait for the server's answer that follows from it (store_set_wait:
+ * 300 ms): nothing waits for a transaction to end in the loop, nor for a
+ * server that stopped answering. */
 
 #include "config.h"
 
