@@ -30,9 +30,8 @@ struct store_ops {
 	int (*claim)(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *arg,
 		     struct store_job **v, size_t *n, struct jerr *err);
 	int (*next_due)(struct store *st, int64_t *at, struct jerr *err);
-	int (*recover)(struct store *st,
-		       int (*fn)(void *arg, const struct store_job *j, struct store_write *w),
-		       void *arg, struct jerr *err);
+	int (*recover)(struct store *st, store_recover_fn fn, store_after_fn after, void *arg,
+		       struct jerr *err);
 	int (*fire)(struct store *st, int64_t now,
 		    int (*fire)(void *arg, const struct store_job *row, int64_t *at,
 				size_t *nat, struct store_job *newrow),

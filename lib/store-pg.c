@@ -2033,9 +2033,8 @@ pg_next_due(struct store *st, int64_t *at, struct jerr *err)
 	"$1::bigint + n.lease_ms) > " NOW_MS ")"
 
 static int
-pg_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
-				       struct store_write *w),
-	   void *arg, struct jerr *err)
+pg_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *arg,
+	   struct jerr *err)
 {
 	struct pg *p = PG(st);
 	char since[24];
@@ -2089,10 +2088,14 @@ pg_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
 				goto fail_txn;
 			}
 		}
-		store_job_free(&j);
-		if (commit(p, err) < 0)
+		if (commit(p, err) < 0) {
+			store_job_free(&j);
 			goto fail;
+		}
 		count += w.done;
+		if (after)
+			after(arg, &j, &w);
+		store_job_free(&j);
 	}
 	PQclear(ids);
 	return count;

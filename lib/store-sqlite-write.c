@@ -425,9 +425,8 @@ fail:
 }
 
 int
-sq_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
-				       struct store_write *w),
-	   void *arg, struct jerr *err)
+sq_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *arg,
+	   struct jerr *err)
 {
 	struct sq *q = SQ(st);
 	struct store_job *v;
@@ -459,6 +458,8 @@ sq_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
 			rc = -1;
 		} else {
 			count += w.done;
+			if (after)
+				after(arg, &v[i], &w);
 		}
 	}
 	store_job_list_free(v, n);

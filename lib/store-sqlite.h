@@ -62,9 +62,8 @@ int sq_run_add(struct sq *q, const struct store_end *end, const char *owner,
 int sq_write(struct store *st, struct store_write *w, struct jerr *err);
 int sq_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *arg,
 	     struct store_job **v, size_t *n, struct jerr *err);
-int sq_recover(struct store *st,
-	       int (*fn)(void *arg, const struct store_job *j, struct store_write *w),
-	       void *arg, struct jerr *err);
+int sq_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *arg,
+	       struct jerr *err);
 
 /* store-sqlite-hist.c */
 int sq_history(struct store *st, const struct store_run_filter *f, struct store_run **v,

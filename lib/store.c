@@ -297,11 +297,10 @@ store_next_due(struct store *st, int64_t *at, struct jerr *err)
 }
 
 int
-store_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
-					  struct store_write *w),
-	      void *arg, struct jerr *err)
+store_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *arg,
+	      struct jerr *err)
 {
-	return st->ops->recover(st, fn, arg, err);
+	return st->ops->recover(st, fn, after, arg, err);
 }
 
 int

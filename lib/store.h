@@ -262,11 +262,17 @@ int store_next_due(struct store *st, int64_t *at, struct jerr *err);
  * ARG, which fills *W (an END, guarded by that job's own owner and
  * attempt: a lost attempt, retried or ended; or a RELEASE) or leaves
  * W->kind STORE_NONE to keep it as it is; FN returns 0 (anything else ends the
- * walk and is returned).  Each job's write is one transaction.  The
- * number of jobs recovered (written), or -1 with ERR. */
-int store_recover(struct store *st, int (*fn)(void *arg, const struct store_job *j,
-					      struct store_write *w),
-		  void *arg, struct jerr *err);
+ * walk and is returned).  Each job's write is one transaction; once it
+ * is committed, AFTER (when not NULL) is called with the job and the
+ * write, whose done says whether it took: what follows a recovery (a
+ * failure handler) is started there, never for a write that did not
+ * commit or that another supervisor's guard won.  The number of jobs
+ * recovered (written), or -1 with ERR. */
+typedef int (*store_recover_fn)(void *arg, const struct store_job *j, struct store_write *w);
+typedef void (*store_after_fn)(void *arg, const struct store_job *j,
+			       const struct store_write *w);
+int store_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *arg,
+		  struct jerr *err);
 
 /* Config cron fires through the store, for a shared store (NULL op for
  * SQLite: ENOTSUP).  Rows of config cron tasks (STORE_CRON) due at NOW

@@ -513,9 +513,21 @@ recover_one(void *arg, const struct store_job *j, struct store_write *w)
 		(void)cronjob_next(rs, j, JOB_FAILED, &c->next);
 		w->job = &c->next;
 	}
-	if (!retry && rs)
-		lost_take(s, j, started);
 	return 0;
+}
+
+/* A lost attempt that failed for good, once its end is committed (and
+ * by this supervisor, not one whose guard won): its failure handler,
+ * with the others, once the lifespans run (lost_handlers).  Never for a
+ * write that did not take: a reap tried again later, or by another
+ * supervisor, would run the handler a second time. */
+static void
+recover_after(void *arg, const struct store_job *j, const struct store_write *w)
+{
+	struct recover_ctx *c = arg;
+
+	if (w->done && w->kind == STORE_END && w->run_at <= 0 && job_route(c->s, j->route))
+		lost_take(c->s, j, w->end.started);
 }
 
 /* Jobs the store says are running for a supervisor that is gone (see
@@ -527,7 +539,7 @@ recover(struct sup *s)
 	struct jerr err = JERR_INIT;
 	bool written = true;
 
-	if (store_recover(s->store, recover_one, &c, &err) < 0) {
+	if (store_recover(s->store, recover_one, recover_after, &c, &err) < 0) {
 		log_error("store", NULL, jerr_msg(&err));
 		/* Its lines are kept for the next start. */
 		written = false;
@@ -547,7 +559,7 @@ reap_lost(struct sup *s, struct jerr *err)
 {
 	struct recover_ctx c = { .s = s };
 
-	return store_recover(s->store, recover_one, &c, err);
+	return store_recover(s->store, recover_one, recover_after, &c, err);
 }
 
 /* keep-ended: what ended longer ago leaves the store at start and then

@@ -497,7 +497,7 @@ main(void)
 	ok(add1(st, &(struct store_job){ .id = "j2", .route = "r", .trigger = "at" }, true,
 		&err) < 0 && errno == EALREADY, "a running job cannot be replaced");
 	n = 0;
-	ok(store_recover(st, count_running, &n, &err) == 0 && n == 1,
+	ok(store_recover(st, count_running, NULL, &n, &err) == 0 && n == 1,
 	   "running jobs are shown for crash recovery (no owner here: every one)");
 	for (int i = 0; i < 4; i++)
 		write1(st, run_row("j2x", "r", i + 1, 3001, 3100 + i, JOB_FAILED, 3, 0, 3), &err);

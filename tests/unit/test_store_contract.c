@@ -1233,12 +1233,12 @@ test_fencing(void)
 	w.end.started = now_ms();
 	write1(a, &w);
 	if (is_pg)
-		is_int(store_recover(b, lost_fn, NULL, &err), 0,
+		is_int(store_recover(b, lost_fn, NULL, NULL, &err), 0,
 		       "fencing: while A's lease runs B recovers nothing");
 	/* Then A's lease expires (PostgreSQL: 1 s; SQLite: B holds the
 	 * state directory, every job not its own is lost). */
 	deadline = mono_ms() + 15000;
-	while ((r = store_recover(b, stop_fn, NULL, &err)) == 0 && mono_ms() < deadline) {
+	while ((r = store_recover(b, stop_fn, NULL, NULL, &err)) == 0 && mono_ms() < deadline) {
 		struct pollfd none;
 
 		(void)poll(&none, 0, 50);
@@ -1246,9 +1246,9 @@ test_fencing(void)
 	is_int(r, 7, "fencing: B's recover shows A's job; FN's value ends the walk: %s",
 	       jerr_msg(&err));
 	is_str(status_of(a, "f1"), "running", "fencing: a job FN stopped at is left as it is");
-	r = store_recover(b, lost_fn, NULL, &err);
+	r = store_recover(b, lost_fn, NULL, NULL, &err);
 	is_int(r, 1, "fencing: B takes A's job as lost: %s", jerr_msg(&err));
-	ok(store_recover(b, lost_fn, NULL, &err) == 0, "fencing: once");
+	ok(store_recover(b, lost_fn, NULL, NULL, &err) == 0, "fencing: once");
 	is_str(status_of(a, "f1"), "scheduled", "fencing: retried");
 	w = end_w("f1", "r:f", 1, JOB_SUCCESS, 0);
 	ok(write1(a, &w) == 0 && w.done == 0, "fencing: A's END reports done 0");

@@ -252,7 +252,19 @@ struct lost {
 	int64_t now;
 	bool release;		/* a RELEASE rather than an END */
 	bool keep;		/* leave them as they are */
+	char **after;		/* "ID:DONE" for each call of lost_after */
 };
+
+/* store_recover's AFTER: what was committed, and whether it took. */
+static void
+lost_after(void *arg, const struct store_job *j, const struct store_write *w)
+{
+	struct lost *l = arg;
+	char buf[128];
+
+	snprintf(buf, sizeof buf, "%s:%d:%d", j->id, (int)w->kind, w->done);
+	(void)strv_push(&l->after, buf);
+}
 
 static int
 lost_one(void *arg, const struct store_job *j, struct store_write *w)
@@ -327,8 +339,13 @@ test_fencing(void)
 	store_job_list_free(got, n);
 	is_int(attempt_write(a, STORE_BEGAN, "f1", 1), 1, "A's start of f1 is written");
 
-	rc = store_recover(b, lost_one, &l, &err);
+	rc = store_recover(b, lost_one, lost_after, &l, &err);
 	is_int(rc, 1, "B's recover takes one job as lost (%s)", jerr_msg(&err));
+	ok(strv_len(l.after) == 1 && strcmp(l.after[0], "f1:0:1") == 0,
+	   "AFTER is told once, of f1's END, committed and done (%s)",
+	   l.after ? l.after[0] : "not called");
+	strv_free(l.after);
+	l.after = NULL;
 	ok(strv_len(l.seen) == 1 && strcmp(l.seen[0], "f1") == 0,
 	   "f1, A's: not f2, B's own");
 	ok(store_get(b, "f1", &j, &err) == 1 && strcmp(j.status, "scheduled") == 0 &&
@@ -378,12 +395,14 @@ test_fencing(void)
 	store_close(b);
 	strv_free(l.seen);
 	l = (struct lost){ .keep = true };
-	is_int(store_recover(a, lost_one, &l, &err), 0, "a recover that keeps them writes none");
+	is_int(store_recover(a, lost_one, lost_after, &l, &err), 0,
+	       "a recover that keeps them writes none");
+	is_int(strv_len(l.after), 0, "and AFTER hears of none");
 	ok(strv_len(l.seen) == 1 && strcmp(l.seen[0], "f2") == 0 &&
 	   strcmp(status_of(a, "f2"), "running") == 0, "shown f2 (B's), left running");
 	strv_free(l.seen);
 	l = (struct lost){ .release = true };
-	is_int(store_recover(a, lost_one, &l, &err), 1, "a recover that releases: one");
+	is_int(store_recover(a, lost_one, NULL, &l, &err), 1, "a recover that releases: one");
 	ok(store_get(a, "f2", &j, &err) == 1 && strcmp(j.status, "scheduled") == 0 &&
 	   j.attempts == 0 && runs_of("f2") == 0, "f2 released: its attempt not counted, no row");
 	store_job_free(&j);
