@@ -109,24 +109,46 @@ struct outpipe {
 	char buf[2048];
 };
 
+/* The row of a durable cron task in the store, as the loop keeps it:
+ * the store's row (struct store_job) less what its track has already
+ * (id and route are the track's name) and what is the same in every
+ * such row (trigger cron, no args, scheduled_at = run_at); a store_job
+ * is made of it for each write (cronrow_job).  Some 110 bytes where a
+ * copy of the store's row took 440 with its nine allocations. */
+struct cronrow {
+	int64_t run_at;		/* the cron time it is planned for (ms) */
+	int64_t created_at, started_at, finished_at; /* ms; 0: not yet */
+	int64_t last_fire;	/* the latest cron time handled (ms), 0 none */
+	long runs;		/* fires run */
+	long failures;		/* failed runs in a row */
+	long attempts;		/* of the latest fire */
+	int exit_code;		/* the last run's, when has_exit: 128+N for a signal */
+	int signal;		/* 0: none */
+	enum job_status status;
+	bool has_exit;
+	char *cron;		/* the expression its counters are for */
+	char *log;		/* the last run's log file, or NULL */
+	char **env;		/* its outer middleware's answer (supgate.c), or NULL */
+};
+
 /* What lives across reloads, per route name. */
 struct track {
 	struct track *next;
-	char *name;
 	unsigned busy;		/* runs in flight and retries waiting */
-	struct pend *qhead, *qtail; /* overlap = queue: fires waiting */
 	unsigned nq;
+	struct pend *qhead, *qtail; /* overlap = queue: fires waiting */
 	struct outlog log;	/* output = log: the route's log directory */
 	/* A durable cron task: its row in the store (status, counters, last
 	 * run), kept here and written in the batch at the end of each turn
 	 * of the loop when DIRTY.  NULL when the task is not durable. */
-	struct store_job *cj;
+	struct cronrow *cj;
 	bool dirty;		/* a STORE_CRON of the batch will write it */
 	unsigned mark;		/* cron_sync's: still a durable cron task */
 	unsigned lost;		/* at start: the attempt we died under, to retry */
 	int64_t fired;		/* the latest cron time fired or missed (s), 0 none */
 	struct crongate *gate;	/* its outer middleware's answer (supgate.c);
 				 * NULL: it never had any */
+	char name[];		/* the route's (in the same allocation) */
 };
 
 /* How long one outer-middleware gate of a config cron task may run
@@ -173,11 +195,17 @@ struct rstate {
 	struct track *track;
 	const struct tz *tz;
 	int64_t next_cron;	/* the cron time the timer is for (s) */
-	bool ids_done;
-	int ids_rc;
-	struct spawn_ids ids;
-	char **base;		/* the base environment for other ids */
+	struct rids *ids;	/* a task with user or group: who it runs as,
+				 * from its first run on; NULL before, or none */
 	char *workdir;		/* resolved */
+};
+
+/* Who a route of a generation runs as (user, group), resolved at its
+ * first run: only such routes have one, not every route of 100,000. */
+struct rids {
+	int rc;			/* spawn_ids_resolve's, or -1 */
+	struct spawn_ids ids;
+	char **base;		/* the base environment for those ids */
 };
 
 /* What a reload's thread finds of each new route in the old config
@@ -390,7 +418,8 @@ struct bw {
 	struct store_write w;	/* first: the batch is linked by w.next */
 	char *id, *route, *log;	/* what w.end names */
 	struct store_job *next_run; /* a dynamic cron job's next (w.job of an END) */
-	struct track *tr;	/* STORE_CRON: w.job is tr->cj when written */
+	struct track *tr;	/* STORE_CRON: w.job is JOB, made of tr->cj, when written */
+	struct store_job job;
 	bool ended;		/* an END for good: tell waiters once written */
 };
 
@@ -518,7 +547,9 @@ void terminate_all(struct sup *s);
 bool has_calendar(const struct rstate *rs);
 int set_str(char **p, const char *v);
 void cj_touch(struct sup *s, struct track *tr);
-bool cj_done(const struct task *t, const struct store_job *cj);
+bool cj_done(const struct task *t, const struct cronrow *cj);
+void cronrow_free(struct cronrow *cj);
+void cronrow_job(const struct track *tr, struct store_job *j);
 int64_t resume_after(const struct rstate *rs, int64_t now);
 void mark_fired(struct sup *s, struct rstate *rs, int64_t when);
 void plan(struct sup *s, struct rstate *rs, int64_t after);

@@ -466,8 +466,7 @@ sup_free(struct sup *s)
 		struct track *t = s->tracks;
 
 		s->tracks = t->next;
-		free(t->name);
-		job_free(t->cj);
+		cronrow_free(t->cj);
 		free(t);
 	}
 	free(s->track_tab);

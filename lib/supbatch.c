@@ -151,8 +151,10 @@ batch_ready(struct sup *s)
 			bw_free(b);
 			continue;
 		}
-		if (b->w.kind == STORE_CRON)
-			b->w.job = b->tr->cj;
+		if (b->w.kind == STORE_CRON) {
+			cronrow_job(b->tr, &b->job);
+			b->w.job = &b->job;
+		}
 		else if (b->w.kind != STORE_RUN)
 			njobs++;
 		pp = &b->w.next;
@@ -203,7 +205,7 @@ batch_written(struct sup *s, struct bw *b, bool *rearm)
 		jlog_str(&l, "route", b->tr->name);
 		jlog_str(&l, "reason", "a job scheduled from the command line has this id");
 		jlog_end(&l);
-		job_free(b->tr->cj);
+		cronrow_free(b->tr->cj);
 		b->tr->cj = NULL;
 		return;
 	}
@@ -222,7 +224,7 @@ batch_written(struct sup *s, struct bw *b, bool *rearm)
 	 * list of them made first was pushed to one at a time, which cost a
 	 * walk of the list each: a reload that removed 100,000 durable tasks
 	 * held the loop for minutes). */
-	if ((b->w.kind == STORE_CRON && job_status_ended(b->tr->cj->status)) ||
+	if ((b->w.kind == STORE_CRON && job_status_final(b->tr->cj->status)) ||
 	    (b->w.kind == STORE_END && b->ended))
 		job_ended(s, name, NULL, 0);
 }

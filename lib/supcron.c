@@ -46,27 +46,98 @@ cj_touch(struct sup *s, struct track *tr)
 static void
 cj_status(struct sup *s, struct track *tr, enum job_status status)
 {
-	char *st;
-
-	if (tr->cj == NULL || job_status_is(tr->cj->status, status))
+	if (tr->cj == NULL || tr->cj->status == status)
 		return;
-	if ((st = strdup(job_status_name(status))) == NULL) {
-		log_error("store", tr->name, "out of memory");
-		return;
-	}
-	free(tr->cj->status);
-	tr->cj->status = st;
+	tr->cj->status = status;
 	cj_touch(s, tr);
 }
 
 /* Whether the task is through: permanently failed, or max-runs run. */
 bool
-cj_done(const struct task *t, const struct store_job *cj)
+cj_done(const struct task *t, const struct cronrow *cj)
 {
 	if (cj == NULL)
 		return false;
-	return job_status_is(cj->status, JOB_PERMANENTLY_FAILED) ||
-		(t->max_runs > 0 && cj->runs >= t->max_runs);
+	return cj->status == JOB_PERMANENTLY_FAILED || (t->max_runs > 0 && cj->runs >= t->max_runs);
+}
+
+void
+cronrow_free(struct cronrow *cj)
+{
+	if (cj == NULL)
+		return;
+	free(cj->cron);
+	free(cj->log);
+	strv_free(cj->env);
+	free(cj);
+}
+
+/* The store's row J (a store_job for a write) of TR's row: it points to
+ * TR's strings, and is not to be freed. */
+void
+cronrow_job(const struct track *tr, struct store_job *j)
+{
+	static char *none[1];
+	const struct cronrow *cj = tr->cj;
+
+	memset(j, 0, sizeof *j);
+	j->id = j->route = (char *)tr->name;
+	j->status = (char *)job_status_name(cj->status);
+	j->trigger = (char *)job_trigger_name(JOB_TRIGGER_CRON);
+	j->cron = cj->cron;
+	j->run_at = j->scheduled_at = cj->run_at;
+	j->args = none;
+	j->env = cj->env ? cj->env : none;
+	j->attempts = cj->attempts;
+	j->has_exit = cj->has_exit;
+	j->exit_code = cj->exit_code;
+	j->signal = cj->signal;
+	j->created_at = cj->created_at;
+	j->started_at = cj->started_at;
+	j->finished_at = cj->finished_at;
+	j->log = cj->log;
+	j->config = true;
+	j->runs = cj->runs;
+	j->failures = cj->failures;
+	j->last_fire = cj->last_fire;
+}
+
+/* The row of the store J, taken: J is marked so (not config).  NULL
+ * when out of memory or taken.  Nothing of J is freed, and the strings
+ * kept are copies: the rows read are freed together after the sync, and
+ * a string kept among theirs, or a row's copy put in a hole one of them
+ * left, would keep their pages from going back to the system (19 MB at
+ * 100k rows). */
+static struct cronrow *
+cronrow_take(struct store_job *j)
+{
+	struct cronrow *cj;
+
+	if (!j->config || (cj = calloc(1, sizeof *cj)) == NULL)
+		return NULL;
+	if ((j->cron && (cj->cron = strdup(j->cron)) == NULL) ||
+	    (j->log && (cj->log = strdup(j->log)) == NULL) ||
+	    (j->env && *j->env && (cj->env = strv_dup(j->env)) == NULL)) {
+		cronrow_free(cj);
+		return NULL;
+	}
+	/* Only this supervisor writes these rows, with a status it knows;
+	 * another is taken for one that waits (cj_settle decides). */
+	if (job_status_parse(j->status, &cj->status) < 0)
+		cj->status = JOB_SCHEDULED;
+	cj->run_at = j->run_at;
+	cj->created_at = j->created_at;
+	cj->started_at = j->started_at;
+	cj->finished_at = j->finished_at;
+	cj->last_fire = j->last_fire;
+	cj->runs = j->runs;
+	cj->failures = j->failures;
+	cj->attempts = j->attempts;
+	cj->has_exit = j->has_exit;
+	cj->exit_code = j->exit_code;
+	cj->signal = j->signal;
+	j->config = false;
+	return cj;
 }
 
 /* Where RS's planning starts when the clock reads NOW (s): after its
@@ -115,7 +186,7 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 							     : (uint32_t)t->jitter_ms) * NS_PER_MS);
 	rs->next_cron = next;
 	if (rs->track->cj && rs->track->cj->run_at != next * 1000) {
-		rs->track->cj->run_at = rs->track->cj->scheduled_at = next * 1000;
+		rs->track->cj->run_at = next * 1000;
 		cj_touch(s, rs->track);
 	}
 	if (theap_arm(&s->real, &rs->fire, at) < 0) {
@@ -137,28 +208,18 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 }
 
 /* A new row for durable cron task RS. */
-static struct store_job *
+static struct cronrow *
 cj_new(const struct rstate *rs, int64_t now)
 {
-	struct store_job *j = calloc(1, sizeof *j);
+	struct cronrow *cj = calloc(1, sizeof *cj);
 
-	if (j == NULL)
-		return NULL;
-	j->id = strdup(rs->route->name);
-	j->route = strdup(rs->route->name);
-	j->status = strdup(job_status_name(JOB_SCHEDULED));
-	j->trigger = strdup(job_trigger_name(JOB_TRIGGER_CRON));
-	j->cron = strdup(rs->route->task->cron);
-	j->args = calloc(1, sizeof *j->args);
-	j->env = calloc(1, sizeof *j->env);
-	j->created_at = now;
-	j->config = true;
-	if (!j->id || !j->route || !j->status || !j->trigger || !j->cron || !j->args ||
-	    !j->env) {
-		job_free(j);
+	if (cj == NULL || (cj->cron = strdup(rs->route->task->cron)) == NULL) {
+		free(cj);
 		return NULL;
 	}
-	return j;
+	cj->status = JOB_SCHEDULED;
+	cj->created_at = now;
+	return cj;
 }
 
 /* Give back to the system what loading a config freed: libconfuse's
@@ -172,16 +233,6 @@ trim(void)
 #endif
 }
 
-/* Set *P to V if it differs; *CHANGED then. */
-static void
-sync_str(char **p, const char *v, bool *changed)
-{
-	if (*p && strcmp(*p, v) == 0)
-		return;
-	if (set_str(p, v) == 0)
-		*changed = true;
-}
-
 /* The row of durable cron task RS was found running at start: we died
  * under its run, a failed one (retried if it has retries left), whose
  * end is not known: its row of history has no end time (0). */
@@ -189,7 +240,7 @@ static void
 cj_lost(struct sup *s, struct rstate *rs, int64_t now)
 {
 	struct track *tr = rs->track;
-	struct store_job *cj = tr->cj;
+	struct cronrow *cj = tr->cj;
 	struct store_write w = {
 		.kind = STORE_RUN,
 		.end = { .id = tr->name, .route = tr->name, .attempt = cj->attempts,
@@ -219,7 +270,7 @@ cj_lost(struct sup *s, struct rstate *rs, int64_t now)
 	cj->exit_code = -1;
 	cj->signal = 0;
 	cj->finished_at = now;
-	(void)set_str(&cj->status, job_status_name(JOB_SCHEDULED));
+	cj->status = JOB_SCHEDULED;
 }
 
 /* The index of ID in IDS[N] (sorted as strcmp sorts), or N: a task's
@@ -244,19 +295,16 @@ cj_find(const char *const *ids, size_t n, const char *id)
 	return n;
 }
 
-/* Durable cron task RS takes its row ROW of the store (emptied: the row
- * is its now); a row found running is a run we died under (cj_lost).
- * True when the row changed. */
+/* Durable cron task RS takes its row ROW of the store (marked taken:
+ * the row is its now); a row found running is a run we died under
+ * (cj_lost).  True when the row changed. */
 static bool
 cj_take(struct sup *s, struct rstate *rs, struct store_job *row, int64_t now)
 {
 	struct track *tr = rs->track;
 
-	if (row->id == NULL || (tr->cj = malloc(sizeof *tr->cj)) == NULL)
-		return false;	/* taken already (cannot be: ids are unique) */
-	*tr->cj = *row;
-	memset(row, 0, sizeof *row);
-	if (!job_status_is(tr->cj->status, JOB_RUNNING))
+	/* (Taken already cannot be: ids are unique.) */
+	if ((tr->cj = cronrow_take(row)) == NULL || tr->cj->status != JOB_RUNNING)
 		return false;
 	cj_lost(s, rs, now);
 	return true;
@@ -267,7 +315,7 @@ cj_take(struct sup *s, struct rstate *rs, struct store_job *row, int64_t now)
 static void
 cj_restart(struct track *tr, const struct task *t)
 {
-	struct store_job *cj = tr->cj;
+	struct cronrow *cj = tr->cj;
 
 	if (cj->runs || cj->failures) {
 		struct jlog_line l;
@@ -281,7 +329,7 @@ cj_restart(struct track *tr, const struct task *t)
 	cj->last_fire = 0;
 	tr->fired = 0;
 	(void)set_str(&cj->cron, t->cron);
-	(void)set_str(&cj->status, job_status_name(JOB_SCHEDULED));
+	cj->status = JOB_SCHEDULED;
 }
 
 /* The status of row CJ of task T, which does not run, after a sync: the
@@ -290,23 +338,24 @@ cj_restart(struct track *tr, const struct task *t)
  * runs, while the row still says it waits, was cancelled or failed for
  * good: its last run's result.  Any other status stays. */
 static void
-cj_settle(struct store_job *cj, const struct task *t, bool *changed)
+cj_settle(struct cronrow *cj, const struct task *t, bool *changed)
 {
-	enum job_status cur, want;
-	bool known = job_status_parse(cj->status, &cur) == 0;
+	enum job_status cur = cj->status, want;
 
-	if (known && cur == JOB_RUNNING)
+	if (cur == JOB_RUNNING)
 		return;
 	if (t->max_failures > 0 && cj->failures >= t->max_failures)
 		want = JOB_PERMANENTLY_FAILED;
 	else if (!cj_done(t, cj))
 		want = JOB_SCHEDULED;
-	else if (known && (cur == JOB_SCHEDULED || cur == JOB_CANCELLED ||
-			   cur == JOB_PERMANENTLY_FAILED))
+	else if (cur == JOB_SCHEDULED || cur == JOB_CANCELLED || cur == JOB_PERMANENTLY_FAILED)
 		want = cj->has_exit && cj->exit_code != 0 ? JOB_FAILED : JOB_SUCCESS;
 	else
 		return;
-	sync_str(&cj->status, job_status_name(want), changed);
+	if (cur != want) {
+		cj->status = want;
+		*changed = true;
+	}
 }
 
 /* The row of durable cron task RS, in line with the config: its row
@@ -349,13 +398,14 @@ cj_cancel_gone(struct sup *s, unsigned mark, struct store_job *loaded, size_t n,
 	const char *cancelled = job_status_name(JOB_CANCELLED);
 
 	for (struct track *tr = s->tracks; tr; tr = tr->next)
-		if (tr->cj && tr->mark != mark && !job_status_ended(tr->cj->status)) {
-			(void)set_str(&tr->cj->status, cancelled);
+		if (tr->cj && tr->mark != mark && !job_status_final(tr->cj->status)) {
+			tr->cj->status = JOB_CANCELLED;
 			tr->cj->finished_at = now;
 			cj_touch(s, tr);
 		}
+	/* (A row taken is no longer config: cronrow_take.) */
 	for (size_t k = 0; k < n; k++)
-		if (loaded[k].id && !job_status_ended(loaded[k].status)) {
+		if (loaded[k].config && !job_status_ended(loaded[k].status)) {
 			struct store_write w = { .kind = STORE_CRON, .job = &loaded[k] };
 			struct jerr err = JERR_INIT;
 
@@ -378,9 +428,8 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 	int64_t now = timefmt_now_ms();
 	unsigned mark = ++s->sync_mark;
 	/* The loaded ids, in the store's order (ORDER BY id: strcmp's), to
-	 * find a task's row by bisection.  The strings outlive the sync (a
-	 * row taken keeps them), so the copies stay valid while loaded[k]
-	 * is cleared. */
+	 * find a task's row by bisection.  A row taken keeps its id (the
+	 * vector is freed after the sync). */
 	const char **ids = nloaded ? reallocarray(NULL, nloaded, sizeof *ids) : NULL;
 
 	if (s->shared) {
@@ -424,9 +473,10 @@ cron_start(struct sup *s)
 	jerr_free(&err);
 	cron_sync(s, s->cur, v, n);
 	store_job_list_free(v, n);
+	trim();		/* the rows read (cron_sync kept what it needs) */
 	for (size_t i = 0; i < s->cur->n; i++) {
 		struct rstate *rs = &s->cur->rs[i];
-		const struct store_job *cj = rs->track->cj;
+		const struct cronrow *cj = rs->track->cj;
 
 		if (cj && cj->last_fire > 0)
 			rs->track->fired = cj->last_fire / 1000;
@@ -459,7 +509,7 @@ void
 cj_started(struct sup *s, struct run *r)
 {
 	struct track *tr = r->rs->track;
-	struct store_job *cj = tr->cj;
+	struct cronrow *cj = tr->cj;
 
 	if (cj == NULL)
 		return;
@@ -481,7 +531,7 @@ cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int si
 	struct rstate *rs = r->rs;
 	const struct task *t = rs->route->task;
 	struct track *tr = rs->track;
-	struct store_job *cj = tr->cj;
+	struct cronrow *cj = tr->cj;
 	int64_t now = timefmt_now_ms();
 
 	if (cj == NULL)

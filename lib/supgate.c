@@ -127,7 +127,7 @@ gate_key(const struct route *r, const struct gate_cmd *v, size_t n)
 static void
 row_env(struct sup *s, struct track *tr, char **v)
 {
-	struct store_job *cj = tr->cj;
+	struct cronrow *cj = tr->cj;
 	size_t n = strv_len(v), k = 0;
 
 	if (cj == NULL || (v == NULL && (v = calloc(1, sizeof *v)) == NULL)) {
@@ -148,7 +148,7 @@ row_env(struct sup *s, struct track *tr, char **v)
 
 /* The answer a durable task's row kept: a pass for its key. */
 static void
-row_load(struct crongate *cg, const struct store_job *cj)
+row_load(struct crongate *cg, const struct cronrow *cj)
 {
 	size_t n = strv_len(cj->env), klen = strlen(GATE_KEY_VAR);
 	char **env = NULL, *key = NULL;

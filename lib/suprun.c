@@ -54,10 +54,9 @@ track_get(struct sup *s, const char *name)
 		s->track_tab = tab;
 		s->track_cap = cap;
 	}
-	if ((t = calloc(1, sizeof *t)) == NULL || (t->name = strdup(name)) == NULL) {
-		free(t);
+	if ((t = calloc(1, sizeof *t + strlen(name) + 1)) == NULL)
 		return NULL;
-	}
+	strcpy(t->name, name);
 	outlog_init(&t->log, s->state_dir, t->name);
 	t->next = s->tracks;
 	s->tracks = t;
@@ -70,8 +69,11 @@ static void
 gen_free(struct gen *g)
 {
 	for (size_t i = 0; i < g->n; i++) {
-		spawn_ids_free(&g->rs[i].ids);
-		strv_free(g->rs[i].base);
+		if (g->rs[i].ids) {
+			spawn_ids_free(&g->rs[i].ids->ids);
+			strv_free(g->rs[i].ids->base);
+			free(g->rs[i].ids);
+		}
 		free(g->rs[i].workdir);
 	}
 	free(g->rs);
@@ -425,35 +427,39 @@ pend_free(struct pend *p)
 	free(p);
 }
 
-/* Who the route runs as, resolved once per generation. */
+/* Who the route runs as, resolved once per generation (rs->ids). */
 static int
 route_ids(struct rstate *rs, struct jerr *err)
 {
 	const struct task *t = rs->route->task;
+	struct rids *ri = rs->ids;
 
-	if (!rs->ids_done) {
-		rs->ids_done = true;
-		/* Without user or group the job runs as we do: no lookup, which
-		 * could block the loop on a network user directory. */
-		if (t->user == NULL && t->group == NULL)
-			return rs->ids_rc = 0;
-		rs->ids_rc = spawn_ids_resolve(t->user, t->group, &rs->ids, err);
-		if (rs->ids_rc == 0 && rs->ids.change) {
-			struct jobenv_id id = { rs->ids.name, rs->ids.home, rs->ids.shell,
-						rs->ids.uid == 0 };
+	/* Without user or group the job runs as we do: no lookup, which
+	 * could block the loop on a network user directory. */
+	if (t->user == NULL && t->group == NULL)
+		return 0;
+	if (ri == NULL) {
+		if ((ri = rs->ids = calloc(1, sizeof *ri)) == NULL) {
+			jerr_set(err, "out of memory");
+			return -1;	/* tried again at the next run */
+		}
+		ri->rc = spawn_ids_resolve(t->user, t->group, &ri->ids, err);
+		if (ri->rc == 0 && ri->ids.change) {
+			struct jobenv_id id = { ri->ids.name, ri->ids.home, ri->ids.shell,
+						ri->ids.uid == 0 };
 			int rc;
 
 			tz_env_lock();	/* a reload's thread may be building a zone */
-			rc = jobenv_base(environ, &id, &rs->base, err);
+			rc = jobenv_base(environ, &id, &ri->base, err);
 			tz_env_unlock();
 			if (rc < 0)
-				rs->ids_rc = -1;
+				ri->rc = -1;
 		}
-		return rs->ids_rc;
+		return ri->rc;
 	}
-	if (rs->ids_rc < 0)
+	if (ri->rc < 0)
 		jerr_set(err, "user/group of the task could not be resolved (see the first error)");
-	return rs->ids_rc;
+	return ri->rc;
 }
 
 static int
@@ -502,7 +508,8 @@ run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
 			       sizeof when);
 	else if (r->scheduled)
 		iso(r->scheduled, rs->tz, when);
-	return jobenv_env(rs->gen->conf, rs->route, rs->base ? rs->base : s->base, &st,
+	return jobenv_env(rs->gen->conf, rs->route, rs->ids && rs->ids->base ? rs->ids->base :
+			  s->base, &st,
 			  &job, envp, err);
 }
 
@@ -730,7 +737,7 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 		o.umask = t->umask;
 		o.nice_set = t->nice_set;
 		o.nice = t->nice;
-		o.ids = &rs->ids;
+		o.ids = rs->ids ? &rs->ids->ids : NULL;
 		o.stdout_fd = out;
 		o.stderr_fd = errfd;
 		if (r->job && !r->handler && s->starts_fd >= 0) {
@@ -818,7 +825,7 @@ start_job(struct sup *s, struct pend *p)
 		/* A queued fire beyond max-runs (or after a permanent failure). */
 		jlog_begin(&l, JLOG_INFO, "skip");
 		jlog_str(&l, "route", rs->route->name);
-		jlog_str(&l, "reason", job_status_is(rs->track->cj->status, JOB_PERMANENTLY_FAILED) ?
+		jlog_str(&l, "reason", rs->track->cj->status == JOB_PERMANENTLY_FAILED ?
 			 job_status_name(JOB_PERMANENTLY_FAILED) : "max-runs");
 		jlog_end(&l);
 		run_free(s, r);
