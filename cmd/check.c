@@ -50,8 +50,8 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		    t->jitter_ms >= every * 1000)
 			fprintf(stderr, "%s: %s:%d: warning: jitter: %lld ms is not shorter than "
 				"the %llds between fires of its cron: fires run late, up to the "
-				"next one's time or after it\n", cli->prog, t->cron_loc.file,
-				t->cron_loc.line, (long long)t->jitter_ms, (long long)every);
+				"next one's time or after it\n", cli->prog, t->loc.file,
+				t->cron_line, (long long)t->jitter_ms, (long long)every);
 	}
 	for (size_t i = 0; i < conf->nrouters; i++)
 		if (!conf->routers[i]->attached && conf->routers[i]->depth == 1)

@@ -305,7 +305,7 @@ task_read_exec(struct task *t, cfg_t *sec, cfg_opt_t *opt, const struct confscan
 	enum words_error e;
 	char **words = NULL;
 
-	t->exec_loc = where_opt(sec, opt, 0);
+	t->exec_line = where_opt(sec, opt, 0).line;
 	if (cfg_opt_size(opt) == 0) {
 		report(DIAG_ERROR, t->loc.file, t->loc.line, "task '%s': exec is required",
 		       t->title);
@@ -340,7 +340,7 @@ task_read_cron(struct task *t, cfg_t *sec, cfg_opt_t *opt)
 	int64_t next;
 
 	t->cron = a_opt(opt);
-	t->cron_loc = where_opt(sec, opt, 0);
+	t->cron_line = where_opt(sec, opt, 0).line;
 	if (t->cron == NULL || *t->cron == '\0' || (e = str_ent(t->cron)) == NULL)
 		return;
 	/* Parsed (and any error reported) by str_cb as it was read; the
@@ -350,7 +350,7 @@ task_read_cron(struct task *t, cfg_t *sec, cfg_opt_t *opt)
 	t->sched = e->cron;
 	if (t->sched && t->sched->kind == CRON_FIELDS &&
 	    cron_next(t->sched, tz_get("UTC", &why), 0, &next) < 0)
-		report(DIAG_WARNING, t->cron_loc.file, t->cron_loc.line,
+		report(DIAG_WARNING, t->loc.file, t->cron_line,
 		       "cron: '%s' never fires (before 2100)", t->cron);
 }
 
@@ -365,9 +365,8 @@ task_read_options(struct task *t, cfg_t *sec, cfg_opt_t *o)
 	long v;
 
 	t->timezone = a_opt(&o[TO_TIMEZONE]);
-	t->timezone_loc = where_opt(sec, &o[TO_TIMEZONE], 0);	/* checked by str_cb */
 	t->start_date = a_opt(&o[TO_START_DATE]);
-	t->start_date_loc = where_opt(sec, &o[TO_START_DATE], 0);
+	t->start_date_line = where_opt(sec, &o[TO_START_DATE], 0).line;
 	if (misfire_parse(str_or(&o[TO_MISFIRE], "once"), &t->misfire, &t->misfire_grace_ms, &why) < 0)
 		t->misfire = MISFIRE_ONCE;	/* reported by str_cb */
 	t->max_runs = int_or(&o[TO_MAX_RUNS], DEFAULT_MAX_RUNS);
@@ -450,7 +449,7 @@ task_finish(struct task *t, struct router *r)
 		if (tz == NULL)
 			tz = tz_get("UTC", &why);
 		if (tz && timefmt_parse(t->start_date, tz, timefmt_now(), &t->start_at, &why) < 0)
-			report(DIAG_ERROR, t->start_date_loc.file, t->start_date_loc.line,
+			report(DIAG_ERROR, t->loc.file, t->start_date_line,
 			       "start-date: '%s': %s", t->start_date, why);
 	}
 }

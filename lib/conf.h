@@ -62,27 +62,35 @@ struct router;
 struct task {
 	char *title;		/* section title */
 	char *name;		/* route-name part: name = "..." or the title */
-	struct srcloc loc;	/* the task section's opening line */
+	struct srcloc loc;	/* the task section's opening line; its file is
+				 * that of every option of the task too (a task
+				 * section includes no other file) */
 	struct router *router;	/* the router declaring it (the app's root too) */
 
 	char *exec;		/* the command as written (string form), or NULL */
 	char **argv;		/* exec split into words, or the list as given */
-	int exec_error;		/* enum words_error of the split: reported by
-				 * route.c only where the route class is exec,
-				 * as sh(1) and handlers take the string whole */
-	struct srcloc exec_loc;
-
 	char *cron;		/* as written, or NULL */
 	const struct cron *sched; /* parsed, when cron is set (shared by the
 				 * tasks of one expression) */
-	struct srcloc cron_loc;
 	char *timezone;
-	struct srcloc timezone_loc;
 	char *start_date;
 	int64_t start_at;	/* start-date as an instant; 0 when unset */
-	struct srcloc start_date_loc;
 
+	/* (The small fields together: 100,000 tasks are in memory.) */
+	int exec_error;		/* enum words_error of the split: reported by
+				 * route.c only where the route class is exec,
+				 * as sh(1) and handlers take the string whole */
+	int exec_line;		/* where exec, cron and start-date were written */
+	int cron_line;		/* (in loc.file), the section's line when not */
+	int start_date_line;
 	enum misfire_policy misfire;
+	enum overlap_policy overlap;
+	enum output_mode output;
+	int umask;		/* -1: inherit */
+	int nice;
+	bool nice_set;
+	bool durable;
+
 	int64_t misfire_grace_ms;
 	long max_runs;		/* 0: no limit */
 	long max_failures;
@@ -90,20 +98,14 @@ struct task {
 	int64_t retry_delay_ms;
 	int64_t timeout_ms;	/* -1: none */
 	int64_t kill_grace_ms;
-	enum overlap_policy overlap;
 	int64_t jitter_ms;
-	bool durable;
 
 	char **env;		/* KEY=VALUE */
 	char *workdir;
-	int umask;		/* -1: inherit */
-	bool nice_set;
-	int nice;
 	char *user, *group;
 	char **middleware;
 	char *on_failure, *on_timeout;
 	char *mail_to;		/* NULL: inherit; "": no mail */
-	enum output_mode output;
 	int64_t output_max;	/* output-max-size in bytes; -1 inherit, 0 no cap */
 
 	size_t route;		/* its index in conf->routes, set by route.c */

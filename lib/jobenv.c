@@ -297,8 +297,7 @@ jobenv_argv(const struct conf *c, const struct route *r, char *const *args,
 		}
 		if (strv_extend(&v, t->argv) < 0)
 			goto oom;
-		if ((exec = jobenv_resolve(t->exec_loc.file ? t->exec_loc.file : t->loc.file,
-					   v[base])) == NULL)
+		if ((exec = jobenv_resolve(t->loc.file, v[base])) == NULL)
 			goto oom;
 		free(v[base]);
 		v[base] = exec;

@@ -261,7 +261,7 @@ index_build(struct route_table *tb, struct diag *diag)
 		/* sh(1) and handlers get the exec string whole; only the exec
 		 * class splits it, so only there is a bad split an error. */
 		if (r->task->exec_error != WORDS_OK && strcmp(r->route_class, "exec") == 0) {
-			diag_add(diag, DIAG_ERROR, r->task->exec_loc.file, r->task->exec_loc.line,
+			diag_add(diag, DIAG_ERROR, r->task->loc.file, r->task->exec_line,
 				 "task '%s': exec: %s", r->task->title,
 				 words_strerror((enum words_error)r->task->exec_error));
 			rc = -1;

@@ -131,7 +131,7 @@ test_values(void)
 	is_int(strv_len(t->argv), 5, "exec split in five words");
 	is_str(t->argv[3], "my tool", "quoted word");
 	is_str(t->cron, "*/5 * * * *", "cron stored");
-	is_int(t->cron_loc.line, 9, "cron's line remembered");
+	is_int(t->cron_line, 9, "cron's line remembered");
 	is_str(t->timezone, "UTC", "task timezone");
 	is_int(t->start_at, 1795575600, "start-date read in the task's zone");
 	is_int(t->misfire, MISFIRE_GRACE, "misfire grace");
