@@ -353,7 +353,8 @@ due_page(struct sq *q, int64_t now, int64_t at, const char *id, struct store_job
 {
 	sqlite3_stmt *s;
 
-	if (sq_prepare(q, "SELECT " JOB_COLUMNS " FROM jobs WHERE status = 'scheduled' "
+	if (sq_prepare(q, "SELECT " JOB_COLUMNS " FROM jobs INDEXED BY jobs_due_cli "
+		       "WHERE status = 'scheduled' "
 		       "AND run_at <= ?1 AND source = 'cli' AND (run_at, id) > (?2, ?3) "
 		       "ORDER BY run_at, id LIMIT ?4", &s, err) < 0)
 		return -1;

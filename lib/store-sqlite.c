@@ -98,6 +98,13 @@ static const char *const migrations[] = {
 	 * attempt.  NULL in the rows of before. */
 	"ALTER TABLE jobs ADD COLUMN owner TEXT;"
 	"ALTER TABLE runs ADD COLUMN owner TEXT;",
+	/* 5 -> 6: the due jobs of the command line found without a walk of
+	 * the config's rows, which are scheduled too: jobs_due (status,
+	 * run_at) has them all, and the next one due (store_rearm, after
+	 * every end) took 1.3 s with a million config cron tasks.  The
+	 * queries name it (INDEXED BY): the planner prefers jobs_due. */
+	"CREATE INDEX jobs_due_cli ON jobs(run_at, id) "
+	"WHERE status = 'scheduled' AND source = 'cli';",
 };
 
 int
@@ -757,7 +764,8 @@ sq_next_due(struct store *st, int64_t *at, struct jerr *err)
 	int rc;
 
 	*at = INT64_MAX;
-	if (sq_prepare(q, "SELECT min(run_at) FROM jobs WHERE status = 'scheduled' "
+	if (sq_prepare(q, "SELECT min(run_at) FROM jobs INDEXED BY jobs_due_cli "
+		       "WHERE status = 'scheduled' "
 		       "AND source = 'cli'", &s, err) < 0)
 		return -1;
 	rc = sqlite3_step(s);

@@ -18,7 +18,7 @@
 #include "tap.h"
 
 /* The SQLite backend's schema version (lib/store-sqlite.c's migrations). */
-#define STORE_VERSION 5
+#define STORE_VERSION 6
 
 /* Add job J, replacing an existing one with REPLACE. */
 static int
@@ -298,6 +298,9 @@ test_migrate_v1(const char *d)
 	is_int(db_int(v1, "SELECT count(*) FROM jobs WHERE owner IS NULL") +
 	       db_int(v1, "SELECT count(*) FROM runs WHERE owner IS NULL"), 2,
 	       "version 5: an owner of no one in the rows of before");
+	is_int(db_int(v1, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+		      "name = 'jobs_due_cli' AND sql LIKE '%source = ''cli''%'"), 1,
+	       "version 6: the due jobs of the command line have an index of their own");
 	store_close(st);
 	ok(store_open(v1, &st, &err) == 0, "it opens again: %s", jerr_msg(&err));
 	store_close(st);
