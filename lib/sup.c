@@ -255,8 +255,7 @@ begin_stop(struct sup *s, int sig)
 
 	/* No new fires: planned ones, queued ones and retries are dropped,
 	 * and the outer middleware that would let some through. */
-	while (theap_top(&s->real))
-		theap_disarm(&s->real, theap_top(&s->real));
+	theap_clear(&s->real);
 	crongate_stop(s);
 	for (struct track *tr = s->tracks; tr; tr = tr->next)
 		while (tr->qhead) {

@@ -24,6 +24,14 @@ theap_init(struct theap *h)
 }
 
 void
+theap_clear(struct theap *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		h->v[i]->idx = SIZE_MAX;
+	h->n = 0;
+}
+
+void
 theap_free(struct theap *h)
 {
 	for (size_t i = 0; i < h->n; i++)

@@ -30,6 +30,8 @@ static inline bool timer_armed(const struct timer *t) { return t->idx != SIZE_MA
 
 void theap_init(struct theap *h);
 void theap_free(struct theap *h);	/* the timers are their owners' */
+/* Disarm every timer: O(n), where disarming each is O(n log n). */
+void theap_clear(struct theap *h);
 /* Arm T at AT (re-arm when armed).  0, or -1 with errno ENOMEM. */
 int theap_arm(struct theap *h, struct timer *t, int64_t at);
 void theap_disarm(struct theap *h, struct timer *t);

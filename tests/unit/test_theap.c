@@ -319,6 +319,28 @@ replace(void)
 	theap_free(&h);
 }
 
+/* theap_clear: every timer disarmed, the heap empty and usable. */
+static void
+clear(void)
+{
+	struct timer t[50];
+	struct theap h;
+	int armed = 0;
+
+	theap_init(&h);
+	for (int i = 0; i < 50; i++) {
+		timer_init(&t[i], i);
+		theap_arm(&h, &t[i], (i * 37) % 50);
+	}
+	theap_clear(&h);
+	for (int i = 0; i < 50; i++)
+		armed += timer_armed(&t[i]);
+	ok(armed == 0 && h.n == 0 && theap_top(&h) == NULL, "cleared: no timer armed, none left");
+	theap_arm(&h, &t[7], 3);
+	ok(theap_top(&h) == &t[7] && h.n == 1 && heap_ok(&h), "and it takes timers again");
+	theap_free(&h);
+}
+
 int
 main(void)
 {
@@ -328,5 +350,6 @@ main(void)
 	disarm_last_and_free();
 	against_model();
 	replace();
+	clear();
 	return done_testing();
 }
