@@ -30,6 +30,29 @@ track_place(struct track **tab, size_t cap, struct track *t)
 	tab[i] = t;
 }
 
+/* Room in the table for N tracks more: one growth for a generation's
+ * routes, not one per doubling (each a walk of every track).  -1 when
+ * out of memory. */
+static int
+track_reserve(struct sup *s, size_t n)
+{
+	size_t cap = s->track_cap ? s->track_cap : 64;
+	struct track **tab;
+
+	while (2 * (s->ntracks + n) > cap)
+		cap *= 2;
+	if (cap == s->track_cap)
+		return 0;
+	if ((tab = calloc(cap, sizeof *tab)) == NULL)
+		return -1;
+	for (struct track *t = s->tracks; t; t = t->next)
+		track_place(tab, cap, t);
+	free(s->track_tab);
+	s->track_tab = tab;
+	s->track_cap = cap;
+	return 0;
+}
+
 static struct track *
 track_get(struct sup *s, const char *name)
 {
@@ -42,18 +65,8 @@ track_get(struct sup *s, const char *name)
 			if (strcmp(t->name, name) == 0)
 				return t;
 	}
-	if (2 * (s->ntracks + 1) > s->track_cap) {
-		size_t cap = s->track_cap ? s->track_cap * 2 : 64;
-		struct track **tab = calloc(cap, sizeof *tab);
-
-		if (tab == NULL)
-			return NULL;
-		for (t = s->tracks; t; t = t->next)
-			track_place(tab, cap, t);
-		free(s->track_tab);
-		s->track_tab = tab;
-		s->track_cap = cap;
-	}
+	if (track_reserve(s, 1) < 0)
+		return NULL;
 	if ((t = calloc(1, sizeof *t + strlen(name) + 1)) == NULL)
 		return NULL;
 	strcpy(t->name, name);
@@ -163,6 +176,12 @@ fail:
 int
 gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *prev)
 {
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		n += prev == NULL || (prev[i] & ~ROUTE_SAME) == ROUTE_NONE;
+	if (track_reserve(s, n) < 0)
+		return -1;
 	for (size_t i = 0; i < g->n; i++) {
 		size_t j = prev ? prev[i] & ~ROUTE_SAME : ROUTE_NONE;
 
