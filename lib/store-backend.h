@@ -34,7 +34,7 @@ struct store_ops {
 		       struct jerr *err);
 	int (*fire)(struct store *st, int64_t now,
 		    int (*fire)(void *arg, const struct store_job *row, int64_t *at,
-				size_t *nat, struct store_job *newrow),
+				int64_t *run_at, size_t *nat, struct store_job *newrow),
 		    void *arg, struct jerr *err);	/* NULL: ENOTSUP */
 	int (*fd)(const struct store *st);		/* NULL: -1 */
 	int (*poll)(struct store *st, struct jerr *err);	/* NULL: 0 */

@@ -1576,6 +1576,32 @@ run_add(struct pg *p, const struct store_end *end, const char *owner, struct jer
 				       (const char *[]){ end->route, i64(keep, end->keep) }) : 0;
 }
 
+/* END W, written, was the last of a config cron fire's job: its task's
+ * row counts it (store.h, struct store_write's count).  The counters
+ * move in the database (SET sees the row as it was), so that the ends
+ * of fires that several nodes run at once all count. */
+static int
+count_run(struct pg *p, const struct store_write *w, struct jerr *err)
+{
+	const struct store_end *e = &w->end;
+	char b[6][24];
+	const char *pv[] = {
+		w->count->row, job_status_name(e->status), i64(b[0], w->count->max_runs),
+		i64(b[1], w->count->max_failures), e->has_exit ? i64(b[2], e->code) : NULL,
+		e->has_exit ? i64(b[3], e->sig) : NULL,
+		e->finished > 0 ? i64(b[4], e->finished) : NULL, e->log,
+	};
+
+	return exec0(p, err, "count", "UPDATE jobs SET runs = runs + 1, "
+		     "failures = CASE WHEN $2 = 'success' THEN 0 ELSE failures + 1 END, "
+		     "status = CASE WHEN status <> 'scheduled' THEN status "
+		     "WHEN $4::bigint > 0 AND $2 <> 'success' AND failures + 1 >= $4 "
+		     "THEN 'permanently-failed' "
+		     "WHEN $3::bigint > 0 AND runs + 1 >= $3 THEN $2 ELSE status END, "
+		     "exit_code = $5, signal = $6, finished_at = $7, log = $8 "
+		     "WHERE id = $1 AND config", 8, pv);
+}
+
 /* One write W inside the caller's transaction.  GUARDED: only if the job
  * is running attempt ATTEMPT of OWNER (the store's owner, or an orphan's
  * in a recovery); else as it is (a claim's pick).  W->done set. */
@@ -1622,6 +1648,8 @@ write_one(struct pg *p, struct store_write *w, bool guarded, const char *owner,
 		if (n < 0)
 			return -1;
 		if (n == 1 && run_add(p, e, owner, err) < 0)
+			return -1;
+		if (n == 1 && w->count && count_run(p, w, err) < 0)
 			return -1;
 		break;
 	}
@@ -1885,6 +1913,47 @@ limbo_keep(struct pg *p, const PGresult *r)
 	p->limbo_attempts = att.s;
 }
 
+/* The jobs of a route that keep a fire of it from starting (overlap):
+ * running, or waiting for a retry; job X itself aside. */
+#define ROUTE_BUSY(route, x) "(SELECT count(*) FROM jobs b WHERE b.route = " route " AND " \
+	"NOT b.config AND b.id <> " x " AND (b.status = 'running' OR " \
+	"(b.status = 'scheduled' AND b.attempts > 0)))"
+/* The advisory locks a claim takes per route of a fire it shows: their
+ * first key ("jfire"), the second a hash of the route. */
+#define ROUTE_LOCK_KEY "1785882981"
+
+/* Fire job J (first attempt) is shown to a claim's pick: what it needs
+ * to know of its route (store.h: running, runs, failures), read under a
+ * lock of the route that claims on other nodes take too, so that two of
+ * them never both see the route idle and both start a fire of it.  The
+ * lock is tried, never waited for (claims lock routes in no set order):
+ * 1 when another claim holds it (J is left for later), 0, or -1. */
+static int
+route_busy(struct pg *p, struct store_job *j, struct jerr *err)
+{
+	PGresult *r;
+	bool got;
+
+	if ((r = run(p, err, "claim", "SELECT pg_try_advisory_xact_lock(" ROUTE_LOCK_KEY ", "
+		     "hashtext($1))", 1, (const char *[]){ j->route })) == NULL)
+		return -1;
+	got = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (!got)
+		return 1;
+	/* A statement of its own: its snapshot is taken under the lock. */
+	if ((r = run(p, err, "claim", "SELECT " ROUTE_BUSY("$1", "$2") ", "
+		     "(SELECT runs FROM jobs WHERE id = $1 AND config), "
+		     "(SELECT failures FROM jobs WHERE id = $1 AND config)", 2,
+		     (const char *[]){ j->route, j->id })) == NULL)
+		return -1;
+	j->running = (long)col_i64(r, 0, 0);
+	j->runs = (long)col_i64(r, 0, 1);
+	j->failures = (long)col_i64(r, 0, 2);
+	PQclear(r);
+	return 0;
+}
+
 static int
 pg_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *arg,
 	 struct store_job **v, size_t *n, struct jerr *err)
@@ -1894,7 +1963,7 @@ pg_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *ar
 	size_t ntake = 0;
 	bool notify = false;
 	PGresult *r = NULL;
-	char lim[24], *after_id = NULL;
+	char lim[24], *after_id = NULL, **took = NULL;	/* routes of the fires taken */
 	int rc = -1;
 
 	(void)now;	/* the database's clock decides what is due */
@@ -1939,7 +2008,30 @@ pg_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *ar
 				oom(err);
 				goto fail;
 			}
+			if (j.attempts == 0 && store_job_is_fire(&j)) {
+				int busy = route_busy(p, &j, err);
+
+				if (busy < 0) {
+					store_job_free(&j);
+					goto fail;
+				}
+				if (busy > 0) {
+					/* Another node decides about this route now. */
+					store_job_free(&j);
+					continue;
+				}
+				/* And those this claim takes. */
+				for (size_t k = 0; took && took[k]; k++)
+					j.running += strcmp(took[k], j.route) == 0;
+			}
 			what = pick(arg, &j, &log, &w);
+			if (what == STORE_TAKE && store_job_is_fire(&j) &&
+			    strv_push(&took, j.route) < 0) {
+				free(log);
+				store_job_free(&j);
+				oom(err);
+				goto fail;
+			}
 			if (what == STORE_TAKE) {
 				arr_text(&ids, j.id, ntake == 0);
 				arr_text(&logs, log, ntake == 0);
@@ -2001,6 +2093,7 @@ fail:
 	PQclear(r);
 	rollback(p);
 out:
+	strv_free(took);
 	free(after_id);
 	buf_free(&ids);
 	buf_free(&logs);
@@ -2016,8 +2109,10 @@ pg_next_due(struct store *st, int64_t *at, struct jerr *err)
 
 	*at = INT64_MAX;
 	if (ready(p, err) < 0 ||
-	    (r = run(p, err, "next due", "SELECT min(run_at) FROM jobs WHERE "
-		     "status = 'scheduled' AND NOT config", 0, NULL)) == NULL)
+	    (r = run(p, err, "next due", "SELECT min(run_at) FROM jobs j WHERE "
+		     "status = 'scheduled' AND NOT config AND NOT (trigger = 'cron' AND "
+		     "cron IS NULL AND attempts = 0 AND run_at <= " NOW_MS " AND "
+		     ROUTE_BUSY("j.route", "j.id") " > 0)", 0, NULL)) == NULL)
 		return -1;
 	if (!PQgetisnull(r, 0, 0))
 		*at = col_i64(r, 0, 0);
@@ -2113,10 +2208,10 @@ fail:
  * due into *ROWS. */
 static int
 fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int64_t *at,
-				     size_t *nat, struct store_job *newrow),
+				     int64_t *run_at, size_t *nat, struct store_job *newrow),
 	   void *arg, long *added, bool *moved, int *rows, struct jerr *err)
 {
-	struct buf a[4] = { { 0 } }, u[6] = { { 0 } };
+	struct buf a[5] = { { 0 } }, u[7] = { { 0 } };
 	size_t nfire = 0, nrow = 0;
 	uint32_t base = 0;
 	int64_t now;
@@ -2140,8 +2235,9 @@ fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int
 	base = store_batch_base((size_t)*rows * FIRE_MAX);
 	for (int i = 0; i < *rows; i++) {
 		struct store_job row, nr;
-		int64_t at[FIRE_MAX];
+		int64_t at[FIRE_MAX], run_at[FIRE_MAX] = { 0 };
 		size_t nat = 0;
+		char *env = NULL;
 
 		if (row_job(r, i, 0, &row) < 0) {
 			oom(err);
@@ -2151,7 +2247,7 @@ fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int
 		 * row's): the store reads status, run_at, last_fire, runs and
 		 * failures from it and frees nothing of it. */
 		nr = row;
-		if (fire(arg, &row, at, &nat, &nr) < 0) {
+		if (fire(arg, &row, at, run_at, &nat, &nr) < 0) {
 			int e = errno;
 
 			jerr_set(err, "%s: fire %s: %s", p->name, row.id, strerror(e));
@@ -2161,6 +2257,12 @@ fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int
 		}
 		if (nat > FIRE_MAX)
 			nat = FIRE_MAX;
+		/* A new env (FIRE's own vector) for the row and its fires. */
+		if (nr.env != row.env && (env = join(nr.env)) == NULL) {
+			store_job_free(&row);
+			oom(err);
+			goto fail_r;
+		}
 		for (size_t k = 0; k < nat; k++, nfire++) {
 			char id[STORE_ID_LEN + 1];
 
@@ -2168,8 +2270,12 @@ fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int
 			arr_text(&a[0], id, nfire == 0);
 			arr_text(&a[1], row.route, nfire == 0);
 			arr_i64(&a[2], at[k], nfire == 0);
-			arr_text(&a[3], PQgetvalue(r, i, 8), nfire == 0);	/* env */
+			arr_text(&a[3], env ? env : PQgetvalue(r, i, 8), nfire == 0);
+			arr_i64(&a[4], run_at[k] > at[k] ? run_at[k] : at[k], nfire == 0);
 		}
+		arr_text(&u[6], env, nrow == 0);
+		*moved = *moved || env != NULL;
+		free(env);
 		arr_text(&u[0], row.id, nrow == 0);
 		arr_text(&u[1], nr.status ? nr.status : row.status, nrow == 0);
 		arr_i64(&u[2], nr.run_at, nrow == 0);
@@ -2183,12 +2289,12 @@ fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int
 	}
 	PQclear(r);
 	r = NULL;
-	for (size_t k = 0; k < 4; k++)
+	for (size_t k = 0; k < 5; k++)
 		arr_end(&a[k], nfire);
-	for (size_t k = 0; k < 6; k++)
+	for (size_t k = 0; k < 7; k++)
 		arr_end(&u[k], nrow);
-	for (size_t k = 0; k < 6; k++)
-		if ((k < 4 && a[k].oom) || u[k].oom) {
+	for (size_t k = 0; k < 7; k++)
+		if ((k < 5 && a[k].oom) || u[k].oom) {
 			oom(err);
 			goto fail;
 		}
@@ -2199,20 +2305,23 @@ fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int
 		 * (a watermark moved back by a stale row) is not again. */
 		n = exec_n(p, err, "fire", "INSERT INTO jobs (id, route, status, trigger, run_at, "
 			   "scheduled_at, env, created_at, fire_at) SELECT i, r, 'scheduled', 'cron', "
-			   "a, a, e, $5, a FROM unnest($1::text[], $2::text[], $3::bigint[], "
-			   "$4::text[]) AS u(i, r, a, e) ON CONFLICT (route, fire_at) "
-			   "WHERE fire_at IS NOT NULL DO NOTHING", 5,
-			   (const char *[]){ a[0].s, a[1].s, a[2].s, a[3].s, i64(nowb, now) });
+			   "d, a, e, $5, a FROM unnest($1::text[], $2::text[], $3::bigint[], "
+			   "$4::text[], $6::bigint[]) AS u(i, r, a, e, d) ON CONFLICT (route, fire_at) "
+			   "WHERE fire_at IS NOT NULL DO NOTHING", 6,
+			   (const char *[]){ a[0].s, a[1].s, a[2].s, a[3].s, i64(nowb, now),
+					     a[4].s });
 		if (n < 0)
 			goto fail;
 		*added = n;
 	}
 	if (nrow && exec0(p, err, "fire", "UPDATE jobs j SET status = t.status, run_at = t.run_at, "
 			  "scheduled_at = t.run_at, last_fire = COALESCE(t.last_fire, j.last_fire), "
-			  "runs = t.runs, failures = t.failures FROM unnest($1::text[], $2::text[], "
-			  "$3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS "
-			  "t(id, status, run_at, last_fire, runs, failures) WHERE j.id = t.id", 6,
-			  (const char *[]){ u[0].s, u[1].s, u[2].s, u[3].s, u[4].s, u[5].s }) < 0)
+			  "runs = t.runs, failures = t.failures, env = COALESCE(t.env, j.env) "
+			  "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], "
+			  "$5::bigint[], $6::bigint[], $7::text[]) AS "
+			  "t(id, status, run_at, last_fire, runs, failures, env) WHERE j.id = t.id", 7,
+			  (const char *[]){ u[0].s, u[1].s, u[2].s, u[3].s, u[4].s, u[5].s,
+					    u[6].s }) < 0)
 		goto fail;
 	if ((*added > 0 && exec0(p, err, "fire", "NOTIFY " CHANNEL ", 'fire'", 0, NULL) < 0) ||
 	    commit(p, err) < 0)
@@ -2225,17 +2334,17 @@ fail:
 	rollback(p);
 	*added = 0;
 out:
-	for (size_t k = 0; k < 4; k++)
+	for (size_t k = 0; k < 5; k++)
 		buf_free(&a[k]);
-	for (size_t k = 0; k < 6; k++)
+	for (size_t k = 0; k < 7; k++)
 		buf_free(&u[k]);
 	return rc;
 }
 
 static int
 pg_fire(struct store *st, int64_t now,
-	int (*fire)(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
-		    struct store_job *newrow),
+	int (*fire)(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at,
+		    size_t *nat, struct store_job *newrow),
 	void *arg, struct jerr *err)
 {
 	struct pg *p = PG(st);

@@ -88,6 +88,31 @@ w_end(struct sq *q, struct store_write *w, bool guard, const char *owner, struct
 		return 0;	/* taken from us: nothing of it is written */
 	if (sq_run_add(q, e, owner, err) < 0)
 		return -1;
+	if (w->count) {
+		/* As PostgreSQL's count_run: SET sees the row as it was. */
+		if (sq_prepare(q, "UPDATE jobs SET runs = runs + 1, "
+			       "failures = CASE WHEN ?2 = 'success' THEN 0 ELSE failures + 1 END, "
+			       "status = CASE WHEN status <> 'scheduled' THEN status "
+			       "WHEN ?4 > 0 AND ?2 <> 'success' AND failures + 1 >= ?4 "
+			       "THEN 'permanently-failed' "
+			       "WHEN ?3 > 0 AND runs + 1 >= ?3 THEN ?2 ELSE status END, "
+			       "exit_code = ?5, signal = ?6, finished_at = ?7, log = ?8 "
+			       "WHERE id = ?1 AND source = 'config'", &s, err) < 0)
+			return -1;
+		if (e->has_exit) {
+			sqlite3_bind_int(s, 5, e->code);
+			sqlite3_bind_int(s, 6, e->sig);
+		}
+		if (e->finished > 0)
+			sqlite3_bind_int64(s, 7, e->finished);
+		sq_bind_text_or_null(s, 8, e->log);
+		sqlite3_bind_text(s, 1, w->count->row, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, job_status_name(e->status), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, w->count->max_runs);
+		sqlite3_bind_int64(s, 4, w->count->max_failures);
+		if (sq_run_write(q, s, err, "count") < 0)
+			return -1;
+	}
 	if (w->run_at > 0) {
 		if (sq_prepare(q, "UPDATE jobs SET status = 'scheduled', run_at = ? WHERE id = ?",
 			       &s, err) < 0)

@@ -120,6 +120,13 @@ store_id_valid(const char *s)
 
 /* ---- freeing ---- */
 
+bool
+store_job_is_fire(const struct store_job *j)
+{
+	return !j->config && j->cron == NULL && j->trigger &&
+		strcmp(j->trigger, job_trigger_name(JOB_TRIGGER_CRON)) == 0;
+}
+
 void
 store_job_free(struct store_job *j)
 {
@@ -305,8 +312,8 @@ store_recover(struct store *st, store_recover_fn fn, store_after_fn after, void 
 
 int
 store_fire(struct store *st, int64_t now,
-	   int (*fire)(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
-		       struct store_job *newrow),
+	   int (*fire)(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at,
+		       size_t *nat, struct store_job *newrow),
 	   void *arg, struct jerr *err)
 {
 	if (st->ops->fire == NULL) {

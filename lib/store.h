@@ -60,7 +60,17 @@ struct store_job {
 	int64_t last_fire;	/* cron jobs: the latest cron time handled, 0 none */
 	bool replace;		/* store_add only: replace an existing job of
 				 * this id, as STORE_REPLACE does for every job */
+	/* store_claim's pick only, for the first attempt of a config cron
+	 * fire's job (store_fire's; store_job_is_fire): the other jobs of
+	 * its route running or waiting for a retry, anywhere; and in runs
+	 * and failures its task's row's counters.  0 otherwise (and with
+	 * SQLite, which has no store_fire). */
+	long running;
 };
+
+/* Whether J is the job of a config cron fire (store_fire's): trigger
+ * cron with no expression of its own. */
+bool store_job_is_fire(const struct store_job *j);
 
 void store_job_free(struct store_job *j);
 void store_job_list_free(struct store_job *v, size_t n);
@@ -212,11 +222,24 @@ struct store_end {
 	long keep;		/* rows of history kept per route; < 0: all */
 };
 
+struct store_count {
+	const char *row;	/* the task's row (its route name) */
+	long max_runs, max_failures;
+};
+
 struct store_write {
 	enum store_write_kind kind;
 	struct store_end end;
 	int64_t run_at;
 	const struct store_job *job;
+	/* An END for good (no retry follows) of a config cron fire's job:
+	 * the row of its task counts the run, in the same transaction and
+	 * only when the END is written (a job taken from us counts
+	 * nothing): runs + 1, failures back to 0 after a success or + 1;
+	 * a scheduled row becomes permanently-failed once failures reach
+	 * max_failures, else the END's status once runs reach max_runs
+	 * (0: no limit).  NULL: nothing counted. */
+	const struct store_count *count;
 	int done;		/* out: 1 written, 0 not (see the kind) */
 	struct store_write *next;
 };
@@ -253,7 +276,10 @@ typedef enum store_pick (*store_pick_fn)(void *arg, struct store_job *j, char **
  * written. */
 int store_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *arg,
 		struct store_job **v, size_t *n, struct jerr *err);
-/* The earliest run_at of a scheduled job, or INT64_MAX. */
+/* The earliest run_at of a scheduled job, or INT64_MAX.  The first
+ * attempt of a config cron fire's job that is due while another job of
+ * its route runs or waits for a retry is left out: it waits for that
+ * end (overlap = queue), which wakes the supervisors (store_fd). */
 int store_next_due(struct store *st, int64_t *at, struct jerr *err);
 
 /* Jobs left running by owners that are gone (SQLite: every running job
@@ -278,14 +304,17 @@ int store_recover(struct store *st, store_recover_fn fn, store_after_fn after, v
  * SQLite: ENOTSUP).  Rows of config cron tasks (STORE_CRON) due at NOW
  * or before (their run_at is the watermark: the next fire not yet done)
  * are locked, skipping those another supervisor holds; for each, FIRE
- * returns in *AT the fire instants to enqueue (at most 16) and fills
- * *ROW with the row's new state (its run_at past the last of them).  The
+ * returns in *AT the fire instants to enqueue (at most 16), in RUN_AT
+ * when each one's job is due (zeroed before the call; at its instant
+ * unless later: a jitter, chosen once for the cluster), and fills *ROW
+ * with the row's new state (its run_at past the last of them; its env,
+ * when FIRE sets it to a vector of its own, replaces the row's).  The
  * fires become jobs (trigger cron, scheduled_at = the instant, unique per
- * (route, instant)) and the rows are updated, in one transaction.  The
- * number of jobs added, or -1 with ERR. */
+ * (route, instant), the row's env) and the rows are updated, in one
+ * transaction.  The number of jobs added, or -1 with ERR. */
 int store_fire(struct store *st, int64_t now,
-	       int (*fire)(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
-			   struct store_job *newrow),
+	       int (*fire)(void *arg, const struct store_job *row, int64_t *at,
+			   int64_t *run_at, size_t *nat, struct store_job *newrow),
 	       void *arg, struct jerr *err);
 
 /* A descriptor that becomes readable when another process changed the

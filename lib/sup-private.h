@@ -177,6 +177,9 @@ struct crongate {
 	char *reason;		/* CG_REFUSED: the gate's message */
 	struct gaterun *run;	/* CG_WAIT: its run, waiting or running */
 	unsigned mark;		/* crongate_sync's: still a cron task */
+	bool unstored;		/* a shared store: this answer is not on the
+				 * task's row yet (crongate_shared writes it) */
+	int64_t answered;	/* ms: when it came (a newer one wins a row) */
 	/* CG_WAIT: the earliest fire that came due meanwhile, its timer
 	 * put back (at PARKED_AT, for cron time PARKED_CRON) once the
 	 * answer is in: then it runs, or meets the misfire policy. */
@@ -420,6 +423,7 @@ struct bw {
 	struct store_job *next_run; /* a dynamic cron job's next (w.job of an END) */
 	struct track *tr;	/* STORE_CRON: w.job is JOB, made of tr->cj, when written */
 	struct store_job job;
+	struct store_count count; /* w.count's, when set (a fire's last end) */
 	bool ended;		/* an END for good: tell waiters once written */
 };
 
@@ -584,6 +588,16 @@ void batch_drop(struct sup *s);
 
 /* supgate.c */
 void crongate_sync(struct sup *s, struct gen *g);
+void crongate_sync_rows(struct sup *s, struct gen *g, const struct store_job *rows, size_t n);
+/* On a shared store, the answer a fire of cron task RS goes by. */
+enum crongate_fire {
+	CGF_NONE,	/* no gate: the fire runs, with the row's env */
+	CGF_PASS,	/* passed: the fire runs, with the row's env */
+	CGF_REFUSED,	/* refused (*REASON): the fire is skipped */
+	CGF_WAIT,	/* no answer yet: the fire waits */
+};
+enum crongate_fire crongate_shared(struct sup *s, struct rstate *rs, const struct store_job *row,
+				   char ***env, const char **reason);
 bool crongate_park(struct sup *s, struct rstate *rs, int64_t at);
 bool crongate_hold(struct sup *s, struct pend *p);
 char *const *crongate_env(const struct track *tr);
@@ -617,6 +631,15 @@ void shared_on_store(struct sup *s);
 void shared_fire(struct sup *s);
 void shared_sync(struct sup *s, struct gen *g);
 const char *shared_state(const struct sup *s);
+/* What the claim's pick makes of the first attempt of a fire's job. */
+enum shared_verdict {
+	SHARED_RUN,	/* it runs */
+	SHARED_SKIP,	/* it is skipped (logged): overlap, max-runs, max-failures */
+	SHARED_WAIT,	/* it waits for the run of its route (overlap = queue) */
+};
+enum shared_verdict shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j);
+void shared_count(const struct rstate *rs, const char *row, struct store_count *c,
+		  struct store_write *w);
 
 /* sup.c */
 void on_lifespan_out(struct sup *s, struct outpipe *p);

@@ -409,6 +409,8 @@ job_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, i
 		op->w.run_at = now + delay;
 	else if (op)
 		op->ended = true;
+	if (op && !retry && store_job_is_fire(j))
+		shared_count(rs, op->route, &op->count, &op->w);	/* its task's row */
 	/* Whoever waits for it hears once the batch is written, so that
 	 * what `wait` returns for is in the store for `status` and
 	 * `history`; but while the store cannot be written (a full disk, a

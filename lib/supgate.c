@@ -385,6 +385,8 @@ run_end(struct sup *s, struct gaterun *g, int rc, const struct jerr *err)
 	if (cg == NULL)
 		return;		/* cancelled */
 	cg->run = NULL;
+	cg->unstored = s->shared;	/* for the row: crongate_shared */
+	cg->answered = timefmt_now_ms();
 	if (rc == 0) {
 		char **row = strv_dup(g->job.env);
 		char *kv = NULL;
@@ -589,7 +591,7 @@ task_ungated(struct sup *s, struct track *tr)
  * the answer in hand, or the run under way, is for KEY. */
 static void
 task_gated(struct sup *s, struct rstate *rs, struct gate_cmd *v, size_t n, char *key,
-	   unsigned mark)
+	   unsigned mark, const struct store_job *row)
 {
 	struct track *tr = rs->track;
 	struct crongate *cg = tr->gate;
@@ -598,8 +600,8 @@ task_gated(struct sup *s, struct rstate *rs, struct gate_cmd *v, size_t n, char 
 	if (cg == NULL && (cg = tr->gate = calloc(1, sizeof *cg)) == NULL)
 		goto oom;
 	cg->mark = mark;
-	if (cg->state == CG_NONE && tr->cj)
-		row_load(cg, tr->cj);
+	if (cg->state == CG_NONE && (tr->cj || row))
+		row_load(cg, tr->cj ? tr->cj : row);
 	if ((cg->state == CG_PASS || cg->state == CG_WAIT) && cg->key &&
 	    strcmp(cg->key, key) == 0) {
 		free(v);
@@ -646,8 +648,28 @@ oom:
 	free(key);
 }
 
+/* By id, as store_cron_list orders them (bytewise). */
+static int
+row_cmp(const void *key, const void *row)
+{
+	return strcmp(key, ((const struct store_job *)row)->id);
+}
+
 void
 crongate_sync(struct sup *s, struct gen *g)
+{
+	crongate_sync_rows(s, g, NULL, 0);
+}
+
+/* As crongate_sync, for a shared store whose rows of config cron tasks
+ * are ROWS[0..N), by id: a row that holds a pass for a task as it is
+ * now is its answer; a task whose row holds none (nothing, another
+ * task's, a refusal) gets a run of its gates here, whose answer goes on
+ * the row (crongate_shared).  Every supervisor that starts (or reloads)
+ * while a row holds no pass runs them: the answer written last is the
+ * row's, and each fire goes by the answer its row holds. */
+void
+crongate_sync_rows(struct sup *s, struct gen *g, const struct store_job *rows, size_t nrows)
 {
 	unsigned mark = ++s->gate_mark;
 
@@ -671,7 +693,8 @@ crongate_sync(struct sup *s, struct gen *g)
 			task_ungated(s, rs->track);
 			continue;
 		}
-		task_gated(s, rs, v, n, key, mark);
+		task_gated(s, rs, v, n, key, mark, nrows ? bsearch(rs->route->name, rows, nrows,
+								   sizeof *rows, row_cmp) : NULL);
 	}
 	/* Tasks gone, no longer cron tasks, or gated no more. */
 	for (struct track *tr = s->tracks; tr; tr = tr->next)
@@ -747,6 +770,108 @@ char *const *
 crongate_env(const struct track *tr)
 {
 	return tr->gate && tr->gate->state == CG_PASS ? tr->gate->env : NULL;
+}
+
+#define GATE_REFUSED_VAR "JOBIFY_GATE_REFUSED="
+#define GATE_REASON_VAR "JOBIFY_GATE_REASON="
+#define GATE_AT_VAR "JOBIFY_GATE_AT="
+
+/* The answer ROW holds (CGF_NONE: none), and for which key (*KEY, in
+ * ROW's strings); a refusal's message in *REASON. */
+static enum crongate_fire
+row_answer(const struct store_job *row, const char **key, const char **reason, int64_t *at)
+{
+	enum crongate_fire a = CGF_NONE;
+
+	*key = *reason = NULL;
+	*at = 0;
+	for (size_t i = 0; row->env && row->env[i]; i++) {
+		const char *e = row->env[i];
+
+		if (strncmp(e, GATE_KEY_VAR, strlen(GATE_KEY_VAR)) == 0) {
+			a = CGF_PASS;
+			*key = e + strlen(GATE_KEY_VAR);
+		} else if (strncmp(e, GATE_REFUSED_VAR, strlen(GATE_REFUSED_VAR)) == 0) {
+			a = CGF_REFUSED;
+			*key = e + strlen(GATE_REFUSED_VAR);
+		} else if (strncmp(e, GATE_REASON_VAR, strlen(GATE_REASON_VAR)) == 0) {
+			*reason = e + strlen(GATE_REASON_VAR);
+		} else if (strncmp(e, GATE_AT_VAR, strlen(GATE_AT_VAR)) == 0) {
+			*at = strtoll(e + strlen(GATE_AT_VAR), NULL, 10);
+		}
+	}
+	return a;
+}
+
+/* The row's env for CG's answer: a pass's KEY=VALUE lines and its key
+ * (as row_load reads them back), or a refusal's key and message. */
+static char **
+answer_row(const struct crongate *cg)
+{
+	char **v = NULL, *kv = NULL;
+
+	if (cg->state == CG_PASS) {
+		if ((v = strv_dup(cg->env)) == NULL && (v = calloc(1, sizeof *v)) == NULL)
+			return NULL;
+		if (asprintf(&kv, GATE_KEY_VAR "%s", cg->key) < 0 || strv_push_take(&v, kv) < 0)
+			goto fail;
+	} else if (asprintf(&kv, GATE_REFUSED_VAR "%s", cg->key) < 0 ||
+		   strv_push_take(&v, kv) < 0 ||
+		   asprintf(&kv, GATE_REASON_VAR "%s", cg->reason ? cg->reason : "refused") < 0 ||
+		   strv_push_take(&v, kv) < 0) {
+		goto fail;
+	}
+	if (asprintf(&kv, GATE_AT_VAR "%" PRId64, cg->answered) < 0 || strv_push_take(&v, kv) < 0)
+		goto fail;
+	return v;
+fail:
+	strv_free(v);
+	return NULL;
+}
+
+/* On a shared store (SPEC §8), the cluster's answer for cron task RS is
+ * the one its row ROW holds, and each fire goes by it: every node's
+ * fires get the same env, and a refusal skips them on every node.  An
+ * answer of ours not on the row yet goes there now: *ENV (the caller's
+ * to free) is the row's new env.  A task with no gate: a row env left
+ * from when it had one is emptied the same way. */
+enum crongate_fire
+crongate_shared(struct sup *s, struct rstate *rs, const struct store_job *row, char ***env,
+		const char **reason)
+{
+	struct crongate *cg = rs->track->gate;
+	const char *key, *why;
+	int64_t at;
+	enum crongate_fire a = row_answer(row, &key, &why, &at), mine;
+	bool ours, same;
+
+	(void)s;
+	*env = NULL;
+	*reason = NULL;
+	if (cg == NULL || cg->state == CG_NONE) {
+		if (a != CGF_NONE)
+			*env = calloc(1, sizeof **env);
+		return CGF_NONE;
+	}
+	ours = cg->key && (cg->state == CG_PASS || cg->state == CG_REFUSED);
+	mine = cg->state == CG_PASS ? CGF_PASS : CGF_REFUSED;
+	same = a != CGF_NONE && key && cg->key && strcmp(key, cg->key) == 0;
+	/* Ours goes on the row when it is newer than the row's, or the row
+	 * has none for the task as it is; else the row's holds. */
+	if (ours && (cg->unstored ? !same || (a != mine && at < cg->answered) : !same)) {
+		if ((*env = answer_row(cg)) == NULL) {
+			log_error("outer-middleware", rs->route->name, "out of memory");
+			return CGF_WAIT;
+		}
+		*reason = cg->reason ? cg->reason : "refused";
+		return cg->state == CG_PASS ? CGF_PASS : CGF_REFUSED;
+	}
+	if (same) {
+		cg->unstored = false;	/* (ours, or another node's since) */
+		*reason = why ? why : "refused";
+		return a;
+	}
+	return CGF_WAIT;	/* our gates run, or the row is not the task's yet */
 }
 
 /* Free the runs that ended: no event of this turn points at them now. */

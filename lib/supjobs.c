@@ -158,6 +158,18 @@ pick(void *arg, struct store_job *j, char **log, struct store_write *w)
 	}
 	if ((p = job_misfire(c, rs, j, w)) != STORE_TAKE)
 		return p;
+	if (j->attempts == 0 && store_job_is_fire(j)) {
+		/* Overlap, max-runs and max-failures, cluster-wide. */
+		switch (shared_pick(s, rs, j)) {
+		case SHARED_RUN:
+			break;
+		case SHARED_WAIT:
+			return STORE_LEAVE;
+		case SHARED_SKIP:
+			end_unrun(c, w, j, 0, JOB_SKIPPED, -1, rs->gen->conf->history);
+			return STORE_WRITE;
+		}
+	}
 	if (rs->route->task->output == OUTPUT_LOG &&
 	    (*log = outlog_new_path(&rs->track->log, c->now, j->id, (unsigned)j->attempts + 1,
 				    &err)) == NULL)
@@ -462,6 +474,7 @@ struct recover_ctx {
 	struct sup *s;
 	char *starts;		/* STARTS_FILE's lines */
 	struct store_job next;	/* a dynamic cron job's next (its strings J's) */
+	struct store_count count; /* a fire's job: its task's row counts it */
 };
 
 /* store_recover's callback: job J was claimed by a supervisor that is
@@ -513,6 +526,8 @@ recover_one(void *arg, const struct store_job *j, struct store_write *w)
 		(void)cronjob_next(rs, j, JOB_FAILED, &c->next);
 		w->job = &c->next;
 	}
+	if (!retry && rs && store_job_is_fire(j))
+		shared_count(rs, j->route, &c->count, w);
 	return 0;
 }
 

@@ -24,6 +24,9 @@
 /* Fire instants of one row in one store_fire, at most (store.h). */
 #define FIRE_AT_MAX 16
 
+static void sync_rows(struct sup *s, struct gen *g, bool gates);
+static void log_not_durable(const struct gen *g);
+
 /* Whether what *LAST says was logged may be logged again now. */
 static bool
 log_due(int64_t *last)
@@ -138,8 +141,9 @@ shared_start(struct sup *s)
 	jlog_end(&l);
 	if (s->differs && log_due(&s->differs_logged))
 		log_differs(s);
+	log_not_durable(s->cur);
 	s->rows_unsynced = true;
-	shared_sync(s, s->cur);
+	sync_rows(s, s->cur, true);
 	return 0;
 }
 
@@ -356,19 +360,68 @@ shared_on_store(struct sup *s)
 
 /* ---- config cron fires ---- */
 
+/* What store_fire's callback knows: the row envs it made (the store
+ * reads them before store_fire returns; freed after). */
+struct fire_ctx {
+	struct sup *s;
+	char ***envs;
+	size_t nenvs;
+};
+
+/* A fire of RS for cron time AT (ms) skipped: REASON, and why (WHAT). */
+static void
+log_skip(const struct rstate *rs, const char *event, const char *what, int64_t at)
+{
+	struct jlog_line l;
+	char when[TIMEFMT_BUFSZ];
+
+	jlog_begin(&l, JLOG_WARN, event);
+	jlog_str(&l, "route", rs->route->name);
+	jlog_str(&l, "reason", what);
+	if (at) {
+		iso(at / 1000, rs->tz, when);
+		jlog_str(&l, "scheduled_at", when);
+	}
+	jlog_end(&l);
+}
+
+/* Whether task T's row ROW (its counters) is through: max-failures
+ * failed in a row, or max-runs run.  *WHY says which. */
+static bool
+row_through(const struct task *t, const struct store_job *row, const char **why)
+{
+	if (t->max_failures > 0 && row->failures >= t->max_failures) {
+		*why = job_status_name(JOB_PERMANENTLY_FAILED);
+		return true;
+	}
+	if (t->max_runs > 0 && row->runs >= t->max_runs) {
+		*why = "max-runs";
+		return true;
+	}
+	return false;
+}
+
 /* store_fire's callback: config cron task ROW (its run_at the watermark,
  * the next fire not yet done) is due.  The fires to enqueue into AT
- * (*NAT), the row's new state into *NR: the cron engine and the misfire
- * policy of the task, as a single supervisor fires (on_real, misfire). */
+ * (*NAT), when each runs into RUN_AT (the task's jitter, drawn once
+ * here for every node), the row's new state into *NR: the cron engine
+ * and the misfire policy of the task, as a single supervisor fires
+ * (on_real, misfire), and the answer of its outer middleware
+ * (crongate_shared).  The row's runs and failures are counted as the
+ * fires' jobs end (shared_count), not here: max-runs counts runs. */
 static int
-fire_row(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
+fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, size_t *nat,
 	 struct store_job *nr)
 {
-	struct sup *s = arg;
+	struct fire_ctx *c = arg;
+	struct sup *s = c->s;
 	struct rstate *rs = job_route(s, row->route);
 	const struct task *t;
 	int64_t now = timefmt_now_ms(), first, latest, last, next, count;
 	enum policy_missed run = POLICY_RUN_ALL;
+	enum crongate_fire gate;
+	const char *why = NULL;
+	char **env = NULL;
 
 	*nat = 0;
 	if (rs == NULL || !has_calendar(rs)) {
@@ -381,6 +434,29 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
 		s->rows_unsynced = true;	/* shared_sync writes it anew */
 		return 0;
 	}
+	if (row_through(t, row, &why)) {
+		/* (Counted by a fire's end; or max-runs or max-failures were
+		 * lowered since.) */
+		nr->status = (char *)job_status_name(row->failures >= t->max_failures &&
+						      t->max_failures > 0 ?
+						      JOB_PERMANENTLY_FAILED : JOB_SUCCESS);
+		return 0;
+	}
+	gate = crongate_shared(s, rs, row, &env, &why);
+	if (env) {
+		char ***v = reallocarray(c->envs, c->nenvs + 1, sizeof *v);
+
+		if (v == NULL) {
+			strv_free(env);
+			errno = ENOMEM;
+			return -1;
+		}
+		c->envs = v;
+		c->envs[c->nenvs++] = env;
+		nr->env = env;
+	}
+	if (gate == CGF_WAIT)
+		return 0;	/* due still: fired once the answer is in */
 	/* The cron times from the watermark to now (s, now's included). */
 	if (cron_next(t->sched, rs->tz, row->run_at / 1000 - 1, &first) < 0) {
 		nr->status = (char *)job_status_name(JOB_SUCCESS);	/* never again */
@@ -416,16 +492,18 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
 				break;
 		}
 	}
-	if (t->max_runs > 0 && row->runs + (long)*nat >= t->max_runs) {
-		/* The last of max-runs: the task is through. */
-		*nat = row->runs < t->max_runs ? (size_t)(t->max_runs - row->runs) : 0;
-		if (*nat)
-			last = at[*nat - 1] / 1000;
-		nr->status = (char *)job_status_name(JOB_SUCCESS);
+	if (gate == CGF_REFUSED) {
+		/* Refused, for the cluster: each fire skipped. */
+		for (size_t i = 0; i < *nat; i++)
+			log_skip(rs, "gate-refused", why, at[i]);
+		*nat = 0;
 	}
-	for (size_t i = 0; i < *nat; i++)
+	for (size_t i = 0; i < *nat; i++) {
 		metrics_fire(s->metrics, (now - at[i]) * 1000);
-	nr->runs = row->runs + (long)*nat;
+		if (t->jitter_ms > 0)
+			run_at[i] = at[i] + (int64_t)arc4random_uniform(
+				t->jitter_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)t->jitter_ms);
+	}
 	nr->last_fire = last * 1000;
 	if (policy_next_fire(t->sched, rs->tz, t->start_at, last, &next) < 0)
 		nr->status = (char *)job_status_name(JOB_SUCCESS);
@@ -437,6 +515,7 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
 void
 shared_fire(struct sup *s)
 {
+	struct fire_ctx c = { .s = s };
 	struct jerr err = JERR_INIT;
 	int n;
 
@@ -444,11 +523,48 @@ shared_fire(struct sup *s)
 		return;
 	if (s->rows_unsynced)
 		shared_sync(s, s->cur);
-	if ((n = store_fire(s->store, timefmt_now_ms(), fire_row, s, &err)) < 0)
+	if ((n = store_fire(s->store, timefmt_now_ms(), fire_row, &c, &err)) < 0)
 		log_error("store", NULL, jerr_msg(&err));	/* the next poll tries again */
 	else if (n > 0)
 		pickup(s);
 	jerr_free(&err);
+	for (size_t i = 0; i < c.nenvs; i++)
+		strv_free(c.envs[i]);
+	free(c.envs);
+}
+
+enum shared_verdict
+shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j)
+{
+	const struct task *t = rs->route->task;
+	const char *why = NULL;
+
+	(void)s;
+	/* Max-runs counts the runs under way too, as one machine counts a
+	 * run when it starts. */
+	if (t->max_failures > 0 && j->failures >= t->max_failures)
+		why = job_status_name(JOB_PERMANENTLY_FAILED);
+	else if (t->max_runs > 0 && j->runs + j->running >= t->max_runs)
+		why = "max-runs";
+	else if (j->running == 0 || t->overlap == OVERLAP_PARALLEL)
+		return SHARED_RUN;
+	else if (t->overlap == OVERLAP_QUEUE)
+		return SHARED_WAIT;	/* the run's end wakes every node */
+	else
+		why = "overlap";
+	log_skip(rs, "skip", why, j->scheduled_at);
+	return SHARED_SKIP;
+}
+
+void
+shared_count(const struct rstate *rs, const char *row, struct store_count *c,
+	     struct store_write *w)
+{
+	const struct task *t = rs->route->task;
+
+	*c = (struct store_count){ .row = row, .max_runs = t->max_runs,
+				   .max_failures = t->max_failures };
+	w->count = c;
 }
 
 /* By id, as store_cron_list orders them (bytewise). */
@@ -465,8 +581,8 @@ row_cmp(const void *key, const void *row)
  * whose task is unchanged is left as it is: its watermark and counters
  * are the cluster's, which another supervisor may have moved since we
  * read them.  Only when our config is the cluster's. */
-void
-shared_sync(struct sup *s, struct gen *g)
+static void
+sync_rows(struct sup *s, struct gen *g, bool gates)
 {
 	static char *none[] = { NULL };
 	struct store_job *v = NULL, *nj = NULL;
@@ -479,11 +595,22 @@ shared_sync(struct sup *s, struct gen *g)
 	if (!s->shared)
 		return;
 	s->rows_unsynced = true;
-	if (s->differs || s->fenced)
-		return;
 	if (store_cron_list(s->store, &v, &n, &err) < 0) {
 		log_error("store", NULL, jerr_msg(&err));
 		jerr_free(&err);
+		v = NULL;
+		n = 0;
+		if (gates)
+			crongate_sync_rows(s, g, NULL, 0);	/* (no answer from a row) */
+		return;
+	}
+	/* The outer middleware of the tasks (created or changed, or whose
+	 * row holds no pass), at a start or reload: each fire goes by the
+	 * answer on its row, which ours joins when it is in. */
+	if (gates)
+		crongate_sync_rows(s, g, v, n);
+	if (s->differs || s->fenced) {
+		store_job_list_free(v, n);
 		return;
 	}
 	if ((nj = calloc(g->n + n + 1, sizeof *nj)) == NULL ||
@@ -565,6 +692,39 @@ out:
 	store_job_list_free(v, n);
 }
 
+void
+shared_sync(struct sup *s, struct gen *g)
+{
+	sync_rows(s, g, false);
+}
+
+/* Config cron tasks with durable = false: on a shared store their fires
+ * go through its rows like any other's (else every node would fire
+ * them), so they are durable after all.  Said once, at start. */
+static void
+log_not_durable(const struct gen *g)
+{
+	size_t n = 0;
+	const char *first = NULL;
+
+	for (size_t i = 0; i < g->n; i++)
+		if (has_calendar(&g->rs[i]) && !g->rs[i].route->task->durable) {
+			if (first == NULL)
+				first = g->rs[i].route->name;
+			n++;
+		}
+	if (n) {
+		struct jlog_line l;
+
+		jlog_begin(&l, JLOG_WARN, "durable-ignored");
+		jlog_int(&l, "tasks", (int64_t)n);
+		jlog_str(&l, "route", first);
+		jlog_str(&l, "reason", "on a shared store every config cron task is durable: "
+			 "its row is how it fires once in the cluster");
+		jlog_end(&l);
+	}
+}
+
 /* A reload: a new config, maybe not the cluster's any more (or again). */
 void
 shared_reloaded(struct sup *s)
@@ -576,8 +736,11 @@ shared_reloaded(struct sup *s)
 	if (!s->shared)
 		return;
 	conf_hash(s->cur->conf, hash);
-	if (strcmp(hash, s->hash) == 0)
+	if (strcmp(hash, s->hash) == 0) {
+		/* The same config: refused gates are asked again. */
+		sync_rows(s, s->cur, true);
 		return;
+	}
 	if (!s->fenced && owner_register(s, 0, &err) < 0) {
 		log_error("store", NULL, jerr_msg(&err));
 		memcpy(s->hash, hash, sizeof hash);
@@ -590,5 +753,5 @@ shared_reloaded(struct sup *s)
 	} else if (differed) {
 		jlog_msg(JLOG_INFO, "config-same", "node", s->owner);
 	}
-	shared_sync(s, s->cur);
+	sync_rows(s, s->cur, true);
 }

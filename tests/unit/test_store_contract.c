@@ -1288,13 +1288,14 @@ out:
  * (created_at) for FIRE_EACH instants, one a call (many transactions to
  * interleave); past the last, its watermark goes a year ahead. */
 static int
-fire_fn(void *arg, const struct store_job *row, int64_t *at, size_t *nat,
+fire_fn(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, size_t *nat,
 	struct store_job *nr)
 {
 	int64_t last = row->created_at + (FIRE_EACH - 1) * 1000, t = row->run_at;
 	size_t k = 0;
 
 	(void)arg;
+	(void)run_at;
 	if (t <= last) {
 		at[k++] = t;
 		t += 1000;
@@ -1481,6 +1482,151 @@ test_fire(void)
 		store_each(st, &all, fire_count, &fc, &err);
 		is_int(fc.n, FIRE_ROUTES * FIRE_EACH, "fire: still each once");
 	}
+	jerr_free(&err);
+	store_close(st);
+}
+
+/* The first attempts of config cron fires' jobs that a claim showed:
+ * what they knew of their route; the pick takes the first only. */
+struct shown {
+	size_t n;
+	long running[4], runs[4], failures[4];
+};
+
+static enum store_pick
+take_first(void *arg, struct store_job *j, char **log, struct store_write *w)
+{
+	struct shown *sh = arg;
+
+	(void)log;
+	(void)w;
+	if (sh->n < 4) {
+		sh->running[sh->n] = j->running;
+		sh->runs[sh->n] = j->runs;
+		sh->failures[sh->n] = j->failures;
+	}
+	return sh->n++ == 0 ? STORE_TAKE : STORE_LEAVE;
+}
+
+/* store_fire's FIRE for test_fire_runs: the row's instant, its job due
+ * an hour later (a jitter), and a new env for the row and its job. */
+static int
+fire_env(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, size_t *nat,
+	 struct store_job *nr)
+{
+	static char *env[] = { "GATE_SAID=yes", NULL };
+
+	(void)arg;
+	at[0] = row->run_at;
+	run_at[0] = row->run_at + 3600000;
+	*nat = 1;
+	nr->run_at = row->run_at + 365LL * 86400000;
+	nr->env = env;
+	return 0;
+}
+
+/* A config cron task's fires, their jobs and its row: the jitter and env
+ * store_fire gives a fire's job; what a claim shows of a fire's route
+ * (overlap, max-runs); the row's counters, which the fires' ends move
+ * (max-failures), only when the end is written. */
+static void
+test_fire_runs(void)
+{
+	const char *where = fresh("t_fruns");
+	struct store *st = open_at(where);
+	struct jerr err = JERR_INIT;
+	int64_t t0 = (now_ms() / 1000 - 5) * 1000, at;
+	struct store_job row = mk("cfg:f", "cfg:f", t0), j, *v = NULL;
+	struct store_write cw = { .kind = STORE_CRON, .job = &row };
+	struct store_count cnt = { .row = "cfg:f", .max_runs = 0, .max_failures = 2 };
+	struct shown sh = { 0 };
+	size_t n = 0;
+
+	if (!ok(st != NULL && owner(st, "n1", "h", 30000, NULL) == 0, "fire runs: store"))
+		goto out;
+	row.status = "scheduled";
+	row.trigger = "cron";
+	row.cron = "* * * * * *";
+	write1(st, &cw);
+	if (is_pg) {
+		struct store_filter f = { .route = "cfg:f", .status = "scheduled" };
+		struct store_job *fv = NULL;
+		size_t fn = 0;
+
+		is_int(store_fire(st, now_ms(), fire_env, NULL, &err), 1, "fire runs: fired");
+		store_list(st, &f, &fv, &fn, &err);
+		/* (the row and its job) */
+		struct store_job *fj = fn == 2 ? &fv[fv[0].config ? 1 : 0] : NULL;
+
+		ok(fj && fj->scheduled_at == t0 && fj->run_at == t0 + 3600000,
+		   "fire runs: its job at its instant, due at its jitter");
+		ok(fj && fj->env[0] && strcmp(fj->env[0], "GATE_SAID=yes") == 0,
+		   "fire runs: its job has the row's new env");
+		store_job_list_free(fv, fn);
+		ok(get(st, "cfg:f", &j) == 1 && j.env[0] && strcmp(j.env[0], "GATE_SAID=yes") == 0,
+		   "fire runs: so has the row");
+		store_job_free(&j);
+	}
+	/* Two jobs of fires due (as store_fire adds them), one run at a time. */
+	for (int k = 0; k < 2; k++) {
+		struct store_job fj = mk(k ? "f2" : "f1", "cfg:f", t0 + k);
+
+		fj.trigger = "cron";
+		ok(store_add(st, &fj, 1, 0, NULL, &err) == 0, "fire runs: fire job %d", k + 1);
+	}
+	ok(store_claim(st, now_ms(), 8, take_first, &sh, &v, &n, &err) == 0 && n == 1,
+	   "fire runs: a claim took one");
+	is_int(sh.n, 2, "fire runs: it showed both");
+	is_int(sh.running[0], 0, "fire runs: the first: its route idle");
+	is_int(sh.running[1], is_pg ? 1 : 0, "fire runs: the second: the first runs (%s)",
+	       is_pg ? "taken in this claim" : "SQLite: no store_fire, 0");
+	store_job_list_free(v, n);
+	/* (PostgreSQL: the job store_fire added is due in an hour) */
+	ok(store_next_due(st, &at, &err) == 0 && at == (is_pg ? t0 + 3600000 : t0 + 1),
+	   "fire runs: next due %s", is_pg ? "leaves out a fire whose route runs" : "f2");
+	sh = (struct shown){ 0 };
+	ok(store_claim(st, now_ms(), 8, take_first, &sh, &v, &n, &err) == 0 && n == 1 &&
+	   sh.running[0] == (is_pg ? 1 : 0), "fire runs: a claim shows f2's route running");
+	store_job_list_free(v, n);
+	{
+		/* f2 released: the claim above took it. */
+		struct store_write rw = { .kind = STORE_RELEASE };
+
+		rw.end.id = "f2";
+		rw.end.attempt = 1;
+		ok(write1(st, &rw) == 0 && rw.done == 1, "fire runs: f2 released");
+	}
+	{
+		struct store_write e = end_w("f1", "cfg:f", 2, JOB_FAILED, 1);
+
+		e.count = &cnt;
+		ok(write1(st, &e) == 0 && e.done == 0, "fire runs: an end taken from us");
+		ok(get(st, "cfg:f", &j) == 1 && j.runs == 0 && j.failures == 0,
+		   "fire runs: counts nothing");
+		store_job_free(&j);
+		e = end_w("f1", "cfg:f", 1, JOB_FAILED, 1);
+		e.count = &cnt;
+		ok(write1(st, &e) == 0 && e.done == 1, "fire runs: f1 failed");
+		ok(get(st, "cfg:f", &j) == 1 && j.runs == 1 && j.failures == 1 &&
+		   strcmp(j.status, "scheduled") == 0, "fire runs: the row counts 1 run, 1 failure");
+		store_job_free(&j);
+	}
+	sh = (struct shown){ 0 };
+	ok(store_claim(st, now_ms(), 8, take_first, &sh, &v, &n, &err) == 0 && n == 1 &&
+	   sh.running[0] == 0 && sh.runs[0] == (is_pg ? 1 : 0) &&
+	   sh.failures[0] == (is_pg ? 1 : 0), "fire runs: f2 shown with the row's counters");
+	store_job_list_free(v, n);
+	{
+		struct store_write e = end_w("f2", "cfg:f", 1, JOB_FAILED, 1);
+
+		e.count = &cnt;
+		ok(write1(st, &e) == 0 && e.done == 1, "fire runs: f2 failed");
+		ok(get(st, "cfg:f", &j) == 1 && j.runs == 2 && j.failures == 2 &&
+		   strcmp(j.status, "permanently-failed") == 0,
+		   "fire runs: max-failures reached: permanently-failed");
+		store_job_free(&j);
+	}
+out:
 	jerr_free(&err);
 	store_close(st);
 }
@@ -1720,6 +1866,7 @@ suite(const char *where, bool pg)
 	test_claim_race();
 	test_fencing();
 	test_fire();
+	test_fire_runs();
 	test_notify();
 	test_kill();
 	test_unanswered();
