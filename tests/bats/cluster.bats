@@ -327,3 +327,114 @@ EOF
 	run J history --json -n 1000
 	refute_output --partial "\"node\":\"$(node_name n3)\""
 }
+
+# PSQL SQL: a query on the test's database, unaligned, no headers.
+PSQL() { psql -X -q -At -d "$URI" -c "$1"; }
+
+@test "overlap = skip on 3 nodes: a fire while a run of its task runs anywhere is skipped, never two runs at once" {
+	local i
+	# Each run writes its start and end (ns) on one line, at its end.
+	script slow.sh "s=\$(date +%s%N); sleep 1.5; echo \"\$s \$(date +%s%N) \$JOBIFY_SCHEDULED_AT\" >>'$(T ran)'"
+	printf 'task "slow" {\n  cron = "* * * * * *"\n  exec = "%s"\n  overlap = "skip"\n}\n' \
+		"$(T slow.sh)" >"$(T tasks.conf)"
+	for i in 1 2 3; do cluster_conf "n$i"; done
+	for i in 1 2 3; do node_start "n$i"; done
+	four() { [ "$(wc -l <"$(T ran)")" -ge 4 ]; }
+	until_true 30 four
+	run python3 - "$(T ran)" <<'EOF'
+import sys
+runs = sorted(tuple(int(x) for x in l.split()[:2]) for l in open(sys.argv[1]))
+bad = [(a, b) for a, b in zip(runs, runs[1:]) if b[0] < a[1]]
+print("runs:", len(runs), "overlapping:", bad)
+sys.exit(1 if bad else 0)
+EOF
+	echo "$output"
+	assert_success
+	# The fires that came meanwhile were skipped, as on one machine.
+	run grep -h 'event=skip route=slow reason=overlap' "$(T n1.log)" "$(T n2.log)" "$(T n3.log)"
+	assert_success
+}
+
+@test "jitter on 3 nodes: each fire runs once, its job due at its instant plus a delay drawn once" {
+	local i
+	script tick.sh "echo \"\$JOBIFY_SCHEDULED_AT\" >>'$(T ran)'"
+	printf 'task "j" {\n  cron = "* * * * * *"\n  exec = "%s"\n  jitter = 900ms\n}\n' \
+		"$(T tick.sh)" >"$(T tasks.conf)"
+	for i in 1 2 3; do cluster_conf "n$i"; done
+	for i in 1 2 3; do node_start "n$i"; done
+	eight() { [ "$(wc -l <"$(T ran)")" -ge 8 ]; }
+	until_true 30 eight
+	# Each fire's job: due (run_at) its jitter after its instant
+	# (scheduled_at), in [0, 900 ms), and not the same for every fire.
+	run PSQL "SELECT run_at - scheduled_at FROM jobs WHERE route = 'j' AND NOT config AND status <> 'scheduled'"
+	echo "$output"
+	run python3 -c '
+import sys
+d = [int(x) for x in sys.argv[1].split()]
+print("delays (ms):", d)
+sys.exit(0 if len(d) >= 8 and all(0 <= x < 900 for x in d) and max(d) - min(d) >= 50 else 1)' "$output"
+	echo "$output"
+	assert_success
+	# Each once.
+	run sh -c "sort '$(T ran)' | uniq -d"
+	assert_output ""
+	J history --json >"$(T hist.json)"
+	run python3 - "$(T hist.json)" <<'EOF'
+import collections, json, sys
+runs = collections.Counter(h["job_id"] for h in json.load(open(sys.argv[1])) if h["route"] == "j")
+sys.exit(1 if not runs or max(runs.values()) != 1 else 0)
+EOF
+	assert_success
+}
+
+@test "max-failures on 3 nodes: a failing task stops after N failed runs, counted cluster-wide" {
+	local i
+	script fail.sh "echo x >>'$(T ran)'; exit 3"
+	script tick.sh "echo x >>'$(T ticks)'"
+	printf 'task "bad" {\n  cron = "* * * * * *"\n  exec = "%s"\n  max-failures = 3\n}\n' \
+		"$(T fail.sh)" >"$(T tasks.conf)"
+	printf 'task "tick" {\n  cron = "* * * * * *"\n  exec = "%s"\n}\n' "$(T tick.sh)" \
+		>>"$(T tasks.conf)"
+	for i in 1 2 3; do cluster_conf "n$i"; done
+	for i in 1 2 3; do node_start "n$i"; done
+	through() { [ "$(job_field bad status)" = permanently-failed ]; }
+	until_true 20 through
+	# Three more ticks: fires of "bad" would have come meanwhile.
+	: >"$(T ticks)"
+	three() { [ "$(wc -l <"$(T ticks)")" -ge 3 ]; }
+	until_true 20 three
+	run wc -l <"$(T ran)"
+	assert_output 3
+	run PSQL "SELECT runs, failures FROM jobs WHERE id = 'bad'"
+	assert_output '3|3'
+	run PSQL "SELECT count(*) FROM runs WHERE route = 'bad' AND status = 'failed'"
+	assert_output 3
+}
+
+@test "outer middleware on a shared store: a refusal skips the fires on every node; a pass's env is in every fire, on every node" {
+	local i
+	script gate "[ -e '$(T allow)' ] || { echo 'no quota' >&2; exit 3; }
+echo TOKEN=granted"
+	script rec.sh "echo \"TOKEN=\${TOKEN:-} \$JOBIFY_SCHEDULED_AT\" >>'$(T ran)'"
+	printf 'outer-middleware = { "%s" }\ntask "g" {\n  cron = "* * * * * *"\n  exec = "%s"\n}\n' \
+		"$(T gate)" "$(T rec.sh)" >"$(T tasks.conf)"
+	for i in 1 2 3; do cluster_conf "n$i"; done
+	for i in 1 2 3; do node_start "n$i"; done
+	# Refused on every node: each fire skipped, whichever node fires it.
+	for i in 1 2 3; do wait_for "event=gate-answer route=g result=refused" 10 "$(T "n$i.log")"; done
+	refused() { [ "$(cat "$(T n1.log)" "$(T n2.log)" "$(T n3.log)" | grep -c 'event=gate-refused route=g')" -ge 3 ]; }
+	until_true 15 refused
+	[ ! -e "$(T ran)" ]
+	# A reload of one node asks again; its pass is the cluster's.
+	touch "$(T allow)"
+	kill -HUP "${NODES[0]}"
+	wait_for "event=gate-answer route=g result=passed" 10 "$(T n1.log)"
+	four() { [ "$(wc -l <"$(T ran)" 2>/dev/null || echo 0)" -ge 4 ]; }
+	until_true 20 four
+	run grep -vc '^TOKEN=granted ' "$(T ran)"
+	assert_output 0
+	run PSQL "SELECT count(*) FROM jobs WHERE route = 'g' AND NOT config AND status = 'success' AND env NOT LIKE '%TOKEN=granted%'"
+	assert_output 0
+	J history --json >"$(T hist.json)"
+	python3 -c 'import collections, json, sys; print("nodes:", dict(collections.Counter(h["node"] for h in json.load(open(sys.argv[1])))))' "$(T hist.json)"
+}
