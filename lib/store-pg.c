@@ -1914,10 +1914,12 @@ limbo_keep(struct pg *p, const PGresult *r)
 }
 
 /* The jobs of a route that keep a fire of it from starting (overlap):
- * running, or waiting for a retry; job X itself aside. */
+ * running, or a fire's job waiting for a retry (as one machine counts
+ * them); job X itself aside. */
 #define ROUTE_BUSY(route, x) "(SELECT count(*) FROM jobs b WHERE b.route = " route " AND " \
 	"NOT b.config AND b.id <> " x " AND (b.status = 'running' OR " \
-	"(b.status = 'scheduled' AND b.attempts > 0)))"
+	"(b.status = 'scheduled' AND b.attempts > 0 AND b.trigger = 'cron' AND " \
+	"b.cron IS NULL)))"
 /* The advisory locks a claim takes per route of a fire it shows: their
  * first key ("jfire"), the second a hash of the route. */
 #define ROUTE_LOCK_KEY "1785882981"

@@ -62,9 +62,9 @@ struct store_job {
 				 * this id, as STORE_REPLACE does for every job */
 	/* store_claim's pick only, for the first attempt of a config cron
 	 * fire's job (store_fire's; store_job_is_fire): the other jobs of
-	 * its route running or waiting for a retry, anywhere; and in runs
-	 * and failures its task's row's counters.  0 otherwise (and with
-	 * SQLite, which has no store_fire). */
+	 * its route running, or of its fires waiting for a retry, anywhere;
+	 * and in runs and failures its task's row's counters.  0 otherwise
+	 * (and with SQLite, which has no store_fire). */
 	long running;
 };
 
@@ -278,8 +278,9 @@ int store_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, v
 		struct store_job **v, size_t *n, struct jerr *err);
 /* The earliest run_at of a scheduled job, or INT64_MAX.  The first
  * attempt of a config cron fire's job that is due while another job of
- * its route runs or waits for a retry is left out: it waits for that
- * end (overlap = queue), which wakes the supervisors (store_fd). */
+ * its route runs (or a fire's waits for a retry) is left out: it waits
+ * for that end (overlap = queue), which wakes the supervisors
+ * (store_fd). */
 int store_next_due(struct store *st, int64_t *at, struct jerr *err);
 
 /* Jobs left running by owners that are gone (SQLite: every running job
