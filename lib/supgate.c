@@ -98,9 +98,11 @@ fnv(uint64_t h, const char *s)
 	return h;
 }
 
-/* The key of route R with gates V[0..N): what an answer holds for. */
+/* The key of route R with gates V[0..N): what an answer holds for.
+ * SHARED: for a shared store, whose supervisors each read a config file
+ * of their own: the gates' commands without the files declaring them. */
 static char *
-gate_key(const struct route *r, const struct gate_cmd *v, size_t n)
+gate_key(const struct route *r, const struct gate_cmd *v, size_t n, bool shared)
 {
 	const struct task *t = r->task;
 	uint64_t a = FNV_BASIS, b = FNV_BASIS;
@@ -114,7 +116,7 @@ gate_key(const struct route *r, const struct gate_cmd *v, size_t n)
 	for (size_t i = 0; !t->exec && t->argv && t->argv[i]; i++)
 		b = fnv(b, t->argv[i]);
 	for (size_t i = 0; i < n; i++)
-		b = fnv(fnv(b, v[i].router->loc.file), v[i].cmd);
+		b = fnv(fnv(b, shared ? "" : v[i].router->loc.file), v[i].cmd);
 	if (asprintf(&key, "%016" PRIx64 "-%016" PRIx64, a, b) < 0)
 		return NULL;
 	return key;
@@ -682,7 +684,7 @@ crongate_sync_rows(struct sup *s, struct gen *g, const struct store_job *rows, s
 		if (!rs->route->task->cron)
 			continue;
 		if (gate_list(g->conf, rs->route, &v, &n) < 0 ||
-		    (n > 0 && (key = gate_key(rs->route, v, n)) == NULL)) {
+		    (n > 0 && (key = gate_key(rs->route, v, n, s->shared)) == NULL)) {
 			log_error("outer-middleware", rs->route->name, "out of memory");
 			free(v);
 			if (rs->track->gate)
