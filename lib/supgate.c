@@ -148,19 +148,20 @@ row_env(struct sup *s, struct track *tr, char **v)
 	cj_touch(s, tr);
 }
 
-/* The answer a durable task's row kept: a pass for its key. */
+/* The answer a durable task's row kept in its env ROW_ENV (the loop's
+ * row, or a shared store's): a pass for its key. */
 static void
-row_load(struct crongate *cg, const struct cronrow *cj)
+row_load(struct crongate *cg, char *const *row_env)
 {
-	size_t n = strv_len(cj->env), klen = strlen(GATE_KEY_VAR);
+	size_t n = strv_len(row_env), klen = strlen(GATE_KEY_VAR);
 	char **env = NULL, *key = NULL;
 
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(cj->env[i], GATE_KEY_VAR, klen) == 0) {
+		if (strncmp(row_env[i], GATE_KEY_VAR, klen) == 0) {
 			free(key);
-			if ((key = strdup(cj->env[i] + klen)) == NULL)
+			if ((key = strdup(row_env[i] + klen)) == NULL)
 				goto fail;
-		} else if (strv_push(&env, cj->env[i]) < 0) {
+		} else if (strv_push(&env, row_env[i]) < 0) {
 			goto fail;
 		}
 	if (key == NULL)
@@ -603,7 +604,7 @@ task_gated(struct sup *s, struct rstate *rs, struct gate_cmd *v, size_t n, char 
 		goto oom;
 	cg->mark = mark;
 	if (cg->state == CG_NONE && (tr->cj || row))
-		row_load(cg, tr->cj ? tr->cj : row);
+		row_load(cg, tr->cj ? tr->cj->env : row->env);
 	if ((cg->state == CG_PASS || cg->state == CG_WAIT) && cg->key &&
 	    strcmp(cg->key, key) == 0) {
 		free(v);
