@@ -1781,6 +1781,7 @@ test_unanswered(void)
 	struct store_run *rv;
 	int64_t t = now_ms();
 	size_t n;
+	int rc, e;
 	static const char slow[] = "SET search_path = t_unans; CREATE OR REPLACE FUNCTION "
 		"slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); "
 		"RETURN NULL; END $$; CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON jobs "
@@ -1807,7 +1808,10 @@ test_unanswered(void)
 	ok(pg_sql(slow) == 0, "unanswered: commits made slow");
 	w = end_w("u1", "r:u", 1, JOB_SUCCESS, 0);
 	errno = 0;
-	ok(store_write(st, &w, &err) < 0 && errno == EBUSY && w.done == 0,
+	rc = store_write(st, &w, &err);
+	e = errno;
+	/* The message is read after the call: jerr_set frees the one before. */
+	ok(rc < 0 && e == EBUSY && w.done == 0,
 	   "unanswered: a write whose COMMIT is not answered in time: -1 EBUSY: %s",
 	   jerr_msg(&err));
 	ok(status_comes(b, "u1", "success"), "unanswered: the write took all the same");
@@ -1826,8 +1830,10 @@ test_unanswered(void)
 	v = NULL;
 	n = 0;
 	errno = 0;
-	ok(store_claim(st, now_ms(), 1, take_all, NULL, &v, &n, &err) < 0 && errno == EBUSY &&
-	   n == 0, "unanswered: a claim whose COMMIT is not answered in time: -1 EBUSY: %s",
+	rc = store_claim(st, now_ms(), 1, take_all, NULL, &v, &n, &err);
+	e = errno;
+	ok(rc < 0 && e == EBUSY && n == 0,
+	   "unanswered: a claim whose COMMIT is not answered in time: -1 EBUSY: %s",
 	   jerr_msg(&err));
 	store_job_list_free(v, n);
 	ok(status_comes(b, "u2", "running"), "unanswered: the claim took all the same");
