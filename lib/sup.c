@@ -499,16 +499,11 @@ sup_free(struct sup *s)
 	free(s->state_dir);
 }
 
-int
-sup_run(struct conf *conf)
+/* The supervisor before anything is opened: the signals only the loop
+ * may take are blocked, its heaps and timers are ready. */
+static void
+sup_init(struct sup *s)
 {
-	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1, .ifd = -1, .lfd = -1,
-			 .starts_fd = -1, .store_fd = -1, .load.efd = -1,
-			 .real_armed = -1, .mono_armed = -1 };
-	struct jerr err = JERR_INIT;
-	char *where = NULL;
-	pid_t other;
-
 	sigset_t early;
 
 #ifdef __GLIBC__
@@ -523,133 +518,165 @@ sup_run(struct conf *conf)
 	sigaddset(&early, SIGUSR1);
 	sigaddset(&early, SIGHUP);
 	(void)sigprocmask(SIG_BLOCK, &early, NULL);
-	theap_init(&s.real);
-	theap_init(&s.mono);
-	timer_init(&s.grace, TK_GRACE);
-	timer_init(&s.prune, TK_PRUNE);
-	timer_init(&s.store_due, TK_STORE);
-	timer_init(&s.flush_t, TK_FLUSH);
-	timer_init(&s.ctl_retry, TK_CTL);
-	timer_init(&s.heartbeat, TK_HEARTBEAT);
-	timer_init(&s.poll, TK_POLL);
-	s.batch_tail = &s.batch;
-	s.started_ms = timefmt_now_ms();
-	if ((s.state_dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
+	theap_init(&s->real);
+	theap_init(&s->mono);
+	timer_init(&s->grace, TK_GRACE);
+	timer_init(&s->prune, TK_PRUNE);
+	timer_init(&s->store_due, TK_STORE);
+	timer_init(&s->flush_t, TK_FLUSH);
+	timer_init(&s->ctl_retry, TK_CTL);
+	timer_init(&s->heartbeat, TK_HEARTBEAT);
+	timer_init(&s->poll, TK_POLL);
+	s->batch_tail = &s->batch;
+	s->started_ms = timefmt_now_ms();
+}
+
+/* The state directory of CONF: made, canonical from here (log paths and
+ * JOBIFY_LOG must not depend on the working directory of whoever reads
+ * them, and no link another user could change lies on the way), and
+ * locked.  0, or the exit status, the error logged. */
+static int
+state_dir_open(struct sup *s, const struct conf *conf)
+{
+	struct jerr err = JERR_INIT;
+	char *abs;
+	pid_t other;
+	int e;
+
+	if ((s->state_dir = paths_state_dir(conf->state_dir, conf->path)) == NULL) {
 		log_error("start", NULL, "cannot tell where the state directory is: "
 			  "set state-dir in the config");
-		conf_free(conf);
 		return JX_CONFIG;
 	}
-	{
-		/* Canonical from here: log paths and JOBIFY_LOG must not depend
-		 * on the working directory of whoever reads them, and no link
-		 * another user could change lies on the way. */
-		char *abs;
-
-		if (statedir_make(s.state_dir, "state directory", &abs, &err) < 0) {
-			int e = errno;
-
-			log_error("start", NULL, jerr_msg(&err));
-			s.status = e == EACCES || e == EPERM ? JX_NOPERM : JX_CANTCREAT;
-			goto out_conf;
-		}
-		free(s.state_dir);
-		s.state_dir = abs;
-	}
-	if ((s.lock = statedir_lock(s.state_dir, &other, &err)) == NULL) {
-		int e = errno;
-
+	if (statedir_make(s->state_dir, "state directory", &abs, &err) < 0) {
+		e = errno;
 		log_error("start", NULL, jerr_msg(&err));
-		s.status = other ? JX_TEMPFAIL : e == EPERM || e == EACCES ? JX_NOPERM : JX_CANTCREAT;
-		goto out_conf;
+		jerr_free(&err);
+		return e == EACCES || e == EPERM ? JX_NOPERM : JX_CANTCREAT;
 	}
+	free(s->state_dir);
+	s->state_dir = abs;
+	if ((s->lock = statedir_lock(s->state_dir, &other, &err)) == NULL) {
+		e = errno;
+		log_error("start", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		return other ? JX_TEMPFAIL : e == EPERM || e == EACCES ? JX_NOPERM : JX_CANTCREAT;
+	}
+	return 0;
+}
+
+/* The store, opened, and who we are to it: its claims are ours; what it
+ * finds running for another owner that is gone is lost (recover).  0, or
+ * the exit status, the error logged. */
+static int
+store_start(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	char *where;
+	int e, rc = 0;
+
+	if ((where = paths_store(s->cur->conf->store, s->state_dir)) == NULL ||
+	    store_open(where, &s->store, &err) < 0) {
+		e = errno;
+		log_error("start", NULL, where ? jerr_msg(&err) : strerror(e));
+		rc = where ? jx_store_open(e) : JX_SOFTWARE;
+	} else {
+		s->shared = store_shared(s->store);
+		if (owner_register(s, s->started_ms, &err) < 0) {
+			e = errno;
+			log_error("start", NULL, jerr_msg(&err));
+			rc = s->shared ? jx_store_open(e) : JX_SOFTWARE;
+		}
+	}
+	free(where);
+	jerr_free(&err);
+	return rc;
+}
+
+/* What the loop serves, started in order: what we left running is
+ * recovered, then the descriptors, the control socket, the lifespans,
+ * the cron tasks and the jobs of the store; ready is told last.  0, or
+ * the exit status, the error logged. */
+static int
+sup_start(struct sup *s)
+{
+	char st[256];
+	int rc;
+
+	recover(s);
+	if (setup_fds(s) < 0 || load_setup(s) < 0 || (s->shared && shared_start(s) < 0))
+		return JX_OSERR;
+	if ((rc = ctl_setup(s)) != 0)
+		return rc;
+	state_watch(s);
+	s->lctx.conf = s->gen0->conf;
+	s->lctx.base = s->base;
+	s->lctx.workdir = NULL;
+	s->lctx.grace_ms = s->gen0->conf->shutdown_grace_ms;
+	s->lctx.output = lifespan_output_log;
+	notify_init(&s->nt, timefmt_mono_ms());
+	s->metrics = metrics_new(timefmt_now_ms());
+	if (lifespans_start(s) < 0)
+		return JX_STARTUP;
+	cron_start(s);
+	lost_handlers(s);
+	store_rearm(s);
+	prune_ended(s);
+	/* From here the loop never waits long for another's write: what it
+	 * cannot write it keeps and writes later (cron_flush). */
+	store_set_wait(s->store, LOOP_BUSY_MS);
+	log_ready(s);
+	status_line(s, st, sizeof st);
+	notify_ready(&s->nt, st, timefmt_mono_ms());
+	return 0;
+}
+
+/* @reboot: once per supervisor start, now that the lifespans run. */
+static void
+fire_reboot(struct sup *s)
+{
+	for (size_t i = 0; i < s->cur->n; i++) {
+		const struct task *t = s->cur->rs[i].route->task;
+
+		if (t->cron && t->sched->kind == CRON_REBOOT && shared_may_claim(s) &&
+		    (t->start_at == 0 || t->start_at <= timefmt_now()))
+			fire(s, &s->cur->rs[i], 0);
+	}
+}
+
+int
+sup_run(struct conf *conf)
+{
+	struct sup s = { .ep = -1, .sfd = -1, .tfd_real = -1, .tfd_mono = -1, .ifd = -1, .lfd = -1,
+			 .starts_fd = -1, .store_fd = -1, .load.efd = -1,
+			 .real_armed = -1, .mono_armed = -1 };
+	struct jerr err = JERR_INIT;
+
+	sup_init(&s);
+	if ((s.status = state_dir_open(&s, conf)) != 0)
+		goto out_conf;
 	if (jobenv_base(environ, NULL, &s.base, &err) < 0 ||
 	    (s.gen0 = s.cur = gen_new(&s, conf)) == NULL) {
 		log_error("start", NULL, err.set ? jerr_msg(&err) : "out of memory");
+		jerr_free(&err);
 		s.status = JX_SOFTWARE;
 		goto out_conf;
 	}
 	gen_ref(s.gen0);	/* the lifespans' config lives to the end */
-	conf = NULL;
 	trim();
-	if ((where = paths_store(s.cur->conf->store, s.state_dir)) == NULL ||
-	    store_open(where, &s.store, &err) < 0) {
-		int e = errno;
-
-		log_error("start", NULL, where ? jerr_msg(&err) : strerror(e));
-		s.status = where ? jx_store_open(e) : JX_SOFTWARE;
-		free(where);
-		goto out;
+	if ((s.status = store_start(&s)) == 0 && (s.status = sup_start(&s)) == 0) {
+		fire_reboot(&s);
+		loop(&s);
+		load_stop(&s);	/* a reload's thread is done before the hooks run */
+		/* A failing shutdown hook is logged; the stop itself went as asked. */
+		(void)lifespans_stop(&s);
+		jlog_msg(JLOG_INFO, "stopped", "status", s.status == 0 ? "ok" : "error");
 	}
-	free(where);
-	/* Who we are, to the store: its claims are ours; what it finds
-	 * running for another owner that is gone is lost (recover). */
-	s.shared = store_shared(s.store);
-	if (owner_register(&s, s.started_ms, &err) < 0) {
-		int e = errno;
-
-		log_error("start", NULL, jerr_msg(&err));
-		s.status = s.shared ? jx_store_open(e) : JX_SOFTWARE;
-		goto out;
-	}
-	recover(&s);
-	if (setup_fds(&s) < 0 || load_setup(&s) < 0) {
-		s.status = JX_OSERR;
-		goto out;
-	}
-	if (s.shared && shared_start(&s) < 0) {
-		s.status = JX_OSERR;
-		goto out;
-	}
-	if ((s.status = ctl_setup(&s)) != 0)
-		goto out;
-	state_watch(&s);
-	s.lctx.conf = s.gen0->conf;
-	s.lctx.base = s.base;
-	s.lctx.workdir = NULL;
-	s.lctx.grace_ms = s.gen0->conf->shutdown_grace_ms;
-	s.lctx.output = lifespan_output_log;
-	notify_init(&s.nt, timefmt_mono_ms());
-	s.metrics = metrics_new(timefmt_now_ms());
-	if (lifespans_start(&s) < 0) {
-		s.status = JX_STARTUP;
-		goto out;
-	}
-	cron_start(&s);
-	lost_handlers(&s);
-	store_rearm(&s);
-	prune_ended(&s);
-	/* From here the loop never waits long for another's write: what it
-	 * cannot write it keeps and writes later (cron_flush). */
-	store_set_wait(s.store, LOOP_BUSY_MS);
-	log_ready(&s);
-	{
-		char st[256];
-
-		status_line(&s, st, sizeof st);
-		notify_ready(&s.nt, st, timefmt_mono_ms());
-	}
-	/* @reboot: once per supervisor start, now that the lifespans run. */
-	for (size_t i = 0; i < s.cur->n; i++) {
-		const struct task *t = s.cur->rs[i].route->task;
-
-		if (t->cron && t->sched->kind == CRON_REBOOT && shared_may_claim(&s) &&
-		    (t->start_at == 0 || t->start_at <= timefmt_now()))
-			fire(&s, &s.cur->rs[i], 0);
-	}
-	loop(&s);
-	load_stop(&s);		/* a reload's thread is done before the hooks run */
-	/* A failing shutdown hook is logged; the stop itself went as asked. */
-	(void)lifespans_stop(&s);
-	jlog_msg(JLOG_INFO, "stopped", "status", s.status == 0 ? "ok" : "error");
-out:
 	sup_free(&s);
-	jerr_free(&err);
 	return s.status;
 out_conf:
 	conf_free(conf);
 	statedir_unlock(s.lock);
 	free(s.state_dir);
-	jerr_free(&err);
 	return s.status;
 }
