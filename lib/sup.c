@@ -301,19 +301,11 @@ begin_stop(struct sup *s, int sig)
 }
 
 
-/* Take the config a reload's thread loaded (supreload.c), with its
- * messages and what the thread made of it (LD->conf NULL: it had
- * errors).  0, or -1 when the running config is kept.  This is all of a
- * reload that runs on the loop: what a due fire may wait for. */
-int
-reload_apply(struct sup *s, struct supload *ld)
+/* The messages of a config's load, each a line of the log. */
+static void
+log_diag(const struct diag *diag)
 {
-	struct gen *g = ld->gen, *old = s->cur;
-	struct conf *conf = ld->conf;
-	const struct diag *diag = &ld->diag;
 	struct jlog_line l;
-	size_t changed = 0, added = 0;
-	int64_t t0 = timefmt_mono_ms(), now;
 
 	for (size_t i = 0; i < diag->n; i++) {
 		jlog_begin(&l, diag->v[i].level == DIAG_ERROR ? JLOG_ERROR : JLOG_WARN,
@@ -325,6 +317,46 @@ reload_apply(struct sup *s, struct supload *ld)
 		jlog_str(&l, "message", diag->v[i].msg);
 		jlog_end(&l);
 	}
+}
+
+/* Lifespans start with the supervisor: one that is new in CONF, loaded
+ * by a reload, starts at the next start, and the log says so. */
+static void
+lifespans_not_started(const struct sup *s, const struct conf *conf)
+{
+	struct jlog_line l;
+
+	for (size_t i = 0; i < conf->nrouters; i++) {
+		const struct router *r = conf->routers[i];
+		bool started = false;
+
+		if (!r->has_lifespan || !r->attached)
+			continue;
+		for (size_t j = 0; j < s->ls.n && !started; j++)
+			started = router_same(s->ls.v[j].router, r);
+		if (!started) {
+			jlog_begin(&l, JLOG_WARN, "lifespan-not-started");
+			jlog_str(&l, "router", router_label(r));
+			jlog_str(&l, "reason", "lifespans start with the supervisor: restart it");
+			jlog_end(&l);
+		}
+	}
+}
+
+/* Take the config a reload's thread loaded (supreload.c), with its
+ * messages and what the thread made of it (LD->conf NULL: it had
+ * errors).  0, or -1 when the running config is kept.  This is all of a
+ * reload that runs on the loop: what a due fire may wait for. */
+int
+reload_apply(struct sup *s, struct supload *ld)
+{
+	struct gen *g = ld->gen, *old = s->cur;
+	struct conf *conf = ld->conf;
+	struct jlog_line l;
+	size_t changed = 0, added = 0;
+	int64_t t0 = timefmt_mono_ms(), now;
+
+	log_diag(&ld->diag);
 	if (conf == NULL) {
 		jlog_begin(&l, JLOG_ERROR, "reload-failed");
 		jlog_str(&l, "config", old->conf->path);
@@ -368,22 +400,7 @@ reload_apply(struct sup *s, struct supload *ld)
 	}
 	for (size_t i = 0; i < old->n; i++)
 		theap_disarm(&s->real, &old->rs[i].fire);
-	/* A lifespan that is new in this config starts at the next start. */
-	for (size_t i = 0; i < conf->nrouters; i++) {
-		const struct router *r = conf->routers[i];
-		bool started = false;
-
-		if (!r->has_lifespan || !r->attached)
-			continue;
-		for (size_t j = 0; j < s->ls.n && !started; j++)
-			started = router_same(s->ls.v[j].router, r);
-		if (!started) {
-			jlog_begin(&l, JLOG_WARN, "lifespan-not-started");
-			jlog_str(&l, "router", router_label(r));
-			jlog_str(&l, "reason", "lifespans start with the supervisor: restart it");
-			jlog_end(&l);
-		}
-	}
+	lifespans_not_started(s, conf);
 	s->cur = g;
 	shared_reloaded(s);	/* a new config hash: the cluster's or not */
 	jlog_begin(&l, JLOG_INFO, "reloaded");
