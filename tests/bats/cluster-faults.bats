@@ -10,57 +10,23 @@
 # without libpq.
 
 setup_file() {
-	local out rc=0
-	PGSERVER=${top_srcdir:-$PWD}/tests/pg-server.sh
-	PGDIR=$(mktemp -d /tmp/jobify-pgf.XXXXXX)
-	chmod 755 "$PGDIR"
-	export PGSERVER PGDIR
-	out=$("$PGSERVER" start "$PGDIR/db" 2>&1) || rc=$?
-	if [ "$rc" -eq 77 ]; then
-		rm -rf "$PGDIR"
-		skip "no PostgreSQL server here: $out"
-	fi
-	[ "$rc" -eq 0 ] || {
-		echo "pg-server.sh start: $out" >&2
-		return 1
-	}
-	PGURI=$(printf '%s\n' "$out" | tail -n 1)
-	export PGURI
-	command -v psql >/dev/null || skip "no psql here (Debian: postgresql-client)"
-	# 78: a jobify built without libpq.
-	rc=0
-	printf 'state-dir = "%s/state"\n' "$PGDIR" >"$PGDIR/probe.conf"
-	JOBIFY_STORE=$PGURI "${JOBIFY:-${top_builddir:-$PWD}/jobify}" -c "$PGDIR/probe.conf" jobs \
-		>/dev/null 2>&1 || rc=$?
-	[ "$rc" -ne 78 ] || skip "this jobify was built without libpq"
+	load pg-helpers
+	pg_suite_start
 }
 
 teardown_file() {
-	if [ -n "${PGDIR:-}" ]; then
-		"$PGSERVER" signal "$PGDIR/db" CONT >/dev/null 2>&1 || true
-		"$PGSERVER" stop "$PGDIR/db" >/dev/null 2>&1 || true
-		rm -rf "$PGDIR"
-	fi
+	load pg-helpers
+	pg_suite_stop
 }
 
 setup() {
 	load sup-helpers
-	DB=t${BATS_TEST_NUMBER}_$$
-	psql -q -d "$PGURI" -c "CREATE DATABASE $DB" >/dev/null
-	URI=${PGURI/\/jobify\?/\/$DB?}
-	export URI
-	NODES=()
+	load pg-helpers
+	pg_test_start t
 }
 
 teardown() {
-	local p
-	# A test that failed while the server was frozen must not leave it so.
-	"$PGSERVER" signal "$PGDIR/db" CONT >/dev/null 2>&1 || true
-	for p in "${NODES[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	psql -q -d "$PGURI" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+	pg_test_stop
 }
 
 # cluster_conf NAME: the config of node NAME on the test's database, a
@@ -74,35 +40,7 @@ cluster_conf() {
 	} >"$(T "$1.conf")"
 }
 
-# node_start NAME: start the supervisor of NAME.conf (log NAME.log) and
-# wait until it is ready; its pid appended to NODES.
-node_start() {
-	local log
-	log=$(T "$1.log")
-	: >"$log"
-	"$JOBIFY" -c "$(T "$1.conf")" run 2>>"$log" 3>&- &
-	NODES+=("$!")
-	wait_for "event=ready" 30 "$log" || {
-		cat "$log" >&2
-		return 1
-	}
-}
-
 J() { "$JOBIFY" -c "$(T n1.conf)" "$@"; }
-
-# until_true SECONDS CMD...: poll CMD until it succeeds; fail after SECONDS.
-until_true() {
-	local secs=$1 deadline
-	shift
-	deadline=$((SECONDS + secs))
-	until "$@" >/dev/null 2>&1; do
-		if ((SECONDS >= deadline)); then
-			echo "timed out after ${secs}s waiting for: $*" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
 
 # status_during SECONDS NAME...: for SECONDS, ask each node NAME for its
 # status on its control socket, again and again; each must answer within

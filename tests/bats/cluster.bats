@@ -10,58 +10,23 @@
 # built without libpq.
 
 setup_file() {
-	local out rc=0
-	PGDIR=$(mktemp -d /tmp/jobify-pg.XXXXXX)
-	chmod 755 "$PGDIR"
-	export PGDIR
-	out=$("${top_srcdir:-$PWD}/tests/pg-server.sh" start "$PGDIR/db" 2>&1) || rc=$?
-	if [ "$rc" -eq 77 ]; then
-		rm -rf "$PGDIR"
-		skip "no PostgreSQL server here: $out"
-	fi
-	[ "$rc" -eq 0 ] || {
-		echo "pg-server.sh start: $out" >&2
-		return 1
-	}
-	PGURI=$(printf '%s\n' "$out" | tail -n 1)
-	export PGURI
-	command -v psql >/dev/null || skip "no psql here (Debian: postgresql-client)"
-	# 78: a jobify built without libpq.
-	rc=0
-	printf 'state-dir = "%s/state"\n' "$PGDIR" >"$PGDIR/probe.conf"
-	JOBIFY_STORE=$PGURI "${JOBIFY:-${top_builddir:-$PWD}/jobify}" -c "$PGDIR/probe.conf" jobs \
-		>/dev/null 2>&1 || rc=$?
-	[ "$rc" -ne 78 ] || skip "this jobify was built without libpq"
+	load pg-helpers
+	pg_suite_start
 }
 
 teardown_file() {
-	if [ -n "${PGDIR:-}" ]; then
-		"${top_srcdir:-$PWD}/tests/pg-server.sh" stop "$PGDIR/db" >/dev/null 2>&1 || true
-		rm -rf "$PGDIR"
-	fi
+	load pg-helpers
+	pg_suite_stop
 }
 
 setup() {
 	load sup-helpers
-	# A database of the test's own on the suite's server.
-	DB=t${BATS_TEST_NUMBER}_$$
-	psql -q -d "$PGURI" -c "CREATE DATABASE $DB" >/dev/null
-	URI=${PGURI/\/jobify\?/\/$DB?}
-	export URI
-	NODES=()
+	load pg-helpers
+	pg_test_start t
 }
 
 teardown() {
-	local p
-	for p in "${NODES[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	# Jobs of killed nodes (no guard kills them), by the pids they wrote.
-	if [ -f "$(T pids)" ]; then
-		while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$(T pids)"
-	fi
-	psql -q -d "$PGURI" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+	pg_test_stop
 }
 
 # cluster_conf NAME [EXTRA]: the config of node NAME ($BATS_TEST_TMPDIR/NAME.conf)
@@ -75,21 +40,6 @@ cluster_conf() {
 	} >"$(T "$1.conf")"
 }
 
-# node_start NAME: start the supervisor of NAME.conf, its log NAME.log;
-# its pid in NODE_PID, appended to NODES.  Waits until it is ready.
-node_start() {
-	local log
-	log=$(T "$1.log")
-	: >"$log"
-	"$JOBIFY" -c "$(T "$1.conf")" run 2>>"$log" 3>&- &
-	NODE_PID=$!
-	NODES+=("$NODE_PID")
-	wait_for "event=ready" 30 "$log" || {
-		cat "$log" >&2
-		return 1
-	}
-}
-
 # node_name NAME: the owner name node NAME registered under (the latest).
 node_name() {
 	grep -o 'event=\(cluster\|unfenced\) node=[^ ]*' "$(T "$1.log")" | tail -n 1 | sed 's/.*node=//'
@@ -100,20 +50,6 @@ J() { "$JOBIFY" -c "$(T n1.conf)" "$@"; }
 # job_field ID FIELD: FIELD of `status ID --json`.
 job_field() {
 	J status "$1" --json | python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$2"
-}
-
-# until_true SECONDS CMD...: poll CMD until it succeeds; fail after SECONDS.
-until_true() {
-	local secs=$1 deadline
-	shift
-	deadline=$((SECONDS + secs))
-	until "$@" >/dev/null 2>&1; do
-		if ((SECONDS >= deadline)); then
-			echo "timed out after ${secs}s waiting for: $*" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
 }
 
 @test "20 routes every second on 3 nodes for 30 s: every (route, second) fired once, no gap" {
