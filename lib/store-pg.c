@@ -1430,24 +1430,21 @@ pg_each(struct store *st, const struct store_filter *f,
 	return ret;
 }
 
+/* Run SQL, one statement that changes job $1 = ID when it may (its first
+ * column: how many rows it changed, the NOTIFY only when it took) and
+ * reads the job's status in the statement's snapshot, before it (its
+ * third): 1 when it took, else 0 with *STATUS that status (NULL when
+ * there is no such job); -1 with ERR. */
 static int
-pg_cancel(struct store *st, const char *id, char **status, struct jerr *err)
+job_request(struct pg *p, const char *what, const char *sql, const char *id, char **status,
+	    struct jerr *err)
 {
-	struct pg *p = PG(st);
 	const char *pv[] = { id };
 	PGresult *r;
 	int rc = 0;
 
 	*status = NULL;
-	if (ready(p, err) < 0)
-		return -1;
-	/* One statement, one transaction: the NOTIFY only when it took.
-	 * Its status is read in the statement's snapshot, before it. */
-	if ((r = run(p, err, "cancel", "WITH u AS (UPDATE jobs SET status = 'cancelled', "
-		     "finished_at = " NOW_MS " WHERE id = $1 AND status = 'scheduled' AND "
-		     "NOT config RETURNING id), n AS (SELECT pg_notify('" CHANNEL "', 'cancel') "
-		     "FROM u) SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n), "
-		     "(SELECT status FROM jobs WHERE id = $1)", 1, pv)) == NULL)
+	if (ready(p, err) < 0 || (r = run(p, err, what, sql, 1, pv)) == NULL)
 		return -1;
 	if (atoi(PQgetvalue(r, 0, 0)) == 1)
 		rc = 1;
@@ -1455,6 +1452,17 @@ pg_cancel(struct store *st, const char *id, char **status, struct jerr *err)
 		rc = oom(err);
 	PQclear(r);
 	return rc;
+}
+
+static int
+pg_cancel(struct store *st, const char *id, char **status, struct jerr *err)
+{
+	return job_request(PG(st), "cancel", "WITH u AS (UPDATE jobs SET status = 'cancelled', "
+			   "finished_at = " NOW_MS " WHERE id = $1 AND status = 'scheduled' AND "
+			   "NOT config RETURNING id), n AS (SELECT pg_notify('" CHANNEL
+			   "', 'cancel') FROM u) SELECT (SELECT count(*) FROM u), "
+			   "(SELECT count(*) FROM n), (SELECT status FROM jobs WHERE id = $1)",
+			   id, status, err);
 }
 
 /* ---- owners and leases ---- */
@@ -2763,27 +2771,11 @@ fail:
 static int
 pg_kill_request(struct store *st, const char *id, char **status, struct jerr *err)
 {
-	struct pg *p = PG(st);
-	const char *pv[] = { id };
-	PGresult *r;
-	int rc = 0;
-
-	*status = NULL;
-	if (ready(p, err) < 0)
-		return -1;
-	/* As pg_cancel: one statement, the NOTIFY only when it took. */
-	if ((r = run(p, err, "cancel --kill", "WITH u AS (UPDATE jobs SET kill_requested = "
-		     "true WHERE id = $1 AND status = 'running' AND NOT config RETURNING id), "
-		     "n AS (SELECT pg_notify('" CHANNEL "', 'kill') FROM u) SELECT "
-		     "(SELECT count(*) FROM u), (SELECT count(*) FROM n), "
-		     "(SELECT status FROM jobs WHERE id = $1)", 1, pv)) == NULL)
-		return -1;
-	if (atoi(PQgetvalue(r, 0, 0)) == 1)
-		rc = 1;
-	else if (!PQgetisnull(r, 0, 2) && (*status = col_str(r, 0, 2)) == NULL)
-		rc = oom(err);
-	PQclear(r);
-	return rc;
+	return job_request(PG(st), "cancel --kill", "WITH u AS (UPDATE jobs SET "
+			   "kill_requested = true WHERE id = $1 AND status = 'running' AND NOT "
+			   "config RETURNING id), n AS (SELECT pg_notify('" CHANNEL "', 'kill') "
+			   "FROM u) SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n), "
+			   "(SELECT status FROM jobs WHERE id = $1)", id, status, err);
 }
 
 static int
