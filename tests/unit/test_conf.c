@@ -326,6 +326,7 @@ test_store_opts(void)
 	refuses("heartbeat = 5s\nlease = 9s\n", 2,
 		"lease: 9000ms is less than two heartbeats (10000ms)");
 	refuses("heartbeat = 0s\n", 1, "heartbeat: must be more than 0s");
+	refuses("poll-interval = 0s\n", 1, "poll-interval: must be more than 0s");
 }
 
 /* Two configs hash alike when they ask for the same runs, whatever
