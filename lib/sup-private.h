@@ -113,7 +113,7 @@ struct outpipe {
  * the store's row (struct store_job) less what its track has already
  * (id and route are the track's name) and what is the same in every
  * such row (trigger cron, no args, scheduled_at = run_at); a store_job
- * is made of it for each write (cronrow_job).  Some 110 bytes where a
+ * is made of it for each write (sup_cronrow_job).  Some 110 bytes where a
  * copy of the store's row took 440 with its nine allocations. */
 struct cronrow {
 	int64_t run_at;		/* the cron time it is planned for (ms) */
@@ -143,7 +143,7 @@ struct track {
 	 * of the loop when DIRTY.  NULL when the task is not durable. */
 	struct cronrow *cj;
 	bool dirty;		/* a STORE_CRON of the batch will write it */
-	unsigned mark;		/* cron_sync's: still a durable cron task */
+	unsigned mark;		/* sup_cron_sync's: still a durable cron task */
 	unsigned lost;		/* at start: the attempt we died under, to retry */
 	int64_t fired;		/* the latest cron time fired or missed (s), 0 none */
 	struct crongate *gate;	/* its outer middleware's answer (supgate.c);
@@ -176,9 +176,9 @@ struct crongate {
 	char **env;		/* CG_PASS: the gates' KEY=VALUE lines, in order */
 	char *reason;		/* CG_REFUSED: the gate's message */
 	struct gaterun *run;	/* CG_WAIT: its run, waiting or running */
-	unsigned mark;		/* crongate_sync's: still a cron task */
+	unsigned mark;		/* sup_crongate_sync's: still a cron task */
 	bool unstored;		/* a shared store: this answer is not on the
-				 * task's row yet (crongate_shared writes it) */
+				 * task's row yet (sup_crongate_shared writes it) */
 	int64_t answered;	/* ms: when it came (a newer one wins a row) */
 	/* CG_WAIT: the earliest fire that came due meanwhile, its timer
 	 * put back (at PARKED_AT, for cron time PARKED_CRON) once the
@@ -258,7 +258,7 @@ struct run {
 	struct rstate *rs;
 	pid_t pid;
 	bool handler;		/* a failure handler, not a job */
-	/* Where it stands (runstate.h): changed by run_step alone. */
+	/* Where it stands (runstate.h): changed by sup_run_step alone. */
 	struct runstate st;
 	unsigned attempt;
 	int64_t scheduled;
@@ -275,7 +275,7 @@ struct run {
 
 /* A run lost with its supervisor (found running at start) that failed
  * for good (no retry follows): its failure handler runs, as after every
- * other failure, once the lifespans run (lost_handlers). */
+ * other failure, once the lifespans run (sup_lost_handlers). */
 struct lost {
 	struct lost *next;
 	char *route;
@@ -300,7 +300,7 @@ struct supload {
 	char *path;		/* the file (the one the supervisor started with) */
 	const struct conf *old;	/* the running config, read (not written) */
 	struct conf *conf;	/* conf_load's result */
-	struct gen *gen;	/* of it (gen_build), without its tracks */
+	struct gen *gen;	/* of it (sup_gen_build), without its tracks */
 	size_t *prev;		/* per route of it: ROUTE_NONE, or its index in
 				 * OLD, | ROUTE_SAME (what apply needs) */
 	struct diag diag;
@@ -503,92 +503,92 @@ iso(int64_t t, const struct tz *tz, char *buf)
 }
 
 /* suploop.c */
-void status_line(struct sup *s, char *buf, size_t size);
-int add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind);
-int setup_fds(struct sup *s);
-void loop(struct sup *s);
+void sup_status_line(struct sup *s, char *buf, size_t size);
+int sup_add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind);
+int sup_setup_fds(struct sup *s);
+void sup_loop(struct sup *s);
 
 /* suprun.c */
-struct gen *gen_ref(struct gen *g);
-void gen_unref(struct gen *g);
-bool router_same(const struct router *a, const struct router *b);
-struct gen *gen_build(struct conf *conf);
-int gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *prev);
-struct gen *gen_new(struct sup *s, struct conf *conf);
-void run_unlink(struct sup *s, struct run *r);
-struct run *run_find(struct sup *s, pid_t pid);
-struct outpipe *outpipe_new(int fd, int stream);
-void emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line, size_t len);
-int outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush);
-int outpipe_relay(struct outpipe *p, int max);
-void outpipe_close(struct sup *s, struct outpipe **pp);
-void bury_dead(struct sup *s);
-struct pend *pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger);
-void job_free(struct store_job *j);
-struct store_job *job_dup(const struct store_job *j);
-void pend_free(struct pend *p);
-int watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
-int run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err);
-struct run *run_new(struct sup *s, struct rstate *rs);
-void run_free(struct sup *s, struct run *r);
-void spawn_later(struct sup *s, struct run *r, const char *why);
-void run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err, bool append);
-void start_job(struct sup *s, struct pend *p);
+struct gen *sup_gen_ref(struct gen *g);
+void sup_gen_unref(struct gen *g);
+bool sup_router_same(const struct router *a, const struct router *b);
+struct gen *sup_gen_build(struct conf *conf);
+int sup_gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *prev);
+struct gen *sup_gen_new(struct sup *s, struct conf *conf);
+void sup_run_unlink(struct sup *s, struct run *r);
+struct run *sup_run_find(struct sup *s, pid_t pid);
+struct outpipe *sup_outpipe_new(int fd, int stream);
+void sup_emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line, size_t len);
+int sup_outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush);
+int sup_outpipe_relay(struct outpipe *p, int max);
+void sup_outpipe_close(struct sup *s, struct outpipe **pp);
+void sup_bury_dead(struct sup *s);
+struct pend *sup_pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger);
+void sup_job_free(struct store_job *j);
+struct store_job *sup_job_dup(const struct store_job *j);
+void sup_pend_free(struct pend *p);
+int sup_watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
+int sup_run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err);
+struct run *sup_run_new(struct sup *s, struct rstate *rs);
+void sup_run_free(struct sup *s, struct run *r);
+void sup_spawn_later(struct sup *s, struct run *r, const char *why);
+void sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err, bool append);
+void sup_start_job(struct sup *s, struct pend *p);
 
 /* supend.c */
-bool mail_reaped(struct sup *s, pid_t pid, int status);
-void start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig);
-void request(struct sup *s, struct pend *p);
-void fire_queued(struct rstate *rs, int64_t when);
-void fire(struct sup *s, struct rstate *rs, int64_t when);
-void dequeue(struct sup *s, struct track *tr);
-const char *signame(int sig);
-void run_step(struct sup *s, struct run *r, enum run_event ev);
-void run_finish(struct sup *s, struct run *r, int status, int code);
-void terminate_all(struct sup *s);
+bool sup_mail_reaped(struct sup *s, pid_t pid, int status);
+void sup_start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig);
+void sup_request(struct sup *s, struct pend *p);
+void sup_fire_queued(struct rstate *rs, int64_t when);
+void sup_fire(struct sup *s, struct rstate *rs, int64_t when);
+void sup_dequeue(struct sup *s, struct track *tr);
+const char *sup_signame(int sig);
+void sup_run_step(struct sup *s, struct run *r, enum run_event ev);
+void sup_run_finish(struct sup *s, struct run *r, int status, int code);
+void sup_terminate_all(struct sup *s);
 
 /* supcron.c */
-bool has_calendar(const struct rstate *rs);
-int set_str(char **p, const char *v);
-void cj_touch(struct sup *s, struct track *tr);
-bool cj_done(const struct task *t, const struct cronrow *cj);
-void cronrow_free(struct cronrow *cj);
-void cronrow_job(const struct track *tr, struct store_job *j);
-int64_t resume_after(const struct rstate *rs, int64_t now);
-void mark_fired(struct sup *s, struct rstate *rs, int64_t when);
-void plan(struct sup *s, struct rstate *rs, int64_t after);
-void trim(void);
-void cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded);
-void cron_start(struct sup *s);
-void cj_started(struct sup *s, struct run *r);
-void cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final);
-void misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
+bool sup_has_calendar(const struct rstate *rs);
+int sup_set_str(char **p, const char *v);
+void sup_cj_touch(struct sup *s, struct track *tr);
+bool sup_cj_done(const struct task *t, const struct cronrow *cj);
+void sup_cronrow_free(struct cronrow *cj);
+void sup_cronrow_job(const struct track *tr, struct store_job *j);
+int64_t sup_resume_after(const struct rstate *rs, int64_t now);
+void sup_mark_fired(struct sup *s, struct rstate *rs, int64_t when);
+void sup_plan(struct sup *s, struct rstate *rs, int64_t after);
+void sup_trim(void);
+void sup_cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded);
+void sup_cron_start(struct sup *s);
+void sup_cj_started(struct sup *s, struct run *r);
+void sup_cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final);
+void sup_misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
 
 /* supjobs.c */
-void store_rearm(struct sup *s);
-struct rstate *job_route(struct sup *s, const char *name);
-void pickup(struct sup *s);
-bool cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j, enum job_status outcome, struct bw *op);
-void lost_free(struct lost *l);
-void lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
-void lost_handlers(struct sup *s);
-void recover(struct sup *s);
-int reap_lost(struct sup *s, struct jerr *err);
-void prune_ended(struct sup *s);
-void state_watch(struct sup *s);
-void on_state(struct sup *s);
+void sup_store_rearm(struct sup *s);
+struct rstate *sup_job_route(struct sup *s, const char *name);
+void sup_pickup(struct sup *s);
+bool sup_cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j, enum job_status outcome, struct bw *op);
+void sup_lost_free(struct lost *l);
+void sup_lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
+void sup_lost_handlers(struct sup *s);
+void sup_recover(struct sup *s);
+int sup_reap_lost(struct sup *s, struct jerr *err);
+void sup_prune_ended(struct sup *s);
+void sup_state_watch(struct sup *s);
+void sup_on_state(struct sup *s);
 
 /* supbatch.c */
-struct bw *bw_new(struct sup *s, enum store_write_kind kind, const char *id, const char *route, long attempt);
-struct bw *bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
-void cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig, int64_t now);
-bool batch_pending(const struct sup *s);
-void cron_flush(struct sup *s);
-void batch_drop(struct sup *s);
+struct bw *sup_bw_new(struct sup *s, enum store_write_kind kind, const char *id, const char *route, long attempt);
+struct bw *sup_bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
+void sup_cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig, int64_t now);
+bool sup_batch_pending(const struct sup *s);
+void sup_cron_flush(struct sup *s);
+void sup_batch_drop(struct sup *s);
 
 /* supgate.c */
-void crongate_sync(struct sup *s, struct gen *g);
-void crongate_sync_rows(struct sup *s, struct gen *g, const struct store_job *rows, size_t n);
+void sup_crongate_sync(struct sup *s, struct gen *g);
+void sup_crongate_sync_rows(struct sup *s, struct gen *g, const struct store_job *rows, size_t n);
 /* On a shared store, the answer a fire of cron task RS goes by. */
 enum crongate_fire {
 	CGF_NONE,	/* no gate: the fire runs, with the row's env */
@@ -596,62 +596,62 @@ enum crongate_fire {
 	CGF_REFUSED,	/* refused (*REASON): the fire is skipped */
 	CGF_WAIT,	/* no answer yet: the fire waits */
 };
-enum crongate_fire crongate_shared(struct sup *s, struct rstate *rs, const struct store_job *row,
+enum crongate_fire sup_crongate_shared(struct sup *s, struct rstate *rs, const struct store_job *row,
 				   char ***env, const char **reason);
-bool crongate_park(struct sup *s, struct rstate *rs, int64_t at);
-bool crongate_hold(struct sup *s, struct pend *p);
+bool sup_crongate_park(struct sup *s, struct rstate *rs, int64_t at);
+bool sup_crongate_hold(struct sup *s, struct pend *p);
 char *const *crongate_env(const struct track *tr);
-bool crongate_reaped(struct sup *s, pid_t pid, int status);
-void crongate_on_pipe(struct sup *s, struct watch *w);
-void crongate_on_timer(struct timer *t);
-void crongate_turn(struct sup *s);
-void crongate_stop(struct sup *s);
-void crongate_free(struct sup *s);
+bool sup_crongate_reaped(struct sup *s, pid_t pid, int status);
+void sup_crongate_on_pipe(struct sup *s, struct watch *w);
+void sup_crongate_on_timer(struct timer *t);
+void sup_crongate_turn(struct sup *s);
+void sup_crongate_stop(struct sup *s);
+void sup_crongate_free(struct sup *s);
 
 /* supctl.c */
-int ctl_setup(struct sup *s);
-const struct bw *pending_end(const struct sup *s, const char *id);
-const char *bw_status(const struct bw *b);
-void job_ended(struct sup *s, const char *id, const char *status, int code);
-void ctl_resume(struct sup *s);
-void waiters_check(struct sup *s);
-int job_kill(struct sup *s, const char *id);
-void on_ctl(struct sup *s);
-void on_client(struct sup *s, struct client *cl);
-void ctl_close(struct sup *s);
+int sup_ctl_setup(struct sup *s);
+const struct bw *sup_pending_end(const struct sup *s, const char *id);
+const char *sup_bw_status(const struct bw *b);
+void sup_job_ended(struct sup *s, const char *id, const char *status, int code);
+void sup_ctl_resume(struct sup *s);
+void sup_waiters_check(struct sup *s);
+int sup_job_kill(struct sup *s, const char *id);
+void sup_on_ctl(struct sup *s);
+void sup_on_client(struct sup *s, struct client *cl);
+void sup_ctl_close(struct sup *s);
 
 /* supshared.c */
-int owner_register(struct sup *s, int64_t start_ms, struct jerr *err);
-int shared_start(struct sup *s);
-void shared_reloaded(struct sup *s);
-bool shared_may_claim(const struct sup *s);
-void shared_heartbeat(struct sup *s);
-void shared_poll(struct sup *s);
-void shared_on_store(struct sup *s);
-void shared_fire(struct sup *s);
-void shared_sync(struct sup *s, struct gen *g);
-const char *shared_state(const struct sup *s);
+int sup_owner_register(struct sup *s, int64_t start_ms, struct jerr *err);
+int sup_shared_start(struct sup *s);
+void sup_shared_reloaded(struct sup *s);
+bool sup_shared_may_claim(const struct sup *s);
+void sup_shared_heartbeat(struct sup *s);
+void sup_shared_poll(struct sup *s);
+void sup_shared_on_store(struct sup *s);
+void sup_shared_fire(struct sup *s);
+void sup_shared_sync(struct sup *s, struct gen *g);
+const char *sup_shared_state(const struct sup *s);
 /* What the claim's pick makes of the first attempt of a fire's job. */
 enum shared_verdict {
 	SHARED_RUN,	/* it runs */
 	SHARED_SKIP,	/* it is skipped (logged): overlap, max-runs, max-failures */
 	SHARED_WAIT,	/* it waits for the run of its route (overlap = queue) */
 };
-enum shared_verdict shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j);
-void shared_count(const struct rstate *rs, const char *row, struct store_count *c,
+enum shared_verdict sup_shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j);
+void sup_shared_count(const struct rstate *rs, const char *row, struct store_count *c,
 		  struct store_write *w);
 
 /* sup.c */
-void on_lifespan_out(struct sup *s, struct outpipe *p);
-void reap(struct sup *s);
-void begin_stop(struct sup *s, int sig);
-int reload_apply(struct sup *s, struct supload *ld);
-void on_signal(struct sup *s);
+void sup_on_lifespan_out(struct sup *s, struct outpipe *p);
+void sup_reap(struct sup *s);
+void sup_begin_stop(struct sup *s, int sig);
+int sup_reload_apply(struct sup *s, struct supload *ld);
+void sup_on_signal(struct sup *s);
 
 /* supreload.c */
-int load_setup(struct sup *s);
-void reload(struct sup *s, const char *why, struct client *cl);
-void on_load(struct sup *s);
-void load_stop(struct sup *s);
+int sup_load_setup(struct sup *s);
+void sup_reload(struct sup *s, const char *why, struct client *cl);
+void sup_on_load(struct sup *s);
+void sup_load_stop(struct sup *s);
 
 #endif

@@ -25,7 +25,7 @@ watch_lifespan_pipes(struct sup *s, struct lifespan_proc *lp)
 
 		if (*fds[i] < 0)
 			continue;
-		if ((p = outpipe_new(*fds[i], i + 1)) == NULL ||
+		if ((p = sup_outpipe_new(*fds[i], i + 1)) == NULL ||
 		    (v = reallocarray(s->lsout, s->nlsout + 1, sizeof *v)) == NULL) {
 			free(p);
 			log_error("lifespan", NULL, "out of memory");
@@ -36,7 +36,7 @@ watch_lifespan_pipes(struct sup *s, struct lifespan_proc *lp)
 		p->w.kind = W_LIFEOUT;
 		s->lsout = v;
 		s->lsout[s->nlsout++] = p;
-		if (watch_pipe(s, p, &err) < 0)
+		if (sup_watch_pipe(s, p, &err) < 0)
 			log_error("lifespan", router_label(lp->router), jerr_msg(&err));
 	}
 	jerr_free(&err);
@@ -52,12 +52,12 @@ lifespan_of_fd(struct sup *s, int fd)
 }
 
 void
-on_lifespan_out(struct sup *s, struct outpipe *p)
+sup_on_lifespan_out(struct sup *s, struct outpipe *p)
 {
 	struct lifespan_proc *lp = lifespan_of_fd(s, p->fd);
 	const char *who = lp ? router_label(lp->router) : "?";
 
-	if (outpipe_read(p, "router", who, lp ? lp->run_pid : -1, false)) {
+	if (sup_outpipe_read(p, "router", who, lp ? lp->run_pid : -1, false)) {
 		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, p->fd, NULL);
 		if (lp) {
 			if (lp->run_out == p->fd)
@@ -81,7 +81,7 @@ unwatch_lifespan_pipes(struct sup *s)
 			struct lifespan_proc *lp = lifespan_of_fd(s, p->fd);
 
 			if (p->len > 0)
-				emit_line("router", lp ? router_label(lp->router) : "?",
+				sup_emit_line("router", lp ? router_label(lp->router) : "?",
 					  lp ? lp->run_pid : -1, p->stream, p->buf, p->len);
 			(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, p->fd, NULL);
 		}
@@ -177,13 +177,13 @@ lifespans_stop(struct sup *s)
 /* ---- signals: children, stop, reload ---- */
 
 void
-reap(struct sup *s)
+sup_reap(struct sup *s)
 {
 	pid_t pid;
 	int status, rc;
 
 	while ((rc = spawn_next_exited(&pid)) == 1) {
-		struct run *r = run_find(s, pid);
+		struct run *r = sup_run_find(s, pid);
 		const struct router *lr;
 		const char *why;
 
@@ -191,16 +191,16 @@ reap(struct sup *s)
 			/* Before the reap: a run told to stop takes what it left
 			 * in its group along while the group's number is still
 			 * its own, not a new process's that took its pid. */
-			run_step(s, r, RUN_EV_EXITED);
+			sup_run_step(s, r, RUN_EV_EXITED);
 		if (spawn_wait(pid, &status) < 0) {
 			log_error("wait", r ? r->rs->route->name : NULL, strerror(errno));
 			break;
 		}
 		if (r) {
-			run_finish(s, r, status, 0);
-		} else if (crongate_reaped(s, pid, status)) {
+			sup_run_finish(s, r, status, 0);
+		} else if (sup_crongate_reaped(s, pid, status)) {
 			continue;
-		} else if (mail_reaped(s, pid, status)) {
+		} else if (sup_mail_reaped(s, pid, status)) {
 			continue;
 		} else if (guard_exited(pid, status, &why)) {
 			struct jlog_line l;
@@ -226,7 +226,7 @@ reap(struct sup *s)
 }
 
 void
-begin_stop(struct sup *s, int sig)
+sup_begin_stop(struct sup *s, int sig)
 {
 	struct jlog_line l;
 
@@ -234,10 +234,10 @@ begin_stop(struct sup *s, int sig)
 		/* A second signal: no more grace. */
 		if (!s->terminating) {
 			jlog_begin(&l, JLOG_WARN, "stop-now");
-			jlog_str(&l, "signal", signame(sig));
+			jlog_str(&l, "signal", sup_signame(sig));
 			jlog_end(&l);
 			theap_disarm(&s->mono, &s->grace);
-			terminate_all(s);
+			sup_terminate_all(s);
 		}
 		return;
 	}
@@ -247,7 +247,7 @@ begin_stop(struct sup *s, int sig)
 	(void)notify_send("STOPPING=1");
 	jlog_begin(&l, sig ? JLOG_INFO : JLOG_ERROR, "stopping");
 	if (sig)
-		jlog_str(&l, "signal", signame(sig));
+		jlog_str(&l, "signal", sup_signame(sig));
 	else
 		jlog_str(&l, "reason", "state-dir-gone");
 	jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
@@ -256,13 +256,13 @@ begin_stop(struct sup *s, int sig)
 	/* No new fires: planned ones, queued ones and retries are dropped,
 	 * and the outer middleware that would let some through. */
 	theap_clear(&s->real);
-	crongate_stop(s);
+	sup_crongate_stop(s);
 	for (struct track *tr = s->tracks; tr; tr = tr->next)
 		while (tr->qhead) {
 			struct pend *p = tr->qhead;
 
 			tr->qhead = p->next;
-			pend_free(p);
+			sup_pend_free(p);
 		}
 	for (struct track *tr = s->tracks; tr; tr = tr->next) {
 		tr->qtail = NULL;
@@ -283,7 +283,7 @@ begin_stop(struct sup *s, int sig)
 				log_error("store", p->job->route, jerr_msg(&err));
 		}
 		jerr_free(&err);
-		pend_free(p);
+		sup_pend_free(p);
 	}
 	s->slot_tail = NULL;
 	for (size_t i = s->mono.n; i-- > 0;) {
@@ -291,7 +291,7 @@ begin_stop(struct sup *s, int sig)
 
 		if (t->kind == TK_RETRY) {
 			theap_disarm(&s->mono, t);
-			pend_free(container_of(t, struct pend, t));
+			sup_pend_free(container_of(t, struct pend, t));
 			s->npend--;
 		}
 	}
@@ -333,7 +333,7 @@ lifespans_not_started(const struct sup *s, const struct conf *conf)
 		if (!r->has_lifespan || !r->attached)
 			continue;
 		for (size_t j = 0; j < s->ls.n && !started; j++)
-			started = router_same(s->ls.v[j].router, r);
+			started = sup_router_same(s->ls.v[j].router, r);
 		if (!started) {
 			jlog_begin(&l, JLOG_WARN, "lifespan-not-started");
 			jlog_str(&l, "router", router_label(r));
@@ -348,7 +348,7 @@ lifespans_not_started(const struct sup *s, const struct conf *conf)
  * errors).  0, or -1 when the running config is kept.  This is all of a
  * reload that runs on the loop: what a due fire may wait for. */
 int
-reload_apply(struct sup *s, struct supload *ld)
+sup_reload_apply(struct sup *s, struct supload *ld)
 {
 	struct gen *g = ld->gen, *old = s->cur;
 	struct conf *conf = ld->conf;
@@ -366,16 +366,16 @@ reload_apply(struct sup *s, struct supload *ld)
 	}
 	ld->conf = NULL;	/* ours now */
 	ld->gen = NULL;
-	if (g == NULL || ld->prev == NULL || gen_attach(s, g, old, ld->prev) < 0) {
+	if (g == NULL || ld->prev == NULL || sup_gen_attach(s, g, old, ld->prev) < 0) {
 		if (g)
-			gen_unref(g);	/* and its conf with it */
+			sup_gen_unref(g);	/* and its conf with it */
 		else
 			conf_free(conf);
 		log_error("reload-failed", NULL, "out of memory");
 		return -1;
 	}
 	/* Rows of durable cron tasks first: a changed cron starts over. */
-	cron_sync(s, g, NULL, 0);
+	sup_cron_sync(s, g, NULL, 0);
 	/* A route whose schedule is unchanged keeps its planned fire: its
 	 * timer takes the old one's place in the heap, with no sifting. */
 	now = timefmt_now();
@@ -385,7 +385,7 @@ reload_apply(struct sup *s, struct supload *ld)
 
 		if (j == ROUTE_NONE) {
 			added++;
-			plan(s, rs, now);
+			sup_plan(s, rs, now);
 			continue;
 		}
 		ors = &old->rs[j];
@@ -395,14 +395,14 @@ reload_apply(struct sup *s, struct supload *ld)
 		} else {
 			if (rs->route->task->cron || ors->route->task->cron)
 				changed++;
-			plan(s, rs, now);
+			sup_plan(s, rs, now);
 		}
 	}
 	for (size_t i = 0; i < old->n; i++)
 		theap_disarm(&s->real, &old->rs[i].fire);
 	lifespans_not_started(s, conf);
 	s->cur = g;
-	shared_reloaded(s);	/* a new config hash: the cluster's or not */
+	sup_shared_reloaded(s);	/* a new config hash: the cluster's or not */
 	jlog_begin(&l, JLOG_INFO, "reloaded");
 	jlog_str(&l, "by", ld->why);
 	jlog_int(&l, "routes", (int64_t)g->n);
@@ -412,7 +412,7 @@ reload_apply(struct sup *s, struct supload *ld)
 	/* The old config's memory goes back to the system as it is freed
 	 * (its arenas and large arrays are mappings of their own: sup_run);
 	 * the loader's garbage was given back by the thread (trim). */
-	gen_unref(old);
+	sup_gen_unref(old);
 	jlog_ms(&l, "load", ld->load_ms);
 	jlog_ms(&l, "swap", timefmt_mono_ms() - t0);
 	jlog_end(&l);
@@ -420,7 +420,7 @@ reload_apply(struct sup *s, struct supload *ld)
 }
 
 void
-on_signal(struct sup *s)
+sup_on_signal(struct sup *s)
 {
 	struct signalfd_siginfo si;
 	ssize_t n;
@@ -428,19 +428,19 @@ on_signal(struct sup *s)
 	while ((n = read(s->sfd, &si, sizeof si)) == (ssize_t)sizeof si) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
-			reap(s);
+			sup_reap(s);
 			break;
 		case SIGTERM:
 		case SIGINT:
-			begin_stop(s, (int)si.ssi_signo);
+			sup_begin_stop(s, (int)si.ssi_signo);
 			break;
 		case SIGHUP:
 			if (!s->stopping)
-				reload(s, "SIGHUP", NULL);
+				sup_reload(s, "SIGHUP", NULL);
 			break;
 		case SIGUSR1:
 			/* jobify schedule: a job was added to the store. */
-			pickup(s);
+			sup_pickup(s);
 			break;
 		}
 	}
@@ -455,7 +455,7 @@ log_ready(struct sup *s)
 	size_t cron = 0;
 
 	for (size_t i = 0; i < s->cur->n; i++)
-		cron += has_calendar(&s->cur->rs[i]);
+		cron += sup_has_calendar(&s->cur->rs[i]);
 	jlog_begin(&l, JLOG_INFO, "ready");
 	jlog_int(&l, "pid", getpid());
 	jlog_str(&l, "config", s->cur->conf->path);
@@ -468,21 +468,21 @@ log_ready(struct sup *s)
 static void
 sup_free(struct sup *s)
 {
-	load_stop(s);
-	cron_flush(s);		/* nothing is left in a batch unwritten */
-	batch_drop(s);
-	crongate_free(s);
+	sup_load_stop(s);
+	sup_cron_flush(s);		/* nothing is left in a batch unwritten */
+	sup_batch_drop(s);
+	sup_crongate_free(s);
 	while (s->lost) {
 		struct lost *l = s->lost;
 
 		s->lost = l->next;
-		lost_free(l);
+		sup_lost_free(l);
 	}
 	while (s->tracks) {
 		struct track *t = s->tracks;
 
 		s->tracks = t->next;
-		cronrow_free(t->cj);
+		sup_cronrow_free(t->cj);
 		free(t);
 	}
 	free(s->track_tab);
@@ -494,16 +494,16 @@ sup_free(struct sup *s)
 		free(m->route);
 		free(m);
 	}
-	ctl_close(s);
+	sup_ctl_close(s);
 	theap_free(&s->real);
 	theap_free(&s->mono);
 	metrics_free(s->metrics);
 	store_close(s->store);
 	/* One reference as the current config, one as the lifespans'. */
-	gen_unref(s->cur);
-	gen_unref(s->gen0);
+	sup_gen_unref(s->cur);
+	sup_gen_unref(s->gen0);
 	unwatch_lifespan_pipes(s);
-	bury_dead(s);
+	sup_bury_dead(s);
 	lifespan_set_free(&s->ls);
 	strv_free(s->base);
 	close_fd(&s->ep);
@@ -599,7 +599,7 @@ store_start(struct sup *s)
 		rc = where ? jx_store_open(e) : JX_SOFTWARE;
 	} else {
 		s->shared = store_shared(s->store);
-		if (owner_register(s, s->started_ms, &err) < 0) {
+		if (sup_owner_register(s, s->started_ms, &err) < 0) {
 			e = errno;
 			log_error("start", NULL, jerr_msg(&err));
 			rc = s->shared ? jx_store_open(e) : JX_SOFTWARE;
@@ -620,12 +620,12 @@ sup_start(struct sup *s)
 	char st[256];
 	int rc;
 
-	recover(s);
-	if (setup_fds(s) < 0 || load_setup(s) < 0 || (s->shared && shared_start(s) < 0))
+	sup_recover(s);
+	if (sup_setup_fds(s) < 0 || sup_load_setup(s) < 0 || (s->shared && sup_shared_start(s) < 0))
 		return JX_OSERR;
-	if ((rc = ctl_setup(s)) != 0)
+	if ((rc = sup_ctl_setup(s)) != 0)
 		return rc;
-	state_watch(s);
+	sup_state_watch(s);
 	s->lctx.conf = s->gen0->conf;
 	s->lctx.base = s->base;
 	s->lctx.workdir = NULL;
@@ -635,15 +635,15 @@ sup_start(struct sup *s)
 	s->metrics = metrics_new(timefmt_now_ms());
 	if (lifespans_start(s) < 0)
 		return JX_STARTUP;
-	cron_start(s);
-	lost_handlers(s);
-	store_rearm(s);
-	prune_ended(s);
+	sup_cron_start(s);
+	sup_lost_handlers(s);
+	sup_store_rearm(s);
+	sup_prune_ended(s);
 	/* From here the loop never waits long for another's write: what it
-	 * cannot write it keeps and writes later (cron_flush). */
+	 * cannot write it keeps and writes later (sup_cron_flush). */
 	store_set_wait(s->store, LOOP_BUSY_MS);
 	log_ready(s);
-	status_line(s, st, sizeof st);
+	sup_status_line(s, st, sizeof st);
 	notify_ready(&s->nt, st, timefmt_mono_ms());
 	return 0;
 }
@@ -655,9 +655,9 @@ fire_reboot(struct sup *s)
 	for (size_t i = 0; i < s->cur->n; i++) {
 		const struct task *t = s->cur->rs[i].route->task;
 
-		if (t->cron && t->sched->kind == CRON_REBOOT && shared_may_claim(s) &&
+		if (t->cron && t->sched->kind == CRON_REBOOT && sup_shared_may_claim(s) &&
 		    (t->start_at == 0 || t->start_at <= timefmt_now()))
-			fire(s, &s->cur->rs[i], 0);
+			sup_fire(s, &s->cur->rs[i], 0);
 	}
 }
 
@@ -673,18 +673,18 @@ sup_run(struct conf *conf)
 	if ((s.status = state_dir_open(&s, conf)) != 0)
 		goto out_conf;
 	if (jobenv_base(environ, NULL, &s.base, &err) < 0 ||
-	    (s.gen0 = s.cur = gen_new(&s, conf)) == NULL) {
+	    (s.gen0 = s.cur = sup_gen_new(&s, conf)) == NULL) {
 		log_error("start", NULL, err.set ? jerr_msg(&err) : "out of memory");
 		jerr_free(&err);
 		s.status = JX_SOFTWARE;
 		goto out_conf;
 	}
-	gen_ref(s.gen0);	/* the lifespans' config lives to the end */
-	trim();
+	sup_gen_ref(s.gen0);	/* the lifespans' config lives to the end */
+	sup_trim();
 	if ((s.status = store_start(&s)) == 0 && (s.status = sup_start(&s)) == 0) {
 		fire_reboot(&s);
-		loop(&s);
-		load_stop(&s);	/* a reload's thread is done before the hooks run */
+		sup_loop(&s);
+		sup_load_stop(&s);	/* a reload's thread is done before the hooks run */
 		/* A failing shutdown hook is logged; the stop itself went as asked. */
 		(void)lifespans_stop(&s);
 		jlog_msg(JLOG_INFO, "stopped", "status", s.status == 0 ? "ok" : "error");

@@ -29,7 +29,7 @@ bw_free(struct bw *b)
  * stays running in the store: lost at the next start, or released if
  * it never began). */
 struct bw *
-bw_new(struct sup *s, enum store_write_kind kind, const char *id, const char *route,
+sup_bw_new(struct sup *s, enum store_write_kind kind, const char *id, const char *route,
        long attempt)
 {
 	struct bw *b = calloc(1, sizeof *b);
@@ -65,7 +65,7 @@ bw_ended(struct sup *s, enum store_write_kind kind, const char *id, const char *
 		log_error("store", route, "out of memory");
 		return NULL;
 	}
-	if ((b = bw_new(s, kind, id, route, attempt)) == NULL) {
+	if ((b = sup_bw_new(s, kind, id, route, attempt)) == NULL) {
 		free(lg);
 		return NULL;
 	}
@@ -84,7 +84,7 @@ bw_ended(struct sup *s, enum store_write_kind kind, const char *id, const char *
 /* The end of attempt ATTEMPT of job J, queued for the batch; NULL when
  * out of memory (then the job stays running, lost at the next start). */
 struct bw *
-bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t started,
+sup_bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t started,
        int64_t finished, enum job_status status, int code, int sig, const char *log, long keep)
 {
 	return bw_ended(s, STORE_END, j->id, j->route, attempt, started, finished, status, code,
@@ -93,7 +93,7 @@ bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t started,
 
 /* The status an END of the batch ends its job with. */
 const char *
-bw_status(const struct bw *b)
+sup_bw_status(const struct bw *b)
 {
 	return b->next_run ? b->next_run->status : job_status_name(b->w.end.status);
 }
@@ -102,7 +102,7 @@ bw_status(const struct bw *b)
 
 /* A row of history for run R of a config cron task, for the batch. */
 void
-cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig,
+sup_cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig,
 	   int64_t now)
 {
 	const char *name = r->rs->route->name;
@@ -113,7 +113,7 @@ cj_history(struct sup *s, const struct run *r, enum job_status status, int code,
 
 /* Whether a batch waits to be written. */
 bool
-batch_pending(const struct sup *s)
+sup_batch_pending(const struct sup *s)
 {
 	return s->batch != NULL;
 }
@@ -152,7 +152,7 @@ batch_ready(struct sup *s)
 			continue;
 		}
 		if (b->w.kind == STORE_CRON) {
-			cronrow_job(b->tr, &b->job);
+			sup_cronrow_job(b->tr, &b->job);
 			b->w.job = &b->job;
 		}
 		else if (b->w.kind != STORE_RUN)
@@ -183,10 +183,10 @@ batch_failed(struct sup *s, size_t njobs, struct jerr *err)
 		jlog_ms(&l, "retry_in", delay);
 		jlog_end(&l);
 	}
-	/* Its ends are told from memory from now on (pending_end). */
+	/* Its ends are told from memory from now on (sup_pending_end). */
 	for (struct store_write *w = s->batch; w; w = w->next)
 		if (w->kind == STORE_END && BW(w)->ended)
-			job_ended(s, BW(w)->id, bw_status(BW(w)), w->end.sig ? -1 : w->end.code);
+			sup_job_ended(s, BW(w)->id, sup_bw_status(BW(w)), w->end.sig ? -1 : w->end.code);
 	(void)theap_arm(&s->mono, &s->flush_t, timefmt_mono_ms_up() + delay);
 }
 
@@ -205,7 +205,7 @@ batch_written(struct sup *s, struct bw *b, bool *rearm)
 		jlog_str(&l, "route", b->tr->name);
 		jlog_str(&l, "reason", "a job scheduled from the command line has this id");
 		jlog_end(&l);
-		cronrow_free(b->tr->cj);
+		sup_cronrow_free(b->tr->cj);
 		b->tr->cj = NULL;
 		return;
 	}
@@ -226,7 +226,7 @@ batch_written(struct sup *s, struct bw *b, bool *rearm)
 	 * held the loop for minutes). */
 	if ((b->w.kind == STORE_CRON && job_status_final(b->tr->cj->status)) ||
 	    (b->w.kind == STORE_END && b->ended))
-		job_ended(s, name, NULL, 0);
+		sup_job_ended(s, name, NULL, 0);
 }
 
 /* Write the turn's batch: the ends, starts and releases of jobs of the
@@ -241,15 +241,15 @@ batch_written(struct sup *s, struct bw *b, bool *rearm)
  * while the loop goes on (what later turns add joins it); it is logged
  * when it fails first and when it is written at last.  Waiters hear of
  * the ends once they are written, or, while the batch is kept, from it
- * (run_finish, pending_end). */
+ * (sup_run_finish, sup_pending_end). */
 void
-cron_flush(struct sup *s)
+sup_cron_flush(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
 	bool rearm = false;
 	size_t njobs;
 
-	if (!batch_pending(s) || timer_armed(&s->flush_t))
+	if (!sup_batch_pending(s) || timer_armed(&s->flush_t))
 		return;		/* nothing, or waiting to try again */
 	njobs = batch_ready(s);
 	if (s->batch == NULL)
@@ -287,20 +287,20 @@ cron_flush(struct sup *s)
 			s->starts_used = false;
 	}
 	if (rearm)
-		store_rearm(s);
+		sup_store_rearm(s);
 }
 
 /* At the very end: what could not be written is said, and dropped (the
  * jobs stay running in the store: the next start finds them lost, or
  * released if they never began). */
 void
-batch_drop(struct sup *s)
+sup_batch_drop(struct sup *s)
 {
 	size_t n = 0;
 
 	for (struct store_write *w = s->batch; w; w = w->next)
 		n += w->kind != STORE_CRON && w->kind != STORE_RUN;
-	if (batch_pending(s)) {
+	if (sup_batch_pending(s)) {
 		struct jlog_line l;
 
 		jlog_begin(&l, JLOG_ERROR, "store-unwritten");

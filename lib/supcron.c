@@ -9,7 +9,7 @@
 /* ---- planning fires ---- */
 
 bool
-has_calendar(const struct rstate *rs)
+sup_has_calendar(const struct rstate *rs)
 {
 	const struct task *t = rs->route->task;
 
@@ -20,7 +20,7 @@ has_calendar(const struct rstate *rs)
 
 /* Replace string *P with a copy of V. */
 int
-set_str(char **p, const char *v)
+sup_set_str(char **p, const char *v)
 {
 	char *c = strdup(v);
 
@@ -33,11 +33,11 @@ set_str(char **p, const char *v)
 
 /* Write TR's row with this turn's batch. */
 void
-cj_touch(struct sup *s, struct track *tr)
+sup_cj_touch(struct sup *s, struct track *tr)
 {
 	struct bw *b;
 
-	if (tr->cj && !tr->dirty && (b = bw_new(s, STORE_CRON, NULL, NULL, 0)) != NULL) {
+	if (tr->cj && !tr->dirty && (b = sup_bw_new(s, STORE_CRON, NULL, NULL, 0)) != NULL) {
 		b->tr = tr;
 		tr->dirty = true;
 	}
@@ -49,12 +49,12 @@ cj_status(struct sup *s, struct track *tr, enum job_status status)
 	if (tr->cj == NULL || tr->cj->status == status)
 		return;
 	tr->cj->status = status;
-	cj_touch(s, tr);
+	sup_cj_touch(s, tr);
 }
 
 /* Whether the task is through: permanently failed, or max-runs run. */
 bool
-cj_done(const struct task *t, const struct cronrow *cj)
+sup_cj_done(const struct task *t, const struct cronrow *cj)
 {
 	if (cj == NULL)
 		return false;
@@ -62,7 +62,7 @@ cj_done(const struct task *t, const struct cronrow *cj)
 }
 
 void
-cronrow_free(struct cronrow *cj)
+sup_cronrow_free(struct cronrow *cj)
 {
 	if (cj == NULL)
 		return;
@@ -75,7 +75,7 @@ cronrow_free(struct cronrow *cj)
 /* The store's row J (a store_job for a write) of TR's row: it points to
  * TR's strings, and is not to be freed. */
 void
-cronrow_job(const struct track *tr, struct store_job *j)
+sup_cronrow_job(const struct track *tr, struct store_job *j)
 {
 	static char *none[1];
 	const struct cronrow *cj = tr->cj;
@@ -118,7 +118,7 @@ cronrow_take(struct store_job *j)
 	if ((j->cron && (cj->cron = strdup(j->cron)) == NULL) ||
 	    (j->log && (cj->log = strdup(j->log)) == NULL) ||
 	    (j->env && *j->env && (cj->env = strv_dup(j->env)) == NULL)) {
-		cronrow_free(cj);
+		sup_cronrow_free(cj);
 		return NULL;
 	}
 	/* Only this supervisor writes these rows, with a status it knows;
@@ -144,7 +144,7 @@ cronrow_take(struct store_job *j)
  * latest cron time run, if the clock went back (by BACK_STEP_MAX_S at
  * most) to before it; else from NOW. */
 int64_t
-resume_after(const struct rstate *rs, int64_t now)
+sup_resume_after(const struct rstate *rs, int64_t now)
 {
 	int64_t fired = rs->track->fired;
 
@@ -153,26 +153,26 @@ resume_after(const struct rstate *rs, int64_t now)
 
 /* RS has fired, or handled as missed, its cron time WHEN (s). */
 void
-mark_fired(struct sup *s, struct rstate *rs, int64_t when)
+sup_mark_fired(struct sup *s, struct rstate *rs, int64_t when)
 {
 	if (rs->track->fired < when)
 		rs->track->fired = when;
 	if (rs->track->cj && rs->track->cj->last_fire < when * 1000) {
 		rs->track->cj->last_fire = when * 1000;
-		cj_touch(s, rs->track);
+		sup_cj_touch(s, rs->track);
 	}
 }
 
 /* Arm RS for its first cron time strictly after AFTER (s). */
 void
-plan(struct sup *s, struct rstate *rs, int64_t after)
+sup_plan(struct sup *s, struct rstate *rs, int64_t after)
 {
 	const struct task *t = rs->route->task;
 	int64_t next, at;
 
-	if (!has_calendar(rs) || s->stopping)
+	if (!sup_has_calendar(rs) || s->stopping)
 		return;
-	if (cj_done(t, rs->track->cj)) {
+	if (sup_cj_done(t, rs->track->cj)) {
 		theap_disarm(&s->real, &rs->fire);
 		return;
 	}
@@ -187,7 +187,7 @@ plan(struct sup *s, struct rstate *rs, int64_t after)
 	rs->next_cron = next;
 	if (rs->track->cj && rs->track->cj->run_at != next * 1000) {
 		rs->track->cj->run_at = next * 1000;
-		cj_touch(s, rs->track);
+		sup_cj_touch(s, rs->track);
 	}
 	if (theap_arm(&s->real, &rs->fire, at) < 0) {
 		log_error("plan", rs->route->name, strerror(errno));
@@ -226,7 +226,7 @@ cj_new(const struct rstate *rs, int64_t now)
  * tree is mostly freed once read, yet glibc keeps the pages (a supervisor
  * of 100k routes held 790 MB instead of 140). */
 void
-trim(void)
+sup_trim(void)
 {
 #ifdef __GLIBC__
 	(void)malloc_trim(0);
@@ -263,7 +263,7 @@ cj_lost(struct sup *s, struct rstate *rs, int64_t now)
 		tr->lost = (unsigned)cj->attempts;
 	} else {
 		cj->failures++;
-		lost_add(s, tr->name, (unsigned)cj->attempts, cj->last_fire / 1000,
+		sup_lost_add(s, tr->name, (unsigned)cj->attempts, cj->last_fire / 1000,
 			 cj->started_at, cj->log, NULL);
 	}
 	cj->has_exit = true;
@@ -361,7 +361,7 @@ cj_restart(struct track *tr, const struct task *t)
 	cj->runs = cj->failures = 0;
 	cj->last_fire = 0;
 	tr->fired = 0;
-	(void)set_str(&cj->cron, t->cron);
+	(void)sup_set_str(&cj->cron, t->cron);
 	cj->status = JOB_SCHEDULED;
 }
 
@@ -379,7 +379,7 @@ cj_settle(struct cronrow *cj, const struct task *t, bool *changed)
 		return;
 	if (t->max_failures > 0 && cj->failures >= t->max_failures)
 		want = JOB_PERMANENTLY_FAILED;
-	else if (!cj_done(t, cj))
+	else if (!sup_cj_done(t, cj))
 		want = JOB_SCHEDULED;
 	else if (cur == JOB_SCHEDULED || cur == JOB_CANCELLED || cur == JOB_PERMANENTLY_FAILED)
 		want = cj->has_exit && cj->exit_code != 0 ? JOB_FAILED : JOB_SUCCESS;
@@ -419,7 +419,7 @@ cj_sync(struct sup *s, struct rstate *rs, const struct rowidx *ids, struct store
 	}
 	cj_settle(tr->cj, t, &changed);
 	if (changed)
-		cj_touch(s, tr);
+		sup_cj_touch(s, tr);
 }
 
 /* The rows of tasks that are gone (or no longer durable cron tasks):
@@ -434,7 +434,7 @@ cj_cancel_gone(struct sup *s, unsigned mark, struct store_job *loaded, size_t n,
 		if (tr->cj && tr->mark != mark && !job_status_final(tr->cj->status)) {
 			tr->cj->status = JOB_CANCELLED;
 			tr->cj->finished_at = now;
-			cj_touch(s, tr);
+			sup_cj_touch(s, tr);
 		}
 	/* (A row taken is no longer config: cronrow_take.) */
 	for (size_t k = 0; k < n; k++)
@@ -442,7 +442,7 @@ cj_cancel_gone(struct sup *s, unsigned mark, struct store_job *loaded, size_t n,
 			struct store_write w = { .kind = STORE_CRON, .job = &loaded[k] };
 			struct jerr err = JERR_INIT;
 
-			(void)set_str(&loaded[k].status, cancelled);
+			(void)sup_set_str(&loaded[k].status, cancelled);
 			loaded[k].finished_at = now;
 			if (store_write(s->store, &w, &err) < 0)
 				log_error("store", loaded[k].id, jerr_msg(&err));
@@ -456,7 +456,7 @@ cj_cancel_gone(struct sup *s, unsigned mark, struct store_job *loaded, size_t n,
  * starts over (counters back to 0); a task no longer in the config is
  * cancelled; one that comes back is scheduled again. */
 void
-cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded)
+sup_cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded)
 {
 	int64_t now = timefmt_now_ms();
 	unsigned mark = ++s->sync_mark;
@@ -465,7 +465,7 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 	struct rowidx ids = { NULL, 0 };
 
 	if (s->shared)
-		return;	/* the rows are the cluster's: supshared.c writes them (shared_sync) */
+		return;	/* the rows are the cluster's: supshared.c writes them (sup_shared_sync) */
 	if (nloaded && rowidx_build(&ids, loaded, nloaded) < 0) {
 		log_error("store", NULL, "out of memory");
 		return;
@@ -481,14 +481,14 @@ cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded
 	cj_cancel_gone(s, mark, loaded, nloaded, now);
 	free(ids.v);
 	/* Their outer middleware, for those created or changed. */
-	crongate_sync(s, g);
+	sup_crongate_sync(s, g);
 }
 
 /* At start: the rows of the store, synced; and each durable cron task
  * planned from its last fire, so that fires missed while we were down
  * come due at once and meet the misfire policy. */
 void
-cron_start(struct sup *s)
+sup_cron_start(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
 	struct store_job *v = NULL;
@@ -498,20 +498,20 @@ cron_start(struct sup *s)
 	if (s->store && store_cron_list(s->store, &v, &n, &err) < 0)
 		log_error("store", NULL, jerr_msg(&err));
 	jerr_free(&err);
-	cron_sync(s, s->cur, v, n);
+	sup_cron_sync(s, s->cur, v, n);
 	store_job_list_free(v, n);
-	trim();		/* the rows read (cron_sync kept what it needs) */
+	sup_trim();		/* the rows read (sup_cron_sync kept what it needs) */
 	for (size_t i = 0; i < s->cur->n; i++) {
 		struct rstate *rs = &s->cur->rs[i];
 		const struct cronrow *cj = rs->track->cj;
 
 		if (cj && cj->last_fire > 0)
 			rs->track->fired = cj->last_fire / 1000;
-		plan(s, rs, cj && cj->last_fire > 0 && cj->last_fire / 1000 < now ?
-		     cj->last_fire / 1000 : resume_after(rs, now));
-		if (rs->track->lost > 0 && !cj_done(rs->route->task, cj)) {
+		sup_plan(s, rs, cj && cj->last_fire > 0 && cj->last_fire / 1000 < now ?
+		     cj->last_fire / 1000 : sup_resume_after(rs, now));
+		if (rs->track->lost > 0 && !sup_cj_done(rs->route->task, cj)) {
 			/* The run we died under has retries left: the next now. */
-			struct pend *p = pend_new(rs, rs->track->lost + 1, cj->last_fire / 1000,
+			struct pend *p = sup_pend_new(rs, rs->track->lost + 1, cj->last_fire / 1000,
 						  "cron");
 			struct jlog_line l;
 
@@ -523,17 +523,17 @@ cron_start(struct sup *s)
 				jlog_int(&l, "attempt", rs->track->lost + 1);
 				jlog_str(&l, "reason", "lost");
 				jlog_end(&l);
-				request(s, p);
+				sup_request(s, p);
 			}
 		}
 		rs->track->lost = 0;
 	}
-	cron_flush(s);
+	sup_cron_flush(s);
 }
 
 /* A run of a config cron task started (ATTEMPT 1: a fire). */
 void
-cj_started(struct sup *s, struct run *r)
+sup_cj_started(struct sup *s, struct run *r)
 {
 	struct track *tr = r->rs->track;
 	struct cronrow *cj = tr->cj;
@@ -542,18 +542,18 @@ cj_started(struct sup *s, struct run *r)
 		return;
 	if (r->attempt == 1) {
 		cj->runs++;
-		if (cj_done(r->rs->route->task, cj))
+		if (sup_cj_done(r->rs->route->task, cj))
 			theap_disarm(&s->real, &r->rs->fire);	/* max-runs: the last */
 	}
 	cj->attempts = r->attempt;
 	cj->started_at = r->start_ms;
 	cj_status(s, tr, JOB_RUNNING);
-	cj_touch(s, tr);
+	sup_cj_touch(s, tr);
 }
 
 /* Run R of a config cron task ended with OUTCOME; FINAL: no retry follows. */
 void
-cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final)
+sup_cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final)
 {
 	struct rstate *rs = r->rs;
 	const struct task *t = rs->route->task;
@@ -563,7 +563,7 @@ cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int si
 
 	if (cj == NULL)
 		return;
-	cj_history(s, r, outcome, code, sig, now);
+	sup_cj_history(s, r, outcome, code, sig, now);
 	if (!final)
 		return;
 	cj->failures = outcome == JOB_SUCCESS ? 0 : cj->failures + 1;
@@ -572,7 +572,7 @@ cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int si
 	cj->exit_code = code;
 	cj->signal = sig;
 	if (r->log_path)
-		(void)set_str(&cj->log, r->log_path);
+		(void)sup_set_str(&cj->log, r->log_path);
 	if (t->max_failures > 0 && cj->failures >= t->max_failures) {
 		struct jlog_line l;
 
@@ -589,14 +589,14 @@ cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int si
 	} else {
 		cj_status(s, tr, JOB_SCHEDULED);
 	}
-	cj_touch(s, tr);
+	sup_cj_touch(s, tr);
 }
 
 /* The fire of RS for cron time FIRST comes at NOW (s), so late that it
  * was missed, and maybe more after it: the misfire policy says what
  * runs.  The next fire is planned after NOW. */
 void
-misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
+sup_misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 {
 	const struct task *t = rs->route->task;
 	int64_t count, run = 0;
@@ -619,22 +619,22 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 		if (l2 > latest)
 			latest = l2;
 	}
-	plan(s, rs, now - 1);
+	sup_plan(s, rs, now - 1);
 	switch (policy_misfire(t->misfire, t->misfire_grace_ms, latest * 1000, now * 1000)) {
 	case POLICY_RUN_NONE:
 		break;
 	case POLICY_RUN_LATEST:
-		fire(s, rs, latest);
+		sup_fire(s, rs, latest);
 		run = 1;
 		break;
 	case POLICY_RUN_ALL:
 		for (int64_t x = first, nx; run < count && run < MISFIRE_ALL_MAX; x = nx) {
-			fire_queued(rs, x);
+			sup_fire_queued(rs, x);
 			run++;
 			if (cron_next(t->sched, rs->tz, x, &nx) < 0)
 				break;
 		}
-		dequeue(s, rs->track);
+		sup_dequeue(s, rs->track);
 		break;
 	}
 	jlog_begin(&l, JLOG_WARN, "misfire");
@@ -649,5 +649,5 @@ misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 	jlog_str(&l, "latest", b);
 	jlog_int(&l, "run", run);
 	jlog_end(&l);
-	mark_fired(s, rs, latest);
+	sup_mark_fired(s, rs, latest);
 }

@@ -9,7 +9,7 @@
 /* ---- the control socket ---- */
 
 int
-ctl_setup(struct sup *s)
+sup_ctl_setup(struct sup *s)
 {
 	const struct conf *c = s->cur->conf;
 	struct jerr err = JERR_INIT;
@@ -50,7 +50,7 @@ ctl_setup(struct sup *s)
 			JX_CANTCREAT;
 		free(s->sock_path);
 		s->sock_path = NULL;	/* not ours to remove */
-	} else if (add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
+	} else if (sup_add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
 		log_error("start", NULL, strerror(errno));
 		rc = JX_OSERR;
 	}
@@ -72,7 +72,7 @@ client_drop(struct sup *s, struct client *cl)
 	(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, ctl_conn_fd(cl->c), NULL);
 	ctl_conn_free(cl->c);
 	s->nclients--;
-	ctl_resume(s);
+	sup_ctl_resume(s);
 	strv_free(cl->wait);
 	free(cl);
 }
@@ -100,10 +100,10 @@ client_done(struct client *cl, size_t i, const char *status, int code)
 }
 
 /* The end of job ID for good that waits in a batch the store would not
- * take (see cron_flush), or NULL: while writes succeed, waiters hear of
+ * take (see sup_cron_flush), or NULL: while writes succeed, waiters hear of
  * an end once it is written. */
 const struct bw *
-pending_end(const struct sup *s, const char *id)
+sup_pending_end(const struct sup *s, const char *id)
 {
 	const struct bw *found = NULL;
 
@@ -123,7 +123,7 @@ store_ended(struct sup *s, const char *id)
 	int found;
 	bool ended;
 
-	if (pending_end(s, id))
+	if (sup_pending_end(s, id))
 		return true;
 	found = store_get(s->store, id, &j, NULL);
 
@@ -138,7 +138,7 @@ store_ended(struct sup *s, const char *id)
  * exit CODE (-1: none) when it is not written yet, NULL when the store
  * says. */
 void
-job_ended(struct sup *s, const char *id, const char *status, int code)
+sup_job_ended(struct sup *s, const char *id, const char *status, int code)
 {
 	for (struct client *cl = s->clients; cl; cl = cl->next)
 		for (size_t i = 0; cl->wait && cl->wait[i]; i++)
@@ -152,10 +152,10 @@ job_ended(struct sup *s, const char *id, const char *status, int code)
 static void
 client_ended(struct sup *s, struct client *cl, size_t i)
 {
-	const struct bw *op = pending_end(s, cl->wait[i]);
+	const struct bw *op = sup_pending_end(s, cl->wait[i]);
 
 	if (op)
-		client_done(cl, i, bw_status(op), op->w.end.sig ? -1 : op->w.end.code);
+		client_done(cl, i, sup_bw_status(op), op->w.end.sig ? -1 : op->w.end.code);
 	else
 		client_done(cl, i, NULL, 0);
 }
@@ -163,7 +163,7 @@ client_ended(struct sup *s, struct client *cl, size_t i)
 /* Look in the store for every job waited for: one the CLI cancelled
  * ended without us. */
 void
-waiters_check(struct sup *s)
+sup_waiters_check(struct sup *s)
 {
 	for (struct client *cl = s->clients; cl; cl = cl->next)
 		for (size_t i = 0; cl->wait && cl->wait[i];)
@@ -179,14 +179,14 @@ waiters_check(struct sup *s)
  * request through a shared store (shared_kills).  0, or -1 when no job
  * ID runs or waits here. */
 int
-job_kill(struct sup *s, const char *id)
+sup_job_kill(struct sup *s, const char *id)
 {
 	struct jerr err = JERR_INIT;
 
 	for (struct run *r = s->runs; r; r = r->next) {
 		if (r->handler || r->job == NULL || strcmp(r->job->id, id) != 0)
 			continue;
-		run_step(s, r, RUN_EV_CANCEL);
+		sup_run_step(s, r, RUN_EV_CANCEL);
 		return 0;
 	}
 	for (struct pend **pp = &s->slot_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
@@ -210,19 +210,19 @@ job_kill(struct sup *s, const char *id)
 		if ((rc = store_write(s->store, &w, &err)) < 0)
 			log_error("store", p->job->route, jerr_msg(&err));
 		jerr_free(&err);
-		pend_free(p);
+		sup_pend_free(p);
 		if (rc < 0 || w.done)	/* not when it was taken from us */
-			job_ended(s, id, NULL, 0);
+			sup_job_ended(s, id, NULL, 0);
 		return 0;
 	}
 	return -1;
 }
 
-/* `cancel ID kill`: job_kill, answered. */
+/* `cancel ID kill`: sup_job_kill, answered. */
 static void
 ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
 {
-	if (job_kill(s, id) == 0)
+	if (sup_job_kill(s, id) == 0)
 		(void)ctl_send(c, "ok");
 	else
 		(void)ctl_send(c, "err not-running job '%s' is not running", id);
@@ -251,7 +251,7 @@ ctl_status(struct sup *s, struct ctl_conn *c)
 	if (s->shared)
 		(void)ctl_send(c, "ok pid=%ld started=%lld queued=%zu node=%s cluster=%s config=%s",
 			       (long)getpid(), (long long)s->started_ms, queued, s->owner,
-			       shared_state(s), s->cur->conf->path);
+			       sup_shared_state(s), s->cur->conf->path);
 	else
 		(void)ctl_send(c, "ok pid=%ld started=%lld queued=%zu config=%s", (long)getpid(),
 			       (long long)s->started_ms, queued, s->cur->conf->path);
@@ -266,15 +266,15 @@ on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *ar
 	if (strcmp(verb, "wake") == 0 && argc == 0) {
 		/* The answer first: the CLI need not wait for the pickup. */
 		(void)ctl_send(c, "ok");
-		pickup(s);
-		waiters_check(s);
+		sup_pickup(s);
+		sup_waiters_check(s);
 	} else if (strcmp(verb, "wait") == 0 && argc > 0) {
 		for (int i = 0; i < argc; i++) {
-			const struct bw *op = pending_end(s, argv[i]);
+			const struct bw *op = sup_pending_end(s, argv[i]);
 
 			if (op)
 				(void)ctl_send(c, "done %s %s %d", argv[i],
-					       bw_status(op), op->w.end.sig ? -1 : op->w.end.code);
+					       sup_bw_status(op), op->w.end.sig ? -1 : op->w.end.code);
 			else if (store_ended(s, argv[i]))
 				(void)ctl_send(c, "done %s", argv[i]);
 			else if (strv_push(&cl->wait, argv[i]) < 0)
@@ -294,7 +294,7 @@ on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *ar
 		if (s->stopping)
 			(void)ctl_send(c, "err busy the supervisor is stopping");
 		else
-			reload(s, "control", cl);	/* answered once loaded */
+			sup_reload(s, "control", cl);	/* answered once loaded */
 	} else {
 		(void)ctl_send(c, "err usage unknown request '%s' with %d argument%s", verb,
 			       argc, argc == 1 ? "" : "s");
@@ -335,11 +335,11 @@ ctl_pause(struct sup *s, const char *reason, const char *detail)
 }
 
 void
-ctl_resume(struct sup *s)
+sup_ctl_resume(struct sup *s)
 {
 	if (!s->ctl_paused || s->lfd < 0 || s->nclients >= s->max_clients)
 		return;
-	if (add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
+	if (sup_add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
 		(void)theap_arm(&s->mono, &s->ctl_retry, timefmt_mono_ms_up() + CTL_RETRY_MS);
 		return;
 	}
@@ -348,7 +348,7 @@ ctl_resume(struct sup *s)
 }
 
 void
-on_ctl(struct sup *s)
+sup_on_ctl(struct sup *s)
 {
 	for (;;) {
 		struct jerr err = JERR_INIT;
@@ -396,7 +396,7 @@ on_ctl(struct sup *s)
 		}
 		cl->c = c;
 		ctl_conn_set_data(c, cl);
-		if (add_watch(s, ctl_conn_fd(c), &cl->w, W_CLIENT) < 0) {
+		if (sup_add_watch(s, ctl_conn_fd(c), &cl->w, W_CLIENT) < 0) {
 			log_error("control", NULL, strerror(errno));
 			ctl_conn_free(c);
 			free(cl);
@@ -409,7 +409,7 @@ on_ctl(struct sup *s)
 }
 
 void
-on_client(struct sup *s, struct client *cl)
+sup_on_client(struct sup *s, struct client *cl)
 {
 	struct jerr err = JERR_INIT;
 	int rc = ctl_conn_read(cl->c, on_request, s, &err);
@@ -427,7 +427,7 @@ on_client(struct sup *s, struct client *cl)
 }
 
 void
-ctl_close(struct sup *s)
+sup_ctl_close(struct sup *s)
 {
 	while (s->clients)
 		client_drop(s, s->clients);

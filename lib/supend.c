@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* The supervisor's runs, their end: failure handlers and mail-to,
- * max-parallel slots and the overlap queue, run_finish (retries, status)
+ * max-parallel slots and the overlap queue, sup_run_finish (retries, status)
  * and the stop of every run. */
 
 #include "config.h"
@@ -42,7 +42,7 @@ mail_failure(struct sup *s, const struct run *r, enum job_status st, int code, i
 		return;
 	(void)gethostname(host, sizeof host - 1);
 	if (sig)
-		snprintf(what, sizeof what, "%s, signal %s", status, signame(sig));
+		snprintf(what, sizeof what, "%s, signal %s", status, sup_signame(sig));
 	else
 		snprintf(what, sizeof what, "%s, exit code %d", status, code);
 	if (r->log_path && mail_tail(r->log_path, &tail, &err) < 0) {
@@ -90,7 +90,7 @@ mail_failure(struct sup *s, const struct run *r, enum job_status st, int code, i
 
 /* Whether PID was a sendmail of mail-to: then it is logged and forgotten. */
 bool
-mail_reaped(struct sup *s, pid_t pid, int status)
+sup_mail_reaped(struct sup *s, pid_t pid, int status)
 {
 	for (struct mailer **pp = &s->mailers, *m; (m = *pp) != NULL; pp = &m->next) {
 		struct jlog_line l;
@@ -117,7 +117,7 @@ mail_reaped(struct sup *s, pid_t pid, int status)
  * time and --env, passes to the handler's run (JOB->job is NULL after),
  * as JOB is freed next. */
 void
-start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig)
+sup_start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig)
 {
 	const struct route *route = job->rs->route;
 	const char *cmd = route->on_failure, *file = route->on_failure_file;
@@ -142,7 +142,7 @@ start_handler(struct sup *s, struct run *job, enum job_status status, int code, 
 		jlog_end(&l);
 		return;
 	}
-	if ((r = run_new(s, job->rs)) == NULL) {
+	if ((r = sup_run_new(s, job->rs)) == NULL) {
 		log_error("handler-error", route->name, "out of memory");
 		return;
 	}
@@ -163,7 +163,7 @@ start_handler(struct sup *s, struct run *job, enum job_status status, int code, 
 		free(argv[0]);
 		argv[0] = abs;
 	}
-	if (!err.set && run_env(s, r, &envp, &err) == 0 &&
+	if (!err.set && sup_run_env(s, r, &envp, &err) == 0 &&
 	    (env_putf(&envp, "JOBIFY_STATUS=%s", job_status_name(status)) < 0 ||
 	     (code >= 0 && sig == 0 ? env_putf(&envp, "JOBIFY_EXIT_CODE=%d", code)
 				    : env_putf(&envp, "JOBIFY_EXIT_CODE=")) < 0 ||
@@ -176,20 +176,20 @@ start_handler(struct sup *s, struct run *job, enum job_status status, int code, 
 		strv_free(envp);
 		argv = envp = NULL;
 	}
-	run_spawn(s, r, argv, envp, &err, true);
+	sup_run_spawn(s, r, argv, envp, &err, true);
 	jerr_free(&err);
 }
 
 /* Start P now, or when a max-parallel slot frees. */
 void
-request(struct sup *s, struct pend *p)
+sup_request(struct sup *s, struct pend *p)
 {
 	long max = s->cur->conf->max_parallel;
 
 	if (s->stopping) {
 		if (p->busy)
 			p->rs->track->busy--;
-		pend_free(p);
+		sup_pend_free(p);
 		return;
 	}
 	if (max > 0 && s->nruns >= (size_t)max) {
@@ -211,7 +211,7 @@ request(struct sup *s, struct pend *p)
 		s->slot_tail = p;
 		return;
 	}
-	start_job(s, p);
+	sup_start_job(s, p);
 }
 
 /* Start what waited for a slot, while slots are free. */
@@ -225,16 +225,16 @@ fill_slots(struct sup *s)
 
 		if ((s->slot_head = p->next) == NULL)
 			s->slot_tail = NULL;
-		start_job(s, p);
+		sup_start_job(s, p);
 	}
 }
 
 /* A queued fire for cron time WHEN, whatever the overlap policy. */
 void
-fire_queued(struct rstate *rs, int64_t when)
+sup_fire_queued(struct rstate *rs, int64_t when)
 {
 	struct track *tr = rs->track;
-	struct pend *p = pend_new(rs, 1, when, "cron");
+	struct pend *p = sup_pend_new(rs, 1, when, "cron");
 
 	if (p == NULL) {
 		log_error("queue", rs->route->name, "out of memory");
@@ -250,7 +250,7 @@ fire_queued(struct rstate *rs, int64_t when)
 
 /* A cron fire of RS for cron time WHEN (s). */
 void
-fire(struct sup *s, struct rstate *rs, int64_t when)
+sup_fire(struct sup *s, struct rstate *rs, int64_t when)
 {
 	const struct task *t = rs->route->task;
 	struct track *tr = rs->track;
@@ -259,7 +259,7 @@ fire(struct sup *s, struct rstate *rs, int64_t when)
 	/* In a burst the previous run may have exited unseen: its SIGCHLD
 	 * waits behind the fires of this turn.  Reap before calling it busy. */
 	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL)
-		reap(s);
+		sup_reap(s);
 	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL) {
 		struct jlog_line l;
 		bool queue = t->overlap == OVERLAP_QUEUE && tr->nq < QUEUE_MAX;
@@ -271,19 +271,19 @@ fire(struct sup *s, struct rstate *rs, int64_t when)
 			jlog_int(&l, "queued", tr->nq + 1);
 		jlog_end(&l);
 		if (queue)
-			fire_queued(rs, when);
+			sup_fire_queued(rs, when);
 		return;
 	}
-	if ((p = pend_new(rs, 1, when, "cron")) == NULL) {
+	if ((p = sup_pend_new(rs, 1, when, "cron")) == NULL) {
 		log_error("fire", rs->route->name, "out of memory");
 		return;
 	}
-	request(s, p);
+	sup_request(s, p);
 }
 
 /* The route is free again: start its next queued fire. */
 void
-dequeue(struct sup *s, struct track *tr)
+sup_dequeue(struct sup *s, struct track *tr)
 {
 	struct pend *p = tr->qhead;
 
@@ -293,11 +293,11 @@ dequeue(struct sup *s, struct track *tr)
 		tr->qtail = NULL;
 	tr->nq--;
 	p->next = NULL;
-	request(s, p);
+	sup_request(s, p);
 }
 
 const char *
-signame(int sig)
+sup_signame(int sig)
 {
 	const char *n = sigabbrev_np(sig);
 
@@ -318,11 +318,11 @@ run_close_output(struct sup *s, struct run *r)
 		if (r->out[i] && r->out[i]->relay) {
 			/* What the job wrote before it ended; not what a process
 			 * it left behind may still write. */
-			(void)outpipe_relay(r->out[i], 1024);
-			outpipe_close(s, &r->out[i]);
+			(void)sup_outpipe_relay(r->out[i], 1024);
+			sup_outpipe_close(s, &r->out[i]);
 		} else if (r->out[i]) {
-			(void)outpipe_read(r->out[i], "route", name, r->pid, true);
-			outpipe_close(s, &r->out[i]);
+			(void)sup_outpipe_read(r->out[i], "route", name, r->pid, true);
+			sup_outpipe_close(s, &r->out[i]);
 		}
 	if (!r->logw_open)
 		return 0;
@@ -355,7 +355,7 @@ log_exit(const struct run *r, enum job_status outcome, int code, int sig, int64_
 		jlog_int(&l, "pid", r->pid);
 	jlog_str(&l, "status", job_status_name(outcome));
 	if (sig)
-		jlog_str(&l, "signal", signame(sig));
+		jlog_str(&l, "signal", sup_signame(sig));
 	else
 		jlog_int(&l, "exit_code", code);
 	if (!r->handler)
@@ -389,7 +389,7 @@ log_retry(const struct rstate *rs, const char *id, unsigned attempt, int64_t del
  * goes back to the store, due after the delay, so that it survives a
  * restart too (also when we are stopping: it waits in the store for the
  * next start, as it would after a crash).  A dynamic cron job's next
- * fire goes with its end (cronjob_end). */
+ * fire goes with its end (sup_cronjob_end). */
 static void
 job_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig)
 {
@@ -400,31 +400,31 @@ job_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, i
 	bool retry = bad && (long)r->attempt <= t->retry;
 	int64_t now = timefmt_now_ms();
 	int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
-	struct bw *op = bw_end(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
+	struct bw *op = sup_bw_end(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
 			       r->log_path, rs->gen->conf->history);
 
 	if (op && !retry && j->cron && outcome != JOB_CANCELLED)
-		(void)cronjob_end(s, rs, j, outcome, op);
+		(void)sup_cronjob_end(s, rs, j, outcome, op);
 	else if (op && retry)
 		op->w.run_at = now + delay;
 	else if (op)
 		op->ended = true;
 	if (op && !retry && store_job_is_fire(j))
-		shared_count(rs, op->route, &op->count, &op->w);	/* its task's row */
+		sup_shared_count(rs, op->route, &op->count, &op->w);	/* its task's row */
 	/* Whoever waits for it hears once the batch is written, so that
 	 * what `wait` returns for is in the store for `status` and
 	 * `history`; but while the store cannot be written (a full disk, a
 	 * lock held), from memory now. */
 	if (op && op->ended && s->flush_fails > 0)
-		job_ended(s, j->id, bw_status(op), sig ? -1 : code);
+		sup_job_ended(s, j->id, sup_bw_status(op), sig ? -1 : code);
 	if (retry)
 		log_retry(rs, j->id, r->attempt + 1, delay);
 	else if (bad)
-		start_handler(s, r, outcome, sig ? -1 : code, sig);
+		sup_start_handler(s, r, outcome, sig ? -1 : code, sig);
 }
 
 /* Run R of a config cron task ended with OUTCOME (CODE, SIG): its row
- * and history (cj_ended); after a failure a retry waits its delay on
+ * and history (sup_cj_ended); after a failure a retry waits its delay on
  * the monotonic heap (not when we are stopping), or the handler runs. */
 static void
 cron_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig)
@@ -436,19 +436,19 @@ cron_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, 
 	struct pend *p;
 
 	if (!job_status_failure(outcome)) {
-		cj_ended(s, r, outcome, code, 0, true);
+		sup_cj_ended(s, r, outcome, code, 0, true);
 		return;
 	}
-	cj_ended(s, r, outcome, code, sig, !retry);
+	sup_cj_ended(s, r, outcome, code, sig, !retry);
 	if (!retry) {
-		start_handler(s, r, outcome, sig ? -1 : code, sig);
+		sup_start_handler(s, r, outcome, sig ? -1 : code, sig);
 		return;
 	}
-	p = pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
+	p = sup_pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
 	if (p == NULL || theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) < 0) {
 		log_error("retry", rs->route->name, "out of memory");
 		if (p)
-			pend_free(p);
+			sup_pend_free(p);
 		return;
 	}
 	p->busy = true;		/* the retry holds the route busy */
@@ -458,9 +458,9 @@ cron_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, 
 }
 
 /* R's process ended with wait STATUS; or never started, when STATUS is -1
- * and CODE says why (126, 127).  R is done (run_step) already. */
+ * and CODE says why (126, 127).  R is done (sup_run_step) already. */
 void
-run_finish(struct sup *s, struct run *r, int status, int code)
+sup_run_finish(struct sup *s, struct run *r, int status, int code)
 {
 	struct rstate *rs = r->rs;
 	struct track *tr = rs->track;
@@ -474,12 +474,12 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			sig = WTERMSIG(status);
 	}
 	outcome = runstate_status(r->st, code);
-	run_unlink(s, r);
+	sup_run_unlink(s, r);
 	dropped = run_close_output(s, r);
 	log_exit(r, outcome, code, sig, dropped);
 	if (r->handler) {
 		s->nhandlers--;
-		run_free(s, r);
+		sup_run_free(s, r);
 		return;
 	}
 	s->nruns--;
@@ -504,9 +504,9 @@ run_finish(struct sup *s, struct run *r, int status, int code)
 			log_error("log-prune", rs->route->name, jerr_msg(&err));
 		jerr_free(&err);
 	}
-	run_free(s, r);
+	sup_run_free(s, r);
 	/* What waited for the route, or for a slot, may start now. */
-	dequeue(s, tr);
+	sup_dequeue(s, tr);
 	fill_slots(s);
 	if (s->slot_wait) {
 		/* A slot is free for a job of the store waiting in the store. */
@@ -546,7 +546,7 @@ run_signal(const struct run *r, int sig)
 /* EV happened to run R: the one place where a run's state changes
  * (runstate_next decides), and where what the change asks is done. */
 void
-run_step(struct sup *s, struct run *r, enum run_event ev)
+sup_run_step(struct sup *s, struct run *r, enum run_event ev)
 {
 	struct run_move m = runstate_next(r->st, ev);
 
@@ -580,9 +580,9 @@ run_step(struct sup *s, struct run *r, enum run_event ev)
 
 /* Every run is told to stop: SIGTERM, SIGKILL after its grace. */
 void
-terminate_all(struct sup *s)
+sup_terminate_all(struct sup *s)
 {
 	s->terminating = true;
 	for (struct run *r = s->runs; r; r = r->next)
-		run_step(s, r, RUN_EV_STOP);
+		sup_run_step(s, r, RUN_EV_STOP);
 }

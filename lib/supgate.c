@@ -2,7 +2,7 @@
 /* The supervisor's outer middleware for the config's cron tasks (SPEC §6:
  * the gates run when "a config cron job [is] created or changed").
  *
- * When.  crongate_sync, at the end of each cron_sync (the start, each
+ * When.  sup_crongate_sync, at the end of each sup_cron_sync (the start, each
  * reload), gives every cron task a key: a hash of its schedule (cron,
  * zone, start-date), then of what it runs and through which gates
  * (exec, route class, each gate's command and file).  A task with gates
@@ -19,7 +19,7 @@
  * How.  In gate_run's order (gate_list), one gate after the other, each a
  * child process whose stdout and stderr are non-blocking pipes in the
  * loop's epoll set and whose exit the loop's reap() hands over
- * (crongate_reaped): the loop never waits for a gate.  Each has
+ * (sup_crongate_reaped): the loop never waits for a gate.  Each has
  * GATE_TIMEOUT_MS before its group gets SIGKILL; GATES_AT_ONCE runs go
  * on at once, the others wait in order.  What a gate said is
  * gate_answer's, with gate_run's rules and messages.  Gates run as the
@@ -27,10 +27,10 @@
  * lifespan hook), JOBIFY_TRIGGER=cron and JOBIFY_SCHEDULED_AT the task's
  * next cron time.
  *
- * Meanwhile.  A fire that comes due waits (crongate_park): its timer is
+ * Meanwhile.  A fire that comes due waits (sup_crongate_park): its timer is
  * put back when the answer is in, so the fire runs then, or meets the
  * misfire policy if it is late by then.  Other starts of the task (an
- * @reboot fire, a retry, a queued fire) wait in a list (crongate_hold).
+ * @reboot fire, a retry, a queued fire) wait in a list (sup_crongate_hold).
  * After a pass each run gets the gates' env (crongate_env: the job's
  * layer, after the task's env and before JOBIFY_*); after a refusal each
  * fire is skipped and logged (gate-refused, with the gate's message). */
@@ -145,7 +145,7 @@ row_env(struct sup *s, struct track *tr, char **v)
 	}
 	strv_free(cj->env);
 	cj->env = v;
-	cj_touch(s, tr);
+	sup_cj_touch(s, tr);
 }
 
 /* The answer a durable task's row kept in its env ROW_ENV (the loop's
@@ -199,7 +199,7 @@ gaterun_free(struct gaterun *g)
 	strv_free(g->job.env);
 	free(g->buf);
 	free(g->tail);
-	gen_unref(g->gen);
+	sup_gen_unref(g->gen);
 	free(g);
 }
 
@@ -333,7 +333,7 @@ release(struct sup *s, struct track *tr)
 		cg->parked = false;
 		/* The fire's own timer, back at its time: on_real runs it, or
 		 * takes it for missed when it is late by now. */
-		if (rs && !s->stopping && has_calendar(rs)) {
+		if (rs && !s->stopping && sup_has_calendar(rs)) {
 			rs->next_cron = cg->parked_cron;
 			if (theap_arm(&s->real, &rs->fire, cg->parked_at) < 0)
 				log_error("plan", tr->name, strerror(errno));
@@ -348,10 +348,10 @@ release(struct sup *s, struct track *tr)
 		if (rs == NULL || s->stopping) {
 			if (p->busy)
 				tr->busy--;
-			pend_free(p);
+			sup_pend_free(p);
 			continue;
 		}
-		request(s, p);
+		sup_request(s, p);
 	}
 }
 
@@ -388,7 +388,7 @@ run_end(struct sup *s, struct gaterun *g, int rc, const struct jerr *err)
 	if (cg == NULL)
 		return;		/* cancelled */
 	cg->run = NULL;
-	cg->unstored = s->shared;	/* for the row: crongate_shared */
+	cg->unstored = s->shared;	/* for the row: sup_crongate_shared */
 	cg->answered = timefmt_now_ms();
 	if (rc == 0) {
 		char **row = strv_dup(g->job.env);
@@ -479,8 +479,8 @@ gate_start(struct sup *s, struct gaterun *g)
 	g->err.fd = pe[0];
 	/* Not watched, a pipe is still drained at the exit; a gate that
 	 * fills it meanwhile meets its time limit. */
-	if (add_watch(s, g->out.fd, &g->out.w, W_GATE) < 0 ||
-	    add_watch(s, g->err.fd, &g->err.w, W_GATE) < 0)
+	if (sup_add_watch(s, g->out.fd, &g->out.w, W_GATE) < 0 ||
+	    sup_add_watch(s, g->err.fd, &g->err.w, W_GATE) < 0)
 		log_error("epoll_ctl", g->rs->route->name, strerror(errno));
 	if (theap_arm(&s->mono, &g->t, timefmt_mono_ms_up() + GATE_TIMEOUT_MS) < 0)
 		log_error("timeout", g->rs->route->name, strerror(errno));
@@ -511,7 +511,7 @@ gate_done(struct sup *s, struct gaterun *g, const struct gate_result *res)
 }
 
 bool
-crongate_reaped(struct sup *s, pid_t pid, int status)
+sup_crongate_reaped(struct sup *s, pid_t pid, int status)
 {
 	struct gate_result res = { NULL, status, NULL, 0, NULL };
 	char why[128];
@@ -542,7 +542,7 @@ crongate_reaped(struct sup *s, pid_t pid, int status)
 }
 
 void
-crongate_on_pipe(struct sup *s, struct watch *w)
+sup_crongate_on_pipe(struct sup *s, struct watch *w)
 {
 	struct gatepipe *p = container_of(w, struct gatepipe, w);
 
@@ -551,7 +551,7 @@ crongate_on_pipe(struct sup *s, struct watch *w)
 }
 
 void
-crongate_on_timer(struct timer *t)
+sup_crongate_on_timer(struct timer *t)
 {
 	struct gaterun *g = container_of(t, struct gaterun, t);
 	struct jlog_line l;
@@ -614,7 +614,7 @@ task_gated(struct sup *s, struct rstate *rs, struct gate_cmd *v, size_t n, char 
 	if ((g = calloc(1, sizeof *g)) == NULL)
 		goto oom;
 	timer_init(&g->t, TK_GATE);
-	g->gen = gen_ref(rs->gen);
+	g->gen = sup_gen_ref(rs->gen);
 	g->rs = rs;
 	g->tr = tr;
 	g->cmds = v;
@@ -659,20 +659,20 @@ row_cmp(const void *key, const void *row)
 }
 
 void
-crongate_sync(struct sup *s, struct gen *g)
+sup_crongate_sync(struct sup *s, struct gen *g)
 {
-	crongate_sync_rows(s, g, NULL, 0);
+	sup_crongate_sync_rows(s, g, NULL, 0);
 }
 
-/* As crongate_sync, for a shared store whose rows of config cron tasks
+/* As sup_crongate_sync, for a shared store whose rows of config cron tasks
  * are ROWS[0..N), by id: a row that holds a pass for a task as it is
  * now is its answer; a task whose row holds none (nothing, another
  * task's, a refusal) gets a run of its gates here, whose answer goes on
- * the row (crongate_shared).  Every supervisor that starts (or reloads)
+ * the row (sup_crongate_shared).  Every supervisor that starts (or reloads)
  * while a row holds no pass runs them: the answer written last is the
  * row's, and each fire goes by the answer its row holds. */
 void
-crongate_sync_rows(struct sup *s, struct gen *g, const struct store_job *rows, size_t nrows)
+sup_crongate_sync_rows(struct sup *s, struct gen *g, const struct store_job *rows, size_t nrows)
 {
 	unsigned mark = ++s->gate_mark;
 
@@ -706,7 +706,7 @@ crongate_sync_rows(struct sup *s, struct gen *g, const struct store_job *rows, s
 }
 
 bool
-crongate_park(struct sup *s, struct rstate *rs, int64_t at)
+sup_crongate_park(struct sup *s, struct rstate *rs, int64_t at)
 {
 	struct crongate *cg = rs->track->gate;
 	struct jlog_line l;
@@ -731,7 +731,7 @@ crongate_park(struct sup *s, struct rstate *rs, int64_t at)
 }
 
 bool
-crongate_hold(struct sup *s, struct pend *p)
+sup_crongate_hold(struct sup *s, struct pend *p)
 {
 	struct track *tr = p->rs->track;
 	struct crongate *cg = tr->gate;
@@ -763,9 +763,9 @@ crongate_hold(struct sup *s, struct pend *p)
 	jlog_end(&l);
 	if (p->busy)
 		tr->busy--;
-	pend_free(p);
+	sup_pend_free(p);
 	if (tr->busy == 0)
-		dequeue(s, tr);
+		sup_dequeue(s, tr);
 	return true;
 }
 
@@ -839,7 +839,7 @@ fail:
  * to free) is the row's new env.  A task with no gate: a row env left
  * from when it had one is emptied the same way. */
 enum crongate_fire
-crongate_shared(struct sup *s, struct rstate *rs, const struct store_job *row, char ***env,
+sup_crongate_shared(struct sup *s, struct rstate *rs, const struct store_job *row, char ***env,
 		const char **reason)
 {
 	struct crongate *cg = rs->track->gate;
@@ -890,7 +890,7 @@ bury(struct sup *s)
 }
 
 void
-crongate_turn(struct sup *s)
+sup_crongate_turn(struct sup *s)
 {
 	bury(s);
 	if (s->gate_release) {
@@ -911,14 +911,14 @@ crongate_turn(struct sup *s)
 		s->ngates++;
 		g->started = timefmt_mono_ms();
 		/* As the job of its next fire (an @reboot task: now). */
-		g->job.run_at = has_calendar(g->rs) && g->rs->next_cron > 0 ?
+		g->job.run_at = sup_has_calendar(g->rs) && g->rs->next_cron > 0 ?
 			g->rs->next_cron * 1000 : timefmt_now_ms();
 		gate_start(s, g);
 	}
 }
 
 void
-crongate_stop(struct sup *s)
+sup_crongate_stop(struct sup *s)
 {
 	for (struct gaterun *g = s->gates; g; g = g->next)
 		run_cancel(s, g);
@@ -936,21 +936,21 @@ crongate_stop(struct sup *s)
 			cg->held = p->next;
 			if (p->busy)
 				tr->busy--;
-			pend_free(p);
+			sup_pend_free(p);
 		}
 		cg->held_tail = NULL;
 	}
 }
 
 void
-crongate_free(struct sup *s)
+sup_crongate_free(struct sup *s)
 {
-	crongate_stop(s);
+	sup_crongate_stop(s);
 	while (s->gates) {
 		struct gaterun *g = s->gates;
 		int status;
 
-		/* Killed (crongate_stop): not long to wait. */
+		/* Killed (sup_crongate_stop): not long to wait. */
 		if (g->pid > 0 && spawn_wait(g->pid, &status) < 0)
 			log_error("wait", g->rs->route->name, strerror(errno));
 		g->pid = -1;

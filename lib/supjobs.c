@@ -11,7 +11,7 @@
 
 /* Arm the store timer at the next scheduled job. */
 void
-store_rearm(struct sup *s)
+sup_store_rearm(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
 	int64_t at;
@@ -31,7 +31,7 @@ store_rearm(struct sup *s)
 
 /* The attached route a job of the store names, in the current config. */
 struct rstate *
-job_route(struct sup *s, const char *name)
+sup_job_route(struct sup *s, const char *name)
 {
 	const struct route *r = route_find(&s->cur->conf->routes, name);
 
@@ -98,7 +98,7 @@ job_misfire(struct pick_ctx *c, struct rstate *rs, struct store_job *j, struct s
 		return STORE_WRITE;
 	}
 	if (cron_parse(j->cron, &sched, &ce) < 0)
-		return STORE_TAKE;	/* cronjob_end ends it */
+		return STORE_TAKE;	/* sup_cronjob_end ends it */
 	/* The cron times from the one it waits for to now (s, now's included). */
 	latest = policy_cron_latest(&sched, rs->tz, j->scheduled_at / 1000, now / 1000 + 1,
 				    MISFIRE_SCAN, &count);
@@ -141,7 +141,7 @@ pick(void *arg, struct store_job *j, char **log, struct store_write *w)
 {
 	struct pick_ctx *c = arg;
 	struct sup *s = c->s;
-	struct rstate *rs = job_route(s, j->route);
+	struct rstate *rs = sup_job_route(s, j->route);
 	struct jerr err = JERR_INIT;
 	enum store_pick p;
 
@@ -160,7 +160,7 @@ pick(void *arg, struct store_job *j, char **log, struct store_write *w)
 		return p;
 	if (j->attempts == 0 && store_job_is_fire(j)) {
 		/* Overlap, max-runs and max-failures, cluster-wide. */
-		switch (shared_pick(s, rs, j)) {
+		switch (sup_shared_pick(s, rs, j)) {
 		case SHARED_RUN:
 			break;
 		case SHARED_WAIT:
@@ -182,22 +182,22 @@ pick(void *arg, struct store_job *j, char **log, struct store_write *w)
 static bool
 pickup_start(struct sup *s, struct store_job *j)
 {
-	struct rstate *rs = job_route(s, j->route);
+	struct rstate *rs = sup_job_route(s, j->route);
 	struct pend *p;
 
-	if (rs == NULL || (p = pend_new(rs, (unsigned)j->attempts, 0, NULL)) == NULL ||
+	if (rs == NULL || (p = sup_pend_new(rs, (unsigned)j->attempts, 0, NULL)) == NULL ||
 	    (p->job = calloc(1, sizeof *p->job)) == NULL ||
 	    (j->log && (p->log_path = strdup(j->log)) == NULL)) {
 		/* Claimed and not begun: the next start runs it. */
 		log_error("pickup", j->route, rs ? "out of memory" : "the route is gone");
 		if (rs && p)
-			pend_free(p);
+			sup_pend_free(p);
 		return false;
 	}
 	*p->job = *j;
 	memset(j, 0, sizeof *j);
 	p->trigger = p->job->trigger;
-	start_job(s, p);
+	sup_start_job(s, p);
 	return true;
 }
 
@@ -210,9 +210,9 @@ pickup_start(struct sup *s, struct store_job *j)
  * starts are written with the batch right after.  A job claimed and not
  * started (the supervisor died in between, or the system refused the
  * process for now) is scheduled again, never lost: see recover and
- * spawn_later. */
+ * sup_spawn_later. */
 void
-pickup(struct sup *s)
+sup_pickup(struct sup *s)
 {
 	long max = s->cur->conf->max_parallel;
 	struct pick_ctx c = { .s = s, .now = timefmt_now_ms() };
@@ -221,7 +221,7 @@ pickup(struct sup *s)
 	struct store_job *v;
 
 	s->again = false;
-	if (s->store == NULL || s->stopping || !shared_may_claim(s))
+	if (s->store == NULL || s->stopping || !sup_shared_may_claim(s))
 		return;
 	if (max > 0 && s->nruns + (size_t)budget > (size_t)max)
 		budget = s->nruns < (size_t)max ? (size_t)max - s->nruns : 0;
@@ -239,17 +239,17 @@ pickup(struct sup *s)
 		return;
 	}
 	for (size_t i = 0; c.ended && c.ended[i]; i++)
-		job_ended(s, c.ended[i], NULL, 0);
+		sup_job_ended(s, c.ended[i], NULL, 0);
 	strv_free(c.ended);
 	for (size_t i = 0; i < n; i++)
 		started += pickup_start(s, &v[i]);
 	store_job_list_free(v, n);
 	if (started)
-		cron_flush(s);	/* their starts: the claims' window closes */
+		sup_cron_flush(s);	/* their starts: the claims' window closes */
 	if (n == budget)
 		s->again = true;	/* maybe more: the next slice next turn */
 	else
-		store_rearm(s);
+		sup_store_rearm(s);
 }
 
 /* ---- dynamic cron jobs ---- */
@@ -301,7 +301,7 @@ cronjob_next(const struct rstate *rs, const struct store_job *j, enum job_status
  * next (cronjob_next) goes with the batch's END OP, after the end.  True
  * when it runs again. */
 bool
-cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j,
+sup_cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j,
 	    enum job_status outcome, struct bw *op)
 {
 	struct store_job next, *n = malloc(sizeof *n);
@@ -326,18 +326,18 @@ cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j,
 }
 
 void
-lost_free(struct lost *l)
+sup_lost_free(struct lost *l)
 {
 	free(l->route);
 	free(l->log);
-	job_free(l->job);
+	sup_job_free(l->job);
 	free(l);
 }
 
 /* Keep a lost run of ROUTE (ATTEMPT, SCHEDULED s, STARTED ms, LOG) for
- * lost_handlers; JOB (taken, NULL for a config cron run) is its job. */
+ * sup_lost_handlers; JOB (taken, NULL for a config cron run) is its job. */
 void
-lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled,
+sup_lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled,
 	 int64_t started, const char *log, struct store_job *job)
 {
 	struct lost *l = calloc(1, sizeof *l);
@@ -346,8 +346,8 @@ lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled,
 	    (log && (l->log = strdup(log)) == NULL)) {
 		log_error("handler-error", route, "out of memory");
 		if (l)
-			lost_free(l);
-		job_free(job);
+			sup_lost_free(l);
+		sup_job_free(job);
 		return;
 	}
 	l->attempt = attempt;
@@ -359,32 +359,32 @@ lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled,
 }
 
 /* Job J of the store, whose lost attempt (begun at STARTED) failed for
- * good, is kept (a copy) for lost_handlers. */
+ * good, is kept (a copy) for sup_lost_handlers. */
 static void
 lost_take(struct sup *s, const struct store_job *j, int64_t started)
 {
-	struct store_job *t = job_dup(j);
+	struct store_job *t = sup_job_dup(j);
 
 	if (t == NULL) {
 		log_error("handler-error", j->route, "out of memory");
 		return;
 	}
 	t->started_at = started;
-	lost_add(s, t->route, (unsigned)t->attempts, 0, t->started_at, t->log, t);
+	sup_lost_add(s, t->route, (unsigned)t->attempts, 0, t->started_at, t->log, t);
 }
 
 /* The failure handlers of the lost runs (JOBIFY_STATUS=failed, no exit
  * code), now that the lifespans run. */
 void
-lost_handlers(struct sup *s)
+sup_lost_handlers(struct sup *s)
 {
 	while (s->lost) {
 		struct lost *l = s->lost;
-		struct rstate *rs = job_route(s, l->route);
+		struct rstate *rs = sup_job_route(s, l->route);
 		struct run *r;
 
 		s->lost = l->next;
-		if (rs && (r = run_new(s, rs)) != NULL) {
+		if (rs && (r = sup_run_new(s, rs)) != NULL) {
 			r->attempt = l->attempt;
 			r->scheduled = l->scheduled;
 			if (l->started)
@@ -394,12 +394,12 @@ lost_handlers(struct sup *s)
 			r->trigger = l->job ? l->job->trigger : job_trigger_name(JOB_TRIGGER_CRON);
 			l->log = NULL;
 			l->job = NULL;
-			start_handler(s, r, JOB_FAILED, -1, 0);
-			run_free(s, r);
+			sup_start_handler(s, r, JOB_FAILED, -1, 0);
+			sup_run_free(s, r);
 		} else if (rs) {
 			log_error("handler-error", l->route, "out of memory");
 		}
-		lost_free(l);
+		sup_lost_free(l);
 	}
 }
 
@@ -489,7 +489,7 @@ recover_one(void *arg, const struct store_job *j, struct store_write *w)
 {
 	struct recover_ctx *c = arg;
 	struct sup *s = c->s;
-	struct rstate *rs = job_route(s, j->route);
+	struct rstate *rs = sup_job_route(s, j->route);
 	bool retry = rs && j->attempts <= rs->route->task->retry;
 	int64_t started = j->started_at ? j->started_at : starts_find(c->starts, j->id,
 								     j->attempts);
@@ -527,13 +527,13 @@ recover_one(void *arg, const struct store_job *j, struct store_write *w)
 		w->job = &c->next;
 	}
 	if (!retry && rs && store_job_is_fire(j))
-		shared_count(rs, j->route, &c->count, w);
+		sup_shared_count(rs, j->route, &c->count, w);
 	return 0;
 }
 
 /* A lost attempt that failed for good, once its end is committed (and
  * by this supervisor, not one whose guard won): its failure handler,
- * with the others, once the lifespans run (lost_handlers).  Never for a
+ * with the others, once the lifespans run (sup_lost_handlers).  Never for a
  * write that did not take: a reap tried again later, or by another
  * supervisor, would run the handler a second time. */
 static void
@@ -541,14 +541,14 @@ recover_after(void *arg, const struct store_job *j, const struct store_write *w)
 {
 	struct recover_ctx *c = arg;
 
-	if (w->done && w->kind == STORE_END && w->run_at <= 0 && job_route(c->s, j->route))
+	if (w->done && w->kind == STORE_END && w->run_at <= 0 && sup_job_route(c->s, j->route))
 		lost_take(c->s, j, w->end.started);
 }
 
 /* Jobs the store says are running for a supervisor that is gone (see
  * recover_one). */
 void
-recover(struct sup *s)
+sup_recover(struct sup *s)
 {
 	struct recover_ctx c = { .s = s, .starts = starts_read(s) };
 	struct jerr err = JERR_INIT;
@@ -567,10 +567,10 @@ recover(struct sup *s)
 /* Jobs left running by supervisors whose lease expired, now (a shared
  * store's heartbeat): each as recover_one says, without a starts file
  * (it holds this machine's starts only, which recover saw at start).
- * The failure handlers of those that failed for good: lost_handlers.
+ * The failure handlers of those that failed for good: sup_lost_handlers.
  * The number recovered, or -1 with ERR. */
 int
-reap_lost(struct sup *s, struct jerr *err)
+sup_reap_lost(struct sup *s, struct jerr *err)
 {
 	struct recover_ctx c = { .s = s };
 
@@ -582,7 +582,7 @@ reap_lost(struct sup *s, struct jerr *err)
 #define PRUNE_EVERY_MS (3600 * 1000)
 
 void
-prune_ended(struct sup *s)
+sup_prune_ended(struct sup *s)
 {
 	int64_t keep = s->cur->conf->keep_ended_ms;
 	struct store_prune_result res;
@@ -615,14 +615,14 @@ prune_ended(struct sup *s)
  * see while a second one could start beside it.  Without inotify (its
  * limits reached) it runs unwatched, with a warning. */
 void
-state_watch(struct sup *s)
+sup_state_watch(struct sup *s)
 {
 	struct jlog_line l;
 
 	if ((s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
 	    inotify_add_watch(s->ifd, s->state_dir, IN_DELETE_SELF | IN_MOVE_SELF | IN_DELETE |
 			      IN_MOVED_FROM | IN_ONLYDIR) < 0 ||
-	    add_watch(s, s->ifd, &s->w_state, W_STATE) < 0) {
+	    sup_add_watch(s, s->ifd, &s->w_state, W_STATE) < 0) {
 		jlog_begin(&l, JLOG_WARN, "state-dir-unwatched");
 		jlog_str(&l, "dir", s->state_dir);
 		jlog_str(&l, "error", strerror(errno));
@@ -632,7 +632,7 @@ state_watch(struct sup *s)
 }
 
 void
-on_state(struct sup *s)
+sup_on_state(struct sup *s)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const char *gone = NULL;
@@ -663,6 +663,6 @@ on_state(struct sup *s)
 		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ifd, NULL);
 		close_fd(&s->ifd);
 		s->status = JX_CANTCREAT;
-		begin_stop(s, 0);
+		sup_begin_stop(s, 0);
 	}
 }

@@ -17,38 +17,38 @@ on_mono_timer(struct sup *s, struct timer *t)
 
 	switch (t->kind) {
 	case TK_TIMEOUT:
-		run_step(s, container_of(t, struct run, timeout), RUN_EV_TIMEOUT);
+		sup_run_step(s, container_of(t, struct run, timeout), RUN_EV_TIMEOUT);
 		break;
 	case TK_KILL:
-		run_step(s, container_of(t, struct run, kill), RUN_EV_GRACE_OVER);
+		sup_run_step(s, container_of(t, struct run, kill), RUN_EV_GRACE_OVER);
 		break;
 	case TK_RETRY:
 		p = container_of(t, struct pend, t);
 		s->npend--;
-		request(s, p);
+		sup_request(s, p);
 		break;
 	case TK_PRUNE:
-		prune_ended(s);
+		sup_prune_ended(s);
 		break;
 	case TK_FLUSH:
 		break;		/* the loop writes the batch at the turn's end */
 	case TK_CTL:
-		ctl_resume(s);
+		sup_ctl_resume(s);
 		break;
 	case TK_GATE:
-		crongate_on_timer(t);
+		sup_crongate_on_timer(t);
 		break;
 	case TK_HEARTBEAT:
-		shared_heartbeat(s);
+		sup_shared_heartbeat(s);
 		break;
 	case TK_POLL:
-		shared_poll(s);
+		sup_shared_poll(s);
 		break;
 	case TK_GRACE:
 		jlog_begin(&l, JLOG_WARN, "grace-over");
 		jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
 		jlog_end(&l);
-		terminate_all(s);
+		sup_terminate_all(s);
 		break;
 	}
 }
@@ -111,7 +111,7 @@ on_real(struct sup *s)
 				struct rstate *rs = &s->cur->rs[i];
 
 				if (!timer_armed(&rs->fire) || rs->fire.at > at)
-					plan(s, rs, resume_after(rs, at / NS_PER_S));
+					sup_plan(s, rs, sup_resume_after(rs, at / NS_PER_S));
 			}
 		} else if (errno != EAGAIN && errno != EINTR) {
 			log_error("timerfd", NULL, strerror(errno));
@@ -122,9 +122,9 @@ on_real(struct sup *s)
 		/* In a burst, see to the children that already exited now and
 		 * then, so their exits are logged when they happen. */
 		if (nfired % 32 == 31)
-			reap(s);
+			sup_reap(s);
 		if (t->kind == TK_STORE) {
-			pickup(s);
+			sup_pickup(s);
 			continue;
 		}
 		struct rstate *rs = container_of(t, struct rstate, fire);
@@ -132,16 +132,16 @@ on_real(struct sup *s)
 
 		if (s->shared) {
 			/* The cluster's fire: through the store, once for
-			 * every task due (shared_fire, after this loop). */
-			plan(s, rs, when > now / NS_PER_S ? when : now / NS_PER_S);
+			 * every task due (sup_shared_fire, after this loop). */
+			sup_plan(s, rs, when > now / NS_PER_S ? when : now / NS_PER_S);
 			shared_due = true;
 			continue;
 		}
 		/* Its outer middleware has not answered: the fire waits. */
-		if (crongate_park(s, rs, t->at))
+		if (sup_crongate_park(s, rs, t->at))
 			continue;
 		if (now - t->at > MISFIRE_SLACK_MS * NS_PER_MS) {
-			misfire(s, rs, when, now / NS_PER_S);
+			sup_misfire(s, rs, when, now / NS_PER_S);
 			continue;
 		}
 		/* The next fire first: the run may take the rest of this turn.
@@ -149,13 +149,13 @@ on_real(struct sup *s)
 		 * late (its jitter, or a busy loop): planned from the clock, a
 		 * jitter as long as the interval skipped the cron times between,
 		 * unsaid.  One already due fires in this loop, late. */
-		plan(s, rs, when);
+		sup_plan(s, rs, when);
 		metrics_fire(s->metrics, (now - t->at) / 1000);
-		fire(s, rs, when);
-		mark_fired(s, rs, when);
+		sup_fire(s, rs, when);
+		sup_mark_fired(s, rs, when);
 	}
 	if (shared_due)
-		shared_fire(s);
+		sup_shared_fire(s);
 }
 
 static void
@@ -203,9 +203,9 @@ turn_end(struct sup *s, bool force)
 	const char *file = s->cur->conf->metrics_file;
 	int64_t t0 = 0, now;
 
-	if (batch_pending(s) && !timer_armed(&s->flush_t))	/* not waiting to try again */
+	if (sup_batch_pending(s) && !timer_armed(&s->flush_t))	/* not waiting to try again */
 		t0 = mono_us();
-	cron_flush(s);
+	sup_cron_flush(s);
 	if (t0)
 		metrics_store_write(s->metrics, mono_us() - t0);
 	if (file == NULL || s->metrics == NULL)
@@ -255,7 +255,7 @@ loop_timeout(struct sup *s)
 
 /* The summary for systemd's STATUS=: what runs, what waits, what comes. */
 void
-status_line(struct sup *s, char *buf, size_t size)
+sup_status_line(struct sup *s, char *buf, size_t size)
 {
 	const struct timer *t = theap_top(&s->real);
 	char when[TIMEFMT_BUFSZ] = "none";
@@ -287,14 +287,14 @@ notify_turn(struct sup *s)
 	if (notify_tick(&s->nt, now)) {
 		char st[256];
 
-		status_line(s, st, sizeof st);
+		sup_status_line(s, st, sizeof st);
 		notify_status(&s->nt, st, now);
 	}
 	return notify_timeout(&s->nt, now);
 }
 
 int
-add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind)
+sup_add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
 
@@ -304,7 +304,7 @@ add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind)
 
 
 int
-setup_fds(struct sup *s)
+sup_setup_fds(struct sup *s)
 {
 	sigset_t set;
 
@@ -324,9 +324,9 @@ setup_fds(struct sup *s)
 	    (s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->tfd_real = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
 	    (s->tfd_mono = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
-	    add_watch(s, s->sfd, &s->w_signal, W_SIGNAL) < 0 ||
-	    add_watch(s, s->tfd_real, &s->w_real, W_REAL) < 0 ||
-	    add_watch(s, s->tfd_mono, &s->w_mono, W_MONO) < 0) {
+	    sup_add_watch(s, s->sfd, &s->w_signal, W_SIGNAL) < 0 ||
+	    sup_add_watch(s, s->tfd_real, &s->w_real, W_REAL) < 0 ||
+	    sup_add_watch(s, s->tfd_mono, &s->w_mono, W_MONO) < 0) {
 		log_error("start", NULL, strerror(errno));
 		return -1;
 	}
@@ -365,7 +365,7 @@ dispatch(struct sup *s, struct watch *w)
 
 	switch (w->kind) {
 	case W_SIGNAL:
-		on_signal(s);
+		sup_on_signal(s);
 		break;
 	case W_REAL:
 		on_real(s);
@@ -376,52 +376,52 @@ dispatch(struct sup *s, struct watch *w)
 	case W_RUNOUT:
 		p = container_of(w, struct outpipe, w);
 		if ((r = p->run) != NULL &&
-		    (p->relay ? outpipe_relay(p, RELAY_READS)
-			      : outpipe_read(p, "route", r->rs->route->name, r->pid, false)))
-			outpipe_close(s, &r->out[p->stream - 1]);
+		    (p->relay ? sup_outpipe_relay(p, RELAY_READS)
+			      : sup_outpipe_read(p, "route", r->rs->route->name, r->pid, false)))
+			sup_outpipe_close(s, &r->out[p->stream - 1]);
 		break;
 	case W_LIFEOUT:
-		on_lifespan_out(s, container_of(w, struct outpipe, w));
+		sup_on_lifespan_out(s, container_of(w, struct outpipe, w));
 		break;
 	case W_CTL:
-		on_ctl(s);
+		sup_on_ctl(s);
 		break;
 	case W_CLIENT:
-		on_client(s, container_of(w, struct client, w));
+		sup_on_client(s, container_of(w, struct client, w));
 		break;
 	case W_STATE:
-		on_state(s);
+		sup_on_state(s);
 		break;
 	case W_GUARD:
 		break;		/* guard_watch writes at the turn's end */
 	case W_GATE:
-		crongate_on_pipe(s, w);
+		sup_crongate_on_pipe(s, w);
 		break;
 	case W_STORE:
-		shared_on_store(s);
+		sup_shared_on_store(s);
 		break;
 	case W_LOAD:
-		on_load(s);
+		sup_on_load(s);
 		break;
 	}
 }
 
 void
-loop(struct sup *s)
+sup_loop(struct sup *s)
 {
 	struct epoll_event ev[64];
 
 	/* Stopping, the loop goes on while runs are left, and while the
 	 * batch could not be written, for the shutdown grace. */
 	while (!s->stopping || s->nruns + s->nhandlers > 0 ||
-	       (batch_pending(s) && timefmt_mono_ms() < s->flush_until)) {
+	       (sup_batch_pending(s) && timefmt_mono_ms() < s->flush_until)) {
 		int n;
 
 		/* Outer middleware waiting for a place; what this turn (or the
 		 * start) changed, written before we sleep. */
-		crongate_turn(s);
+		sup_crongate_turn(s);
 		turn_end(s, false);
-		if (s->stopping && s->nruns + s->nhandlers == 0 && !batch_pending(s))
+		if (s->stopping && s->nruns + s->nhandlers == 0 && !sup_batch_pending(s))
 			break;
 		guard_watch(s);
 		arm_timers(s);
@@ -443,10 +443,10 @@ loop(struct sup *s)
 		 * its pipes' EOF is taken for anything else. */
 		for (int i = 0; i < n; i++)
 			dispatch(s, ev[i].data.ptr);
-		bury_dead(s);
+		sup_bury_dead(s);
 		if (s->again)
-			pickup(s);
+			sup_pickup(s);
 	}
 	turn_end(s, true);
-	batch_drop(s);
+	sup_batch_drop(s);
 }

@@ -3,11 +3,11 @@
  *
  * A thread of its own does all that does not touch the running
  * supervisor: reads the config, parses it and builds its route table
- * (conf_load), builds the new generation but for its tracks (gen_build),
+ * (conf_load), builds the new generation but for its tracks (sup_gen_build),
  * finds each new route's old self (routes_match: the old config is only
  * read, and is not freed before the thread is joined), and gives back the
  * parse's garbage (trim).  Then it writes an eventfd of the loop's epoll
- * set.  The loop joins it and only swaps the new routes in (reload_apply
+ * set.  The loop joins it and only swaps the new routes in (sup_reload_apply
  * in sup.c), so a fire that comes due while a big config loads waits for
  * the swap, not for the load (about 0.6 s at 100,000 routes).
  *
@@ -22,7 +22,7 @@
  * file may have changed after the thread read it; any number of asks in
  * that time make one more load.  A `reload` request is answered once the
  * load that reads the file after it is done.  A stop does not wait for a
- * load to end, but the supervisor does before it exits (load_stop): a
+ * load to end, but the supervisor does before it exits (sup_load_stop): a
  * load cannot be cut short without leaking what libconfuse holds. */
 
 #include "config.h"
@@ -32,7 +32,7 @@
 #include "sup-private.h"
 
 int
-load_setup(struct sup *s)
+sup_load_setup(struct sup *s)
 {
 	struct supload *ld = &s->load;
 
@@ -41,14 +41,14 @@ load_setup(struct sup *s)
 		return -1;
 	}
 	if ((ld->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-	    add_watch(s, ld->efd, &ld->w, W_LOAD) < 0) {
+	    sup_add_watch(s, ld->efd, &ld->w, W_LOAD) < 0) {
 		log_error("start", NULL, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* What reload_apply needs to know of each route of NEW in OLD (see
+/* What sup_reload_apply needs to know of each route of NEW in OLD (see
  * ROUTE_SAME): both configs are only read.  NULL when out of memory. */
 static size_t *
 routes_match(const struct conf *new, const struct conf *old)
@@ -88,11 +88,11 @@ load_run(struct supload *ld)
 	int64_t t0 = timefmt_mono_ms();
 
 	ld->conf = conf_load(ld->path, &ld->diag, &ld->noperm);
-	if (ld->conf && (ld->gen = gen_build(ld->conf)) != NULL)
+	if (ld->conf && (ld->gen = sup_gen_build(ld->conf)) != NULL)
 		ld->prev = routes_match(ld->conf, ld->old);
 	/* What the parse freed goes back to the system from here, not from
 	 * the loop. */
-	trim();
+	sup_trim();
 	ld->load_ms = timefmt_mono_ms() - t0;
 }
 
@@ -101,7 +101,7 @@ static void
 load_clear(struct supload *ld)
 {
 	if (ld->gen)
-		gen_unref(ld->gen);	/* its conf with it */
+		sup_gen_unref(ld->gen);	/* its conf with it */
 	else
 		conf_free(ld->conf);
 	ld->gen = NULL;
@@ -165,7 +165,7 @@ load_done(struct sup *s)
 		jlog_end(&l);
 		rc = -2;
 	} else {
-		rc = reload_apply(s, ld) < 0 ? -1 : 0;
+		rc = sup_reload_apply(s, ld) < 0 ? -1 : 0;
 	}
 	load_clear(ld);
 	answer(s, ld->seq, rc);
@@ -224,7 +224,7 @@ load_start(struct sup *s, const char *why)
 }
 
 void
-reload(struct sup *s, const char *why, struct client *cl)
+sup_reload(struct sup *s, const char *why, struct client *cl)
 {
 	struct supload *ld = &s->load;
 
@@ -261,7 +261,7 @@ join(struct supload *ld)
 }
 
 void
-on_load(struct sup *s)
+sup_on_load(struct sup *s)
 {
 	struct supload *ld = &s->load;
 	uint64_t n;
@@ -281,7 +281,7 @@ on_load(struct sup *s)
 }
 
 void
-load_stop(struct sup *s)
+sup_load_stop(struct sup *s)
 {
 	struct supload *ld = &s->load;
 

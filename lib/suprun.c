@@ -95,14 +95,14 @@ gen_free(struct gen *g)
 }
 
 struct gen *
-gen_ref(struct gen *g)
+sup_gen_ref(struct gen *g)
 {
 	g->refs++;
 	return g;
 }
 
 void
-gen_unref(struct gen *g)
+sup_gen_unref(struct gen *g)
 {
 	if (g && --g->refs == 0)
 		gen_free(g);
@@ -110,7 +110,7 @@ gen_unref(struct gen *g)
 
 /* Routers are the same across configs when their id chains are. */
 bool
-router_same(const struct router *a, const struct router *b)
+sup_router_same(const struct router *a, const struct router *b)
 {
 	for (; a && b; a = a->parent, b = b->parent) {
 		if ((a->id == NULL) != (b->id == NULL))
@@ -129,16 +129,16 @@ state_of(void *arg, const struct router *r)
 	struct sup *s = arg;
 
 	for (size_t i = 0; i < s->ls.n; i++)
-		if (s->ls.v[i].router == r || router_same(s->ls.v[i].router, r))
+		if (s->ls.v[i].router == r || sup_router_same(s->ls.v[i].router, r))
 			return s->ls.v[i].state;
 	return NULL;
 }
 
 /* A generation for CONF (which it takes), its tracks not yet set
- * (gen_attach): touches nothing of the supervisor, so a reload's thread
+ * (sup_gen_attach): touches nothing of the supervisor, so a reload's thread
  * builds it.  NULL when out of memory (CONF is the caller's still). */
 struct gen *
-gen_build(struct conf *conf)
+sup_gen_build(struct conf *conf)
 {
 	struct gen *g = calloc(1, sizeof *g);
 	size_t n = conf->routes.nattached;
@@ -174,7 +174,7 @@ fail:
  * NULL): then its track is found or made by name.  -1 when out of
  * memory. */
 int
-gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *prev)
+sup_gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *prev)
 {
 	size_t n = 0;
 
@@ -194,11 +194,11 @@ gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *pr
 }
 
 struct gen *
-gen_new(struct sup *s, struct conf *conf)
+sup_gen_new(struct sup *s, struct conf *conf)
 {
-	struct gen *g = gen_build(conf);
+	struct gen *g = sup_gen_build(conf);
 
-	if (g && gen_attach(s, g, NULL, NULL) < 0) {
+	if (g && sup_gen_attach(s, g, NULL, NULL) < 0) {
 		g->conf = NULL;		/* the caller's still */
 		gen_free(g);
 		return NULL;
@@ -229,7 +229,7 @@ run_link(struct sup *s, struct run *r)
 }
 
 void
-run_unlink(struct sup *s, struct run *r)
+sup_run_unlink(struct sup *s, struct run *r)
 {
 	struct run **pp = &s->pids[pid_bucket(r->pid)];
 
@@ -246,7 +246,7 @@ run_unlink(struct sup *s, struct run *r)
 }
 
 struct run *
-run_find(struct sup *s, pid_t pid)
+sup_run_find(struct sup *s, pid_t pid)
 {
 	for (struct run *r = s->pids[pid_bucket(pid)]; r; r = r->hnext)
 		if (r->pid == pid)
@@ -257,7 +257,7 @@ run_find(struct sup *s, pid_t pid)
 /* ---- output pipes ---- */
 
 struct outpipe *
-outpipe_new(int fd, int stream)
+sup_outpipe_new(int fd, int stream)
 {
 	struct outpipe *p = calloc(1, sizeof *p);
 
@@ -270,7 +270,7 @@ outpipe_new(int fd, int stream)
 }
 
 void
-emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line,
+sup_emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line,
 	  size_t len)
 {
 	struct jlog_line l;
@@ -296,7 +296,7 @@ emit_line(const char *key, const char *who, pid_t pid, int stream, const char *l
  * a line too long for the buffer in pieces).  At EOF (or FLUSH) the
  * partial line too.  Returns 1 at EOF or error, 0 otherwise. */
 int
-outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush)
+sup_outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush)
 {
 	int eof = 0;
 
@@ -315,18 +315,18 @@ outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, boo
 		p->len += (size_t)n;
 		for (size_t i = 0; i < p->len; i++)
 			if (p->buf[i] == '\n') {
-				emit_line(key, who, pid, p->stream, p->buf + start, i - start);
+				sup_emit_line(key, who, pid, p->stream, p->buf + start, i - start);
 				start = i + 1;
 			}
 		if (start == 0 && p->len == sizeof p->buf) {
-			emit_line(key, who, pid, p->stream, p->buf, p->len);
+			sup_emit_line(key, who, pid, p->stream, p->buf, p->len);
 			start = p->len;
 		}
 		memmove(p->buf, p->buf + start, p->len - start);
 		p->len -= start;
 	}
 	if ((eof || flush) && p->len > 0) {
-		emit_line(key, who, pid, p->stream, p->buf, p->len);
+		sup_emit_line(key, who, pid, p->stream, p->buf, p->len);
 		p->len = 0;
 	}
 	return eof;
@@ -335,7 +335,7 @@ outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, boo
 /* Move what P has into its run's capped log file, up to MAX reads (each
  * 64 KiB).  Returns 1 at EOF or error, 0 otherwise. */
 int
-outpipe_relay(struct outpipe *p, int max)
+sup_outpipe_relay(struct outpipe *p, int max)
 {
 	static char buf[65536];
 
@@ -357,7 +357,7 @@ outpipe_relay(struct outpipe *p, int max)
 }
 
 void
-outpipe_close(struct sup *s, struct outpipe **pp)
+sup_outpipe_close(struct sup *s, struct outpipe **pp)
 {
 	struct outpipe *p = *pp;
 
@@ -376,7 +376,7 @@ outpipe_close(struct sup *s, struct outpipe **pp)
 }
 
 void
-bury_dead(struct sup *s)
+sup_bury_dead(struct sup *s)
 {
 	while (s->dead) {
 		struct outpipe *p = s->dead;
@@ -390,14 +390,14 @@ bury_dead(struct sup *s)
 
 
 struct pend *
-pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger)
+sup_pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger)
 {
 	struct pend *p = calloc(1, sizeof *p);
 
 	if (p == NULL)
 		return NULL;
 	timer_init(&p->t, TK_RETRY);
-	p->gen = gen_ref(rs->gen);
+	p->gen = sup_gen_ref(rs->gen);
 	p->rs = rs;
 	p->attempt = attempt;
 	p->scheduled = scheduled;
@@ -406,7 +406,7 @@ pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *tri
 }
 
 void
-job_free(struct store_job *j)
+sup_job_free(struct store_job *j)
 {
 	if (j) {
 		store_job_free(j);
@@ -416,7 +416,7 @@ job_free(struct store_job *j)
 
 /* A copy of J, or NULL when out of memory. */
 struct store_job *
-job_dup(const struct store_job *j)
+sup_job_dup(const struct store_job *j)
 {
 	struct store_job *c = calloc(1, sizeof *c);
 
@@ -431,18 +431,18 @@ job_dup(const struct store_job *j)
 	    (j->log && (c->log = strdup(j->log)) == NULL) ||
 	    (j->owner && (c->owner = strdup(j->owner)) == NULL) ||
 	    (c->args = strv_dup(j->args)) == NULL || (c->env = strv_dup(j->env)) == NULL) {
-		job_free(c);
+		sup_job_free(c);
 		return NULL;
 	}
 	return c;
 }
 
 void
-pend_free(struct pend *p)
+sup_pend_free(struct pend *p)
 {
 	free(p->log_path);
-	job_free(p->job);
-	gen_unref(p->gen);
+	sup_job_free(p->job);
+	sup_gen_unref(p->gen);
 	free(p);
 }
 
@@ -492,7 +492,7 @@ make_pipe(int fds[2], struct jerr *err)
 }
 
 int
-watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err)
+sup_watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &p->w };
 
@@ -505,7 +505,7 @@ watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err)
 
 /* The job's environment; for a handler, with the outcome added. */
 int
-run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
+sup_run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
 {
 	struct rstate *rs = r->rs;
 	struct jobenv_state st = { state_of, s };
@@ -539,7 +539,7 @@ log_relay(struct sup *s, struct run *r, int fd, int *out, int *errfd, struct jer
 {
 	int fds[2] = { -1, -1 };
 
-	if (make_pipe(fds, err) < 0 || (r->out[0] = outpipe_new(fds[0], 1)) == NULL) {
+	if (make_pipe(fds, err) < 0 || (r->out[0] = sup_outpipe_new(fds[0], 1)) == NULL) {
 		if (!err->set)
 			jerr_set(err, "out of memory");
 		close_fd(&fds[0]);
@@ -551,9 +551,9 @@ log_relay(struct sup *s, struct run *r, int fd, int *out, int *errfd, struct jer
 	r->out[0]->relay = true;
 	outlog_writer_init(&r->logw, fd, r->rs->route->output_max);
 	r->logw_open = true;
-	if (watch_pipe(s, r->out[0], err) < 0) {
+	if (sup_watch_pipe(s, r->out[0], err) < 0) {
 		close_fd(&fds[1]);
-		outpipe_close(s, &r->out[0]);
+		sup_outpipe_close(s, &r->out[0]);
 		return -1;
 	}
 	*out = *errfd = fds[1];
@@ -592,14 +592,14 @@ run_output(struct sup *s, struct run *r, int *out, int *errfd, bool append, stru
 	}
 	for (int i = 0; i < 2; i++)
 		if (make_pipe(fds[i], err) < 0 ||
-		    (r->out[i] = outpipe_new(fds[i][0], i + 1)) == NULL) {
+		    (r->out[i] = sup_outpipe_new(fds[i][0], i + 1)) == NULL) {
 			if (!err->set)
 				jerr_set(err, "out of memory");
 			goto fail;
 		} else {
 			fds[i][0] = -1;
 			r->out[i]->run = r;
-			if (watch_pipe(s, r->out[i], err) < 0)
+			if (sup_watch_pipe(s, r->out[i], err) < 0)
 				goto fail;
 		}
 	*out = fds[0][1];
@@ -609,7 +609,7 @@ fail:
 	for (int i = 0; i < 2; i++) {
 		close_fd(&fds[i][0]);
 		close_fd(&fds[i][1]);
-		outpipe_close(s, &r->out[i]);
+		sup_outpipe_close(s, &r->out[i]);
 	}
 	return -1;
 }
@@ -648,7 +648,7 @@ log_start(const struct run *r, const char *event)
 }
 
 struct run *
-run_new(struct sup *s, struct rstate *rs)
+sup_run_new(struct sup *s, struct rstate *rs)
 {
 	struct run *r = calloc(1, sizeof *r);
 
@@ -657,7 +657,7 @@ run_new(struct sup *s, struct rstate *rs)
 		return NULL;
 	timer_init(&r->timeout, TK_TIMEOUT);
 	timer_init(&r->kill, TK_KILL);
-	r->gen = gen_ref(rs->gen);
+	r->gen = sup_gen_ref(rs->gen);
 	r->rs = rs;
 	r->pid = -1;
 	r->st = RUNSTATE_INIT;
@@ -667,14 +667,14 @@ run_new(struct sup *s, struct rstate *rs)
 }
 
 void
-run_free(struct sup *s, struct run *r)
+sup_run_free(struct sup *s, struct run *r)
 {
-	outpipe_close(s, &r->out[0]);
-	outpipe_close(s, &r->out[1]);
+	sup_outpipe_close(s, &r->out[0]);
+	sup_outpipe_close(s, &r->out[1]);
 	if (r->logw_open)
 		(void)outlog_writer_close(&r->logw);
-	job_free(r->job);
-	gen_unref(r->gen);
+	sup_job_free(r->job);
+	sup_gen_unref(r->gen);
 	free(r->log_path);
 	free(r);
 }
@@ -685,7 +685,7 @@ run_free(struct sup *s, struct run *r)
  * then (its claim released); a cron run waits as a retry of the same
  * attempt. */
 void
-spawn_later(struct sup *s, struct run *r, const char *why)
+sup_spawn_later(struct sup *s, struct run *r, const char *why)
 {
 	struct rstate *rs = r->rs;
 	struct track *tr = rs->track;
@@ -708,16 +708,16 @@ spawn_later(struct sup *s, struct run *r, const char *why)
 		log_error("log", rs->route->name, strerror(errno));
 	s->nruns--;
 	if (r->job) {
-		struct bw *op = bw_new(s, STORE_RELEASE, r->job->id, r->job->route,
+		struct bw *op = sup_bw_new(s, STORE_RELEASE, r->job->id, r->job->route,
 				       (long)r->attempt);
 
 		if (op)
 			op->w.run_at = timefmt_now_ms() + delay;
 		tr->busy--;
 	} else {
-		struct pend *p = pend_new(rs, r->attempt, r->scheduled, r->trigger);
+		struct pend *p = sup_pend_new(rs, r->attempt, r->scheduled, r->trigger);
 
-		/* Not a run after all: cj_started counted it. */
+		/* Not a run after all: sup_cj_started counted it. */
 		if (tr->cj && r->attempt == 1 && tr->cj->runs > 0)
 			tr->cj->runs--;
 		if (p && theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) == 0) {
@@ -726,19 +726,19 @@ spawn_later(struct sup *s, struct run *r, const char *why)
 		} else {
 			log_error("spawn-later", rs->route->name, "out of memory");
 			if (p)
-				pend_free(p);
+				sup_pend_free(p);
 			tr->busy--;
 		}
 	}
-	run_free(s, r);
+	sup_run_free(s, r);
 	if (tr->busy == 0)
-		dequeue(s, tr);
+		sup_dequeue(s, tr);
 }
 
 /* Start the process of R (argv and envp built), link it in.  On failure
  * the error is logged and R finished as a failure without a process. */
 void
-run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err,
+sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err,
 	  bool append)
 {
 	struct rstate *rs = r->rs;
@@ -784,34 +784,34 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 	strv_free(argv);
 	strv_free(envp);
 	if (later) {
-		spawn_later(s, r, jerr_msg(err));
+		sup_spawn_later(s, r, jerr_msg(err));
 		return;
 	}
 	if (r->pid < 0) {
 		log_error(r->handler ? "handler-error" : "spawn-error", rs->route->name,
 			  jerr_msg(err));
-		run_link(s, r);	/* run_finish unlinks it */
-		run_step(s, r, RUN_EV_SPAWN_FAILED);
-		run_finish(s, r, -1, code ? code : 126);
+		run_link(s, r);	/* sup_run_finish unlinks it */
+		sup_run_step(s, r, RUN_EV_SPAWN_FAILED);
+		sup_run_finish(s, r, -1, code ? code : 126);
 		return;
 	}
 	run_link(s, r);
-	run_step(s, r, RUN_EV_SPAWNED);
+	sup_run_step(s, r, RUN_EV_SPAWNED);
 	log_start(r, r->handler ? "handler" : "start");
 	if (!r->handler)
 		s->spawn_delay = 0;
 	/* A job of the store: its start, written with the batch (which
 	 * pickup writes at once), ends its claim's window (see recover). */
 	if (r->job && !r->handler) {
-		struct bw *op = bw_new(s, STORE_BEGAN, r->job->id, r->job->route, r->attempt);
+		struct bw *op = sup_bw_new(s, STORE_BEGAN, r->job->id, r->job->route, r->attempt);
 
 		if (op)
 			op->w.end.started = r->start_ms;
 	}
 	if (!r->handler && r->job == NULL && rs->track->cj && r->log_path) {
 		/* A config cron task's row names the running attempt's log. */
-		(void)set_str(&rs->track->cj->log, r->log_path);
-		cj_touch(s, rs->track);
+		(void)sup_set_str(&rs->track->cj->log, r->log_path);
+		sup_cj_touch(s, rs->track);
 	}
 	if (!r->handler && t->timeout_ms > 0 &&
 	    theap_arm(&s->mono, &r->timeout, r->start_mono_ms + t->timeout_ms) < 0)
@@ -820,7 +820,7 @@ run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *e
 
 /* Start a job now: P is consumed. */
 void
-start_job(struct sup *s, struct pend *p)
+sup_start_job(struct sup *s, struct pend *p)
 {
 	struct rstate *rs = p->rs;
 	struct jerr err = JERR_INIT;
@@ -829,16 +829,16 @@ start_job(struct sup *s, struct pend *p)
 
 	/* A config cron task's start waits for its outer middleware, or is
 	 * skipped after a refusal. */
-	if (crongate_hold(s, p))
+	if (sup_crongate_hold(s, p))
 		return;
-	if ((r = run_new(s, rs)) == NULL) {
+	if ((r = sup_run_new(s, rs)) == NULL) {
 		log_error("start", rs->route->name, "out of memory");
 		if (p->busy)
 			rs->track->busy--;
-		pend_free(p);
+		sup_pend_free(p);
 		return;
 	}
-	if (p->job == NULL && p->attempt == 1 && cj_done(rs->route->task, rs->track->cj)) {
+	if (p->job == NULL && p->attempt == 1 && sup_cj_done(rs->route->task, rs->track->cj)) {
 		struct jlog_line l;
 
 		/* A queued fire beyond max-runs (or after a permanent failure). */
@@ -847,10 +847,10 @@ start_job(struct sup *s, struct pend *p)
 		jlog_str(&l, "reason", rs->track->cj->status == JOB_PERMANENTLY_FAILED ?
 			 job_status_name(JOB_PERMANENTLY_FAILED) : "max-runs");
 		jlog_end(&l);
-		run_free(s, r);
+		sup_run_free(s, r);
 		if (p->busy)
 			rs->track->busy--;
-		pend_free(p);
+		sup_pend_free(p);
 		return;
 	}
 	r->attempt = p->attempt;
@@ -863,14 +863,14 @@ start_job(struct sup *s, struct pend *p)
 	if (!p->busy)
 		rs->track->busy++;
 	s->nruns++;
-	pend_free(p);
+	sup_pend_free(p);
 
 	if (route_ids(rs, &err) == 0 &&
 	    jobenv_argv(rs->gen->conf, rs->route, r->job ? r->job->args : NULL, &argv,
 			&err) == 0)
-		(void)run_env(s, r, &envp, &err);
+		(void)sup_run_env(s, r, &envp, &err);
 	if (r->job == NULL)
-		cj_started(s, r);
-	run_spawn(s, r, argv, envp, &err, false);
+		sup_cj_started(s, r);
+	sup_run_spawn(s, r, argv, envp, &err, false);
 	jerr_free(&err);
 }

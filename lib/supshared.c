@@ -3,7 +3,7 @@
  * (SPEC §8): its lease (heartbeat, fencing, registering again), the
  * reaping of supervisors whose lease expired, the store's wake-ups and
  * its poll, the config's cron fires through the store, and the config's
- * hash against the cluster's.  With SQLite only owner_register runs:
+ * hash against the cluster's.  With SQLite only sup_owner_register runs:
  * s->shared is false and every other entry returns at once.
  *
  * Every store operation here is a short blocking call, bounded by the
@@ -47,7 +47,7 @@ log_due(int64_t *last)
  * cluster's, and s->lease_end when our lease ends at the latest.  0, or
  * -1 with ERR. */
 int
-owner_register(struct sup *s, int64_t start_ms, struct jerr *err)
+sup_owner_register(struct sup *s, int64_t start_ms, struct jerr *err)
 {
 	const struct conf *c = s->cur->conf;
 	struct store_owner o = { .name = s->owner, .config_hash = s->hash,
@@ -73,13 +73,13 @@ owner_register(struct sup *s, int64_t start_ms, struct jerr *err)
 }
 
 bool
-shared_may_claim(const struct sup *s)
+sup_shared_may_claim(const struct sup *s)
 {
 	return !s->shared || (!s->fenced && !s->differs);
 }
 
 const char *
-shared_state(const struct sup *s)
+sup_shared_state(const struct sup *s)
 {
 	return s->fenced ? "fenced" : s->differs ? "config-differs" : "ok";
 }
@@ -111,7 +111,7 @@ fd_sync(struct sup *s, bool lost)
 	s->store_fd = -1;
 	if (fd < 0)
 		return;		/* the poll asks again */
-	if (add_watch(s, fd, &s->w_store, W_STORE) < 0 && errno != EEXIST) {
+	if (sup_add_watch(s, fd, &s->w_store, W_STORE) < 0 && errno != EEXIST) {
 		log_error("store", NULL, strerror(errno));
 		return;
 	}
@@ -119,7 +119,7 @@ fd_sync(struct sup *s, bool lost)
 }
 
 int
-shared_start(struct sup *s)
+sup_shared_start(struct sup *s)
 {
 	const struct conf *c = s->cur->conf;
 	int64_t now = timefmt_mono_ms_up();
@@ -149,7 +149,7 @@ shared_start(struct sup *s)
 
 /* The lease could not be renewed (WHY) before it ends: nothing is ours
  * any more.  No claim, no fire; every job of the store we run is killed
- * (its process group), and its end not written (run_finish): another
+ * (its process group), and its end not written (sup_run_finish): another
  * supervisor reaps it, retries it or fails it, runs its handler.  The
  * jobs claimed and waiting for a slot are dropped the same way. */
 static void
@@ -166,7 +166,7 @@ fence(struct sup *s, const char *why)
 		if (r->handler || r->job == NULL || r->st.fenced)
 			continue;
 		killed++;
-		run_step(s, r, RUN_EV_FENCE);	/* SIGKILL to its group */
+		sup_run_step(s, r, RUN_EV_FENCE);	/* SIGKILL to its group */
 	}
 	for (struct pend **pp = &s->slot_head, *p; (p = *pp) != NULL;) {
 		if (p->job == NULL) {
@@ -177,7 +177,7 @@ fence(struct sup *s, const char *why)
 		*pp = p->next;
 		if (p->busy)
 			p->rs->track->busy--;
-		pend_free(p);
+		sup_pend_free(p);
 		dropped++;
 	}
 	s->slot_tail = prev;
@@ -199,7 +199,7 @@ reregister(struct sup *s)
 	struct jlog_line l;
 
 	memcpy(old, s->owner, sizeof old);
-	if (owner_register(s, timefmt_now_ms(), &err) < 0) {
+	if (sup_owner_register(s, timefmt_now_ms(), &err) < 0) {
 		if (log_due(&s->fence_logged)) {
 			jlog_begin(&l, JLOG_WARN, "register-failed");
 			jlog_str(&l, "error", jerr_msg(&err));
@@ -218,12 +218,12 @@ reregister(struct sup *s)
 	if (s->differs && log_due(&s->differs_logged))
 		log_differs(s);
 	fd_sync(s, true);
-	shared_fire(s);
-	pickup(s);
+	sup_shared_fire(s);
+	sup_pickup(s);
 }
 
 void
-shared_heartbeat(struct sup *s)
+sup_shared_heartbeat(struct sup *s)
 {
 	const struct conf *c = s->cur->conf;
 	int64_t t0 = timefmt_mono_ms_up(), until, recovered;
@@ -272,7 +272,7 @@ shared_heartbeat(struct sup *s)
 	}
 	/* Whether the config is the cluster's: the cluster's changes as the
 	 * oldest supervisor goes (a rolling restart). */
-	if (owner_register(s, 0, &err) < 0) {
+	if (sup_owner_register(s, 0, &err) < 0) {
 		log_error("store", NULL, jerr_msg(&err));
 		jerr_free(&err);
 	}
@@ -288,13 +288,13 @@ shared_heartbeat(struct sup *s)
 	if (s->stopping)
 		return;
 	/* The jobs of supervisors whose lease expired: as at start. */
-	if ((recovered = reap_lost(s, &err)) < 0)
+	if ((recovered = sup_reap_lost(s, &err)) < 0)
 		log_error("store", NULL, jerr_msg(&err));
 	jerr_free(&err);
-	lost_handlers(s);
+	sup_lost_handlers(s);
 	if (recovered > 0 || (differed && !s->differs)) {
-		shared_fire(s);
-		pickup(s);
+		sup_shared_fire(s);
+		sup_pickup(s);
 	}
 }
 
@@ -318,26 +318,26 @@ shared_kills(struct sup *s)
 	if (store_kill_requests(s->store, &ids, &err) < 0)
 		log_error("store", NULL, jerr_msg(&err));
 	for (size_t i = 0; ids && ids[i]; i++)
-		(void)job_kill(s, ids[i]);
+		(void)sup_job_kill(s, ids[i]);
 	strv_free(ids);
 	jerr_free(&err);
 }
 
 void
-shared_poll(struct sup *s)
+sup_shared_poll(struct sup *s)
 {
 	(void)theap_arm(&s->mono, &s->poll, timefmt_mono_ms_up() + s->cur->conf->poll_ms);
 	if (s->stopping)
 		return;
 	fd_sync(s, false);
 	shared_kills(s);
-	shared_fire(s);
-	pickup(s);
-	waiters_check(s);
+	sup_shared_fire(s);
+	sup_pickup(s);
+	sup_waiters_check(s);
 }
 
 void
-shared_on_store(struct sup *s)
+sup_shared_on_store(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
 	bool lost = store_poll(s->store, &err) < 0;
@@ -350,12 +350,12 @@ shared_on_store(struct sup *s)
 		jlog_str(&l, "error", jerr_msg(&err));
 		jlog_end(&l);
 		fd_sync(s, true);
-		shared_fire(s);
+		sup_shared_fire(s);
 	}
 	jerr_free(&err);
 	shared_kills(s);
-	pickup(s);
-	waiters_check(s);
+	sup_pickup(s);
+	sup_waiters_check(s);
 }
 
 /* ---- config cron fires ---- */
@@ -407,15 +407,15 @@ row_through(const struct task *t, const struct store_job *row, const char **why)
  * here for every node), the row's new state into *NR: the cron engine
  * and the misfire policy of the task, as a single supervisor fires
  * (on_real, misfire), and the answer of its outer middleware
- * (crongate_shared).  The row's runs and failures are counted as the
- * fires' jobs end (shared_count), not here: max-runs counts runs. */
+ * (sup_crongate_shared).  The row's runs and failures are counted as the
+ * fires' jobs end (sup_shared_count), not here: max-runs counts runs. */
 static int
 fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, size_t *nat,
 	 struct store_job *nr)
 {
 	struct fire_ctx *c = arg;
 	struct sup *s = c->s;
-	struct rstate *rs = job_route(s, row->route);
+	struct rstate *rs = sup_job_route(s, row->route);
 	const struct task *t;
 	int64_t now = timefmt_now_ms(), first, latest, last, next, count;
 	enum policy_missed run = POLICY_RUN_ALL;
@@ -424,14 +424,14 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, s
 	char **env = NULL;
 
 	*nat = 0;
-	if (rs == NULL || !has_calendar(rs)) {
+	if (rs == NULL || !sup_has_calendar(rs)) {
 		/* Not a task of this config, which is the cluster's: gone. */
 		nr->status = (char *)job_status_name(JOB_CANCELLED);
 		return 0;
 	}
 	t = rs->route->task;
 	if (row->cron == NULL || strcmp(row->cron, t->cron) != 0) {
-		s->rows_unsynced = true;	/* shared_sync writes it anew */
+		s->rows_unsynced = true;	/* sup_shared_sync writes it anew */
 		return 0;
 	}
 	if (row_through(t, row, &why)) {
@@ -442,7 +442,7 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, s
 						      JOB_PERMANENTLY_FAILED : JOB_SUCCESS);
 		return 0;
 	}
-	gate = crongate_shared(s, rs, row, &env, &why);
+	gate = sup_crongate_shared(s, rs, row, &env, &why);
 	if (env) {
 		char ***v = reallocarray(c->envs, c->nenvs + 1, sizeof *v);
 
@@ -513,20 +513,20 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, s
 }
 
 void
-shared_fire(struct sup *s)
+sup_shared_fire(struct sup *s)
 {
 	struct fire_ctx c = { .s = s };
 	struct jerr err = JERR_INIT;
 	int n;
 
-	if (!s->shared || s->stopping || !shared_may_claim(s))
+	if (!s->shared || s->stopping || !sup_shared_may_claim(s))
 		return;
 	if (s->rows_unsynced)
-		shared_sync(s, s->cur);
+		sup_shared_sync(s, s->cur);
 	if ((n = store_fire(s->store, timefmt_now_ms(), fire_row, &c, &err)) < 0)
 		log_error("store", NULL, jerr_msg(&err));	/* the next poll tries again */
 	else if (n > 0)
-		pickup(s);
+		sup_pickup(s);
 	jerr_free(&err);
 	for (size_t i = 0; i < c.nenvs; i++)
 		strv_free(c.envs[i]);
@@ -534,7 +534,7 @@ shared_fire(struct sup *s)
 }
 
 enum shared_verdict
-shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j)
+sup_shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j)
 {
 	const struct task *t = rs->route->task;
 	const char *why = NULL;
@@ -557,7 +557,7 @@ shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j)
 }
 
 void
-shared_count(const struct rstate *rs, const char *row, struct store_count *c,
+sup_shared_count(const struct rstate *rs, const char *row, struct store_count *c,
 	     struct store_write *w)
 {
 	const struct task *t = rs->route->task;
@@ -601,14 +601,14 @@ sync_rows(struct sup *s, struct gen *g, bool gates)
 		v = NULL;
 		n = 0;
 		if (gates)
-			crongate_sync_rows(s, g, NULL, 0);	/* (no answer from a row) */
+			sup_crongate_sync_rows(s, g, NULL, 0);	/* (no answer from a row) */
 		return;
 	}
 	/* The outer middleware of the tasks (created or changed, or whose
 	 * row holds no pass), at a start or reload: each fire goes by the
 	 * answer on its row, which ours joins when it is in. */
 	if (gates)
-		crongate_sync_rows(s, g, v, n);
+		sup_crongate_sync_rows(s, g, v, n);
 	if (s->differs || s->fenced) {
 		store_job_list_free(v, n);
 		return;
@@ -625,7 +625,7 @@ sync_rows(struct sup *s, struct gen *g, bool gates)
 		const struct store_job *row;
 		int64_t next;
 
-		if (!has_calendar(rs))
+		if (!sup_has_calendar(rs))
 			continue;
 		row = n ? bsearch(rs->route->name, v, n, sizeof *v, row_cmp) : NULL;
 		if (row)
@@ -693,7 +693,7 @@ out:
 }
 
 void
-shared_sync(struct sup *s, struct gen *g)
+sup_shared_sync(struct sup *s, struct gen *g)
 {
 	sync_rows(s, g, false);
 }
@@ -708,7 +708,7 @@ log_not_durable(const struct gen *g)
 	const char *first = NULL;
 
 	for (size_t i = 0; i < g->n; i++)
-		if (has_calendar(&g->rs[i]) && !g->rs[i].route->task->durable) {
+		if (sup_has_calendar(&g->rs[i]) && !g->rs[i].route->task->durable) {
 			if (first == NULL)
 				first = g->rs[i].route->name;
 			n++;
@@ -727,7 +727,7 @@ log_not_durable(const struct gen *g)
 
 /* A reload: a new config, maybe not the cluster's any more (or again). */
 void
-shared_reloaded(struct sup *s)
+sup_shared_reloaded(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
 	char hash[CONF_HASH_LEN + 1];
@@ -741,7 +741,7 @@ shared_reloaded(struct sup *s)
 		sync_rows(s, s->cur, true);
 		return;
 	}
-	if (!s->fenced && owner_register(s, 0, &err) < 0) {
+	if (!s->fenced && sup_owner_register(s, 0, &err) < 0) {
 		log_error("store", NULL, jerr_msg(&err));
 		memcpy(s->hash, hash, sizeof hash);
 	}
