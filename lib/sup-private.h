@@ -368,6 +368,11 @@ struct sup {
 	 * store, rows of durable cron tasks and the history of their runs. */
 	struct store_write *batch;
 	struct store_write **batch_tail;
+	/* What a written batch that scheduled a job of the store (a retry,
+	 * a dynamic cron job's next fire, a release) leads to: the store
+	 * timer armed again.  Set by the layer of those jobs (supjobs.c,
+	 * sup_recover); NULL: nothing. */
+	void (*batch_rearm)(struct sup *s);
 	char owner[128];	/* the store's owner: HOST:PID:START_MS */
 	unsigned sync_mark;
 	struct notify nt;	/* systemd: watchdog and STATUS= */
@@ -508,6 +513,14 @@ int sup_add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind);
 int sup_setup_fds(struct sup *s);
 void sup_loop(struct sup *s);
 
+/* supcronrow.c */
+bool sup_has_calendar(const struct rstate *rs);
+int sup_set_str(char **p, const char *v);
+bool sup_cj_done(const struct task *t, const struct cronrow *cj);
+void sup_cronrow_free(struct cronrow *cj);
+void sup_cronrow_job(const struct track *tr, struct store_job *j);
+char *const *sup_crongate_env(const struct track *tr);
+
 /* suprun.c */
 struct gen *sup_gen_ref(struct gen *g);
 void sup_gen_unref(struct gen *g);
@@ -548,12 +561,6 @@ void sup_run_finish(struct sup *s, struct run *r, int status, int code);
 void sup_terminate_all(struct sup *s);
 
 /* supcron.c */
-bool sup_has_calendar(const struct rstate *rs);
-int sup_set_str(char **p, const char *v);
-void sup_cj_touch(struct sup *s, struct track *tr);
-bool sup_cj_done(const struct task *t, const struct cronrow *cj);
-void sup_cronrow_free(struct cronrow *cj);
-void sup_cronrow_job(const struct track *tr, struct store_job *j);
 int64_t sup_resume_after(const struct rstate *rs, int64_t now);
 void sup_mark_fired(struct sup *s, struct rstate *rs, int64_t when);
 void sup_plan(struct sup *s, struct rstate *rs, int64_t after);
@@ -583,6 +590,7 @@ struct bw *sup_bw_new(struct sup *s, enum store_write_kind kind, const char *id,
 struct bw *sup_bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
 void sup_cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig, int64_t now);
 bool sup_batch_pending(const struct sup *s);
+void sup_cj_touch(struct sup *s, struct track *tr);
 void sup_cron_flush(struct sup *s);
 void sup_batch_drop(struct sup *s);
 
@@ -600,7 +608,6 @@ enum crongate_fire sup_crongate_shared(struct sup *s, struct rstate *rs, const s
 				   char ***env, const char **reason);
 bool sup_crongate_park(struct sup *s, struct rstate *rs, int64_t at);
 bool sup_crongate_hold(struct sup *s, struct pend *p);
-char *const *crongate_env(const struct track *tr);
 bool sup_crongate_reaped(struct sup *s, pid_t pid, int status);
 void sup_crongate_on_pipe(struct sup *s, struct watch *w);
 void sup_crongate_on_timer(struct timer *t);

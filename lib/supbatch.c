@@ -191,7 +191,7 @@ batch_failed(struct sup *s, size_t njobs, struct jerr *err)
 }
 
 /* What a write of the batch that was written leads to: waiters told,
- * the store timer rearmed (*REARM). */
+ * the store timer to be rearmed (*REARM: s->batch_rearm). */
 static void
 batch_written(struct sup *s, struct bw *b, bool *rearm)
 {
@@ -286,8 +286,8 @@ sup_cron_flush(struct sup *s)
 		else
 			s->starts_used = false;
 	}
-	if (rearm)
-		sup_store_rearm(s);
+	if (rearm && s->batch_rearm)
+		s->batch_rearm(s);
 }
 
 /* At the very end: what could not be written is said, and dropped (the
@@ -309,4 +309,16 @@ sup_batch_drop(struct sup *s)
 		jlog_end(&l);
 	}
 	batch_clear(s);
+}
+
+/* Write TR's row with this turn's batch. */
+void
+sup_cj_touch(struct sup *s, struct track *tr)
+{
+	struct bw *b;
+
+	if (tr->cj && !tr->dirty && (b = sup_bw_new(s, STORE_CRON, NULL, NULL, 0)) != NULL) {
+		b->tr = tr;
+		tr->dirty = true;
+	}
 }

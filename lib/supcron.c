@@ -6,42 +6,7 @@
 
 #include "sup-private.h"
 
-/* ---- planning fires ---- */
-
-bool
-sup_has_calendar(const struct rstate *rs)
-{
-	const struct task *t = rs->route->task;
-
-	return t->cron && t->sched->kind != CRON_REBOOT;
-}
-
 /* ---- durable cron tasks: the row in memory ---- */
-
-/* Replace string *P with a copy of V. */
-int
-sup_set_str(char **p, const char *v)
-{
-	char *c = strdup(v);
-
-	if (c == NULL)
-		return -1;
-	free(*p);
-	*p = c;
-	return 0;
-}
-
-/* Write TR's row with this turn's batch. */
-void
-sup_cj_touch(struct sup *s, struct track *tr)
-{
-	struct bw *b;
-
-	if (tr->cj && !tr->dirty && (b = sup_bw_new(s, STORE_CRON, NULL, NULL, 0)) != NULL) {
-		b->tr = tr;
-		tr->dirty = true;
-	}
-}
 
 static void
 cj_status(struct sup *s, struct track *tr, enum job_status status)
@@ -50,56 +15,6 @@ cj_status(struct sup *s, struct track *tr, enum job_status status)
 		return;
 	tr->cj->status = status;
 	sup_cj_touch(s, tr);
-}
-
-/* Whether the task is through: permanently failed, or max-runs run. */
-bool
-sup_cj_done(const struct task *t, const struct cronrow *cj)
-{
-	if (cj == NULL)
-		return false;
-	return cj->status == JOB_PERMANENTLY_FAILED || (t->max_runs > 0 && cj->runs >= t->max_runs);
-}
-
-void
-sup_cronrow_free(struct cronrow *cj)
-{
-	if (cj == NULL)
-		return;
-	free(cj->cron);
-	free(cj->log);
-	strv_free(cj->env);
-	free(cj);
-}
-
-/* The store's row J (a store_job for a write) of TR's row: it points to
- * TR's strings, and is not to be freed. */
-void
-sup_cronrow_job(const struct track *tr, struct store_job *j)
-{
-	static char *none[1];
-	const struct cronrow *cj = tr->cj;
-
-	memset(j, 0, sizeof *j);
-	j->id = j->route = (char *)tr->name;
-	j->status = (char *)job_status_name(cj->status);
-	j->trigger = (char *)job_trigger_name(JOB_TRIGGER_CRON);
-	j->cron = cj->cron;
-	j->run_at = j->scheduled_at = cj->run_at;
-	j->args = none;
-	j->env = cj->env ? cj->env : none;
-	j->attempts = cj->attempts;
-	j->has_exit = cj->has_exit;
-	j->exit_code = cj->exit_code;
-	j->signal = cj->signal;
-	j->created_at = cj->created_at;
-	j->started_at = cj->started_at;
-	j->finished_at = cj->finished_at;
-	j->log = cj->log;
-	j->config = true;
-	j->runs = cj->runs;
-	j->failures = cj->failures;
-	j->last_fire = cj->last_fire;
 }
 
 /* The row of the store J, taken: J is marked so (not config).  NULL

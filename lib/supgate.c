@@ -31,7 +31,7 @@
  * put back when the answer is in, so the fire runs then, or meets the
  * misfire policy if it is late by then.  Other starts of the task (an
  * @reboot fire, a retry, a queued fire) wait in a list (sup_crongate_hold).
- * After a pass each run gets the gates' env (crongate_env: the job's
+ * After a pass each run gets the gates' env (sup_crongate_env: the job's
  * layer, after the task's env and before JOBIFY_*); after a refusal each
  * fire is skipped and logged (gate-refused, with the gate's message). */
 
@@ -767,12 +767,6 @@ sup_crongate_hold(struct sup *s, struct pend *p)
 	if (tr->busy == 0)
 		sup_dequeue(s, tr);
 	return true;
-}
-
-char *const *
-crongate_env(const struct track *tr)
-{
-	return tr->gate && tr->gate->state == CG_PASS ? tr->gate->env : NULL;
 }
 
 #define GATE_REFUSED_VAR "JOBIFY_GATE_REFUSED="

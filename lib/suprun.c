@@ -517,7 +517,7 @@ sup_run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err)
 		.attempt = r->attempt,
 		.args = r->job ? r->job->args : NULL,
 		/* A config cron task's: what its outer middleware added. */
-		.env = r->job ? r->job->env : crongate_env(rs->track),
+		.env = r->job ? r->job->env : sup_crongate_env(rs->track),
 	};
 
 	if (r->job && r->job->cron)	/* a cron time: whole seconds, like a config task's */
