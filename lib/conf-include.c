@@ -22,63 +22,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf-private.h"
+#include "conf-include.h"
 #include "paths.h"
 #include "route.h"
-#include "strv.h"
 
 /* ---------------------------------------------------------------------
  * Reading files.
  */
-
-const struct confscan *
-scan_of(const char *file)
-{
-	for (size_t i = 0; i < conf_loading->nscans; i++)
-		if (strcmp(conf_loading->scans[i].file, file) == 0)
-			return &conf_loading->scans[i].scan;
-	return NULL;
-}
-
-/* The path of section CHILD of PARENT from the top of CHILD's file, for
- * confscan: PARENT's own path when both come from one file, else CHILD is
- * at the top of a file that PARENT included. */
-char *
-child_path(cfg_t *parent, const char *parent_path, cfg_t *child)
-{
-	bool same = parent->filename && child->filename &&
-		    strcmp(parent->filename, child->filename) == 0;
-
-	return confscan_path(same ? parent_path : "", child->name, cfg_title(child));
-}
-
-/* The line section SEC (at PATH in its file) opens on.  A single
- * (non-MULTI) section such as lifespan is made by libconfuse before any
- * file is read and has no file of its own: FALLBACK names it. */
-int
-section_line(cfg_t *sec, const char *path, const char *fallback)
-{
-	const char *file = sec->filename ? sec->filename : fallback;
-
-	return file ? confscan_line(scan_of(file), path) : 0;
-}
-
-const char *
-intern_file(const char *path)
-{
-	struct conf *c = conf_loading->conf;
-	const char **last = &conf_loading->last_file;
-
-	/* Asked for each task: mostly the file of the one before. */
-	if (*last && strcmp(*last, path) == 0)
-		return *last;
-	for (size_t i = 0; c->files && c->files[i]; i++)
-		if (strcmp(c->files[i], path) == 0)
-			return *last = c->files[i];
-	if (strv_push(&c->files, path) < 0)
-		return NULL;
-	return *last = c->files[strv_len(c->files) - 1];
-}
 
 /* Read PATH whole, applying the ownership rule; FROM:FROM_LINE is the
  * include() that named it, if any. */

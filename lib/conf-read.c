@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf-private.h"
+#include "conf-read.h"
 #include "route.h"
 #include "strv.h"
 #include "timefmt.h"
@@ -160,77 +160,11 @@ dup_list(cfg_t *sec, const char *name)
 }
 
 /* ---------------------------------------------------------------------
- * The tasks' memory: the conf's arena, and its strings kept once.  A
- * task and everything it points to live there, freed with the conf: a
- * task that is dropped (a duplicate, an error) is no loss.
+ * The tasks' memory: the conf's arena, and its strings kept once (the
+ * set is str_ent(), conf-base.c).  A task and everything it points to
+ * live there, freed with the conf: a task that is dropped (a duplicate,
+ * an error) is no loss.
  */
-
-static size_t
-str_hash(const char *s)
-{
-	/* FNV-1a */
-	uint64_t h = UINT64_C(14695981039346656037);
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(1099511628211);
-	}
-	return (size_t)h;
-}
-
-/* The entry of string S in the set, added (S copied into the arena)
- * when it is not there; NULL when out of memory. */
-struct strent *
-str_ent(const char *s)
-{
-	struct strset *m = &conf_loading->strs;
-	size_t h = str_hash(s), i;
-
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 1024;
-		struct strent *v = calloc(cap, sizeof *v);
-
-		if (v == NULL)
-			return NULL;
-		for (size_t j = 0; j < m->cap; j++) {
-			if (m->v[j].s == NULL)
-				continue;
-			for (i = m->v[j].hash & (cap - 1); v[i].s; i = (i + 1) & (cap - 1))
-				;
-			v[i] = m->v[j];
-		}
-		free(m->v);
-		m->v = v;
-		m->cap = cap;
-	}
-	for (i = h & (m->cap - 1); m->v[i].s; i = (i + 1) & (m->cap - 1))
-		if (m->v[i].hash == h && strcmp(m->v[i].s, s) == 0)
-			return &m->v[i];
-	if ((m->v[i].s = arena_strdup(&conf_loading->conf->arena, s)) == NULL)
-		return NULL;
-	m->v[i].hash = h;
-	m->n++;
-	return &m->v[i];
-}
-
-/* E's string parsed as a cron expression, into the arena: 0, or -1 with
- * CE (out of memory: conf_loading->oom). */
-int
-cron_ent(struct strent *e, struct cron_error *ce)
-{
-	struct cron c;
-
-	if (cron_parse(e->s, &c, ce) < 0)
-		return -1;
-	e->cron = arena_alloc(&conf_loading->conf->arena, sizeof c, _Alignof(struct cron));
-	if (e->cron == NULL) {
-		snprintf(ce->msg, sizeof ce->msg, "out of memory");
-		conf_loading->oom = true;
-		return -1;
-	}
-	*e->cron = c;
-	return 0;
-}
 
 /* S kept once in the arena (NULL for NULL); NULL and conf_loading->oom
  * when out of memory. */

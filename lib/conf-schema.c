@@ -7,7 +7,9 @@
  *   and remember the line of every value for the checks after the parse;
  * - the error hook, which gives libconfuse's own messages their FILE:LINE;
  * - the scan for unknown names before the parse (libconfuse stops at the
- *   first), and the sort of a file's messages into the order of its lines. */
+ *   first).
+ * What libconfuse calls here that belongs to the layers above (a section
+ * parsed, include()) is given to schema_build() by conf.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,151 +18,12 @@
 #include <string.h>
 
 #include "bytesize.h"
-#include "conf-private.h"
+#include "conf-schema.h"
 #include "duration.h"
 #include "mail.h"
 #include "strv.h"
 #include "tz.h"
 #include "words.h"
-
-/* ---------------------------------------------------------------------
- * Where values were written: (option instance, value index) -> line.
- */
-
-static size_t
-line_hash(const cfg_opt_t *opt, unsigned idx)
-{
-	uintptr_t h = (uintptr_t)opt;
-
-	h ^= h >> 17;
-	h *= UINT64_C(0x9e3779b97f4a7c15) & UINTPTR_MAX;
-	return (size_t)(h ^ (h >> 29) ^ idx * 2654435761u);
-}
-
-static struct lineent *
-line_slot(const cfg_opt_t *opt, unsigned idx, bool create)
-{
-	struct linemap *m = &conf_loading->lines;
-	size_t i;
-
-	if (create && (m->n + 1) * 2 > m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 1024;
-		struct lineent *v = calloc(cap, sizeof *v);
-
-		if (v == NULL) {
-			conf_loading->oom = true;
-			return NULL;
-		}
-		for (size_t j = 0; j < m->cap; j++) {
-			struct lineent *e = &m->v[j];
-
-			if (e->opt == NULL)
-				continue;
-			for (i = line_hash(e->opt, e->idx) & (cap - 1); v[i].opt; i = (i + 1) & (cap - 1))
-				;
-			v[i] = *e;
-		}
-		free(m->v);
-		m->v = v;
-		m->cap = cap;
-	}
-	if (m->cap == 0)
-		return NULL;
-	for (i = line_hash(opt, idx) & (m->cap - 1); m->v[i].opt; i = (i + 1) & (m->cap - 1))
-		if (m->v[i].opt == opt && m->v[i].idx == idx)
-			return &m->v[i];
-	if (!create)
-		return NULL;
-	m->v[i].opt = opt;
-	m->v[i].idx = idx;
-	m->n++;
-	return &m->v[i];
-}
-
-static void
-line_record(cfg_t *cfg, const cfg_opt_t *opt)
-{
-	/* A list's new value is already counted in nvalues. */
-	unsigned idx = opt->nvalues ? opt->nvalues - 1 : 0;
-	struct lineent *e;
-
-	if (cfg->name && strcmp(cfg->name, "task") == 0) {
-		struct tline *tl;
-
-		if (conf_loading->tl_owner != cfg) {
-			conf_loading->tl_owner = cfg;
-			conf_loading->ntl = 0;
-		}
-		if (conf_loading->ntl == conf_loading->captl) {
-			size_t cap = conf_loading->captl ? 2 * conf_loading->captl : 32;
-
-			if ((tl = reallocarray(conf_loading->tl, cap, sizeof *tl)) == NULL) {
-				conf_loading->oom = true;
-				return;
-			}
-			conf_loading->tl = tl;
-			conf_loading->captl = cap;
-		}
-		tl = &conf_loading->tl[conf_loading->ntl++];
-		tl->opt = opt;
-		tl->idx = idx;
-		tl->line = cfg->line;
-		tl->file = cfg->filename ? intern_file(cfg->filename) : NULL;
-		return;
-	}
-	e = line_slot(opt, idx, true);
-
-	if (e) {
-		e->line = cfg->line;
-		e->file = cfg->filename ? intern_file(cfg->filename) : NULL;
-	}
-}
-
-/* Where option NAME of section SEC was written, value IDX; the section's
- * own place when it was not written (a default). */
-struct srcloc
-where(cfg_t *sec, const char *name, unsigned idx)
-{
-	return where_opt(sec, cfg_getopt(sec, name), idx);
-}
-
-/* The same for option OPT of SEC. */
-struct srcloc
-where_opt(cfg_t *sec, const cfg_opt_t *opt, unsigned idx)
-{
-	struct lineent *e = NULL;
-	struct srcloc l = { NULL, 0 };
-
-	if (opt && sec == conf_loading->tl_owner) {
-		/* The last record: a value set twice keeps the later line. */
-		for (size_t i = conf_loading->ntl; i-- > 0;)
-			if (conf_loading->tl[i].opt == opt && conf_loading->tl[i].idx == idx) {
-				l.file = conf_loading->tl[i].file;
-				l.line = conf_loading->tl[i].line;
-				return l;
-			}
-	} else if (opt) {
-		e = line_slot(opt, idx, false);
-	}
-	if (e && e->file) {
-		l.file = e->file;
-		l.line = e->line;
-	} else if (sec->filename) {
-		l.file = intern_file(sec->filename);
-	}
-	return l;
-}
-
-/* An error about the value being parsed in CFG, at its current line. */
-void __attribute__((format(printf, 2, 3)))
-value_error(cfg_t *cfg, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	diag_vadd(conf_loading->diag, DIAG_ERROR, cfg->filename, cfg->line, fmt, ap);
-	va_end(ap);
-}
 
 void
 error_hook(cfg_t *cfg, const char *fmt, va_list ap)
@@ -186,28 +49,9 @@ error_hook(cfg_t *cfg, const char *fmt, va_list ap)
 		report(DIAG_ERROR, cfg->filename, cfg->line, "%s", msg);
 	free(msg);
 }
-
 /* ---------------------------------------------------------------------
  * Value checks, run by libconfuse as each value is read.
  */
-
-static bool
-is_name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-bool
-route_name_valid(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (!is_name_char(s[n]))
-			return false;
-	return n >= 1 && n <= ROUTE_NAME_MAX;
-}
 
 static void
 check_name(cfg_t *cfg, const char *what, const char *value, bool empty_ok)
@@ -256,70 +100,6 @@ bad:
 		    what, (int)(eq - value), value);
 }
 
-static const char *const misfire_names[] = {
-	[MISFIRE_ONCE] = "once", [MISFIRE_ALL] = "all",
-	[MISFIRE_SKIP] = "skip", [MISFIRE_GRACE] = "grace",
-};
-static const char *const overlap_names[] = {
-	[OVERLAP_SKIP] = "skip", [OVERLAP_QUEUE] = "queue",
-	[OVERLAP_PARALLEL] = "parallel",
-};
-static const char *const output_names[] = {
-	[OUTPUT_LOG] = "log", [OUTPUT_INHERIT] = "inherit", [OUTPUT_NULL] = "null",
-};
-
-const char *conf_misfire_name(enum misfire_policy m) { return misfire_names[m]; }
-const char *conf_overlap_name(enum overlap_policy o) { return overlap_names[o]; }
-const char *conf_output_name(enum output_mode o) { return output_names[o]; }
-
-static int
-enum_lookup(const char *const *names, size_t n, const char *value)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], value) == 0)
-			return (int)i;
-	return -1;
-}
-
-#define ENUM_LOOKUP(names, v) enum_lookup(names, sizeof names / sizeof names[0], v)
-
-/* overlap and output: the value's enum, -1 when it is not one. */
-int
-overlap_lookup(const char *value)
-{
-	return ENUM_LOOKUP(overlap_names, value);
-}
-
-int
-output_lookup(const char *value)
-{
-	return ENUM_LOOKUP(output_names, value);
-}
-
-/* misfire: once | all | skip | grace DURATION */
-int
-misfire_parse(const char *value, enum misfire_policy *m, int64_t *grace, const char **why)
-{
-	int i;
-
-	if (strncmp(value, "grace", 5) == 0 && (value[5] == ' ' || value[5] == '\t')) {
-		const char *d = value + 5;
-
-		while (*d == ' ' || *d == '\t')
-			d++;
-		*m = MISFIRE_GRACE;
-		return duration_parse(d, grace, why);
-	}
-	i = ENUM_LOOKUP(misfire_names, value);
-	if (i < 0 || i == MISFIRE_GRACE) {
-		*why = "expected once, all, skip or grace DURATION";
-		return -1;
-	}
-	*m = (enum misfire_policy)i;
-	*grace = 0;
-	return 0;
-}
-
 /* Strings: check by option name, remember the line. */
 static int
 str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -357,13 +137,13 @@ str_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		if (misfire_parse(value, &m, &g, &why) < 0)
 			value_error(cfg, "misfire: '%s': %s", value, why);
 	} else if (strcmp(n, "overlap") == 0) {
-		if (ENUM_LOOKUP(overlap_names, value) < 0)
+		if (overlap_lookup(value) < 0)
 			value_error(cfg, "overlap: '%s': expected skip, queue or parallel", value);
 	} else if (strcmp(n, "mail-to") == 0) {
 		if (mail_check(value, &why) < 0)
 			value_error(cfg, "mail-to: '%s': %s", value, why);
 	} else if (strcmp(n, "output") == 0) {
-		if (ENUM_LOOKUP(output_names, value) < 0)
+		if (output_lookup(value) < 0)
 			value_error(cfg, "output: '%s': expected log, inherit or null", value);
 	} else if (strcmp(n, "cron") == 0 && *value) {
 		struct cron_error ce;
@@ -508,7 +288,9 @@ static cfg_opt_t task_opts[] = {
  * those in task_read(). */
 
 /* What routers and the app share; "router" comes last so that the level
- * builder can point it at the next level (or drop it at the deepest). */
+ * builder can point it at the next level (or drop it at the deepest).
+ * include() has its function, and task and router their validate
+ * callback, from the level builder: they are of the layers above. */
 #define ROUTER_COMMON_OPTS \
 	CFG_STR_LIST_CB("env",              NULL, CFGF_NONE, str_cb), \
 	CFG_SEC("lifespan",                 lifespan_opts, CFGF_NONE), \
@@ -521,7 +303,7 @@ static cfg_opt_t task_opts[] = {
 	CFG_INT_CB("output-max-size",       UNSET_INT, CFGF_NONE, size_cb), \
 	CFG_STR_LIST_CB("include-router",   NULL, CFGF_NONE, str_cb), \
 	CFG_SEC("task",                     task_opts, SECTION_FLAGS | CFGF_DEFINIT), \
-	CFG_FUNC("include",                 include_fn)
+	CFG_FUNC("include",                 NULL)
 
 static const cfg_opt_t router_template[] = {
 	CFG_STR_CB("prefix", NULL, CFGF_NONE, str_cb),
@@ -548,18 +330,28 @@ static const cfg_opt_t app_template[] = {
 	CFG_END()
 };
 
+/* The callbacks of the layers above, for level_build(): set by
+ * schema_build(), from conf.c. */
+struct schema_hooks {
+	cfg_validate_callback_t section_done;	/* sec_detach() */
+	cfg_func_t include;			/* include_fn() */
+};
+
 static cfg_opt_t *
-level_build(const cfg_opt_t *tmpl, size_t n, cfg_opt_t *next)
+level_build(const cfg_opt_t *tmpl, size_t n, cfg_opt_t *next, const struct schema_hooks *h)
 {
 	cfg_opt_t *opts = calloc(n, sizeof *opts);
 
 	if (opts == NULL)
 		return NULL;
 	memcpy(opts, tmpl, n * sizeof *opts);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (opts[i].name && (strcmp(opts[i].name, "task") == 0 ||
 				     strcmp(opts[i].name, "router") == 0))
-			opts[i].validcb = sec_detach;
+			opts[i].validcb = h->section_done;
+		if (opts[i].name && strcmp(opts[i].name, "include") == 0)
+			opts[i].func = h->include;
+	}
 	/* The entry before CFG_END() is "router". */
 	if (next) {
 		opts[n - 2].subopts = next;
@@ -582,21 +374,23 @@ schema_free(void)
  * schema below a section into every instance of it, so each level costs
  * memory and time in every router: the loader builds only as many levels
  * as the file seems to need and loads again with all of them when an
- * included file nests deeper (see load()). */
+ * included file nests deeper (see load()).  SECTION_DONE and INCLUDE are
+ * the callbacks of the layers above (conf-schema.h). */
 int
-schema_build(int maxdepth)
+schema_build(int maxdepth, cfg_validate_callback_t section_done, cfg_func_t include)
 {
+	const struct schema_hooks h = { section_done, include };
 	cfg_opt_t *next = NULL;
 	size_t nr = sizeof router_template / sizeof router_template[0];
 	size_t na = sizeof app_template / sizeof app_template[0];
 
 	conf_loading->maxdepth = maxdepth;
 	for (int d = maxdepth; d >= 1; d--) {
-		if ((conf_loading->schema[d] = level_build(router_template, nr, next)) == NULL)
+		if ((conf_loading->schema[d] = level_build(router_template, nr, next, &h)) == NULL)
 			return -1;
 		next = conf_loading->schema[d];
 	}
-	if ((conf_loading->schema[0] = level_build(app_template, na, next)) == NULL)
+	if ((conf_loading->schema[0] = level_build(app_template, na, next, &h)) == NULL)
 		return -1;
 	return 0;
 }
@@ -636,44 +430,6 @@ name_unknown(void *arg, const char *name, int line)
 	report(DIAG_ERROR, arg, line, "no such option '%s'", name);
 }
 
-struct diag_key {
-	int line;
-	size_t seq;
-	struct diag_entry e;
-};
-
-static int
-by_line(const void *a, const void *b)
-{
-	const struct diag_key *x = a, *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* The messages from FROM on, all of one file's reading, in the order of
- * their lines: unknown names are found before the parse, the values
- * during it, and the reader reads them as they stand in the file. */
-void
-diag_sort_from(size_t from)
-{
-	struct diag *d = conf_loading->diag;
-	size_t n = d->n - from;
-	struct diag_key *k;
-
-	if (n < 2 || (k = calloc(n, sizeof *k)) == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		k[i].e = d->v[from + i];
-		k[i].line = k[i].e.line;
-		k[i].seq = i;
-	}
-	qsort(k, n, sizeof *k, by_line);
-	for (size_t i = 0; i < n; i++)
-		d->v[from + i] = k[i].e;
-	free(k);
-}
 
 /* Report the unknown names of BUF (from file PATH, read into section SEC)
  * and blank them out, so that the rest of the file is read. */

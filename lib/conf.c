@@ -36,8 +36,8 @@
  *   is a global: loading is not reentrant (nor is libconfuse's lexer).
  *
  * This file holds the entry points (one load, from the main file to a
- * struct conf) and the app's own options; conf-private.h lists the
- * other files of the loader and what each owns.
+ * struct conf) and the app's own options; conf-base.h lists the other
+ * files of the loader, their layers and what each owns.
  */
 #include "config.h"
 
@@ -47,25 +47,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf-private.h"
+#include "conf-include.h"
 #include "route.h"
 #include "strv.h"
-
-struct loader *conf_loading;	/* the load in progress */
-
-/* ---------------------------------------------------------------------
- * Diagnostics.
- */
-
-void
-report(enum diag_level level, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	diag_vadd(conf_loading->diag, level, file, line, fmt, ap);
-	va_end(ap);
-}
 
 /* ---------------------------------------------------------------------
  * Entry points.
@@ -243,6 +227,27 @@ app_only(const char *path, cfg_t *cfg, struct diag *diag)
 	return NULL;
 }
 
+/* The empty parse tree of the main file PATH, with a schema MAXDEPTH
+ * routers deep; NULL out of memory. */
+static cfg_t *
+tree_new(const char *path, int maxdepth)
+{
+	cfg_t *cfg;
+
+	/* The schema calls up into conf-read.c as each section is parsed and
+	 * into conf-include.c at an include(): it takes both from here. */
+	if (schema_build(maxdepth, sec_detach, include_fn) < 0)
+		return NULL;
+	if ((cfg = cfg_init(conf_loading->schema[0], CFGF_NONE)) == NULL)
+		return NULL;
+	cfg_set_error_function(cfg, error_hook);
+	if ((cfg->filename = strdup(path)) == NULL) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
 /* One load with a schema MAXDEPTH routers deep; 0: as deep as the main
  * file nests (libconfuse copies every level of the schema into every
  * router section, so levels not needed cost time and memory).  With APP
@@ -281,12 +286,7 @@ load_once(const char *path, const char *buf, size_t buflen, bool no_include, int
 	if (confscan_strip(text, buflen, "root", name_known, name_unknown, (void *)path) < 0 ||
 	    confscan_buf(&scan, text, buflen) < 0)
 		goto oom;
-	if (schema_build(maxdepth ? maxdepth : depth_of(&scan)) < 0)
-		goto oom;
-	if ((cfg = cfg_init(loader.schema[0], CFGF_NONE)) == NULL)
-		goto oom;
-	cfg_set_error_function(cfg, error_hook);
-	if ((cfg->filename = strdup(path)) == NULL)
+	if ((cfg = tree_new(path, maxdepth ? maxdepth : depth_of(&scan))) == NULL)
 		goto oom;
 
 	rc = parse_into(cfg, path, text, buflen, &scan);

@@ -31,7 +31,7 @@ sources() {
 	case $1 in
 	cron) echo lib/cron.c lib/tz.c lib/decimal.c lib/duration.c ;;
 	time) echo lib/decimal.c lib/duration.c lib/timefmt.c lib/timewords.c lib/tz.c ;;
-	conf) echo lib/conf.c lib/conf-schema.c lib/conf-read.c lib/conf-include.c lib/confscan.c lib/array.c lib/diag.c lib/strv.c lib/words.c lib/paths.c \
+	conf) echo lib/conf.c lib/conf-base.c lib/conf-schema.c lib/conf-read.c lib/conf-include.c lib/confscan.c lib/array.c lib/diag.c lib/strv.c lib/words.c lib/paths.c \
 		lib/decimal.c lib/duration.c lib/route.c lib/tz.c lib/cron.c lib/timefmt.c lib/timewords.c \
 		lib/bytesize.c lib/mail.c lib/esc.c lib/jerr.c lib/spawn.c lib/guard.c lib/arena.c lib/jlog.c lib/json.c ;;
 	ctl) echo lib/ctl.c lib/jerr.c ;;

@@ -1,19 +1,28 @@
 /* SPDX-License-Identifier: ISC */
-/* The config loader's internals, shared by its files; not for use
- * outside them (the interface is conf.h):
- *   conf.c          the entry points: one load from the main file to a
- *                   struct conf, the app's own options, conf_free()
+/* The config loader's internals, not for use outside it (the interface is
+ * conf.h).  Its files are layers, each calling only the ones below it and
+ * including only their headers:
+ *   conf-base.c     the load in progress and its messages, where values
+ *                   were written, the files' names and scans, the values'
+ *                   words and parsers, the tasks' strings (this header)
  *   conf-schema.c   the libconfuse schema, the callbacks that check each
  *                   value as it is read and remember its line, and the
- *                   scan for unknown names before the parse
+ *                   scan for unknown names before the parse (conf-schema.h)
  *   conf-read.c     the read-out of the parsed sections into struct task
  *                   and struct router, as each section is parsed
+ *                   (conf-read.h)
  *   conf-include.c  reading files: include() and its globs; and the
  *                   include-router attachment of routers, once each
+ *                   (conf-include.h)
+ *   conf.c          the entry points: one load from the main file to a
+ *                   struct conf, the app's own options, conf_free()
+ * Where libconfuse calls up from the schema (a section parsed, an
+ * include()), conf.c hands the schema those functions (schema_build()).
  * libconfuse's callbacks carry no user pointer, so the load in progress
- * is the global conf_loading (conf.c): loading is not reentrant. */
-#ifndef JOBIFY_CONF_PRIVATE_H
-#define JOBIFY_CONF_PRIVATE_H
+ * is the global conf_loading: loading is not reentrant.  Its state, all
+ * in struct loader below, is shared by the layers as data. */
+#ifndef JOBIFY_CONF_BASE_H
+#define JOBIFY_CONF_BASE_H
 
 #include <confuse.h>
 #include <limits.h>
@@ -24,24 +33,6 @@
 #include "conf.h"
 #include "confscan.h"
 #include "diag.h"
-
-/* Defaults of SPEC §3. */
-#define DEFAULT_MAX_PARALLEL	0
-#define DEFAULT_SHUTDOWN_GRACE	(30 * 1000)
-#define DEFAULT_HISTORY		1000
-#define DEFAULT_HEARTBEAT	(5 * 1000)
-#define DEFAULT_LEASE		(30 * 1000)
-#define DEFAULT_POLL		1000
-#define DEFAULT_MAX_RUNS	0
-#define DEFAULT_MAX_FAILURES	10
-#define DEFAULT_RETRY		0
-#define DEFAULT_RETRY_DELAY	1000
-#define DEFAULT_TIMEOUT		(-1)
-#define DEFAULT_KILL_GRACE	(10 * 1000)
-#define DEFAULT_JITTER		0
-#define UNSET_INT		LONG_MIN	/* umask and nice: not given */
-
-#define SECTION_FLAGS	(CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES)
 
 /* ---------------------------------------------------------------------
  * Where values were written: (option instance, value index) -> line.
@@ -150,7 +141,7 @@ struct loader {
 	unsigned long kids_serial;
 	struct titleset titles;
 	size_t cur_scan;	/* scans[cur_scan] is of the file being parsed */
-	struct strset strs;	/* the tasks' strings (conf-read.c) */
+	struct strset strs;	/* the tasks' strings (str_ent()) */
 	const char *last_file;	/* intern_file()'s latest answer */
 	cfg_t *tl_owner;	/* the task section tl describes */
 	struct tline *tl;
@@ -174,78 +165,37 @@ struct loader {
 /* The load in progress (conf.c). */
 extern struct loader *conf_loading;
 
-/* task_opts by index: the read-out of a task takes its options by
- * position, not by a search of the names (a task is read 100,000 times). */
-enum {
-	TO_NAME,
-	TO_EXEC,
-	TO_CRON,
-	TO_TIMEZONE,
-	TO_START_DATE,
-	TO_MISFIRE,
-	TO_MAX_RUNS,
-	TO_MAX_FAILURES,
-	TO_RETRY,
-	TO_RETRY_DELAY,
-	TO_TIMEOUT,
-	TO_KILL_GRACE,
-	TO_OVERLAP,
-	TO_JITTER,
-	TO_DURABLE,
-	TO_ENV,
-	TO_WORKDIR,
-	TO_UMASK,
-	TO_NICE,
-	TO_USER,
-	TO_GROUP,
-	TO_MIDDLEWARE,
-	TO_ON_FAILURE,
-	TO_ON_TIMEOUT,
-	TO_OUTPUT,
-	TO_MAIL_TO,
-	TO_OUTPUT_MAX_SIZE,
-	TO_N
-};
+/* The load in progress. */
+extern struct loader *conf_loading;
 
-/* conf.c */
+/* Messages: report() to the load's diag; value_error() about the value
+ * being parsed in CFG, at its current line; diag_sort_from() puts the
+ * messages from FROM on, all of one file's reading, in line order. */
 void report(enum diag_level level, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-
-/* conf-schema.c: the schema of MAXDEPTH router levels into
- * conf_loading->schema, and its end. */
-int schema_build(int maxdepth);
-void schema_free(void);
-void error_hook(cfg_t *cfg, const char *fmt, va_list ap);
 void value_error(cfg_t *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int misfire_parse(const char *value, enum misfire_policy *m, int64_t *grace, const char **why);
-int overlap_lookup(const char *value);
-int output_lookup(const char *value);
-struct srcloc where(cfg_t *sec, const char *name, unsigned idx);
-struct srcloc where_opt(cfg_t *sec, const cfg_opt_t *opt, unsigned idx);
-bool name_known(const char *section, const char *name);
-void name_unknown(void *arg, const char *name, int line);
-int strip_unknown(cfg_t *sec, const char *path, char *buf, size_t len);
 void diag_sort_from(size_t from);
 
-/* conf-read.c */
-struct strent *str_ent(const char *s);
-int cron_ent(struct strent *e, struct cron_error *ce);
-int sec_detach(cfg_t *cfg, cfg_opt_t *opt);
-void kids_free(struct kidmap *m);
-char *dup_opt(cfg_t *sec, const char *name);
-struct router *router_read(cfg_t *sec, int depth, struct router *defined_in, const char *path);
-int router_add_child(struct router *parent, struct router *child);
-void router_free(struct router *r);
+/* Where values were written: line_record() as each value is parsed,
+ * where() and where_opt() after. */
+void line_record(cfg_t *cfg, const cfg_opt_t *opt);
+struct srcloc where(cfg_t *sec, const char *name, unsigned idx);
+struct srcloc where_opt(cfg_t *sec, const cfg_opt_t *opt, unsigned idx);
 
-/* conf-include.c */
-int include_fn(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv);
+/* Files: their names kept once in conf->files, their scans, and the
+ * lines their sections open on. */
 const char *intern_file(const char *path);
 const struct confscan *scan_of(const char *file);
 char *child_path(cfg_t *parent, const char *parent_path, cfg_t *child);
 int section_line(cfg_t *sec, const char *path, const char *fallback);
-char *file_read(const char *path, const char *from, int from_line, size_t *len);
-int parse_into(cfg_t *sec, const char *path, const char *buf, size_t len, struct confscan *pre);
-int includes_run(void);
-int attach_all(struct conf *c);
+
+/* Values (route_name_valid() is in route.h). */
+int misfire_parse(const char *value, enum misfire_policy *m, int64_t *grace, const char **why);
+int overlap_lookup(const char *value);
+int output_lookup(const char *value);
+
+/* The tasks' strings, each kept once in the conf's arena. */
+struct strent *str_ent(const char *s);
+int cron_ent(struct strent *e, struct cron_error *ce);
 
 #endif
