@@ -226,11 +226,31 @@ struct gen {
 	size_t n;
 };
 
+struct sup;
+struct pend;
+struct run;
+
+/* What differs between the kinds of run, a config cron task's (supcron.c)
+ * and a job of the store's (supjobs.c): filled by the layer that owns
+ * the kind, called by those under it that start and end runs (suprun.c,
+ * supend.c).  A failure handler's run has its job's kind, unused. */
+struct run_kind {
+	/* Before P starts: true when it does not start now (it waits, or
+	 * was skipped: P is taken); NULL: it starts. */
+	bool (*hold)(struct sup *s, struct pend *p);
+	/* R starts: its process is spawned next.  NULL: nothing to do. */
+	void (*started)(struct sup *s, struct run *r);
+	/* R's process ended with OUTCOME (CODE, SIG), and R was not fenced:
+	 * its record, and its retry or its failure handler. */
+	void (*ended)(struct sup *s, struct run *r, enum job_status outcome, int code, int sig);
+};
+
 /* A run waiting to start: a queued fire, a retry, or one waiting for a
  * max-parallel slot. */
 struct pend {
 	struct timer t;		/* TK_RETRY on the monotonic heap */
 	struct pend *next;
+	const struct run_kind *kind;
 	struct gen *gen;	/* a reference */
 	struct rstate *rs;
 	unsigned attempt;
@@ -256,6 +276,7 @@ struct run {
 	struct run *next, *prev, *hnext;
 	struct gen *gen;	/* a reference */
 	struct rstate *rs;
+	const struct run_kind *kind;
 	pid_t pid;
 	bool handler;		/* a failure handler, not a job */
 	/* Where it stands (runstate.h): changed by sup_run_step alone. */
@@ -536,7 +557,8 @@ int sup_outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t 
 int sup_outpipe_relay(struct outpipe *p, int max);
 void sup_outpipe_close(struct sup *s, struct outpipe **pp);
 void sup_bury_dead(struct sup *s);
-struct pend *sup_pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger);
+struct pend *sup_pend_new(const struct run_kind *kind, struct rstate *rs, unsigned attempt,
+			  int64_t scheduled, const char *trigger);
 void sup_job_free(struct store_job *j);
 struct store_job *sup_job_dup(const struct store_job *j);
 void sup_pend_free(struct pend *p);
@@ -544,21 +566,26 @@ int sup_watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
 int sup_run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err);
 struct run *sup_run_new(struct sup *s, struct rstate *rs);
 void sup_run_free(struct sup *s, struct run *r);
-void sup_spawn_later(struct sup *s, struct run *r, const char *why);
-void sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err, bool append);
-void sup_start_job(struct sup *s, struct pend *p);
+/* sup_run_spawn's: the start was put off (see there). */
+#define SUP_SPAWN_LATER (-1)
+int sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err, bool append);
+int sup_run_start(struct sup *s, struct pend *p, struct run **rp);
+struct rstate *sup_job_route(struct sup *s, const char *name);
+void sup_run_step(struct sup *s, struct run *r, enum run_event ev);
 
 /* supend.c */
 bool sup_mail_reaped(struct sup *s, pid_t pid, int status);
 void sup_start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig);
 void sup_request(struct sup *s, struct pend *p);
-void sup_fire_queued(struct rstate *rs, int64_t when);
-void sup_fire(struct sup *s, struct rstate *rs, int64_t when);
 void sup_dequeue(struct sup *s, struct track *tr);
 const char *sup_signame(int sig);
-void sup_run_step(struct sup *s, struct run *r, enum run_event ev);
+void sup_start_job(struct sup *s, struct pend *p);
+void sup_log_retry(const struct rstate *rs, const char *id, unsigned attempt, int64_t delay);
 void sup_run_finish(struct sup *s, struct run *r, int status, int code);
 void sup_terminate_all(struct sup *s);
+void sup_lost_free(struct lost *l);
+void sup_lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
+void sup_lost_handlers(struct sup *s);
 
 /* supcron.c */
 int64_t sup_resume_after(const struct rstate *rs, int64_t now);
@@ -567,21 +594,27 @@ void sup_plan(struct sup *s, struct rstate *rs, int64_t after);
 void sup_trim(void);
 void sup_cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded);
 void sup_cron_start(struct sup *s);
-void sup_cj_started(struct sup *s, struct run *r);
-void sup_cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final);
+void sup_fire_queued(struct rstate *rs, int64_t when);
+void sup_fire(struct sup *s, struct rstate *rs, int64_t when);
 void sup_misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
 
 /* supjobs.c */
 void sup_store_rearm(struct sup *s);
-struct rstate *sup_job_route(struct sup *s, const char *name);
 void sup_pickup(struct sup *s);
-bool sup_cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j, enum job_status outcome, struct bw *op);
-void sup_lost_free(struct lost *l);
-void sup_lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
-void sup_lost_handlers(struct sup *s);
 void sup_recover(struct sup *s);
 int sup_reap_lost(struct sup *s, struct jerr *err);
 void sup_prune_ended(struct sup *s);
+void sup_log_skip(const struct rstate *rs, const char *event, const char *what, int64_t at);
+bool sup_shared_may_claim(const struct sup *s);
+/* What the claim's pick makes of the first attempt of a fire's job. */
+enum shared_verdict {
+	SHARED_RUN,	/* it runs */
+	SHARED_SKIP,	/* it is skipped (logged): overlap, max-runs, max-failures */
+	SHARED_WAIT,	/* it waits for the run of its route (overlap = queue) */
+};
+enum shared_verdict sup_shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j);
+void sup_shared_count(const struct rstate *rs, const char *row, struct store_count *c,
+		  struct store_write *w);
 void sup_state_watch(struct sup *s);
 void sup_on_state(struct sup *s);
 
@@ -631,22 +664,12 @@ void sup_ctl_close(struct sup *s);
 int sup_owner_register(struct sup *s, int64_t start_ms, struct jerr *err);
 int sup_shared_start(struct sup *s);
 void sup_shared_reloaded(struct sup *s);
-bool sup_shared_may_claim(const struct sup *s);
 void sup_shared_heartbeat(struct sup *s);
 void sup_shared_poll(struct sup *s);
 void sup_shared_on_store(struct sup *s);
 void sup_shared_fire(struct sup *s);
 void sup_shared_sync(struct sup *s, struct gen *g);
 const char *sup_shared_state(const struct sup *s);
-/* What the claim's pick makes of the first attempt of a fire's job. */
-enum shared_verdict {
-	SHARED_RUN,	/* it runs */
-	SHARED_SKIP,	/* it is skipped (logged): overlap, max-runs, max-failures */
-	SHARED_WAIT,	/* it waits for the run of its route (overlap = queue) */
-};
-enum shared_verdict sup_shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j);
-void sup_shared_count(const struct rstate *rs, const char *row, struct store_count *c,
-		  struct store_write *w);
 
 /* sup.c */
 void sup_on_lifespan_out(struct sup *s, struct outpipe *p);

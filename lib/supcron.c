@@ -6,6 +6,9 @@
 
 #include "sup-private.h"
 
+/* A config cron task's runs (defined at the end). */
+static const struct run_kind cron_kind;
+
 /* ---- durable cron tasks: the row in memory ---- */
 
 static void
@@ -426,7 +429,7 @@ sup_cron_start(struct sup *s)
 		     cj->last_fire / 1000 : sup_resume_after(rs, now));
 		if (rs->track->lost > 0 && !sup_cj_done(rs->route->task, cj)) {
 			/* The run we died under has retries left: the next now. */
-			struct pend *p = sup_pend_new(rs, rs->track->lost + 1, cj->last_fire / 1000,
+			struct pend *p = sup_pend_new(&cron_kind, rs, rs->track->lost + 1, cj->last_fire / 1000,
 						  "cron");
 			struct jlog_line l;
 
@@ -447,8 +450,8 @@ sup_cron_start(struct sup *s)
 }
 
 /* A run of a config cron task started (ATTEMPT 1: a fire). */
-void
-sup_cj_started(struct sup *s, struct run *r)
+static void
+cj_started(struct sup *s, struct run *r)
 {
 	struct track *tr = r->rs->track;
 	struct cronrow *cj = tr->cj;
@@ -467,8 +470,8 @@ sup_cj_started(struct sup *s, struct run *r)
 }
 
 /* Run R of a config cron task ended with OUTCOME; FINAL: no retry follows. */
-void
-sup_cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final)
+static void
+cj_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig, bool final)
 {
 	struct rstate *rs = r->rs;
 	const struct task *t = rs->route->task;
@@ -566,3 +569,95 @@ sup_misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 	jlog_end(&l);
 	sup_mark_fired(s, rs, latest);
 }
+
+/* A queued fire for cron time WHEN, whatever the overlap policy. */
+void
+sup_fire_queued(struct rstate *rs, int64_t when)
+{
+	struct track *tr = rs->track;
+	struct pend *p = sup_pend_new(&cron_kind, rs, 1, when, "cron");
+
+	if (p == NULL) {
+		log_error("queue", rs->route->name, "out of memory");
+		return;
+	}
+	if (tr->qtail)
+		tr->qtail->next = p;
+	else
+		tr->qhead = p;
+	tr->qtail = p;
+	tr->nq++;
+}
+
+/* A cron fire of RS for cron time WHEN (s). */
+void
+sup_fire(struct sup *s, struct rstate *rs, int64_t when)
+{
+	const struct task *t = rs->route->task;
+	struct track *tr = rs->track;
+	struct pend *p;
+
+	/* In a burst the previous run may have exited unseen: its SIGCHLD
+	 * waits behind the fires of this turn.  Reap before calling it busy. */
+	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL)
+		sup_reap(s);
+	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL) {
+		struct jlog_line l;
+		bool queue = t->overlap == OVERLAP_QUEUE && tr->nq < QUEUE_MAX;
+
+		jlog_begin(&l, queue ? JLOG_INFO : JLOG_WARN, queue ? "queue" : "skip");
+		jlog_str(&l, "route", rs->route->name);
+		jlog_str(&l, "reason", t->overlap == OVERLAP_QUEUE && !queue ? "queue-full" : "overlap");
+		if (queue)
+			jlog_int(&l, "queued", tr->nq + 1);
+		jlog_end(&l);
+		if (queue)
+			sup_fire_queued(rs, when);
+		return;
+	}
+	if ((p = sup_pend_new(&cron_kind, rs, 1, when, "cron")) == NULL) {
+		log_error("fire", rs->route->name, "out of memory");
+		return;
+	}
+	sup_request(s, p);
+}
+
+/* Run R of a config cron task ended with OUTCOME (CODE, SIG): its row
+ * and history (cj_ended); after a failure a retry waits its delay on
+ * the monotonic heap (not when we are stopping), or the handler runs. */
+static void
+cron_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	bool retry = (long)r->attempt <= t->retry && !s->stopping;
+	int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
+	struct pend *p;
+
+	if (!job_status_failure(outcome)) {
+		cj_ended(s, r, outcome, code, 0, true);
+		return;
+	}
+	cj_ended(s, r, outcome, code, sig, !retry);
+	if (!retry) {
+		sup_start_handler(s, r, outcome, sig ? -1 : code, sig);
+		return;
+	}
+	p = sup_pend_new(&cron_kind, rs, r->attempt + 1, r->scheduled, r->trigger);
+	if (p == NULL || theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) < 0) {
+		log_error("retry", rs->route->name, "out of memory");
+		if (p)
+			sup_pend_free(p);
+		return;
+	}
+	p->busy = true;		/* the retry holds the route busy */
+	rs->track->busy++;
+	s->npend++;
+	sup_log_retry(rs, NULL, r->attempt + 1, delay);
+}
+
+static const struct run_kind cron_kind = {
+	.hold = sup_crongate_hold,
+	.started = cj_started,
+	.ended = cron_run_ended,
+};

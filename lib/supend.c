@@ -125,6 +125,7 @@ sup_start_handler(struct sup *s, struct run *job, enum job_status status, int co
 	char **argv = NULL, **envp = NULL;
 	struct run *r;
 	char *abs;
+	int rc;
 
 	mail_failure(s, job, status, code, sig);
 	if (status == JOB_TIMEOUT && route->on_timeout) {
@@ -147,6 +148,7 @@ sup_start_handler(struct sup *s, struct run *job, enum job_status status, int co
 		return;
 	}
 	r->handler = true;
+	r->kind = job->kind;
 	r->attempt = job->attempt;
 	r->scheduled = job->scheduled;
 	r->trigger = job->trigger;	/* a job of the store's: in the job moved */
@@ -176,8 +178,24 @@ sup_start_handler(struct sup *s, struct run *job, enum job_status status, int co
 		strv_free(envp);
 		argv = envp = NULL;
 	}
-	sup_run_spawn(s, r, argv, envp, &err, true);
+	if ((rc = sup_run_spawn(s, r, argv, envp, &err, true)) > 0)
+		sup_run_finish(s, r, -1, rc);
 	jerr_free(&err);
+}
+
+/* Start P now (P is consumed): a start that failed is finished as a
+ * failure, and one put off may leave its route free for what it queued. */
+void
+sup_start_job(struct sup *s, struct pend *p)
+{
+	struct track *tr = p->rs->track;
+	struct run *r = NULL;
+	int rc = sup_run_start(s, p, &r);
+
+	if (rc > 0)
+		sup_run_finish(s, r, -1, rc);
+	else if (rc == SUP_SPAWN_LATER && tr->busy == 0)
+		sup_dequeue(s, tr);
 }
 
 /* Start P now, or when a max-parallel slot frees. */
@@ -227,58 +245,6 @@ fill_slots(struct sup *s)
 			s->slot_tail = NULL;
 		sup_start_job(s, p);
 	}
-}
-
-/* A queued fire for cron time WHEN, whatever the overlap policy. */
-void
-sup_fire_queued(struct rstate *rs, int64_t when)
-{
-	struct track *tr = rs->track;
-	struct pend *p = sup_pend_new(rs, 1, when, "cron");
-
-	if (p == NULL) {
-		log_error("queue", rs->route->name, "out of memory");
-		return;
-	}
-	if (tr->qtail)
-		tr->qtail->next = p;
-	else
-		tr->qhead = p;
-	tr->qtail = p;
-	tr->nq++;
-}
-
-/* A cron fire of RS for cron time WHEN (s). */
-void
-sup_fire(struct sup *s, struct rstate *rs, int64_t when)
-{
-	const struct task *t = rs->route->task;
-	struct track *tr = rs->track;
-	struct pend *p;
-
-	/* In a burst the previous run may have exited unseen: its SIGCHLD
-	 * waits behind the fires of this turn.  Reap before calling it busy. */
-	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL)
-		sup_reap(s);
-	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL) {
-		struct jlog_line l;
-		bool queue = t->overlap == OVERLAP_QUEUE && tr->nq < QUEUE_MAX;
-
-		jlog_begin(&l, queue ? JLOG_INFO : JLOG_WARN, queue ? "queue" : "skip");
-		jlog_str(&l, "route", rs->route->name);
-		jlog_str(&l, "reason", t->overlap == OVERLAP_QUEUE && !queue ? "queue-full" : "overlap");
-		if (queue)
-			jlog_int(&l, "queued", tr->nq + 1);
-		jlog_end(&l);
-		if (queue)
-			sup_fire_queued(rs, when);
-		return;
-	}
-	if ((p = sup_pend_new(rs, 1, when, "cron")) == NULL) {
-		log_error("fire", rs->route->name, "out of memory");
-		return;
-	}
-	sup_request(s, p);
 }
 
 /* The route is free again: start its next queued fire. */
@@ -370,8 +336,8 @@ log_exit(const struct run *r, enum job_status outcome, int code, int sig, int64_
 
 /* The log's line of a retry: attempt ATTEMPT of route RS (of the store's
  * job ID; NULL: a config cron task) starts after DELAY (ms). */
-static void
-log_retry(const struct rstate *rs, const char *id, unsigned attempt, int64_t delay)
+void
+sup_log_retry(const struct rstate *rs, const char *id, unsigned attempt, int64_t delay)
 {
 	struct jlog_line l;
 
@@ -382,79 +348,6 @@ log_retry(const struct rstate *rs, const char *id, unsigned attempt, int64_t del
 	jlog_int(&l, "attempt", attempt);
 	jlog_ms(&l, "delay", delay);
 	jlog_end(&l);
-}
-
-/* Run R of a job of the store ended with OUTCOME (CODE, SIG): each
- * attempt is a row of history, written with the turn's batch; a retry
- * goes back to the store, due after the delay, so that it survives a
- * restart too (also when we are stopping: it waits in the store for the
- * next start, as it would after a crash).  A dynamic cron job's next
- * fire goes with its end (sup_cronjob_end). */
-static void
-job_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig)
-{
-	struct rstate *rs = r->rs;
-	const struct task *t = rs->route->task;
-	struct store_job *j = r->job;
-	bool bad = job_status_failure(outcome);
-	bool retry = bad && (long)r->attempt <= t->retry;
-	int64_t now = timefmt_now_ms();
-	int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
-	struct bw *op = sup_bw_end(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
-			       r->log_path, rs->gen->conf->history);
-
-	if (op && !retry && j->cron && outcome != JOB_CANCELLED)
-		(void)sup_cronjob_end(s, rs, j, outcome, op);
-	else if (op && retry)
-		op->w.run_at = now + delay;
-	else if (op)
-		op->ended = true;
-	if (op && !retry && store_job_is_fire(j))
-		sup_shared_count(rs, op->route, &op->count, &op->w);	/* its task's row */
-	/* Whoever waits for it hears once the batch is written, so that
-	 * what `wait` returns for is in the store for `status` and
-	 * `history`; but while the store cannot be written (a full disk, a
-	 * lock held), from memory now. */
-	if (op && op->ended && s->flush_fails > 0)
-		sup_job_ended(s, j->id, sup_bw_status(op), sig ? -1 : code);
-	if (retry)
-		log_retry(rs, j->id, r->attempt + 1, delay);
-	else if (bad)
-		sup_start_handler(s, r, outcome, sig ? -1 : code, sig);
-}
-
-/* Run R of a config cron task ended with OUTCOME (CODE, SIG): its row
- * and history (sup_cj_ended); after a failure a retry waits its delay on
- * the monotonic heap (not when we are stopping), or the handler runs. */
-static void
-cron_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig)
-{
-	struct rstate *rs = r->rs;
-	const struct task *t = rs->route->task;
-	bool retry = (long)r->attempt <= t->retry && !s->stopping;
-	int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
-	struct pend *p;
-
-	if (!job_status_failure(outcome)) {
-		sup_cj_ended(s, r, outcome, code, 0, true);
-		return;
-	}
-	sup_cj_ended(s, r, outcome, code, sig, !retry);
-	if (!retry) {
-		sup_start_handler(s, r, outcome, sig ? -1 : code, sig);
-		return;
-	}
-	p = sup_pend_new(rs, r->attempt + 1, r->scheduled, r->trigger);
-	if (p == NULL || theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) < 0) {
-		log_error("retry", rs->route->name, "out of memory");
-		if (p)
-			sup_pend_free(p);
-		return;
-	}
-	p->busy = true;		/* the retry holds the route busy */
-	rs->track->busy++;
-	s->npend++;
-	log_retry(rs, NULL, r->attempt + 1, delay);
 }
 
 /* R's process ended with wait STATUS; or never started, when STATUS is -1
@@ -493,10 +386,9 @@ sup_run_finish(struct sup *s, struct run *r, int status, int code)
 		 * now, which records its attempts, retries it and runs its
 		 * handlers; nothing of it is ours to write (the store's guard
 		 * would refuse it anyway). */
-	} else if (r->job)
-		job_run_ended(s, r, outcome, code, sig);
-	else
-		cron_run_ended(s, r, outcome, code, sig);
+	} else {
+		r->kind->ended(s, r, outcome, code, sig);
+	}
 	if (r->log_path) {
 		struct jerr err = JERR_INIT;
 
@@ -515,68 +407,7 @@ sup_run_finish(struct sup *s, struct run *r, int status, int code)
 	}
 }
 
-/* ---- the life of a run: its one place of change, and the stop ---- */
-
-/* Log EV, which struck run R: a timeout, a cancel or the kill. */
-static void
-run_note(const struct run *r, enum run_event ev)
-{
-	struct jlog_line l;
-
-	jlog_begin(&l, JLOG_WARN, ev == RUN_EV_TIMEOUT ? "timeout" :
-		   ev == RUN_EV_CANCEL ? "cancel" : "kill");
-	jlog_str(&l, "route", r->rs->route->name);
-	if (ev == RUN_EV_CANCEL && r->job)
-		jlog_str(&l, "job", r->job->id);
-	jlog_int(&l, "pid", r->pid);
-	if (ev == RUN_EV_TIMEOUT)
-		jlog_ms(&l, "after", r->rs->route->task->timeout_ms);
-	jlog_end(&l);
-}
-
-/* Send SIG to R's process group; a group that is gone already is not an
- * error. */
-static void
-run_signal(const struct run *r, int sig)
-{
-	if (spawn_kill_group(r->pid, sig) < 0 && errno != ESRCH)
-		log_error("kill", r->rs->route->name, strerror(errno));
-}
-
-/* EV happened to run R: the one place where a run's state changes
- * (runstate_next decides), and where what the change asks is done. */
-void
-sup_run_step(struct sup *s, struct run *r, enum run_event ev)
-{
-	struct run_move m = runstate_next(r->st, ev);
-
-	if (!m.legal) {
-		char msg[128];
-
-		snprintf(msg, sizeof msg, "event %s of a run in state %s ignored",
-			 run_event_name(ev), runstate_name(r->st.state));
-		log_error("run-state", r->rs->route->name, msg);
-		return;
-	}
-	r->st = m.to;
-	if (m.actions & RUN_DO_NOTE)
-		run_note(r, ev);
-	if (m.actions & RUN_DO_TERM) {
-		/* Stop, then SIGKILL after the task's kill grace (TK_KILL). */
-		run_signal(r, SIGTERM);
-		(void)theap_arm(&s->mono, &r->kill,
-				timefmt_mono_ms_up() + r->rs->route->task->kill_grace_ms);
-	}
-	if (m.actions & RUN_DO_KILL)
-		/* The grace ran out; or it exited after it was told to stop
-		 * (timeout, cancel, shutdown): what it left behind in its
-		 * group goes with it, SIGTERM ignored or not. */
-		run_signal(r, SIGKILL);
-	if (m.actions & RUN_DO_DISARM) {
-		theap_disarm(&s->mono, &r->timeout);
-		theap_disarm(&s->mono, &r->kill);
-	}
-}
+/* ---- the stop of every run ---- */
 
 /* Every run is told to stop: SIGTERM, SIGKILL after its grace. */
 void
@@ -585,4 +416,67 @@ sup_terminate_all(struct sup *s)
 	s->terminating = true;
 	for (struct run *r = s->runs; r; r = r->next)
 		sup_run_step(s, r, RUN_EV_STOP);
+}
+
+void
+sup_lost_free(struct lost *l)
+{
+	free(l->route);
+	free(l->log);
+	sup_job_free(l->job);
+	free(l);
+}
+
+/* Keep a lost run of ROUTE (ATTEMPT, SCHEDULED s, STARTED ms, LOG) for
+ * sup_lost_handlers; JOB (taken, NULL for a config cron run) is its job. */
+void
+sup_lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled,
+	 int64_t started, const char *log, struct store_job *job)
+{
+	struct lost *l = calloc(1, sizeof *l);
+
+	if (l == NULL || (l->route = strdup(route)) == NULL ||
+	    (log && (l->log = strdup(log)) == NULL)) {
+		log_error("handler-error", route, "out of memory");
+		if (l)
+			sup_lost_free(l);
+		sup_job_free(job);
+		return;
+	}
+	l->attempt = attempt;
+	l->scheduled = scheduled;
+	l->started = started;
+	l->job = job;
+	l->next = s->lost;
+	s->lost = l;
+}
+
+/* The failure handlers of the lost runs (JOBIFY_STATUS=failed, no exit
+ * code), now that the lifespans run. */
+void
+sup_lost_handlers(struct sup *s)
+{
+	while (s->lost) {
+		struct lost *l = s->lost;
+		struct rstate *rs = sup_job_route(s, l->route);
+		struct run *r;
+
+		s->lost = l->next;
+		if (rs && (r = sup_run_new(s, rs)) != NULL) {
+			r->attempt = l->attempt;
+			r->scheduled = l->scheduled;
+			if (l->started)
+				r->start_ms = l->started;
+			r->log_path = l->log;
+			r->job = l->job;
+			r->trigger = l->job ? l->job->trigger : job_trigger_name(JOB_TRIGGER_CRON);
+			l->log = NULL;
+			l->job = NULL;
+			sup_start_handler(s, r, JOB_FAILED, -1, 0);
+			sup_run_free(s, r);
+		} else if (rs) {
+			log_error("handler-error", l->route, "out of memory");
+		}
+		sup_lost_free(l);
+	}
 }

@@ -7,6 +7,9 @@
 
 #include "sup-private.h"
 
+/* A job of the store's runs (defined at the end). */
+static const struct run_kind job_kind;
+
 /* ---- jobs of the store ---- */
 
 /* Arm the store timer at the next scheduled job. */
@@ -27,17 +30,6 @@ sup_store_rearm(struct sup *s)
 		theap_disarm(&s->real, &s->store_due);
 	else if (!timer_armed(&s->store_due) || s->store_due.at != sat_ns(at, NS_PER_MS))
 		(void)theap_arm(&s->real, &s->store_due, at < 1 ? 1 : sat_ns(at, NS_PER_MS));
-}
-
-/* The attached route a job of the store names, in the current config. */
-struct rstate *
-sup_job_route(struct sup *s, const char *name)
-{
-	const struct route *r = route_find(&s->cur->conf->routes, name);
-
-	if (r == NULL || !r->attached)
-		return NULL;
-	return &s->cur->rs[r - s->cur->conf->routes.v];
 }
 
 /* Try to claim the due jobs again after DELAY ms (the store was locked). */
@@ -98,7 +90,7 @@ job_misfire(struct pick_ctx *c, struct rstate *rs, struct store_job *j, struct s
 		return STORE_WRITE;
 	}
 	if (cron_parse(j->cron, &sched, &ce) < 0)
-		return STORE_TAKE;	/* sup_cronjob_end ends it */
+		return STORE_TAKE;	/* cronjob_end ends it */
 	/* The cron times from the one it waits for to now (s, now's included). */
 	latest = policy_cron_latest(&sched, rs->tz, j->scheduled_at / 1000, now / 1000 + 1,
 				    MISFIRE_SCAN, &count);
@@ -185,7 +177,7 @@ pickup_start(struct sup *s, struct store_job *j)
 	struct rstate *rs = sup_job_route(s, j->route);
 	struct pend *p;
 
-	if (rs == NULL || (p = sup_pend_new(rs, (unsigned)j->attempts, 0, NULL)) == NULL ||
+	if (rs == NULL || (p = sup_pend_new(&job_kind, rs, (unsigned)j->attempts, 0, NULL)) == NULL ||
 	    (p->job = calloc(1, sizeof *p->job)) == NULL ||
 	    (j->log && (p->log_path = strdup(j->log)) == NULL)) {
 		/* Claimed and not begun: the next start runs it. */
@@ -210,7 +202,7 @@ pickup_start(struct sup *s, struct store_job *j)
  * starts are written with the batch right after.  A job claimed and not
  * started (the supervisor died in between, or the system refused the
  * process for now) is scheduled again, never lost: see recover and
- * sup_spawn_later. */
+ * spawn_later in suprun.c. */
 void
 sup_pickup(struct sup *s)
 {
@@ -300,8 +292,8 @@ cronjob_next(const struct rstate *rs, const struct store_job *j, enum job_status
 /* A run of dynamic cron job J of RS ended for good with OUTCOME: its
  * next (cronjob_next) goes with the batch's END OP, after the end.  True
  * when it runs again. */
-bool
-sup_cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j,
+static bool
+cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j,
 	    enum job_status outcome, struct bw *op)
 {
 	struct store_job next, *n = malloc(sizeof *n);
@@ -325,39 +317,6 @@ sup_cronjob_end(struct sup *s, struct rstate *rs, const struct store_job *j,
 	return again;
 }
 
-void
-sup_lost_free(struct lost *l)
-{
-	free(l->route);
-	free(l->log);
-	sup_job_free(l->job);
-	free(l);
-}
-
-/* Keep a lost run of ROUTE (ATTEMPT, SCHEDULED s, STARTED ms, LOG) for
- * sup_lost_handlers; JOB (taken, NULL for a config cron run) is its job. */
-void
-sup_lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled,
-	 int64_t started, const char *log, struct store_job *job)
-{
-	struct lost *l = calloc(1, sizeof *l);
-
-	if (l == NULL || (l->route = strdup(route)) == NULL ||
-	    (log && (l->log = strdup(log)) == NULL)) {
-		log_error("handler-error", route, "out of memory");
-		if (l)
-			sup_lost_free(l);
-		sup_job_free(job);
-		return;
-	}
-	l->attempt = attempt;
-	l->scheduled = scheduled;
-	l->started = started;
-	l->job = job;
-	l->next = s->lost;
-	s->lost = l;
-}
-
 /* Job J of the store, whose lost attempt (begun at STARTED) failed for
  * good, is kept (a copy) for sup_lost_handlers. */
 static void
@@ -371,36 +330,6 @@ lost_take(struct sup *s, const struct store_job *j, int64_t started)
 	}
 	t->started_at = started;
 	sup_lost_add(s, t->route, (unsigned)t->attempts, 0, t->started_at, t->log, t);
-}
-
-/* The failure handlers of the lost runs (JOBIFY_STATUS=failed, no exit
- * code), now that the lifespans run. */
-void
-sup_lost_handlers(struct sup *s)
-{
-	while (s->lost) {
-		struct lost *l = s->lost;
-		struct rstate *rs = sup_job_route(s, l->route);
-		struct run *r;
-
-		s->lost = l->next;
-		if (rs && (r = sup_run_new(s, rs)) != NULL) {
-			r->attempt = l->attempt;
-			r->scheduled = l->scheduled;
-			if (l->started)
-				r->start_ms = l->started;
-			r->log_path = l->log;
-			r->job = l->job;
-			r->trigger = l->job ? l->job->trigger : job_trigger_name(JOB_TRIGGER_CRON);
-			l->log = NULL;
-			l->job = NULL;
-			sup_start_handler(s, r, JOB_FAILED, -1, 0);
-			sup_run_free(s, r);
-		} else if (rs) {
-			log_error("handler-error", l->route, "out of memory");
-		}
-		sup_lost_free(l);
-	}
 }
 
 /* The lines of STARTS_FILE, or NULL (none, or not readable: logged). */
@@ -668,3 +597,103 @@ sup_on_state(struct sup *s)
 		sup_begin_stop(s, 0);
 	}
 }
+
+/* Run R of a job of the store ended with OUTCOME (CODE, SIG): each
+ * attempt is a row of history, written with the turn's batch; a retry
+ * goes back to the store, due after the delay, so that it survives a
+ * restart too (also when we are stopping: it waits in the store for the
+ * next start, as it would after a crash).  A dynamic cron job's next
+ * fire goes with its end (cronjob_end). */
+static void
+job_run_ended(struct sup *s, struct run *r, enum job_status outcome, int code, int sig)
+{
+	struct rstate *rs = r->rs;
+	const struct task *t = rs->route->task;
+	struct store_job *j = r->job;
+	bool bad = job_status_failure(outcome);
+	bool retry = bad && (long)r->attempt <= t->retry;
+	int64_t now = timefmt_now_ms();
+	int64_t delay = policy_retry_delay(t->retry_delay_ms, r->attempt);
+	struct bw *op = sup_bw_end(s, j, r->attempt, r->start_ms, now, outcome, code, sig,
+			       r->log_path, rs->gen->conf->history);
+
+	if (op && !retry && j->cron && outcome != JOB_CANCELLED)
+		(void)cronjob_end(s, rs, j, outcome, op);
+	else if (op && retry)
+		op->w.run_at = now + delay;
+	else if (op)
+		op->ended = true;
+	if (op && !retry && store_job_is_fire(j))
+		sup_shared_count(rs, op->route, &op->count, &op->w);	/* its task's row */
+	/* Whoever waits for it hears once the batch is written, so that
+	 * what `wait` returns for is in the store for `status` and
+	 * `history`; but while the store cannot be written (a full disk, a
+	 * lock held), from memory now. */
+	if (op && op->ended && s->flush_fails > 0)
+		sup_job_ended(s, j->id, sup_bw_status(op), sig ? -1 : code);
+	if (retry)
+		sup_log_retry(rs, j->id, r->attempt + 1, delay);
+	else if (bad)
+		sup_start_handler(s, r, outcome, sig ? -1 : code, sig);
+}
+
+/* A fire of RS for cron time AT (ms) skipped: REASON, and why (WHAT). */
+void
+sup_log_skip(const struct rstate *rs, const char *event, const char *what, int64_t at)
+{
+	struct jlog_line l;
+	char when[TIMEFMT_BUFSZ];
+
+	jlog_begin(&l, JLOG_WARN, event);
+	jlog_str(&l, "route", rs->route->name);
+	jlog_str(&l, "reason", what);
+	if (at) {
+		iso(at / 1000, rs->tz, when);
+		jlog_str(&l, "scheduled_at", when);
+	}
+	jlog_end(&l);
+}
+
+bool
+sup_shared_may_claim(const struct sup *s)
+{
+	return !s->shared || (!s->fenced && !s->differs);
+}
+
+enum shared_verdict
+sup_shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j)
+{
+	const struct task *t = rs->route->task;
+	const char *why = NULL;
+
+	(void)s;
+	/* Max-runs counts the runs under way too, as one machine counts a
+	 * run when it starts. */
+	if (t->max_failures > 0 && j->failures >= t->max_failures)
+		why = job_status_name(JOB_PERMANENTLY_FAILED);
+	else if (t->max_runs > 0 && j->runs + j->running >= t->max_runs)
+		why = "max-runs";
+	else if (j->running == 0 || t->overlap == OVERLAP_PARALLEL)
+		return SHARED_RUN;
+	else if (t->overlap == OVERLAP_QUEUE)
+		return SHARED_WAIT;	/* the run's end wakes every node */
+	else
+		why = "overlap";
+	sup_log_skip(rs, "skip", why, j->scheduled_at);
+	return SHARED_SKIP;
+}
+
+void
+sup_shared_count(const struct rstate *rs, const char *row, struct store_count *c,
+	     struct store_write *w)
+{
+	const struct task *t = rs->route->task;
+
+	*c = (struct store_count){ .row = row, .max_runs = t->max_runs,
+				   .max_failures = t->max_failures };
+	w->count = c;
+}
+
+static const struct run_kind job_kind = {
+	.ended = job_run_ended,
+};

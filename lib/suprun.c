@@ -389,14 +389,17 @@ sup_bury_dead(struct sup *s)
 /* ---- starting runs ---- */
 
 
+/* A run of KIND of RS to start, or NULL when out of memory. */
 struct pend *
-sup_pend_new(struct rstate *rs, unsigned attempt, int64_t scheduled, const char *trigger)
+sup_pend_new(const struct run_kind *kind, struct rstate *rs, unsigned attempt, int64_t scheduled,
+	     const char *trigger)
 {
 	struct pend *p = calloc(1, sizeof *p);
 
 	if (p == NULL)
 		return NULL;
 	timer_init(&p->t, TK_RETRY);
+	p->kind = kind;
 	p->gen = sup_gen_ref(rs->gen);
 	p->rs = rs;
 	p->attempt = attempt;
@@ -683,9 +686,10 @@ sup_run_free(struct sup *s, struct run *r)
  * its job.  It starts again after a delay that doubles while starts keep
  * meeting it: a job of the store goes back to the store, scheduled, due
  * then (its claim released); a cron run waits as a retry of the same
- * attempt. */
-void
-sup_spawn_later(struct sup *s, struct run *r, const char *why)
+ * attempt.  R is freed; its route may be free now (its busy count is
+ * the caller's to look at). */
+static void
+spawn_later(struct sup *s, struct run *r, const char *why)
 {
 	struct rstate *rs = r->rs;
 	struct track *tr = rs->track;
@@ -715,9 +719,9 @@ sup_spawn_later(struct sup *s, struct run *r, const char *why)
 			op->w.run_at = timefmt_now_ms() + delay;
 		tr->busy--;
 	} else {
-		struct pend *p = sup_pend_new(rs, r->attempt, r->scheduled, r->trigger);
+		struct pend *p = sup_pend_new(r->kind, rs, r->attempt, r->scheduled, r->trigger);
 
-		/* Not a run after all: sup_cj_started counted it. */
+		/* Not a run after all: its kind's start (supcron.c) counted it. */
 		if (tr->cj && r->attempt == 1 && tr->cj->runs > 0)
 			tr->cj->runs--;
 		if (p && theap_arm(&s->mono, &p->t, timefmt_mono_ms_up() + delay) == 0) {
@@ -731,13 +735,15 @@ sup_spawn_later(struct sup *s, struct run *r, const char *why)
 		}
 	}
 	sup_run_free(s, r);
-	if (tr->busy == 0)
-		sup_dequeue(s, tr);
 }
 
-/* Start the process of R (argv and envp built), link it in.  On failure
- * the error is logged and R finished as a failure without a process. */
-void
+/* Start the process of R (argv and envp built), link it in.  0 when it
+ * started; SUP_SPAWN_LATER when the system refused it for now: R is
+ * freed, to start again later (spawn_later); else the start failed,
+ * logged: R is linked and done (RUN_EV_SPAWN_FAILED), and the exit code
+ * it ends with (126, 127) is returned, for the caller to finish it
+ * (sup_run_finish). */
+int
 sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err,
 	  bool append)
 {
@@ -784,16 +790,15 @@ sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jer
 	strv_free(argv);
 	strv_free(envp);
 	if (later) {
-		sup_spawn_later(s, r, jerr_msg(err));
-		return;
+		spawn_later(s, r, jerr_msg(err));
+		return SUP_SPAWN_LATER;
 	}
 	if (r->pid < 0) {
 		log_error(r->handler ? "handler-error" : "spawn-error", rs->route->name,
 			  jerr_msg(err));
 		run_link(s, r);	/* sup_run_finish unlinks it */
 		sup_run_step(s, r, RUN_EV_SPAWN_FAILED);
-		sup_run_finish(s, r, -1, code ? code : 126);
-		return;
+		return code ? code : 126;
 	}
 	run_link(s, r);
 	sup_run_step(s, r, RUN_EV_SPAWNED);
@@ -816,27 +821,31 @@ sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jer
 	if (!r->handler && t->timeout_ms > 0 &&
 	    theap_arm(&s->mono, &r->timeout, r->start_mono_ms + t->timeout_ms) < 0)
 		log_error("timeout", rs->route->name, strerror(errno));
+	return 0;
 }
 
-/* Start a job now: P is consumed. */
-void
-sup_start_job(struct sup *s, struct pend *p)
+/* Start P now (P is consumed), as sup_run_spawn says: 0 (started, put
+ * off, waiting or skipped), SUP_SPAWN_LATER, or the exit code of a
+ * start that failed, *RP the run to finish. */
+int
+sup_run_start(struct sup *s, struct pend *p, struct run **rp)
 {
 	struct rstate *rs = p->rs;
 	struct jerr err = JERR_INIT;
 	char **argv = NULL, **envp = NULL;
 	struct run *r;
+	int rc;
 
-	/* A config cron task's start waits for its outer middleware, or is
-	 * skipped after a refusal. */
-	if (sup_crongate_hold(s, p))
-		return;
+	/* Its kind's say first: a config cron task's start waits for its
+	 * outer middleware, or is skipped after a refusal. */
+	if (p->kind->hold && p->kind->hold(s, p))
+		return 0;
 	if ((r = sup_run_new(s, rs)) == NULL) {
 		log_error("start", rs->route->name, "out of memory");
 		if (p->busy)
 			rs->track->busy--;
 		sup_pend_free(p);
-		return;
+		return 0;
 	}
 	if (p->job == NULL && p->attempt == 1 && sup_cj_done(rs->route->task, rs->track->cj)) {
 		struct jlog_line l;
@@ -851,8 +860,9 @@ sup_start_job(struct sup *s, struct pend *p)
 		if (p->busy)
 			rs->track->busy--;
 		sup_pend_free(p);
-		return;
+		return 0;
 	}
+	r->kind = p->kind;
 	r->attempt = p->attempt;
 	r->scheduled = p->scheduled;
 	r->trigger = p->trigger;
@@ -869,8 +879,84 @@ sup_start_job(struct sup *s, struct pend *p)
 	    jobenv_argv(rs->gen->conf, rs->route, r->job ? r->job->args : NULL, &argv,
 			&err) == 0)
 		(void)sup_run_env(s, r, &envp, &err);
-	if (r->job == NULL)
-		sup_cj_started(s, r);
-	sup_run_spawn(s, r, argv, envp, &err, false);
+	if (r->kind->started)
+		r->kind->started(s, r);
+	rc = sup_run_spawn(s, r, argv, envp, &err, false);
 	jerr_free(&err);
+	*rp = r;
+	return rc;
+}
+
+/* ---- the life of a run: its one place of change ---- */
+
+/* Log EV, which struck run R: a timeout, a cancel or the kill. */
+static void
+run_note(const struct run *r, enum run_event ev)
+{
+	struct jlog_line l;
+
+	jlog_begin(&l, JLOG_WARN, ev == RUN_EV_TIMEOUT ? "timeout" :
+		   ev == RUN_EV_CANCEL ? "cancel" : "kill");
+	jlog_str(&l, "route", r->rs->route->name);
+	if (ev == RUN_EV_CANCEL && r->job)
+		jlog_str(&l, "job", r->job->id);
+	jlog_int(&l, "pid", r->pid);
+	if (ev == RUN_EV_TIMEOUT)
+		jlog_ms(&l, "after", r->rs->route->task->timeout_ms);
+	jlog_end(&l);
+}
+
+/* Send SIG to R's process group; a group that is gone already is not an
+ * error. */
+static void
+run_signal(const struct run *r, int sig)
+{
+	if (spawn_kill_group(r->pid, sig) < 0 && errno != ESRCH)
+		log_error("kill", r->rs->route->name, strerror(errno));
+}
+
+/* EV happened to run R: the one place where a run's state changes
+ * (runstate_next decides), and where what the change asks is done. */
+void
+sup_run_step(struct sup *s, struct run *r, enum run_event ev)
+{
+	struct run_move m = runstate_next(r->st, ev);
+
+	if (!m.legal) {
+		char msg[128];
+
+		snprintf(msg, sizeof msg, "event %s of a run in state %s ignored",
+			 run_event_name(ev), runstate_name(r->st.state));
+		log_error("run-state", r->rs->route->name, msg);
+		return;
+	}
+	r->st = m.to;
+	if (m.actions & RUN_DO_NOTE)
+		run_note(r, ev);
+	if (m.actions & RUN_DO_TERM) {
+		/* Stop, then SIGKILL after the task's kill grace (TK_KILL). */
+		run_signal(r, SIGTERM);
+		(void)theap_arm(&s->mono, &r->kill,
+				timefmt_mono_ms_up() + r->rs->route->task->kill_grace_ms);
+	}
+	if (m.actions & RUN_DO_KILL)
+		/* The grace ran out; or it exited after it was told to stop
+		 * (timeout, cancel, shutdown): what it left behind in its
+		 * group goes with it, SIGTERM ignored or not. */
+		run_signal(r, SIGKILL);
+	if (m.actions & RUN_DO_DISARM) {
+		theap_disarm(&s->mono, &r->timeout);
+		theap_disarm(&s->mono, &r->kill);
+	}
+}
+
+/* The attached route a job of the store names, in the current config. */
+struct rstate *
+sup_job_route(struct sup *s, const char *name)
+{
+	const struct route *r = route_find(&s->cur->conf->routes, name);
+
+	if (r == NULL || !r->attached)
+		return NULL;
+	return &s->cur->rs[r - s->cur->conf->routes.v];
 }

@@ -72,12 +72,6 @@ sup_owner_register(struct sup *s, int64_t start_ms, struct jerr *err)
 	return 0;
 }
 
-bool
-sup_shared_may_claim(const struct sup *s)
-{
-	return !s->shared || (!s->fenced && !s->differs);
-}
-
 const char *
 sup_shared_state(const struct sup *s)
 {
@@ -368,23 +362,6 @@ struct fire_ctx {
 	size_t nenvs;
 };
 
-/* A fire of RS for cron time AT (ms) skipped: REASON, and why (WHAT). */
-static void
-log_skip(const struct rstate *rs, const char *event, const char *what, int64_t at)
-{
-	struct jlog_line l;
-	char when[TIMEFMT_BUFSZ];
-
-	jlog_begin(&l, JLOG_WARN, event);
-	jlog_str(&l, "route", rs->route->name);
-	jlog_str(&l, "reason", what);
-	if (at) {
-		iso(at / 1000, rs->tz, when);
-		jlog_str(&l, "scheduled_at", when);
-	}
-	jlog_end(&l);
-}
-
 /* Whether task T's row ROW (its counters) is through: max-failures
  * failed in a row, or max-runs run.  *WHY says which. */
 static bool
@@ -495,7 +472,7 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, s
 	if (gate == CGF_REFUSED) {
 		/* Refused, for the cluster: each fire skipped. */
 		for (size_t i = 0; i < *nat; i++)
-			log_skip(rs, "gate-refused", why, at[i]);
+			sup_log_skip(rs, "gate-refused", why, at[i]);
 		*nat = 0;
 	}
 	for (size_t i = 0; i < *nat; i++) {
@@ -531,40 +508,6 @@ sup_shared_fire(struct sup *s)
 	for (size_t i = 0; i < c.nenvs; i++)
 		strv_free(c.envs[i]);
 	free(c.envs);
-}
-
-enum shared_verdict
-sup_shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j)
-{
-	const struct task *t = rs->route->task;
-	const char *why = NULL;
-
-	(void)s;
-	/* Max-runs counts the runs under way too, as one machine counts a
-	 * run when it starts. */
-	if (t->max_failures > 0 && j->failures >= t->max_failures)
-		why = job_status_name(JOB_PERMANENTLY_FAILED);
-	else if (t->max_runs > 0 && j->runs + j->running >= t->max_runs)
-		why = "max-runs";
-	else if (j->running == 0 || t->overlap == OVERLAP_PARALLEL)
-		return SHARED_RUN;
-	else if (t->overlap == OVERLAP_QUEUE)
-		return SHARED_WAIT;	/* the run's end wakes every node */
-	else
-		why = "overlap";
-	log_skip(rs, "skip", why, j->scheduled_at);
-	return SHARED_SKIP;
-}
-
-void
-sup_shared_count(const struct rstate *rs, const char *row, struct store_count *c,
-	     struct store_write *w)
-{
-	const struct task *t = rs->route->task;
-
-	*c = (struct store_count){ .row = row, .max_runs = t->max_runs,
-				   .max_failures = t->max_failures };
-	w->count = c;
 }
 
 /* By id, as store_cron_list orders them (bytewise). */
