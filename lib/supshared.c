@@ -378,67 +378,77 @@ row_through(const struct task *t, const struct store_job *row, const char **why)
 	return false;
 }
 
-/* store_fire's callback: config cron task ROW (its run_at the watermark,
- * the next fire not yet done) is due.  The fires to enqueue into AT
- * (*NAT), when each runs into RUN_AT (the task's jitter, drawn once
- * here for every node), the row's new state into *NR: the cron engine
- * and the misfire policy of the task, as a single supervisor fires
- * (on_real, misfire), and the answer of its outer middleware
- * (sup_crongate_shared).  The row's runs and failures are counted as the
- * fires' jobs end (sup_shared_count), not here: max-runs counts runs. */
-static int
-fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, size_t *nat,
-	 struct store_job *nr)
+/* Whether ROW of task RS (NULL: not a task of this config) fires
+ * nothing now, whatever its cron times: then *NR says what becomes of
+ * it.  Gone from the config, which is the cluster's: cancelled; its cron
+ * changed: left as it is, for sup_shared_sync to write it anew; through
+ * (counted by a fire's end; or max-runs or max-failures were lowered
+ * since): ended. */
+static bool
+row_settled(struct sup *s, const struct rstate *rs, const struct store_job *row,
+	    struct store_job *nr)
 {
-	struct fire_ctx *c = arg;
-	struct sup *s = c->s;
-	struct rstate *rs = sup_job_route(s, row->route);
 	const struct task *t;
-	int64_t now = timefmt_now_ms(), first, latest, last, next, count;
-	enum policy_missed run = POLICY_RUN_ALL;
-	enum crongate_fire gate;
 	const char *why = NULL;
-	char **env = NULL;
 
-	*nat = 0;
 	if (rs == NULL || !sup_has_calendar(rs)) {
-		/* Not a task of this config, which is the cluster's: gone. */
 		nr->status = (char *)job_status_name(JOB_CANCELLED);
-		return 0;
+		return true;
 	}
 	t = rs->route->task;
 	if (row->cron == NULL || strcmp(row->cron, t->cron) != 0) {
-		s->rows_unsynced = true;	/* sup_shared_sync writes it anew */
-		return 0;
+		s->rows_unsynced = true;
+		return true;
 	}
 	if (row_through(t, row, &why)) {
-		/* (Counted by a fire's end; or max-runs or max-failures were
-		 * lowered since.) */
 		nr->status = (char *)job_status_name(row->failures >= t->max_failures &&
 						      t->max_failures > 0 ?
 						      JOB_PERMANENTLY_FAILED : JOB_SUCCESS);
-		return 0;
+		return true;
 	}
-	gate = sup_crongate_shared(s, rs, row, &env, &why);
-	if (env) {
-		char ***v = reallocarray(c->envs, c->nenvs + 1, sizeof *v);
+	return false;
+}
 
-		if (v == NULL) {
-			strv_free(env);
-			errno = ENOMEM;
-			return -1;
-		}
-		c->envs = v;
-		c->envs[c->nenvs++] = env;
-		nr->env = env;
-	}
-	if (gate == CGF_WAIT)
-		return 0;	/* due still: fired once the answer is in */
-	/* The cron times from the watermark to now (s, now's included). */
-	if (cron_next(t->sched, rs->tz, row->run_at / 1000 - 1, &first) < 0) {
-		nr->status = (char *)job_status_name(JOB_SUCCESS);	/* never again */
+/* The answer of RS's outer middleware that ROW's fires go by, into
+ * *GATE (a refusal's message in *WHY): sup_crongate_shared.  The env it
+ * makes for the row goes to *NR, kept in C until the store has read it.
+ * 0, or -1 out of memory. */
+static int
+row_gate(struct fire_ctx *c, struct rstate *rs, const struct store_job *row,
+	 struct store_job *nr, enum crongate_fire *gate, const char **why)
+{
+	char **env = NULL, ***v;
+
+	*gate = sup_crongate_shared(c->s, rs, row, &env, why);
+	if (env == NULL)
 		return 0;
+	if ((v = reallocarray(c->envs, c->nenvs + 1, sizeof *v)) == NULL) {
+		strv_free(env);
+		errno = ENOMEM;
+		return -1;
 	}
+	c->envs = v;
+	c->envs[c->nenvs++] = env;
+	nr->env = env;
+	return 0;
+}
+
+/* The cron times task RS fires now for ROW, from its watermark to NOW
+ * (ms; now's second included): into AT (*NAT, FIRE_AT_MAX at most, the
+ * oldest first; the rest at the next call), as the task's misfire policy
+ * says when they are late, as a single supervisor fires (on_real,
+ * misfire).  The latest handled into *LAST (s).  -1 when the task never
+ * fires again. */
+static int
+row_times(const struct rstate *rs, const struct store_job *row, int64_t now, int64_t *at,
+	  size_t *nat, int64_t *last)
+{
+	const struct task *t = rs->route->task;
+	enum policy_missed run = POLICY_RUN_ALL;
+	int64_t first, latest, count;
+
+	if (cron_next(t->sched, rs->tz, row->run_at / 1000 - 1, &first) < 0)
+		return -1;
 	latest = policy_cron_latest(t->sched, rs->tz, first, now / 1000 + 1, MISFIRE_SCAN,
 				    &count);
 	if (count == 0) {
@@ -457,17 +467,50 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, s
 		jlog_int(&l, "run", run == POLICY_RUN_ALL ? count : run == POLICY_RUN_LATEST);
 		jlog_end(&l);
 	}
-	last = latest;
+	*last = latest;
 	if (run == POLICY_RUN_LATEST) {
 		at[(*nat)++] = latest * 1000;
 	} else if (run == POLICY_RUN_ALL) {
-		/* The oldest first; the rest at the next call. */
 		for (int64_t x = first; *nat < FIRE_AT_MAX && x <= latest;) {
 			at[(*nat)++] = x * 1000;
-			last = x;
+			*last = x;
 			if (cron_next(t->sched, rs->tz, x, &x) < 0)
 				break;
 		}
+	}
+	return 0;
+}
+
+/* store_fire's callback: config cron task ROW (its run_at the watermark,
+ * the next fire not yet done) is due.  The fires to enqueue into AT
+ * (*NAT), when each runs into RUN_AT (the task's jitter, drawn once
+ * here for every node), the row's new state into *NR: the cron engine
+ * and the misfire policy of the task (row_times), and the answer of its
+ * outer middleware (row_gate).  The row's runs and failures are counted
+ * as the fires' jobs end (sup_shared_count), not here: max-runs counts
+ * runs. */
+static int
+fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, size_t *nat,
+	 struct store_job *nr)
+{
+	struct fire_ctx *c = arg;
+	struct rstate *rs = sup_job_route(c->s, row->route);
+	const struct task *t;
+	int64_t now = timefmt_now_ms(), last, next;
+	enum crongate_fire gate;
+	const char *why = NULL;
+
+	*nat = 0;
+	if (row_settled(c->s, rs, row, nr))
+		return 0;
+	t = rs->route->task;
+	if (row_gate(c, rs, row, nr, &gate, &why) < 0)
+		return -1;
+	if (gate == CGF_WAIT)
+		return 0;	/* due still: fired once the answer is in */
+	if (row_times(rs, row, now, at, nat, &last) < 0) {
+		nr->status = (char *)job_status_name(JOB_SUCCESS);	/* never again */
+		return 0;
 	}
 	if (gate == CGF_REFUSED) {
 		/* Refused, for the cluster: each fire skipped. */
@@ -476,7 +519,7 @@ fire_row(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at, s
 		*nat = 0;
 	}
 	for (size_t i = 0; i < *nat; i++) {
-		metrics_fire(s->metrics, (now - at[i]) * 1000);
+		metrics_fire(c->s->metrics, (now - at[i]) * 1000);
 		if (t->jitter_ms > 0)
 			run_at[i] = at[i] + (int64_t)arc4random_uniform(
 				t->jitter_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)t->jitter_ms);
@@ -517,88 +560,68 @@ row_cmp(const void *key, const void *row)
 	return strcmp(key, ((const struct store_job *)row)->id);
 }
 
-/* The rows of the config's cron tasks in the store, in line with G's
- * tasks: a task without a row gets one, due at its next fire; a task
- * whose cron changed starts over; one that came back is scheduled
- * again; the row of a task no longer in the config is cancelled.  A row
- * whose task is unchanged is left as it is: its watermark and counters
- * are the cluster's, which another supervisor may have moved since we
- * read them.  Only when our config is the cluster's. */
-static void
-sync_rows(struct sup *s, struct gen *g, bool gates)
+/* The write of task RS's row into *NJ, the row in the store being ROW
+ * (NULL: none yet; its strings are the store's list's): due at the
+ * task's next fire after NOW (ms).  A task without a row gets one; a
+ * task whose cron changed starts over; one that came back is scheduled
+ * again.  False when there is nothing to write: a row whose task is
+ * unchanged is left as it is (its watermark and counters are the
+ * cluster's, which another supervisor may have moved since we read
+ * them), and a task that never fires again gets no row. */
+static bool
+task_row(const struct rstate *rs, const struct store_job *row, int64_t now,
+	 struct store_job *nj)
 {
 	static char *none[] = { NULL };
-	struct store_job *v = NULL, *nj = NULL;
-	struct store_write *w = NULL, *head = NULL, **tail = &head;
-	struct jerr err = JERR_INIT;
-	int64_t now = timefmt_now_ms();
-	bool *used = NULL;
-	size_t n = 0, k = 0;
+	const struct task *t = rs->route->task;
+	int64_t next;
 
-	if (!s->shared)
-		return;
-	s->rows_unsynced = true;
-	if (store_cron_list(s->store, &v, &n, &err) < 0) {
-		log_error("store", NULL, jerr_msg(&err));
-		jerr_free(&err);
-		v = NULL;
-		n = 0;
-		if (gates)
-			sup_crongate_sync_rows(s, g, NULL, 0);	/* (no answer from a row) */
-		return;
+	if (row && row->cron && strcmp(row->cron, t->cron) == 0 &&
+	    !job_status_is(row->status, JOB_CANCELLED))
+		return false;	/* the cluster's: not ours to move */
+	if (policy_next_fire(t->sched, rs->tz, t->start_at, now / 1000, &next) < 0)
+		return false;
+	if (row) {
+		*nj = *row;
+		if (row->cron == NULL || strcmp(row->cron, t->cron) != 0) {
+			/* A new schedule starts over. */
+			nj->runs = nj->failures = 0;
+			nj->last_fire = 0;
+		}
+	} else {
+		nj->id = nj->route = (char *)rs->route->name;
+		nj->trigger = (char *)job_trigger_name(JOB_TRIGGER_CRON);
+		nj->args = nj->env = none;
+		nj->created_at = now;
+		nj->config = true;
 	}
-	/* The outer middleware of the tasks (created or changed, or whose
-	 * row holds no pass), at a start or reload: each fire goes by the
-	 * answer on its row, which ours joins when it is in. */
-	if (gates)
-		sup_crongate_sync_rows(s, g, v, n);
-	if (s->differs || s->fenced) {
-		store_job_list_free(v, n);
-		return;
-	}
-	if ((nj = calloc(g->n + n + 1, sizeof *nj)) == NULL ||
-	    (w = calloc(g->n + n + 1, sizeof *w)) == NULL ||
-	    (used = calloc(n + 1, sizeof *used)) == NULL) {
-		log_error("store", NULL, "out of memory");
-		goto out;
-	}
+	nj->cron = t->cron;
+	nj->status = (char *)job_status_name(JOB_SCHEDULED);
+	nj->run_at = nj->scheduled_at = next * 1000;
+	return true;
+}
+
+/* The writes that bring the N rows V (by id) in line with G's tasks,
+ * into NJ and W (room for G's tasks and N rows), linked in order: each
+ * task's (task_row), then the cancel of each scheduled row that no task
+ * has (USED: the rows a task has).  How many. */
+static size_t
+rows_plan(const struct gen *g, const struct store_job *v, size_t n, bool *used, int64_t now,
+	  struct store_job *nj, struct store_write *w)
+{
+	size_t k = 0;
+
 	for (size_t i = 0; i < g->n; i++) {
 		const struct rstate *rs = &g->rs[i];
-		const struct task *t = rs->route->task;
 		const struct store_job *row;
-		int64_t next;
 
 		if (!sup_has_calendar(rs))
 			continue;
 		row = n ? bsearch(rs->route->name, v, n, sizeof *v, row_cmp) : NULL;
 		if (row)
 			used[row - v] = true;
-		if (row && row->cron && strcmp(row->cron, t->cron) == 0 &&
-		    !job_status_is(row->status, JOB_CANCELLED))
-			continue;	/* the cluster's: not ours to move */
-		if (policy_next_fire(t->sched, rs->tz, t->start_at, now / 1000, &next) < 0)
-			continue;
-		if (row) {
-			nj[k] = *row;	/* its strings are v's */
-			if (row->cron == NULL || strcmp(row->cron, t->cron) != 0) {
-				/* A new schedule starts over. */
-				nj[k].runs = nj[k].failures = 0;
-				nj[k].last_fire = 0;
-			}
-		} else {
-			nj[k].id = nj[k].route = (char *)rs->route->name;
-			nj[k].trigger = (char *)job_trigger_name(JOB_TRIGGER_CRON);
-			nj[k].args = nj[k].env = none;
-			nj[k].created_at = now;
-			nj[k].config = true;
-		}
-		nj[k].cron = t->cron;
-		nj[k].status = (char *)job_status_name(JOB_SCHEDULED);
-		nj[k].run_at = nj[k].scheduled_at = next * 1000;
-		w[k] = (struct store_write){ .kind = STORE_CRON, .job = &nj[k] };
-		*tail = &w[k];
-		tail = &w[k].next;
-		k++;
+		if (task_row(rs, row, now, &nj[k]))
+			k++;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (used[i] || !job_status_is(v[i].status, JOB_SCHEDULED))
@@ -606,16 +629,28 @@ sync_rows(struct sup *s, struct gen *g, bool gates)
 		nj[k] = v[i];
 		nj[k].status = (char *)job_status_name(JOB_CANCELLED);
 		nj[k].finished_at = now;
-		w[k] = (struct store_write){ .kind = STORE_CRON, .job = &nj[k] };
-		*tail = &w[k];
-		tail = &w[k].next;
 		k++;
 	}
-	if (head && store_write(s->store, head, &err) < 0) {
-		/* Kept for the next fire or heartbeat. */
+	for (size_t i = 0; i < k; i++)
+		w[i] = (struct store_write){ .kind = STORE_CRON, .job = &nj[i],
+					     .next = i + 1 < k ? &w[i + 1] : NULL };
+	return k;
+}
+
+/* Write the K rows' writes W (of rows NJ) in one store_write; a row
+ * that a job scheduled from the command line holds is said.  False
+ * when the write failed (logged): kept for the next fire or heartbeat. */
+static bool
+rows_write(struct sup *s, struct store_write *w, const struct store_job *nj, size_t k)
+{
+	struct jerr err = JERR_INIT;
+
+	if (k && store_write(s->store, w, &err) < 0) {
 		log_error("store", NULL, jerr_msg(&err));
-		goto out;
+		jerr_free(&err);
+		return false;
 	}
+	jerr_free(&err);
 	for (size_t i = 0; i < k; i++)
 		if (!w[i].done) {
 			struct jlog_line l;
@@ -626,9 +661,46 @@ sync_rows(struct sup *s, struct gen *g, bool gates)
 				 "id: the task cannot fire through the shared store");
 			jlog_end(&l);
 		}
-	s->rows_unsynced = false;
-out:
-	jerr_free(&err);
+	return true;
+}
+
+/* The rows of the config's cron tasks in the store, in line with G's
+ * tasks (rows_plan), when our config is the cluster's; and, when GATES,
+ * the outer middleware of the tasks (created or changed, or whose row
+ * holds no pass), at a start or reload: each fire goes by the answer on
+ * its row, which ours joins when it is in. */
+static void
+sync_rows(struct sup *s, struct gen *g, bool gates)
+{
+	struct store_job *v = NULL, *nj = NULL;
+	struct store_write *w = NULL;
+	struct jerr err = JERR_INIT;
+	int64_t now = timefmt_now_ms();
+	bool *used = NULL;
+	size_t n = 0;
+
+	if (!s->shared)
+		return;
+	s->rows_unsynced = true;
+	if (store_cron_list(s->store, &v, &n, &err) < 0) {
+		log_error("store", NULL, jerr_msg(&err));
+		jerr_free(&err);
+		if (gates)
+			sup_crongate_sync_rows(s, g, NULL, 0);	/* (no answer from a row) */
+		return;
+	}
+	if (gates)
+		sup_crongate_sync_rows(s, g, v, n);
+	if (s->differs || s->fenced) {
+		store_job_list_free(v, n);
+		return;
+	}
+	if ((nj = calloc(g->n + n + 1, sizeof *nj)) == NULL ||
+	    (w = calloc(g->n + n + 1, sizeof *w)) == NULL ||
+	    (used = calloc(n + 1, sizeof *used)) == NULL)
+		log_error("store", NULL, "out of memory");
+	else if (rows_write(s, w, nj, rows_plan(g, v, n, used, now, nj, w)))
+		s->rows_unsynced = false;
 	free(used);
 	free(w);
 	free(nj);
