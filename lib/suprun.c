@@ -737,6 +737,27 @@ spawn_later(struct sup *s, struct run *r, const char *why)
 	sup_run_free(s, r);
 }
 
+/* A job of the store: the line of STARTS_FILE its process writes
+ * before its execve, set in O; NULL when none (or out of memory), else
+ * the caller's to free once it started. */
+static char *
+spawn_note(struct sup *s, const struct run *r, struct spawn_opts *o)
+{
+	char *note;
+	int len;
+
+	if (r->job == NULL || r->handler || s->starts_fd < 0)
+		return NULL;
+	if ((len = asprintf(&note, "%s %u %lld\n", r->job->id, r->attempt,
+			    (long long)r->start_ms)) < 0)
+		return NULL;
+	o->note_fd = s->starts_fd;
+	o->note = note;
+	o->note_len = (size_t)len;
+	s->starts_used = true;
+	return note;
+}
+
 /* Start the process of R (argv and envp built), link it in.  0 when it
  * started; SUP_SPAWN_LATER when the system refused it for now: R is
  * freed, to start again later (spawn_later); else the start failed,
@@ -752,7 +773,7 @@ sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jer
 	struct spawn_opts o;
 	int out = -1, errfd = -1, code = 0;
 	bool later = false;
-	char *note = NULL;
+	char *note;
 
 	if (argv && envp && run_output(s, r, &out, &errfd, append, err) == 0) {
 		spawn_opts_init(&o);
@@ -765,19 +786,7 @@ sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jer
 		o.ids = rs->ids ? &rs->ids->ids : NULL;
 		o.stdout_fd = out;
 		o.stderr_fd = errfd;
-		if (r->job && !r->handler && s->starts_fd >= 0) {
-			int len = asprintf(&note, "%s %u %lld\n", r->job->id, r->attempt,
-					   (long long)r->start_ms);
-
-			if (len < 0) {
-				note = NULL;
-			} else {
-				o.note_fd = s->starts_fd;
-				o.note = note;
-				o.note_len = (size_t)len;
-				s->starts_used = true;
-			}
-		}
+		note = spawn_note(s, r, &o);
 		if (spawn_start(&o, &r->pid, err) < 0) {
 			later = errno == EAGAIN && !r->handler;
 			code = errno == ENOENT ? 127 : 126;
