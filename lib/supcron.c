@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* The supervisor's config cron tasks: planning fires, misfire, and the
- * durable ones' rows (in memory, and synced with the store). */
+/* The supervisor's config cron tasks: planning fires, misfire, the
+ * fires and the end of their runs (their kind, struct run_kind), and
+ * the durable ones' rows (in memory, and synced with the store). */
 
 #include "config.h"
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /* The supervisor's runs, their end: failure handlers and mail-to,
- * max-parallel slots and the overlap queue, sup_run_finish (retries, status)
- * and the stop of every run. */
+ * max-parallel slots and the overlap queue, sup_run_finish (what every
+ * run's end does; what its kind's does is the kind's ended: struct
+ * run_kind), the stop of every run, and the lost runs whose failure
+ * handlers wait for the lifespans. */
 
 #include "config.h"
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* The supervisor's jobs of the store: pickup and claim, dynamic cron
- * jobs and their misfire, lost runs and recovery at start (the starts
- * file), keep-ended, and the watch on the state directory. */
+/* The supervisor's jobs of the store: pickup and claim (with a shared
+ * store's rules for a fire's job), the end of their runs (their kind,
+ * struct run_kind), dynamic cron jobs and their misfire, recovery of
+ * lost runs at start (the starts file), keep-ended, and the watch on
+ * the state directory. */
 
 #include "config.h"
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /* The supervisor's runs, their start: config generations and the
- * tracks that live across reloads, the pid table, output pipes, and the
- * spawning of a run (a config cron fire or a job of the store). */
+ * tracks that live across reloads, the pid table, output pipes, the
+ * spawning of a run (a config cron fire or a job of the store: what
+ * differs is its kind's, struct run_kind), and its state's one place of
+ * change (sup_run_step). */
 
 #include "config.h"
 
