@@ -86,14 +86,42 @@ extern char **environ;
  * recover). */
 #define STARTS_FILE "starts"
 
-enum timer_kind { TK_FIRE, TK_TIMEOUT, TK_KILL, TK_RETRY, TK_GRACE, TK_STORE, TK_PRUNE,
-		  TK_FLUSH, TK_CTL, TK_GATE, TK_HEARTBEAT, TK_POLL };
-enum watch_kind { W_SIGNAL, W_REAL, W_MONO, W_RUNOUT, W_LIFEOUT, W_CTL, W_CLIENT, W_STATE,
-		  W_GUARD, W_GATE, W_STORE, W_LOAD };
+struct sup;
+struct pend;
 
-/* What epoll_event.data.ptr points to. */
+/* What epoll_event.data.ptr points to: ON is called when its descriptor
+ * is ready (NULL: nothing but the wake-up).  A timer's callback (theap.h)
+ * is called with the struct sup as its context. */
 struct watch {
-	enum watch_kind kind;
+	void (*on)(struct sup *s, struct watch *w);
+};
+
+/* What a layer makes happen in a layer above it (SUP-LAYERS): the
+ * upper layer's functions, set by sup.c (sup_init) before anything
+ * runs.  A layer calls down directly, and up only through these, a
+ * watch's or a timer's callback. */
+struct sup_hooks {
+	/* suploop.c: each turn, before the batch: outer middleware waiting
+	 * for a place starts (sup_crongate_turn). */
+	void (*turn)(struct sup *s);
+	/* Writes wait in the turn's batch (sup_batch_pending); write them
+	 * (sup_cron_flush). */
+	bool (*batch_pending)(const struct sup *s);
+	void (*batch_write)(struct sup *s);
+	/* After a turn's events: what they closed is freed, and more jobs
+	 * of the store are started when some are due (s->again). */
+	void (*events_done)(struct sup *s);
+	/* The realtime timers due this turn ran (the cluster's fires). */
+	void (*real_done)(struct sup *s);
+	/* The clock was set, to AT (ns): the cron tasks' fires planned again. */
+	void (*clock_set)(struct sup *s, int64_t at);
+	/* The children that exited are reaped (sup_reap). */
+	void (*reap)(struct sup *s);
+	/* The supervisor stops: SIG, or 0 when its state directory is gone. */
+	void (*stop)(struct sup *s, int sig);
+	/* suprun.c: a retry's wait is over: it is asked for again
+	 * (sup_request). */
+	void (*request)(struct sup *s, struct pend *p);
 };
 
 /* A line-splitting reader of one output pipe (output = inherit, and the
@@ -192,7 +220,7 @@ struct gen;
 
 /* A route of one config generation. */
 struct rstate {
-	struct timer fire;	/* TK_FIRE on the realtime heap */
+	struct timer fire;	/* on the realtime heap */
 	struct gen *gen;
 	const struct route *route;
 	struct track *track;
@@ -248,7 +276,7 @@ struct run_kind {
 /* A run waiting to start: a queued fire, a retry, or one waiting for a
  * max-parallel slot. */
 struct pend {
-	struct timer t;		/* TK_RETRY on the monotonic heap */
+	struct timer t;		/* on the monotonic heap: sup_pend_due */
 	struct pend *next;
 	const struct run_kind *kind;
 	struct gen *gen;	/* a reference */
@@ -271,8 +299,8 @@ struct client {
 };
 
 struct run {
-	struct timer timeout;	/* TK_TIMEOUT, monotonic */
-	struct timer kill;	/* TK_KILL, monotonic */
+	struct timer timeout;	/* monotonic */
+	struct timer kill;	/* monotonic */
 	struct run *next, *prev, *hnext;
 	struct gen *gen;	/* a reference */
 	struct rstate *rs;
@@ -309,7 +337,7 @@ struct lost {
 
 /* A reload's load of the config, in a thread of its own (supreload.c). */
 struct supload {
-	struct watch w;		/* W_LOAD */
+	struct watch w;
 	int efd;		/* an eventfd the thread writes when done; -1 none */
 	pthread_t thread;
 	bool running;		/* a thread loads, not joined yet */
@@ -348,6 +376,9 @@ struct sup {
 	bool guard_watched;
 	struct theap real, mono;
 	int64_t real_armed, mono_armed; /* what each timerfd is set to; -1: unknown */
+	int64_t real_now;	/* ns: the time the realtime heap's due timers run at */
+	bool shared_due;	/* a shared store: fires came due this turn */
+	struct sup_hooks hooks;
 
 	struct track *tracks;
 	struct track **track_tab; /* open addressing by name, for track_get */
@@ -361,15 +392,15 @@ struct sup {
 	size_t npend;		/* retries waiting */
 
 	bool stopping, terminating;
-	struct timer grace;	/* TK_GRACE */
+	struct timer grace;	/* monotonic: the shutdown grace */
 	struct store *store;
-	struct timer store_due;	/* TK_STORE, realtime: the next one-off job */
-	struct timer prune;	/* TK_PRUNE, monotonic: keep-ended's next turn */
+	struct timer store_due;	/* realtime: the next one-off job */
+	struct timer prune;	/* monotonic: keep-ended's next turn */
 	int lfd;		/* the control socket */
 	struct watch w_ctl;
 	char *sock_path;
 	struct client *clients;
-	struct timer flush_t;	/* TK_FLUSH: the batch is tried again */
+	struct timer flush_t;	/* the batch is tried again (at the turn's end) */
 	int64_t flush_delay;	/* 0, or the batch failed: the next delay (ms) */
 	unsigned flush_fails;	/* failed writes of the batch in a row */
 	int64_t spawn_delay;	/* 0, or a start met EAGAIN: the next delay (ms) */
@@ -381,7 +412,7 @@ struct sup {
 	unsigned long nkeys;	/* cron runs named (their log's key) */
 	size_t nclients, max_clients; /* served at once; more wait in the backlog */
 	bool ctl_paused;	/* lfd out of the epoll set: at max_clients, or no fds */
-	struct timer ctl_retry;	/* TK_CTL: listen again after running out of fds */
+	struct timer ctl_retry;	/* listen again after running out of fds */
 	int64_t ctl_logged_ms;	/* monotonic: when control-busy was last logged */
 	unsigned long ctl_unlogged; /* control-busy events since */
 	/* The writes of the turn (struct bw), in order, written at its end
@@ -419,8 +450,8 @@ struct sup {
 	bool differs;		/* our config is not the cluster's: nothing
 				 * claimed or fired, what runs runs on */
 	bool rows_unsynced;	/* the rows of config cron tasks wait for a write */
-	struct timer heartbeat;	/* TK_HEARTBEAT, monotonic: lease renewal, reaping */
-	struct timer poll;	/* TK_POLL, monotonic: claims and fires without a wake-up */
+	struct timer heartbeat;	/* monotonic: lease renewal, reaping */
+	struct timer poll;	/* monotonic: claims and fires without a wake-up */
 	int64_t lease_end;	/* mono ms: when our lease ends, as we count it */
 	int64_t differs_logged;	/* mono ms: config-differs last logged; 0 never */
 	int64_t skew_logged;	/* mono ms: clock-skew last logged; 0 never */
@@ -530,8 +561,8 @@ iso(int64_t t, const struct tz *tz, char *buf)
 
 /* suploop.c */
 void sup_status_line(struct sup *s, char *buf, size_t size);
-int sup_add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind);
-int sup_setup_fds(struct sup *s);
+int sup_add_watch(struct sup *s, int fd, struct watch *w, void (*on)(struct sup *, struct watch *));
+int sup_setup_fds(struct sup *s, void (*on_signal)(struct sup *, struct watch *));
 void sup_loop(struct sup *s);
 
 /* supcronrow.c */
@@ -546,9 +577,10 @@ char *const *sup_crongate_env(const struct track *tr);
 struct gen *sup_gen_ref(struct gen *g);
 void sup_gen_unref(struct gen *g);
 bool sup_router_same(const struct router *a, const struct router *b);
-struct gen *sup_gen_build(struct conf *conf);
+/* FIRE: what each route's fire timer does when due. */
+struct gen *sup_gen_build(struct conf *conf, timer_fn *fire);
 int sup_gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *prev);
-struct gen *sup_gen_new(struct sup *s, struct conf *conf);
+struct gen *sup_gen_new(struct sup *s, struct conf *conf, timer_fn *fire);
 void sup_run_unlink(struct sup *s, struct run *r);
 struct run *sup_run_find(struct sup *s, pid_t pid);
 struct outpipe *sup_outpipe_new(int fd, int stream);
@@ -562,6 +594,7 @@ struct pend *sup_pend_new(const struct run_kind *kind, struct rstate *rs, unsign
 void sup_job_free(struct store_job *j);
 struct store_job *sup_job_dup(const struct store_job *j);
 void sup_pend_free(struct pend *p);
+void sup_pend_due(void *ctx, struct timer *t);
 int sup_watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
 int sup_run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err);
 struct run *sup_run_new(struct sup *s, struct rstate *rs);
@@ -597,6 +630,8 @@ void sup_cron_start(struct sup *s);
 void sup_fire_queued(struct rstate *rs, int64_t when);
 void sup_fire(struct sup *s, struct rstate *rs, int64_t when);
 void sup_misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
+void sup_cron_due(void *ctx, struct timer *t);
+void sup_cron_clock_set(struct sup *s, int64_t at);
 
 /* supjobs.c */
 void sup_store_rearm(struct sup *s);
@@ -616,7 +651,7 @@ enum shared_verdict sup_shared_pick(struct sup *s, struct rstate *rs, const stru
 void sup_shared_count(const struct rstate *rs, const char *row, struct store_count *c,
 		  struct store_write *w);
 void sup_state_watch(struct sup *s);
-void sup_on_state(struct sup *s);
+void sup_on_state(struct sup *s, struct watch *w);
 
 /* supbatch.c */
 struct bw *sup_bw_new(struct sup *s, enum store_write_kind kind, const char *id, const char *route, long attempt);
@@ -643,7 +678,7 @@ bool sup_crongate_park(struct sup *s, struct rstate *rs, int64_t at);
 bool sup_crongate_hold(struct sup *s, struct pend *p);
 bool sup_crongate_reaped(struct sup *s, pid_t pid, int status);
 void sup_crongate_on_pipe(struct sup *s, struct watch *w);
-void sup_crongate_on_timer(struct timer *t);
+void sup_crongate_on_timer(void *ctx, struct timer *t);
 void sup_crongate_turn(struct sup *s);
 void sup_crongate_stop(struct sup *s);
 void sup_crongate_free(struct sup *s);
@@ -656,8 +691,6 @@ void sup_job_ended(struct sup *s, const char *id, const char *status, int code);
 void sup_ctl_resume(struct sup *s);
 void sup_waiters_check(struct sup *s);
 int sup_job_kill(struct sup *s, const char *id);
-void sup_on_ctl(struct sup *s);
-void sup_on_client(struct sup *s, struct client *cl);
 void sup_ctl_close(struct sup *s);
 
 /* supshared.c */
@@ -666,22 +699,17 @@ int sup_shared_start(struct sup *s);
 void sup_shared_reloaded(struct sup *s);
 void sup_shared_heartbeat(struct sup *s);
 void sup_shared_poll(struct sup *s);
-void sup_shared_on_store(struct sup *s);
+void sup_shared_on_store(struct sup *s, struct watch *w);
 void sup_shared_fire(struct sup *s);
 void sup_shared_sync(struct sup *s, struct gen *g);
 const char *sup_shared_state(const struct sup *s);
 
 /* sup.c */
-void sup_on_lifespan_out(struct sup *s, struct outpipe *p);
-void sup_reap(struct sup *s);
-void sup_begin_stop(struct sup *s, int sig);
 int sup_reload_apply(struct sup *s, struct supload *ld);
-void sup_on_signal(struct sup *s);
 
 /* supreload.c */
 int sup_load_setup(struct sup *s);
 void sup_reload(struct sup *s, const char *why, struct client *cl);
-void sup_on_load(struct sup *s);
 void sup_load_stop(struct sup *s);
 
 #endif

@@ -14,6 +14,8 @@ router_label(const struct router *r)
 	return r->id ? r->id : "(app)";
 }
 
+static void on_lifespan_out(struct sup *s, struct watch *w);
+
 static void
 watch_lifespan_pipes(struct sup *s, struct lifespan_proc *lp)
 {
@@ -33,7 +35,7 @@ watch_lifespan_pipes(struct sup *s, struct lifespan_proc *lp)
 		}
 		/* The set keeps the descriptor; the pipe reader borrows it
 		 * until EOF, when the set's copy is closed too. */
-		p->w.kind = W_LIFEOUT;
+		p->w.on = on_lifespan_out;
 		s->lsout = v;
 		s->lsout[s->nlsout++] = p;
 		if (sup_watch_pipe(s, p, &err) < 0)
@@ -51,9 +53,10 @@ lifespan_of_fd(struct sup *s, int fd)
 	return NULL;
 }
 
-void
-sup_on_lifespan_out(struct sup *s, struct outpipe *p)
+static void
+on_lifespan_out(struct sup *s, struct watch *w)
 {
+	struct outpipe *p = container_of(w, struct outpipe, w);
 	struct lifespan_proc *lp = lifespan_of_fd(s, p->fd);
 	const char *who = lp ? router_label(lp->router) : "?";
 
@@ -176,7 +179,7 @@ lifespans_stop(struct sup *s)
 
 /* ---- signals: children, stop, reload ---- */
 
-void
+static void
 sup_reap(struct sup *s)
 {
 	pid_t pid;
@@ -225,7 +228,7 @@ sup_reap(struct sup *s)
 		log_error("wait", NULL, strerror(errno));
 }
 
-void
+static void
 sup_begin_stop(struct sup *s, int sig)
 {
 	struct jlog_line l;
@@ -289,7 +292,7 @@ sup_begin_stop(struct sup *s, int sig)
 	for (size_t i = s->mono.n; i-- > 0;) {
 		struct timer *t = s->mono.v[i];
 
-		if (t->kind == TK_RETRY) {
+		if (t->on == sup_pend_due) {
 			theap_disarm(&s->mono, t);
 			sup_pend_free(container_of(t, struct pend, t));
 			s->npend--;
@@ -419,12 +422,13 @@ sup_reload_apply(struct sup *s, struct supload *ld)
 	return 0;
 }
 
-void
-sup_on_signal(struct sup *s)
+static void
+on_signal(struct sup *s, struct watch *w)
 {
 	struct signalfd_siginfo si;
 	ssize_t n;
 
+	(void)w;
 	while ((n = read(s->sfd, &si, sizeof si)) == (ssize_t)sizeof si) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
@@ -516,6 +520,103 @@ sup_free(struct sup *s)
 	free(s->state_dir);
 }
 
+/* ---- the layers wired: what one makes happen above it ---- */
+
+static void
+grace_over(void *ctx, struct timer *t)
+{
+	struct sup *s = ctx;
+	struct jlog_line l;
+
+	(void)t;
+	jlog_begin(&l, JLOG_WARN, "grace-over");
+	jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
+	jlog_end(&l);
+	sup_terminate_all(s);
+}
+
+static void
+store_due(void *ctx, struct timer *t)
+{
+	(void)t;
+	sup_pickup(ctx);
+}
+
+static void
+prune_due(void *ctx, struct timer *t)
+{
+	(void)t;
+	sup_prune_ended(ctx);
+}
+
+static void
+ctl_retry(void *ctx, struct timer *t)
+{
+	(void)t;
+	sup_ctl_resume(ctx);
+}
+
+static void
+heartbeat_due(void *ctx, struct timer *t)
+{
+	(void)t;
+	sup_shared_heartbeat(ctx);
+}
+
+static void
+poll_due(void *ctx, struct timer *t)
+{
+	(void)t;
+	sup_shared_poll(ctx);
+}
+
+/* After a turn's events: the pipes they closed are freed; more jobs of
+ * the store are due: a look at what happened, then the next slice. */
+static void
+events_done(struct sup *s)
+{
+	sup_bury_dead(s);
+	if (s->again)
+		sup_pickup(s);
+}
+
+/* After the realtime timers due: the cluster's fires of the tasks due,
+ * through the store at once. */
+static void
+real_done(struct sup *s)
+{
+	if (s->shared_due) {
+		s->shared_due = false;
+		sup_shared_fire(s);
+	}
+}
+
+/* The hooks (struct sup_hooks) and the callbacks of the supervisor's own
+ * timers.  The batch's retry (flush_t) only wakes the loop: the batch is
+ * written at the turn's end. */
+static void
+sup_wire(struct sup *s)
+{
+	s->hooks = (struct sup_hooks){
+		.turn = sup_crongate_turn,
+		.batch_pending = sup_batch_pending,
+		.batch_write = sup_cron_flush,
+		.events_done = events_done,
+		.real_done = real_done,
+		.clock_set = sup_cron_clock_set,
+		.reap = sup_reap,
+		.stop = sup_begin_stop,
+		.request = sup_request,
+	};
+	timer_init(&s->grace, grace_over);
+	timer_init(&s->prune, prune_due);
+	timer_init(&s->store_due, store_due);
+	timer_init(&s->flush_t, NULL);
+	timer_init(&s->ctl_retry, ctl_retry);
+	timer_init(&s->heartbeat, heartbeat_due);
+	timer_init(&s->poll, poll_due);
+}
+
 /* The supervisor before anything is opened: the signals only the loop
  * may take are blocked, its heaps and timers are ready. */
 static void
@@ -537,13 +638,7 @@ sup_init(struct sup *s)
 	(void)sigprocmask(SIG_BLOCK, &early, NULL);
 	theap_init(&s->real);
 	theap_init(&s->mono);
-	timer_init(&s->grace, TK_GRACE);
-	timer_init(&s->prune, TK_PRUNE);
-	timer_init(&s->store_due, TK_STORE);
-	timer_init(&s->flush_t, TK_FLUSH);
-	timer_init(&s->ctl_retry, TK_CTL);
-	timer_init(&s->heartbeat, TK_HEARTBEAT);
-	timer_init(&s->poll, TK_POLL);
+	sup_wire(s);
 	s->batch_tail = &s->batch;
 	s->started_ms = timefmt_now_ms();
 }
@@ -621,7 +716,7 @@ sup_start(struct sup *s)
 	int rc;
 
 	sup_recover(s);
-	if (sup_setup_fds(s) < 0 || sup_load_setup(s) < 0 || (s->shared && sup_shared_start(s) < 0))
+	if (sup_setup_fds(s, on_signal) < 0 || sup_load_setup(s) < 0 || (s->shared && sup_shared_start(s) < 0))
 		return JX_OSERR;
 	if ((rc = sup_ctl_setup(s)) != 0)
 		return rc;
@@ -673,7 +768,7 @@ sup_run(struct conf *conf)
 	if ((s.status = state_dir_open(&s, conf)) != 0)
 		goto out_conf;
 	if (jobenv_base(environ, NULL, &s.base, &err) < 0 ||
-	    (s.gen0 = s.cur = sup_gen_new(&s, conf)) == NULL) {
+	    (s.gen0 = s.cur = sup_gen_new(&s, conf, sup_cron_due)) == NULL) {
 		log_error("start", NULL, err.set ? jerr_msg(&err) : "out of memory");
 		jerr_free(&err);
 		s.status = JX_SOFTWARE;
@@ -684,6 +779,7 @@ sup_run(struct conf *conf)
 	if ((s.status = store_start(&s)) == 0 && (s.status = sup_start(&s)) == 0) {
 		fire_reboot(&s);
 		sup_loop(&s);
+		sup_batch_drop(&s);
 		sup_load_stop(&s);	/* a reload's thread is done before the hooks run */
 		/* A failing shutdown hook is logged; the stop itself went as asked. */
 		(void)lifespans_stop(&s);

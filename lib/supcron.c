@@ -601,7 +601,7 @@ sup_fire(struct sup *s, struct rstate *rs, int64_t when)
 	/* In a burst the previous run may have exited unseen: its SIGCHLD
 	 * waits behind the fires of this turn.  Reap before calling it busy. */
 	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL)
-		sup_reap(s);
+		s->hooks.reap(s);
 	if (tr->busy > 0 && t->overlap != OVERLAP_PARALLEL) {
 		struct jlog_line l;
 		bool queue = t->overlap == OVERLAP_QUEUE && tr->nq < QUEUE_MAX;
@@ -662,3 +662,57 @@ static const struct run_kind cron_kind = {
 	.started = cj_started,
 	.ended = cron_run_ended,
 };
+
+/* ---- the fire timer ---- */
+
+/* The fire timer of a cron task came due, on the loop's realtime heap at
+ * s->real_now: its fire, or its misfire.  On a shared store, the
+ * cluster's fire goes through the store (s->shared_due: the real_done
+ * hook fires every task due at once, after the heap's due timers). */
+void
+sup_cron_due(void *ctx, struct timer *t)
+{
+	struct sup *s = ctx;
+	int64_t now = s->real_now;
+	struct rstate *rs = container_of(t, struct rstate, fire);
+	int64_t when = rs->next_cron;
+
+	if (s->shared) {
+		/* The cluster's fire: through the store, once for
+		 * every task due (sup_shared_fire, after this loop). */
+		sup_plan(s, rs, when > now / NS_PER_S ? when : now / NS_PER_S);
+		s->shared_due = true;
+		return;
+	}
+	/* Its outer middleware has not answered: the fire waits. */
+	if (sup_crongate_park(s, rs, t->at))
+		return;
+	if (now - t->at > MISFIRE_SLACK_MS * NS_PER_MS) {
+		sup_misfire(s, rs, when, now / NS_PER_S);
+		return;
+	}
+	/* The next fire first: the run may take the rest of this turn.
+	 * It is the cron time after this one, even when this one came
+	 * late (its jitter, or a busy loop): planned from the clock, a
+	 * jitter as long as the interval skipped the cron times between,
+	 * unsaid.  One already due fires in this loop, late. */
+	sup_plan(s, rs, when);
+	metrics_fire(s->metrics, (now - t->at) / 1000);
+	sup_fire(s, rs, when);
+	sup_mark_fired(s, rs, when);
+}
+
+/* The clock was set, to AT (ns): a fire it jumped past comes due now,
+ * late, and meets the misfire policy; the others are planned again from
+ * now, or after a step back, from the latest cron time run: none runs
+ * twice. */
+void
+sup_cron_clock_set(struct sup *s, int64_t at)
+{
+	for (size_t i = 0; i < s->cur->n; i++) {
+		struct rstate *rs = &s->cur->rs[i];
+
+		if (!timer_armed(&rs->fire) || rs->fire.at > at)
+			sup_plan(s, rs, sup_resume_after(rs, at / NS_PER_S));
+	}
+}

@@ -6,6 +6,9 @@
 
 #include "sup-private.h"
 
+static void on_ctl(struct sup *s, struct watch *w);
+static void on_client(struct sup *s, struct watch *w);
+
 /* ---- the control socket ---- */
 
 int
@@ -50,7 +53,7 @@ sup_ctl_setup(struct sup *s)
 			JX_CANTCREAT;
 		free(s->sock_path);
 		s->sock_path = NULL;	/* not ours to remove */
-	} else if (sup_add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
+	} else if (sup_add_watch(s, s->lfd, &s->w_ctl, on_ctl) < 0) {
 		log_error("start", NULL, strerror(errno));
 		rc = JX_OSERR;
 	}
@@ -339,7 +342,7 @@ sup_ctl_resume(struct sup *s)
 {
 	if (!s->ctl_paused || s->lfd < 0 || s->nclients >= s->max_clients)
 		return;
-	if (sup_add_watch(s, s->lfd, &s->w_ctl, W_CTL) < 0) {
+	if (sup_add_watch(s, s->lfd, &s->w_ctl, on_ctl) < 0) {
 		(void)theap_arm(&s->mono, &s->ctl_retry, timefmt_mono_ms_up() + CTL_RETRY_MS);
 		return;
 	}
@@ -347,9 +350,10 @@ sup_ctl_resume(struct sup *s)
 	theap_disarm(&s->mono, &s->ctl_retry);
 }
 
-void
-sup_on_ctl(struct sup *s)
+static void
+on_ctl(struct sup *s, struct watch *w)
 {
+	(void)w;
 	for (;;) {
 		struct jerr err = JERR_INIT;
 		struct ctl_conn *c;
@@ -396,7 +400,7 @@ sup_on_ctl(struct sup *s)
 		}
 		cl->c = c;
 		ctl_conn_set_data(c, cl);
-		if (sup_add_watch(s, ctl_conn_fd(c), &cl->w, W_CLIENT) < 0) {
+		if (sup_add_watch(s, ctl_conn_fd(c), &cl->w, on_client) < 0) {
 			log_error("control", NULL, strerror(errno));
 			ctl_conn_free(c);
 			free(cl);
@@ -408,9 +412,10 @@ sup_on_ctl(struct sup *s)
 	}
 }
 
-void
-sup_on_client(struct sup *s, struct client *cl)
+static void
+on_client(struct sup *s, struct watch *w)
 {
+	struct client *cl = container_of(w, struct client, w);
 	struct jerr err = JERR_INIT;
 	int rc = ctl_conn_read(cl->c, on_request, s, &err);
 

@@ -51,14 +51,14 @@
 _Static_assert(GATE_READ <= LIFESPAN_ERR_TAIL, "a read fits the stderr tail's slack");
 
 struct gatepipe {
-	struct watch w;		/* W_GATE */
+	struct watch w;		/* sup_crongate_on_pipe */
 	int fd;			/* -1: at EOF, or not open */
 	struct gaterun *g;
 };
 
 /* A run of one task's gates. */
 struct gaterun {
-	struct timer t;		/* TK_GATE, monotonic: the running gate's limit */
+	struct timer t;		/* monotonic: the running gate's limit */
 	struct gaterun *next;	/* in the queue, the running list or the dead list */
 	struct track *tr;	/* NULL: cancelled, its answer dropped */
 	struct gen *gen;	/* a reference: the config of RS */
@@ -479,8 +479,8 @@ gate_start(struct sup *s, struct gaterun *g)
 	g->err.fd = pe[0];
 	/* Not watched, a pipe is still drained at the exit; a gate that
 	 * fills it meanwhile meets its time limit. */
-	if (sup_add_watch(s, g->out.fd, &g->out.w, W_GATE) < 0 ||
-	    sup_add_watch(s, g->err.fd, &g->err.w, W_GATE) < 0)
+	if (sup_add_watch(s, g->out.fd, &g->out.w, sup_crongate_on_pipe) < 0 ||
+	    sup_add_watch(s, g->err.fd, &g->err.w, sup_crongate_on_pipe) < 0)
 		log_error("epoll_ctl", g->rs->route->name, strerror(errno));
 	if (theap_arm(&s->mono, &g->t, timefmt_mono_ms_up() + GATE_TIMEOUT_MS) < 0)
 		log_error("timeout", g->rs->route->name, strerror(errno));
@@ -551,11 +551,12 @@ sup_crongate_on_pipe(struct sup *s, struct watch *w)
 }
 
 void
-sup_crongate_on_timer(struct timer *t)
+sup_crongate_on_timer(void *ctx, struct timer *t)
 {
 	struct gaterun *g = container_of(t, struct gaterun, t);
 	struct jlog_line l;
 
+	(void)ctx;
 	if (g->pid <= 0)
 		return;
 	g->timed_out = true;
@@ -613,15 +614,15 @@ task_gated(struct sup *s, struct rstate *rs, struct gate_cmd *v, size_t n, char 
 	}
 	if ((g = calloc(1, sizeof *g)) == NULL)
 		goto oom;
-	timer_init(&g->t, TK_GATE);
+	timer_init(&g->t, sup_crongate_on_timer);
 	g->gen = sup_gen_ref(rs->gen);
 	g->rs = rs;
 	g->tr = tr;
 	g->cmds = v;
 	g->ncmds = n;
 	g->pid = -1;
-	g->out = (struct gatepipe){ { W_GATE }, -1, g };
-	g->err = (struct gatepipe){ { W_GATE }, -1, g };
+	g->out = (struct gatepipe){ { sup_crongate_on_pipe }, -1, g };
+	g->err = (struct gatepipe){ { sup_crongate_on_pipe }, -1, g };
 	g->job.id = strdup(rs->route->name);
 	g->job.trigger = strdup(job_trigger_name(JOB_TRIGGER_CRON));
 	if (g->job.id == NULL || g->job.trigger == NULL) {

@@ -555,7 +555,7 @@ sup_state_watch(struct sup *s)
 	if ((s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
 	    inotify_add_watch(s->ifd, s->state_dir, IN_DELETE_SELF | IN_MOVE_SELF | IN_DELETE |
 			      IN_MOVED_FROM | IN_ONLYDIR) < 0 ||
-	    sup_add_watch(s, s->ifd, &s->w_state, W_STATE) < 0) {
+	    sup_add_watch(s, s->ifd, &s->w_state, sup_on_state) < 0) {
 		jlog_begin(&l, JLOG_WARN, "state-dir-unwatched");
 		jlog_str(&l, "dir", s->state_dir);
 		jlog_str(&l, "error", strerror(errno));
@@ -565,12 +565,13 @@ sup_state_watch(struct sup *s)
 }
 
 void
-sup_on_state(struct sup *s)
+sup_on_state(struct sup *s, struct watch *w)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const char *gone = NULL;
 	ssize_t n;
 
+	(void)w;
 	while ((n = read(s->ifd, buf, sizeof buf)) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
@@ -596,7 +597,7 @@ sup_on_state(struct sup *s)
 		(void)epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ifd, NULL);
 		close_fd(&s->ifd);
 		s->status = JX_CANTCREAT;
-		sup_begin_stop(s, 0);
+		s->hooks.stop(s, 0);
 	}
 }
 

@@ -1,57 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /* The supervisor's loop: the two timer heaps on their timerfds, what
  * comes due on them, the turn's end (batch, notify, metrics), the epoll
- * set and the dispatch of its events. */
+ * set and the dispatch of its events.  It calls no other layer of the
+ * supervisor: what comes due or ready is its owner's callback (a timer's, a
+ * watch's), and what the loop does above it goes through s->hooks. */
 
 #include "config.h"
 
 #include "sup-private.h"
 
 static int notify_turn(struct sup *s);
-
-static void
-on_mono_timer(struct sup *s, struct timer *t)
-{
-	struct jlog_line l;
-	struct pend *p;
-
-	switch (t->kind) {
-	case TK_TIMEOUT:
-		sup_run_step(s, container_of(t, struct run, timeout), RUN_EV_TIMEOUT);
-		break;
-	case TK_KILL:
-		sup_run_step(s, container_of(t, struct run, kill), RUN_EV_GRACE_OVER);
-		break;
-	case TK_RETRY:
-		p = container_of(t, struct pend, t);
-		s->npend--;
-		sup_request(s, p);
-		break;
-	case TK_PRUNE:
-		sup_prune_ended(s);
-		break;
-	case TK_FLUSH:
-		break;		/* the loop writes the batch at the turn's end */
-	case TK_CTL:
-		sup_ctl_resume(s);
-		break;
-	case TK_GATE:
-		sup_crongate_on_timer(t);
-		break;
-	case TK_HEARTBEAT:
-		sup_shared_heartbeat(s);
-		break;
-	case TK_POLL:
-		sup_shared_poll(s);
-		break;
-	case TK_GRACE:
-		jlog_begin(&l, JLOG_WARN, "grace-over");
-		jlog_int(&l, "running", (int64_t)(s->nruns + s->nhandlers));
-		jlog_end(&l);
-		sup_terminate_all(s);
-		break;
-	}
-}
 
 /* Set FD to fire at AT (ns, or ms on the monotonic one) when it changed. */
 static void
@@ -87,87 +45,59 @@ arm_timers(struct sup *s)
 	arm_fd(s->tfd_mono, t ? t->at : 0, &s->mono_armed, NS_PER_MS, 0);
 }
 
+/* The clock was set.  A fire it jumped past comes due now, late, and
+ * meets the misfire policy; the others are planned again from now, or
+ * after a step back, from the latest cron time run: none runs twice
+ * (the clock_set hook). */
 static void
-on_real(struct sup *s)
+clock_set(struct sup *s)
 {
-	uint64_t ticks;
-	struct timer *t;
-	int64_t now;
-	bool shared_due = false;
+	struct jlog_line l;
+	int64_t at = real_ns();
 
-	if (read(s->tfd_real, &ticks, sizeof ticks) < 0) {
-		if (errno == ECANCELED) {
-			struct jlog_line l;
-			int64_t at = real_ns();
-
-			/* The clock was set.  A fire it jumped past comes due now,
-			 * late, and meets the misfire policy; the others are
-			 * planned again from now, or after a step back, from the
-			 * latest cron time run: none runs twice. */
-			jlog_begin(&l, JLOG_WARN, "clock-change");
-			jlog_end(&l);
-			s->real_armed = -1;
-			for (size_t i = 0; i < s->cur->n; i++) {
-				struct rstate *rs = &s->cur->rs[i];
-
-				if (!timer_armed(&rs->fire) || rs->fire.at > at)
-					sup_plan(s, rs, sup_resume_after(rs, at / NS_PER_S));
-			}
-		} else if (errno != EAGAIN && errno != EINTR) {
-			log_error("timerfd", NULL, strerror(errno));
-		}
-	}
-	now = real_ns();
-	for (unsigned nfired = 0; (t = theap_pop_due(&s->real, now)) != NULL; nfired++) {
-		/* In a burst, see to the children that already exited now and
-		 * then, so their exits are logged when they happen. */
-		if (nfired % 32 == 31)
-			sup_reap(s);
-		if (t->kind == TK_STORE) {
-			sup_pickup(s);
-			continue;
-		}
-		struct rstate *rs = container_of(t, struct rstate, fire);
-		int64_t when = rs->next_cron;
-
-		if (s->shared) {
-			/* The cluster's fire: through the store, once for
-			 * every task due (sup_shared_fire, after this loop). */
-			sup_plan(s, rs, when > now / NS_PER_S ? when : now / NS_PER_S);
-			shared_due = true;
-			continue;
-		}
-		/* Its outer middleware has not answered: the fire waits. */
-		if (sup_crongate_park(s, rs, t->at))
-			continue;
-		if (now - t->at > MISFIRE_SLACK_MS * NS_PER_MS) {
-			sup_misfire(s, rs, when, now / NS_PER_S);
-			continue;
-		}
-		/* The next fire first: the run may take the rest of this turn.
-		 * It is the cron time after this one, even when this one came
-		 * late (its jitter, or a busy loop): planned from the clock, a
-		 * jitter as long as the interval skipped the cron times between,
-		 * unsaid.  One already due fires in this loop, late. */
-		sup_plan(s, rs, when);
-		metrics_fire(s->metrics, (now - t->at) / 1000);
-		sup_fire(s, rs, when);
-		sup_mark_fired(s, rs, when);
-	}
-	if (shared_due)
-		sup_shared_fire(s);
+	jlog_begin(&l, JLOG_WARN, "clock-change");
+	jlog_end(&l);
+	s->real_armed = -1;
+	s->hooks.clock_set(s, at);
 }
 
 static void
-on_mono(struct sup *s)
+on_real(struct sup *s, struct watch *w)
 {
 	uint64_t ticks;
 	struct timer *t;
 
+	(void)w;
+	if (read(s->tfd_real, &ticks, sizeof ticks) < 0) {
+		if (errno == ECANCELED)
+			clock_set(s);
+		else if (errno != EAGAIN && errno != EINTR)
+			log_error("timerfd", NULL, strerror(errno));
+	}
+	s->real_now = real_ns();
+	for (unsigned nfired = 0; (t = theap_pop_due(&s->real, s->real_now)) != NULL; nfired++) {
+		/* In a burst, see to the children that already exited now and
+		 * then, so their exits are logged when they happen. */
+		if (nfired % 32 == 31)
+			s->hooks.reap(s);
+		if (t->on)
+			t->on(s, t);
+	}
+	s->hooks.real_done(s);
+}
+
+static void
+on_mono(struct sup *s, struct watch *w)
+{
+	uint64_t ticks;
+	struct timer *t;
+
+	(void)w;
 	if (read(s->tfd_mono, &ticks, sizeof ticks) < 0 && errno != EAGAIN && errno != EINTR)
 		log_error("timerfd", NULL, strerror(errno));
 	while ((t = theap_pop_due(&s->mono, timefmt_mono_ms())) != NULL)
-		on_mono_timer(s, t);
+		if (t->on)
+			t->on(s, t);
 }
 
 /* ---- the loop ---- */
@@ -203,9 +133,9 @@ turn_end(struct sup *s, bool force)
 	const char *file = s->cur->conf->metrics_file;
 	int64_t t0 = 0, now;
 
-	if (sup_batch_pending(s) && !timer_armed(&s->flush_t))	/* not waiting to try again */
+	if (s->hooks.batch_pending(s) && !timer_armed(&s->flush_t)) /* not waiting to try again */
 		t0 = mono_us();
-	sup_cron_flush(s);
+	s->hooks.batch_write(s);
 	if (t0)
 		metrics_store_write(s->metrics, mono_us() - t0);
 	if (file == NULL || s->metrics == NULL)
@@ -264,10 +194,10 @@ sup_status_line(struct sup *s, char *buf, size_t size)
 
 	if (t) {
 		iso(t->at / NS_PER_S, NULL, when);
-		if (t->kind == TK_FIRE)
-			what = container_of(t, struct rstate, fire)->route->name;
-		else
+		if (t == &s->store_due)
 			what = "(a job of the store)";
+		else
+			what = container_of(t, struct rstate, fire)->route->name;
 	}
 	snprintf(buf, size, "%s: running %zu, queued %zu, next fire %s%s%s%s%s",
 		 s->stopping ? "stopping" : "ready", s->nruns + s->nhandlers, queued, when,
@@ -294,17 +224,18 @@ notify_turn(struct sup *s)
 }
 
 int
-sup_add_watch(struct sup *s, int fd, struct watch *w, enum watch_kind kind)
+sup_add_watch(struct sup *s, int fd, struct watch *w, void (*on)(struct sup *, struct watch *))
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
 
-	w->kind = kind;
+	w->on = on;
 	return epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
 
+/* The loop's own descriptors: signals (ON_SIGNAL reads them) and timers. */
 int
-sup_setup_fds(struct sup *s)
+sup_setup_fds(struct sup *s, void (*on_signal)(struct sup *, struct watch *))
 {
 	sigset_t set;
 
@@ -324,9 +255,9 @@ sup_setup_fds(struct sup *s)
 	    (s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->tfd_real = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
 	    (s->tfd_mono = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
-	    sup_add_watch(s, s->sfd, &s->w_signal, W_SIGNAL) < 0 ||
-	    sup_add_watch(s, s->tfd_real, &s->w_real, W_REAL) < 0 ||
-	    sup_add_watch(s, s->tfd_mono, &s->w_mono, W_MONO) < 0) {
+	    sup_add_watch(s, s->sfd, &s->w_signal, on_signal) < 0 ||
+	    sup_add_watch(s, s->tfd_real, &s->w_real, on_real) < 0 ||
+	    sup_add_watch(s, s->tfd_mono, &s->w_mono, on_mono) < 0) {
 		log_error("start", NULL, strerror(errno));
 		return -1;
 	}
@@ -345,7 +276,7 @@ guard_watch(struct sup *s)
 	if (want) {
 		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = &s->w_guard };
 
-		s->w_guard.kind = W_GUARD;
+		s->w_guard.on = NULL;	/* guard_watch writes at the turn's end */
 		if (epoll_ctl(s->ep, EPOLL_CTL_ADD, guard_fd(), &ev) < 0) {
 			log_error("epoll_ctl", NULL, strerror(errno));
 			return;
@@ -357,55 +288,6 @@ guard_watch(struct sup *s)
 	s->guard_watched = want;
 }
 
-static void
-dispatch(struct sup *s, struct watch *w)
-{
-	struct outpipe *p;
-	struct run *r;
-
-	switch (w->kind) {
-	case W_SIGNAL:
-		sup_on_signal(s);
-		break;
-	case W_REAL:
-		on_real(s);
-		break;
-	case W_MONO:
-		on_mono(s);
-		break;
-	case W_RUNOUT:
-		p = container_of(w, struct outpipe, w);
-		if ((r = p->run) != NULL &&
-		    (p->relay ? sup_outpipe_relay(p, RELAY_READS)
-			      : sup_outpipe_read(p, "route", r->rs->route->name, r->pid, false)))
-			sup_outpipe_close(s, &r->out[p->stream - 1]);
-		break;
-	case W_LIFEOUT:
-		sup_on_lifespan_out(s, container_of(w, struct outpipe, w));
-		break;
-	case W_CTL:
-		sup_on_ctl(s);
-		break;
-	case W_CLIENT:
-		sup_on_client(s, container_of(w, struct client, w));
-		break;
-	case W_STATE:
-		sup_on_state(s);
-		break;
-	case W_GUARD:
-		break;		/* guard_watch writes at the turn's end */
-	case W_GATE:
-		sup_crongate_on_pipe(s, w);
-		break;
-	case W_STORE:
-		sup_shared_on_store(s);
-		break;
-	case W_LOAD:
-		sup_on_load(s);
-		break;
-	}
-}
-
 void
 sup_loop(struct sup *s)
 {
@@ -414,14 +296,14 @@ sup_loop(struct sup *s)
 	/* Stopping, the loop goes on while runs are left, and while the
 	 * batch could not be written, for the shutdown grace. */
 	while (!s->stopping || s->nruns + s->nhandlers > 0 ||
-	       (sup_batch_pending(s) && timefmt_mono_ms() < s->flush_until)) {
+	       (s->hooks.batch_pending(s) && timefmt_mono_ms() < s->flush_until)) {
 		int n;
 
 		/* Outer middleware waiting for a place; what this turn (or the
 		 * start) changed, written before we sleep. */
-		sup_crongate_turn(s);
+		s->hooks.turn(s);
 		turn_end(s, false);
-		if (s->stopping && s->nruns + s->nhandlers == 0 && !sup_batch_pending(s))
+		if (s->stopping && s->nruns + s->nhandlers == 0 && !s->hooks.batch_pending(s))
 			break;
 		guard_watch(s);
 		arm_timers(s);
@@ -441,12 +323,13 @@ sup_loop(struct sup *s)
 		}
 		/* The signal first: a child that exited must be reaped before
 		 * its pipes' EOF is taken for anything else. */
-		for (int i = 0; i < n; i++)
-			dispatch(s, ev[i].data.ptr);
-		sup_bury_dead(s);
-		if (s->again)
-			sup_pickup(s);
+		for (int i = 0; i < n; i++) {
+			struct watch *w = ev[i].data.ptr;
+
+			if (w->on)
+				w->on(s, w);
+		}
+		s->hooks.events_done(s);
 	}
 	turn_end(s, true);
-	sup_batch_drop(s);
 }

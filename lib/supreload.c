@@ -31,6 +31,8 @@
 
 #include "sup-private.h"
 
+static void on_load(struct sup *s, struct watch *w);
+
 int
 sup_load_setup(struct sup *s)
 {
@@ -41,7 +43,7 @@ sup_load_setup(struct sup *s)
 		return -1;
 	}
 	if ((ld->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-	    sup_add_watch(s, ld->efd, &ld->w, W_LOAD) < 0) {
+	    sup_add_watch(s, ld->efd, &ld->w, on_load) < 0) {
 		log_error("start", NULL, strerror(errno));
 		return -1;
 	}
@@ -88,7 +90,7 @@ load_run(struct supload *ld)
 	int64_t t0 = timefmt_mono_ms();
 
 	ld->conf = conf_load(ld->path, &ld->diag, &ld->noperm);
-	if (ld->conf && (ld->gen = sup_gen_build(ld->conf)) != NULL)
+	if (ld->conf && (ld->gen = sup_gen_build(ld->conf, sup_cron_due)) != NULL)
 		ld->prev = routes_match(ld->conf, ld->old);
 	/* What the parse freed goes back to the system from here, not from
 	 * the loop. */
@@ -260,12 +262,13 @@ join(struct supload *ld)
 	return 0;
 }
 
-void
-sup_on_load(struct sup *s)
+static void
+on_load(struct sup *s, struct watch *w)
 {
 	struct supload *ld = &s->load;
 	uint64_t n;
 
+	(void)w;
 	if (read(ld->efd, &n, sizeof n) < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			log_error("eventfd", NULL, strerror(errno));

@@ -140,7 +140,7 @@ state_of(void *arg, const struct router *r)
  * (sup_gen_attach): touches nothing of the supervisor, so a reload's thread
  * builds it.  NULL when out of memory (CONF is the caller's still). */
 struct gen *
-sup_gen_build(struct conf *conf)
+sup_gen_build(struct conf *conf, timer_fn *fire)
 {
 	struct gen *g = calloc(1, sizeof *g);
 	size_t n = conf->routes.nattached;
@@ -156,7 +156,7 @@ sup_gen_build(struct conf *conf)
 		struct rstate *rs = &g->rs[i];
 		const struct route *r = &conf->routes.v[i];
 
-		timer_init(&rs->fire, TK_FIRE);
+		timer_init(&rs->fire, fire);
 		rs->gen = g;
 		rs->route = r;
 		rs->tz = tz_get(r->timezone, NULL);
@@ -196,9 +196,9 @@ sup_gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t
 }
 
 struct gen *
-sup_gen_new(struct sup *s, struct conf *conf)
+sup_gen_new(struct sup *s, struct conf *conf, timer_fn *fire)
 {
-	struct gen *g = sup_gen_build(conf);
+	struct gen *g = sup_gen_build(conf, fire);
 
 	if (g && sup_gen_attach(s, g, NULL, NULL) < 0) {
 		g->conf = NULL;		/* the caller's still */
@@ -258,6 +258,19 @@ sup_run_find(struct sup *s, pid_t pid)
 
 /* ---- output pipes ---- */
 
+/* A run's output pipe is ready. */
+static void
+on_runout(struct sup *s, struct watch *w)
+{
+	struct outpipe *p = container_of(w, struct outpipe, w);
+	struct run *r;
+
+	if ((r = p->run) != NULL &&
+	    (p->relay ? sup_outpipe_relay(p, RELAY_READS)
+		      : sup_outpipe_read(p, "route", r->rs->route->name, r->pid, false)))
+		sup_outpipe_close(s, &r->out[p->stream - 1]);
+}
+
 struct outpipe *
 sup_outpipe_new(int fd, int stream)
 {
@@ -265,7 +278,7 @@ sup_outpipe_new(int fd, int stream)
 
 	if (p == NULL)
 		return NULL;
-	p->w.kind = W_RUNOUT;
+	p->w.on = on_runout;
 	p->fd = fd;
 	p->stream = stream;
 	return p;
@@ -391,6 +404,17 @@ sup_bury_dead(struct sup *s)
 /* ---- starting runs ---- */
 
 
+/* A retry's wait is over, or a start's the system refused for now: it
+ * is asked for again. */
+void
+sup_pend_due(void *ctx, struct timer *t)
+{
+	struct sup *s = ctx;
+
+	s->npend--;
+	s->hooks.request(s, container_of(t, struct pend, t));
+}
+
 /* A run of KIND of RS to start, or NULL when out of memory. */
 struct pend *
 sup_pend_new(const struct run_kind *kind, struct rstate *rs, unsigned attempt, int64_t scheduled,
@@ -400,7 +424,7 @@ sup_pend_new(const struct run_kind *kind, struct rstate *rs, unsigned attempt, i
 
 	if (p == NULL)
 		return NULL;
-	timer_init(&p->t, TK_RETRY);
+	timer_init(&p->t, sup_pend_due);
 	p->kind = kind;
 	p->gen = sup_gen_ref(rs->gen);
 	p->rs = rs;
@@ -652,6 +676,23 @@ log_start(const struct run *r, const char *event)
 	jlog_end(&l);
 }
 
+/* A run's timeout, and its kill grace, are over. */
+static void
+run_timeout(void *ctx, struct timer *t)
+{
+	struct sup *s = ctx;
+
+	sup_run_step(s, container_of(t, struct run, timeout), RUN_EV_TIMEOUT);
+}
+
+static void
+run_grace_over(void *ctx, struct timer *t)
+{
+	struct sup *s = ctx;
+
+	sup_run_step(s, container_of(t, struct run, kill), RUN_EV_GRACE_OVER);
+}
+
 struct run *
 sup_run_new(struct sup *s, struct rstate *rs)
 {
@@ -660,8 +701,8 @@ sup_run_new(struct sup *s, struct rstate *rs)
 	(void)s;
 	if (r == NULL)
 		return NULL;
-	timer_init(&r->timeout, TK_TIMEOUT);
-	timer_init(&r->kill, TK_KILL);
+	timer_init(&r->timeout, run_timeout);
+	timer_init(&r->kill, run_grace_over);
 	r->gen = sup_gen_ref(rs->gen);
 	r->rs = rs;
 	r->pid = -1;
@@ -945,7 +986,7 @@ sup_run_step(struct sup *s, struct run *r, enum run_event ev)
 	if (m.actions & RUN_DO_NOTE)
 		run_note(r, ev);
 	if (m.actions & RUN_DO_TERM) {
-		/* Stop, then SIGKILL after the task's kill grace (TK_KILL). */
+		/* Stop, then SIGKILL after the task's kill grace (r->kill). */
 		run_signal(r, SIGTERM);
 		(void)theap_arm(&s->mono, &r->kill,
 				timefmt_mono_ms_up() + r->rs->route->task->kill_grace_ms);

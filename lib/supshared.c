@@ -105,7 +105,7 @@ fd_sync(struct sup *s, bool lost)
 	s->store_fd = -1;
 	if (fd < 0)
 		return;		/* the poll asks again */
-	if (sup_add_watch(s, fd, &s->w_store, W_STORE) < 0 && errno != EEXIST) {
+	if (sup_add_watch(s, fd, &s->w_store, sup_shared_on_store) < 0 && errno != EEXIST) {
 		log_error("store", NULL, strerror(errno));
 		return;
 	}
@@ -331,11 +331,12 @@ sup_shared_poll(struct sup *s)
 }
 
 void
-sup_shared_on_store(struct sup *s)
+sup_shared_on_store(struct sup *s, struct watch *w)
 {
 	struct jerr err = JERR_INIT;
 	bool lost = store_poll(s->store, &err) < 0;
 
+	(void)w;
 	if (lost) {
 		struct jlog_line l;
 

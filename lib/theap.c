@@ -7,12 +7,12 @@
 #include "theap.h"
 
 void
-timer_init(struct timer *t, int kind)
+timer_init(struct timer *t, timer_fn *on)
 {
 	t->at = 0;
 	t->seq = 0;
 	t->idx = SIZE_MAX;
-	t->kind = kind;
+	t->on = on;
 }
 
 void

@@ -12,11 +12,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct timer;
+/* What a timer does when it comes due, called by whoever pops it with a
+ * context of its own (the supervisor's loop: its struct sup). */
+typedef void timer_fn(void *ctx, struct timer *t);
+
 struct timer {
 	int64_t at;		/* the deadline */
 	uint64_t seq;		/* arming order, for ties */
 	size_t idx;		/* place in the heap; SIZE_MAX when disarmed */
-	int kind;		/* the owner's: what to do when it fires */
+	timer_fn *on;		/* what to do when it fires; NULL: nothing */
 };
 
 struct theap {
@@ -25,7 +30,7 @@ struct theap {
 	uint64_t seq;
 };
 
-void timer_init(struct timer *t, int kind);
+void timer_init(struct timer *t, timer_fn *on);
 static inline bool timer_armed(const struct timer *t) { return t->idx != SIZE_MAX; }
 
 void theap_init(struct theap *h);

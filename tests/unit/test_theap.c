@@ -13,6 +13,16 @@
 
 #define N 2000
 
+/* Which of V[0..N) X is, or -1: a timer's owner finds itself by its place. */
+static int
+id_of(const struct timer *x, const struct timer *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (x == &v[i])
+			return i;
+	return -1;
+}
+
 static int
 cmp64(const void *a, const void *b)
 {
@@ -38,7 +48,7 @@ random_order(void)
 		seed ^= seed >> 7;
 		seed ^= seed << 17;
 		want[i] = (int64_t)(seed % 100000);
-		timer_init(&t[i], 0);
+		timer_init(&t[i], NULL);
 		theap_arm(&h, &t[i], want[i]);
 	}
 	qsort(want, N, sizeof want[0], cmp64);
@@ -64,10 +74,10 @@ ties_and_rearm(void)
 	struct theap h;
 
 	theap_init(&h);
-	timer_init(&a, 1);
-	timer_init(&b, 2);
-	timer_init(&c, 3);
-	timer_init(&d, 4);
+	timer_init(&a, NULL);
+	timer_init(&b, NULL);
+	timer_init(&c, NULL);
+	timer_init(&d, NULL);
 	theap_arm(&h, &a, 10);
 	theap_arm(&h, &b, 10);
 	theap_arm(&h, &c, 10);
@@ -107,13 +117,13 @@ disarm_middle(void)
 
 	theap_init(&h);
 	for (int i = 0; i < 64; i++) {
-		timer_init(&t[i], i);
+		timer_init(&t[i], NULL);
 		theap_arm(&h, &t[i], (i * 37) % 64);
 	}
 	for (int i = 0; i < 64; i += 3)
 		theap_disarm(&h, &t[i]);
 	while ((x = theap_pop_due(&h, 1000)) != NULL) {
-		if (x->at < last || x->kind % 3 == 0)
+		if (x->at < last || id_of(x, t, 64) % 3 == 0)
 			good = 0;
 		last = x->at;
 		n++;
@@ -150,7 +160,7 @@ disarm_last_and_free(void)
 	int n = 0, good = 1;
 
 	theap_init(&h);
-	timer_init(&t[0], 0);
+	timer_init(&t[0], NULL);
 	ok(!timer_armed(&t[0]) && theap_top(&h) == NULL, "a new timer is disarmed, a new heap empty");
 
 	/* Armed in this order nothing moves: the array is the tree
@@ -160,7 +170,7 @@ disarm_last_and_free(void)
 	 * Disarming 101 puts the last (3) in its place, below 100: it must
 	 * move up, not only down. */
 	for (int i = 0; i < 7; i++) {
-		timer_init(&t[i], i);
+		timer_init(&t[i], NULL);
 		theap_arm(&h, &t[i], shape[i]);
 	}
 	ok(h.v[3] == &t[3] && h.v[6] == &t[6], "the tree as built");
@@ -179,7 +189,7 @@ disarm_last_and_free(void)
 	ok(good && theap_top(&h) == NULL, "then they come out in order, and none is left");
 
 	for (int i = 0; i < 10; i++) {
-		timer_init(&t[i], i);
+		timer_init(&t[i], NULL);
 		theap_arm(&h, &t[i], 100 + i);
 	}
 	ok(theap_pop_due(&h, INT64_MIN) == NULL && h.n == 10, "pop before any deadline removes nothing");
@@ -233,7 +243,7 @@ against_model(void)
 
 	theap_init(&h);
 	for (int i = 0; i < M; i++)
-		timer_init(&t[i], i);
+		timer_init(&t[i], NULL);
 	for (step = 0; step < 100000 && !mismatch && !broken; step++) {
 		uint64_t r = next_rand();
 		int i = (int)(r % M), op = (int)(r >> 32) % 8;
@@ -259,7 +269,7 @@ against_model(void)
 				    (want < 0 || at[j] < at[want] ||
 				     (at[j] == at[want] && order[j] < order[want])))
 					want = j;
-			if ((x == NULL) != (want < 0) || (x && x->kind != want) ||
+			if ((x == NULL) != (want < 0) || (x && id_of(x, t, M) != want) ||
 			    (x && timer_armed(x)))
 				mismatch = 1;
 			if (x) {
@@ -296,11 +306,11 @@ replace(void)
 
 	theap_init(&h);
 	for (int i = 0; i < 6; i++) {
-		timer_init(&t[i], i);
+		timer_init(&t[i], NULL);
 		theap_arm(&h, &t[i], i < 3 ? 50 : 10 * i);	/* 50 50 50 30 40 50 */
 	}
 	for (int i = 0; i < 3; i++)
-		timer_init(&n[i], 10 + i);
+		timer_init(&n[i], NULL);
 	theap_replace(&h, &t[1], &n[1]);	/* the second of the ties at 50 */
 	theap_replace(&h, &t[4], &n[0]);	/* the one at 40 */
 	ok(!timer_armed(&t[1]) && !timer_armed(&t[4]) && timer_armed(&n[0]) &&
@@ -312,7 +322,7 @@ replace(void)
 	ok(!timer_armed(&n[2]) && h.n == 6 && heap_ok(&h),
 	   "a replacement of a timer not armed leaves the new one disarmed");
 	while ((x = theap_pop_due(&h, INT64_MAX)) != NULL && k < 6)
-		order[k++] = x->kind;
+		order[k++] = id_of(x, t, 6) >= 0 ? id_of(x, t, 6) : 10 + id_of(x, n, 3);
 	ok(k == 6 && order[0] == 3 && order[1] == 10 && order[2] == 0 && order[3] == 11 &&
 	   order[4] == 2 && order[5] == 5,
 	   "they come out in order, a replacement in its predecessor's turn among ties");
@@ -329,7 +339,7 @@ clear(void)
 
 	theap_init(&h);
 	for (int i = 0; i < 50; i++) {
-		timer_init(&t[i], i);
+		timer_init(&t[i], NULL);
 		theap_arm(&h, &t[i], (i * 37) % 50);
 	}
 	theap_clear(&h);
@@ -338,6 +348,37 @@ clear(void)
 	ok(armed == 0 && h.n == 0 && theap_top(&h) == NULL, "cleared: no timer armed, none left");
 	theap_arm(&h, &t[7], 3);
 	ok(theap_top(&h) == &t[7] && h.n == 1 && heap_ok(&h), "and it takes timers again");
+	theap_free(&h);
+}
+
+/* A timer carries what it does when due: its owner's callback, kept
+ * through arming, replacing and popping, and called with the popper's
+ * context. */
+static void
+count_fire(void *ctx, struct timer *t)
+{
+	(void)t;
+	(*(int *)ctx)++;
+}
+
+static void
+callbacks(void)
+{
+	struct timer a, b;
+	struct theap h;
+	struct timer *x;
+	int fired = 0;
+
+	theap_init(&h);
+	timer_init(&a, count_fire);
+	timer_init(&b, NULL);
+	theap_arm(&h, &a, 5);
+	theap_arm(&h, &b, 7);
+	while ((x = theap_pop_due(&h, 10)) != NULL)
+		if (x->on)
+			x->on(&fired, x);
+	ok(fired == 1 && a.on == count_fire && b.on == NULL,
+	   "a due timer's callback is called with the popper's context; NULL does nothing");
 	theap_free(&h);
 }
 
@@ -351,5 +392,6 @@ main(void)
 	against_model();
 	replace();
 	clear();
+	callbacks();
 	return done_testing();
 }
