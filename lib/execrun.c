@@ -20,6 +20,7 @@
 #include "lifespan.h"
 #include "paths.h"
 #include "route.h"
+#include "runstate.h"
 #include "spawn.h"
 #include "strv.h"
 #include "timefmt.h"
@@ -36,55 +37,99 @@ on_path(const struct router *a, const struct router *r)
 	return false;
 }
 
-/* Wait for PID, forwarding the signals of SFD to its group and applying
- * TIMEOUT_MS (-1: none) then KILL_GRACE_MS.  SFD also has SIGCHLD: its
- * arrival (or one pending from before) sends us to look at PID, which
- * works with or without pidfds (old kernels, valgrind).  Returns its wait
- * status, -1 on error; *TIMED_OUT says whether the timeout struck. */
-static int
-wait_job(pid_t pid, int sfd, int64_t timeout_ms, int64_t kill_grace_ms, bool *timed_out)
+/* exec's one run, taken through the run state machine (runstate.h) as
+ * the supervisor takes its runs, so that the rule is written once: on a
+ * timeout SIGTERM to the group, SIGKILL after the kill grace; a run told
+ * to stop that exits takes what it left in its group with it (SIGKILL). */
+struct exec_run {
+	pid_t pid;		/* the job's leader, the number of its group */
+	struct runstate st;
+	int64_t timeout_at;	/* monotonic ms, -1 not armed */
+	int64_t kill_at;	/* the kill grace's end, -1 not armed */
+	int64_t kill_grace_ms;
+};
+
+/* EV happened to run X: its one change of state, and what that asks.
+ * The signals go before the leader is reaped (RUN_EV_EXITED comes with
+ * it exited, not yet reaped): its zombie keeps the group's number from
+ * being given to another group until then. */
+static void
+exec_step(struct exec_run *x, enum run_event ev)
 {
-	int64_t deadline = timeout_ms > 0 ? timefmt_mono_ms_up() + timeout_ms : -1;
-	bool killed = false;
+	struct run_move m = runstate_next(x->st, ev);
+
+	if (!m.legal)
+		return;		/* not one of the events wait_job makes */
+	x->st = m.to;
+	if (m.actions & RUN_DO_TERM) {
+		(void)spawn_kill_group(x->pid, SIGTERM);
+		x->kill_at = timefmt_mono_ms_up() + x->kill_grace_ms;
+	}
+	if (m.actions & RUN_DO_KILL)
+		(void)spawn_kill_group(x->pid, SIGKILL);
+	if (m.actions & RUN_DO_DISARM)
+		x->timeout_at = x->kill_at = -1;
+}
+
+/* The poll timeout until the earlier of X's deadlines: -1 for none. */
+static int
+exec_wait_ms(const struct exec_run *x)
+{
+	int64_t at = x->timeout_at < 0 ? x->kill_at :
+		x->kill_at < 0 || x->timeout_at < x->kill_at ? x->timeout_at : x->kill_at;
+	int64_t left;
+
+	if (at < 0)
+		return -1;
+	left = at - timefmt_mono_ms();
+	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Wait for run X's process to exit, forwarding the signals of SFD to its
+ * group and applying its deadlines; then reap it.  SFD also has SIGCHLD:
+ * its arrival (or one pending from before) sends us to look at the
+ * leader, which works with or without pidfds (old kernels, valgrind).
+ * Returns its wait status, -1 on error; X->st says how it ended. */
+static int
+wait_job(struct exec_run *x, int sfd)
+{
 	int status;
 
-	*timed_out = false;
-	while (!spawn_exited(pid)) {
+	exec_step(x, RUN_EV_SPAWNED);
+	while (!spawn_exited(x->pid)) {
 		struct pollfd pf = { sfd, POLLIN, 0 };
-		int wait = -1, n;
+		int64_t now;
+		int n = poll(&pf, 1, exec_wait_ms(x));
 
-		if (deadline >= 0) {
-			int64_t left = deadline - timefmt_mono_ms();
+		if (n < 0 && errno != EINTR) {
+			/* Then wait for it as it is, still unreaped. */
+			siginfo_t si;
 
-			wait = left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+			while (waitid(P_PID, (id_t)x->pid, &si, WEXITED | WNOWAIT) < 0 &&
+			       errno == EINTR)
+				;
+			break;
 		}
-		n = poll(&pf, 1, wait);
-		if (n < 0 && errno != EINTR)
-			break;		/* then wait for it as it is */
-		if (n == 0 && deadline >= 0) {
-			if (!*timed_out) {
-				*timed_out = true;
-				(void)spawn_kill_group(pid, SIGTERM);
-				deadline = timefmt_mono_ms_up() + kill_grace_ms;
-			} else if (!killed) {
-				killed = true;
-				(void)spawn_kill_group(pid, SIGKILL);
-				deadline = -1;
-			}
-			continue;
+		now = timefmt_mono_ms();
+		if (x->timeout_at >= 0 && now >= x->timeout_at) {
+			x->timeout_at = -1;
+			exec_step(x, RUN_EV_TIMEOUT);
+		}
+		if (x->kill_at >= 0 && now >= x->kill_at) {
+			x->kill_at = -1;
+			exec_step(x, RUN_EV_GRACE_OVER);
 		}
 		if (n > 0 && (pf.revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
 			while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
 				if (si.ssi_signo != SIGCHLD)
-					(void)spawn_kill_group(pid, (int)si.ssi_signo);
+					(void)spawn_kill_group(x->pid, (int)si.ssi_signo);
 		}
 	}
-	if (spawn_wait(pid, &status) < 0)
+	exec_step(x, RUN_EV_EXITED);
+	if (spawn_wait(x->pid, &status) < 0)
 		return -1;
-	if (*timed_out)
-		(void)spawn_kill_group(pid, SIGKILL);	/* what it left behind */
 	return status;
 }
 
@@ -140,10 +185,10 @@ run_job(const struct route *r, char **argv, char **envp, const char *workdir,
 	const struct spawn_ids *ids, int sfd, int *code, struct jerr *err)
 {
 	const struct task *t = r->task;
+	struct exec_run x = { .st = RUNSTATE_INIT, .kill_grace_ms = t->kill_grace_ms,
+			      .timeout_at = -1, .kill_at = -1 };
 	struct spawn_opts o;
 	int status, rcode;
-	bool timed_out;
-	pid_t pid;
 
 	spawn_opts_init(&o);
 	o.argv = argv;
@@ -155,16 +200,18 @@ run_job(const struct route *r, char **argv, char **envp, const char *workdir,
 	o.ids = ids;
 	o.stdout_fd = STDOUT_FILENO;
 	o.stderr_fd = STDERR_FILENO;
-	if (spawn_start(&o, &pid, err) < 0) {
+	if (spawn_start(&o, &x.pid, err) < 0) {
 		*code = errno == ENOENT ? 127 : 126;
 		return -1;
 	}
-	if ((status = wait_job(pid, sfd, t->timeout_ms, t->kill_grace_ms, &timed_out)) < 0) {
+	if (t->timeout_ms > 0)
+		x.timeout_at = timefmt_mono_ms_up() + t->timeout_ms;
+	if ((status = wait_job(&x, sfd)) < 0) {
 		jerr_set(err, "wait: %s", strerror(errno));
 		return -1;
 	}
 	rcode = spawn_status_code(status);
-	return job_exit_status(job_status_of_run(false, timed_out, rcode), true, rcode);
+	return job_exit_status(runstate_status(x.st, rcode), true, rcode);
 }
 
 int

@@ -5,9 +5,11 @@
  * env and route class as the supervisor would use them, JOBIFY_TRIGGER
  * "exec".  Its stdout and stderr are ours, stdin /dev/null; SIGINT,
  * SIGTERM, SIGHUP and SIGQUIT sent to us are passed to its process group
- * (it has its own, as every job), and its timeout applies (SIGTERM, then
- * SIGKILL after kill-grace).  No retries and no failure handler: the
- * caller sees the status and decides. */
+ * (it has its own, as every job), and its timeout applies as in the
+ * supervisor (runstate.h): SIGTERM, then SIGKILL after kill-grace; and
+ * once its first process exited after the timeout, SIGKILL to what is
+ * left of its group, before that process is reaped.  No retries and no
+ * failure handler: the caller sees the status and decides. */
 #ifndef JOBIFY_EXECRUN_H
 #define JOBIFY_EXECRUN_H
 

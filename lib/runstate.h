@@ -2,8 +2,9 @@
 /* The life of one run of a job, as a state machine (s6-supervise's and
  * finit's idea): where a run stands, what can happen to it, and what the
  * supervisor does about it.  Pure: runstate_next() decides, the
- * supervisor (run_step in supend.c) changes a run's state in that one
- * place and carries the actions out.
+ * supervisor (sup_run_step in supend.c) changes a run's state in that one
+ * place and carries the actions out; so does `jobify exec` for its one
+ * run (exec_step in execrun.c), with the events it can have.
  *
  *   WAITING  --spawned-->               RUNNING
  *   WAITING  --spawn-failed-->          DONE

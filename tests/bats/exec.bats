@@ -59,6 +59,49 @@ EOF
 	assert_failure 124
 }
 
+# A job whose timeout strikes and that leaves a process in its group
+# that ignores SIGTERM; script "job" writes the leader's pid (its
+# group's number) and the child's.
+timeout_leaves_child() {
+	script job 'd=$(dirname "$0")
+echo $$ > "$d/job.pid"
+(trap "" TERM; exec sleep 1000) &
+echo $! > "$d/child.pid"
+exec sleep 1000'
+	conf j.conf <<EOF
+state-dir = "state"
+task "t" { exec = "./job" timeout = 1s kill-grace = 30s }
+EOF
+}
+
+@test "exec after a timeout: what the job left in its group is killed, SIGTERM ignored or not" {
+	timeout_leaves_child
+	run "$JOBIFY" -c "$(T j.conf)" exec t
+	assert_failure 124
+	job=$(cat "$(T job.pid)")
+	echo "$job" >"$(T pgids)"
+	[ -s "$(T child.pid)" ]
+	# At the leader's end, not after the 30 s of kill-grace.
+	until_groups_gone 5 "$job"
+}
+
+@test "exec after a timeout kills the rest of the job's group before it reaps the leader" {
+	# Once reaped, the leader's pid, which numbers the group, may be
+	# another's: the SIGKILL must come while its zombie holds it.
+	command -v strace >/dev/null || skip "no strace here"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+	timeout_leaves_child
+	run strace -qq -o "$(T trace)" -e trace=kill,wait4,waitid "$JOBIFY" -c "$(T j.conf)" exec t
+	assert_failure 124
+	job=$(cat "$(T job.pid)")
+	echo "$job" >"$(T pgids)"
+	killed=$(grep -n "^kill(-$job, SIGKILL)" "$(T trace)" | head -n 1 | cut -d: -f1)
+	reaped=$(grep -n "^wait4($job," "$(T trace)" | head -n 1 | cut -d: -f1)
+	[ -n "$killed" ]
+	[ -n "$reaped" ]
+	[ "$killed" -lt "$reaped" ]
+}
+
 @test "exec forwards SIGTERM to the job's process group" {
 	script slow 'trap "echo TERM > $(dirname "$0")/got; exit 5" TERM; echo up > "$(dirname "$0")/up"; sleep 30 & wait'
 	conf j.conf <<EOF
