@@ -242,6 +242,7 @@ struct ov_run {
 	char *id, *route;
 	long pid;		/* 0: not known */
 	int64_t started;	/* ms */
+	char *node;		/* a shared store's: the node that runs it, or NULL */
 };
 
 /* A fire to come: a cron task of the config or a job of the store. */
@@ -262,6 +263,8 @@ struct overview {
 	char *cluster;		/* and its state: ok, config-differs, fenced */
 	char *dir, *db;
 	bool has_store;
+	bool shared;		/* the store is shared (PostgreSQL): other nodes
+				 * may run the schedule */
 	struct ov_run *runs;
 	size_t nruns;
 	struct ov_fire fires[OVERVIEW_N];
@@ -299,18 +302,23 @@ fire_keep(struct ov_fire *v, size_t *n, struct ov_fire f)
 	v[k] = f;
 }
 
+/* Add run ID of ROUTE (PID, STARTED; NODE, which may be NULL) to O's. */
 static int
-ov_run_add(struct overview *o, const char *id, const char *route, long pid, int64_t started)
+ov_run_add(struct overview *o, const char *id, const char *route, long pid, int64_t started,
+	   const char *node)
 {
 	struct ov_run *v = reallocarray(o->runs, o->nruns + 1, sizeof *v);
 
 	if (v == NULL)
 		return -1;
 	o->runs = v;
-	v[o->nruns] = (struct ov_run){ strdup(id), strdup(route), pid, started };
-	if (v[o->nruns].id == NULL || v[o->nruns].route == NULL) {
+	v[o->nruns] = (struct ov_run){ strdup(id), strdup(route), pid, started,
+				       node ? strdup(node) : NULL };
+	if (v[o->nruns].id == NULL || v[o->nruns].route == NULL ||
+	    (node && v[o->nruns].node == NULL)) {
 		free(v[o->nruns].id);
 		free(v[o->nruns].route);
+		free(v[o->nruns].node);
 		return -1;
 	}
 	o->nruns++;
@@ -346,7 +354,7 @@ ov_ask(const struct cli *cli, const struct conf *conf, struct overview *o)
 		long long started;
 
 		if (ctl_status_run(line, id, route, &pid, &started)) {
-			if (ov_run_add(o, id, route, pid, started) < 0) {
+			if (ov_run_add(o, id, route, pid, started, NULL) < 0) {
 				rc = JX_SOFTWARE;
 				goto out;
 			}
@@ -391,8 +399,10 @@ ov_job(const struct store_job *j, void *arg)
 
 	if (job_status_is(j->status, JOB_RUNNING)) {
 		o->nrunning_store++;
-		/* Without a supervisor, what the store has as running. */
-		if (!o->up && ov_run_add(o, j->id, j->route, 0, j->started_at) < 0)
+		/* Without a supervisor, what the store has as running (on a
+		 * shared store, on the node it names). */
+		if (!o->up && ov_run_add(o, j->id, j->route, 0, j->started_at,
+					 o->shared ? j->owner : NULL) < 0)
 			return -2;
 		return 0;
 	}
@@ -416,6 +426,7 @@ ov_free(struct overview *o)
 	for (size_t i = 0; i < o->nruns; i++) {
 		free(o->runs[i].id);
 		free(o->runs[i].route);
+		free(o->runs[i].node);
 	}
 	free(o->runs);
 	for (size_t i = 0; i < o->nfires; i++) {
@@ -440,7 +451,8 @@ run_failed(const struct store_run *r)
 	return !job_status_is(r->status, JOB_SUCCESS);
 }
 
-/* The live runs (the supervisor's, or the store's running jobs). */
+/* The live runs (the supervisor's, or the store's running jobs: on a
+ * shared store, with the node that runs each, instead of a pid). */
 static void
 ov_text_running(const struct overview *o, const struct tz *tz, bool full)
 {
@@ -448,18 +460,25 @@ ov_text_running(const struct overview *o, const struct tz *tz, bool full)
 		{ "RUNNING", 0, 0, 2 }, { "ROUTE", 0, 0, 1 }, { "PID", TC_RIGHT, 0, 0 },
 		{ "STARTED", 0, 1, 0 }, { "FOR", TC_RIGHT, 0, 0 },
 	};
+	static const struct table_col node_cols[] = {
+		{ "RUNNING", 0, 0, 2 }, { "ROUTE", 0, 0, 1 }, { "NODE", 0, 0, 3 },
+		{ "STARTED", 0, 1, 0 }, { "FOR", TC_RIGHT, 0, 0 },
+	};
+	bool by_node = o->shared && !o->up;
 	char span[32];
 	struct table t;
 
 	putchar('\n');
-	table_init(&t, cols, 5, stdout, true, full);
+	table_init(&t, by_node ? node_cols : cols, 5, stdout, true, full);
 	for (size_t i = 0; i < o->nruns; i++) {
 		char pid[24], sb[TIMEFMT_BUFSZ];
 		const char *cell[5] = { o->runs[i].id, o->runs[i].route, NULL,
 			table_time(o->runs[i].started, tz, sb, sizeof sb),
 			table_span(o->now - o->runs[i].started, span, sizeof span) };
 
-		if (o->runs[i].pid) {
+		if (by_node) {
+			cell[2] = o->runs[i].node;
+		} else if (o->runs[i].pid) {
 			snprintf(pid, sizeof pid, "%ld", o->runs[i].pid);
 			cell[2] = pid;
 		}
@@ -469,7 +488,10 @@ ov_text_running(const struct overview *o, const struct tz *tz, bool full)
 		table_free(&t), printf("RUNNING: none\n");
 	else
 		(void)table_end(&t);
-	if (o->nruns > 0 && !o->up)
+	/* On a shared store another node runs them, and a node whose lease
+	 * runs out has its jobs recovered by the others, not by the next
+	 * supervisor here. */
+	if (o->nruns > 0 && !o->up && !o->shared)
 		printf("(marked running in the store; the next supervisor records them lost)\n");
 }
 
@@ -604,6 +626,9 @@ ov_text(const struct conf *conf, const struct overview *o, const struct tz *tz, 
 	else if (o->pid)
 		ov_line("supervisor:", "running, pid %ld, but its control socket does not answer "
 			"here (another socket or $XDG_RUNTIME_DIR?)", o->pid);
+	else if (o->shared)
+		ov_line("supervisor:", "not running on this host (the store is shared: other "
+			"nodes may run the schedule)");
 	else
 		ov_line("supervisor:", "not running (start one: jobify run)");
 	ov_line("config:", "%s (%zu routes)%s%s", conf->path, conf->routes.nattached,
@@ -642,6 +667,8 @@ ov_json_lists(const struct overview *o, const struct tz *tz)
 		json_string(stdout, o->runs[i].route);
 		printf(",\"pid\":");
 		json_number(stdout, o->runs[i].pid != 0, o->runs[i].pid);
+		printf(",\"node\":");
+		json_string(stdout, o->runs[i].node ? o->runs[i].node : o->node);
 		printf(",\"started_at\":");
 		json_string(stdout, cmd_when(o->runs[i].started, tz, b));
 		printf(",\"running_ms\":%lld}", (long long)(o->now - o->runs[i].started));
@@ -760,7 +787,7 @@ status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 		struct store_run_filter f = { .max = FAILURES_SCAN };
 
 		o.has_store = true;
-		if (store_shared(st)) {
+		if ((o.shared = store_shared(st))) {
 			/* Not the state directory's file: the server, no password. */
 			char *name = strdup(store_name(st));
 

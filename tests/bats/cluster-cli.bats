@@ -228,3 +228,30 @@ ms() { date +%s%3N; }
 	[[ "$output" == *"\"store\":\"postgresql://jobify@"*"/$DB\""* ]]
 	[[ "$output" != *sekrit* ]]
 }
+
+@test "status with no supervisor here, on a shared store: the jobs other nodes run, and which node runs each" {
+	local id node
+	node_conf a
+	node_conf b
+	node_start b
+	id=$(at a schedule long)
+	# Its pid written: claimed, so running in the store, by b.
+	until_true 10 test -s "$(T pids)"
+	node=$(job_field a "$id" node)
+	[ -n "$node" ]
+	run --separate-stderr at a status
+	echo "$output"
+	# 69: no supervisor runs for a's state directory, on this host.
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"supervisor:  not running on this host (the store is shared: other nodes may run the schedule)"* ]]
+	[[ "$output" == *"RUNNING"*"ROUTE"*"NODE"*"STARTED"* ]]
+	echo "$output" | grep -q "^$id  *long  *$node "
+	# Nothing here records them lost: the nodes' leases say who runs.
+	[[ "$output" != *"records them lost"* ]]
+	run at a status --json
+	echo "$output" | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)["running"]
+assert [(r["id"], r["node"]) for r in runs] == [(sys.argv[1], sys.argv[2])], runs
+' "$id" "$node"
+}
