@@ -122,6 +122,10 @@ struct sup_hooks {
 	/* suprun.c: a retry's wait is over: it is asked for again
 	 * (sup_request). */
 	void (*request)(struct sup *s, struct pend *p);
+	/* supbatch.c: a written batch scheduled a job of the store (a
+	 * retry, a dynamic cron job's next fire, a release): the store
+	 * timer is armed again (sup_store_rearm). */
+	void (*store_rearm)(struct sup *s);
 };
 
 /* A line-splitting reader of one output pipe (output = inherit, and the
@@ -420,11 +424,6 @@ struct sup {
 	 * store, rows of durable cron tasks and the history of their runs. */
 	struct store_write *batch;
 	struct store_write **batch_tail;
-	/* What a written batch that scheduled a job of the store (a retry,
-	 * a dynamic cron job's next fire, a release) leads to: the store
-	 * timer armed again.  Set by the layer of those jobs (supjobs.c,
-	 * sup_recover); NULL: nothing. */
-	void (*batch_rearm)(struct sup *s);
 	char owner[128];	/* the store's owner: HOST:PID:START_MS */
 	unsigned sync_mark;
 	struct notify nt;	/* systemd: watchdog and STATUS= */

@@ -607,6 +607,7 @@ sup_wire(struct sup *s)
 		.reap = sup_reap,
 		.stop = sup_begin_stop,
 		.request = sup_request,
+		.store_rearm = sup_store_rearm,
 	};
 	timer_init(&s->grace, grace_over);
 	timer_init(&s->prune, prune_due);

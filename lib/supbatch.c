@@ -191,7 +191,7 @@ batch_failed(struct sup *s, size_t njobs, struct jerr *err)
 }
 
 /* What a write of the batch that was written leads to: waiters told,
- * the store timer to be rearmed (*REARM: s->batch_rearm). */
+ * the store timer to be rearmed (*REARM: the store_rearm hook). */
 static void
 batch_written(struct sup *s, struct bw *b, bool *rearm)
 {
@@ -286,8 +286,8 @@ sup_cron_flush(struct sup *s)
 		else
 			s->starts_used = false;
 	}
-	if (rearm && s->batch_rearm)
-		s->batch_rearm(s);
+	if (rearm)
+		s->hooks.store_rearm(s);
 }
 
 /* At the very end: what could not be written is said, and dropped (the

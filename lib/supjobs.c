@@ -485,8 +485,6 @@ sup_recover(struct sup *s)
 	struct jerr err = JERR_INIT;
 	bool written = true;
 
-	/* From here on, a batch that schedules a job arms the store timer. */
-	s->batch_rearm = sup_store_rearm;
 	if (store_recover(s->store, recover_one, recover_after, &c, &err) < 0) {
 		log_error("store", NULL, jerr_msg(&err));
 		/* Its lines are kept for the next start. */
