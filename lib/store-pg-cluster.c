@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: ISC */
+/* The PostgreSQL store's cluster (store-pg-private.h): nodes and their
+ * leases, the jobs of nodes whose lease ended (reaped), config cron
+ * fires (each once, with no leader: store-pg.c's top comment), and
+ * wake-ups (LISTEN/NOTIFY). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-pg-private.h"
+
+/* A lease when the owner gives none (SPEC §8). */
+#define LEASE_MS_DEFAULT 30000
+/* Config rows fired by one transaction of store_fire (up to FIRE_MAX
+ * fires each: small enough that its INSERT answers within the loop's
+ * answer bound on a loaded server). */
+#define FIRE_BATCH 100
+/* Fire instants of one row in one store_fire (store.h). */
+#define FIRE_MAX 16
+
+/* ---- owners and leases ---- */
+
+int
+pg_owner_set(struct store *st, const struct store_owner *o, bool *same, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	char lease[24], cap[24];
+	int64_t lease_ms = o->lease_ms > 0 ? o->lease_ms : LEASE_MS_DEFAULT;
+	const char *pv[] = { o->name, pg_i64(lease, lease_ms), pg_i64(cap, o->capacity),
+			     o->config_hash ? o->config_hash : "" };
+	char *name;
+	PGresult *r;
+
+	if (pg_ready(p, err) < 0)
+		return -1;
+	if ((name = strdup(o->name)) == NULL)
+		return pg_oom(err);
+	if (pg_exec0(p, err, "owner", "BEGIN", 0, NULL) < 0 ||
+	    pg_exec0(p, err, "owner", "INSERT INTO nodes (name, since, heartbeat, lease_until, "
+		     "lease_ms, capacity, config_hash) SELECT $1, t, t, t + $2, $2, $3, $4 "
+		     "FROM (SELECT " NOW_MS " AS t) AS now ON CONFLICT (name) DO UPDATE SET "
+		     "heartbeat = EXCLUDED.heartbeat, lease_until = EXCLUDED.lease_until, "
+		     "lease_ms = EXCLUDED.lease_ms, capacity = EXCLUDED.capacity, "
+		     "config_hash = EXCLUDED.config_hash", 4, pv) < 0)
+		goto fail;
+	/* The cluster's config is the oldest live node's: the first to
+	 * register among those whose lease runs.  Not the majority's: a
+	 * majority can change as nodes come and go (and tie), while the
+	 * oldest changes only when it goes, so a node started with another
+	 * config can never make the others stop firing; in a rolling
+	 * restart the nodes not restarted yet fire until the last of them
+	 * is, and then the new config is everyone's. */
+	if ((r = pg_run(p, err, "owner", "SELECT config_hash = $2 FROM nodes WHERE name = $1 OR "
+			"lease_until > " NOW_MS " ORDER BY since, name LIMIT 1", 2,
+			(const char *[]){ pv[0], pv[3] })) == NULL)
+		goto fail;
+	if (same)
+		*same = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (pg_commit(p, err) < 0)
+		goto fail;
+	free(p->owner);
+	p->owner = name;
+	return 0;
+fail:
+	pg_rollback(p);
+	free(name);
+	return -1;
+}
+
+int
+pg_heartbeat(struct store *st, int64_t *until, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	const char *pv[] = { p->owner };
+	PGresult *r;
+
+	if (p->owner == NULL) {
+		jerr_set(err, "%s: heartbeat: no owner (store_owner_set first)", p->name);
+		errno = EINVAL;
+		return -1;
+	}
+	if (pg_ready(p, err) < 0)
+		return -1;
+	/* Renewed only while it runs: once it ended, the node's jobs may
+	 * be another's already, and only store_owner_set (after fencing)
+	 * makes it a node again. */
+	if ((r = pg_run(p, err, "heartbeat", "UPDATE nodes n SET heartbeat = t.now, "
+			"lease_until = t.now + n.lease_ms FROM (SELECT " NOW_MS " AS now, "
+			BOOT_MS " AS boot) AS t WHERE n.name = $1 AND "
+			"GREATEST(n.lease_until, t.boot + n.lease_ms) > t.now "
+			"RETURNING n.lease_until", 1, pv)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		jerr_set(err, "%s: the lease of %s has expired (or its node is gone): "
+			 "its jobs may be another's", p->name, p->owner);
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	*until = pg_col_i64(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+/* The running jobs whose owner is gone: no node row, or a lease that
+ * ended, counted as running a full lease past the server's start and
+ * past this connection's ($1; see the top of this file). */
+#define ORPHAN "status = 'running' AND NOT config AND NOT EXISTS (SELECT 1 FROM nodes n " \
+	"WHERE n.name = jobs.owner AND GREATEST(n.lease_until, " BOOT_MS " + n.lease_ms, " \
+	"$1::bigint + n.lease_ms) > " NOW_MS ")"
+
+int
+pg_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *arg,
+	   struct jerr *err)
+{
+	struct pg *p = PG(st);
+	char since[24];
+	PGresult *ids;
+	int count = 0, rc;
+
+	if (pg_ready(p, err) < 0 ||
+	    (ids = pg_run(p, err, "recover", "SELECT id FROM jobs WHERE " ORPHAN " ORDER BY id", 1,
+			  (const char *[]){ pg_i64(since, p->since) })) == NULL)
+		return -1;
+	/* One transaction each: the row locked (skipped if another node
+	 * recovers it), shown, written under its orphan's guard. */
+	for (int i = 0; i < PQntuples(ids); i++) {
+		struct store_write w = { .kind = STORE_NONE };
+		const char *pv[] = { pg_i64(since, p->since), PQgetvalue(ids, i, 0) };
+		struct store_job j;
+		PGresult *r;
+
+		if (pg_exec0(p, err, "recover", "BEGIN", 0, NULL) < 0)
+			goto fail;
+		if ((r = pg_run(p, err, "recover", "SELECT " JOB_COLUMNS " FROM jobs WHERE id = $2 "
+				"AND " ORPHAN " FOR UPDATE SKIP LOCKED", 2, pv)) == NULL)
+			goto fail_txn;
+		if (PQntuples(r) == 0) {
+			PQclear(r);
+			pg_rollback(p);
+			continue;
+		}
+		if (pg_row_job(r, 0, 0, &j) < 0) {
+			PQclear(r);
+			pg_oom(err);
+			goto fail_txn;
+		}
+		PQclear(r);
+		if ((rc = fn(arg, &j, &w)) != 0) {
+			/* FN ends the walk: its value, this job left as it is. */
+			store_job_free(&j);
+			pg_rollback(p);
+			PQclear(ids);
+			return rc;
+		}
+		if (w.kind != STORE_NONE) {
+			w.next = NULL;
+			if (pg_write_one(p, &w, true, j.owner, j.attempts, err) < 0) {
+				store_job_free(&j);
+				goto fail_txn;
+			}
+			if (w.done && pg_exec0(p, err, "recover", "NOTIFY " CHANNEL ", 'end'", 0,
+					       NULL) < 0) {
+				store_job_free(&j);
+				goto fail_txn;
+			}
+		}
+		if (pg_commit(p, err) < 0) {
+			store_job_free(&j);
+			goto fail;
+		}
+		count += w.done;
+		if (after)
+			after(arg, &j, &w);
+		store_job_free(&j);
+	}
+	PQclear(ids);
+	return count;
+fail_txn:
+	pg_rollback(p);
+fail:
+	PQclear(ids);
+	return -1;
+}
+
+/* ---- config cron fires ---- */
+
+/* One transaction of store_fire: at most FIRE_BATCH due rows.  The jobs
+ * added into *ADDED, whether a row moved into *MOVED, how many rows were
+ * due into *ROWS. */
+static int
+fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int64_t *at,
+				     int64_t *run_at, size_t *nat, struct store_job *newrow),
+	   void *arg, long *added, bool *moved, int *rows, struct jerr *err)
+{
+	struct buf a[5] = { { 0 } }, u[7] = { { 0 } };
+	size_t nfire = 0, nrow = 0;
+	uint32_t base = 0;
+	int64_t now;
+	PGresult *r;
+	char lim[24];
+	long n;
+	int rc = -1;
+
+	*added = 0;
+	*moved = false;
+	*rows = 0;
+	if (pg_exec0(p, err, "fire", "BEGIN", 0, NULL) < 0)
+		return -1;
+	if ((r = pg_run(p, err, "fire", "SELECT " JOB_COLUMNS ", " NOW_MS " FROM jobs WHERE "
+			"config AND status = 'scheduled' AND run_at <= " NOW_MS " "
+			"ORDER BY run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED", 1,
+			(const char *[]){ pg_i64(lim, FIRE_BATCH) })) == NULL)
+		goto fail;
+	*rows = PQntuples(r);
+	now = *rows ? pg_col_i64(r, 0, 21) : 0;
+	base = store_batch_base((size_t)*rows * FIRE_MAX);
+	for (int i = 0; i < *rows; i++) {
+		struct store_job row, nr;
+		int64_t at[FIRE_MAX], run_at[FIRE_MAX] = { 0 };
+		size_t nat = 0;
+		char *env = NULL;
+
+		if (pg_row_job(r, i, 0, &row) < 0) {
+			pg_oom(err);
+			goto fail_r;
+		}
+		/* The new state starts as the row (its strings are the
+		 * row's): the store reads status, run_at, last_fire, runs and
+		 * failures from it and frees nothing of it. */
+		nr = row;
+		if (fire(arg, &row, at, run_at, &nat, &nr) < 0) {
+			int e = errno;
+
+			jerr_set(err, "%s: fire %s: %s", p->name, row.id, strerror(e));
+			store_job_free(&row);
+			errno = e;
+			goto fail_r;
+		}
+		if (nat > FIRE_MAX)
+			nat = FIRE_MAX;
+		/* A new env (FIRE's own vector) for the row and its fires. */
+		if (nr.env != row.env && (env = pg_join(nr.env)) == NULL) {
+			store_job_free(&row);
+			pg_oom(err);
+			goto fail_r;
+		}
+		for (size_t k = 0; k < nat; k++, nfire++) {
+			char id[STORE_ID_LEN + 1];
+
+			store_batch_id(now, base, nfire, id);
+			pg_arr_text(&a[0], id, nfire == 0);
+			pg_arr_text(&a[1], row.route, nfire == 0);
+			pg_arr_i64(&a[2], at[k], nfire == 0);
+			pg_arr_text(&a[3], env ? env : PQgetvalue(r, i, 8), nfire == 0);
+			pg_arr_i64(&a[4], run_at[k] > at[k] ? run_at[k] : at[k], nfire == 0);
+		}
+		pg_arr_text(&u[6], env, nrow == 0);
+		*moved = *moved || env != NULL;
+		free(env);
+		pg_arr_text(&u[0], row.id, nrow == 0);
+		pg_arr_text(&u[1], nr.status ? nr.status : row.status, nrow == 0);
+		pg_arr_i64(&u[2], nr.run_at, nrow == 0);
+		pg_arr_i64_or_null(&u[3], nr.last_fire, nrow == 0);
+		pg_arr_i64(&u[4], nr.runs, nrow == 0);
+		pg_arr_i64(&u[5], nr.failures, nrow == 0);
+		nrow++;
+		*moved = *moved || nr.run_at != row.run_at ||
+			strcmp(nr.status ? nr.status : row.status, row.status) != 0;
+		store_job_free(&row);
+	}
+	PQclear(r);
+	r = NULL;
+	for (size_t k = 0; k < 5; k++)
+		pg_arr_end(&a[k], nfire);
+	for (size_t k = 0; k < 7; k++)
+		pg_arr_end(&u[k], nrow);
+	for (size_t k = 0; k < 7; k++)
+		if ((k < 5 && a[k].oom) || u[k].oom) {
+			pg_oom(err);
+			goto fail;
+		}
+	if (nfire) {
+		char nowb[24];
+
+		/* The unique (route, fire_at) key: a fire already enqueued
+		 * (a watermark moved back by a stale row) is not again. */
+		n = pg_exec_n(p, err, "fire", "INSERT INTO jobs (id, route, status, trigger, run_at, "
+			      "scheduled_at, env, created_at, fire_at) SELECT i, r, 'scheduled', 'cron', "
+			      "d, a, e, $5, a FROM unnest($1::text[], $2::text[], $3::bigint[], "
+			      "$4::text[], $6::bigint[]) AS u(i, r, a, e, d) ON CONFLICT (route, fire_at) "
+			      "WHERE fire_at IS NOT NULL DO NOTHING", 6,
+			      (const char *[]){ a[0].s, a[1].s, a[2].s, a[3].s, pg_i64(nowb, now),
+						a[4].s });
+		if (n < 0)
+			goto fail;
+		*added = n;
+	}
+	if (nrow && pg_exec0(p, err, "fire", "UPDATE jobs j SET status = t.status, run_at = t.run_at, "
+			     "scheduled_at = t.run_at, last_fire = COALESCE(t.last_fire, j.last_fire), "
+			     "runs = t.runs, failures = t.failures, env = COALESCE(t.env, j.env) "
+			     "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], "
+			     "$5::bigint[], $6::bigint[], $7::text[]) AS "
+			     "t(id, status, run_at, last_fire, runs, failures, env) WHERE j.id = t.id", 7,
+			     (const char *[]){ u[0].s, u[1].s, u[2].s, u[3].s, u[4].s, u[5].s,
+					       u[6].s }) < 0)
+		goto fail;
+	if ((*added > 0 && pg_exec0(p, err, "fire", "NOTIFY " CHANNEL ", 'fire'", 0, NULL) < 0) ||
+	    pg_commit(p, err) < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail_r:
+	PQclear(r);
+fail:
+	pg_rollback(p);
+	*added = 0;
+out:
+	for (size_t k = 0; k < 5; k++)
+		pg_buf_free(&a[k]);
+	for (size_t k = 0; k < 7; k++)
+		pg_buf_free(&u[k]);
+	return rc;
+}
+
+int
+pg_fire(struct store *st, int64_t now,
+	int (*fire)(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at,
+		    size_t *nat, struct store_job *newrow),
+	void *arg, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	long total = 0, added;
+	bool moved;
+	int rows;
+
+	(void)now;	/* the database's clock decides what is due */
+	if (pg_ready(p, err) < 0)
+		return -1;
+	/* A batch at a time, each whole; on while full batches move rows
+	 * (a row FIRE leaves due is not shown again in this call). */
+	do {
+		/* (What earlier batches added is in the store: it fires.) */
+		if (fire_batch(p, fire, arg, &added, &moved, &rows, err) < 0)
+			return -1;
+		total += added;
+	} while (rows == FIRE_BATCH && moved);
+	return total > INT32_MAX ? INT32_MAX : (int)total;
+}
+
+/* ---- wake-ups ---- */
+
+/* The LISTEN connection of P, made now (within answer_ms): 0 or -1.
+ * None is tried within retry_ms of a failure. */
+static int
+listen_open(struct pg *p, struct jerr *err)
+{
+	int64_t now = pg_mono_ms();
+	enum trip how;
+	PGconn *c;
+	PGresult *r;
+	char prefix[512];
+
+	if (now < p->listen_retry_at) {
+		jerr_set(err, "%s: listen: connecting again in %lld ms", p->name,
+			 (long long)(p->listen_retry_at - now));
+		errno = EBUSY;
+		return -1;
+	}
+	if ((c = pg_connect_bounded(p, "listen", err)) == NULL) {
+		p->listen_retry_at = pg_mono_ms() + pg_retry_ms(p);
+		return -1;
+	}
+	r = pg_roundtrip(c, "LISTEN " CHANNEL, 0, NULL, pg_mono_ms() + pg_answer_ms(p), &how);
+	if (how != TRIP_DONE || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		snprintf(prefix, sizeof prefix, "%s: listen", p->name);
+		if (how == TRIP_LATE)
+			jerr_set(err, "%s: no answer from the server within %lld ms", prefix,
+				 (long long)pg_answer_ms(p));
+		else
+			pg_set_msg(err, prefix, PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+		p->listen_retry_at = pg_mono_ms() + pg_retry_ms(p);
+		errno = how == TRIP_LATE ? EBUSY : ECONNREFUSED;
+		return -1;
+	}
+	PQclear(r);
+	p->listen = c;
+	p->listen_retry_at = 0;
+	return 0;
+}
+
+/* The LISTEN connection is made at the first call: commands that never
+ * wait never have it.  (It changes the store's state, not what the
+ * caller sees of it: hence the cast of the const.) */
+int
+pg_fd(const struct store *cst)
+{
+	struct pg *p = PG((struct store *)cst);
+
+	if (p->listen == NULL && listen_open(p, NULL) < 0)
+		return -1;
+	return PQsocket(p->listen);
+}
+
+int
+pg_poll(struct store *st, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	PGnotify *nt;
+
+	if (p->listen == NULL)
+		return 0;
+	if (!PQconsumeInput(p->listen) || PQstatus(p->listen) != CONNECTION_OK) {
+		char prefix[512];
+
+		snprintf(prefix, sizeof prefix, "%s: listen", p->name);
+		pg_set_msg(err, prefix, PQerrorMessage(p->listen));
+		PQfinish(p->listen);
+		p->listen = NULL;
+		/* Listening again at once when it can (under another fd);
+		 * whatever happened meanwhile was not heard: -1 says to read
+		 * the store anyway. */
+		(void)listen_open(p, NULL);
+		errno = ECONNREFUSED;
+		return -1;
+	}
+	while ((nt = PQnotifies(p->listen)) != NULL)
+		PQfreemem(nt);
+	return 0;
+}

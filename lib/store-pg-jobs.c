@@ -1,0 +1,763 @@
+/* SPDX-License-Identifier: ISC */
+/* The PostgreSQL store's jobs (store-pg-private.h): their rows; add,
+ * get, list, cancel; claims, and a claim whose COMMIT went unanswered
+ * (store-pg.c's top comment); the next due; cron rows; requests to kill
+ * a job another node runs. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-pg-private.h"
+#include "strv.h"
+#include "words.h"
+
+/* Rows fetched at a time by store_each. */
+#define EACH_BATCH 500
+#define EACH_BATCH_SQL "500"
+/* A claim shows its pick at most this many jobs more than it may take. */
+#define CLAIM_SHOWN 256
+
+/* ---- rows ---- */
+
+char *
+pg_col_str(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+int64_t
+pg_col_i64(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+/* A vector kept as one string: "" for none. */
+char *
+pg_join(char *const *v)
+{
+	return v && v[0] ? words_join(v) : strdup("");
+}
+
+static char **
+split(const char *s)
+{
+	char **v = NULL;
+
+	if (s == NULL || *s == '\0' || words_split(s, &v) != WORDS_OK)
+		return calloc(1, sizeof(char *));
+	return v;
+}
+
+/* Row ROW of R (JOB_COLUMNS from column C0) into *J: 0, or -1 (ENOMEM). */
+int
+pg_row_job(const PGresult *r, int row, int c0, struct store_job *j)
+{
+	memset(j, 0, sizeof *j);
+	j->id = pg_col_str(r, row, c0 + 0);
+	j->route = pg_col_str(r, row, c0 + 1);
+	j->status = pg_col_str(r, row, c0 + 2);
+	j->trigger = pg_col_str(r, row, c0 + 3);
+	j->cron = pg_col_str(r, row, c0 + 4);
+	j->run_at = pg_col_i64(r, row, c0 + 5);
+	j->scheduled_at = pg_col_i64(r, row, c0 + 6);
+	j->args = split(PQgetvalue(r, row, c0 + 7));
+	j->env = split(PQgetvalue(r, row, c0 + 8));
+	j->attempts = (long)pg_col_i64(r, row, c0 + 9);
+	j->has_exit = !PQgetisnull(r, row, c0 + 10);
+	j->exit_code = (int)pg_col_i64(r, row, c0 + 10);
+	j->signal = (int)pg_col_i64(r, row, c0 + 11);
+	j->created_at = pg_col_i64(r, row, c0 + 12);
+	j->started_at = pg_col_i64(r, row, c0 + 13);
+	j->finished_at = pg_col_i64(r, row, c0 + 14);
+	j->log = pg_col_str(r, row, c0 + 15);
+	j->owner = pg_col_str(r, row, c0 + 16);
+	j->config = PQgetvalue(r, row, c0 + 17)[0] == 't';
+	j->runs = (long)pg_col_i64(r, row, c0 + 18);
+	j->failures = (long)pg_col_i64(r, row, c0 + 19);
+	j->last_fire = pg_col_i64(r, row, c0 + 20);
+	if (!j->id || !j->route || !j->status || !j->trigger || !j->args || !j->env ||
+	    (!j->cron && !PQgetisnull(r, row, c0 + 4)) ||
+	    (!j->log && !PQgetisnull(r, row, c0 + 15)) ||
+	    (!j->owner && !PQgetisnull(r, row, c0 + 16))) {
+		store_job_free(j);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+/* Every row of R (JOB_COLUMNS) into *V (*N); R is cleared. */
+int
+pg_collect(PGresult *r, struct store_job **v, size_t *n, struct jerr *err)
+{
+	int rows = PQntuples(r);
+
+	*v = calloc(rows ? (size_t)rows : 1, sizeof **v);
+	*n = 0;
+	if (*v == NULL) {
+		PQclear(r);
+		return pg_oom(err);
+	}
+	for (int i = 0; i < rows; i++) {
+		if (pg_row_job(r, i, 0, &(*v)[i]) < 0) {
+			PQclear(r);
+			store_job_list_free(*v, *n);
+			*v = NULL;
+			*n = 0;
+			return pg_oom(err);
+		}
+		(*n)++;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* ---- add, read, cancel ---- */
+
+struct idx {
+	const char *id;
+	size_t i;
+};
+
+static int
+cmp_idx(const void *a, const void *b)
+{
+	const struct idx *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static int
+cmp_idx_id(const void *a, const void *b)
+{
+	return strcmp(((const struct idx *)a)->id, ((const struct idx *)b)->id);
+}
+
+static bool
+replaces(const struct store_job *j, unsigned flags)
+{
+	return (flags & STORE_REPLACE) || j->replace;
+}
+
+/* One try of store_add: 0; -1 with errno (EEXIST/EALREADY: *BAD set);
+ * -2 when another process added one of the ids meanwhile. */
+static int
+add_try(struct pg *p, const struct store_job *v, size_t n, unsigned flags, size_t *bad,
+	struct jerr *err)
+{
+	struct buf ids = { 0 }, del = { 0 }, a[9] = { { 0 } };
+	struct idx *ix = calloc(n ? n : 1, sizeof *ix);
+	bool *skip = calloc(n ? n : 1, sizeof *skip);
+	size_t refused = SIZE_MAX, ndel = 0, nins = 0;
+	int refused_errno = 0, rc = -1;
+	const char *why = "";
+	PGresult *r = NULL;
+
+	if (ix == NULL || skip == NULL) {
+		free(ix);
+		free(skip);
+		return pg_oom(err);
+	}
+	/* The batch's own duplicates, as if added one after the other: a
+	 * later one replaces an earlier one, or is refused by it. */
+	for (size_t i = 0; i < n; i++)
+		ix[i] = (struct idx){ v[i].id, i };
+	qsort(ix, n, sizeof *ix, cmp_idx);
+	for (size_t k = 1; k < n; k++) {
+		const struct store_job *prev = &v[ix[k - 1].i], *j = &v[ix[k].i];
+
+		if (strcmp(prev->id, j->id) != 0)
+			continue;
+		if (!replaces(j, flags) || job_status_is(prev->status, JOB_RUNNING)) {
+			if (ix[k].i < refused) {
+				refused = ix[k].i;
+				refused_errno = replaces(j, flags) ? EALREADY : EEXIST;
+				why = replaces(j, flags) ? " and is running" : " (use --replace)";
+			}
+		} else {
+			skip[ix[k - 1].i] = true;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		pg_arr_text(&ids, v[i].id, i == 0);
+	pg_arr_end(&ids, n);
+	if (ids.oom) {
+		pg_oom(err);
+		goto out;
+	}
+	if (pg_exec0(p, err, "add", "BEGIN", 0, NULL) < 0)
+		goto out;
+	/* The rows of these ids, locked: none can start running or end
+	 * meanwhile. */
+	{
+		const char *pv[] = { ids.s };
+
+		if ((r = pg_run(p, err, "add", "SELECT id, status, config FROM jobs "
+				"WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE", 1, pv)) == NULL)
+			goto fail;
+	}
+	for (int row = 0; row < PQntuples(r); row++) {
+		const char *id = PQgetvalue(r, row, 0), *status = PQgetvalue(r, row, 1);
+		bool config = PQgetvalue(r, row, 2)[0] == 't';
+		bool running = job_status_is(status, JOB_RUNNING);
+		struct idx key = { id, 0 }, *at;
+		size_t k;
+
+		/* The first of the batch with this id meets the row. */
+		at = bsearch(&key, ix, n, sizeof *ix, cmp_idx_id);
+		for (k = at ? (size_t)(at - ix) : 0; at && k > 0 && strcmp(ix[k - 1].id, id) == 0;)
+			k--;
+		for (; at && k < n && strcmp(ix[k].id, id) == 0; k++) {
+			const struct store_job *j = &v[ix[k].i];
+
+			if (!replaces(j, flags) || running || config) {
+				if (ix[k].i < refused) {
+					refused = ix[k].i;
+					refused_errno = running && !config ? EALREADY : EEXIST;
+					why = config ? ": it is a cron task of the config" :
+						running ? " and is running" : " (use --replace)";
+				}
+			} else if (!skip[ix[k].i]) {
+				pg_arr_text(&del, id, ndel++ == 0);
+			}
+			break;
+		}
+	}
+	PQclear(r);
+	r = NULL;
+	if (refused != SIZE_MAX) {
+		jerr_set(err, "job '%s' exists%s", v[refused].id, why);
+		if (bad)
+			*bad = refused;
+		pg_rollback(p);
+		errno = refused_errno;
+		goto out;
+	}
+	pg_arr_end(&del, ndel);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_job *j = &v[i];
+		char *args, *env;
+
+		if (skip[i])
+			continue;
+		args = pg_join(j->args);
+		env = pg_join(j->env);
+		if (args == NULL || env == NULL) {
+			free(args);
+			free(env);
+			pg_oom(err);
+			goto fail;
+		}
+		pg_arr_text(&a[0], j->id, nins == 0);
+		pg_arr_text(&a[1], j->route, nins == 0);
+		pg_arr_text(&a[2], j->status ? j->status : job_status_name(JOB_SCHEDULED), nins == 0);
+		pg_arr_text(&a[3], j->trigger, nins == 0);
+		pg_arr_text(&a[4], j->cron, nins == 0);
+		pg_arr_i64(&a[5], j->run_at, nins == 0);
+		pg_arr_text(&a[6], args, nins == 0);
+		pg_arr_text(&a[7], env, nins == 0);
+		/* created_at is the caller's, as for SQLite: it says when, it
+		 * decides nothing. */
+		pg_arr_i64(&a[8], j->created_at, nins == 0);
+		free(args);
+		free(env);
+		nins++;
+	}
+	for (size_t k = 0; k < 9; k++) {
+		pg_arr_end(&a[k], nins);
+		if (a[k].oom) {
+			pg_oom(err);
+			goto fail;
+		}
+	}
+	if (ndel && pg_exec0(p, err, "add", "DELETE FROM jobs WHERE id = ANY($1::text[])", 1,
+			     (const char *[]){ del.s }) < 0)
+		goto fail;
+	if (pg_exec0(p, err, "add", "INSERT INTO jobs (id, route, status, trigger, cron, run_at, "
+		     "scheduled_at, args, env, created_at) SELECT i, r, s, t, c, a, a, g, e, k "
+		     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+		     "$6::bigint[], $7::text[], $8::text[], $9::bigint[]) AS u(i, r, s, t, c, a, g, e, k)",
+		     9, (const char *[]){ a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s,
+					  a[7].s, a[8].s }) < 0)
+		goto raced;
+	if (pg_exec0(p, err, "add", "NOTIFY " CHANNEL ", 'add'", 0, NULL) < 0 ||
+	    pg_commit(p, err) < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+raced:
+	/* Not there when we looked, there now: another process added it. */
+	if (errno == EEXIST)
+		rc = -2;
+fail:
+	PQclear(r);
+	pg_rollback(p);
+out:
+	pg_buf_free(&ids);
+	pg_buf_free(&del);
+	for (size_t k = 0; k < 9; k++)
+		pg_buf_free(&a[k]);
+	free(ix);
+	free(skip);
+	return rc;
+}
+
+int
+pg_add(struct store *st, const struct store_job *v, size_t n, unsigned flags, size_t *bad,
+       struct jerr *err)
+{
+	struct pg *p = PG(st);
+
+	if (pg_ready(p, err) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	/* Another process inserting one of these ids after our look: the
+	 * unique key refuses ours, and the next try sees theirs. */
+	for (int tries = 0; tries < 3; tries++) {
+		int rc = add_try(p, v, n, flags, bad, err);
+
+		if (rc != -2)
+			return rc;
+	}
+	jerr_prefix(err, "%s: add: ids taken and given up again meanwhile", p->name);
+	errno = EBUSY;
+	return -1;
+}
+
+int
+pg_get(struct store *st, const char *id, struct store_job *out, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	const char *pv[] = { id };
+	PGresult *r;
+	int rc;
+
+	if (pg_ready(p, err) < 0 ||
+	    (r = pg_run(p, err, "get", "SELECT " JOB_COLUMNS " FROM jobs WHERE id = $1", 1,
+			pv)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 0;
+	}
+	rc = pg_row_job(r, 0, 0, out) < 0 ? pg_oom(err) : 1;
+	PQclear(r);
+	return rc;
+}
+
+/* A cursor, fetched EACH_BATCH rows at a time: a million jobs are never
+ * all in memory, and a walk FN ends early costs no more rows.  FN must
+ * not call the store meanwhile (the cursor's transaction is open): such
+ * a call is refused with EDEADLK. */
+int
+pg_each(struct store *st, const struct store_filter *f,
+	int (*fn)(const struct store_job *j, void *arg), void *arg, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	const char *pv[] = { f ? f->route : NULL, f ? f->status : NULL,
+			     f && (f->all || f->status) ? "t" : "f" };
+	int ret = 0;
+
+	if (pg_ready(p, err) < 0)
+		return -1;
+	if (pg_exec0(p, err, "jobs", "BEGIN READ ONLY", 0, NULL) < 0)
+		return -1;
+	/* A slow reader (a pager) may hold it open: no idle timeout. */
+	if (pg_exec0(p, err, "jobs", "SET LOCAL idle_in_transaction_session_timeout = 0", 0,
+		     NULL) < 0 ||
+	    pg_exec0(p, err, "jobs", "DECLARE jobify_each NO SCROLL CURSOR FOR SELECT " JOB_COLUMNS
+		     " FROM jobs WHERE ($1::text IS NULL OR route = $1) AND "
+		     "($2::text IS NULL OR status = $2) AND "
+		     "($3::boolean OR status IN " JOB_STATUS_LIVE_SQL ") ORDER BY id", 3, pv) < 0) {
+		pg_rollback(p);
+		return -1;
+	}
+	for (;;) {
+		PGresult *r = pg_run(p, err, "jobs", "FETCH " EACH_BATCH_SQL " FROM jobify_each", 0,
+				     NULL);
+		int rows;
+
+		if (r == NULL) {
+			ret = -1;
+			break;
+		}
+		rows = PQntuples(r);
+		for (int i = 0; ret == 0 && i < rows; i++) {
+			struct store_job j;
+
+			if (pg_row_job(r, i, 0, &j) < 0) {
+				ret = pg_oom(err);
+				break;
+			}
+			p->in_each = true;
+			ret = fn(&j, arg);
+			p->in_each = false;
+			store_job_free(&j);
+		}
+		PQclear(r);
+		if (ret != 0 || rows < EACH_BATCH)
+			break;
+	}
+	/* Read only: ending it early is a rollback. */
+	if (ret == 0)
+		return pg_commit(p, err);
+	pg_rollback(p);
+	return ret;
+}
+
+/* Run SQL, one statement that changes job $1 = ID when it may (its first
+ * column: how many rows it changed, the NOTIFY only when it took) and
+ * reads the job's status in the statement's snapshot, before it (its
+ * third): 1 when it took, else 0 with *STATUS that status (NULL when
+ * there is no such job); -1 with ERR. */
+static int
+job_request(struct pg *p, const char *what, const char *sql, const char *id, char **status,
+	    struct jerr *err)
+{
+	const char *pv[] = { id };
+	PGresult *r;
+	int rc = 0;
+
+	*status = NULL;
+	if (pg_ready(p, err) < 0 || (r = pg_run(p, err, what, sql, 1, pv)) == NULL)
+		return -1;
+	if (atoi(PQgetvalue(r, 0, 0)) == 1)
+		rc = 1;
+	else if (!PQgetisnull(r, 0, 2) && (*status = pg_col_str(r, 0, 2)) == NULL)
+		rc = pg_oom(err);
+	PQclear(r);
+	return rc;
+}
+
+int
+pg_cancel(struct store *st, const char *id, char **status, struct jerr *err)
+{
+	return job_request(PG(st), "cancel", "WITH u AS (UPDATE jobs SET status = 'cancelled', "
+			   "finished_at = " NOW_MS " WHERE id = $1 AND status = 'scheduled' AND "
+			   "NOT config RETURNING id), n AS (SELECT pg_notify('" CHANNEL
+			   "', 'cancel') FROM u) SELECT (SELECT count(*) FROM u), "
+			   "(SELECT count(*) FROM n), (SELECT status FROM jobs WHERE id = $1)",
+			   id, status, err);
+}
+
+/* ---- claims ---- */
+
+/* A claim whose COMMIT was not answered (see the top of this file):
+ * its jobs, claimed for us if it took, back to scheduled, guarded as a
+ * release is.  0 (the limbo is over), or -1. */
+int
+pg_limbo_release(struct pg *p, struct jerr *err)
+{
+	const char *pv[] = { p->limbo_ids, p->limbo_attempts, p->limbo_owner };
+	PGresult *r;
+
+	if ((r = pg_run(p, err, "release unknown claim", "WITH u AS (UPDATE jobs j SET "
+			"status = 'scheduled', attempts = j.attempts - 1, started_at = NULL, "
+			"log = NULL FROM unnest($1::text[], $2::bigint[]) AS t(id, attempt) "
+			"WHERE j.id = t.id AND j.owner = $3 AND j.attempts = t.attempt AND "
+			"j.status = 'running' AND j.started_at IS NULL RETURNING j.id), "
+			"n AS (SELECT pg_notify('" CHANNEL "', 'end') FROM u LIMIT 1) "
+			"SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)", 3, pv)) == NULL)
+		return -1;
+	PQclear(r);
+	free(p->limbo_ids);
+	free(p->limbo_attempts);
+	free(p->limbo_owner);
+	p->limbo_ids = p->limbo_attempts = p->limbo_owner = NULL;
+	return 0;
+}
+
+/* The jobs claimed by R (JOB_COLUMNS), whose COMMIT was not answered:
+ * kept for pg_limbo_release, which the next operation runs.  (Out of
+ * memory they are not: then they stay running in our name until our
+ * lease ends and another node reaps them.) */
+static void
+limbo_keep(struct pg *p, const PGresult *r)
+{
+	struct buf ids = { 0 }, att = { 0 };
+	int rows = PQntuples(r);
+
+	for (int i = 0; i < rows; i++) {
+		pg_arr_text(&ids, PQgetvalue(r, i, 0), i == 0);
+		pg_arr_i64(&att, pg_col_i64(r, i, 9), i == 0);
+	}
+	pg_arr_end(&ids, (size_t)rows);
+	pg_arr_end(&att, (size_t)rows);
+	if (ids.oom || att.oom || (p->limbo_owner = strdup(p->owner)) == NULL) {
+		pg_buf_free(&ids);
+		pg_buf_free(&att);
+		return;
+	}
+	p->limbo_ids = ids.s;
+	p->limbo_attempts = att.s;
+}
+
+/* The jobs of a route that keep a fire of it from starting (overlap):
+ * running, or a fire's job waiting for a retry (as one machine counts
+ * them); job X itself aside. */
+#define ROUTE_BUSY(route, x) "(SELECT count(*) FROM jobs b WHERE b.route = " route " AND " \
+	"NOT b.config AND b.id <> " x " AND (b.status = 'running' OR " \
+	"(b.status = 'scheduled' AND b.attempts > 0 AND b.trigger = 'cron' AND " \
+	"b.cron IS NULL)))"
+/* The advisory locks a claim takes per route of a fire it shows: their
+ * first key ("jfire"), the second a hash of the route. */
+#define ROUTE_LOCK_KEY "1785882981"
+
+/* Fire job J (first attempt) is shown to a claim's pick: what it needs
+ * to know of its route (store.h: running, runs, failures), read under a
+ * lock of the route that claims on other nodes take too, so that two of
+ * them never both see the route idle and both start a fire of it.  The
+ * lock is tried, never waited for (claims lock routes in no set order):
+ * 1 when another claim holds it (J is left for later), 0, or -1. */
+static int
+route_busy(struct pg *p, struct store_job *j, struct jerr *err)
+{
+	PGresult *r;
+	bool got;
+
+	if ((r = pg_run(p, err, "claim", "SELECT pg_try_advisory_xact_lock(" ROUTE_LOCK_KEY ", "
+			"hashtext($1))", 1, (const char *[]){ j->route })) == NULL)
+		return -1;
+	got = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (!got)
+		return 1;
+	/* A statement of its own: its snapshot is taken under the lock. */
+	if ((r = pg_run(p, err, "claim", "SELECT " ROUTE_BUSY("$1", "$2") ", "
+			"(SELECT runs FROM jobs WHERE id = $1 AND config), "
+			"(SELECT failures FROM jobs WHERE id = $1 AND config)", 2,
+			(const char *[]){ j->route, j->id })) == NULL)
+		return -1;
+	j->running = (long)pg_col_i64(r, 0, 0);
+	j->runs = (long)pg_col_i64(r, 0, 1);
+	j->failures = (long)pg_col_i64(r, 0, 2);
+	PQclear(r);
+	return 0;
+}
+
+int
+pg_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *arg,
+	 struct store_job **v, size_t *n, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	struct buf ids = { 0 }, logs = { 0 }, scheds = { 0 };
+	size_t ntake = 0;
+	bool notify = false;
+	PGresult *r = NULL;
+	char lim[24], *after_id = NULL, **took = NULL;	/* routes of the fires taken */
+	int rc = -1;
+
+	(void)now;	/* the database's clock decides what is due */
+	*v = NULL;
+	*n = 0;
+	if (p->owner == NULL) {
+		jerr_set(err, "%s: claim: no owner (store_owner_set first)", p->name);
+		errno = EINVAL;
+		return -1;
+	}
+	if (pg_ready(p, err) < 0)
+		return -1;
+	if (max == 0)
+		return 0;
+	if (max > INT32_MAX)
+		max = INT32_MAX;
+	if (pg_exec0(p, err, "claim", "BEGIN", 0, NULL) < 0)
+		return -1;
+	/* Locked a page at a time: another node's claim skips them, ours
+	 * skips theirs.  As SQLite's, at most CLAIM_SHOWN more than MAX are
+	 * shown (a route gone with thousands of jobs due is ended a slice
+	 * at a time), each page after the last one shown (keyset). */
+	for (size_t shown = 0, page = max; ntake < max && shown < max + CLAIM_SHOWN;) {
+		char after_at[24];
+		int rows;
+
+		if ((r = pg_run(p, err, "claim", "SELECT " JOB_COLUMNS " FROM jobs WHERE "
+				"status = 'scheduled' AND NOT config AND run_at <= " NOW_MS " AND "
+				"($2::bigint IS NULL OR (run_at, id) > ($2, $3)) "
+				"ORDER BY run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED", 3,
+				(const char *[]){ pg_i64(lim, (int64_t)page), shown ? after_at : NULL,
+						  shown ? after_id : NULL })) == NULL)
+			goto fail;
+		rows = PQntuples(r);
+		for (int i = 0; i < rows && ntake < max; i++) {
+			struct store_write w = { .kind = STORE_NONE };
+			struct store_job j;
+			enum store_pick what;
+			char *log = NULL;
+
+			if (pg_row_job(r, i, 0, &j) < 0) {
+				pg_oom(err);
+				goto fail;
+			}
+			if (j.attempts == 0 && store_job_is_fire(&j)) {
+				int busy = route_busy(p, &j, err);
+
+				if (busy < 0) {
+					store_job_free(&j);
+					goto fail;
+				}
+				if (busy > 0) {
+					/* Another node decides about this route now. */
+					store_job_free(&j);
+					continue;
+				}
+				/* And those this claim takes. */
+				for (size_t k = 0; took && took[k]; k++)
+					j.running += strcmp(took[k], j.route) == 0;
+			}
+			what = pick(arg, &j, &log, &w);
+			if (what == STORE_TAKE && store_job_is_fire(&j) &&
+			    strv_push(&took, j.route) < 0) {
+				free(log);
+				store_job_free(&j);
+				pg_oom(err);
+				goto fail;
+			}
+			if (what == STORE_TAKE) {
+				pg_arr_text(&ids, j.id, ntake == 0);
+				pg_arr_text(&logs, log, ntake == 0);
+				pg_arr_i64(&scheds, j.scheduled_at, ntake == 0);
+				ntake++;
+			} else if (what == STORE_WRITE) {
+				w.next = NULL;
+				if (pg_write_one(p, &w, false, p->owner, 0, err) < 0) {
+					free(log);
+					store_job_free(&j);
+					goto fail;
+				}
+				notify = notify || pg_wakes(&w);
+			}
+			free(log);
+			store_job_free(&j);
+		}
+		if (rows > 0) {
+			free(after_id);
+			if ((after_id = strdup(PQgetvalue(r, rows - 1, 0))) == NULL) {
+				pg_oom(err);
+				goto fail;
+			}
+			pg_i64(after_at, pg_col_i64(r, rows - 1, 5));
+		}
+		PQclear(r);
+		r = NULL;
+		shown += (size_t)rows;
+		if ((size_t)rows < page)
+			break;		/* no more due */
+		page = max - ntake;
+	}
+	pg_arr_end(&ids, ntake);
+	pg_arr_end(&logs, ntake);
+	pg_arr_end(&scheds, ntake);
+	if (ids.oom || logs.oom || scheds.oom) {
+		pg_oom(err);
+		goto fail;
+	}
+	if (ntake &&
+	    (r = pg_run(p, err, "claim", "WITH u AS (UPDATE jobs j SET status = 'running', "
+			"attempts = j.attempts + 1, owner = $4, log = t.log, scheduled_at = t.sched, "
+			"started_at = NULL FROM unnest($1::text[], $2::text[], $3::bigint[]) "
+			"AS t(id, log, sched) WHERE j.id = t.id RETURNING j.*) "
+			"SELECT " JOB_COLUMNS " FROM u ORDER BY run_at, id", 4,
+			(const char *[]){ ids.s, logs.s, scheds.s, p->owner })) == NULL)
+		goto fail;
+	if (notify && pg_exec0(p, err, "claim", "NOTIFY " CHANNEL ", 'end'", 0, NULL) < 0)
+		goto fail;
+	if (pg_commit(p, err) < 0) {
+		if (p->unanswered && r)
+			limbo_keep(p, r);
+		goto fail;
+	}
+	rc = r ? pg_collect(r, v, n, err) : 0;
+	r = NULL;
+	goto out;
+fail:
+	PQclear(r);
+	pg_rollback(p);
+out:
+	strv_free(took);
+	free(after_id);
+	pg_buf_free(&ids);
+	pg_buf_free(&logs);
+	pg_buf_free(&scheds);
+	return rc;
+}
+
+int
+pg_next_due(struct store *st, int64_t *at, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	PGresult *r;
+
+	*at = INT64_MAX;
+	if (pg_ready(p, err) < 0 ||
+	    (r = pg_run(p, err, "next due", "SELECT min(run_at) FROM jobs j WHERE "
+			"status = 'scheduled' AND NOT config AND NOT (trigger = 'cron' AND "
+			"cron IS NULL AND attempts = 0 AND run_at <= " NOW_MS " AND "
+			ROUTE_BUSY("j.route", "j.id") " > 0)", 0, NULL)) == NULL)
+		return -1;
+	if (!PQgetisnull(r, 0, 0))
+		*at = pg_col_i64(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+/* ---- cron rows ---- */
+
+int
+pg_cron_list(struct store *st, struct store_job **v, size_t *n, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	PGresult *r;
+
+	*v = NULL;
+	*n = 0;
+	if (pg_ready(p, err) < 0 ||
+	    (r = pg_run(p, err, "cron rows", "SELECT " JOB_COLUMNS " FROM jobs WHERE config "
+			"ORDER BY id", 0, NULL)) == NULL)
+		return -1;
+	return pg_collect(r, v, n, err);
+}
+
+/* ---- stopping a job that runs on another node ---- */
+
+int
+pg_kill_request(struct store *st, const char *id, char **status, struct jerr *err)
+{
+	return job_request(PG(st), "cancel --kill", "WITH u AS (UPDATE jobs SET "
+			   "kill_requested = true WHERE id = $1 AND status = 'running' AND NOT "
+			   "config RETURNING id), n AS (SELECT pg_notify('" CHANNEL "', 'kill') "
+			   "FROM u) SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n), "
+			   "(SELECT status FROM jobs WHERE id = $1)", id, status, err);
+}
+
+int
+pg_kill_requests(struct store *st, char ***ids, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	const char *pv[1];
+	PGresult *r;
+
+	*ids = NULL;
+	if (p->owner == NULL)
+		return 0;
+	pv[0] = p->owner;
+	if (pg_ready(p, err) < 0 ||
+	    (r = pg_run(p, err, "kill requests", "SELECT id FROM jobs WHERE kill_requested AND "
+			"owner = $1 AND status = 'running' ORDER BY id", 1, pv)) == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		if (strv_push(ids, PQgetvalue(r, i, 0)) < 0) {
+			PQclear(r);
+			strv_free(*ids);
+			*ids = NULL;
+			return pg_oom(err);
+		}
+	PQclear(r);
+	return 0;
+}
