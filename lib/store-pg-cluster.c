@@ -190,21 +190,168 @@ fail:
 
 /* ---- config cron fires ---- */
 
+/* What store_fire calls for each due row (store.h). */
+typedef int (*fire_fn)(void *arg, const struct store_job *row, int64_t *at, int64_t *run_at,
+		       size_t *nat, struct store_job *newrow);
+
+/* A transaction of store_fire under way (fire_batch). */
+struct fires {
+	fire_fn fire;
+	void *arg;
+	int64_t now;		/* the database's clock: the fires' ids, created_at */
+	uint32_t base;		/* the fires' ids' (store_batch_base) */
+	/* The fires' jobs, an array per column (NFIRE): id, route, instant,
+	 * env, run_at. */
+	struct buf a[5];
+	/* The rows' new state, an array per column (NROW): id, status,
+	 * run_at, last_fire, runs, failures, env (NULL: as it is). */
+	struct buf u[7];
+	size_t nfire, nrow;
+	bool moved;		/* a row moved, or got a new env */
+};
+
+static void
+fires_free(struct fires *c)
+{
+	for (size_t k = 0; k < 5; k++)
+		pg_buf_free(&c->a[k]);
+	for (size_t k = 0; k < 7; k++)
+		pg_buf_free(&c->u[k]);
+}
+
+/* The N fires of config row ROW at AT (RUN_AT: when each may run, if
+ * later), as jobs to insert, with env ENV. */
+static void
+fires_add_jobs(struct fires *c, const struct store_job *row, const int64_t *at,
+	       const int64_t *run_at, size_t n, const char *env)
+{
+	for (size_t k = 0; k < n; k++, c->nfire++) {
+		bool first = c->nfire == 0;
+		char id[STORE_ID_LEN + 1];
+
+		store_batch_id(c->now, c->base, c->nfire, id);
+		pg_arr_text(&c->a[0], id, first);
+		pg_arr_text(&c->a[1], row->route, first);
+		pg_arr_i64(&c->a[2], at[k], first);
+		pg_arr_text(&c->a[3], env, first);
+		pg_arr_i64(&c->a[4], run_at[k] > at[k] ? run_at[k] : at[k], first);
+	}
+}
+
+/* Config row ROW's new state NR (ENV: its new env, or NULL), as a row
+ * to update. */
+static void
+fires_add_row(struct fires *c, const struct store_job *row, const struct store_job *nr,
+	      const char *env)
+{
+	const char *status = nr->status ? nr->status : row->status;
+	bool first = c->nrow == 0;
+
+	pg_arr_text(&c->u[0], row->id, first);
+	pg_arr_text(&c->u[1], status, first);
+	pg_arr_i64(&c->u[2], nr->run_at, first);
+	pg_arr_i64_or_null(&c->u[3], nr->last_fire, first);
+	pg_arr_i64(&c->u[4], nr->runs, first);
+	pg_arr_i64(&c->u[5], nr->failures, first);
+	pg_arr_text(&c->u[6], env, first);
+	c->nrow++;
+	c->moved = c->moved || env != NULL || nr->run_at != row->run_at ||
+		strcmp(status, row->status) != 0;
+}
+
+/* Row I of R, a due config row, locked, fired: its fires' jobs and its
+ * new state added to C.  0, or -1 with ERR. */
+static int
+fires_row(struct pg *p, struct fires *c, const PGresult *r, int i, struct jerr *err)
+{
+	struct store_job row, nr;
+	int64_t at[FIRE_MAX], run_at[FIRE_MAX] = { 0 };
+	size_t nat = 0;
+	char *env = NULL;
+
+	if (pg_row_job(r, i, 0, &row) < 0)
+		return pg_oom(err);
+	/* The new state starts as the row (its strings are the row's): the
+	 * store reads status, run_at, last_fire, runs and failures from it
+	 * and frees nothing of it. */
+	nr = row;
+	if (c->fire(c->arg, &row, at, run_at, &nat, &nr) < 0) {
+		int e = errno;
+
+		jerr_set(err, "%s: fire %s: %s", p->name, row.id, strerror(e));
+		store_job_free(&row);
+		errno = e;
+		return -1;
+	}
+	if (nat > FIRE_MAX)
+		nat = FIRE_MAX;
+	/* A new env (FIRE's own vector) for the row and its fires. */
+	if (nr.env != row.env && (env = pg_join(nr.env)) == NULL) {
+		store_job_free(&row);
+		return pg_oom(err);
+	}
+	fires_add_jobs(c, &row, at, run_at, nat, env ? env : PQgetvalue(r, i, 8));
+	fires_add_row(c, &row, &nr, env);
+	free(env);
+	store_job_free(&row);
+	return 0;
+}
+
+/* The fires' jobs inserted (how many into *ADDED), the rows' new state
+ * written.  0, or -1 with ERR. */
+static int
+fires_write(struct pg *p, struct fires *c, long *added, struct jerr *err)
+{
+	const struct buf *a = c->a, *u = c->u;
+	char nowb[24];
+	long n;
+
+	for (size_t k = 0; k < 5; k++)
+		pg_arr_end(&c->a[k], c->nfire);
+	for (size_t k = 0; k < 7; k++)
+		pg_arr_end(&c->u[k], c->nrow);
+	for (size_t k = 0; k < 7; k++)
+		if ((k < 5 && a[k].oom) || u[k].oom)
+			return pg_oom(err);
+	if (c->nfire) {
+		/* The unique (route, fire_at) key: a fire already enqueued
+		 * (a watermark moved back by a stale row) is not again. */
+		n = pg_exec_n(p, err, "fire", "INSERT INTO jobs (id, route, status, trigger, "
+			      "run_at, scheduled_at, env, created_at, fire_at) "
+			      "SELECT i, r, 'scheduled', 'cron', d, a, e, $5, a "
+			      "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
+			      "$6::bigint[]) AS u(i, r, a, e, d) ON CONFLICT (route, fire_at) "
+			      "WHERE fire_at IS NOT NULL DO NOTHING", 6,
+			      (const char *[]){ a[0].s, a[1].s, a[2].s, a[3].s,
+						pg_i64(nowb, c->now), a[4].s });
+		if (n < 0)
+			return -1;
+		*added = n;
+	}
+	if (c->nrow && pg_exec0(p, err, "fire", "UPDATE jobs j SET status = t.status, "
+				"run_at = t.run_at, scheduled_at = t.run_at, "
+				"last_fire = COALESCE(t.last_fire, j.last_fire), runs = t.runs, "
+				"failures = t.failures, env = COALESCE(t.env, j.env) "
+				"FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], "
+				"$5::bigint[], $6::bigint[], $7::text[]) AS "
+				"t(id, status, run_at, last_fire, runs, failures, env) "
+				"WHERE j.id = t.id", 7,
+				(const char *[]){ u[0].s, u[1].s, u[2].s, u[3].s, u[4].s, u[5].s,
+						  u[6].s }) < 0)
+		return -1;
+	return 0;
+}
+
 /* One transaction of store_fire: at most FIRE_BATCH due rows.  The jobs
  * added into *ADDED, whether a row moved into *MOVED, how many rows were
  * due into *ROWS. */
 static int
-fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int64_t *at,
-				     int64_t *run_at, size_t *nat, struct store_job *newrow),
-	   void *arg, long *added, bool *moved, int *rows, struct jerr *err)
+fire_batch(struct pg *p, fire_fn fire, void *arg, long *added, bool *moved, int *rows,
+	   struct jerr *err)
 {
-	struct buf a[5] = { { 0 } }, u[7] = { { 0 } };
-	size_t nfire = 0, nrow = 0;
-	uint32_t base = 0;
-	int64_t now;
+	struct fires c = { .fire = fire, .arg = arg };
 	PGresult *r;
 	char lim[24];
-	long n;
 	int rc = -1;
 
 	*added = 0;
@@ -218,113 +365,26 @@ fire_batch(struct pg *p, int (*fire)(void *arg, const struct store_job *row, int
 			(const char *[]){ pg_i64(lim, FIRE_BATCH) })) == NULL)
 		goto fail;
 	*rows = PQntuples(r);
-	now = *rows ? pg_col_i64(r, 0, 21) : 0;
-	base = store_batch_base((size_t)*rows * FIRE_MAX);
-	for (int i = 0; i < *rows; i++) {
-		struct store_job row, nr;
-		int64_t at[FIRE_MAX], run_at[FIRE_MAX] = { 0 };
-		size_t nat = 0;
-		char *env = NULL;
-
-		if (pg_row_job(r, i, 0, &row) < 0) {
-			pg_oom(err);
-			goto fail_r;
+	c.now = *rows ? pg_col_i64(r, 0, 21) : 0;
+	c.base = store_batch_base((size_t)*rows * FIRE_MAX);
+	for (int i = 0; i < *rows; i++)
+		if (fires_row(p, &c, r, i, err) < 0) {
+			PQclear(r);
+			goto fail;
 		}
-		/* The new state starts as the row (its strings are the
-		 * row's): the store reads status, run_at, last_fire, runs and
-		 * failures from it and frees nothing of it. */
-		nr = row;
-		if (fire(arg, &row, at, run_at, &nat, &nr) < 0) {
-			int e = errno;
-
-			jerr_set(err, "%s: fire %s: %s", p->name, row.id, strerror(e));
-			store_job_free(&row);
-			errno = e;
-			goto fail_r;
-		}
-		if (nat > FIRE_MAX)
-			nat = FIRE_MAX;
-		/* A new env (FIRE's own vector) for the row and its fires. */
-		if (nr.env != row.env && (env = pg_join(nr.env)) == NULL) {
-			store_job_free(&row);
-			pg_oom(err);
-			goto fail_r;
-		}
-		for (size_t k = 0; k < nat; k++, nfire++) {
-			char id[STORE_ID_LEN + 1];
-
-			store_batch_id(now, base, nfire, id);
-			pg_arr_text(&a[0], id, nfire == 0);
-			pg_arr_text(&a[1], row.route, nfire == 0);
-			pg_arr_i64(&a[2], at[k], nfire == 0);
-			pg_arr_text(&a[3], env ? env : PQgetvalue(r, i, 8), nfire == 0);
-			pg_arr_i64(&a[4], run_at[k] > at[k] ? run_at[k] : at[k], nfire == 0);
-		}
-		pg_arr_text(&u[6], env, nrow == 0);
-		*moved = *moved || env != NULL;
-		free(env);
-		pg_arr_text(&u[0], row.id, nrow == 0);
-		pg_arr_text(&u[1], nr.status ? nr.status : row.status, nrow == 0);
-		pg_arr_i64(&u[2], nr.run_at, nrow == 0);
-		pg_arr_i64_or_null(&u[3], nr.last_fire, nrow == 0);
-		pg_arr_i64(&u[4], nr.runs, nrow == 0);
-		pg_arr_i64(&u[5], nr.failures, nrow == 0);
-		nrow++;
-		*moved = *moved || nr.run_at != row.run_at ||
-			strcmp(nr.status ? nr.status : row.status, row.status) != 0;
-		store_job_free(&row);
-	}
 	PQclear(r);
-	r = NULL;
-	for (size_t k = 0; k < 5; k++)
-		pg_arr_end(&a[k], nfire);
-	for (size_t k = 0; k < 7; k++)
-		pg_arr_end(&u[k], nrow);
-	for (size_t k = 0; k < 7; k++)
-		if ((k < 5 && a[k].oom) || u[k].oom) {
-			pg_oom(err);
-			goto fail;
-		}
-	if (nfire) {
-		char nowb[24];
-
-		/* The unique (route, fire_at) key: a fire already enqueued
-		 * (a watermark moved back by a stale row) is not again. */
-		n = pg_exec_n(p, err, "fire", "INSERT INTO jobs (id, route, status, trigger, run_at, "
-			      "scheduled_at, env, created_at, fire_at) SELECT i, r, 'scheduled', 'cron', "
-			      "d, a, e, $5, a FROM unnest($1::text[], $2::text[], $3::bigint[], "
-			      "$4::text[], $6::bigint[]) AS u(i, r, a, e, d) ON CONFLICT (route, fire_at) "
-			      "WHERE fire_at IS NOT NULL DO NOTHING", 6,
-			      (const char *[]){ a[0].s, a[1].s, a[2].s, a[3].s, pg_i64(nowb, now),
-						a[4].s });
-		if (n < 0)
-			goto fail;
-		*added = n;
-	}
-	if (nrow && pg_exec0(p, err, "fire", "UPDATE jobs j SET status = t.status, run_at = t.run_at, "
-			     "scheduled_at = t.run_at, last_fire = COALESCE(t.last_fire, j.last_fire), "
-			     "runs = t.runs, failures = t.failures, env = COALESCE(t.env, j.env) "
-			     "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], "
-			     "$5::bigint[], $6::bigint[], $7::text[]) AS "
-			     "t(id, status, run_at, last_fire, runs, failures, env) WHERE j.id = t.id", 7,
-			     (const char *[]){ u[0].s, u[1].s, u[2].s, u[3].s, u[4].s, u[5].s,
-					       u[6].s }) < 0)
-		goto fail;
-	if ((*added > 0 && pg_exec0(p, err, "fire", "NOTIFY " CHANNEL ", 'fire'", 0, NULL) < 0) ||
+	*moved = c.moved;
+	if (fires_write(p, &c, added, err) < 0 ||
+	    (*added > 0 && pg_exec0(p, err, "fire", "NOTIFY " CHANNEL ", 'fire'", 0, NULL) < 0) ||
 	    pg_commit(p, err) < 0)
 		goto fail;
 	rc = 0;
 	goto out;
-fail_r:
-	PQclear(r);
 fail:
 	pg_rollback(p);
 	*added = 0;
 out:
-	for (size_t k = 0; k < 5; k++)
-		pg_buf_free(&a[k]);
-	for (size_t k = 0; k < 7; k++)
-		pg_buf_free(&u[k]);
+	fires_free(&c);
 	return rc;
 }
 
@@ -355,8 +415,8 @@ pg_fire(struct store *st, int64_t now,
 
 /* ---- wake-ups ---- */
 
-/* The LISTEN connection of P, made now (within answer_ms): 0 or -1.
- * None is tried within retry_ms of a failure. */
+/* The LISTEN connection of P, made now (within pg_answer_ms): 0 or -1.
+ * None is tried within pg_retry_ms of a failure. */
 static int
 listen_open(struct pg *p, struct jerr *err)
 {

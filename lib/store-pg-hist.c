@@ -74,7 +74,8 @@ pg_history(struct store *st, const struct store_run_filter *f, struct store_run 
 	*n = 0;
 	if (pg_ready(p, err) < 0 ||
 	    (r = pg_run(p, err, "history", "SELECT " RUN_COLUMNS " FROM runs WHERE "
-			"($1::text IS NULL OR route = $1) AND ($3::text IS NULL OR status = $3) AND "
+			"($1::text IS NULL OR route = $1) AND "
+			"($3::text IS NULL OR status = $3) AND "
 			"($4::bigint IS NULL OR started_at >= $4) "
 			"ORDER BY started_at DESC, id DESC LIMIT $2::bigint", 4, pv)) == NULL)
 		return -1;
@@ -108,10 +109,12 @@ pg_stats(struct store *st, const struct store_run_filter *f, struct store_route_
 			"($3::bigint IS NULL OR started_at >= $3)) "
 			"SELECT route, max(cnt), count(*) FILTER (WHERE status <> 'success'), "
 			"max(dur) FILTER (WHERE rn = GREATEST((cnt * 50 + 99) / 100, 1)), "
-			"max(dur) FILTER (WHERE rn = GREATEST((cnt * 95 + 99) / 100, 1)), max(dur), "
-			"max(status) FILTER (WHERE last = 1), max(started_at) FILTER (WHERE last = 1), "
+			"max(dur) FILTER (WHERE rn = GREATEST((cnt * 95 + 99) / 100, 1)), "
+			"max(dur), max(status) FILTER (WHERE last = 1), "
+			"max(started_at) FILTER (WHERE last = 1), "
 			"bool_or(exit_code IS NOT NULL) FILTER (WHERE last = 1), "
-			"max(exit_code) FILTER (WHERE last = 1), max(signal) FILTER (WHERE last = 1) "
+			"max(exit_code) FILTER (WHERE last = 1), "
+			"max(signal) FILTER (WHERE last = 1) "
 			"FROM d GROUP BY route ORDER BY route", 3, pv)) == NULL)
 		return -1;
 	rows = PQntuples(r);
@@ -263,7 +266,8 @@ pg_prune(struct store *st, int64_t before, const char *logdir,
 			"dj AS (DELETE FROM jobs WHERE id IN (SELECT id FROM pj) RETURNING log), "
 			"l AS (INSERT INTO prune_logs SELECT log FROM dr WHERE log IS NOT NULL "
 			"UNION SELECT log FROM dj WHERE log IS NOT NULL) "
-			"SELECT (SELECT count(*) FROM dr), (SELECT count(*) FROM dj)", 1, pv)) == NULL)
+			"SELECT (SELECT count(*) FROM dr), (SELECT count(*) FROM dj)", 1,
+			pv)) == NULL)
 		goto fail;
 	res->runs = (long)pg_col_i64(r, 0, 0);
 	res->jobs = (long)pg_col_i64(r, 0, 1);

@@ -144,166 +144,223 @@ replaces(const struct store_job *j, unsigned flags)
 	return (flags & STORE_REPLACE) || j->replace;
 }
 
-/* One try of store_add: 0; -1 with errno (EEXIST/EALREADY: *BAD set);
- * -2 when another process added one of the ids meanwhile. */
-static int
-add_try(struct pg *p, const struct store_job *v, size_t n, unsigned flags, size_t *bad,
-	struct jerr *err)
-{
-	struct buf ids = { 0 }, del = { 0 }, a[9] = { { 0 } };
-	struct idx *ix = calloc(n ? n : 1, sizeof *ix);
-	bool *skip = calloc(n ? n : 1, sizeof *skip);
-	size_t refused = SIZE_MAX, ndel = 0, nins = 0;
-	int refused_errno = 0, rc = -1;
-	const char *why = "";
-	PGresult *r = NULL;
+/* A batch of store_add, as one try writes it (add_try). */
+struct add {
+	const struct store_job *v;
+	size_t n;
+	unsigned flags;
+	struct idx *ix;		/* V's ids with their places, sorted */
+	bool *skip;		/* V[i] is replaced by a later job of V */
+	size_t refused;		/* the first job refused, or SIZE_MAX */
+	int refused_errno;	/* its errno: EEXIST or EALREADY */
+	const char *why;	/* its reason, after "job 'ID' exists" */
+	struct buf ids;		/* {V's ids} */
+	struct buf del;		/* {the ids of the rows replaced} (NDEL) */
+	struct buf a[9];	/* the INSERT's columns, an array each (NINS) */
+	size_t ndel, nins;
+};
 
-	if (ix == NULL || skip == NULL) {
-		free(ix);
-		free(skip);
-		return pg_oom(err);
+static void
+add_free(struct add *c)
+{
+	pg_buf_free(&c->ids);
+	pg_buf_free(&c->del);
+	for (size_t k = 0; k < 9; k++)
+		pg_buf_free(&c->a[k]);
+	free(c->ix);
+	free(c->skip);
+}
+
+/* Job I of the batch is refused (errno E, reason WHY), unless one
+ * before it is already. */
+static void
+add_refuse(struct add *c, size_t i, int e, const char *why)
+{
+	if (i < c->refused) {
+		c->refused = i;
+		c->refused_errno = e;
+		c->why = why;
 	}
-	/* The batch's own duplicates, as if added one after the other: a
-	 * later one replaces an earlier one, or is refused by it. */
-	for (size_t i = 0; i < n; i++)
-		ix[i] = (struct idx){ v[i].id, i };
-	qsort(ix, n, sizeof *ix, cmp_idx);
-	for (size_t k = 1; k < n; k++) {
-		const struct store_job *prev = &v[ix[k - 1].i], *j = &v[ix[k].i];
+}
+
+/* The batch's own duplicates, as if added one after the other: a later
+ * one replaces an earlier one, or is refused by it. */
+static void
+add_batch_dups(struct add *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->ix[i] = (struct idx){ c->v[i].id, i };
+	qsort(c->ix, c->n, sizeof *c->ix, cmp_idx);
+	for (size_t k = 1; k < c->n; k++) {
+		const struct store_job *prev = &c->v[c->ix[k - 1].i], *j = &c->v[c->ix[k].i];
+		bool repl = replaces(j, c->flags);
 
 		if (strcmp(prev->id, j->id) != 0)
 			continue;
-		if (!replaces(j, flags) || job_status_is(prev->status, JOB_RUNNING)) {
-			if (ix[k].i < refused) {
-				refused = ix[k].i;
-				refused_errno = replaces(j, flags) ? EALREADY : EEXIST;
-				why = replaces(j, flags) ? " and is running" : " (use --replace)";
-			}
-		} else {
-			skip[ix[k - 1].i] = true;
-		}
+		if (!repl || job_status_is(prev->status, JOB_RUNNING))
+			add_refuse(c, c->ix[k].i, repl ? EALREADY : EEXIST,
+				   repl ? " and is running" : " (use --replace)");
+		else
+			c->skip[c->ix[k - 1].i] = true;
 	}
-	for (size_t i = 0; i < n; i++)
-		pg_arr_text(&ids, v[i].id, i == 0);
-	pg_arr_end(&ids, n);
-	if (ids.oom) {
-		pg_oom(err);
-		goto out;
-	}
-	if (pg_exec0(p, err, "add", "BEGIN", 0, NULL) < 0)
-		goto out;
-	/* The rows of these ids, locked: none can start running or end
-	 * meanwhile. */
-	{
-		const char *pv[] = { ids.s };
+}
 
-		if ((r = pg_run(p, err, "add", "SELECT id, status, config FROM jobs "
-				"WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE", 1, pv)) == NULL)
-			goto fail;
-	}
-	for (int row = 0; row < PQntuples(r); row++) {
-		const char *id = PQgetvalue(r, row, 0), *status = PQgetvalue(r, row, 1);
-		bool config = PQgetvalue(r, row, 2)[0] == 't';
-		bool running = job_status_is(status, JOB_RUNNING);
-		struct idx key = { id, 0 }, *at;
-		size_t k;
+/* Row ROW of R (id, status, config), a row of one of the batch's ids,
+ * meets the first job of the batch with that id: the job is refused, or
+ * the row is to be replaced (unless a later job of the batch replaces
+ * that one). */
+static void
+add_meet_row(struct add *c, const PGresult *r, int row)
+{
+	const char *id = PQgetvalue(r, row, 0), *status = PQgetvalue(r, row, 1);
+	bool config = PQgetvalue(r, row, 2)[0] == 't';
+	bool running = job_status_is(status, JOB_RUNNING);
+	struct idx key = { id, 0 }, *at;
+	size_t k;
 
-		/* The first of the batch with this id meets the row. */
-		at = bsearch(&key, ix, n, sizeof *ix, cmp_idx_id);
-		for (k = at ? (size_t)(at - ix) : 0; at && k > 0 && strcmp(ix[k - 1].id, id) == 0;)
-			k--;
-		for (; at && k < n && strcmp(ix[k].id, id) == 0; k++) {
-			const struct store_job *j = &v[ix[k].i];
+	if ((at = bsearch(&key, c->ix, c->n, sizeof *c->ix, cmp_idx_id)) == NULL)
+		return;
+	for (k = (size_t)(at - c->ix); k > 0 && strcmp(c->ix[k - 1].id, id) == 0;)
+		k--;
+	if (!replaces(&c->v[c->ix[k].i], c->flags) || running || config)
+		add_refuse(c, c->ix[k].i, running && !config ? EALREADY : EEXIST,
+			   config ? ": it is a cron task of the config" :
+			   running ? " and is running" : " (use --replace)");
+	else if (!c->skip[c->ix[k].i])
+		pg_arr_text(&c->del, id, c->ndel++ == 0);
+}
 
-			if (!replaces(j, flags) || running || config) {
-				if (ix[k].i < refused) {
-					refused = ix[k].i;
-					refused_errno = running && !config ? EALREADY : EEXIST;
-					why = config ? ": it is a cron task of the config" :
-						running ? " and is running" : " (use --replace)";
-				}
-			} else if (!skip[ix[k].i]) {
-				pg_arr_text(&del, id, ndel++ == 0);
-			}
-			break;
-		}
-	}
+/* The rows of the batch's ids, locked (none can start running or end
+ * meanwhile), each met by the batch: 0, or -1 with ERR. */
+static int
+add_lock_rows(struct pg *p, struct add *c, struct jerr *err)
+{
+	const char *pv[] = { c->ids.s };
+	PGresult *r;
+
+	if ((r = pg_run(p, err, "add", "SELECT id, status, config FROM jobs "
+			"WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE", 1, pv)) == NULL)
+		return -1;
+	for (int row = 0; row < PQntuples(r); row++)
+		add_meet_row(c, r, row);
 	PQclear(r);
-	r = NULL;
-	if (refused != SIZE_MAX) {
-		jerr_set(err, "job '%s' exists%s", v[refused].id, why);
-		if (bad)
-			*bad = refused;
-		pg_rollback(p);
-		errno = refused_errno;
-		goto out;
-	}
-	pg_arr_end(&del, ndel);
-	for (size_t i = 0; i < n; i++) {
-		const struct store_job *j = &v[i];
+	return 0;
+}
+
+/* The jobs to insert (those of the batch no later one replaces), a
+ * column per array: 0, or -1 with ERR (out of memory). */
+static int
+add_columns(struct add *c, struct jerr *err)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct store_job *j = &c->v[i];
+		bool first = c->nins == 0;
 		char *args, *env;
 
-		if (skip[i])
+		if (c->skip[i])
 			continue;
 		args = pg_join(j->args);
 		env = pg_join(j->env);
 		if (args == NULL || env == NULL) {
 			free(args);
 			free(env);
-			pg_oom(err);
-			goto fail;
+			return pg_oom(err);
 		}
-		pg_arr_text(&a[0], j->id, nins == 0);
-		pg_arr_text(&a[1], j->route, nins == 0);
-		pg_arr_text(&a[2], j->status ? j->status : job_status_name(JOB_SCHEDULED), nins == 0);
-		pg_arr_text(&a[3], j->trigger, nins == 0);
-		pg_arr_text(&a[4], j->cron, nins == 0);
-		pg_arr_i64(&a[5], j->run_at, nins == 0);
-		pg_arr_text(&a[6], args, nins == 0);
-		pg_arr_text(&a[7], env, nins == 0);
+		pg_arr_text(&c->a[0], j->id, first);
+		pg_arr_text(&c->a[1], j->route, first);
+		pg_arr_text(&c->a[2], j->status ? j->status : job_status_name(JOB_SCHEDULED),
+			    first);
+		pg_arr_text(&c->a[3], j->trigger, first);
+		pg_arr_text(&c->a[4], j->cron, first);
+		pg_arr_i64(&c->a[5], j->run_at, first);
+		pg_arr_text(&c->a[6], args, first);
+		pg_arr_text(&c->a[7], env, first);
 		/* created_at is the caller's, as for SQLite: it says when, it
 		 * decides nothing. */
-		pg_arr_i64(&a[8], j->created_at, nins == 0);
+		pg_arr_i64(&c->a[8], j->created_at, first);
 		free(args);
 		free(env);
-		nins++;
+		c->nins++;
 	}
 	for (size_t k = 0; k < 9; k++) {
-		pg_arr_end(&a[k], nins);
-		if (a[k].oom) {
-			pg_oom(err);
-			goto fail;
-		}
+		pg_arr_end(&c->a[k], c->nins);
+		if (c->a[k].oom)
+			return pg_oom(err);
 	}
-	if (ndel && pg_exec0(p, err, "add", "DELETE FROM jobs WHERE id = ANY($1::text[])", 1,
-			     (const char *[]){ del.s }) < 0)
-		goto fail;
-	if (pg_exec0(p, err, "add", "INSERT INTO jobs (id, route, status, trigger, cron, run_at, "
-		     "scheduled_at, args, env, created_at) SELECT i, r, s, t, c, a, a, g, e, k "
-		     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-		     "$6::bigint[], $7::text[], $8::text[], $9::bigint[]) AS u(i, r, s, t, c, a, g, e, k)",
-		     9, (const char *[]){ a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s,
-					  a[7].s, a[8].s }) < 0)
-		goto raced;
+	return 0;
+}
+
+/* The rows the batch replaces deleted, its jobs inserted, a NOTIFY,
+ * COMMIT: 0; -1 with ERR; -2 when another process added one of the ids
+ * meanwhile. */
+static int
+add_write(struct pg *p, const struct add *c, struct jerr *err)
+{
+	const struct buf *a = c->a;
+
+	if (c->ndel && pg_exec0(p, err, "add", "DELETE FROM jobs WHERE id = ANY($1::text[])",
+				1, (const char *[]){ c->del.s }) < 0)
+		return -1;
+	if (pg_exec0(p, err, "add", "INSERT INTO jobs (id, route, status, trigger, cron, "
+		     "run_at, scheduled_at, args, env, created_at) "
+		     "SELECT i, r, s, t, c, a, a, g, e, k FROM unnest($1::text[], $2::text[], "
+		     "$3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], "
+		     "$9::bigint[]) AS u(i, r, s, t, c, a, g, e, k)", 9,
+		     (const char *[]){ a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s,
+				       a[7].s, a[8].s }) < 0)
+		/* Not there when we looked, there now: another process
+		 * added it. */
+		return errno == EEXIST ? -2 : -1;
 	if (pg_exec0(p, err, "add", "NOTIFY " CHANNEL ", 'add'", 0, NULL) < 0 ||
 	    pg_commit(p, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* One try of store_add: 0; -1 with errno (EEXIST/EALREADY: *BAD set);
+ * -2 when another process added one of the ids meanwhile. */
+static int
+add_try(struct pg *p, const struct store_job *v, size_t n, unsigned flags, size_t *bad,
+	struct jerr *err)
+{
+	struct add c = { .v = v, .n = n, .flags = flags, .refused = SIZE_MAX, .why = "" };
+	int rc = -1;
+
+	c.ix = calloc(n ? n : 1, sizeof *c.ix);
+	c.skip = calloc(n ? n : 1, sizeof *c.skip);
+	if (c.ix == NULL || c.skip == NULL) {
+		add_free(&c);
+		return pg_oom(err);
+	}
+	add_batch_dups(&c);
+	for (size_t i = 0; i < n; i++)
+		pg_arr_text(&c.ids, v[i].id, i == 0);
+	pg_arr_end(&c.ids, n);
+	if (c.ids.oom) {
+		pg_oom(err);
+		goto out;
+	}
+	if (pg_exec0(p, err, "add", "BEGIN", 0, NULL) < 0)
+		goto out;
+	if (add_lock_rows(p, &c, err) < 0)
 		goto fail;
-	rc = 0;
-	goto out;
-raced:
-	/* Not there when we looked, there now: another process added it. */
-	if (errno == EEXIST)
-		rc = -2;
+	if (c.refused != SIZE_MAX) {
+		jerr_set(err, "job '%s' exists%s", v[c.refused].id, c.why);
+		if (bad)
+			*bad = c.refused;
+		pg_rollback(p);
+		errno = c.refused_errno;
+		goto out;
+	}
+	pg_arr_end(&c.del, c.ndel);
+	if (add_columns(&c, err) < 0)
+		goto fail;
+	if ((rc = add_write(p, &c, err)) == 0)
+		goto out;
 fail:
-	PQclear(r);
 	pg_rollback(p);
 out:
-	pg_buf_free(&ids);
-	pg_buf_free(&del);
-	for (size_t k = 0; k < 9; k++)
-		pg_buf_free(&a[k]);
-	free(ix);
-	free(skip);
+	add_free(&c);
 	return rc;
 }
 
@@ -463,7 +520,8 @@ pg_limbo_release(struct pg *p, struct jerr *err)
 			"WHERE j.id = t.id AND j.owner = $3 AND j.attempts = t.attempt AND "
 			"j.status = 'running' AND j.started_at IS NULL RETURNING j.id), "
 			"n AS (SELECT pg_notify('" CHANNEL "', 'end') FROM u LIMIT 1) "
-			"SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)", 3, pv)) == NULL)
+			"SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)", 3,
+			pv)) == NULL)
 		return -1;
 	PQclear(r);
 	free(p->limbo_ids);
@@ -541,16 +599,154 @@ route_busy(struct pg *p, struct store_job *j, struct jerr *err)
 	return 0;
 }
 
+/* A claim under way (pg_claim). */
+struct claim {
+	size_t max;		/* how many it may take */
+	store_pick_fn pick;
+	void *arg;
+	struct buf ids, logs, scheds;	/* the jobs taken, an array each (NTAKE) */
+	size_t ntake;
+	char **took;		/* the routes of the fires taken */
+	bool notify;		/* a write of the pick woke someone */
+	char *after_id;		/* the last job shown, for the next page (keyset) */
+	char after_at[24];	/* and its run_at */
+};
+
+static void
+claim_free(struct claim *c)
+{
+	strv_free(c->took);
+	free(c->after_id);
+	pg_buf_free(&c->ids);
+	pg_buf_free(&c->logs);
+	pg_buf_free(&c->scheds);
+}
+
+/* Due job J, locked, shown to the pick, which takes it, writes it (a
+ * STORE_WRITE, unguarded) or leaves it.  0, or -1 with ERR. */
+static int
+claim_show(struct pg *p, struct claim *c, struct store_job *j, struct jerr *err)
+{
+	struct store_write w = { .kind = STORE_NONE };
+	enum store_pick what;
+	char *log = NULL;
+	int rc = 0;
+
+	what = c->pick(c->arg, j, &log, &w);
+	if (what == STORE_TAKE && store_job_is_fire(j) && strv_push(&c->took, j->route) < 0) {
+		rc = pg_oom(err);
+	} else if (what == STORE_TAKE) {
+		pg_arr_text(&c->ids, j->id, c->ntake == 0);
+		pg_arr_text(&c->logs, log, c->ntake == 0);
+		pg_arr_i64(&c->scheds, j->scheduled_at, c->ntake == 0);
+		c->ntake++;
+	} else if (what == STORE_WRITE) {
+		w.next = NULL;
+		if (pg_write_one(p, &w, false, p->owner, 0, err) < 0)
+			rc = -1;
+		else
+			c->notify = c->notify || pg_wakes(&w);
+	}
+	free(log);
+	return rc;
+}
+
+/* Row I of R, a due job, locked: shown to the pick, but a fire's first
+ * attempt only when its route is ours to decide about now (route_busy),
+ * with the jobs of the route that run (this claim's too).  0, or -1
+ * with ERR. */
+static int
+claim_row(struct pg *p, struct claim *c, const PGresult *r, int i, struct jerr *err)
+{
+	struct store_job j;
+	int rc;
+
+	if (pg_row_job(r, i, 0, &j) < 0)
+		return pg_oom(err);
+	if (j.attempts == 0 && store_job_is_fire(&j)) {
+		int busy = route_busy(p, &j, err);
+
+		if (busy != 0) {
+			/* > 0: another node decides about this route now. */
+			store_job_free(&j);
+			return busy < 0 ? -1 : 0;
+		}
+		/* And those this claim takes. */
+		for (size_t k = 0; c->took && c->took[k]; k++)
+			j.running += strcmp(c->took[k], j.route) == 0;
+	}
+	rc = claim_show(p, c, &j, err);
+	store_job_free(&j);
+	return rc;
+}
+
+/* A page of due jobs (at most PAGE; the first, else those after the
+ * last one shown), locked, each shown while the claim may take more:
+ * how many it had, or -1 with ERR. */
+static int
+claim_page(struct pg *p, struct claim *c, size_t page, bool first, struct jerr *err)
+{
+	char lim[24];
+	PGresult *r;
+	int rows;
+
+	if ((r = pg_run(p, err, "claim", "SELECT " JOB_COLUMNS " FROM jobs WHERE "
+			"status = 'scheduled' AND NOT config AND run_at <= " NOW_MS " AND "
+			"($2::bigint IS NULL OR (run_at, id) > ($2, $3)) "
+			"ORDER BY run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED", 3,
+			(const char *[]){ pg_i64(lim, (int64_t)page),
+					  first ? NULL : c->after_at,
+					  first ? NULL : c->after_id })) == NULL)
+		return -1;
+	rows = PQntuples(r);
+	for (int i = 0; i < rows && c->ntake < c->max; i++)
+		if (claim_row(p, c, r, i, err) < 0) {
+			PQclear(r);
+			return -1;
+		}
+	if (rows > 0) {
+		free(c->after_id);
+		if ((c->after_id = strdup(PQgetvalue(r, rows - 1, 0))) == NULL) {
+			PQclear(r);
+			return pg_oom(err);
+		}
+		pg_i64(c->after_at, pg_col_i64(r, rows - 1, 5));
+	}
+	PQclear(r);
+	return rows;
+}
+
+/* The jobs the pick took, made running as the store's owner's (their
+ * next attempt, their log, when they were scheduled): *R their rows
+ * (JOB_COLUMNS), NULL when none was taken.  0, or -1 with ERR. */
+static int
+claim_take(struct pg *p, struct claim *c, PGresult **r, struct jerr *err)
+{
+	*r = NULL;
+	pg_arr_end(&c->ids, c->ntake);
+	pg_arr_end(&c->logs, c->ntake);
+	pg_arr_end(&c->scheds, c->ntake);
+	if (c->ids.oom || c->logs.oom || c->scheds.oom)
+		return pg_oom(err);
+	if (c->ntake == 0)
+		return 0;
+	*r = pg_run(p, err, "claim", "WITH u AS (UPDATE jobs j SET status = 'running', "
+		    "attempts = j.attempts + 1, owner = $4, log = t.log, "
+		    "scheduled_at = t.sched, started_at = NULL "
+		    "FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(id, log, sched) "
+		    "WHERE j.id = t.id RETURNING j.*) "
+		    "SELECT " JOB_COLUMNS " FROM u ORDER BY run_at, id", 4,
+		    (const char *[]){ c->ids.s, c->logs.s, c->scheds.s, p->owner });
+	return *r ? 0 : -1;
+}
+
 int
 pg_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *arg,
 	 struct store_job **v, size_t *n, struct jerr *err)
 {
 	struct pg *p = PG(st);
-	struct buf ids = { 0 }, logs = { 0 }, scheds = { 0 };
-	size_t ntake = 0;
-	bool notify = false;
+	struct claim c = { .pick = pick, .arg = arg };
 	PGresult *r = NULL;
-	char lim[24], *after_id = NULL, **took = NULL;	/* routes of the fires taken */
 	int rc = -1;
 
 	(void)now;	/* the database's clock decides what is due */
@@ -567,106 +763,25 @@ pg_claim(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *ar
 		return 0;
 	if (max > INT32_MAX)
 		max = INT32_MAX;
+	c.max = max;
 	if (pg_exec0(p, err, "claim", "BEGIN", 0, NULL) < 0)
 		return -1;
 	/* Locked a page at a time: another node's claim skips them, ours
 	 * skips theirs.  As SQLite's, at most CLAIM_SHOWN more than MAX are
 	 * shown (a route gone with thousands of jobs due is ended a slice
 	 * at a time), each page after the last one shown (keyset). */
-	for (size_t shown = 0, page = max; ntake < max && shown < max + CLAIM_SHOWN;) {
-		char after_at[24];
-		int rows;
+	for (size_t shown = 0, page = max; c.ntake < max && shown < max + CLAIM_SHOWN;) {
+		int rows = claim_page(p, &c, page, shown == 0, err);
 
-		if ((r = pg_run(p, err, "claim", "SELECT " JOB_COLUMNS " FROM jobs WHERE "
-				"status = 'scheduled' AND NOT config AND run_at <= " NOW_MS " AND "
-				"($2::bigint IS NULL OR (run_at, id) > ($2, $3)) "
-				"ORDER BY run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED", 3,
-				(const char *[]){ pg_i64(lim, (int64_t)page), shown ? after_at : NULL,
-						  shown ? after_id : NULL })) == NULL)
+		if (rows < 0)
 			goto fail;
-		rows = PQntuples(r);
-		for (int i = 0; i < rows && ntake < max; i++) {
-			struct store_write w = { .kind = STORE_NONE };
-			struct store_job j;
-			enum store_pick what;
-			char *log = NULL;
-
-			if (pg_row_job(r, i, 0, &j) < 0) {
-				pg_oom(err);
-				goto fail;
-			}
-			if (j.attempts == 0 && store_job_is_fire(&j)) {
-				int busy = route_busy(p, &j, err);
-
-				if (busy < 0) {
-					store_job_free(&j);
-					goto fail;
-				}
-				if (busy > 0) {
-					/* Another node decides about this route now. */
-					store_job_free(&j);
-					continue;
-				}
-				/* And those this claim takes. */
-				for (size_t k = 0; took && took[k]; k++)
-					j.running += strcmp(took[k], j.route) == 0;
-			}
-			what = pick(arg, &j, &log, &w);
-			if (what == STORE_TAKE && store_job_is_fire(&j) &&
-			    strv_push(&took, j.route) < 0) {
-				free(log);
-				store_job_free(&j);
-				pg_oom(err);
-				goto fail;
-			}
-			if (what == STORE_TAKE) {
-				pg_arr_text(&ids, j.id, ntake == 0);
-				pg_arr_text(&logs, log, ntake == 0);
-				pg_arr_i64(&scheds, j.scheduled_at, ntake == 0);
-				ntake++;
-			} else if (what == STORE_WRITE) {
-				w.next = NULL;
-				if (pg_write_one(p, &w, false, p->owner, 0, err) < 0) {
-					free(log);
-					store_job_free(&j);
-					goto fail;
-				}
-				notify = notify || pg_wakes(&w);
-			}
-			free(log);
-			store_job_free(&j);
-		}
-		if (rows > 0) {
-			free(after_id);
-			if ((after_id = strdup(PQgetvalue(r, rows - 1, 0))) == NULL) {
-				pg_oom(err);
-				goto fail;
-			}
-			pg_i64(after_at, pg_col_i64(r, rows - 1, 5));
-		}
-		PQclear(r);
-		r = NULL;
 		shown += (size_t)rows;
 		if ((size_t)rows < page)
 			break;		/* no more due */
-		page = max - ntake;
+		page = max - c.ntake;
 	}
-	pg_arr_end(&ids, ntake);
-	pg_arr_end(&logs, ntake);
-	pg_arr_end(&scheds, ntake);
-	if (ids.oom || logs.oom || scheds.oom) {
-		pg_oom(err);
-		goto fail;
-	}
-	if (ntake &&
-	    (r = pg_run(p, err, "claim", "WITH u AS (UPDATE jobs j SET status = 'running', "
-			"attempts = j.attempts + 1, owner = $4, log = t.log, scheduled_at = t.sched, "
-			"started_at = NULL FROM unnest($1::text[], $2::text[], $3::bigint[]) "
-			"AS t(id, log, sched) WHERE j.id = t.id RETURNING j.*) "
-			"SELECT " JOB_COLUMNS " FROM u ORDER BY run_at, id", 4,
-			(const char *[]){ ids.s, logs.s, scheds.s, p->owner })) == NULL)
-		goto fail;
-	if (notify && pg_exec0(p, err, "claim", "NOTIFY " CHANNEL ", 'end'", 0, NULL) < 0)
+	if (claim_take(p, &c, &r, err) < 0 ||
+	    (c.notify && pg_exec0(p, err, "claim", "NOTIFY " CHANNEL ", 'end'", 0, NULL) < 0))
 		goto fail;
 	if (pg_commit(p, err) < 0) {
 		if (p->unanswered && r)
@@ -680,11 +795,7 @@ fail:
 	PQclear(r);
 	pg_rollback(p);
 out:
-	strv_free(took);
-	free(after_id);
-	pg_buf_free(&ids);
-	pg_buf_free(&logs);
-	pg_buf_free(&scheds);
+	claim_free(&c);
 	return rc;
 }
 

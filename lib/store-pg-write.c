@@ -78,10 +78,12 @@ run_add(struct pg *p, const struct store_end *end, const char *owner, struct jer
 		     "finished_at, status, exit_code, signal, log, owner) "
 		     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, pv) < 0)
 		return -1;
-	return end->keep >= 0 ? pg_exec0(p, err, "history", "DELETE FROM runs WHERE route = $1 AND "
-					  "id <= (SELECT id FROM runs WHERE route = $1 ORDER BY id DESC "
-					  "LIMIT 1 OFFSET $2)", 2,
-					  (const char *[]){ end->route, pg_i64(keep, end->keep) }) : 0;
+	if (end->keep < 0)
+		return 0;
+	return pg_exec0(p, err, "history", "DELETE FROM runs WHERE route = $1 AND "
+			"id <= (SELECT id FROM runs WHERE route = $1 ORDER BY id DESC "
+			"LIMIT 1 OFFSET $2)", 2,
+			(const char *[]){ end->route, pg_i64(keep, end->keep) });
 }
 
 /* END W, written, was the last of a config cron fire's job: its task's
@@ -110,6 +112,145 @@ count_run(struct pg *p, const struct store_write *w, struct jerr *err)
 			"WHERE id = $1 AND config", 8, pv);
 }
 
+/* STORE_END W: the end, then (in the same row) a retry (RUN_AT > 0) or
+ * else a dynamic cron job's next fire (JOB); the row of history only if
+ * the job was ours to end (GUARDED, OWNER, ATTEMPT: pg_write_one).  The
+ * rows written, or -1. */
+static long
+write_end(struct pg *p, const struct store_write *w, bool guarded, const char *owner,
+	  long attempt, struct jerr *err)
+{
+	const struct store_end *e = &w->end;
+	const struct store_job *j = w->job;
+	char b[10][24];
+	const char *pv[] = {
+		e->id, guarded ? "t" : "f", owner, pg_i64(b[0], attempt),
+		job_status_name(e->status), e->has_exit ? pg_i64(b[1], e->code) : NULL,
+		e->has_exit ? pg_i64(b[2], e->sig) : NULL,
+		e->finished > 0 ? pg_i64(b[3], e->finished) : NULL, e->log,
+		pg_i64(b[5], w->run_at), j ? "t" : "f",
+		j ? j->status : NULL, pg_i64(b[6], j ? j->run_at : 0),
+		pg_i64(b[7], j ? j->runs : 0), pg_i64(b[8], j ? j->failures : 0),
+		j && j->last_fire ? pg_i64(b[9], j->last_fire) : NULL,
+	};
+	long n;
+
+	n = pg_exec_n(p, err, "end", "UPDATE jobs SET exit_code = $6, signal = $7, "
+		      "finished_at = $8, log = $9, "
+		      "status = CASE WHEN $10::bigint > 0 THEN 'scheduled' "
+		      "WHEN $11 THEN $12 ELSE $5 END, "
+		      "run_at = CASE WHEN $10::bigint > 0 THEN $10 WHEN $11 THEN $13 "
+		      "ELSE run_at END, "
+		      "scheduled_at = CASE WHEN $10::bigint <= 0 AND $11 THEN $13 "
+		      "ELSE scheduled_at END, "
+		      "attempts = CASE WHEN $10::bigint <= 0 AND $11 THEN 0 "
+		      "ELSE attempts END, "
+		      "runs = CASE WHEN $10::bigint <= 0 AND $11 THEN $14 ELSE runs END, "
+		      "failures = CASE WHEN $10::bigint <= 0 AND $11 THEN $15 "
+		      "ELSE failures END, "
+		      "last_fire = CASE WHEN $10::bigint <= 0 AND $11 THEN $16 "
+		      "ELSE last_fire END "
+		      "WHERE id = $1 AND NOT config AND (NOT $2 OR "
+		      "(owner IS NOT DISTINCT FROM $3 "
+		      "AND attempts = $4 AND status = 'running'))", 16, pv);
+	if (n < 0)
+		return -1;
+	if (n == 1 && run_add(p, e, owner, err) < 0)
+		return -1;
+	if (n == 1 && w->count && count_run(p, w, err) < 0)
+		return -1;
+	return n;
+}
+
+/* STORE_BEGAN of E: when the job's process started.  The rows written,
+ * or -1. */
+static long
+write_began(struct pg *p, const struct store_end *e, const char *owner, long attempt,
+	    struct jerr *err)
+{
+	char b[2][24];
+	const char *pv[] = { e->id, pg_i64(b[0], e->started), owner, pg_i64(b[1], attempt) };
+
+	return pg_exec_n(p, err, "began", "UPDATE jobs SET started_at = $2 WHERE id = $1 AND "
+			 "owner IS NOT DISTINCT FROM $3 AND attempts = $4 AND "
+			 "status = 'running'", 4, pv);
+}
+
+/* STORE_RELEASE W: the job scheduled again, that attempt undone.  The
+ * rows written, or -1. */
+static long
+write_release(struct pg *p, const struct store_write *w, const char *owner, long attempt,
+	      struct jerr *err)
+{
+	char b[2][24];
+	const char *pv[] = { w->end.id, pg_i64(b[0], w->run_at), owner,
+			     pg_i64(b[1], attempt) };
+
+	return pg_exec_n(p, err, "release", "UPDATE jobs SET status = 'scheduled', "
+			 "attempts = attempts - 1, started_at = NULL, log = NULL, "
+			 "run_at = CASE WHEN $2::bigint > 0 THEN $2 ELSE run_at END "
+			 "WHERE id = $1 AND owner IS NOT DISTINCT FROM $3 AND attempts = $4 "
+			 "AND status = 'running'", 4, pv);
+}
+
+/* STORE_CRON of J: a config cron task's row, put.  The watermark
+ * (run_at) never goes back while the expression stays: a supervisor
+ * writing its row from memory must not undo another's fires.  The rows
+ * written, or -1. */
+static long
+write_cron(struct pg *p, const struct store_job *j, struct jerr *err)
+{
+	char b[10][24], *env;
+	long n;
+
+	if ((env = pg_join(j->env)) == NULL)
+		return pg_oom(err);
+	const char *pv[] = {
+		j->id, j->route, j->status, j->cron, pg_i64(b[0], j->run_at),
+		pg_i64(b[1], j->attempts), pg_i64(b[2], j->created_at),
+		j->started_at ? pg_i64(b[3], j->started_at) : NULL,
+		j->finished_at ? pg_i64(b[4], j->finished_at) : NULL,
+		j->has_exit ? pg_i64(b[5], j->exit_code) : NULL,
+		j->has_exit ? pg_i64(b[6], j->signal) : NULL, j->log,
+		pg_i64(b[7], j->runs), pg_i64(b[8], j->failures),
+		j->last_fire ? pg_i64(b[9], j->last_fire) : NULL, env,
+	};
+
+	n = pg_exec_n(p, err, "cron", "INSERT INTO jobs (id, route, status, trigger, "
+		      "cron, run_at, scheduled_at, attempts, created_at, started_at, "
+		      "finished_at, exit_code, signal, log, config, runs, failures, "
+		      "last_fire, env) VALUES ($1, $2, $3, 'cron', $4, $5, $5, $6, $7, $8, "
+		      "$9, $10, $11, $12, true, $13, $14, $15, $16) ON CONFLICT (id) DO "
+		      "UPDATE SET route = EXCLUDED.route, status = EXCLUDED.status, "
+		      "run_at = CASE WHEN jobs.cron IS NOT DISTINCT FROM EXCLUDED.cron "
+		      "THEN GREATEST(jobs.run_at, EXCLUDED.run_at) ELSE EXCLUDED.run_at END, "
+		      "scheduled_at = CASE WHEN jobs.cron IS NOT DISTINCT FROM "
+		      "EXCLUDED.cron THEN GREATEST(jobs.run_at, EXCLUDED.run_at) "
+		      "ELSE EXCLUDED.run_at END, cron = EXCLUDED.cron, "
+		      "attempts = EXCLUDED.attempts, started_at = EXCLUDED.started_at, "
+		      "finished_at = EXCLUDED.finished_at, exit_code = EXCLUDED.exit_code, "
+		      "signal = EXCLUDED.signal, log = EXCLUDED.log, runs = EXCLUDED.runs, "
+		      "failures = EXCLUDED.failures, last_fire = GREATEST(jobs.last_fire, "
+		      "EXCLUDED.last_fire), env = EXCLUDED.env WHERE jobs.config", 16, pv);
+	free(env);
+	return n;
+}
+
+/* STORE_MOVE of J: its status and times, as the caller has them.  The
+ * rows written, or -1. */
+static long
+write_move(struct pg *p, const struct store_job *j, struct jerr *err)
+{
+	char b[3][24];
+	const char *pv[] = { j->id, j->status, pg_i64(b[0], j->run_at),
+			     pg_i64(b[1], j->scheduled_at),
+			     j->last_fire ? pg_i64(b[2], j->last_fire) : NULL };
+
+	return pg_exec_n(p, err, "move", "UPDATE jobs SET status = $2, run_at = $3, "
+			 "scheduled_at = $4, last_fire = $5 WHERE id = $1 AND NOT config", 5,
+			 pv);
+}
+
 /* One write W inside the caller's transaction.  GUARDED: only if the job
  * is running attempt ATTEMPT of OWNER (the store's owner, or an orphan's
  * in a recovery); else as it is (a claim's pick).  W->done set. */
@@ -117,126 +258,34 @@ int
 pg_write_one(struct pg *p, struct store_write *w, bool guarded, const char *owner,
 	     long attempt, struct jerr *err)
 {
-	const struct store_end *e = &w->end;
-	const struct store_job *j = w->job;
-	char b[16][24];
 	long n;
 
 	w->done = 0;
 	switch (w->kind) {
-	case STORE_END: {
-		/* The end, then (in the same row) a retry (RUN_AT > 0) or else
-		 * a dynamic cron job's next fire (JOB); the row of history
-		 * only if the job was ours to end. */
-		const char *pv[] = {
-			e->id, guarded ? "t" : "f", owner, pg_i64(b[0], attempt),
-			job_status_name(e->status), e->has_exit ? pg_i64(b[1], e->code) : NULL,
-			e->has_exit ? pg_i64(b[2], e->sig) : NULL,
-			e->finished > 0 ? pg_i64(b[3], e->finished) : NULL, e->log,
-			pg_i64(b[5], w->run_at), j ? "t" : "f",
-			j ? j->status : NULL, pg_i64(b[6], j ? j->run_at : 0),
-			pg_i64(b[7], j ? j->runs : 0), pg_i64(b[8], j ? j->failures : 0),
-			j && j->last_fire ? pg_i64(b[9], j->last_fire) : NULL,
-		};
-
-		n = pg_exec_n(p, err, "end", "UPDATE jobs SET exit_code = $6, signal = $7, "
-			      "finished_at = $8, log = $9, "
-			      "status = CASE WHEN $10::bigint > 0 THEN 'scheduled' WHEN $11 THEN $12 "
-			      "ELSE $5 END, "
-			      "run_at = CASE WHEN $10::bigint > 0 THEN $10 WHEN $11 THEN $13 "
-			      "ELSE run_at END, "
-			      "scheduled_at = CASE WHEN $10::bigint <= 0 AND $11 THEN $13 "
-			      "ELSE scheduled_at END, "
-			      "attempts = CASE WHEN $10::bigint <= 0 AND $11 THEN 0 ELSE attempts END, "
-			      "runs = CASE WHEN $10::bigint <= 0 AND $11 THEN $14 ELSE runs END, "
-			      "failures = CASE WHEN $10::bigint <= 0 AND $11 THEN $15 ELSE failures END, "
-			      "last_fire = CASE WHEN $10::bigint <= 0 AND $11 THEN $16 ELSE last_fire END "
-			      "WHERE id = $1 AND NOT config AND (NOT $2 OR (owner IS NOT DISTINCT FROM $3 "
-			      "AND attempts = $4 AND status = 'running'))", 16, pv);
-		if (n < 0)
-			return -1;
-		if (n == 1 && run_add(p, e, owner, err) < 0)
-			return -1;
-		if (n == 1 && w->count && count_run(p, w, err) < 0)
-			return -1;
+	case STORE_END:
+		n = write_end(p, w, guarded, owner, attempt, err);
 		break;
-	}
-	case STORE_BEGAN: {
-		const char *pv[] = { e->id, pg_i64(b[0], e->started), owner, pg_i64(b[1], attempt) };
-
-		n = pg_exec_n(p, err, "began", "UPDATE jobs SET started_at = $2 WHERE id = $1 AND "
-			      "owner IS NOT DISTINCT FROM $3 AND attempts = $4 AND status = 'running'",
-			      4, pv);
+	case STORE_BEGAN:
+		n = write_began(p, &w->end, owner, attempt, err);
 		break;
-	}
-	case STORE_RELEASE: {
-		const char *pv[] = { e->id, pg_i64(b[0], w->run_at), owner, pg_i64(b[1], attempt) };
-
-		n = pg_exec_n(p, err, "release", "UPDATE jobs SET status = 'scheduled', "
-			      "attempts = attempts - 1, started_at = NULL, log = NULL, "
-			      "run_at = CASE WHEN $2::bigint > 0 THEN $2 ELSE run_at END "
-			      "WHERE id = $1 AND owner IS NOT DISTINCT FROM $3 AND attempts = $4 AND "
-			      "status = 'running'", 4, pv);
+	case STORE_RELEASE:
+		n = write_release(p, w, owner, attempt, err);
 		break;
-	}
-	case STORE_CRON: {
-		char *env;
-
-		if (j == NULL)
+	case STORE_CRON:
+		if (w->job == NULL)
 			goto bad;
-		if ((env = pg_join(j->env)) == NULL)
-			return pg_oom(err);
-		{
-			const char *pv[] = {
-				j->id, j->route, j->status, j->cron, pg_i64(b[0], j->run_at),
-				pg_i64(b[1], j->attempts), pg_i64(b[2], j->created_at),
-				j->started_at ? pg_i64(b[3], j->started_at) : NULL,
-				j->finished_at ? pg_i64(b[4], j->finished_at) : NULL,
-				j->has_exit ? pg_i64(b[5], j->exit_code) : NULL,
-				j->has_exit ? pg_i64(b[6], j->signal) : NULL, j->log,
-				pg_i64(b[7], j->runs), pg_i64(b[8], j->failures),
-				j->last_fire ? pg_i64(b[9], j->last_fire) : NULL, env,
-			};
-
-			/* The watermark (run_at) never goes back while the
-			 * expression stays: a supervisor writing its row
-			 * from memory must not undo another's fires. */
-			n = pg_exec_n(p, err, "cron", "INSERT INTO jobs (id, route, status, trigger, "
-				      "cron, run_at, scheduled_at, attempts, created_at, started_at, "
-				      "finished_at, exit_code, signal, log, config, runs, failures, "
-				      "last_fire, env) VALUES ($1, $2, $3, 'cron', $4, $5, $5, $6, $7, $8, "
-				      "$9, $10, $11, $12, true, $13, $14, $15, $16) ON CONFLICT (id) DO "
-				      "UPDATE SET route = EXCLUDED.route, status = EXCLUDED.status, "
-				      "run_at = CASE WHEN jobs.cron IS NOT DISTINCT FROM EXCLUDED.cron "
-				      "THEN GREATEST(jobs.run_at, EXCLUDED.run_at) ELSE EXCLUDED.run_at END, "
-				      "scheduled_at = CASE WHEN jobs.cron IS NOT DISTINCT FROM "
-				      "EXCLUDED.cron THEN GREATEST(jobs.run_at, EXCLUDED.run_at) "
-				      "ELSE EXCLUDED.run_at END, cron = EXCLUDED.cron, "
-				      "attempts = EXCLUDED.attempts, started_at = EXCLUDED.started_at, "
-				      "finished_at = EXCLUDED.finished_at, exit_code = EXCLUDED.exit_code, "
-				      "signal = EXCLUDED.signal, log = EXCLUDED.log, runs = EXCLUDED.runs, "
-				      "failures = EXCLUDED.failures, last_fire = GREATEST(jobs.last_fire, "
-				      "EXCLUDED.last_fire), env = EXCLUDED.env WHERE jobs.config", 16, pv);
-		}
-		free(env);
+		n = write_cron(p, w->job, err);
 		break;
-	}
 	case STORE_RUN:
-		if (run_add(p, e, p->owner, err) < 0)
+		if (run_add(p, &w->end, p->owner, err) < 0)
 			return -1;
 		n = 1;
 		break;
-	case STORE_MOVE: {
-		if (j == NULL)
+	case STORE_MOVE:
+		if (w->job == NULL)
 			goto bad;
-		const char *pv[] = { j->id, j->status, pg_i64(b[0], j->run_at),
-				     pg_i64(b[1], j->scheduled_at),
-				     j->last_fire ? pg_i64(b[2], j->last_fire) : NULL };
-
-		n = pg_exec_n(p, err, "move", "UPDATE jobs SET status = $2, run_at = $3, "
-			      "scheduled_at = $4, last_fire = $5 WHERE id = $1 AND NOT config", 5, pv);
+		n = write_move(p, w->job, err);
 		break;
-	}
 	default:
 		goto bad;
 	}

@@ -399,7 +399,7 @@ pg_roundtrip(PGconn *c, const char *sql, int n, const char *const *v, int64_t de
 }
 
 /* P's connection is gone (WHY, errno E): dropped, and none tried again
- * for retry_ms (reconnect). */
+ * for pg_retry_ms (reconnect). */
 static void
 drop(struct pg *p, const char *why, int e)
 {
@@ -422,7 +422,7 @@ drop(struct pg *p, const char *why, int e)
 /* ---- statements ---- */
 
 /* Run SQL with the N text parameters V (NULL: SQL NULL) on P's
- * connection, waiting answer_ms at most.  The result when the statement
+ * connection, waiting pg_answer_ms at most.  The result when the statement
  * worked (clear it), else NULL with ERR and errno: EBUSY when the server
  * did not answer in time (the connection is dropped). */
 PGresult *
@@ -623,7 +623,8 @@ migrate(struct pg *p, struct jerr *err)
 		    pg_exec0(p, err, "migrate", MIGRATE_LOCK, 0, NULL) < 0 ||
 		    pg_exec0(p, err, "migrate", "CREATE TABLE IF NOT EXISTS jobify_version ("
 			     "version integer NOT NULL); INSERT INTO jobify_version "
-			     "SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM jobify_version)", 0, NULL) < 0 ||
+			     "SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM jobify_version)", 0,
+			     NULL) < 0 ||
 		    (r = pg_run(p, err, "migrate", "SELECT version FROM jobify_version", 0,
 				NULL)) == NULL)
 			goto fail;
@@ -683,7 +684,7 @@ conn_name(PGconn *c)
 	return s;
 }
 
-/* A connection of P to its URI, made within answer_ms (WHAT names it in
+/* A connection of P to its URI, made within pg_answer_ms (WHAT names it in
  * messages), non-blocking: NULL with ERR and errno ETIMEDOUT when the
  * server did not answer in time, EACCES for a password it wanted and
  * did not get (or refused), else ECONNREFUSED.  The URI's parameters win
@@ -777,7 +778,7 @@ connected(struct pg *p, struct jerr *err)
 }
 
 /* A connection again, when the last one was lost: none within
- * retry_ms of a failure (-1 at once, with that failure's errno). */
+ * pg_retry_ms of a failure (-1 at once, with that failure's errno). */
 static int
 reconnect(struct pg *p, struct jerr *err)
 {
