@@ -572,6 +572,15 @@ void sup_cronrow_free(struct cronrow *cj);
 void sup_cronrow_job(const struct track *tr, struct store_job *j);
 char *const *sup_crongate_env(const struct track *tr);
 
+/* supout.c */
+struct outpipe *sup_outpipe_new(int fd, int stream);
+void sup_emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line, size_t len);
+int sup_outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush);
+int sup_outpipe_relay(struct outpipe *p, int max);
+void sup_outpipe_close(struct sup *s, struct outpipe **pp);
+void sup_bury_dead(struct sup *s);
+int sup_watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
+
 /* suprun.c */
 struct gen *sup_gen_ref(struct gen *g);
 void sup_gen_unref(struct gen *g);
@@ -582,19 +591,12 @@ int sup_gen_attach(struct sup *s, struct gen *g, const struct gen *old, const si
 struct gen *sup_gen_new(struct sup *s, struct conf *conf, timer_fn *fire);
 void sup_run_unlink(struct sup *s, struct run *r);
 struct run *sup_run_find(struct sup *s, pid_t pid);
-struct outpipe *sup_outpipe_new(int fd, int stream);
-void sup_emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line, size_t len);
-int sup_outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush);
-int sup_outpipe_relay(struct outpipe *p, int max);
-void sup_outpipe_close(struct sup *s, struct outpipe **pp);
-void sup_bury_dead(struct sup *s);
 struct pend *sup_pend_new(const struct run_kind *kind, struct rstate *rs, unsigned attempt,
 			  int64_t scheduled, const char *trigger);
 void sup_job_free(struct store_job *j);
 struct store_job *sup_job_dup(const struct store_job *j);
 void sup_pend_free(struct pend *p);
 void sup_pend_due(void *ctx, struct timer *t);
-int sup_watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
 int sup_run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err);
 struct run *sup_run_new(struct sup *s, struct rstate *rs);
 void sup_run_free(struct sup *s, struct run *r);
