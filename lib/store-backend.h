@@ -54,6 +54,8 @@ struct store_ops {
 	int (*kill_request)(struct store *st, const char *id, char **status,
 			    struct jerr *err);		/* NULL: ENOTSUP */
 	int (*kill_requests)(struct store *st, char ***ids, struct jerr *err);	/* NULL: none */
+	int (*nodes)(struct store *st, struct store_node **v, size_t *n, int64_t *now,
+		     struct jerr *err);			/* NULL: none */
 	const char *(*name)(const struct store *st);
 };
 

@@ -24,6 +24,14 @@
 
 /* ---- owners and leases ---- */
 
+/* When node row N's lease ends (ms), BOOT being when the server started:
+ * its last renewal's end, or a full lease past the server's start if
+ * that is later (a restart is no node's fault: store-pg.c's top
+ * comment).  A node is live while this is after now, for every reader:
+ * a heartbeat renews only then, a reaper (ORPHAN) waits longer still,
+ * store_nodes says so. */
+#define LEASE_END(n, boot) "GREATEST(" n ".lease_until, " boot " + " n ".lease_ms)"
+
 int
 pg_owner_set(struct store *st, const struct store_owner *o, bool *same, struct jerr *err)
 {
@@ -54,8 +62,9 @@ pg_owner_set(struct store *st, const struct store_owner *o, bool *same, struct j
 	 * config can never make the others stop firing; in a rolling
 	 * restart the nodes not restarted yet fire until the last of them
 	 * is, and then the new config is everyone's. */
-	if ((r = pg_run(p, err, "owner", "SELECT config_hash = $2 FROM nodes WHERE name = $1 OR "
-			"lease_until > " NOW_MS " ORDER BY since, name LIMIT 1", 2,
+	if ((r = pg_run(p, err, "owner", "SELECT config_hash = $2 FROM nodes n WHERE "
+			"n.name = $1 OR " LEASE_END("n", BOOT_MS) " > " NOW_MS " "
+			"ORDER BY since, name LIMIT 1", 2,
 			(const char *[]){ pv[0], pv[3] })) == NULL)
 		goto fail;
 	if (same)
@@ -92,7 +101,7 @@ pg_heartbeat(struct store *st, int64_t *until, struct jerr *err)
 	if ((r = pg_run(p, err, "heartbeat", "UPDATE nodes n SET heartbeat = t.now, "
 			"lease_until = t.now + n.lease_ms FROM (SELECT " NOW_MS " AS now, "
 			BOOT_MS " AS boot) AS t WHERE n.name = $1 AND "
-			"GREATEST(n.lease_until, t.boot + n.lease_ms) > t.now "
+			LEASE_END("n", "t.boot") " > t.now "
 			"RETURNING n.lease_until", 1, pv)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1) {
@@ -107,11 +116,70 @@ pg_heartbeat(struct store *st, int64_t *until, struct jerr *err)
 	return 0;
 }
 
+/* Every node row, with the database's clock (column 8): its lease's end
+ * and liveness by LEASE_END, its running jobs counted, its config against
+ * the cluster's (the oldest live node's, as pg_owner_set decides it). */
+#define NODES_SQL "WITH t AS (SELECT " NOW_MS " AS now, " BOOT_MS " AS boot), " \
+	"n AS (SELECT nodes.*, " LEASE_END("nodes", "t.boot") " AS until, " \
+	LEASE_END("nodes", "t.boot") " > t.now AS live FROM nodes, t), " \
+	"c AS (SELECT config_hash FROM n WHERE live ORDER BY since, name LIMIT 1), " \
+	"r AS (SELECT owner, count(*) AS k FROM jobs WHERE status = 'running' AND NOT config " \
+	"GROUP BY owner) " \
+	"SELECT n.name, n.since, n.heartbeat, n.until, n.capacity, COALESCE(r.k, 0), n.live, " \
+	"COALESCE(n.config_hash = (SELECT config_hash FROM c), true), t.now " \
+	"FROM n CROSS JOIN t LEFT JOIN r ON r.owner = n.name " \
+	"ORDER BY n.live DESC, n.since, n.name"
+
+int
+pg_nodes(struct store *st, struct store_node **v, size_t *n, int64_t *now, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	struct store_node *nv;
+	PGresult *r;
+	int rows;
+
+	if (pg_ready(p, err) < 0 || (r = pg_run(p, err, "nodes", NODES_SQL, 0, NULL)) == NULL)
+		return -1;
+	/* The clock is asked with the rows: none when there are none. */
+	rows = PQntuples(r);
+	if (rows == 0) {
+		PQclear(r);
+		if ((r = pg_run(p, err, "nodes", "SELECT " NOW_MS, 0, NULL)) == NULL)
+			return -1;
+		*now = pg_col_i64(r, 0, 0);
+		PQclear(r);
+		return 0;
+	}
+	if ((nv = calloc((size_t)rows, sizeof *nv)) == NULL) {
+		PQclear(r);
+		return pg_oom(err);
+	}
+	for (int i = 0; i < rows; i++) {
+		if ((nv[i].name = pg_col_str(r, i, 0)) == NULL) {
+			store_nodes_free(nv, (size_t)i);
+			PQclear(r);
+			return pg_oom(err);
+		}
+		nv[i].since = pg_col_i64(r, i, 1);
+		nv[i].heartbeat = pg_col_i64(r, i, 2);
+		nv[i].lease_until = pg_col_i64(r, i, 3);
+		nv[i].capacity = (long)pg_col_i64(r, i, 4);
+		nv[i].running = (long)pg_col_i64(r, i, 5);
+		nv[i].live = PQgetvalue(r, i, 6)[0] == 't';
+		nv[i].same_config = PQgetvalue(r, i, 7)[0] == 't';
+	}
+	*now = pg_col_i64(r, 0, 8);
+	PQclear(r);
+	*v = nv;
+	*n = (size_t)rows;
+	return 0;
+}
+
 /* The running jobs whose owner is gone: no node row, or a lease that
  * ended, counted as running a full lease past the server's start and
  * past this connection's ($1; see the top of this file). */
 #define ORPHAN "status = 'running' AND NOT config AND NOT EXISTS (SELECT 1 FROM nodes n " \
-	"WHERE n.name = jobs.owner AND GREATEST(n.lease_until, " BOOT_MS " + n.lease_ms, " \
+	"WHERE n.name = jobs.owner AND GREATEST(" LEASE_END("n", BOOT_MS) ", " \
 	"$1::bigint + n.lease_ms) > " NOW_MS ")"
 
 int

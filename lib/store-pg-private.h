@@ -189,6 +189,8 @@ int pg_write(struct store *st, struct store_write *w, struct jerr *err);
 int pg_owner_set(struct store *st, const struct store_owner *o, bool *same,
 		 struct jerr *err);
 int pg_heartbeat(struct store *st, int64_t *until, struct jerr *err);
+int pg_nodes(struct store *st, struct store_node **v, size_t *n, int64_t *now,
+	     struct jerr *err);
 int pg_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *arg,
 	       struct jerr *err);
 int pg_fire(struct store *st, int64_t now,

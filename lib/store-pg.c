@@ -928,5 +928,6 @@ const struct store_ops store_pg_ops = {
 	.prune = pg_prune,
 	.kill_request = pg_kill_request,
 	.kill_requests = pg_kill_requests,
+	.nodes = pg_nodes,
 	.name = pg_name,
 };

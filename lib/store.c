@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "outlog.h"
 #include "store-backend.h"
@@ -282,6 +283,32 @@ int
 store_heartbeat(struct store *st, int64_t *until, struct jerr *err)
 {
 	return st->ops->heartbeat(st, until, err);
+}
+
+int
+store_nodes(struct store *st, struct store_node **v, size_t *n, int64_t *now,
+	    struct jerr *err)
+{
+	struct timespec ts;
+
+	*v = NULL;
+	*n = 0;
+	if (st->ops->nodes)
+		return st->ops->nodes(st, v, n, now, err);
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0) {
+		jerr_set(err, "store: clock_gettime: %s", strerror(errno));
+		return -1;
+	}
+	*now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return 0;
+}
+
+void
+store_nodes_free(struct store_node *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
 }
 
 int

@@ -180,6 +180,31 @@ int store_owner_set(struct store *st, const struct store_owner *owner, bool *sam
  * fence before the old lease ends).  SQLite: 0, *UNTIL INT64_MAX. */
 int store_heartbeat(struct store *st, int64_t *until, struct jerr *err);
 
+/* A supervisor that shares the store, as the store has it (store_nodes). */
+struct store_node {
+	char *name;		/* its store_owner name */
+	int64_t since;		/* first registered (ms, the database's clock) */
+	int64_t heartbeat;	/* its last registration or heartbeat */
+	int64_t lease_until;	/* when its lease ends (ended): its last renewal's
+				 * end, or a full lease past the server's start
+				 * when that is later (a restart is no node's fault) */
+	long capacity;		/* its max-parallel, 0: no limit */
+	long running;		/* jobs running in its name */
+	bool live;		/* its lease runs: lease_until is after now */
+	bool same_config;	/* its config hash is the cluster's (the oldest live
+				 * node's); true when no node is live */
+};
+/* The nodes of a shared store, live ones first, then each part oldest
+ * first, into *V (*N of them; store_nodes_free), and the database's clock
+ * into *NOW, against which every time of them counts and LIVE was
+ * decided.  Reads only: the caller is not registered, nothing is
+ * renewed or reaped.  0, or -1 with ERR.  SQLite (no nodes: its one
+ * supervisor holds the state directory's lock): 0, none, *NOW the
+ * caller's clock. */
+int store_nodes(struct store *st, struct store_node **v, size_t *n, int64_t *now,
+		struct jerr *err);
+void store_nodes_free(struct store_node *v, size_t n);
+
 /* One write of a batch (store_write), or of a claim or recovery. */
 enum store_write_kind {
 	STORE_NONE = -1,	/* nothing: what a recover callback leaves to keep a job */

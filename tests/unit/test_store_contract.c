@@ -595,6 +595,128 @@ out:
 	store_close(b);
 }
 
+/* store_nodes from a connection that is no node: the N nodes into *V,
+ * or -1 (then none). */
+static int
+nodes_of(struct store *st, struct store_node **v, int64_t *now)
+{
+	struct jerr err = JERR_INIT;
+	size_t n = 0;
+
+	if (store_nodes(st, v, &n, now, &err) < 0) {
+		printf("# nodes: %s\n", jerr_msg(&err));
+		jerr_free(&err);
+		*v = NULL;
+		return -1;
+	}
+	jerr_free(&err);
+	return (int)n;
+}
+
+/* The node named NAME of V (N of them), or NULL. */
+static const struct store_node *
+node_named(const struct store_node *v, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static void
+test_nodes(void)
+{
+	const char *where = fresh("t_nodes");
+	struct store *a = open_at(where), *b = open_at(where), *c = open_at(where);
+	struct store *look = open_at(where);
+	const struct store_node *x;
+	struct store_node *v = NULL;
+	struct store_job *jv;
+	int64_t now = 0, t0 = now_ms(), deadline;
+	int n;
+
+	if (!ok(a && b && c && look, "nodes: four connections"))
+		goto out;
+	if (!is_pg) {
+		/* No nodes: the state directory's lock is its one supervisor's. */
+		owner(a, "node-a", "hash-1", 30000, NULL);
+		n = nodes_of(look, &v, &now);
+		ok(n == 0 && v == NULL, "nodes: SQLite has none (%d)", n);
+		ok(now >= t0 - 1000 && now <= now_ms() + 1000, "nodes: SQLite: now is the clock's");
+		goto out;
+	}
+	n = nodes_of(look, &v, &now);
+	ok(n == 0 && now >= t0 - 60000 && now <= now_ms() + 60000,
+	   "nodes: none yet; now the database's (%lld)", (long long)now);
+	store_nodes_free(v, n > 0 ? (size_t)n : 0);
+	owner(a, "node-a", "hash-1", 30000, NULL);
+	owner(b, "node-b", "hash-2", 30000, NULL);
+	/* A lease of 1 ms: over at once (the server started long before). */
+	owner(c, "node-c", "hash-1", 1, NULL);
+	add1(a, "n1", "r:n", now_ms() - 10);
+	is_int(claim(a, 10, &jv), 1, "nodes: A runs a job");
+	store_job_list_free(jv, 1);
+	deadline = mono_ms() + 10000;
+	for (;;) {
+		n = nodes_of(look, &v, &now);
+		x = n == 3 ? node_named(v, n, "node-c") : NULL;
+		if (n < 0 || (x && !x->live) || mono_ms() >= deadline)
+			break;
+		store_nodes_free(v, (size_t)n);
+		(void)poll(NULL, 0, 20);
+	}
+	if (!ok(n == 3, "nodes: the three registered, and not the one that looks (%d)", n)) {
+		store_nodes_free(v, n > 0 ? (size_t)n : 0);
+		goto out;
+	}
+	ok(strcmp(v[0].name, "node-a") == 0 && strcmp(v[1].name, "node-b") == 0 &&
+	   strcmp(v[2].name, "node-c") == 0, "nodes: live ones first, oldest first (%s %s %s)",
+	   v[0].name, v[1].name, v[2].name);
+	ok(v[0].live && v[1].live, "nodes: a registered node is live");
+	ok(!v[2].live && v[2].lease_until <= now,
+	   "nodes: one whose lease expired is not (its lease ended %lld ms ago)",
+	   (long long)(now - v[2].lease_until));
+	ok(v[0].lease_until > now + 25000 && v[0].lease_until <= now + 30000,
+	   "nodes: a live lease ends a lease past its renewal (%lld ms left)",
+	   (long long)(v[0].lease_until - now));
+	ok(v[0].heartbeat <= now && v[0].heartbeat >= now - 15000 && v[0].since <= v[0].heartbeat,
+	   "nodes: heartbeat and since by the database's clock");
+	ok(v[0].same_config && !v[1].same_config && v[2].same_config,
+	   "nodes: config against the oldest live node's (%d %d %d)", v[0].same_config,
+	   v[1].same_config, v[2].same_config);
+	ok(v[0].running == 1 && v[1].running == 0 && v[2].running == 0,
+	   "nodes: the jobs each runs (%ld %ld %ld)", v[0].running, v[1].running, v[2].running);
+	store_nodes_free(v, (size_t)n);
+	v = NULL;
+	/* Nothing changed by looking: C's lease was not renewed. */
+	{
+		struct jerr err = JERR_INIT;
+		int64_t until;
+
+		errno = 0;
+		ok(store_heartbeat(c, &until, &err) < 0 && errno == ETIMEDOUT,
+		   "nodes: looking renews no lease");
+		jerr_free(&err);
+	}
+#ifdef HAVE_LIBPQ
+	/* A lease counts a full lease past the server's start: a lease of a
+	 * year, last renewed at the epoch, runs. */
+	ok(pg_sql("UPDATE t_nodes.nodes SET lease_until = 0, lease_ms = 31536000000 "
+		  "WHERE name = 'node-c'") == 0, "nodes: C's lease set to end a year past boot");
+	n = nodes_of(look, &v, &now);
+	x = n > 0 ? node_named(v, n, "node-c") : NULL;
+	ok(x && x->live && x->lease_until > now + 1000,
+	   "nodes: a lease runs a full lease past the server's start");
+	store_nodes_free(v, n > 0 ? (size_t)n : 0);
+	v = NULL;
+#endif
+out:
+	store_close(a);
+	store_close(b);
+	store_close(c);
+	store_close(look);
+}
+
 /* What a pick does with each job, by the job's route. */
 static enum store_pick
 pick_by_route(void *arg, struct store_job *j, char **log, struct store_write *w)
@@ -1864,6 +1986,7 @@ suite(const char *where, bool pg)
 	test_each();
 	test_cancel();
 	test_owner();
+	test_nodes();
 	test_claim();
 	test_write();
 	test_history();
