@@ -274,6 +274,12 @@ struct overview {
 	long nscheduled, nrunning_store, nduetotal;
 	struct store_run *hist;	/* the latest runs; failures picked from them */
 	size_t nhist;
+	/* A shared store with no supervisor here: the cluster's nodes
+	 * (store_nodes), against the database's clock DB_NOW. */
+	bool has_nodes;
+	struct store_node *nodes;
+	size_t nnodes;
+	int64_t db_now;
 };
 
 /* Keep F among the OVERVIEW_N earliest of V (*N of them, in order);
@@ -438,6 +444,7 @@ ov_free(struct overview *o)
 		free(o->due[i].job);
 	}
 	store_history_free(o->hist, o->nhist);
+	store_nodes_free(o->nodes, o->nnodes);
 	free(o->sup_config);
 	free(o->node);
 	free(o->cluster);
@@ -493,6 +500,57 @@ ov_text_running(const struct overview *o, const struct tz *tz, bool full)
 	 * supervisor here. */
 	if (o->nruns > 0 && !o->up && !o->shared)
 		printf("(marked running in the store; the next supervisor records them lost)\n");
+}
+
+/* Whether some node of a shared store holds a live lease. */
+static bool
+ov_any_live(const struct overview *o)
+{
+	return o->nnodes > 0 && o->nodes[0].live;	/* live ones come first */
+}
+
+/* A shared store's nodes, seen from a host with no supervisor: the live
+ * ones, and those whose lease ended while they still have jobs running
+ * (the others will recover them); times against the database's clock,
+ * as the nodes' leases are. */
+static void
+ov_text_nodes(const struct overview *o, bool full)
+{
+	static const struct table_col cols[] = {
+		{ "NODE", 0, 0, 1 }, { "HEARTBEAT", TC_RIGHT, 0, 0 }, { "LEASE LEFT", TC_RIGHT, 0, 0 },
+		{ "RUNNING", TC_RIGHT, 0, 0 }, { "CONFIG", 0, 1, 0 },
+	};
+	struct table t;
+	size_t shown = 0, ended = 0;
+
+	putchar('\n');
+	table_init(&t, cols, 5, stdout, true, full);
+	for (size_t i = 0; i < o->nnodes; i++) {
+		const struct store_node *nd = &o->nodes[i];
+		char ago[40], left[40], run[24];
+		const char *cell[5];
+
+		if (!nd->live && nd->running == 0)
+			continue;
+		snprintf(run, sizeof run, "%ld", nd->running);
+		cell[0] = nd->name;
+		cell[1] = table_ago(o->db_now - nd->heartbeat, ago, sizeof ago);
+		cell[2] = nd->live ? table_span(nd->lease_until - o->db_now, left, sizeof left) :
+			"ended";
+		cell[3] = run;
+		cell[4] = nd->same_config ? "same" : "config differs";
+		(void)table_row(&t, cell);
+		shown++;
+		ended += !nd->live;
+	}
+	if (shown == 0)
+		table_free(&t), printf("NODES: none holds a lease (no supervisor runs the "
+				       "schedule)\n");
+	else
+		(void)table_end(&t);
+	if (ended > 0)
+		printf("(the jobs of a node whose lease ended are recovered by %s)\n",
+		       ov_any_live(o) ? "a live node" : "the next node to start");
 }
 
 /* The jobs due and not started, and what waits in the supervisor. */
@@ -626,6 +684,12 @@ ov_text(const struct conf *conf, const struct overview *o, const struct tz *tz, 
 	else if (o->pid)
 		ov_line("supervisor:", "running, pid %ld, but its control socket does not answer "
 			"here (another socket or $XDG_RUNTIME_DIR?)", o->pid);
+	else if (o->shared && o->has_nodes && ov_any_live(o))
+		ov_line("supervisor:", "not running on this host (the store is shared: other "
+			"nodes run the schedule)");
+	else if (o->shared && o->has_nodes)
+		ov_line("supervisor:", "not running on this host, nor on any other (the store is "
+			"shared: no node holds a lease)");
 	else if (o->shared)
 		ov_line("supervisor:", "not running on this host (the store is shared: other "
 			"nodes may run the schedule)");
@@ -647,6 +711,8 @@ ov_text(const struct conf *conf, const struct overview *o, const struct tz *tz, 
 			o->nduetotal, o->nrunning_store);
 	else
 		ov_line("store:", "%s (not created yet)", o->db);
+	if (o->has_nodes)
+		ov_text_nodes(o, full);
 	ov_text_running(o, tz, full);
 	ov_text_queued(o, tz, full);
 	ov_text_next(o, tz, full);
@@ -726,6 +792,39 @@ ov_json_failures(const struct overview *o, const struct tz *tz)
 	printf("]");
 }
 
+/* The nodes of `status --json`: every node row, live or not; null where
+ * they were not asked (a supervisor answered here, or SQLite). */
+static void
+ov_json_nodes(const struct overview *o, const struct tz *tz)
+{
+	char b[TIMEFMT_BUFSZ];
+
+	printf(",\"nodes\":");
+	if (!o->has_nodes) {
+		printf("null");
+		return;
+	}
+	printf("[");
+	for (size_t i = 0; i < o->nnodes; i++) {
+		const struct store_node *nd = &o->nodes[i];
+
+		printf("%s{\"name\":", i ? "," : "");
+		json_string(stdout, nd->name);
+		printf(",\"live\":%s,\"since\":", nd->live ? "true" : "false");
+		json_string(stdout, cmd_when(nd->since, tz, b));
+		printf(",\"heartbeat\":");
+		json_string(stdout, cmd_when(nd->heartbeat, tz, b));
+		printf(",\"heartbeat_age_ms\":%lld,\"lease_until\":",
+		       (long long)(o->db_now - nd->heartbeat));
+		json_string(stdout, cmd_when(nd->lease_until, tz, b));
+		printf(",\"lease_left_ms\":%lld,\"capacity\":%ld,\"running\":%ld,"
+		       "\"same_config\":%s}",
+		       (long long)(nd->live ? nd->lease_until - o->db_now : 0), nd->capacity,
+		       nd->running, nd->same_config ? "true" : "false");
+	}
+	printf("]");
+}
+
 /* `status --json`: the supervisor, the config and the store, then the
  * lists. */
 static void
@@ -753,6 +852,7 @@ ov_json(const struct conf *conf, const struct overview *o, const struct tz *tz)
 	json_string(stdout, o->db);
 	printf(",\"store_exists\":%s,\"scheduled\":%ld,\"due\":%ld",
 	       o->has_store ? "true" : "false", o->nscheduled, o->nduetotal);
+	ov_json_nodes(o, tz);
 	ov_json_lists(o, tz);
 	ov_json_failures(o, tz);
 	printf("}\n");
@@ -760,7 +860,9 @@ ov_json(const struct conf *conf, const struct overview *o, const struct tz *tz)
 
 /* `status` without an id.  Exit 0 when the supervisor answers, 69 when
  * none runs (the report of the store is printed all the same, so that
- * `jobify status >/dev/null` tells whether one runs). */
+ * `jobify status >/dev/null` tells whether one runs).  On a shared store
+ * with no supervisor here, "one runs" is the cluster's: 0 when some node
+ * holds a live lease, by the database's clock. */
 static int
 status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 {
@@ -796,6 +898,17 @@ status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 				o.db = name;
 			}
 		}
+		/* Read-only: store_owner_set would make this command a node. */
+		if (o.shared && !o.up) {
+			if (store_nodes(st, &o.nodes, &o.nnodes, &o.db_now, &err) < 0) {
+				cmd_error(cli, "status: %s", jerr_msg(&err));
+				store_close(st);
+				jerr_free(&err);
+				ov_free(&o);
+				return JX_TEMPFAIL;
+			}
+			o.has_nodes = true;
+		}
 		if (store_each(st, NULL, ov_job, &o, &err) == -1 ||
 		    store_history(st, &f, &o.hist, &o.nhist, &err) < 0) {
 			cmd_error(cli, "status: %s", jerr_msg(&err));
@@ -823,7 +936,7 @@ status_overview(struct cli *cli, struct conf *conf, bool json, bool full)
 	else
 		ov_text(conf, &o, tz, full || !isatty(STDOUT_FILENO));
 	rc = cmd_output_done(cli, "status");
-	if (rc == JX_OK && !o.up)
+	if (rc == JX_OK && !o.up && !ov_any_live(&o))
 		rc = JX_UNAVAILABLE;
 	jerr_free(&err);
 	ov_free(&o);

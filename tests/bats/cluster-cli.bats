@@ -241,9 +241,10 @@ ms() { date +%s%3N; }
 	[ -n "$node" ]
 	run --separate-stderr at a status
 	echo "$output"
-	# 69: no supervisor runs for a's state directory, on this host.
-	[ "$status" -eq 69 ]
-	[[ "$output" == *"supervisor:  not running on this host (the store is shared: other nodes may run the schedule)"* ]]
+	# 0: none runs for a's state directory, on this host, but b holds a
+	# live lease: the cluster runs the schedule.
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"supervisor:  not running on this host (the store is shared: other nodes run the schedule)"* ]]
 	[[ "$output" == *"RUNNING"*"ROUTE"*"NODE"*"STARTED"* ]]
 	echo "$output" | grep -q "^$id  *long  *$node "
 	# Nothing here records them lost: the nodes' leases say who runs.
@@ -254,4 +255,73 @@ import json, sys
 runs = json.load(sys.stdin)["running"]
 assert [(r["id"], r["node"]) for r in runs] == [(sys.argv[1], sys.argv[2])], runs
 ' "$id" "$node"
+}
+
+# node_name NAME: the node name the supervisor of NAME runs under (its
+# log's cluster event).
+node_name() {
+	sed -n 's/.*event=cluster node=\([^ ]*\).*/\1/p' "$(T "$1.log")" | tail -n 1
+}
+
+@test "status with no supervisor here, on a shared store: the cluster's nodes; 0 while one holds a lease, 69 once none does" {
+	local nb nc pb pc t0 rc
+	node_conf a
+	node_conf b
+	node_conf c
+	# c runs another config: not the cluster's (b's, the oldest).
+	printf 'task "extra" {\n  exec = "true"\n}\n' >>"$(T c.conf)"
+	node_start b
+	pb=$NODE_PID
+	node_start c
+	pc=$NODE_PID
+	nb=$(node_name b)
+	nc=$(node_name c)
+	[ -n "$nb" ]
+	[ -n "$nc" ]
+	run --separate-stderr at a status
+	echo "$output"
+	echo "stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"NODE"*"HEARTBEAT"*"LEASE LEFT"*"RUNNING"*"CONFIG"* ]]
+	echo "$output" | grep -q "^$nb  .* ago  .*  0  *same$"
+	echo "$output" | grep -q "^$nc  .* ago  .*  0  *config differs$"
+	run at a status --json
+	[ "$status" -eq 0 ]
+	echo "$output" | python3 -c '
+import json, sys
+nodes = json.load(sys.stdin)["nodes"]
+got = [(n["name"], n["live"], n["same_config"], n["running"]) for n in nodes]
+assert got == [(sys.argv[1], True, True, 0), (sys.argv[2], True, False, 0)], got
+for n in nodes:
+    assert 0 <= n["heartbeat_age_ms"] < 3000, n
+    assert 0 < n["lease_left_ms"] <= 3000, n
+' "$nb" "$nc"
+	# Both stopped cleanly: their rows stay, their leases run out (3 s).
+	kill -TERM "$pb" "$pc"
+	rc=0
+	wait "$pb" || rc=$?
+	[ "$rc" -eq 0 ]
+	wait "$pc" || rc=$?
+	[ "$rc" -eq 0 ]
+	t0=$(ms)
+	none_live() {
+		local rc=0
+		at a status >/dev/null 2>&1 || rc=$?
+		[ "$rc" -eq 69 ]
+	}
+	until_true 15 none_live
+	echo "69 after $(($(ms) - t0)) ms"
+	run --separate-stderr at a status
+	echo "$output"
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"supervisor:  not running on this host, nor on any other (the store is shared: no node holds a lease)"* ]]
+	[[ "$output" == *"NODES: none holds a lease (no supervisor runs the schedule)"* ]]
+	[[ "$output" != *"$nb"* ]]
+	run at a status --json
+	[ "$status" -eq 69 ]
+	echo "$output" | python3 -c '
+import json, sys
+nodes = json.load(sys.stdin)["nodes"]
+assert [(n["name"], n["live"]) for n in nodes] == [(sys.argv[1], False), (sys.argv[2], False)], nodes
+' "$nb" "$nc"
 }
