@@ -96,10 +96,10 @@ struct watch {
 	void (*on)(struct sup *s, struct watch *w);
 };
 
-/* What a layer makes happen in a layer above it (SUP-LAYERS): the
- * upper layer's functions, set by sup.c (sup_init) before anything
- * runs.  A layer calls down directly, and up only through these, a
- * watch's or a timer's callback. */
+/* What a layer makes happen in a layer above it: the upper layer's
+ * functions, set by sup.c (sup_wire) before anything runs.  The
+ * supervisor's files call the files below them directly, and those
+ * above only through these, a watch's or a timer's callback. */
 struct sup_hooks {
 	/* suploop.c: each turn, before the batch: outer middleware waiting
 	 * for a place starts (sup_crongate_turn). */
@@ -581,6 +581,13 @@ void sup_outpipe_close(struct sup *s, struct outpipe **pp);
 void sup_bury_dead(struct sup *s);
 int sup_watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
 
+/* supwait.c */
+const char *sup_bw_status(const struct bw *b);
+const struct bw *sup_pending_end(const struct sup *s, const char *id);
+int sup_wait_add(struct sup *s, struct client *cl, int argc, char **argv);
+void sup_job_ended(struct sup *s, const char *id, const char *status, int code);
+void sup_waiters_check(struct sup *s);
+
 /* suprun.c */
 struct gen *sup_gen_ref(struct gen *g);
 void sup_gen_unref(struct gen *g);
@@ -617,6 +624,7 @@ void sup_start_job(struct sup *s, struct pend *p);
 void sup_log_retry(const struct rstate *rs, const char *id, unsigned attempt, int64_t delay);
 void sup_run_finish(struct sup *s, struct run *r, int status, int code);
 void sup_terminate_all(struct sup *s);
+int sup_job_kill(struct sup *s, const char *id);
 void sup_lost_free(struct lost *l);
 void sup_lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
 void sup_lost_handlers(struct sup *s);
@@ -686,12 +694,7 @@ void sup_crongate_free(struct sup *s);
 
 /* supctl.c */
 int sup_ctl_setup(struct sup *s);
-const struct bw *sup_pending_end(const struct sup *s, const char *id);
-const char *sup_bw_status(const struct bw *b);
-void sup_job_ended(struct sup *s, const char *id, const char *status, int code);
 void sup_ctl_resume(struct sup *s);
-void sup_waiters_check(struct sup *s);
-int sup_job_kill(struct sup *s, const char *id);
 void sup_ctl_close(struct sup *s);
 
 /* supshared.c */

@@ -91,13 +91,6 @@ sup_bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t start
 			sig, log, keep);
 }
 
-/* The status an END of the batch ends its job with. */
-const char *
-sup_bw_status(const struct bw *b)
-{
-	return b->next_run ? b->next_run->status : job_status_name(b->w.end.status);
-}
-
 /* ---- durable cron tasks: the store ---- */
 
 /* A row of history for run R of a config cron task, for the batch. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* The supervisor's control socket: clients, their requests (status,
- * cancel, pause, wait) and the waiters told of ends. */
+/* The supervisor's control socket: clients and their requests (status,
+ * cancel, wait, reload, wake).  The top of the layers but for sup.c: it
+ * may call any layer below it; who waits for which job is supwait.c's. */
 
 #include "config.h"
 
@@ -80,147 +81,6 @@ client_drop(struct sup *s, struct client *cl)
 	free(cl);
 }
 
-/* Drop ID from CL's wait; tell it (with how it ended, STATUS and CODE,
- * when the store may not say so yet), and when nothing is left, the end. */
-static void
-client_done(struct client *cl, size_t i, const char *status, int code)
-{
-	char **w = cl->wait;
-
-	if (status)
-		(void)ctl_send(cl->c, "done %s %s %d", w[i], status, code);
-	else
-		(void)ctl_send(cl->c, "done %s", w[i]);
-	free(w[i]);
-	do
-		w[i] = w[i + 1];
-	while (w[i++] != NULL);
-	if (w[0] == NULL) {
-		free(w);
-		cl->wait = NULL;
-		(void)ctl_send(cl->c, "ok");
-	}
-}
-
-/* The end of job ID for good that waits in a batch the store would not
- * take (see sup_cron_flush), or NULL: while writes succeed, waiters hear of
- * an end once it is written. */
-const struct bw *
-sup_pending_end(const struct sup *s, const char *id)
-{
-	const struct bw *found = NULL;
-
-	if (s->flush_fails == 0)
-		return NULL;
-	for (const struct store_write *w = s->batch; w; w = w->next)
-		if (w->kind == STORE_END && strcmp(w->end.id, id) == 0)
-			found = BW(w)->ended ? BW(w) : NULL;	/* the latest counts */
-	return found;
-}
-
-/* Whether job ID has ended for good (or is not there at all). */
-static bool
-store_ended(struct sup *s, const char *id)
-{
-	struct store_job j;
-	int found;
-	bool ended;
-
-	if (sup_pending_end(s, id))
-		return true;
-	found = store_get(s->store, id, &j, NULL);
-
-	if (found <= 0)
-		return found == 0;	/* an error: ask again later */
-	ended = job_status_ended(j.status);
-	store_job_free(&j);
-	return ended;
-}
-
-/* Job ID ended for good: tell whoever waits for it; with STATUS and its
- * exit CODE (-1: none) when it is not written yet, NULL when the store
- * says. */
-void
-sup_job_ended(struct sup *s, const char *id, const char *status, int code)
-{
-	for (struct client *cl = s->clients; cl; cl = cl->next)
-		for (size_t i = 0; cl->wait && cl->wait[i]; i++)
-			if (strcmp(cl->wait[i], id) == 0) {
-				client_done(cl, i, status, code);
-				break;
-			}
-}
-
-/* Tell CL that job ID (which store_ended says has ended) is done. */
-static void
-client_ended(struct sup *s, struct client *cl, size_t i)
-{
-	const struct bw *op = sup_pending_end(s, cl->wait[i]);
-
-	if (op)
-		client_done(cl, i, sup_bw_status(op), op->w.end.sig ? -1 : op->w.end.code);
-	else
-		client_done(cl, i, NULL, 0);
-}
-
-/* Look in the store for every job waited for: one the CLI cancelled
- * ended without us. */
-void
-sup_waiters_check(struct sup *s)
-{
-	for (struct client *cl = s->clients; cl; cl = cl->next)
-		for (size_t i = 0; cl->wait && cl->wait[i];)
-			if (store_ended(s, cl->wait[i]))
-				client_ended(s, cl, i);
-			else
-				i++;
-}
-
-/* Stop the run of job ID (SIGTERM to its group, SIGKILL after its
- * kill-grace); it ends cancelled.  A job still waiting for a slot is
- * cancelled at once.  `cancel ID kill` on the control socket, and a
- * request through a shared store (shared_kills).  0, or -1 when no job
- * ID runs or waits here. */
-int
-sup_job_kill(struct sup *s, const char *id)
-{
-	struct jerr err = JERR_INIT;
-
-	for (struct run *r = s->runs; r; r = r->next) {
-		if (r->handler || r->job == NULL || strcmp(r->job->id, id) != 0)
-			continue;
-		sup_run_step(s, r, RUN_EV_CANCEL);
-		return 0;
-	}
-	for (struct pend **pp = &s->slot_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
-		struct pend *p = *pp;
-		struct store_write w = { .kind = STORE_END };
-		int64_t now;
-		int rc;
-
-		if (p->job == NULL || strcmp(p->job->id, id) != 0)
-			continue;
-		if ((*pp = p->next) == NULL)
-			s->slot_tail = prev;
-		if (p->busy)
-			p->rs->track->busy--;
-		now = timefmt_now_ms();
-		w.end = (struct store_end){ .id = id, .route = p->job->route,
-					    .attempt = (long)p->attempt, .started = now,
-					    .finished = now, .status = JOB_CANCELLED,
-					    .has_exit = true, .code = -1,
-					    .keep = p->rs->gen->conf->history };
-		if ((rc = store_write(s->store, &w, &err)) < 0)
-			log_error("store", p->job->route, jerr_msg(&err));
-		jerr_free(&err);
-		sup_pend_free(p);
-		if (rc < 0 || w.done)	/* not when it was taken from us */
-			sup_job_ended(s, id, NULL, 0);
-		return 0;
-	}
-	return -1;
-}
-
 /* `cancel ID kill`: sup_job_kill, answered. */
 static void
 ctl_cancel(struct sup *s, struct ctl_conn *c, const char *id)
@@ -272,19 +132,8 @@ on_request(struct ctl_conn *c, const char *verb, int argc, char **argv, void *ar
 		sup_pickup(s);
 		sup_waiters_check(s);
 	} else if (strcmp(verb, "wait") == 0 && argc > 0) {
-		for (int i = 0; i < argc; i++) {
-			const struct bw *op = sup_pending_end(s, argv[i]);
-
-			if (op)
-				(void)ctl_send(c, "done %s %s %d", argv[i],
-					       sup_bw_status(op), op->w.end.sig ? -1 : op->w.end.code);
-			else if (store_ended(s, argv[i]))
-				(void)ctl_send(c, "done %s", argv[i]);
-			else if (strv_push(&cl->wait, argv[i]) < 0)
-				return ctl_send(c, "err busy out of memory"), -1;
-		}
-		if (cl->wait == NULL)
-			(void)ctl_send(c, "ok");
+		if (sup_wait_add(s, cl, argc, argv) < 0)
+			return -1;
 	} else if (strcmp(verb, "cancel") == 0 && (argc == 1 ||
 		   (argc == 2 && strcmp(argv[1], "kill") == 0))) {
 		if (argc == 2)

@@ -2,8 +2,8 @@
 /* The supervisor's runs, their end: failure handlers and mail-to,
  * max-parallel slots and the overlap queue, sup_run_finish (what every
  * run's end does; what its kind's does is the kind's ended: struct
- * run_kind), the stop of every run, and the lost runs whose failure
- * handlers wait for the lifespans. */
+ * run_kind), the stop of every run, the lost runs whose failure
+ * handlers wait for the lifespans, and a job's cancel (sup_job_kill). */
 
 #include "config.h"
 
@@ -481,4 +481,49 @@ sup_lost_handlers(struct sup *s)
 		}
 		sup_lost_free(l);
 	}
+}
+
+/* Stop the run of job ID (SIGTERM to its group, SIGKILL after its
+ * kill-grace); it ends cancelled.  A job still waiting for a slot is
+ * cancelled at once.  `cancel ID kill` on the control socket, and a
+ * request through a shared store (shared_kills).  0, or -1 when no job
+ * ID runs or waits here. */
+int
+sup_job_kill(struct sup *s, const char *id)
+{
+	struct jerr err = JERR_INIT;
+
+	for (struct run *r = s->runs; r; r = r->next) {
+		if (r->handler || r->job == NULL || strcmp(r->job->id, id) != 0)
+			continue;
+		sup_run_step(s, r, RUN_EV_CANCEL);
+		return 0;
+	}
+	for (struct pend **pp = &s->slot_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+		struct pend *p = *pp;
+		struct store_write w = { .kind = STORE_END };
+		int64_t now;
+		int rc;
+
+		if (p->job == NULL || strcmp(p->job->id, id) != 0)
+			continue;
+		if ((*pp = p->next) == NULL)
+			s->slot_tail = prev;
+		if (p->busy)
+			p->rs->track->busy--;
+		now = timefmt_now_ms();
+		w.end = (struct store_end){ .id = id, .route = p->job->route,
+					    .attempt = (long)p->attempt, .started = now,
+					    .finished = now, .status = JOB_CANCELLED,
+					    .has_exit = true, .code = -1,
+					    .keep = p->rs->gen->conf->history };
+		if ((rc = store_write(s->store, &w, &err)) < 0)
+			log_error("store", p->job->route, jerr_msg(&err));
+		jerr_free(&err);
+		sup_pend_free(p);
+		if (rc < 0 || w.done)	/* not when it was taken from us */
+			sup_job_ended(s, id, NULL, 0);
+		return 0;
+	}
+	return -1;
 }
