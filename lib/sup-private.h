@@ -552,6 +552,13 @@ log_error(const char *event, const char *route, const char *msg)
 	jlog_end(&l);
 }
 
+/* A router in the log: its id, or the app's. */
+static inline const char *
+router_label(const struct router *r)
+{
+	return r->id ? r->id : "(app)";
+}
+
 static inline void
 iso(int64_t t, const struct tz *tz, char *buf)
 {
@@ -709,11 +716,11 @@ void sup_shared_sync(struct sup *s, struct gen *g);
 const char *sup_shared_state(const struct sup *s);
 
 /* sup.c */
-int sup_reload_apply(struct sup *s, struct supload *ld);
 
 /* supreload.c */
 int sup_load_setup(struct sup *s);
 void sup_reload(struct sup *s, const char *why, struct client *cl);
 void sup_load_stop(struct sup *s);
+int sup_reload_apply(struct sup *s, struct supload *ld);
 
 #endif

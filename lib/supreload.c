@@ -7,9 +7,9 @@
  * finds each new route's old self (routes_match: the old config is only
  * read, and is not freed before the thread is joined), and gives back the
  * parse's garbage (trim).  Then it writes an eventfd of the loop's epoll
- * set.  The loop joins it and only swaps the new routes in (sup_reload_apply
- * in sup.c), so a fire that comes due while a big config loads waits for
- * the swap, not for the load (about 0.6 s at 100,000 routes).
+ * set.  The loop joins it and only swaps the new routes in
+ * (sup_reload_apply), so a fire that comes due while a big config loads
+ * waits for the swap, not for the load (about 0.6 s at 100,000 routes).
  *
  * One load at a time: the supervisor's loop never parses, so libconfuse
  * and conf.c's loader, which keep global state, have one user; and the
@@ -23,7 +23,10 @@
  * that time make one more load.  A `reload` request is answered once the
  * load that reads the file after it is done.  A stop does not wait for a
  * load to end, but the supervisor does before it exits (sup_load_stop): a
- * load cannot be cut short without leaking what libconfuse holds. */
+ * load cannot be cut short without leaking what libconfuse holds.
+ *
+ * Below the control server, whose `reload` it answers (struct client's
+ * reload); above the layers it swaps the new routes into. */
 
 #include "config.h"
 
@@ -146,6 +149,124 @@ answer(struct sup *s, uint64_t seq, int rc)
 		else
 			(void)ctl_send(cl->c, "err busy the supervisor is stopping");
 	}
+}
+
+/* The messages of a config's load, each a line of the log. */
+static void
+log_diag(const struct diag *diag)
+{
+	struct jlog_line l;
+
+	for (size_t i = 0; i < diag->n; i++) {
+		jlog_begin(&l, diag->v[i].level == DIAG_ERROR ? JLOG_ERROR : JLOG_WARN,
+			   "config");
+		if (diag->v[i].file)
+			jlog_str(&l, "file", diag->v[i].file);
+		if (diag->v[i].line)
+			jlog_int(&l, "line", diag->v[i].line);
+		jlog_str(&l, "message", diag->v[i].msg);
+		jlog_end(&l);
+	}
+}
+
+/* Lifespans start with the supervisor: one that is new in CONF, loaded
+ * by a reload, starts at the next start, and the log says so. */
+static void
+lifespans_not_started(const struct sup *s, const struct conf *conf)
+{
+	struct jlog_line l;
+
+	for (size_t i = 0; i < conf->nrouters; i++) {
+		const struct router *r = conf->routers[i];
+		bool started = false;
+
+		if (!r->has_lifespan || !r->attached)
+			continue;
+		for (size_t j = 0; j < s->ls.n && !started; j++)
+			started = sup_router_same(s->ls.v[j].router, r);
+		if (!started) {
+			jlog_begin(&l, JLOG_WARN, "lifespan-not-started");
+			jlog_str(&l, "router", router_label(r));
+			jlog_str(&l, "reason", "lifespans start with the supervisor: restart it");
+			jlog_end(&l);
+		}
+	}
+}
+
+/* Take the config the reload's thread loaded, with its
+ * messages and what the thread made of it (LD->conf NULL: it had
+ * errors).  0, or -1 when the running config is kept.  This is all of a
+ * reload that runs on the loop: what a due fire may wait for. */
+int
+sup_reload_apply(struct sup *s, struct supload *ld)
+{
+	struct gen *g = ld->gen, *old = s->cur;
+	struct conf *conf = ld->conf;
+	struct jlog_line l;
+	size_t changed = 0, added = 0;
+	int64_t t0 = timefmt_mono_ms(), now;
+
+	log_diag(&ld->diag);
+	if (conf == NULL) {
+		jlog_begin(&l, JLOG_ERROR, "reload-failed");
+		jlog_str(&l, "config", old->conf->path);
+		jlog_str(&l, "error", "the config has errors; the running one is kept");
+		jlog_end(&l);
+		return -1;
+	}
+	ld->conf = NULL;	/* ours now */
+	ld->gen = NULL;
+	if (g == NULL || ld->prev == NULL || sup_gen_attach(s, g, old, ld->prev) < 0) {
+		if (g)
+			sup_gen_unref(g);	/* and its conf with it */
+		else
+			conf_free(conf);
+		log_error("reload-failed", NULL, "out of memory");
+		return -1;
+	}
+	/* Rows of durable cron tasks first: a changed cron starts over. */
+	sup_cron_sync(s, g, NULL, 0);
+	/* A route whose schedule is unchanged keeps its planned fire: its
+	 * timer takes the old one's place in the heap, with no sifting. */
+	now = timefmt_now();
+	for (size_t i = 0; i < g->n; i++) {
+		struct rstate *rs = &g->rs[i], *ors;
+		size_t j = ld->prev[i] & ~ROUTE_SAME;
+
+		if (j == ROUTE_NONE) {
+			added++;
+			sup_plan(s, rs, now);
+			continue;
+		}
+		ors = &old->rs[j];
+		if ((ld->prev[i] & ROUTE_SAME) && timer_armed(&ors->fire)) {
+			rs->next_cron = ors->next_cron;
+			theap_replace(&s->real, &ors->fire, &rs->fire);
+		} else {
+			if (rs->route->task->cron || ors->route->task->cron)
+				changed++;
+			sup_plan(s, rs, now);
+		}
+	}
+	for (size_t i = 0; i < old->n; i++)
+		theap_disarm(&s->real, &old->rs[i].fire);
+	lifespans_not_started(s, conf);
+	s->cur = g;
+	sup_shared_reloaded(s);	/* a new config hash: the cluster's or not */
+	jlog_begin(&l, JLOG_INFO, "reloaded");
+	jlog_str(&l, "by", ld->why);
+	jlog_int(&l, "routes", (int64_t)g->n);
+	jlog_int(&l, "added", (int64_t)added);
+	jlog_int(&l, "removed", (int64_t)(old->n + added - g->n));
+	jlog_int(&l, "rescheduled", (int64_t)changed);
+	/* The old config's memory goes back to the system as it is freed
+	 * (its arenas and large arrays are mappings of their own: sup_run);
+	 * the loader's garbage was given back by the thread (trim). */
+	sup_gen_unref(old);
+	jlog_ms(&l, "load", ld->load_ms);
+	jlog_ms(&l, "swap", timefmt_mono_ms() - t0);
+	jlog_end(&l);
+	return 0;
 }
 
 static void load_start(struct sup *s, const char *why);
