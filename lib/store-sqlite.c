@@ -517,12 +517,48 @@ sq_begin(struct sq *q, bool full, struct jerr *err)
 	return 0;
 }
 
+int
+sq_cache_grow(struct sq *q, int64_t kib, struct jerr *err)
+{
+	sqlite3_stmt *s;
+	int64_t was, was_kib;
+	char sql[48];
+
+	if (q->cache_was != 0)
+		return 0;	/* grown for this transaction already */
+	if (sq_prepare(q, "PRAGMA cache_size", &s, err) < 0)
+		return -1;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return sq_fail(q, err, "cache_size");
+	}
+	was = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	/* Negative: KiB; positive: pages (of 4 KiB, the default size). */
+	was_kib = was < 0 ? -was : was * 4;
+	if (kib <= was_kib || was == 0)
+		return 0;
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = %lld", (long long)-kib);
+	if (sq_exec(q, sql, err) < 0)
+		return -1;
+	q->cache_was = was;
+	return 0;
+}
+
 static void
 txn_end(struct sq *q)
 {
 	if (q->relaxed) {
 		(void)sqlite3_exec(q->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 		q->relaxed = false;
+	}
+	if (q->cache_was != 0) {
+		char sql[48];
+
+		/* The cache's pages past that size are freed at once. */
+		snprintf(sql, sizeof sql, "PRAGMA cache_size = %lld", (long long)q->cache_was);
+		(void)sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+		q->cache_was = 0;
 	}
 }
 

@@ -23,6 +23,7 @@ struct sq {
 	char *path;
 	int wal_frames;		/* frames in the WAL after our last commit */
 	bool relaxed;		/* synchronous = NORMAL for this transaction */
+	int64_t cache_was;	/* cache_size before sq_cache_grow, or 0 */
 	sqlite3_stmt *add_sel, *add_ins;	/* store_add's, kept for batches */
 	sqlite3_stmt *cron_put;	/* STORE_CRON's: 100k rows at a first start */
 	sqlite3_stmt *run_ins;	/* a row of history */
@@ -54,6 +55,10 @@ int sq_get(struct store *st, const char *id, struct store_job *out, struct jerr 
 int sq_begin(struct sq *q, bool full, struct jerr *err);
 int sq_commit(struct sq *q, struct jerr *err);
 void sq_rollback(struct sq *q);
+/* Inside a transaction: a page cache of at least KIB KiB until it ends
+ * (its commit or rollback sets the size back, and frees the pages past
+ * it).  0 or -1. */
+int sq_cache_grow(struct sq *q, int64_t kib, struct jerr *err);
 /* A row of history of END (owner OWNER), pruned to END->keep per route. */
 int sq_run_add(struct sq *q, const struct store_end *end, const char *owner,
 	       struct jerr *err);

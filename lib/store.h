@@ -269,7 +269,10 @@ struct store_write {
 	struct store_write *next;
 };
 
-/* Write the list W, in order, in one transaction: all or none.  Each
+/* Write the list W, in order, in one transaction: all or none (a run
+ * of CRON writes, whose rows are the same whatever their order, may be
+ * written in the order of their ids: the store's B-trees take them
+ * faster so).  Each
  * item's done says whether it took.  With a write that holds what a user
  * scheduled (END, RELEASE) it is durable at commit; a batch of only
  * BEGAN, CRON and RUN may be committed without a sync of its own (a

@@ -329,6 +329,71 @@ cron_row(const char *route, const char *status, long runs, long failures, int64_
 	return j;
 }
 
+/* A batch of hundreds of cron rows (sq_write writes them in the order
+ * of their ids) comes out as the list's order says: the same row twice,
+ * the later wins; a write of another kind sees the rows before it
+ * written, not those after; a CLI job's id is still refused.  Store ST
+ * of directory BASE holds CLI job j1. */
+static void
+test_big_batch(struct store *st, const char *base)
+{
+	enum { NB = 605, J1 = 303 };
+	static struct store_write w[NB];
+	static struct store_job rows[NB];
+	static char ids[NB][16];
+	struct jerr err = JERR_INIT;
+	size_t k = 0, notdone = 0;
+
+	/* big:299 .. big:001 (big:150 with runs 1), then starts of big:001
+	 * and big:000, then big:000 (runs 7), big:150 again (runs 2), j1,
+	 * big:599 .. big:300 (big:450 with runs 4) and big:450 again (runs 9). */
+	for (int i = 299; i >= 1; i--, k++) {
+		snprintf(ids[k], sizeof ids[k], "big:%03d", i);
+		rows[k] = cron_row(ids[k], "running", i == 150, 0, 0);
+		rows[k].attempts = 1;
+		w[k] = (struct store_write){ .kind = STORE_CRON, .job = &rows[k] };
+	}
+	for (int i = 1; i >= 0; i--, k++)
+		w[k] = (struct store_write){ .kind = STORE_BEGAN, .end = { .id = i ? "big:001" :
+			"big:000", .route = "r", .attempt = 1, .started = 777 } };
+	rows[k] = cron_row("big:000", "running", 7, 0, 0);
+	rows[k].attempts = 1;
+	w[k] = (struct store_write){ .kind = STORE_CRON, .job = &rows[k] };
+	k++;
+	rows[k] = cron_row("big:150", "running", 2, 0, 0);
+	w[k] = (struct store_write){ .kind = STORE_CRON, .job = &rows[k] };
+	k++;
+	rows[k] = cron_row("j1", "scheduled", 5, 0, 0);
+	w[k] = (struct store_write){ .kind = STORE_CRON, .job = &rows[k] };
+	k++;
+	for (int i = 599; k < NB; i--, k++) {
+		snprintf(ids[k], sizeof ids[k], "big:%03d", k + 1 < NB ? i : 450);
+		rows[k] = cron_row(ids[k], "scheduled", k + 1 < NB ? 3 + (i == 450) : 9, 0, 0);
+		w[k] = (struct store_write){ .kind = STORE_CRON, .job = &rows[k] };
+	}
+	for (k = 0; k + 1 < NB; k++)
+		w[k].next = &w[k + 1];
+	ok(store_write(st, w, &err) == 0, "a batch of %d writes: %s", NB, jerr_msg(&err));
+	for (k = 0; k < NB; k++)
+		notdone += !w[k].done;
+	ok(notdone == 2 && !w[J1].done && !w[300].done,
+	   "each done but j1's and the start of a row not yet written (%zu not)", notdone);
+	is_int(db_int(base, "SELECT count(*) FROM jobs WHERE id LIKE 'big:%' AND source = 'config'"),
+	       600, "a row for each id");
+	is_int(db_int(base, "SELECT runs FROM jobs WHERE id = 'big:150'"), 2,
+	       "the same row twice: the later write wins");
+	is_int(db_int(base, "SELECT runs FROM jobs WHERE id = 'big:450'"), 9,
+	       "among the same run of rows too");
+	is_int(db_int(base, "SELECT coalesce(started_at, 0) FROM jobs WHERE id = 'big:001'"), 777,
+	       "a start after a row's write: written");
+	is_int(db_int(base, "SELECT runs * 1000 + coalesce(started_at, 0) FROM jobs "
+		      "WHERE id = 'big:000'"), 7000, "a start before it: not");
+	is_int(db_int(base, "SELECT runs FROM jobs WHERE id = 'big:599'"), 3, "the last row");
+	is_int(db_int(base, "SELECT source = 'cli' AND runs = 0 FROM jobs WHERE id = 'j1'"), 1,
+	       "and the CLI job is untouched");
+	jerr_free(&err);
+}
+
 /* history --stats and its filters: 20 runs of route a lasting 1..20 s
  * (every fifth failed), one of b; p50 and p95 by nearest rank. */
 static void
@@ -611,6 +676,7 @@ main(void)
 	ok(n == 1 && strv_len(v[0].env) == 2 && strcmp(v[0].env[0], "QUOTA=a b") == 0 &&
 	   strcmp(v[0].env[1], "JOBIFY_GATE=k") == 0, "with its env");
 	store_job_list_free(v, n);
+	test_big_batch(st, dir);
 	store_close(st);
 
 	test_migrate_v1(dir);
