@@ -56,7 +56,7 @@ static const char *const migrations[] = {
 	"  started_at INTEGER,"
 	"  finished_at INTEGER,"
 	"  log TEXT);"
-	"CREATE INDEX jobs_due ON jobs(status, run_at);"
+	SQ_JOBS_DUE ";"
 	"CREATE TABLE runs ("
 	"  id INTEGER PRIMARY KEY,"
 	"  job_id TEXT NOT NULL,"
@@ -86,7 +86,7 @@ static const char *const migrations[] = {
 	"DROP TABLE counters;",
 	/* 2 -> 3: the config's rows found without a walk of every job (a
 	 * start with a million one-off jobs took 9 s). */
-	"CREATE INDEX jobs_config ON jobs(id) WHERE source = 'config';",
+	SQ_JOBS_CONFIG ";",
 	/* 3 -> 4: what a run's log dropped past output-max-size, by its log
 	 * file (unique per run): written when the run ends, apart from the
 	 * row of history, which is batched. */

@@ -32,6 +32,11 @@ struct sq {
 
 #define SQ(st) ((struct sq *)(st))
 
+/* Two indexes of the jobs table, as the migrations made them (and as a
+ * big batch into an empty table makes them again: sq_write). */
+#define SQ_JOBS_DUE "CREATE INDEX jobs_due ON jobs(status, run_at)"
+#define SQ_JOBS_CONFIG "CREATE INDEX jobs_config ON jobs(id) WHERE source = 'config'"
+
 #define JOB_COLUMNS "id, route, status, trigger, cron, run_at, args, env, attempts, " \
 	"exit_code, signal, created_at, started_at, finished_at, log, scheduled_at, " \
 	"source, runs, failures, last_fire, owner"

@@ -394,6 +394,52 @@ test_big_batch(struct store *st, const char *base)
 	jerr_free(&err);
 }
 
+/* A first big batch into an empty store (sq_write drops two indexes and
+ * makes them again after the rows): the same indexes after, holding
+ * every row. */
+static void
+test_big_first(const char *base)
+{
+	enum { NF = 300 };
+	static struct store_write w[NF];
+	static struct store_job rows[NF];
+	static char ids[NF][16];
+	struct jerr err = JERR_INIT;
+	struct store *st;
+	char d[256];
+	size_t done = 0;
+
+	snprintf(d, sizeof d, "%s/first", base);
+	if (mkdir(d, 0700) < 0 || store_open(d, &st, &err) < 0) {
+		ok(0, "a new store: %s", jerr_msg(&err));
+		jerr_free(&err);
+		return;
+	}
+	for (int k = 0; k < NF; k++) {
+		snprintf(ids[k], sizeof ids[k], "f:%03d", NF - 1 - k);
+		rows[k] = cron_row(ids[k], k % 2 ? "scheduled" : "success", k, 0, 0);
+		rows[k].run_at = 60000 * (k % 7);
+		w[k] = (struct store_write){ .kind = STORE_CRON, .job = &rows[k],
+					     .next = k + 1 < NF ? &w[k + 1] : NULL };
+	}
+	ok(store_write(st, w, &err) == 0, "a first batch of %d rows: %s", NF, jerr_msg(&err));
+	for (int k = 0; k < NF; k++)
+		done += w[k].done;
+	is_int((long long)done, NF, "each written");
+	is_int(db_int(d, "SELECT count(*) FROM sqlite_schema WHERE "
+		      "(name = 'jobs_due' AND sql = 'CREATE INDEX jobs_due ON jobs(status, run_at)') "
+		      "OR (name = 'jobs_config' AND sql = 'CREATE INDEX jobs_config ON jobs(id) "
+		      "WHERE source = ''config''')"), 2, "jobs_due and jobs_config as they were");
+	is_int(db_int(d, "SELECT count(*) FROM jobs INDEXED BY jobs_due "
+		      "WHERE status = 'scheduled' AND run_at >= 0"), NF / 2, "jobs_due has the rows");
+	is_int(db_int(d, "SELECT count(*) FROM jobs INDEXED BY jobs_config "
+		      "WHERE source = 'config' AND id > ''"), NF, "jobs_config too");
+	is_int(db_int(d, "SELECT count(*) FROM pragma_integrity_check "
+		      "WHERE integrity_check <> 'ok'"), 0, "the database is whole");
+	is_int(db_int(d, "SELECT runs FROM jobs WHERE id = 'f:000'"), NF - 1, "rows as written");
+	store_close(st);
+}
+
 /* history --stats and its filters: 20 runs of route a lasting 1..20 s
  * (every fifth failed), one of b; p50 and p95 by nearest rank. */
 static void
@@ -680,6 +726,7 @@ main(void)
 	store_close(st);
 
 	test_migrate_v1(dir);
+	test_big_first(dir);
 	test_stats(dir);
 
 	/* Four processes adding 50 jobs each at once: none lost.  Nothing of
