@@ -1,7 +1,30 @@
 /* SPDX-License-Identifier: ISC */
-/* The supervisor's internals, shared by its layers (sup.c and sup*.c):
- * its structures, and the functions one layer calls in another.  Not
- * for use outside the supervisor: its interface is sup.h. */
+/* The supervisor's internals (sup.c and sup*.c): the data types its
+ * layers share, and the small helpers they all use.  Not for use outside
+ * the supervisor: its interface is sup.h.
+ *
+ * The layers, bottom to top.  Each calls only the layers under it, and
+ * reaches up only through a function pointer an upper layer set: a
+ * watch's or a timer's callback, a run's kind (struct run_kind), a hook
+ * of struct sup_hooks.  Each declares its functions in a header of its
+ * own, which a file includes only for the layers under it:
+ *   runstate.c    runstate.h
+ *   guard.c       guard.h
+ *   suploop.c     sup-loop.h
+ *   supwait.c     sup-wait.h
+ *   supcronrow.c  sup-cronrow.h
+ *   supbatch.c    sup-batch.h
+ *   supout.c      sup-out.h
+ *   suprun.c      sup-run.h
+ *   supend.c      sup-end.h
+ *   supgate.c     sup-gate.h
+ *   supcron.c     sup-cron.h
+ *   supjobs.c     sup-jobs.h
+ *   supshared.c   sup-shared.h
+ *   supreload.c   sup-reload.h
+ *   supctl.c      sup-ctl.h
+ *   sup.c         sup.h
+ */
 #ifndef JOBIFY_SUP_PRIVATE_H
 #define JOBIFY_SUP_PRIVATE_H
 
@@ -564,163 +587,5 @@ iso(int64_t t, const struct tz *tz, char *buf)
 {
 	timefmt_iso(t, tz ? tz : tz_get(NULL, NULL), buf, TIMEFMT_BUFSZ);
 }
-
-/* suploop.c */
-void sup_status_line(struct sup *s, char *buf, size_t size);
-int sup_add_watch(struct sup *s, int fd, struct watch *w, void (*on)(struct sup *, struct watch *));
-int sup_setup_fds(struct sup *s, void (*on_signal)(struct sup *, struct watch *));
-void sup_loop(struct sup *s);
-
-/* supcronrow.c */
-bool sup_has_calendar(const struct rstate *rs);
-int sup_set_str(char **p, const char *v);
-bool sup_cj_done(const struct task *t, const struct cronrow *cj);
-void sup_cronrow_free(struct cronrow *cj);
-void sup_cronrow_job(const struct track *tr, struct store_job *j);
-char *const *sup_crongate_env(const struct track *tr);
-
-/* supout.c */
-struct outpipe *sup_outpipe_new(int fd, int stream);
-void sup_emit_line(const char *key, const char *who, pid_t pid, int stream, const char *line, size_t len);
-int sup_outpipe_read(struct outpipe *p, const char *key, const char *who, pid_t pid, bool flush);
-int sup_outpipe_relay(struct outpipe *p, int max);
-void sup_outpipe_close(struct sup *s, struct outpipe **pp);
-void sup_bury_dead(struct sup *s);
-int sup_watch_pipe(struct sup *s, struct outpipe *p, struct jerr *err);
-
-/* supwait.c */
-const char *sup_bw_status(const struct bw *b);
-const struct bw *sup_pending_end(const struct sup *s, const char *id);
-int sup_wait_add(struct sup *s, struct client *cl, int argc, char **argv);
-void sup_job_ended(struct sup *s, const char *id, const char *status, int code);
-void sup_waiters_check(struct sup *s);
-
-/* suprun.c */
-struct gen *sup_gen_ref(struct gen *g);
-void sup_gen_unref(struct gen *g);
-bool sup_router_same(const struct router *a, const struct router *b);
-/* FIRE: what each route's fire timer does when due. */
-struct gen *sup_gen_build(struct conf *conf, timer_fn *fire);
-int sup_gen_attach(struct sup *s, struct gen *g, const struct gen *old, const size_t *prev);
-struct gen *sup_gen_new(struct sup *s, struct conf *conf, timer_fn *fire);
-void sup_run_unlink(struct sup *s, struct run *r);
-struct run *sup_run_find(struct sup *s, pid_t pid);
-struct pend *sup_pend_new(const struct run_kind *kind, struct rstate *rs, unsigned attempt,
-			  int64_t scheduled, const char *trigger);
-void sup_job_free(struct store_job *j);
-struct store_job *sup_job_dup(const struct store_job *j);
-void sup_pend_free(struct pend *p);
-void sup_pend_due(void *ctx, struct timer *t);
-int sup_run_env(struct sup *s, struct run *r, char ***envp, struct jerr *err);
-struct run *sup_run_new(struct sup *s, struct rstate *rs);
-void sup_run_free(struct sup *s, struct run *r);
-/* sup_run_spawn's: the start was put off (see there). */
-#define SUP_SPAWN_LATER (-1)
-int sup_run_spawn(struct sup *s, struct run *r, char **argv, char **envp, struct jerr *err, bool append);
-int sup_run_start(struct sup *s, struct pend *p, struct run **rp);
-struct rstate *sup_job_route(struct sup *s, const char *name);
-void sup_run_step(struct sup *s, struct run *r, enum run_event ev);
-
-/* supend.c */
-bool sup_mail_reaped(struct sup *s, pid_t pid, int status);
-void sup_start_handler(struct sup *s, struct run *job, enum job_status status, int code, int sig);
-void sup_request(struct sup *s, struct pend *p);
-void sup_dequeue(struct sup *s, struct track *tr);
-const char *sup_signame(int sig);
-void sup_start_job(struct sup *s, struct pend *p);
-void sup_log_retry(const struct rstate *rs, const char *id, unsigned attempt, int64_t delay);
-void sup_run_finish(struct sup *s, struct run *r, int status, int code);
-void sup_terminate_all(struct sup *s);
-int sup_job_kill(struct sup *s, const char *id);
-void sup_lost_free(struct lost *l);
-void sup_lost_add(struct sup *s, const char *route, unsigned attempt, int64_t scheduled, int64_t started, const char *log, struct store_job *job);
-void sup_lost_handlers(struct sup *s);
-
-/* supcron.c */
-int64_t sup_resume_after(const struct rstate *rs, int64_t now);
-void sup_mark_fired(struct sup *s, struct rstate *rs, int64_t when);
-void sup_plan(struct sup *s, struct rstate *rs, int64_t after);
-void sup_trim(void);
-void sup_cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded);
-void sup_cron_start(struct sup *s);
-void sup_fire_queued(struct rstate *rs, int64_t when);
-void sup_fire(struct sup *s, struct rstate *rs, int64_t when);
-void sup_misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
-void sup_cron_due(void *ctx, struct timer *t);
-void sup_cron_clock_set(struct sup *s, int64_t at);
-
-/* supjobs.c */
-void sup_store_rearm(struct sup *s);
-void sup_pickup(struct sup *s);
-void sup_recover(struct sup *s);
-int sup_reap_lost(struct sup *s, struct jerr *err);
-void sup_prune_ended(struct sup *s);
-void sup_log_skip(const struct rstate *rs, const char *event, const char *what, int64_t at);
-bool sup_shared_may_claim(const struct sup *s);
-/* What the claim's pick makes of the first attempt of a fire's job. */
-enum shared_verdict {
-	SHARED_RUN,	/* it runs */
-	SHARED_SKIP,	/* it is skipped (logged): overlap, max-runs, max-failures */
-	SHARED_WAIT,	/* it waits for the run of its route (overlap = queue) */
-};
-enum shared_verdict sup_shared_pick(struct sup *s, struct rstate *rs, const struct store_job *j);
-void sup_shared_count(const struct rstate *rs, const char *row, struct store_count *c,
-		  struct store_write *w);
-void sup_state_watch(struct sup *s);
-void sup_on_state(struct sup *s, struct watch *w);
-
-/* supbatch.c */
-struct bw *sup_bw_new(struct sup *s, enum store_write_kind kind, const char *id, const char *route, long attempt);
-struct bw *sup_bw_end(struct sup *s, const struct store_job *j, long attempt, int64_t started, int64_t finished, enum job_status status, int code, int sig, const char *log, long keep);
-void sup_cj_history(struct sup *s, const struct run *r, enum job_status status, int code, int sig, int64_t now);
-bool sup_batch_pending(const struct sup *s);
-void sup_cj_touch(struct sup *s, struct track *tr);
-void sup_cron_flush(struct sup *s);
-void sup_batch_drop(struct sup *s);
-
-/* supgate.c */
-void sup_crongate_sync(struct sup *s, struct gen *g);
-void sup_crongate_sync_rows(struct sup *s, struct gen *g, const struct store_job *rows, size_t n);
-/* On a shared store, the answer a fire of cron task RS goes by. */
-enum crongate_fire {
-	CGF_NONE,	/* no gate: the fire runs, with the row's env */
-	CGF_PASS,	/* passed: the fire runs, with the row's env */
-	CGF_REFUSED,	/* refused (*REASON): the fire is skipped */
-	CGF_WAIT,	/* no answer yet: the fire waits */
-};
-enum crongate_fire sup_crongate_shared(struct sup *s, struct rstate *rs, const struct store_job *row,
-				   char ***env, const char **reason);
-bool sup_crongate_park(struct sup *s, struct rstate *rs, int64_t at);
-bool sup_crongate_hold(struct sup *s, struct pend *p);
-bool sup_crongate_reaped(struct sup *s, pid_t pid, int status);
-void sup_crongate_on_pipe(struct sup *s, struct watch *w);
-void sup_crongate_on_timer(void *ctx, struct timer *t);
-void sup_crongate_turn(struct sup *s);
-void sup_crongate_stop(struct sup *s);
-void sup_crongate_free(struct sup *s);
-
-/* supctl.c */
-int sup_ctl_setup(struct sup *s);
-void sup_ctl_resume(struct sup *s);
-void sup_ctl_close(struct sup *s);
-
-/* supshared.c */
-int sup_owner_register(struct sup *s, int64_t start_ms, struct jerr *err);
-int sup_shared_start(struct sup *s);
-void sup_shared_reloaded(struct sup *s);
-void sup_shared_heartbeat(struct sup *s);
-void sup_shared_poll(struct sup *s);
-void sup_shared_on_store(struct sup *s, struct watch *w);
-void sup_shared_fire(struct sup *s);
-void sup_shared_sync(struct sup *s, struct gen *g);
-const char *sup_shared_state(const struct sup *s);
-
-/* sup.c */
-
-/* supreload.c */
-int sup_load_setup(struct sup *s);
-void sup_reload(struct sup *s, const char *why, struct client *cl);
-void sup_load_stop(struct sup *s);
-int sup_reload_apply(struct sup *s, struct supload *ld);
 
 #endif

@@ -7,6 +7,18 @@
 #include "config.h"
 
 #include "sup-private.h"
+#include "sup-ctl.h"
+#include "sup-reload.h"
+#include "sup-shared.h"
+#include "sup-jobs.h"
+#include "sup-cron.h"
+#include "sup-gate.h"
+#include "sup-end.h"
+#include "sup-run.h"
+#include "sup-out.h"
+#include "sup-batch.h"
+#include "sup-cronrow.h"
+#include "sup-loop.h"
 
 /* ---- lifespans ---- */
 

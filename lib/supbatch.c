@@ -6,7 +6,9 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-batch.h"
+#include "sup-cronrow.h"
+#include "sup-wait.h"
 
 /* ---- the writes of the batch ---- */
 

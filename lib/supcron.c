@@ -5,7 +5,12 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-cron.h"
+#include "sup-gate.h"
+#include "sup-end.h"
+#include "sup-run.h"
+#include "sup-batch.h"
+#include "sup-cronrow.h"
 
 /* A config cron task's runs (defined at the end). */
 static const struct run_kind cron_kind;

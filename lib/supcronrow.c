@@ -7,7 +7,7 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-cronrow.h"
 
 bool
 sup_has_calendar(const struct rstate *rs)

@@ -5,7 +5,13 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-ctl.h"
+#include "sup-reload.h"
+#include "sup-shared.h"
+#include "sup-jobs.h"
+#include "sup-end.h"
+#include "sup-wait.h"
+#include "sup-loop.h"
 
 static void on_ctl(struct sup *s, struct watch *w);
 static void on_client(struct sup *s, struct watch *w);

@@ -7,7 +7,10 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-end.h"
+#include "sup-run.h"
+#include "sup-out.h"
+#include "sup-wait.h"
 
 static int __attribute__((format(printf, 2, 3)))
 env_putf(char ***envp, const char *fmt, ...)

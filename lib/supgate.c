@@ -40,7 +40,12 @@
 #include <inttypes.h>
 
 #include "gate.h"
-#include "sup-private.h"
+#include "sup-gate.h"
+#include "sup-end.h"
+#include "sup-run.h"
+#include "sup-batch.h"
+#include "sup-cronrow.h"
+#include "sup-loop.h"
 
 #define GATE_KEY_VAR "JOBIFY_GATE="
 /* The schedule's half of a key: 16 hex digits. */

@@ -7,7 +7,12 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-jobs.h"
+#include "sup-end.h"
+#include "sup-run.h"
+#include "sup-batch.h"
+#include "sup-wait.h"
+#include "sup-loop.h"
 
 /* A job of the store's runs (defined at the end). */
 static const struct run_kind job_kind;

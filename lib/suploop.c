@@ -7,7 +7,7 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-loop.h"
 
 static int notify_turn(struct sup *s);
 

@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-out.h"
 
 /* A run's output pipe is ready. */
 static void

@@ -32,7 +32,11 @@
 
 #include <sys/eventfd.h>
 
-#include "sup-private.h"
+#include "sup-reload.h"
+#include "sup-shared.h"
+#include "sup-cron.h"
+#include "sup-run.h"
+#include "sup-loop.h"
 
 static void on_load(struct sup *s, struct watch *w);
 

@@ -7,7 +7,10 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-run.h"
+#include "sup-out.h"
+#include "sup-batch.h"
+#include "sup-cronrow.h"
 
 /* ---- generations and tracks ---- */
 

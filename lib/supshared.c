@@ -14,7 +14,14 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-shared.h"
+#include "sup-jobs.h"
+#include "sup-gate.h"
+#include "sup-end.h"
+#include "sup-run.h"
+#include "sup-cronrow.h"
+#include "sup-wait.h"
+#include "sup-loop.h"
 
 /* config-differs, clock-skew and a failed registration are logged at
  * most this often (ms). */

@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-#include "sup-private.h"
+#include "sup-wait.h"
 
 /* The status an END of the batch ends its job with. */
 const char *
