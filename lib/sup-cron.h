@@ -13,7 +13,7 @@ void sup_plan(struct sup *s, struct rstate *rs, int64_t after);
 void sup_trim(void);
 void sup_cron_sync(struct sup *s, struct gen *g, struct store_job *loaded, size_t nloaded);
 void sup_cron_start(struct sup *s);
-void sup_fire_queued(struct rstate *rs, int64_t when);
+void sup_fire_queued(struct sup *s, struct rstate *rs, int64_t when);
 void sup_fire(struct sup *s, struct rstate *rs, int64_t when);
 void sup_misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now);
 void sup_cron_due(void *ctx, struct timer *t);

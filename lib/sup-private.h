@@ -417,6 +417,9 @@ struct sup {
 	size_t nhandlers;
 	struct pend *slot_head, *slot_tail; /* waiting for max-parallel */
 	size_t npend;		/* retries waiting */
+	size_t nqueued;		/* fires in the tracks' overlap queues: the sum of
+				 * their nq, kept so that a status need not
+				 * walk a million tracks */
 
 	bool stopping, terminating;
 	struct timer grace;	/* monotonic: the shutdown grace */

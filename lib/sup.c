@@ -279,6 +279,7 @@ sup_begin_stop(struct sup *s, int sig)
 		tr->qtail = NULL;
 		tr->nq = 0;
 	}
+	s->nqueued = 0;
 	while (s->slot_head) {
 		struct pend *p = s->slot_head;
 		struct jerr err = JERR_INIT;

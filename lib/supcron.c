@@ -553,7 +553,7 @@ sup_misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 		break;
 	case POLICY_RUN_ALL:
 		for (int64_t x = first, nx; run < count && run < MISFIRE_ALL_MAX; x = nx) {
-			sup_fire_queued(rs, x);
+			sup_fire_queued(s, rs, x);
 			run++;
 			if (cron_next(t->sched, rs->tz, x, &nx) < 0)
 				break;
@@ -578,7 +578,7 @@ sup_misfire(struct sup *s, struct rstate *rs, int64_t first, int64_t now)
 
 /* A queued fire for cron time WHEN, whatever the overlap policy. */
 void
-sup_fire_queued(struct rstate *rs, int64_t when)
+sup_fire_queued(struct sup *s, struct rstate *rs, int64_t when)
 {
 	struct track *tr = rs->track;
 	struct pend *p = sup_pend_new(&cron_kind, rs, 1, when, "cron");
@@ -593,6 +593,7 @@ sup_fire_queued(struct rstate *rs, int64_t when)
 		tr->qhead = p;
 	tr->qtail = p;
 	tr->nq++;
+	s->nqueued++;
 }
 
 /* A cron fire of RS for cron time WHEN (s). */
@@ -618,7 +619,7 @@ sup_fire(struct sup *s, struct rstate *rs, int64_t when)
 			jlog_int(&l, "queued", tr->nq + 1);
 		jlog_end(&l);
 		if (queue)
-			sup_fire_queued(rs, when);
+			sup_fire_queued(s, rs, when);
 		return;
 	}
 	if ((p = sup_pend_new(&cron_kind, rs, 1, when, "cron")) == NULL) {

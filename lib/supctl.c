@@ -115,8 +115,7 @@ ctl_status(struct sup *s, struct ctl_conn *c)
 				       (long)r->pid, (long long)r->start_ms);
 	for (struct pend *p = s->slot_head; p; p = p->next)
 		queued++;
-	for (struct track *t = s->tracks; t; t = t->next)
-		queued += t->nq;
+	queued += s->nqueued;
 	if (s->shared)
 		(void)ctl_send(c, "ok pid=%ld started=%lld queued=%zu node=%s cluster=%s config=%s",
 			       (long)getpid(), (long long)s->started_ms, queued, s->owner,

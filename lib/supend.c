@@ -263,6 +263,7 @@ sup_dequeue(struct sup *s, struct track *tr)
 	if ((tr->qhead = p->next) == NULL)
 		tr->qtail = NULL;
 	tr->nq--;
+	s->nqueued--;
 	p->next = NULL;
 	sup_request(s, p);
 }

@@ -106,10 +106,8 @@ on_mono(struct sup *s, struct watch *w)
 static size_t
 queued_count(const struct sup *s)
 {
-	size_t queued = 0;
+	size_t queued = s->nqueued;
 
-	for (const struct track *tr = s->tracks; tr; tr = tr->next)
-		queued += tr->nq;
 	for (const struct pend *p = s->slot_head; p; p = p->next)
 		queued++;
 	return queued;

@@ -285,3 +285,30 @@ EOF2
 	assert_failure 78
 	[ "$stderr" = "jobify: bad.conf:4: mail-to: '-oQ/tmp/x a@example.com': an address starts with '-' (sendmail would take it for an option)" ]
 }
+
+@test "status counts the fires an overlap queue holds, and none once they have run" {
+	conf q.conf <<'EOF2'
+state-dir = "state"
+task "q" { exec = './waitfile go' cron = "* * * * * *" overlap = "queue" output = "null" }
+EOF2
+	sup_start q.conf
+	queued() { "$JOBIFY" -c q.conf status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["supervisor"]["queued"])'; }
+	# One runs, blocked; the next fires wait in the queue.
+	until_queued() {
+		local deadline=$((SECONDS + 30)) q
+		until q=$(queued) && [ "$q" "$1" "$2" ]; do
+			if ((SECONDS >= deadline)); then
+				echo "queued: $q, wanted $1 $2" >&2
+				return 1
+			fi
+			sleep 0.1
+		done
+	}
+	until_queued -ge 2
+	run grep -c "event=start route=q " "$SUP_LOG"
+	assert_output 1
+	# Let them all through: the queue empties, and the count with it.
+	touch go
+	until_queued -eq 0
+	wait_for "event=exit route=q " 20
+}
