@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* The PostgreSQL store's jobs (store-pg-private.h): their rows; add,
- * get, list, cancel; claims, and a claim whose COMMIT went unanswered
- * (store-pg.c's top comment); the next due; cron rows; requests to kill
- * a job another node runs. */
+/* The PostgreSQL store's jobs (store-pg-private.h): lists of their
+ * rows; add, get, list, cancel; claims, and a claim whose COMMIT went
+ * unanswered kept for store-pg-conn.c to release (store-pg.c's top
+ * comment); the next due; cron rows; requests to kill a job another
+ * node runs. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,73 +23,6 @@
 #define CLAIM_SHOWN 256
 
 /* ---- rows ---- */
-
-char *
-pg_col_str(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
-}
-
-int64_t
-pg_col_i64(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-/* A vector kept as one string: "" for none. */
-char *
-pg_join(char *const *v)
-{
-	return v && v[0] ? words_join(v) : strdup("");
-}
-
-static char **
-split(const char *s)
-{
-	char **v = NULL;
-
-	if (s == NULL || *s == '\0' || words_split(s, &v) != WORDS_OK)
-		return calloc(1, sizeof(char *));
-	return v;
-}
-
-/* Row ROW of R (JOB_COLUMNS from column C0) into *J: 0, or -1 (ENOMEM). */
-int
-pg_row_job(const PGresult *r, int row, int c0, struct store_job *j)
-{
-	memset(j, 0, sizeof *j);
-	j->id = pg_col_str(r, row, c0 + 0);
-	j->route = pg_col_str(r, row, c0 + 1);
-	j->status = pg_col_str(r, row, c0 + 2);
-	j->trigger = pg_col_str(r, row, c0 + 3);
-	j->cron = pg_col_str(r, row, c0 + 4);
-	j->run_at = pg_col_i64(r, row, c0 + 5);
-	j->scheduled_at = pg_col_i64(r, row, c0 + 6);
-	j->args = split(PQgetvalue(r, row, c0 + 7));
-	j->env = split(PQgetvalue(r, row, c0 + 8));
-	j->attempts = (long)pg_col_i64(r, row, c0 + 9);
-	j->has_exit = !PQgetisnull(r, row, c0 + 10);
-	j->exit_code = (int)pg_col_i64(r, row, c0 + 10);
-	j->signal = (int)pg_col_i64(r, row, c0 + 11);
-	j->created_at = pg_col_i64(r, row, c0 + 12);
-	j->started_at = pg_col_i64(r, row, c0 + 13);
-	j->finished_at = pg_col_i64(r, row, c0 + 14);
-	j->log = pg_col_str(r, row, c0 + 15);
-	j->owner = pg_col_str(r, row, c0 + 16);
-	j->config = PQgetvalue(r, row, c0 + 17)[0] == 't';
-	j->runs = (long)pg_col_i64(r, row, c0 + 18);
-	j->failures = (long)pg_col_i64(r, row, c0 + 19);
-	j->last_fire = pg_col_i64(r, row, c0 + 20);
-	if (!j->id || !j->route || !j->status || !j->trigger || !j->args || !j->env ||
-	    (!j->cron && !PQgetisnull(r, row, c0 + 4)) ||
-	    (!j->log && !PQgetisnull(r, row, c0 + 15)) ||
-	    (!j->owner && !PQgetisnull(r, row, c0 + 16))) {
-		store_job_free(j);
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
-}
 
 /* Every row of R (JOB_COLUMNS) into *V (*N); R is cleared. */
 int
@@ -504,32 +438,6 @@ pg_cancel(struct store *st, const char *id, char **status, struct jerr *err)
 }
 
 /* ---- claims ---- */
-
-/* A claim whose COMMIT was not answered (see the top of this file):
- * its jobs, claimed for us if it took, back to scheduled, guarded as a
- * release is.  0 (the limbo is over), or -1. */
-int
-pg_limbo_release(struct pg *p, struct jerr *err)
-{
-	const char *pv[] = { p->limbo_ids, p->limbo_attempts, p->limbo_owner };
-	PGresult *r;
-
-	if ((r = pg_run(p, err, "release unknown claim", "WITH u AS (UPDATE jobs j SET "
-			"status = 'scheduled', attempts = j.attempts - 1, started_at = NULL, "
-			"log = NULL FROM unnest($1::text[], $2::bigint[]) AS t(id, attempt) "
-			"WHERE j.id = t.id AND j.owner = $3 AND j.attempts = t.attempt AND "
-			"j.status = 'running' AND j.started_at IS NULL RETURNING j.id), "
-			"n AS (SELECT pg_notify('" CHANNEL "', 'end') FROM u LIMIT 1) "
-			"SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM n)", 3,
-			pv)) == NULL)
-		return -1;
-	PQclear(r);
-	free(p->limbo_ids);
-	free(p->limbo_attempts);
-	free(p->limbo_owner);
-	p->limbo_ids = p->limbo_attempts = p->limbo_owner = NULL;
-	return 0;
-}
 
 /* The jobs claimed by R (JOB_COLUMNS), whose COMMIT was not answered:
  * kept for pg_limbo_release, which the next operation runs.  (Out of

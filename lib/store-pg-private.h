@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: ISC */
 /* The PostgreSQL backend's internals, shared by its files.  Not for use
- * outside them.
- * - store-pg.c: how the backend decides and waits (its top comment);
- *   connections, round trips bounded with poll(), statements,
- *   transactions, the schema and its migrations, the ops table;
- * - store-pg-jobs.c: job rows; add, get, list, cancel, claim (and a
- *   claim whose COMMIT went unanswered), next due, cron rows, kill
- *   requests;
- * - store-pg-write.c: the write batch (END, BEGAN, RELEASE, CRON, RUN,
- *   MOVE, under their guards), and a batch whose COMMIT went unanswered;
+ * outside them.  Each file calls only the files below it:
+ * - store-pg.c, on top: how the backend decides and waits (its top
+ *   comment); the schema and its migrations, open and close, the ops
+ *   table;
+ * - store-pg-jobs.c: job rows; add, get, list, cancel, claim, next due,
+ *   cron rows, kill requests;
  * - store-pg-cluster.c: nodes and leases, reaping orphans' jobs, config
  *   cron fires, wake-ups (LISTEN/NOTIFY);
- * - store-pg-hist.c: history, stats, follow, run notes, prune. */
+ * - store-pg-hist.c: history, stats, follow, run notes, prune;
+ * - store-pg-write.c, under those three: the write batch (END, BEGAN,
+ *   RELEASE, CRON, RUN, MOVE, under their guards);
+ * - store-pg-conn.c, at the bottom: connections, round trips bounded
+ *   with poll(), statements, transactions, array parameters, columns and
+ *   job rows, and each operation's readiness, which settles a claim or a
+ *   write whose COMMIT went unanswered. */
 #ifndef JOBIFY_STORE_PG_PRIVATE_H
 #define JOBIFY_STORE_PG_PRIVATE_H
 
@@ -76,7 +79,7 @@ struct wmark {
 
 #define PG(st) ((struct pg *)(st))
 
-/* ---- store-pg.c ---- */
+/* ---- store-pg-conn.c ---- */
 
 /* A growing string, for array parameters. */
 struct buf {
@@ -139,11 +142,6 @@ void pg_rollback(struct pg *p);
 /* COMMIT: 0, or -1 with ERR (rolled back); p->unanswered then says
  * whether it may have taken all the same. */
 int pg_commit(struct pg *p, struct jerr *err);
-/* Before each operation: a connection, and no claim or write in limbo
- * that the server can settle.  0 or -1. */
-int pg_ready(struct pg *p, struct jerr *err);
-
-/* ---- store-pg-jobs.c ---- */
 
 char *pg_col_str(const PGresult *r, int row, int col);
 int64_t pg_col_i64(const PGresult *r, int row, int col);
@@ -151,10 +149,36 @@ int64_t pg_col_i64(const PGresult *r, int row, int col);
 char *pg_join(char *const *v);
 /* Row ROW of R (JOB_COLUMNS from column C0) into *J: 0, or -1 (ENOMEM). */
 int pg_row_job(const PGresult *r, int row, int c0, struct store_job *j);
-/* Every row of R (JOB_COLUMNS) into *V (*N); R is cleared. */
-int pg_collect(PGresult *r, struct store_job **v, size_t *n, struct jerr *err);
+
+/* P's connection's settings (store_set_wait): 0 or -1. */
+int pg_session(struct pg *p, struct jerr *err);
+/* After P's connection was made: its settings, and p->since.  0 or -1. */
+int pg_connected(struct pg *p, struct jerr *err);
 /* The claim in limbo (p->limbo_ids) released: 0, or -1. */
 int pg_limbo_release(struct pg *p, struct jerr *err);
+void pg_wmarks_free(struct wmark *v, size_t n);
+/* The write in limbo (p->wxid): whether it took, once the server
+ * knows.  0 or -1. */
+int pg_wlimbo_resolve(struct pg *p, struct jerr *err);
+/* Before each operation: a connection, and no claim or write in limbo
+ * that the server can settle.  0 or -1. */
+int pg_ready(struct pg *p, struct jerr *err);
+
+/* ---- store-pg-write.c ---- */
+
+/* One write W inside the caller's transaction, GUARDED or not, as
+ * OWNER's attempt ATTEMPT; W->done set.  0 or -1. */
+int pg_write_one(struct pg *p, struct store_write *w, bool guarded, const char *owner,
+		 long attempt, struct jerr *err);
+/* Whether W, written, woke someone. */
+bool pg_wakes(const struct store_write *w);
+
+int pg_write(struct store *st, struct store_write *w, struct jerr *err);
+
+/* ---- store-pg-jobs.c ---- */
+
+/* Every row of R (JOB_COLUMNS) into *V (*N); R is cleared. */
+int pg_collect(PGresult *r, struct store_job **v, size_t *n, struct jerr *err);
 
 int pg_add(struct store *st, const struct store_job *v, size_t n, unsigned flags,
 	   size_t *bad, struct jerr *err);
@@ -168,21 +192,6 @@ int pg_next_due(struct store *st, int64_t *at, struct jerr *err);
 int pg_cron_list(struct store *st, struct store_job **v, size_t *n, struct jerr *err);
 int pg_kill_request(struct store *st, const char *id, char **status, struct jerr *err);
 int pg_kill_requests(struct store *st, char ***ids, struct jerr *err);
-
-/* ---- store-pg-write.c ---- */
-
-void pg_wmarks_free(struct wmark *v, size_t n);
-/* The write in limbo (p->wxid): whether it took, once the server
- * knows.  0 or -1. */
-int pg_wlimbo_resolve(struct pg *p, struct jerr *err);
-/* One write W inside the caller's transaction, GUARDED or not, as
- * OWNER's attempt ATTEMPT; W->done set.  0 or -1. */
-int pg_write_one(struct pg *p, struct store_write *w, bool guarded, const char *owner,
-		 long attempt, struct jerr *err);
-/* Whether W, written, woke someone. */
-bool pg_wakes(const struct store_write *w);
-
-int pg_write(struct store *st, struct store_write *w, struct jerr *err);
 
 /* ---- store-pg-cluster.c ---- */
 

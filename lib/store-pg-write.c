@@ -12,46 +12,6 @@
 
 /* ---- writes ---- */
 
-void
-pg_wmarks_free(struct wmark *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].id);
-	free(v);
-}
-
-/* A write whose COMMIT was not answered (p->wxid): whether it took.
- * Still running: left for later (pg_write waits for it).  0 or -1. */
-int
-pg_wlimbo_resolve(struct pg *p, struct jerr *err)
-{
-	const char *pv[] = { p->wxid };
-	const char *st;
-	PGresult *r;
-
-	if ((r = pg_run(p, err, "write: the fate of an unanswered commit",
-			"SELECT txid_status($1::bigint)", 1, pv)) == NULL)
-		return -1;
-	st = PQgetisnull(r, 0, 0) ? "" : PQgetvalue(r, 0, 0);
-	if (strcmp(st, "in progress") == 0) {
-		PQclear(r);
-		return 0;
-	}
-	if (strcmp(st, "committed") == 0) {
-		pg_wmarks_free(p->wdone, p->nwdone);
-		p->wdone = p->wpend;
-		p->nwdone = p->nwpend;
-	} else {
-		pg_wmarks_free(p->wpend, p->nwpend);
-	}
-	PQclear(r);
-	p->wpend = NULL;
-	p->nwpend = 0;
-	free(p->wxid);
-	p->wxid = NULL;
-	return 0;
-}
-
 /* Whether a batch must be durable at commit (store_write). */
 static bool
 needs_sync(const struct store_write *w)
