@@ -118,6 +118,22 @@ count() {
 	[ "$SUP_STATUS" -eq 0 ]
 }
 
+# rchar: the bytes the supervisor has read so far, all its threads
+# (/proc/PID/io).
+rchar() { sed -n 's/^rchar: //p' "/proc/$SUP_PID/io"; }
+
+# until_read BYTES: poll until the supervisor has read BYTES in all.
+until_read() {
+	local deadline=$((SECONDS + 60))
+	until [ "$(rchar)" -ge "$1" ]; do
+		if ((SECONDS >= deadline)); then
+			echo "the supervisor read $(rchar) bytes, not $1" >&2
+			return 1
+		fi
+		sleep 0.01
+	done
+}
+
 @test "a reload asked for while one loads is done once after it, with the file as it is then" {
 	conf small.conf <<-'EOF'
 	state-dir = "state"
@@ -131,8 +147,12 @@ count() {
 		big 100000 j.conf
 		from=$(wc -l <"$SUP_LOG")
 		n=$(count 'event=reloading')
+		read0=$(rchar)
 		kill -HUP "$SUP_PID"
 		wait_count 'event=reloading' $((n + 1))
+		# The big file read (the loader reads it whole, then parses it):
+		# what follows comes while the load goes on.
+		until_read $((read0 + $(stat -c %s "$(T j.conf)")))
 		# The file changes while it loads, and a reload is asked for
 		# twice more: by a signal, and on the control socket, whose
 		# answer comes once a load that read the file after the request
