@@ -29,17 +29,6 @@ teardown() {
 	pg_test_stop
 }
 
-# cluster_conf NAME: the config of node NAME on the test's database, a
-# heartbeat of 1 s and a lease of $LEASE (3s), then the tasks of tasks.conf.
-cluster_conf() {
-	{
-		printf 'store = "%s"\nheartbeat = 1s\nlease = %s\npoll-interval = 1s\n' "$URI" \
-			"${LEASE:-3s}"
-		printf 'state-dir = "%s"\nshutdown-grace = 1s\n' "$(T "$1.state")"
-		cat "$(T tasks.conf)"
-	} >"$(T "$1.conf")"
-}
-
 J() { "$JOBIFY" -c "$(T n1.conf)" "$@"; }
 
 # status_during SECONDS NAME...: for SECONDS, ask each node NAME for its

@@ -30,17 +30,6 @@ teardown() {
 	pg_test_stop
 }
 
-# cluster_conf NAME [EXTRA]: the config of node NAME ($BATS_TEST_TMPDIR/NAME.conf)
-# on the test's database: the tasks of tasks.conf, then EXTRA.
-cluster_conf() {
-	{
-		printf 'store = "%s"\nheartbeat = 1s\nlease = %s\npoll-interval = 1s\n' "$URI" "${LEASE:-3s}"
-		printf 'state-dir = "%s"\nshutdown-grace = 1s\n' "$(T "$1.state")"
-		cat "$(T tasks.conf)"
-		printf '%s\n' "${2:-}"
-	} >"$(T "$1.conf")"
-}
-
 # node_name NAME: the owner name node NAME registered under (the latest).
 node_name() {
 	grep -o 'event=\(cluster\|unfenced\) node=[^ ]*' "$(T "$1.log")" | tail -n 1 | sed 's/.*node=//'

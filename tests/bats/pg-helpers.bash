@@ -67,6 +67,18 @@ pg_test_stop() {
 	psql -q -d "$PGURI" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
 }
 
+# cluster_conf NAME [EXTRA]: the config of node NAME ($BATS_TEST_TMPDIR/NAME.conf)
+# on the test's database, a heartbeat of 1 s and a lease of $LEASE (3s):
+# the tasks of tasks.conf, then EXTRA.
+cluster_conf() {
+	{
+		printf 'store = "%s"\nheartbeat = 1s\nlease = %s\npoll-interval = 1s\n' "$URI" "${LEASE:-3s}"
+		printf 'state-dir = "%s"\nshutdown-grace = 1s\n' "$(T "$1.state")"
+		cat "$(T tasks.conf)"
+		printf '%s\n' "${2:-}"
+	} >"$(T "$1.conf")"
+}
+
 # node_start NAME: the supervisor of NAME.conf, its log NAME.log; its pid
 # in NODE_PID, appended to NODES.  Waits until it is ready.
 node_start() {
