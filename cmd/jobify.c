@@ -86,7 +86,8 @@ const struct command commands[] = {
 	  "Without ID: the supervisor (pid, uptime), the config, the store, the\n"
 	  "running jobs and for how long, the queued ones, the next 5 fires and\n"
 	  "the last failures; exit 0 when a supervisor answers, 69 when none runs\n"
-	  "(what the store knows is printed all the same).\n"
+	  "(what the store knows is printed all the same).  On a shared store\n"
+	  "with no supervisor here: the nodes, and exit 0 while one holds a lease.\n"
 	  "With ID: job ID's status, trigger, times, attempts, exit code, log.\n" },
 	{ "wait",   cmd_wait,   "wait for jobs to end",
 	  "wait ID... [--timeout DUR] [-c FILE]\n"
