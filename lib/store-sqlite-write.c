@@ -281,18 +281,41 @@ w_one(struct sq *q, struct store_write *w, bool guard, const char *owner, struct
 #define BATCH_CACHE_PER 64
 #define BATCH_CACHE_MAX ((size_t)256 << 20)
 
-/* A write of a batch, and its place in the batch. */
+/* A write of a batch, and its place in the batch; for a STORE_CRON
+ * write, the first 16 bytes of its row's id as two numbers that sort as
+ * they do (id_key): most comparisons of a sort by id end there, without
+ * a read of the id (at a million rows, each read a cache miss). */
 struct placed {
 	struct store_write *w;
 	size_t k;
+	uint64_t key[2];
 };
+
+/* ID's first 8 bytes from byte AT (none past its end), big-endian,
+ * zeros past its end: a number that sorts as those bytes do. */
+static uint64_t
+id_key(const char *id, size_t at)
+{
+	uint64_t key = 0;
+	size_t i = 0;
+
+	if (strnlen(id, at) == at)
+		for (id += at; i < 8 && id[i]; i++)
+			key = key << 8 | (unsigned char)id[i];
+	return i ? key << (8 * (8 - i)) : 0;
+}
 
 static int
 cron_cmp(const void *a, const void *b)
 {
 	const struct placed *x = a, *y = b;
-	int c = strcmp(x->w->job->id, y->w->job->id);
+	int c = (x->key[0] > y->key[0]) - (x->key[0] < y->key[0]);
 
+	if (c == 0)
+		c = (x->key[1] > y->key[1]) - (x->key[1] < y->key[1]);
+	/* The same first 16 bytes, none of them the end: the rest decides. */
+	if (c == 0 && (x->key[1] & 0xff) != 0)
+		c = strcmp(x->w->job->id + 16, y->w->job->id + 16);
 	/* The same row twice: in the batch's order. */
 	return c ? c : (x->k > y->k) - (x->k < y->k);
 }
@@ -313,8 +336,13 @@ batch_order(struct store_write *w, size_t n)
 
 	if (v == NULL)
 		return NULL;
-	for (struct store_write *x = w; x; x = x->next, i++)
-		v[i] = (struct placed){ x, i };
+	for (struct store_write *x = w; x; x = x->next, i++) {
+		v[i] = (struct placed){ x, i, { 0, 0 } };
+		if (x->kind == STORE_CRON) {
+			v[i].key[0] = id_key(x->job->id, 0);
+			v[i].key[1] = id_key(x->job->id, 8);
+		}
+	}
 	for (i = 0; i < n;) {
 		size_t j = i;
 

@@ -394,6 +394,37 @@ test_big_batch(struct store *st, const char *base)
 	jerr_free(&err);
 }
 
+/* A big batch of rows whose ids share their first 16 bytes (sq_write
+ * sorts by those, then by the rest), some a prefix of others: the same
+ * row twice, the later write wins; each id a row. */
+static void
+test_big_long_ids(struct store *st, const char *base)
+{
+	enum { NL = 302 };
+	static struct store_write w[NL];
+	static struct store_job rows[NL];
+	static char ids[NL][40];
+	struct jerr err = JERR_INIT;
+
+	for (int k = 0; k < NL; k++) {
+		/* t7 first (runs 1), t299 .. t0, t7 again (runs 8) */
+		int t = k == 0 || k == NL - 1 ? 7 : NL - 2 - k;
+
+		snprintf(ids[k], sizeof ids[k], "analytics.users.:t%d", t);
+		rows[k] = cron_row(ids[k], "scheduled", k == 0 ? 1 : k == NL - 1 ? 8 : 3, 0, 0);
+		w[k] = (struct store_write){ .kind = STORE_CRON, .job = &rows[k],
+					     .next = k + 1 < NL ? &w[k + 1] : NULL };
+	}
+	ok(store_write(st, w, &err) == 0, "a batch of %d long ids: %s", NL, jerr_msg(&err));
+	is_int(db_int(base, "SELECT count(*) FROM jobs WHERE id LIKE 'analytics.users.:t%'"), 300,
+	       "a row for each id");
+	is_int(db_int(base, "SELECT runs FROM jobs WHERE id = 'analytics.users.:t7'"), 8,
+	       "the same long id twice: the later write wins");
+	is_int(db_int(base, "SELECT sum(runs) FROM jobs WHERE id LIKE 'analytics.users.:t%'"),
+	       299 * 3 + 8, "the others as written");
+	jerr_free(&err);
+}
+
 /* A first big batch into an empty store (sq_write drops two indexes and
  * makes them again after the rows): the same indexes after, holding
  * every row. */
@@ -723,6 +754,7 @@ main(void)
 	   strcmp(v[0].env[1], "JOBIFY_GATE=k") == 0, "with its env");
 	store_job_list_free(v, n);
 	test_big_batch(st, dir);
+	test_big_long_ids(st, dir);
 	store_close(st);
 
 	test_migrate_v1(dir);
