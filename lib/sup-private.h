@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "conf.h"
 #include "cron.h"
 #include "exitcode.h"
@@ -204,6 +205,14 @@ struct track {
 	struct crongate *gate;	/* its outer middleware's answer (supgate.c);
 				 * NULL: it never had any */
 	char name[];		/* the route's (in the same allocation) */
+};
+
+/* A place in the table of tracks by name: the name's hash beside the
+ * track, so that a probe past another name reads no track (at a million
+ * routes, each read of one a cache miss). */
+struct trackslot {
+	struct track *t;	/* NULL: free */
+	size_t hash;
 };
 
 /* How long one outer-middleware gate of a config cron task may run
@@ -408,7 +417,8 @@ struct sup {
 	struct sup_hooks hooks;
 
 	struct track *tracks;
-	struct track **track_tab; /* open addressing by name, for track_get */
+	struct trackslot *track_tab; /* open addressing by name, for track_get */
+	struct arena track_arena;	/* the tracks */
 	size_t track_cap, ntracks;
 	struct run *runs;	/* every live run */
 	struct lost *lost;	/* lost runs whose handler waits for the start */

@@ -378,8 +378,8 @@ sup_free(struct sup *s)
 
 		s->tracks = t->next;
 		sup_cronrow_free(t->cj);
-		free(t);
 	}
+	arena_free(&s->track_arena);
 	free(s->track_tab);
 	while (s->mailers) {
 		/* Not waited for: sendmail goes on alone, init reaps it. */
