@@ -7,8 +7,9 @@
 #   routers: one task in each of N routers, all attached
 # Every task is `task "tI" { exec = '/bin/true I' cron = "M H 1 1 *"
 # output = "null" }` (M, H varying: N different schedules, none of which
-# fires while the bench runs), with its own state-dir.  For each shape and N:
-#   check, routes --json:  wall time (median of REPS runs) and peak RSS
+# fires while the bench runs), with its own state-dir.  For each shape and N
+# (each time the median of REPS runs; stall, the longest of them):
+#   check, routes --json:  wall time and peak RSS
 #                          (/usr/bin/time), routes' output checked to
 #                          hold N routes;
 #   start (fresh):         `jobify run` from its start to its event=ready
@@ -20,7 +21,7 @@
 #                          routes (reloaded's swap=: the load runs in a thread);
 #   stall:                 the longest a `status` request on the control
 #                          socket waited for its answer during the reload
-#                          (a client asking again and again, from before
+#                          (a client asking every 2 ms, from before
 #                          the SIGHUP to after event=reloaded): the longest
 #                          the loop was held;
 #   RSS/route:             (VmRSS after ready - VmRSS of a supervisor of
@@ -32,7 +33,8 @@
 #        (default: ./jobify 1000 10000 100000; add 1000000 for 1M)
 # Environment:
 #   JOBIFY_BENCH_SHAPES="router flat routers"   the shapes to run
-#   JOBIFY_BENCH_REPS=3    runs of check and routes for the median (1 at 1M)
+#   JOBIFY_BENCH_REPS=3    runs of each measure for the median (default 1
+#                          at 1M; set it to repeat there too)
 #   JOBIFY_BENCH_TIMEOUT=900  the most any one command may take (s)
 #   JOBIFY_BENCH_RESULTS   where routes-scale.tsv goes (default bench/results)
 # 1M routes needs about 3 GB of memory for the router and flat shapes and
@@ -58,6 +60,7 @@ else
 fi
 read -r -a shapes <<<"${JOBIFY_BENCH_SHAPES:-router flat routers}"
 reps=${JOBIFY_BENCH_REPS:-3}
+reps_1m=${JOBIFY_BENCH_REPS:-1}
 limit=${JOBIFY_BENCH_TIMEOUT:-900}
 for n in "${sizes[@]}"; do
 	need_uint SIZES "$n" 1
@@ -140,8 +143,12 @@ start() {
 	s_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$sup_pid/status")
 }
 
-# probe SOCKET STOP OUT: ask `status` on SOCKET again and again until the
-# file STOP exists; the longest wait for an answer (s) and the count into OUT.
+# probe SOCKET STOP OUT: ask `status` on SOCKET every 2 ms until the file
+# STOP exists; the longest wait for an answer (s) and the count into OUT.
+# (Not back to back: a client asking as fast as it can took a CPU of its
+# own and of the loop's, and a 100k reload's load thread, sharing the
+# other, took 1.06 s instead of 0.64.  A stall of the loop longer than
+# 2 ms is still seen, less at most 2 ms.)
 probe() {
 	python3 - "$@" <<'PY'
 import os, socket, sys, time
@@ -163,6 +170,7 @@ while not os.path.exists(stop):
     s.close()
     worst = max(worst, time.monotonic() - t0)
     n += 1
+    time.sleep(0.002)
 with open(out, "w") as f:
     f.write("%.3f %d\n" % (worst, n))
 PY
@@ -213,7 +221,7 @@ for shape in "${shapes[@]}"; do
 		state=$tmp/$shape-$n-state
 		gen "$shape" "$n" "$conf" "$state"
 		k=$reps
-		[ "$n" -lt 1000000 ] || k=1
+		[ "$n" -lt 1000000 ] || k=$reps_1m
 		: >"$tmp/c.t"
 		: >"$tmp/c.m"
 		: >"$tmp/j.t"
@@ -228,14 +236,30 @@ for shape in "${shapes[@]}"; do
 		done
 		got=$(grep -o '"name":' "$tmp/out" | wc -l)
 		[ "$got" -eq "$n" ] || die "routes --json listed $got routes of $n"
-		start "$conf" "$tmp/sup.log"
-		fresh=$s_ready
-		sup_stop "$tmp/sup.log"
-		start "$conf" "$tmp/sup.log"
-		stored=$s_ready
-		rss=$s_rss
-		reload "$tmp/sup.log" "$state"
-		sup_stop "$tmp/sup.log"
+		: >"$tmp/f.t"
+		: >"$tmp/s.t"
+		: >"$tmp/r.t"
+		: >"$tmp/w.t"
+		: >"$tmp/p.t"
+		for ((i = 0; i < k; i++)); do
+			rm -rf "$state"
+			start "$conf" "$tmp/sup.log"
+			echo "$s_ready" >>"$tmp/f.t"
+			sup_stop "$tmp/sup.log"
+			start "$conf" "$tmp/sup.log"
+			echo "$s_ready" >>"$tmp/s.t"
+			rss=$s_rss
+			reload "$tmp/sup.log" "$state"
+			echo "$s_reload" >>"$tmp/r.t"
+			echo "$s_swap" >>"$tmp/w.t"
+			echo "$s_stall" >>"$tmp/p.t"
+			sup_stop "$tmp/sup.log"
+		done
+		fresh=$(median <"$tmp/f.t")
+		stored=$(median <"$tmp/s.t")
+		s_reload=$(median <"$tmp/r.t")
+		s_swap=$(median <"$tmp/w.t")
+		s_stall=$(sort -g "$tmp/p.t" | tail -n 1)
 		rm -rf "$state"
 		per=$(awk -v r="$rss" -v b="$base_rss" -v n="$n" 'BEGIN { printf "%.0f", (r - b) * 1024 / n }')
 		row=("$shape" "$n" "$(median <"$tmp/c.t")" "$(median <"$tmp/c.m")"
