@@ -26,6 +26,7 @@ struct store_ops {
 	int (*owner_set)(struct store *st, const struct store_owner *o, bool *same,
 			 struct jerr *err);
 	int (*heartbeat)(struct store *st, int64_t *until, struct jerr *err);
+	int (*release)(struct store *st, struct jerr *err);	/* NULL: 0 */
 	int (*write)(struct store *st, struct store_write *w, struct jerr *err);
 	int (*claim)(struct store *st, int64_t now, size_t max, store_pick_fn pick, void *arg,
 		     struct store_job **v, size_t *n, struct jerr *err);

@@ -29,7 +29,8 @@
  * that is later (a restart is no node's fault: store-pg.c's top
  * comment).  A node is live while this is after now, for every reader:
  * a heartbeat renews only then, a reaper (ORPHAN) waits longer still,
- * store_nodes says so. */
+ * store_nodes says so.  A released lease (pg_release) has lease_ms 0:
+ * it ended at lease_until, no grace added. */
 #define LEASE_END(n, boot) "GREATEST(" n ".lease_until, " boot " + " n ".lease_ms)"
 
 int
@@ -113,6 +114,39 @@ pg_heartbeat(struct store *st, int64_t *until, struct jerr *err)
 	}
 	*until = pg_col_i64(r, 0, 0);
 	PQclear(r);
+	return 0;
+}
+
+/* The lease ends now: LEASE_END reads lease_until, now, and lease_ms 0
+ * takes away the grace of a server's start and of a reaper's connection
+ * (ORPHAN), which are for a node that could not renew, not for one that
+ * said it is gone.  Ended only while it runs, as a heartbeat renews it:
+ * an ended lease may be another's business already. */
+int
+pg_release(struct store *st, struct jerr *err)
+{
+	struct pg *p = PG(st);
+	const char *pv[] = { p->owner };
+	long n;
+
+	if (p->owner == NULL) {
+		jerr_set(err, "%s: release: no owner (store_owner_set first)", p->name);
+		errno = EINVAL;
+		return -1;
+	}
+	if (pg_ready(p, err) < 0)
+		return -1;
+	if ((n = pg_exec_n(p, err, "release", "UPDATE nodes n SET lease_until = t.now, "
+			   "lease_ms = 0 FROM (SELECT " NOW_MS " AS now, " BOOT_MS " AS boot) "
+			   "AS t WHERE n.name = $1 AND " LEASE_END("n", "t.boot") " > t.now",
+			   1, pv)) < 0)
+		return -1;
+	if (n != 1) {
+		jerr_set(err, "%s: the lease of %s had ended already (or its node is gone)",
+			 p->name, p->owner);
+		errno = ETIMEDOUT;
+		return -1;
+	}
 	return 0;
 }
 

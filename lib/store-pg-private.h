@@ -198,6 +198,7 @@ int pg_kill_requests(struct store *st, char ***ids, struct jerr *err);
 int pg_owner_set(struct store *st, const struct store_owner *o, bool *same,
 		 struct jerr *err);
 int pg_heartbeat(struct store *st, int64_t *until, struct jerr *err);
+int pg_release(struct store *st, struct jerr *err);
 int pg_nodes(struct store *st, struct store_node **v, size_t *n, int64_t *now,
 	     struct jerr *err);
 int pg_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *arg,

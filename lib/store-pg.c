@@ -25,7 +25,9 @@
  *   a node reaps only after it has itself been connected for a full
  *   lease of the node it reaps (a node cut off from the database, or just
  *   reconnected after a failover, does not reap the others it could not
- *   see renew).
+ *   see renew).  A node that stops cleanly ends its lease
+ *   (store_owner_release): lease_until now and lease_ms 0, so that both
+ *   graces are nil and it is gone at once for every reader.
  * - Every time that decides (due, lease, expiry, now) is the database's
  *   clock, NOW_MS below, never the caller's: nodes' clocks may differ.
  *
@@ -293,6 +295,7 @@ const struct store_ops store_pg_ops = {
 	.cancel = pg_cancel,
 	.owner_set = pg_owner_set,
 	.heartbeat = pg_heartbeat,
+	.release = pg_release,
 	.write = pg_write,
 	.claim = pg_claim,
 	.next_due = pg_next_due,

@@ -286,6 +286,12 @@ store_heartbeat(struct store *st, int64_t *until, struct jerr *err)
 }
 
 int
+store_owner_release(struct store *st, struct jerr *err)
+{
+	return st->ops->release ? st->ops->release(st, err) : 0;
+}
+
+int
 store_nodes(struct store *st, struct store_node **v, size_t *n, int64_t *now,
 	    struct jerr *err)
 {

@@ -179,6 +179,15 @@ int store_owner_set(struct store *st, const struct store_owner *owner, bool *sam
  * end of the new lease; -1 when it could not (then stop claiming and
  * fence before the old lease ends).  SQLite: 0, *UNTIL INT64_MAX. */
 int store_heartbeat(struct store *st, int64_t *until, struct jerr *err);
+/* End the owner's lease now, at a clean stop (its jobs ended, their ends
+ * written): from then on, for every reader, it is gone as if its lease
+ * had run out (store_nodes: not live; store_recover: what it left
+ * running is another's at once; the cluster's config the next oldest
+ * node's), with none of the grace a lease that runs out gets.  Only a
+ * lease that still runs is ended, as only such a one is renewed.  0; -1
+ * with ERR when it could not (errno ETIMEDOUT: it had ended already),
+ * then it runs out by itself.  SQLite (no nodes): 0, nothing written. */
+int store_owner_release(struct store *st, struct jerr *err);
 
 /* A supervisor that shares the store, as the store has it (store_nodes). */
 struct store_node {
@@ -187,7 +196,8 @@ struct store_node {
 	int64_t heartbeat;	/* its last registration or heartbeat */
 	int64_t lease_until;	/* when its lease ends (ended): its last renewal's
 				 * end, or a full lease past the server's start
-				 * when that is later (a restart is no node's fault) */
+				 * when that is later (a restart is no node's fault);
+				 * or when it was released (store_owner_release) */
 	long capacity;		/* its max-parallel, 0: no limit */
 	long running;		/* jobs running in its name */
 	bool live;		/* its lease runs: lease_until is after now */

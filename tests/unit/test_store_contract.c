@@ -1403,6 +1403,71 @@ out:
 	store_close(b);
 }
 
+/* store_owner_release: a clean stop ends the lease at once, with no
+ * grace (not the server's start's, not a fresh reaper's connection's):
+ * store_nodes says the node is not live, another reaps what it left
+ * running now, and the lease is renewed no more. */
+static void
+test_release(void)
+{
+	const char *where = fresh("t_release");
+	struct store *a = open_at(where), *b = open_at(where), *look = open_at(where);
+	const struct store_node *x;
+	struct store_node *v = NULL;
+	struct store_job *jv;
+	struct jerr err = JERR_INIT;
+	int64_t now = 0, until;
+	int n;
+
+	if (!ok(a && b && look, "owner release: three connections"))
+		goto out;
+	owner(a, "node-a", "h", 30000, NULL);
+	if (!is_pg) {
+		ok(store_owner_release(a, &err) == 0, "owner release: SQLite: nothing to end, 0: %s",
+		   jerr_msg(&err));
+		n = nodes_of(look, &v, &now);
+		ok(n == 0, "owner release: SQLite: still no nodes (%d)", n);
+		goto out;
+	}
+	owner(b, "node-b", "h", 30000, NULL);
+	add1(a, "l1", "r:l", now_ms() - 10);
+	n = (int)claim(a, 10, &jv);
+	is_int(n, 1, "owner release: A runs a job");
+	store_job_list_free(jv, (size_t)n);
+	is_int(store_recover(b, lost_fn, NULL, NULL, &err), 0,
+	       "owner release: while A's lease runs, B reaps nothing");
+	ok(store_owner_release(a, &err) == 0, "owner release: A's lease ended: %s", jerr_msg(&err));
+	n = nodes_of(look, &v, &now);
+	x = n > 0 ? node_named(v, n, "node-a") : NULL;
+	ok(x && !x->live && x->lease_until <= now && x->running == 1,
+	   "owner release: at once A is not live, its lease ended (%lld ms ago)",
+	   x ? (long long)(now - x->lease_until) : -1LL);
+	x = n > 0 ? node_named(v, n, "node-b") : NULL;
+	ok(x && x->live, "owner release: B's lease runs on");
+	store_nodes_free(v, n > 0 ? (size_t)n : 0);
+	v = NULL;
+	/* B connected just now, and a lease of 30 s: only a lease with no
+	 * grace is over for it. */
+	is_int(store_recover(b, lost_fn, NULL, NULL, &err), 1,
+	       "owner release: B reaps A's job at once: %s", jerr_msg(&err));
+	is_str(status_of(b, "l1"), "scheduled", "owner release: retried");
+	errno = 0;
+	ok(store_heartbeat(a, &until, &err) < 0 && errno == ETIMEDOUT,
+	   "owner release: A's lease is renewed no more: %s", jerr_msg(&err));
+	jerr_free(&err);
+	errno = 0;
+	ok(store_owner_release(a, &err) < 0 && errno == ETIMEDOUT,
+	   "owner release: twice: -1 ETIMEDOUT: %s", jerr_msg(&err));
+	jerr_free(&err);
+	ok(owner(a, "node-a", "h", 30000, NULL) == 0 && store_heartbeat(a, &until, &err) == 0,
+	   "owner release: registered again, it renews: %s", jerr_msg(&err));
+out:
+	jerr_free(&err);
+	store_close(a);
+	store_close(b);
+	store_close(look);
+}
+
 #define FIRE_ROUTES 200
 #define FIRE_EACH 10	/* instants per route */
 
@@ -1994,6 +2059,7 @@ suite(const char *where, bool pg)
 	test_prune_lost();
 	test_claim_race();
 	test_fencing();
+	test_release();
 	test_fire();
 	test_fire_runs();
 	test_notify();
