@@ -16,5 +16,6 @@ void sup_shared_on_store(struct sup *s, struct watch *w);
 void sup_shared_fire(struct sup *s);
 void sup_shared_sync(struct sup *s, struct gen *g);
 const char *sup_shared_state(const struct sup *s);
+void sup_shared_stop(struct sup *s);
 
 #endif

@@ -672,6 +672,7 @@ sup_run(struct conf *conf)
 		fire_reboot(&s);
 		sup_loop(&s);
 		sup_batch_drop(&s);
+		sup_shared_stop(&s);	/* the lease ended, not left to run out */
 		sup_load_stop(&s);	/* a reload's thread is done before the hooks run */
 		/* A failing shutdown hook is logged; the stop itself went as asked. */
 		(void)lifespans_stop(&s);

@@ -299,6 +299,35 @@ sup_shared_heartbeat(struct sup *s)
 	}
 }
 
+/* A clean stop, once the loop is over: every job of ours has ended and
+ * what we had to write is written (or given up: sup_batch_drop), and no
+ * heartbeat comes any more.  The lease is ended now (store_owner_release),
+ * so that we are gone at once for every node and for `jobify status`,
+ * not a lease later: what we left running in the store (ends we could
+ * not write) is reaped now, and the next oldest node's config is the
+ * cluster's.  Fenced, or with the store out of reach, it is said and the
+ * lease runs out by itself; the call is bounded as the loop's are. */
+void
+sup_shared_stop(struct sup *s)
+{
+	struct jerr err = JERR_INIT;
+	struct jlog_line l;
+
+	if (!s->shared || s->nruns > 0)
+		return;		/* (a loop that failed, its jobs still running) */
+	if (s->fenced)
+		jerr_set(&err, "fenced: the lease is not ours to end");
+	else if (store_owner_release(s->store, &err) == 0) {
+		jlog_msg(JLOG_INFO, "lease-released", "node", s->owner);
+		return;
+	}
+	jlog_begin(&l, JLOG_WARN, "release-failed");
+	jlog_str(&l, "node", s->owner);
+	jlog_str(&l, "error", jerr_msg(&err));
+	jlog_end(&l);
+	jerr_free(&err);
+}
+
 /* `cancel --kill` of our jobs, asked through the store from any machine
  * (store_kill_request): each stopped as the control socket's is.  A
  * request for a job that ended meanwhile is gone with its run; one for

@@ -325,3 +325,52 @@ nodes = json.load(sys.stdin)["nodes"]
 assert [(n["name"], n["live"]) for n in nodes] == [(sys.argv[1], False), (sys.argv[2], False)], nodes
 ' "$nb" "$nc"
 }
+
+@test "a node that stops cleanly ends its lease: at once it is no longer live, long before the lease would run out" {
+	local nb nc pb pc t0 rc
+	node_conf a
+	node_conf b
+	node_conf c
+	# A lease of 60 s: only its release can make a node go within the
+	# deadlines below.
+	sed -i 's/^lease = .*/lease = 60s/' "$(T b.conf)" "$(T c.conf)"
+	node_start b
+	pb=$NODE_PID
+	node_start c
+	pc=$NODE_PID
+	nb=$(node_name b)
+	nc=$(node_name c)
+	[ -n "$nb" ]
+	[ -n "$nc" ]
+	run at a status
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q "^$nc  "
+	kill -TERM "$pc"
+	rc=0
+	wait "$pc" || rc=$?
+	[ "$rc" -eq 0 ]
+	t0=$(ms)
+	c_gone() { ! at a status | grep -q "^$nc  "; }
+	until_true 10 c_gone
+	echo "c not listed after $(($(ms) - t0)) ms"
+	grep -q "level=info event=lease-released node=$nc$" "$(T c.log)"
+	run at a status --json
+	[ "$status" -eq 0 ]
+	echo "$output" | python3 -c '
+import json, sys
+nodes = {n["name"]: n for n in json.load(sys.stdin)["nodes"]}
+assert nodes[sys.argv[1]]["live"] and not nodes[sys.argv[2]]["live"], nodes
+assert nodes[sys.argv[2]]["lease_left_ms"] == 0, nodes
+' "$nb" "$nc"
+	# The last one too: none holds a lease, at once.
+	kill -TERM "$pb"
+	rc=0
+	wait "$pb" || rc=$?
+	[ "$rc" -eq 0 ]
+	none_live() {
+		local rc=0
+		at a status >/dev/null 2>&1 || rc=$?
+		[ "$rc" -eq 69 ]
+	}
+	until_true 10 none_live
+}
