@@ -328,3 +328,32 @@ jlog_msg(enum jlog_level level, const char *event, const char *key, const char *
 	jlog_str(&l, key, msg);
 	jlog_end(&l);
 }
+
+int
+jlog_rate_fail(struct jlog_rate *r, int64_t now, int64_t period, int64_t *quiet)
+{
+	if (!r->on) {
+		*r = (struct jlog_rate){ .on = 1, .since = now, .last = now };
+		*quiet = 0;
+		return 1;
+	}
+	if (now - r->last < period) {
+		r->quiet++;
+		return 0;
+	}
+	*quiet = r->quiet;
+	r->quiet = 0;
+	r->last = now;
+	return 1;
+}
+
+int
+jlog_rate_over(struct jlog_rate *r, int64_t now, int64_t *quiet, int64_t *lasted)
+{
+	int was = r->on;
+
+	*quiet = r->quiet;
+	*lasted = was ? now - r->since : 0;
+	*r = (struct jlog_rate){ 0 };
+	return was;
+}

@@ -59,4 +59,22 @@ void jlog_end(struct jlog_line *l);
 void jlog_msg(enum jlog_level level, const char *event, const char *key,
 	      const char *msg);
 
+/* A failure that repeats (a store out of reach, tried again every
+ * 100 ms), logged at a bounded rate: its first time at once, then at
+ * most once a PERIOD while it lasts; what was not logged is counted, and
+ * said with the next line that is (repeated=N) or when it is over. */
+struct jlog_rate {
+	int on;			/* failing */
+	int64_t since;		/* the first failure (ms, the caller's clock) */
+	int64_t last;		/* the last one logged */
+	int64_t quiet;		/* failures since that one, not logged */
+};
+/* A failure at NOW: 1 when it is to be logged now (*QUIET: the failures
+ * not logged before it, since the last line), 0 when it is only counted. */
+int jlog_rate_fail(struct jlog_rate *r, int64_t now, int64_t period, int64_t *quiet);
+/* Not failing any more at NOW: 1 when it was (*QUIET: the failures not
+ * logged since the last line, *LASTED: since the first), 0 when it was
+ * not; R is reset. */
+int jlog_rate_over(struct jlog_rate *r, int64_t now, int64_t *quiet, int64_t *lasted);
+
 #endif

@@ -14,5 +14,7 @@ bool sup_batch_pending(const struct sup *s);
 void sup_cj_touch(struct sup *s, struct track *tr);
 void sup_cron_flush(struct sup *s);
 void sup_batch_drop(struct sup *s);
+void sup_store_failed(struct sup *s, const char *msg);
+void sup_store_worked(struct sup *s);
 
 #endif

@@ -443,6 +443,8 @@ struct sup {
 	struct timer flush_t;	/* the batch is tried again (at the turn's end) */
 	int64_t flush_delay;	/* 0, or the batch failed: the next delay (ms) */
 	unsigned flush_fails;	/* failed writes of the batch in a row */
+	struct jlog_rate flush_rate; /* its store-unwritten lines (sup_cron_flush) */
+	struct jlog_rate store_rate; /* the store's failures of the loop (sup_store_failed) */
 	int64_t spawn_delay;	/* 0, or a start met EAGAIN: the next delay (ms) */
 	int64_t flush_until;	/* stopping: how long a batch is tried (mono ms) */
 	int starts_fd;		/* STARTS_FILE, O_APPEND; -1: none */

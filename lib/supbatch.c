@@ -2,13 +2,57 @@
 /* The supervisor's per-turn write batch: ends of jobs of the store,
  * history and rows of durable cron tasks, one list of store_write
  * written at the end of a turn, and tried again when the store refuses
- * it. */
+ * it; and the log of the store's failures that the loop tries again. */
 
 #include "config.h"
 
 #include "sup-batch.h"
 #include "sup-cronrow.h"
 #include "sup-wait.h"
+
+/* A failure of the store that the loop tries again on a timer is logged
+ * at once, then at most this often (ms) while it goes on. */
+#define STORE_LOG_MS 30000
+
+/* ---- the store's failures, logged at a bounded rate ---- */
+
+/* A call of the loop to the store failed (MSG), one that is tried again
+ * on a timer (a claim, the next due job, a fire, a heartbeat's reaping):
+ * `store` logged at the first failure, then at most once every
+ * STORE_LOG_MS while the store keeps failing, with how many were not
+ * logged since the last line (repeated); not once every 100 ms while a
+ * server is down. */
+void
+sup_store_failed(struct sup *s, const char *msg)
+{
+	struct jlog_line l;
+	int64_t quiet;
+
+	if (!jlog_rate_fail(&s->store_rate, timefmt_mono_ms(), STORE_LOG_MS, &quiet))
+		return;
+	jlog_begin(&l, JLOG_ERROR, "store");
+	jlog_str(&l, "error", msg);
+	if (quiet)
+		jlog_int(&l, "repeated", quiet);
+	jlog_end(&l);
+}
+
+/* A write of the loop went through (a claim, a fire, a heartbeat, the
+ * batch): after failures, `store-recovered`, once.  (Not a read: one may
+ * go through while a writer elsewhere holds the lock.) */
+void
+sup_store_worked(struct sup *s)
+{
+	struct jlog_line l;
+	int64_t quiet, lasted;
+
+	if (!jlog_rate_over(&s->store_rate, timefmt_mono_ms(), &quiet, &lasted))
+		return;
+	jlog_begin(&l, JLOG_INFO, "store-recovered");
+	jlog_int(&l, "repeated", quiet);
+	jlog_ms(&l, "duration", lasted);
+	jlog_end(&l);
+}
 
 /* ---- the writes of the batch ---- */
 
@@ -162,13 +206,15 @@ batch_ready(struct sup *s)
 static void
 batch_failed(struct sup *s, size_t njobs, struct jerr *err)
 {
-	int64_t delay = s->flush_delay ? s->flush_delay * 2 : FLUSH_DELAY_MS;
+	int64_t delay = s->flush_delay ? s->flush_delay * 2 : FLUSH_DELAY_MS, quiet;
 
 	if (delay > FLUSH_DELAY_MAX_MS)
 		delay = FLUSH_DELAY_MAX_MS;
 	s->flush_delay = delay;
-	/* Said once when it starts failing, then once a minute or so. */
-	if (s->flush_fails++ % 20 == 0) {
+	s->flush_fails++;
+	/* Said when it starts failing, then at most every STORE_LOG_MS
+	 * (tries says how many there were). */
+	if (jlog_rate_fail(&s->flush_rate, timefmt_mono_ms(), STORE_LOG_MS, &quiet)) {
 		struct jlog_line l;
 
 		jlog_begin(&l, JLOG_ERROR, "store-unwritten");
@@ -270,6 +316,8 @@ sup_cron_flush(struct sup *s)
 	}
 	s->flush_fails = 0;
 	s->flush_delay = 0;
+	s->flush_rate = (struct jlog_rate){ 0 };
+	sup_store_worked(s);
 	for (struct store_write *w = s->batch; w; w = w->next)
 		batch_written(s, BW(w), &rearm);
 	batch_clear(s);

@@ -29,7 +29,7 @@ sup_store_rearm(struct sup *s)
 	if (s->store == NULL || s->stopping)
 		return;
 	if (store_next_due(s->store, &at, &err) < 0) {
-		log_error("store", NULL, jerr_msg(&err));
+		sup_store_failed(s, jerr_msg(&err));
 		jerr_free(&err);
 		return;
 	}
@@ -231,12 +231,13 @@ sup_pickup(struct sup *s)
 	}
 	if (store_claim(s->store, c.now, budget, pick, &c, &v, &n, &err) < 0) {
 		/* Nothing claimed, nothing lost: they wait in the store. */
-		log_error("store", NULL, jerr_msg(&err));
+		sup_store_failed(s, jerr_msg(&err));
 		jerr_free(&err);
 		strv_free(c.ended);
 		pickup_later(s, s->flush_delay > FLUSH_DELAY_MS ? s->flush_delay : FLUSH_DELAY_MS);
 		return;
 	}
+	sup_store_worked(s);
 	for (size_t i = 0; c.ended && c.ended[i]; i++)
 		sup_job_ended(s, c.ended[i], NULL, 0);
 	strv_free(c.ended);

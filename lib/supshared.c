@@ -16,6 +16,7 @@
 
 #include "sup-shared.h"
 #include "sup-jobs.h"
+#include "sup-batch.h"
 #include "sup-gate.h"
 #include "sup-end.h"
 #include "sup-run.h"
@@ -258,6 +259,7 @@ sup_shared_heartbeat(struct sup *s)
 			(void)theap_arm(&s->mono, &s->heartbeat, s->lease_end - c->heartbeat_ms);
 		return;
 	}
+	sup_store_worked(s);
 	s->lease_end = t0 + c->lease_ms;
 	{
 		/* The store's clock decides; ours only plans the timers. */
@@ -274,7 +276,7 @@ sup_shared_heartbeat(struct sup *s)
 	/* Whether the config is the cluster's: the cluster's changes as the
 	 * oldest supervisor goes (a rolling restart). */
 	if (sup_owner_register(s, 0, &err) < 0) {
-		log_error("store", NULL, jerr_msg(&err));
+		sup_store_failed(s, jerr_msg(&err));
 		jerr_free(&err);
 	}
 	if (s->differs && log_due(&s->differs_logged)) {
@@ -290,7 +292,7 @@ sup_shared_heartbeat(struct sup *s)
 		return;
 	/* The jobs of supervisors whose lease expired: as at start. */
 	if ((recovered = sup_reap_lost(s, &err)) < 0)
-		log_error("store", NULL, jerr_msg(&err));
+		sup_store_failed(s, jerr_msg(&err));
 	jerr_free(&err);
 	sup_lost_handlers(s);
 	if (recovered > 0 || (differed && !s->differs)) {
@@ -346,7 +348,7 @@ shared_kills(struct sup *s)
 	if (!ours)
 		return;		/* nothing of ours to stop: no query */
 	if (store_kill_requests(s->store, &ids, &err) < 0)
-		log_error("store", NULL, jerr_msg(&err));
+		sup_store_failed(s, jerr_msg(&err));
 	for (size_t i = 0; ids && ids[i]; i++)
 		(void)sup_job_kill(s, ids[i]);
 	strv_free(ids);
@@ -580,10 +582,13 @@ sup_shared_fire(struct sup *s)
 		return;
 	if (s->rows_unsynced)
 		sup_shared_sync(s, s->cur);
-	if ((n = store_fire(s->store, timefmt_now_ms(), fire_row, &c, &err)) < 0)
-		log_error("store", NULL, jerr_msg(&err));	/* the next poll tries again */
-	else if (n > 0)
-		sup_pickup(s);
+	if ((n = store_fire(s->store, timefmt_now_ms(), fire_row, &c, &err)) < 0) {
+		sup_store_failed(s, jerr_msg(&err));	/* the next poll tries again */
+	} else {
+		sup_store_worked(s);
+		if (n > 0)
+			sup_pickup(s);
+	}
 	jerr_free(&err);
 	for (size_t i = 0; i < c.nenvs; i++)
 		strv_free(c.envs[i]);
@@ -683,7 +688,7 @@ rows_write(struct sup *s, struct store_write *w, const struct store_job *nj, siz
 	struct jerr err = JERR_INIT;
 
 	if (k && store_write(s->store, w, &err) < 0) {
-		log_error("store", NULL, jerr_msg(&err));
+		sup_store_failed(s, jerr_msg(&err));
 		jerr_free(&err);
 		return false;
 	}
@@ -720,7 +725,7 @@ sync_rows(struct sup *s, struct gen *g, bool gates)
 		return;
 	s->rows_unsynced = true;
 	if (store_cron_list(s->store, &v, &n, &err) < 0) {
-		log_error("store", NULL, jerr_msg(&err));
+		sup_store_failed(s, jerr_msg(&err));
 		jerr_free(&err);
 		if (gates)
 			sup_crongate_sync_rows(s, g, NULL, 0);	/* (no answer from a row) */

@@ -115,6 +115,34 @@ EOF
 	assert_success
 }
 
+@test "the database down 3 s: its failures logged once, not at every try; store-recovered once it is back" {
+	local n
+	# A lease longer than the outage: no fence, only the store's failures.
+	LEASE=20s
+	script tick.sh "echo \"\$JOBIFY_SCHEDULED_AT\" >>'$(T ticks)'"
+	printf 'task "tick" {\n  cron = "* * * * * *"\n  overlap = parallel\n  exec = "%s"\n}\n' \
+		"$(T tick.sh)" >"$(T tasks.conf)"
+	cluster_conf n1
+	node_start n1
+	until_true 20 test -s "$(T ticks)"
+	"$PGSERVER" restart "$PGDIR/db" 3
+	# The store works again: a tick of an instant after the restart ran.
+	after=$(($(date +%s) + 1))
+	ticked() { [ "$(tail -n 1 "$(T ticks)" | python3 -c 'import datetime, sys; print(int(datetime.datetime.fromisoformat(sys.stdin.read().strip()).timestamp()))')" -ge "$after" ]; }
+	until_true 20 ticked
+	grep -E "level=error|event=store-recovered" "$(T n1.log)" | cut -c 1-200
+	# Tried again every 100 ms or so, for seconds: logged once (a second
+	# time at most, for an error the server's restart gave on its way).
+	n=$(grep -c "level=error event=store " "$(T n1.log)")
+	[ "$n" -ge 1 ]
+	[ "$n" -le 2 ]
+	n=$(grep -c "level=error event=store-unwritten " "$(T n1.log)" || true)
+	[ "$n" -le 2 ]
+	wait_for "event=store-recovered" 10 "$(T n1.log)"
+	n=$(grep -c "level=info event=store-recovered repeated=[1-9][0-9]* duration=" "$(T n1.log)")
+	[ "$n" -eq 1 ]
+}
+
 @test "the database restarted mid-run: no job lost, one catch-up at most per route, no node reaped" {
 	local i d0 d1
 	# A lease longer than the outage: no node has to fence.

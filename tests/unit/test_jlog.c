@@ -133,6 +133,28 @@ main(void)
 		is_str(drain(p[0]), "level=info event=e v=\"\\xff\xc3\xa9\\xe2\\x82\"\n",
 		       "logfmt keeps invalid bytes as \\xHH");
 	}
+	{
+		/* A repeated failure: at once, then once a period, with the
+		 * count of those not logged; and its end. */
+		struct jlog_rate r = { 0 };
+		int64_t q = -1, lasted = -1;
+		int logged = 0;
+
+		ok(jlog_rate_over(&r, 5, &q, &lasted) == 0 && q == 0 && lasted == 0,
+		   "rate: not failing: nothing is over");
+		ok(jlog_rate_fail(&r, 1000, 30000, &q) == 1 && q == 0, "rate: the first at once");
+		for (int64_t t = 1100; t < 31000; t += 100)
+			logged += jlog_rate_fail(&r, t, 30000, &q);
+		is_int(logged, 0, "rate: the same within the period: counted, not logged");
+		ok(jlog_rate_fail(&r, 31000, 30000, &q) == 1 && q == 299,
+		   "rate: a period later logged again, with the 299 not logged");
+		ok(jlog_rate_fail(&r, 31100, 30000, &q) == 0 && jlog_rate_fail(&r, 31200, 30000, &q) == 0,
+		   "rate: then counted again");
+		ok(jlog_rate_over(&r, 32000, &q, &lasted) == 1 && q == 2 && lasted == 31000,
+		   "rate: over: those not logged since the last line, and how long it lasted");
+		ok(jlog_rate_fail(&r, 32100, 30000, &q) == 1 && q == 0,
+		   "rate: after its end, a failure is logged at once");
+	}
 	close(p[0]);
 	close(p[1]);
 	return done_testing();
