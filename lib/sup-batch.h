@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* The functions of supbatch.c, a layer of the supervisor: the per-turn
- * batch of store writes.  For the layers above it only (their order:
- * sup-private.h). */
+ * batch of store writes, and the log of the store's failures that the
+ * loop tries again (sup_store_failed, sup_store_worked).  For the layers
+ * above it only (their order: sup-private.h). */
 #ifndef JOBIFY_SUP_BATCH_H
 #define JOBIFY_SUP_BATCH_H
 

@@ -296,7 +296,7 @@ for n in nodes:
     assert 0 <= n["heartbeat_age_ms"] < 3000, n
     assert 0 < n["lease_left_ms"] <= 3000, n
 ' "$nb" "$nc"
-	# Both stopped cleanly: their rows stay, their leases run out (3 s).
+	# Both stopped cleanly: their leases ended (lease-released), their rows stay.
 	kill -TERM "$pb" "$pc"
 	rc=0
 	wait "$pb" || rc=$?
