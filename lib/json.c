@@ -67,6 +67,13 @@ json_escape_next(const char *s, size_t len, char out[JSON_ESC_MAX], size_t *outl
 	return n;
 }
 
+/* A byte JSON takes as it is, alone: printable ASCII but '"' and '\\'. */
+static bool
+plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void
 json_string(FILE *fp, const char *s)
 {
@@ -79,6 +86,14 @@ json_string(FILE *fp, const char *s)
 	}
 	fputc('"', fp);
 	for (len = strlen(s); len > 0; s += n, len -= n) {
+		/* A run of plain bytes in one write (routes --json of 100k
+		 * routes made a locked fwrite(3) per byte: 0.15 s). */
+		for (n = 0; n < len && plain((unsigned char)s[n]); n++)
+			;
+		if (n > 0) {
+			fwrite(s, 1, n, fp);
+			continue;
+		}
 		n = json_escape_next(s, len, esc, &outlen);
 		fwrite(esc, 1, outlen, fp);
 	}
