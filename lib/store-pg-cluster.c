@@ -239,8 +239,8 @@ pg_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *ar
 
 		if (pg_exec0(p, err, "recover", "BEGIN", 0, NULL) < 0)
 			goto fail;
-		if ((r = pg_run(p, err, "recover", "SELECT " JOB_COLUMNS " FROM jobs WHERE id = $2 "
-				"AND " ORPHAN " FOR UPDATE SKIP LOCKED", 2, pv)) == NULL)
+		if ((r = pg_run(p, err, "recover", "SELECT " JOB_COLUMNS ", kill_requested FROM jobs "
+				"WHERE id = $2 AND " ORPHAN " FOR UPDATE SKIP LOCKED", 2, pv)) == NULL)
 			goto fail_txn;
 		if (PQntuples(r) == 0) {
 			PQclear(r);
@@ -252,6 +252,7 @@ pg_recover(struct store *st, store_recover_fn fn, store_after_fn after, void *ar
 			pg_oom(err);
 			goto fail_txn;
 		}
+		j.kill_requested = PQgetvalue(r, 0, JOB_NCOLUMNS)[0] == 't';
 		PQclear(r);
 		if ((rc = fn(arg, &j, &w)) != 0) {
 			/* FN ends the walk: its value, this job left as it is. */

@@ -39,6 +39,7 @@
 #define JOB_COLUMNS "id, route, status, trigger, cron, run_at, scheduled_at, args, env, " \
 	"attempts, exit_code, signal, created_at, started_at, finished_at, log, owner, " \
 	"config, runs, failures, last_fire"
+#define JOB_NCOLUMNS 21
 
 struct pg {
 	struct store base;

@@ -66,6 +66,9 @@ struct store_job {
 	 * and in runs and failures its task's row's counters.  0 otherwise
 	 * (and with SQLite, which has no store_fire). */
 	long running;
+	/* store_recover's only: a `cancel --kill` of its running attempt
+	 * was asked (store_kill_request) and not yet carried out. */
+	bool kill_requested;
 };
 
 /* Whether J is the job of a config cron fire (store_fire's): trigger

@@ -414,13 +414,46 @@ struct recover_ctx {
 	struct store_count count; /* a fire's job: its task's row counts it */
 };
 
+/* Lost job J, with W's end begun (recover_one), ends cancelled: a
+ * `cancel --kill` was asked of the supervisor that died running it (or
+ * waiting for a slot: STARTED 0, its start and end now).  0. */
+static int
+recover_cancelled(struct recover_ctx *c, struct rstate *rs, const struct store_job *j,
+		  int64_t started, struct store_write *w)
+{
+	struct jlog_line l;
+	int64_t now = timefmt_now_ms();
+
+	jlog_begin(&l, JLOG_WARN, "lost");
+	jlog_str(&l, "job", j->id);
+	jlog_str(&l, "route", j->route);
+	jlog_int(&l, "attempt", j->attempts);
+	jlog_str(&l, "retry", "no");
+	jlog_str(&l, "reason", "cancelled");
+	jlog_end(&l);
+	w->kind = STORE_END;
+	w->end.started = started ? started : now;
+	w->end.finished = started ? 0 : now;
+	w->end.status = JOB_CANCELLED;
+	w->end.has_exit = true;
+	w->end.code = -1;
+	w->end.log = j->log;
+	w->end.keep = c->s->cur->conf->history;
+	if (rs && store_job_is_fire(j))
+		sup_shared_count(rs, j->route, &c->count, w);
+	return 0;
+}
+
 /* store_recover's callback: job J was claimed by a supervisor that is
  * gone.  One with no start time never began (it died between the claim
  * and the process): released, scheduled again with its attempt not
  * counted.  One that began is a failed attempt (lost), retried when it
  * has retries left; its row of history has its start and log and no end
  * time (the end is not known).  One written in one transaction: no
- * reader sees it failed before its retry. */
+ * reader sees it failed before its retry.  One whose `cancel --kill` its
+ * supervisor did not live to carry out (a shared store's request) ends
+ * cancelled, started or not, as that cancel would have ended it: not
+ * retried, no more fires, no failure handler. */
 static int
 recover_one(void *arg, const struct store_job *j, struct store_write *w)
 {
@@ -433,6 +466,8 @@ recover_one(void *arg, const struct store_job *j, struct store_write *w)
 	struct jlog_line l;
 
 	w->end = (struct store_end){ .id = j->id, .route = j->route, .attempt = j->attempts };
+	if (j->kill_requested)
+		return recover_cancelled(c, rs, j, started, w);
 	if (started == 0) {
 		jlog_begin(&l, JLOG_WARN, "released");
 		jlog_str(&l, "job", j->id);
@@ -478,7 +513,8 @@ recover_after(void *arg, const struct store_job *j, const struct store_write *w)
 {
 	struct recover_ctx *c = arg;
 
-	if (w->done && w->kind == STORE_END && w->run_at <= 0 && sup_job_route(c->s, j->route))
+	if (w->done && w->kind == STORE_END && w->run_at <= 0 && w->end.status != JOB_CANCELLED &&
+	    sup_job_route(c->s, j->route))
 		lost_take(c->s, j, w->end.started);
 }
 

@@ -174,6 +174,36 @@ ms() { date +%s%3N; }
 	[ "$status" -eq 75 ]
 }
 
+@test "cancel --kill of a job whose node dies before it stops it: the reaper ends it cancelled, not retried" {
+	local id pid pgid
+	node_conf a
+	node_conf b
+	node_start a
+	pid=$NODE_PID
+	id=$(at a schedule long)
+	until_true 10 test -s "$(T pids)"
+	pgid=$(head -n 1 "$(T pids)")
+	# a cannot hear the request, then dies with it unheard; its guard
+	# kills the job's group.
+	kill -STOP "$pid"
+	run at b cancel --kill "$id"
+	[ "$status" -eq 0 ]
+	run psql -qtA -d "$URI" -c "SELECT kill_requested FROM jobs WHERE id = '$id'"
+	[ "$output" = t ]
+	kill -KILL "$pid"
+	until_groups_gone 10 "$pgid"
+	# b reaps a's jobs once a's lease (3 s) is over and b has been
+	# connected for a lease: cancelled, as the cancel said (retry = 2).
+	node_start b
+	ended() { [ "$(job_field b "$id" status)" = cancelled ]; }
+	until_true 20 ended
+	run job_field b "$id" attempts
+	[ "$output" = 1 ]
+	grep -q "event=lost job=$id route=long attempt=1 retry=no reason=cancelled" "$(T b.log)"
+	run grep -c "event=start route=long job=$id" "$(T b.log)"
+	[ "$output" = 0 ]
+}
+
 @test "logs -f of a job that runs on another machine says which node" {
 	local id host pgid rc ns
 	if unshare -u true 2>/dev/null; then
