@@ -98,6 +98,11 @@ extern char **environ;
  * the first, and the longest it doubles to (ms). */
 #define FLUSH_DELAY_MS 100
 #define FLUSH_DELAY_MAX_MS 5000
+/* Writes of the batch in one store_write once the loop runs (sup_cron_flush):
+ * a reload that removed 100,000 durable tasks wrote their rows in one
+ * transaction that held the loop 0.5 s; in slices of this many, about
+ * 20 ms each, with a turn of the loop between them. */
+#define BATCH_PER_TURN 1024
 /* The delay before a start the system refused for now (EAGAIN: a
  * process limit) is tried again: the first, and the longest (ms). */
 #define SPAWN_DELAY_MS 50
@@ -447,6 +452,7 @@ struct sup {
 	struct jlog_rate store_rate; /* the store's failures of the loop (sup_store_failed) */
 	int64_t spawn_delay;	/* 0, or a start met EAGAIN: the next delay (ms) */
 	int64_t flush_until;	/* stopping: how long a batch is tried (mono ms) */
+	size_t batch_max;	/* writes per store_write; 0: all (until ready) */
 	int starts_fd;		/* STARTS_FILE, O_APPEND; -1: none */
 	bool starts_used;	/* it has lines the store may not have yet */
 	bool again;		/* more jobs of the store due: pickup next turn */
@@ -462,6 +468,7 @@ struct sup {
 	 * store, rows of durable cron tasks and the history of their runs. */
 	struct store_write *batch;
 	struct store_write **batch_tail;
+	struct store_write **rest_tail;	/* batch_cut's: the tail of what it cut off */
 	char owner[128];	/* the store's owner: HOST:PID:START_MS */
 	unsigned sync_mark;
 	struct notify nt;	/* systemd: watchdog and STATUS= */

@@ -629,6 +629,7 @@ sup_start(struct sup *s)
 	/* From here the loop never waits long for another's write: what it
 	 * cannot write it keeps and writes later (sup_cron_flush). */
 	store_set_wait(s->store, LOOP_BUSY_MS);
+	s->batch_max = BATCH_PER_TURN;
 	log_ready(s);
 	sup_status_line(s, st, sizeof st);
 	notify_ready(&s->nt, st, timefmt_mono_ms());

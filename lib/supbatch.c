@@ -202,6 +202,36 @@ batch_ready(struct sup *s)
 	return njobs;
 }
 
+/* The batch cut after its first MAX writes (0: not cut): the rest, a
+ * list of its own (its tail kept in s->rest_tail), or NULL. */
+static struct store_write *
+batch_cut(struct sup *s, size_t max)
+{
+	struct store_write *w = s->batch, *rest;
+	size_t n = 1;
+
+	if (max == 0 || w == NULL)
+		return NULL;
+	for (; w->next && n < max; w = w->next)
+		n++;
+	if ((rest = w->next) == NULL)
+		return NULL;
+	s->rest_tail = s->batch_tail;
+	w->next = NULL;
+	s->batch_tail = &w->next;
+	return rest;
+}
+
+/* REST (batch_cut's) back after what the batch holds now. */
+static void
+batch_join(struct sup *s, struct store_write *rest)
+{
+	if (rest == NULL)
+		return;
+	*s->batch_tail = rest;
+	s->batch_tail = s->rest_tail;
+}
+
 /* The batch could not be written (ERR): kept, and tried again later. */
 static void
 batch_failed(struct sup *s, size_t njobs, struct jerr *err)
@@ -282,26 +312,30 @@ batch_written(struct sup *s, struct bw *b, bool *rearm)
  * while the loop goes on (what later turns add joins it); it is logged
  * when it fails first and when it is written at last.  Waiters hear of
  * the ends once they are written, or, while the batch is kept, from it
- * (sup_run_finish, sup_pending_end). */
+ * (sup_run_finish, sup_pending_end).  Once the loop runs, a batch of
+ * more than s->batch_max writes is written that many at a time, in
+ * order, one slice a turn (sup_batch_more): what a turn does is not
+ * held up by a reload's hundred thousand rows. */
 void
 sup_cron_flush(struct sup *s)
 {
 	struct jerr err = JERR_INIT;
+	struct store_write *rest;
 	bool rearm = false;
 	size_t njobs;
 
 	if (!sup_batch_pending(s) || timer_armed(&s->flush_t))
 		return;		/* nothing, or waiting to try again */
+	rest = batch_cut(s, s->stopping ? 0 : s->batch_max);
 	njobs = batch_ready(s);
-	if (s->batch == NULL)
-		return;
-	if (s->store == NULL) {
-		jerr_set(&err, "the store is not open");
-		batch_failed(s, njobs, &err);
-		jerr_free(&err);
+	if (s->batch == NULL) {
+		batch_join(s, rest);
 		return;
 	}
-	if (store_write(s->store, s->batch, &err) < 0) {
+	if (s->store == NULL)
+		jerr_set(&err, "the store is not open");
+	if (s->store == NULL || store_write(s->store, s->batch, &err) < 0) {
+		batch_join(s, rest);
 		batch_failed(s, njobs, &err);
 		jerr_free(&err);
 		return;
@@ -321,9 +355,10 @@ sup_cron_flush(struct sup *s)
 	for (struct store_write *w = s->batch; w; w = w->next)
 		batch_written(s, BW(w), &rearm);
 	batch_clear(s);
+	batch_join(s, rest);
 	/* Every start so far is in the store now (STORE_BEGAN): the file's
 	 * lines are no longer needed. */
-	if (s->starts_used) {
+	if (s->starts_used && s->batch == NULL) {
 		if (ftruncate(s->starts_fd, 0) < 0)
 			log_error("store", NULL, strerror(errno));
 		else

@@ -306,11 +306,14 @@ sup_loop(struct sup *s)
 		guard_watch(s);
 		arm_timers(s);
 		{
-			/* More jobs of the store are due: a look at what
-			 * happened, then the next slice (pickup). */
+			/* More jobs of the store are due, or more of the
+			 * batch is to be written: a look at what happened,
+			 * then the next slice (pickup, sup_cron_flush). */
+			bool more = s->again ||
+				(s->hooks.batch_pending(s) && !timer_armed(&s->flush_t));
 			int wait_ms = loop_timeout(s);
 
-			n = epoll_wait(s->ep, ev, 64, s->again ? 0 : wait_ms);
+			n = epoll_wait(s->ep, ev, 64, more ? 0 : wait_ms);
 		}
 		if (n < 0) {
 			if (errno == EINTR)

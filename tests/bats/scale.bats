@@ -52,6 +52,49 @@ DB() {
 	[ "$(DB "SELECT cron FROM jobs WHERE id = 'b'")" = "0 0 4 1 *" ]
 }
 
+@test "a reload that removes 5,000 durable tasks writes their rows a slice a turn, and all of them; a stop right after finishes the writing" {
+	local n
+	{
+		printf 'state-dir = "state"\nmetrics-file = "jobify.prom"\n'
+		printf 'include-router = { "r" }\nrouter "r" {\n'
+		for ((n = 0; n < 5000; n++)); do
+			printf '  task "t%d" { exec = "true" cron = "%d %d 1 1 *" }\n' "$n" $((n % 60)) $((n / 60 % 24))
+		done
+		printf '}\n'
+	} >"$(T big.conf)"
+	printf 'state-dir = "state"\nmetrics-file = "jobify.prom"\ntask "a" { exec = "true" cron = "0 0 1 1 *" }\n' \
+		>"$(T small.conf)"
+	cp "$(T big.conf)" "$(T j.conf)"
+	sup_start j.conf
+	[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'scheduled'")" -eq 5000 ]
+	cp "$(T small.conf)" "$(T j.conf)"
+	J reload
+	wait_for 'event=reloaded by=control'
+	for ((n = 0; n < 600; n++)); do
+		[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'cancelled'")" -ne 5000 ] ||
+			break
+		sleep 0.05
+	done
+	[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'cancelled'")" -eq 5000 ]
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	# In slices (BATCH_PER_TURN, 1,024 writes): five writes at least
+	# for the 5,000 rows, where one transaction held the loop.
+	n=$(sed -n 's/^jobify_store_write_seconds_count //p' "$(T jobify.prom)")
+	echo "store writes: $n"
+	[ "$n" -ge 5 ]
+	# A stop at once after such a reload: every row written before the exit.
+	cp "$(T big.conf)" "$(T j.conf)"
+	sup_start j.conf
+	[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'scheduled'")" -eq 5000 ]
+	cp "$(T small.conf)" "$(T j.conf)"
+	J reload
+	wait_for 'event=reloaded by=control'
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+	[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'cancelled'")" -eq 5000 ]
+}
+
 @test "a router of 20,000 tasks loads every one, in order" {
 	awk 'BEGIN {
 		print "include-router = { \"big\" }"
