@@ -67,15 +67,22 @@ routes_match(const struct conf *new, const struct conf *old)
 
 	if (prev == NULL)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, next = 0; i < n; i++) {
 		const struct route *r = &new->routes.v[i];
-		const struct route *o = route_find(&old->routes, r->name);
+		/* The route after the last one matched first: routes mostly
+		 * keep their order, and then no lookup is made, only reads
+		 * in order (a million lookups in the old table were a cache
+		 * miss or three each). */
+		const struct route *o = next < old->routes.nattached &&
+			strcmp(old->routes.v[next].name, r->name) == 0 ? &old->routes.v[next] :
+			route_find(&old->routes, r->name);
 		const struct task *nt = r->task, *ot;
 
 		if (o == NULL || !o->attached) {
 			prev[i] = ROUTE_NONE;
 			continue;
 		}
+		next = (size_t)(o - old->routes.v) + 1;
 		ot = o->task;
 		prev[i] = (size_t)(o - old->routes.v);
 		/* The same zone name is the same zone (tz_get). */

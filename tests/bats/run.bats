@@ -409,6 +409,35 @@ EOF
 	assert_line --regexp 'event=exit route=t .*signal=TERM'
 }
 
+@test "a reload finds each route's old self in any order: kept, moved, renamed, changed" {
+	conf j.conf <<EOF
+state-dir = "state"
+task "a" { exec = "true" cron = "0 0 1 1 *" }
+task "b" { exec = "true" cron = "0 0 2 1 *" }
+task "c" { exec = "true" cron = "0 0 3 1 *" }
+task "d" { exec = "true" cron = "0 0 4 1 *" }
+task "e" { exec = "true" cron = "0 0 5 1 *" }
+EOF
+	sup_start j.conf
+	# a and b in place; e moved first, d after a new x; c gone; b's
+	# cron changed.
+	conf j.conf <<EOF
+state-dir = "state"
+task "e" { exec = "true" cron = "0 0 5 1 *" }
+task "a" { exec = "true" cron = "0 0 1 1 *" }
+task "b" { exec = "true" cron = "0 0 9 1 *" }
+task "x" { exec = "true" cron = "0 0 6 1 *" }
+task "d" { exec = "true" cron = "0 0 4 1 *" }
+EOF
+	run "$JOBIFY" -c "$(T j.conf)" reload
+	assert_success
+	wait_for 'event=reloaded by=control'
+	run grep -o 'event=reloaded by=control routes=[0-9]* added=[0-9]* removed=[0-9]* rescheduled=[0-9]*' "$SUP_LOG"
+	assert_output 'event=reloaded by=control routes=5 added=1 removed=1 rescheduled=1'
+	sup_stop
+	[ "$SUP_STATUS" -eq 0 ]
+}
+
 @test "SIGHUP and jobify reload take a new config; a bad one keeps the old" {
 	conf j.conf <<EOF
 state-dir = "state"
