@@ -293,13 +293,9 @@ node_name() {
 	sed -n 's/.*event=cluster node=\([^ ]*\).*/\1/p' "$(T "$1.log")" | tail -n 1
 }
 
-@test "status with no supervisor here, on a shared store: the cluster's nodes; 0 while one holds a lease, 69 once none does" {
-	local nb nc pb pc t0 rc
-	node_conf a
-	node_conf b
-	node_conf c
-	# c runs another config: not the cluster's (b's, the oldest).
-	printf 'task "extra" {\n  exec = "true"\n}\n' >>"$(T c.conf)"
+# start_b_c: nodes b and c started; their pids in pb and pc, their node
+# names in nb and nc (the caller's locals).
+start_b_c() {
 	node_start b
 	pb=$NODE_PID
 	node_start c
@@ -308,6 +304,16 @@ node_name() {
 	nc=$(node_name c)
 	[ -n "$nb" ]
 	[ -n "$nc" ]
+}
+
+@test "status with no supervisor here, on a shared store: the cluster's nodes; 0 while one holds a lease, 69 once none does" {
+	local nb nc pb pc t0 rc
+	node_conf a
+	node_conf b
+	node_conf c
+	# c runs another config: not the cluster's (b's, the oldest).
+	printf 'task "extra" {\n  exec = "true"\n}\n' >>"$(T c.conf)"
+	start_b_c
 	run --separate-stderr at a status
 	echo "$output"
 	echo "stderr: $stderr"
@@ -364,14 +370,7 @@ assert [(n["name"], n["live"]) for n in nodes] == [(sys.argv[1], False), (sys.ar
 	# A lease of 60 s: only its release can make a node go within the
 	# deadlines below.
 	sed -i 's/^lease = .*/lease = 60s/' "$(T b.conf)" "$(T c.conf)"
-	node_start b
-	pb=$NODE_PID
-	node_start c
-	pc=$NODE_PID
-	nb=$(node_name b)
-	nc=$(node_name c)
-	[ -n "$nb" ]
-	[ -n "$nc" ]
+	start_b_c
 	run at a status
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -q "^$nc  "

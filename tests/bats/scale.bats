@@ -64,12 +64,17 @@ DB() {
 	} >"$(T big.conf)"
 	printf 'state-dir = "state"\nmetrics-file = "jobify.prom"\ntask "a" { exec = "true" cron = "0 0 1 1 *" }\n' \
 		>"$(T small.conf)"
-	cp "$(T big.conf)" "$(T j.conf)"
-	sup_start j.conf
-	[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'scheduled'")" -eq 5000 ]
-	cp "$(T small.conf)" "$(T j.conf)"
-	J reload
-	wait_for 'event=reloaded by=control'
+	# big_then_small: start on the 5,000 tasks (each row scheduled),
+	# reload on the one.
+	big_then_small() {
+		cp "$(T big.conf)" "$(T j.conf)"
+		sup_start j.conf
+		[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'scheduled'")" -eq 5000 ]
+		cp "$(T small.conf)" "$(T j.conf)"
+		J reload
+		wait_for 'event=reloaded by=control'
+	}
+	big_then_small
 	for ((n = 0; n < 600; n++)); do
 		[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'cancelled'")" -ne 5000 ] ||
 			break
@@ -84,12 +89,7 @@ DB() {
 	echo "store writes: $n"
 	[ "$n" -ge 5 ]
 	# A stop at once after such a reload: every row written before the exit.
-	cp "$(T big.conf)" "$(T j.conf)"
-	sup_start j.conf
-	[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'scheduled'")" -eq 5000 ]
-	cp "$(T small.conf)" "$(T j.conf)"
-	J reload
-	wait_for 'event=reloaded by=control'
+	big_then_small
 	sup_stop
 	[ "$SUP_STATUS" -eq 0 ]
 	[ "$(DB "SELECT count(*) FROM jobs WHERE source = 'config' AND status = 'cancelled'")" -eq 5000 ]
